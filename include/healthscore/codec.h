@@ -1,0 +1,51 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* Event decoding (JSON or msgpack, told apart per message) and encoding.
+ * Decoders validate strictly and never crash on input; memory is bounded by
+ * the size limit given at creation. */
+#ifndef HEALTHSCORE_CODEC_H
+#define HEALTHSCORE_CODEC_H
+
+#include "healthscore/common.h"
+#include "healthscore/event.h"
+
+typedef struct hs_decoder_s hs_decoder_t;
+
+typedef enum hs_format_e { HS_FMT_AUTO = 0, HS_FMT_JSON, HS_FMT_MSGPACK } hs_format_t;
+
+#define HS_DEFAULT_MAX_MESSAGE (64 * 1024)
+
+/* Creates a decoder that rejects messages larger than `max_message` bytes
+ * (0 = HS_DEFAULT_MAX_MESSAGE). Returns 0 or HS_E_NOMEM. Not thread-safe: one
+ * decoder per thread. */
+int hs_decoder_new(hs_decoder_t **out, size_t max_message);
+void hs_decoder_free(hs_decoder_t *d);
+
+/* The format of a message: a first non-blank byte '{' means JSON, a msgpack
+ * map header (0x80..0x8f, 0xde, 0xdf) means msgpack; anything else is
+ * HS_FMT_AUTO (unrecognised). */
+hs_format_t hs_detect_format(const void *buf, size_t len);
+
+/* Decodes one event from `buf` (JSON or msgpack, detected per message unless
+ * `fmt` says which). Returns 0 and fills *ev, whose strings are borrowed from
+ * `buf` and from the decoder (valid until the next call on `d` and while `buf`
+ * lives). Otherwise returns a negative code and sets `err` to a reason that
+ * names the field, e.g. `field "ts": not an RFC 3339 time or epoch ms`:
+ *   HS_E_PARSE   malformed JSON/msgpack, or trailing bytes
+ *   HS_E_SCHEMA  a required field missing, or a field of the wrong type
+ *   HS_E_RANGE   a value out of bounds (NPS 11, negative amount, ts out of
+ *                years 1970..9999, a string over its length limit, |number| > 1e12)
+ *   HS_E_TOOBIG  the message is over the size limit
+ *   HS_E_UNKNOWN the envelope is valid but the type is not known: ev->type is
+ *                HS_EV_UNKNOWN and ev->type_name, event_id, account_id, ts are
+ *                set; callers count and skip such events.
+ * Unknown fields are ignored (forward compatibility). */
+int hs_event_decode(hs_decoder_t *d, const void *buf, size_t len, hs_format_t fmt, hs_event_t *ev,
+                    hs_err_t *err);
+
+/* Appends `ev` encoded as one JSON object (no newline) / one msgpack map to
+ * `out`. Only present fields are written; ts is written as RFC 3339 in JSON
+ * and as an integer (epoch ms) in msgpack. Returns 0 or HS_E_NOMEM. */
+int hs_event_encode_json(const hs_event_t *ev, hs_buf_t *out);
+int hs_event_encode_msgpack(const hs_event_t *ev, hs_buf_t *out);
+
+#endif

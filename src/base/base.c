@@ -1,0 +1,244 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* Errors, the allocator, byte buffers, strings and hashing. */
+#include "healthscore/common.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int hs_err_set(hs_err_t *err, int code, const char *fmt, ...) {
+  if (err) {
+    va_list ap;
+    va_start(ap, fmt);
+    err->code = code;
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+  }
+  return code;
+}
+
+const char *hs_strerror(int code) {
+  switch (code) {
+  case HS_OK:
+    return "ok";
+  case HS_E_NOMEM:
+    return "out of memory";
+  case HS_E_INVAL:
+    return "invalid argument";
+  case HS_E_PARSE:
+    return "parse error";
+  case HS_E_SCHEMA:
+    return "schema error";
+  case HS_E_RANGE:
+    return "value out of range";
+  case HS_E_TOOBIG:
+    return "message too large";
+  case HS_E_UNKNOWN:
+    return "unknown event type";
+  case HS_E_IO:
+    return "i/o error";
+  case HS_E_VERSION:
+    return "unsupported version";
+  case HS_E_CONFIG:
+    return "configuration error";
+  default:
+    return "error";
+  }
+}
+
+bool hs_str_eq(hs_str_t s, const char *z) {
+  size_t n = strlen(z);
+  return s.len == n && (n == 0 || memcmp(s.ptr, z, n) == 0);
+}
+
+_Noreturn void hs__assert_fail(const char *expr, const char *file, int line) {
+  fprintf(stderr, "%s:%d: assertion failed: %s\n", file, line, expr);
+  abort();
+}
+
+/* The allocator keeps a size header in front of each block so that freed
+ * bytes can be subtracted; 16 bytes keep the user pointer aligned. */
+#define HDR 16
+static atomic_size_t g_bytes;
+static atomic_uint_fast64_t g_fail_after;
+
+static bool should_fail(void) {
+  uint_fast64_t n = atomic_load_explicit(&g_fail_after, memory_order_relaxed);
+  if (n == 0)
+    return false;
+  if (n == 1) {
+    atomic_store(&g_fail_after, 0);
+    return true;
+  }
+  atomic_store(&g_fail_after, n - 1);
+  return false;
+}
+
+void hs_alloc_fail_after(uint64_t n) {
+  atomic_store(&g_fail_after, n);
+}
+
+size_t hs_alloc_bytes(void) {
+  return atomic_load(&g_bytes);
+}
+
+void *hs_malloc(size_t n) {
+  if (should_fail() || n > SIZE_MAX - HDR)
+    return NULL;
+  char *p = malloc(n + HDR);
+  if (!p)
+    return NULL;
+  memcpy(p, &n, sizeof n);
+  atomic_fetch_add_explicit(&g_bytes, n, memory_order_relaxed);
+  return p + HDR;
+}
+
+void *hs_calloc(size_t n, size_t size) {
+  if (size && n > SIZE_MAX / size)
+    return NULL;
+  void *p = hs_malloc(n * size);
+  if (p)
+    memset(p, 0, n * size);
+  return p;
+}
+
+void hs_free(void *p) {
+  if (!p)
+    return;
+  char *b = (char *)p - HDR;
+  size_t n;
+  memcpy(&n, b, sizeof n);
+  atomic_fetch_sub_explicit(&g_bytes, n, memory_order_relaxed);
+  free(b);
+}
+
+void *hs_realloc(void *p, size_t n) {
+  if (!p)
+    return hs_malloc(n);
+  if (should_fail() || n > SIZE_MAX - HDR)
+    return NULL;
+  char *b = (char *)p - HDR;
+  size_t old;
+  memcpy(&old, b, sizeof old);
+  char *nb = realloc(b, n + HDR);
+  if (!nb)
+    return NULL;
+  memcpy(nb, &n, sizeof n);
+  if (n >= old)
+    atomic_fetch_add_explicit(&g_bytes, n - old, memory_order_relaxed);
+  else
+    atomic_fetch_sub_explicit(&g_bytes, old - n, memory_order_relaxed);
+  return nb + HDR;
+}
+
+char *hs_strndup(const char *s, size_t n) {
+  char *d = hs_malloc(n + 1);
+  if (d) {
+    memcpy(d, s, n);
+    d[n] = 0;
+  }
+  return d;
+}
+
+char *hs_strdup(const char *s) {
+  return s ? hs_strndup(s, strlen(s)) : NULL;
+}
+
+void hs_buf_init(hs_buf_t *b) {
+  b->data = NULL;
+  b->len = b->cap = 0;
+}
+
+void hs_buf_free(hs_buf_t *b) {
+  hs_free(b->data);
+  hs_buf_init(b);
+}
+
+int hs_buf_reserve(hs_buf_t *b, size_t n) {
+  if (b->cap - b->len > n)
+    return 0;
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap - b->len <= n)
+    cap *= 2;
+  char *d = hs_realloc(b->data, cap);
+  if (!d)
+    return HS_E_NOMEM;
+  b->data = d;
+  b->cap = cap;
+  return 0;
+}
+
+int hs_buf_append(hs_buf_t *b, const void *p, size_t n) {
+  if (hs_buf_reserve(b, n))
+    return HS_E_NOMEM;
+  memcpy(b->data + b->len, p, n);
+  b->len += n;
+  b->data[b->len] = 0;
+  return 0;
+}
+
+int hs_buf_printf(hs_buf_t *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char small[256];
+  int n = vsnprintf(small, sizeof small, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    return HS_E_INVAL;
+  if ((size_t)n < sizeof small)
+    return hs_buf_append(b, small, (size_t)n);
+  if (hs_buf_reserve(b, (size_t)n + 1))
+    return HS_E_NOMEM;
+  va_start(ap, fmt);
+  vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  b->len += (size_t)n;
+  return 0;
+}
+
+int hs_buf_json_str(hs_buf_t *b, const char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  if (hs_buf_reserve(b, n * 6 + 2))
+    return HS_E_NOMEM;
+  char *o = b->data + b->len;
+  *o++ = '"';
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') {
+      *o++ = '\\';
+      *o++ = (char)c;
+    } else if (c == '\n') {
+      *o++ = '\\';
+      *o++ = 'n';
+    } else if (c == '\t') {
+      *o++ = '\\';
+      *o++ = 't';
+    } else if (c == '\r') {
+      *o++ = '\\';
+      *o++ = 'r';
+    } else if (c < 0x20) {
+      memcpy(o, "\\u00", 4);
+      o[4] = hex[c >> 4];
+      o[5] = hex[c & 15];
+      o += 6;
+    } else {
+      *o++ = (char)c;
+    }
+  }
+  *o++ = '"';
+  b->len = (size_t)(o - b->data);
+  b->data[b->len] = 0;
+  return 0;
+}
+
+uint64_t hs_hash64(const void *p, size_t n, uint64_t seed) {
+  const unsigned char *s = p;
+  uint64_t h = seed;
+  for (size_t i = 0; i < n; i++) {
+    h ^= s[i];
+    h *= UINT64_C(0x100000001b3);
+  }
+  return h;
+}

@@ -1,0 +1,161 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* Names of event types and fields, and generic field access. */
+#include "healthscore/event.h"
+
+#include <string.h>
+
+static const char *const type_names[HS_EV__COUNT] = {
+    [HS_EV_UNKNOWN] = "unknown",
+    [HS_EV_LOGIN] = "login",
+    [HS_EV_FEATURE_USED] = "feature_used",
+    [HS_EV_MEETING] = "meeting",
+    [HS_EV_CALL] = "call",
+    [HS_EV_EMAIL_IN] = "email_in",
+    [HS_EV_EMAIL_OUT] = "email_out",
+    [HS_EV_NOTE] = "note",
+    [HS_EV_TICKET_OPENED] = "ticket_opened",
+    [HS_EV_TICKET_CLOSED] = "ticket_closed",
+    [HS_EV_INVOICE_ISSUED] = "invoice_issued",
+    [HS_EV_INVOICE_PAID] = "invoice_paid",
+    [HS_EV_INVOICE_OVERDUE] = "invoice_overdue",
+    [HS_EV_NPS] = "nps",
+    [HS_EV_CSAT] = "csat",
+    [HS_EV_CSM_RATING] = "csm_rating",
+    [HS_EV_REFERENCE] = "reference",
+    [HS_EV_REVIEW] = "review",
+    [HS_EV_REFERRAL] = "referral",
+    [HS_EV_ACCOUNT] = "account",
+    [HS_EV_OUTCOME] = "outcome",
+    [HS_EV_OVERRIDE] = "override",
+};
+
+static const char *const field_names[HS_F__COUNT] = {
+    [HS_F_NONE] = NULL,
+    [HS_F_SESSION_SECONDS] = "session_seconds",
+    [HS_F_COUNT] = "count",
+    [HS_F_AMOUNT] = "amount",
+    [HS_F_SCORE] = "score",
+    [HS_F_RATING] = "rating",
+    [HS_F_VALUE] = "value",
+    [HS_F_LICENSES] = "licenses",
+    [HS_F_DUE] = "due",
+    [HS_F_EXPIRES] = "expires",
+    [HS_F_CONTRACT_START] = "contract_start",
+    [HS_F_RENEWAL_DATE] = "renewal_date",
+    [HS_F_USER_ID] = "user_id",
+    [HS_F_FEATURE] = "feature",
+    [HS_F_ROLE] = "role",
+    [HS_F_PRIORITY] = "priority",
+    [HS_F_TICKET_ID] = "ticket_id",
+    [HS_F_INVOICE_ID] = "invoice_id",
+    [HS_F_OUTCOME] = "outcome",
+    [HS_F_TARGET] = "target",
+    [HS_F_REASON] = "reason",
+    [HS_F_AUTHOR] = "author",
+    [HS_F_SEGMENT] = "segment",
+    [HS_F_STAGE] = "stage",
+    [HS_F_VERTICAL] = "vertical",
+};
+
+const char *hs_event_type_name(hs_event_type_t t) {
+  return (unsigned)t < HS_EV__COUNT ? type_names[t] : "unknown";
+}
+
+hs_event_type_t hs_event_type_from(hs_str_t s) {
+  for (int t = 1; t < HS_EV__COUNT; t++)
+    if (hs_str_eq(s, type_names[t]))
+      return (hs_event_type_t)t;
+  return HS_EV_UNKNOWN;
+}
+
+const char *hs_field_name(hs_field_t f) {
+  return (unsigned)f < HS_F__COUNT ? field_names[f] : NULL;
+}
+
+hs_field_t hs_field_from(hs_str_t s) {
+  for (int f = 1; f < HS_F__COUNT; f++)
+    if (hs_str_eq(s, field_names[f]))
+      return (hs_field_t)f;
+  return HS_F_NONE;
+}
+
+bool hs_field_is_number(hs_field_t f) {
+  return f >= HS_F_SESSION_SECONDS && f <= HS_F_RENEWAL_DATE;
+}
+
+bool hs_event_num(const hs_event_t *ev, hs_field_t f, double *out) {
+  if (!(ev->present & HS_FIELD_BIT(f)))
+    return false;
+  switch (f) {
+  case HS_F_SESSION_SECONDS:
+    *out = ev->session_seconds;
+    return true;
+  case HS_F_COUNT:
+    *out = ev->count;
+    return true;
+  case HS_F_AMOUNT:
+    *out = ev->amount;
+    return true;
+  case HS_F_SCORE:
+    *out = ev->score;
+    return true;
+  case HS_F_RATING:
+    *out = ev->rating;
+    return true;
+  case HS_F_VALUE:
+    *out = ev->value;
+    return true;
+  case HS_F_LICENSES:
+    *out = ev->licenses;
+    return true;
+  case HS_F_DUE:
+    *out = (double)ev->due_ms;
+    return true;
+  case HS_F_EXPIRES:
+    *out = (double)ev->expires_ms;
+    return true;
+  case HS_F_CONTRACT_START:
+    *out = (double)ev->contract_start_ms;
+    return true;
+  case HS_F_RENEWAL_DATE:
+    *out = (double)ev->renewal_ms;
+    return true;
+  default:
+    return false;
+  }
+}
+
+hs_str_t hs_event_str(const hs_event_t *ev, hs_field_t f) {
+  if (!(ev->present & HS_FIELD_BIT(f)))
+    return HS_STR_NULL;
+  switch (f) {
+  case HS_F_USER_ID:
+    return ev->user_id;
+  case HS_F_FEATURE:
+    return ev->feature;
+  case HS_F_ROLE:
+    return ev->role;
+  case HS_F_PRIORITY:
+    return ev->priority;
+  case HS_F_TICKET_ID:
+    return ev->ticket_id;
+  case HS_F_INVOICE_ID:
+    return ev->invoice_id;
+  case HS_F_OUTCOME:
+    return ev->outcome;
+  case HS_F_TARGET:
+    return ev->target;
+  case HS_F_REASON:
+    return ev->reason;
+  case HS_F_AUTHOR:
+    return ev->author;
+  case HS_F_SEGMENT:
+    return ev->segment;
+  case HS_F_STAGE:
+    return ev->stage;
+  case HS_F_VERTICAL:
+    return ev->vertical;
+  default:
+    return HS_STR_NULL;
+  }
+}

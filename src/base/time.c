@@ -1,0 +1,142 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* UTC time without the C library's time zone state: civil-date arithmetic. */
+#include "healthscore/common.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = (unsigned)(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = (unsigned)(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = (int)((int64_t)yoe + era * 400 + (*m <= 2));
+}
+
+static int digits(const char *s, size_t n, size_t at, size_t count, int *out) {
+  if (at + count > n)
+    return -1;
+  int v = 0;
+  for (size_t i = 0; i < count; i++) {
+    char c = s[at + i];
+    if (c < '0' || c > '9')
+      return -1;
+    v = v * 10 + (c - '0');
+  }
+  *out = v;
+  return 0;
+}
+
+int hs_time_parse_rfc3339(const char *s, size_t n, int64_t *out_ms) {
+  int y, mo, d, h, mi, se;
+  if (digits(s, n, 0, 4, &y) || n < 20 || s[4] != '-' || digits(s, n, 5, 2, &mo) || s[7] != '-' ||
+      digits(s, n, 8, 2, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+      digits(s, n, 11, 2, &h) || s[13] != ':' || digits(s, n, 14, 2, &mi) || s[16] != ':' ||
+      digits(s, n, 17, 2, &se))
+    return HS_E_PARSE;
+  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) || h > 23 ||
+      mi > 59 || se > 60)
+    return HS_E_PARSE;
+  if (se == 60)
+    se = 59; /* a leap second is folded into the second before it */
+  size_t i = 19;
+  int ms = 0;
+  if (i < n && s[i] == '.') {
+    i++;
+    size_t start = i;
+    int scale = 100;
+    while (i < n && s[i] >= '0' && s[i] <= '9') {
+      ms += (s[i] - '0') * scale;
+      scale /= 10;
+      i++;
+    }
+    if (i == start || i - start > 9)
+      return HS_E_PARSE;
+  }
+  int64_t offset_min = 0;
+  if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
+    i++;
+  } else if (i < n && (s[i] == '+' || s[i] == '-')) {
+    int oh, om;
+    if (digits(s, n, i + 1, 2, &oh) || i + 3 >= n || s[i + 3] != ':' ||
+        digits(s, n, i + 4, 2, &om) || oh > 23 || om > 59)
+      return HS_E_PARSE;
+    offset_min = (oh * 60 + om) * (s[i] == '-' ? -1 : 1);
+    i += 6;
+  } else {
+    return HS_E_PARSE;
+  }
+  if (i != n)
+    return HS_E_PARSE;
+  int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+  int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - offset_min * 60;
+  *out_ms = secs * 1000 + ms;
+  return 0;
+}
+
+void hs_time_format(int64_t ms, char out[32]) {
+  int64_t day = hs_day_of(ms);
+  int64_t rem = ms - day * HS_MS_PER_DAY;
+  int y;
+  unsigned m, d;
+  civil_from_days(day, &y, &m, &d);
+  if (y < 0 || y > 9999)
+    y = y < 0 ? 0 : 9999; /* only years 1970..9999 get here from decoded input */
+  snprintf(out, 32, "%04d-%02u-%02uT%02u:%02u:%02u.%03uZ", y % 10000, m % 13, d % 32,
+           (unsigned)(rem / 3600000) % 24, (unsigned)(rem / 60000 % 60),
+           (unsigned)(rem / 1000 % 60), (unsigned)(rem % 1000));
+}
+
+int hs_duration_parse(const char *s, int64_t *out_ms) {
+  if (!s || !*s)
+    return HS_E_PARSE;
+  if (strcmp(s, "0") == 0) {
+    *out_ms = 0;
+    return 0;
+  }
+  int64_t v = 0;
+  const char *p = s;
+  bool any = false;
+  while (*p >= '0' && *p <= '9') {
+    if (v > INT64_C(100000000))
+      return HS_E_RANGE;
+    v = v * 10 + (*p - '0');
+    p++;
+    any = true;
+  }
+  if (!any)
+    return HS_E_PARSE;
+  int64_t unit;
+  if (strcmp(p, "ms") == 0)
+    unit = 1;
+  else if (strcmp(p, "s") == 0)
+    unit = 1000;
+  else if (strcmp(p, "m") == 0)
+    unit = 60000;
+  else if (strcmp(p, "h") == 0)
+    unit = 3600000;
+  else if (strcmp(p, "d") == 0)
+    unit = HS_MS_PER_DAY;
+  else if (strcmp(p, "w") == 0)
+    unit = 7 * HS_MS_PER_DAY;
+  else
+    return HS_E_PARSE;
+  *out_ms = v * unit;
+  return 0;
+}

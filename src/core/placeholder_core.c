@@ -1,0 +1,2 @@
+/* placeholder until the module lands */
+typedef int hs__core_placeholder_t;

@@ -1,0 +1,19 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* Helpers shared by the unit tests. cmocka needs these includes in this order. */
+#ifndef HS_TESTUTIL_H
+#define HS_TESTUTIL_H
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "healthscore/common.h"
+
+/* Reads a file below the source tree ("examples/x.yaml") into a NUL-terminated
+ * heap buffer (hs_free it); fails the test if it cannot. */
+char *hs_test_read_file(const char *relpath, size_t *len);
+/* The absolute path of a file below the source tree, in a static buffer. */
+const char *hs_test_path(const char *relpath);
+#endif
