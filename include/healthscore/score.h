@@ -165,8 +165,8 @@ uint64_t hs_account_late(const hs_account_t *a);
 hs_str_t hs_account_outcome(const hs_account_t *a, int64_t *at_ms);
 /* Attributes as last set: segment, stage, vertical (HS_STR_NULL if unset). */
 hs_str_t hs_account_attr(const hs_account_t *a, const char *name);
-/* Bytes of heap the account holds. */
-size_t hs_account_memory(const hs_account_t *a);
+/* Bytes of heap the account holds under model `m`. */
+size_t hs_account_memory(const hs_model_t *m, const hs_account_t *a);
 
 /* Serialises the whole account state as versioned msgpack into `out`.
  * Decoding with the same model gives a state whose encoding is byte-identical.

@@ -1,0 +1,369 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* An account's state: applying events, the clock and its midnight ticks. */
+#include "internal.h"
+
+#include <string.h>
+
+int hs__account_alloc(const hs_model_t *m, hs_account_t *a) {
+  a->series = hs_calloc(m->n_series + 1, sizeof *a->series);
+  a->views = hs_calloc(m->n_views + 1, sizeof *a->views);
+  a->scalars = hs_calloc(m->n_scalars + 1, sizeof *a->scalars);
+  a->rules = hs_calloc(m->n_rules + 1, sizeof *a->rules);
+  a->hist = hs_calloc(m->history_days, sizeof *a->hist);
+  a->contrib = hs_calloc(m->max_refs + 1, sizeof *a->contrib);
+  if (!a->series || !a->views || !a->scalars || !a->rules || !a->hist || !a->contrib)
+    return HS_E_NOMEM;
+  for (uint32_t i = 0; i < m->n_series; i++) {
+    const hs__series_t *s = &m->series[i];
+    hs__series_state_t *st = &a->series[i];
+    st->head = INT32_MIN;
+    st->last_ms = INT64_MIN;
+    if (!(st->cnt = hs_calloc(s->days, sizeof *st->cnt)))
+      return HS_E_NOMEM;
+    if (s->op == HS__OP_SUM && !(st->sum = hs_calloc(s->days, sizeof *st->sum)))
+      return HS_E_NOMEM;
+    if (s->op == HS__OP_MIN || s->op == HS__OP_MAX) {
+      if (!(st->ext = hs_calloc(s->days, sizeof *st->ext)))
+        return HS_E_NOMEM;
+      for (uint32_t k = 0; k < s->days; k++)
+        st->ext[k] = NAN;
+    }
+  }
+  for (uint32_t i = 0; i < m->n_views; i++) {
+    a->views[i].ext = NAN;
+    a->views[i].ext_valid = true;
+  }
+  for (uint32_t i = 0; i < m->n_scalars; i++)
+    a->scalars[i].ts = INT64_MIN;
+  for (uint32_t i = 0; i < m->n_rules; i++)
+    a->rules[i] = (hs__rule_state_t){false, INT64_MIN, INT64_MIN, INT64_MIN};
+  for (uint32_t i = 0; i < m->history_days; i++)
+    a->hist[i] = NAN;
+  a->hist_head = INT32_MIN;
+  a->clock_ms = a->last_eval_ms = INT64_MIN;
+  a->licenses = NAN;
+  a->contract_start_ms = a->renewal_ms = a->attrs_ms = a->outcome_ms = INT64_MIN;
+  a->profile = -1;
+  a->band = -1;
+  return 0;
+}
+
+int hs_account_new(const hs_model_t *m, hs_str_t account_id, hs_account_t **out) {
+  hs_account_t *a = hs_calloc(1, sizeof *a);
+  *out = NULL;
+  if (!a)
+    return HS_E_NOMEM;
+  a->id_len = account_id.len;
+  if (!(a->id = hs_strndup(account_id.ptr ? account_id.ptr : "", account_id.len)) ||
+      hs__account_alloc(m, a)) {
+    hs_account_free(a);
+    return HS_E_NOMEM;
+  }
+  *out = a;
+  return 0;
+}
+
+void hs_account_free(hs_account_t *a) {
+  if (!a)
+    return;
+  /* the model is not at hand: series arrays are freed by walking until the
+     NULL sentinel slot hs__account_alloc leaves at the end */
+  for (hs__series_state_t *st = a->series; st && st->cnt; st++) {
+    hs_free(st->cnt);
+    hs_free(st->sum);
+    hs_free(st->ext);
+    hs_free(st->keys);
+  }
+  hs_free(a->series);
+  hs_free(a->views);
+  hs_free(a->scalars);
+  hs_free(a->rules);
+  hs_free(a->hist);
+  hs_free(a->contrib);
+  hs_free(a->id);
+  hs_free(a->segment);
+  hs_free(a->stage);
+  hs_free(a->vertical);
+  hs_free(a->outcome);
+  for (uint32_t i = 0; i < a->n_custom; i++) {
+    hs_free(a->custom_key[i]);
+    hs_free(a->custom_val[i]);
+  }
+  for (uint32_t i = 0; i < a->n_overrides; i++) {
+    hs_free(a->overrides[i].reason);
+    hs_free(a->overrides[i].author);
+  }
+  hs_free(a);
+}
+
+hs_str_t hs_account_id(const hs_account_t *a) {
+  return (hs_str_t){a->id, a->id_len};
+}
+int64_t hs_account_clock(const hs_account_t *a) {
+  return a->clock_ms;
+}
+uint64_t hs_account_events(const hs_account_t *a) {
+  return a->n_events;
+}
+uint64_t hs_account_late(const hs_account_t *a) {
+  return a->n_late;
+}
+
+hs_str_t hs_account_outcome(const hs_account_t *a, int64_t *at_ms) {
+  if (at_ms)
+    *at_ms = a->outcome_ms;
+  return a->outcome ? (hs_str_t){a->outcome, (uint32_t)strlen(a->outcome)} : HS_STR_NULL;
+}
+
+static const char *attr_value(const hs_account_t *a, const char *name) {
+  if (strcmp(name, "segment") == 0)
+    return a->segment;
+  if (strcmp(name, "stage") == 0)
+    return a->stage;
+  if (strcmp(name, "vertical") == 0)
+    return a->vertical;
+  for (uint32_t i = 0; i < a->n_custom; i++)
+    if (strcmp(a->custom_key[i], name) == 0)
+      return a->custom_val[i];
+  return NULL;
+}
+
+hs_str_t hs_account_attr(const hs_account_t *a, const char *name) {
+  const char *v = attr_value(a, name);
+  return v ? (hs_str_t){v, (uint32_t)strlen(v)} : HS_STR_NULL;
+}
+
+size_t hs_account_memory(const hs_model_t *m, const hs_account_t *a) {
+  size_t n = sizeof *a + a->id_len + 1;
+  n += (m->n_series + 1) * sizeof *a->series + (m->n_views + 1) * sizeof *a->views;
+  n += (m->n_scalars + 1) * sizeof *a->scalars + (m->n_rules + 1) * sizeof *a->rules;
+  n += m->history_days * sizeof *a->hist + (m->max_refs + 1) * sizeof *a->contrib;
+  for (uint32_t i = 0; i < m->n_series; i++) {
+    const hs__series_state_t *st = &a->series[i];
+    n += m->series[i].days * (sizeof *st->cnt + (st->sum ? sizeof *st->sum : 0) +
+                              (st->ext ? sizeof *st->ext : 0));
+    n += st->keys_cap * sizeof *st->keys;
+  }
+  return n;
+}
+
+/* Replaces *dst with a copy of s (empty s clears it). */
+static int set_str(char **dst, hs_str_t s) {
+  char *n = NULL;
+  if (s.len && !(n = hs_strndup(s.ptr, s.len)))
+    return HS_E_NOMEM;
+  hs_free(*dst);
+  *dst = n;
+  return 0;
+}
+
+static int apply_account_event(hs_account_t *a, const hs_event_t *ev) {
+  uint32_t p = ev->present;
+  if (ev->ts_ms < a->attrs_ms)
+    return 0; /* attributes: the newest event time wins */
+  if (((p & HS_FIELD_BIT(HS_F_SEGMENT)) && set_str(&a->segment, ev->segment)) ||
+      ((p & HS_FIELD_BIT(HS_F_STAGE)) && set_str(&a->stage, ev->stage)) ||
+      ((p & HS_FIELD_BIT(HS_F_VERTICAL)) && set_str(&a->vertical, ev->vertical)))
+    return HS_E_NOMEM;
+  if (p & HS_FIELD_BIT(HS_F_LICENSES))
+    a->licenses = ev->licenses;
+  if (p & HS_FIELD_BIT(HS_F_CONTRACT_START))
+    a->contract_start_ms = ev->contract_start_ms;
+  if (p & HS_FIELD_BIT(HS_F_RENEWAL_DATE))
+    a->renewal_ms = ev->renewal_ms;
+  for (uint32_t i = 0; i < ev->n_attrs && i < HS_MAX_ATTRS; i++) {
+    uint32_t k = 0;
+    while (k < a->n_custom && !hs_str_eq(ev->attr_key[i], a->custom_key[k]))
+      k++;
+    if (k == a->n_custom) {
+      if (a->n_custom == HS_MAX_ATTRS)
+        continue; /* full: further keys are not kept */
+      if (set_str(&a->custom_key[k], ev->attr_key[i]))
+        return HS_E_NOMEM;
+      a->n_custom++;
+    }
+    if (set_str(&a->custom_val[k], ev->attr_val[i]))
+      return HS_E_NOMEM;
+  }
+  a->attrs_ms = ev->ts_ms;
+  return 0;
+}
+
+static int find_metric_id(const hs_model_t *m, hs_str_t id) {
+  for (uint32_t i = 0; i < m->n_metrics; i++)
+    if (hs_str_eq(id, m->metrics[i].id))
+      return (int)i;
+  return -2;
+}
+
+static void drop_override(hs_account_t *a, uint32_t i) {
+  hs_free(a->overrides[i].reason);
+  hs_free(a->overrides[i].author);
+  a->overrides[i] = a->overrides[--a->n_overrides];
+  memset(&a->overrides[a->n_overrides], 0, sizeof a->overrides[0]);
+}
+
+/* An override pins the score (target "score") or a metric until it expires;
+ * one with an expiry not after its own time lifts the pin. */
+static int apply_override(const hs_model_t *m, hs_account_t *a, const hs_event_t *ev) {
+  int target = hs_str_eq(ev->target, "score") ? -1 : find_metric_id(m, ev->target);
+  if (target == -2)
+    return HS_IGNORED;
+  uint32_t i = 0;
+  while (i < a->n_overrides && a->overrides[i].metric != target)
+    i++;
+  if (i < a->n_overrides)
+    drop_override(a, i);
+  if (ev->expires_ms <= ev->ts_ms)
+    return HS_APPLIED;
+  if (a->n_overrides == HS__MAX_OVERRIDES) {
+    uint32_t soonest = 0; /* full: the pin that ends first gives way */
+    for (uint32_t k = 1; k < a->n_overrides; k++)
+      if (a->overrides[k].expires_ms < a->overrides[soonest].expires_ms)
+        soonest = k;
+    drop_override(a, soonest);
+  }
+  hs__override_t *o = &a->overrides[a->n_overrides];
+  o->metric = target;
+  o->value = ev->value;
+  o->expires_ms = ev->expires_ms;
+  if (set_str(&o->reason, ev->reason) || set_str(&o->author, ev->author))
+    return HS_E_NOMEM;
+  a->n_overrides++;
+  return HS_APPLIED;
+}
+
+static bool filter_matches(const hs__filter_t *f, const hs_event_t *ev) {
+  for (uint32_t i = 0; i < f->n_where; i++) {
+    hs_str_t v = hs_event_str(ev, f->where_field[i]);
+    if (!v.len)
+      return false;
+    bool any = false;
+    for (uint32_t j = 0; j < f->where_n[i] && !any; j++)
+      any = hs_str_eq(v, f->where_values[i][j]);
+    if (!any)
+      return false;
+  }
+  return true;
+}
+
+static int update_aggregates(const hs_model_t *m, hs_account_t *a, const hs_event_t *ev) {
+  int t = ev->type;
+  for (uint32_t k = 0; k < m->n_by_type_series[t]; k++) {
+    uint32_t si = m->by_type_series[t][k];
+    if (filter_matches(&m->series[si].filter, ev)) {
+      int rc = hs__series_add(m, a, si, ev);
+      if (rc < 0)
+        return rc;
+    }
+  }
+  for (uint32_t k = 0; k < m->n_by_type_scalars[t]; k++) {
+    uint32_t ci = m->by_type_scalars[t][k];
+    const hs__scalar_t *s = &m->scalars[ci];
+    hs__scalar_state_t *st = &a->scalars[ci];
+    if (!filter_matches(&s->filter, ev) || ev->ts_ms < st->ts)
+      continue;
+    if (s->kind == HS__SCALAR_LATEST) {
+      double v;
+      if (!hs_event_num(ev, s->field, &v))
+        continue;
+      st->value = v;
+    }
+    st->ts = ev->ts_ms;
+  }
+  return 0;
+}
+
+/* Sets the clock to `t` if ahead, moving every series to its UTC day. */
+static void set_clock(const hs_model_t *m, hs_account_t *a, int64_t t) {
+  if (a->clock_ms != INT64_MIN && t <= a->clock_ms)
+    return;
+  int32_t day = hs_day_of(t);
+  if (a->clock_ms == INT64_MIN || day > hs_day_of(a->clock_ms))
+    hs__series_advance(m, a, day);
+  a->clock_ms = t;
+}
+
+static int emit_eval(const hs_model_t *m, hs_account_t *a, int64_t at, const hs_event_t *ev,
+                     hs_eval_cb cb, void *ud) {
+  hs_eval_t e;
+  hs__evaluate(m, a, at, ev, &e);
+  if (cb)
+    cb(ud, a, &e);
+  return 0;
+}
+
+/* Evaluates the UTC midnights in (last evaluation, t]. A gap longer than the
+ * model's memory evaluates only its last midnights: the state they see is
+ * the same as after any longer silence. */
+static int catch_up(const hs_model_t *m, hs_account_t *a, int64_t t, hs_eval_cb cb, void *ud) {
+  if (a->last_eval_ms == INT64_MIN)
+    return 0;
+  int64_t first = (int64_t)hs_day_of(a->last_eval_ms) + 1;
+  int64_t last = hs_day_of(t);
+  int64_t keep = (int64_t)(m->horizon_days > m->history_days ? m->horizon_days : m->history_days) + 2;
+  if (last - first + 1 > keep)
+    first = last - keep + 1;
+  for (int64_t d = first; d <= last; d++) {
+    int64_t mid = d * HS_MS_PER_DAY;
+    if (mid <= a->last_eval_ms)
+      continue;
+    set_clock(m, a, mid);
+    int rc = emit_eval(m, a, a->clock_ms, NULL, cb, ud);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+int hs_account_apply(const hs_model_t *m, hs_account_t *a, const hs_event_t *ev, hs_eval_cb cb,
+                     void *ud) {
+  if (a->clock_ms != INT64_MIN && m->horizon_days > 0 &&
+      hs_day_of(ev->ts_ms) <= hs_day_of(a->clock_ms) - (int32_t)m->horizon_days) {
+    a->n_late++;
+    return HS_LATE;
+  }
+  int rc = catch_up(m, a, ev->ts_ms, cb, ud);
+  if (rc)
+    return rc;
+  set_clock(m, a, ev->ts_ms);
+  a->n_events++;
+  int result = HS_APPLIED;
+  if (ev->type == HS_EV_ACCOUNT) {
+    rc = apply_account_event(a, ev);
+  } else if (ev->type == HS_EV_OUTCOME) {
+    rc = set_str(&a->outcome, ev->outcome);
+    a->outcome_ms = ev->ts_ms;
+    result = HS_IGNORED;
+  } else if (ev->type == HS_EV_OVERRIDE) {
+    rc = apply_override(m, a, ev);
+    if (rc > 0) {
+      result = rc;
+      rc = 0;
+    }
+  }
+  if (rc < 0)
+    return rc;
+  if ((rc = update_aggregates(m, a, ev)) < 0)
+    return rc;
+  if (result == HS_IGNORED)
+    return result;
+  rc = emit_eval(m, a, a->clock_ms, ev, cb, ud);
+  return rc < 0 ? rc : result;
+}
+
+int hs_account_advance(const hs_model_t *m, hs_account_t *a, int64_t now_ms, hs_eval_cb cb,
+                       void *ud) {
+  if (a->clock_ms == INT64_MIN || now_ms <= a->clock_ms)
+    return 0;
+  return catch_up(m, a, now_ms, cb, ud);
+}
+
+void hs_alert_id_hex(uint64_t id, char out[17]) {
+  static const char hex[] = "0123456789abcdef";
+  for (int i = 15; i >= 0; i--) {
+    out[i] = hex[id & 15];
+    id >>= 4;
+  }
+  out[16] = 0;
+}

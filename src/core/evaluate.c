@@ -1,0 +1,438 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* Evaluating an account at a time: metric values, the score with its
+ * explanation, the daily score history and the alert rules. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static double view_value(const hs__series_t *s, const hs__view_state_t *vs, hs_metric_kind_t k) {
+  switch (k) {
+  case HS_MK_SUM:
+    return (double)vs->sum / 1000.0;
+  case HS_MK_AVG:
+    return vs->cnt ? (double)vs->sum / 1000.0 / (double)vs->cnt : NAN;
+  case HS_MK_MIN:
+  case HS_MK_MAX:
+    return vs->ext;
+  default:
+    (void)s;
+    return (double)vs->cnt;
+  }
+}
+
+static double attribute_value(const hs__metric_t *mt, const hs_account_t *a, int64_t t) {
+  switch (mt->attr) {
+  case HS__ATTR_LICENSES:
+    return a->licenses;
+  case HS__ATTR_TENURE:
+    return a->contract_start_ms == INT64_MIN
+               ? NAN
+               : (double)(t - a->contract_start_ms) / (double)HS_MS_PER_DAY;
+  case HS__ATTR_RENEWAL:
+    return a->renewal_ms == INT64_MIN ? NAN
+                                      : (double)(a->renewal_ms - t) / (double)HS_MS_PER_DAY;
+  default:
+    for (uint32_t i = 0; i < a->n_custom; i++) {
+      if (strcmp(a->custom_key[i], mt->attr_name) == 0) {
+        char *end;
+        double v = strtod(a->custom_val[i], &end);
+        return *a->custom_val[i] && !*end && isfinite(v) ? v : NAN;
+      }
+    }
+    return NAN;
+  }
+}
+
+/* Least-squares slope per day of the daily values in a view of n days
+ * (zeros included), from the running sums: ages a = 0..n-1. */
+static double view_slope(const hs__view_state_t *vs, uint32_t days, bool sums) {
+  double n = days;
+  double sx = sums ? (double)vs->sum / 1000.0 : (double)vs->cnt;
+  double sax = sums ? (double)vs->s1_sum / 1000.0 : (double)vs->s1_cnt;
+  double sa = n * (n - 1) / 2, saa = (n - 1) * n * (2 * n - 1) / 6;
+  double den = n * saa - sa * sa;
+  return den > 0 ? -(n * sax - sa * sx) / den : NAN; /* older is larger age */
+}
+
+/* Fills val[i] (NAN when missing) and upd[i] (time of the data) for every
+ * metric, in dependency order. */
+static void eval_metrics(const hs_model_t *m, const hs_account_t *a, int64_t t, double *val,
+                         int64_t *upd) {
+  for (uint32_t k = 0; k < m->n_metrics; k++) {
+    uint32_t i = m->order[k];
+    const hs__metric_t *mt = &m->metrics[i];
+    double v = NAN;
+    int64_t u = INT64_MIN;
+    if (mt->view >= 0 && mt->kind != HS_MK_RATIO) {
+      const hs__view_t *vw = &m->views[mt->view];
+      const hs__series_t *s = &m->series[vw->series];
+      u = a->series[vw->series].last_ms;
+      if (u != INT64_MIN) { /* counts are 0, not missing, once data has flowed */
+        const hs__view_state_t *vs = &a->views[mt->view];
+        if (mt->kind == HS_MK_TREND) {
+          hs_metric_kind_t ok = m->metrics[mt->of].kind;
+          hs__view_state_t prev = a->views[mt->view2];
+          prev.cnt -= vs->cnt;
+          prev.sum -= vs->sum;
+          double cur = view_value(s, vs, ok), old = view_value(s, &prev, ok);
+          if (mt->trend_mode == HS_TREND_DELTA)
+            v = cur - old;
+          else if (old != 0 && !isnan(old) && !isnan(cur))
+            v = (cur - old) / fabs(old) * 100.0;
+        } else if (mt->kind == HS_MK_SLOPE) {
+          v = view_slope(vs, vw->days, m->metrics[mt->of].kind == HS_MK_SUM);
+        } else {
+          v = view_value(s, vs, mt->kind);
+        }
+      }
+    } else if (mt->kind == HS_MK_DAYS_SINCE || mt->kind == HS_MK_LATEST) {
+      const hs__scalar_state_t *sc = &a->scalars[mt->scalar];
+      u = sc->ts;
+      if (sc->ts != INT64_MIN) {
+        if (mt->kind == HS_MK_DAYS_SINCE)
+          v = (double)(t - sc->ts) / (double)HS_MS_PER_DAY;
+        else if (mt->max_age_ms == 0 || t - sc->ts <= mt->max_age_ms)
+          v = sc->value;
+      }
+    } else if (mt->kind == HS_MK_RATIO) {
+      double n = val[mt->num], d = val[mt->den];
+      v = d != 0 && !isnan(n) && !isnan(d) ? n / d : NAN;
+      u = upd[mt->num] > upd[mt->den] ? upd[mt->num] : upd[mt->den];
+    } else if (mt->kind == HS_MK_ATTRIBUTE) {
+      v = attribute_value(mt, a, t);
+      u = a->attrs_ms;
+    }
+    if (mt->per == -2)
+      v = a->licenses > 0 ? v / a->licenses : NAN;
+    else if (mt->per >= 0)
+      v = val[mt->per] > 0 ? v / val[mt->per] : NAN;
+    val[i] = isfinite(v) ? v : NAN;
+    upd[i] = u;
+  }
+}
+
+static bool in_list(const char *v, char *const *list, uint32_t n) {
+  for (uint32_t i = 0; v && i < n; i++)
+    if (strcmp(v, list[i]) == 0)
+      return true;
+  return false;
+}
+
+static int select_profile(const hs_model_t *m, const hs_account_t *a) {
+  for (uint32_t p = 0; p < m->n_profiles; p++) {
+    const hs__profile_t *pr = &m->profiles[p];
+    if ((int)p == m->default_profile)
+      continue;
+    bool all = true;
+    for (uint32_t s = 0; s < pr->n_select && all; s++) {
+      const char *v = NULL;
+      const char *attr = pr->select[s].attr;
+      if (strcmp(attr, "segment") == 0)
+        v = a->segment;
+      else if (strcmp(attr, "stage") == 0)
+        v = a->stage;
+      else if (strcmp(attr, "vertical") == 0)
+        v = a->vertical;
+      else
+        for (uint32_t k = 0; k < a->n_custom; k++)
+          if (strcmp(a->custom_key[k], attr) == 0)
+            v = a->custom_val[k];
+      all = in_list(v, pr->select[s].values, pr->select[s].n_values);
+    }
+    if (all)
+      return (int)p;
+  }
+  return m->default_profile;
+}
+
+static const hs__override_t *find_override(const hs_account_t *a, int metric, int64_t t) {
+  for (uint32_t i = 0; i < a->n_overrides; i++)
+    if (a->overrides[i].metric == metric && a->overrides[i].expires_ms > t)
+      return &a->overrides[i];
+  return NULL;
+}
+
+/* Scores `a` at time t. Reads only; previous contributions feed the deltas. */
+static void compute_score(const hs_model_t *m, const hs_account_t *a, int64_t t, hs_score_t *s) {
+  double val[HS_MAX_METRICS];
+  int64_t upd[HS_MAX_METRICS];
+  eval_metrics(m, a, t, val, upd);
+  int p = select_profile(m, a);
+  const hs__profile_t *pr = &m->profiles[p];
+  memset(s, 0, offsetof(hs_score_t, metrics));
+  s->profile = (uint16_t)p;
+  s->band = -1;
+  s->n_groups = pr->n_groups;
+  s->n_metrics = pr->n_refs;
+  double gw[HS_MAX_GROUPS] = {0}, gs[HS_MAX_GROUPS] = {0}, gtot[HS_MAX_GROUPS] = {0};
+  for (uint32_t r = 0; r < pr->n_refs; r++) {
+    const hs__ref_t *rf = &pr->refs[r];
+    hs_metric_result_t *mr = &s->metrics[r];
+    mr->metric = rf->metric;
+    mr->group = rf->group;
+    double v = val[rf->metric];
+    mr->source = HS_SRC_DATA;
+    if (!isnan(v) && rf->stale_ms > 0 && t - upd[rf->metric] > rf->stale_ms)
+      v = NAN;
+    const hs__override_t *o = find_override(a, rf->metric, t);
+    if (o) {
+      v = o->value;
+      mr->source = HS_SRC_OVERRIDE;
+    }
+    double worst = rf->worst, best = rf->best;
+    for (uint32_t k = 0; k < rf->n_stages; k++) {
+      if (a->stage && strcmp(a->stage, rf->stage_names[k]) == 0) {
+        worst = rf->stage_worst[k];
+        best = rf->stage_best[k];
+      }
+    }
+    double norm;
+    if (!isnan(v)) {
+      double x = (v - worst) / (best - worst);
+      norm = 100.0 * (x < 0 ? 0 : x > 1 ? 1 : x);
+    } else if (rf->missing == HS_MISSING_WORST) {
+      mr->source = HS_SRC_MISSING_WORST;
+      norm = 0;
+    } else if (rf->missing == HS_MISSING_VALUE) {
+      mr->source = HS_SRC_MISSING_VALUE;
+      v = rf->missing_value;
+      double x = (v - worst) / (best - worst);
+      norm = 100.0 * (x < 0 ? 0 : x > 1 ? 1 : x);
+    } else {
+      mr->source = HS_SRC_MISSING;
+      norm = NAN;
+    }
+    mr->raw = v;
+    mr->norm = norm;
+    gtot[rf->group] += rf->weight;
+    if (!isnan(norm) && rf->weight > 0) {
+      gw[rf->group] += rf->weight;
+      gs[rf->group] += rf->weight * norm;
+    }
+  }
+  double wsum = 0, total = 0, covered = 0;
+  for (uint32_t g = 0; g < pr->n_groups; g++) {
+    s->group_score[g] = gw[g] > 0 ? gs[g] / gw[g] : NAN;
+    if (gtot[g] > 0) {
+      total += pr->group_weight[g];
+      covered += pr->group_weight[g] * gw[g] / gtot[g];
+    }
+    if (gw[g] > 0)
+      wsum += pr->group_weight[g];
+  }
+  double score = 0;
+  for (uint32_t g = 0; g < pr->n_groups; g++) {
+    s->group_weight[g] = gw[g] > 0 && wsum > 0 ? pr->group_weight[g] / wsum : 0;
+    if (s->group_weight[g] > 0)
+      score += s->group_weight[g] * s->group_score[g];
+  }
+  for (uint32_t r = 0; r < pr->n_refs; r++) {
+    hs_metric_result_t *mr = &s->metrics[r];
+    const hs__ref_t *rf = &pr->refs[r];
+    bool counted = !isnan(mr->norm) && rf->weight > 0 && gw[rf->group] > 0;
+    mr->weight = counted ? s->group_weight[rf->group] * rf->weight / gw[rf->group] : 0;
+    mr->contribution = counted ? mr->weight * mr->norm : 0;
+    mr->delta = a->profile == p ? mr->contribution - (double)a->contrib[r] : 0;
+  }
+  s->coverage = total > 0 ? covered / total : 0;
+  s->has_score = wsum > 0;
+  s->score = s->has_score ? score : NAN;
+  const hs__override_t *o = find_override(a, -1, t);
+  if (o) {
+    s->has_score = true;
+    s->score = o->value < 0 ? 0 : o->value > 100 ? 100 : o->value;
+    s->override = (hs_override_info_t){true, o->value, o->expires_ms,
+                                       (hs_str_t){o->reason, o->reason ? (uint32_t)strlen(o->reason) : 0},
+                                       (hs_str_t){o->author, o->author ? (uint32_t)strlen(o->author) : 0}};
+  }
+  if (s->has_score) {
+    s->band = 0;
+    for (uint32_t b = 1; b < m->n_bands; b++)
+      if (s->score >= m->band_min[b])
+        s->band = (int)b;
+  }
+}
+
+void hs_account_score(const hs_model_t *m, const hs_account_t *a, hs_score_t *out) {
+  compute_score(m, a, a->clock_ms == INT64_MIN ? 0 : a->clock_ms, out);
+}
+
+static void record_history(const hs_model_t *m, hs_account_t *a, int32_t day, double score) {
+  uint32_t n = m->history_days;
+  if (a->hist_head == INT32_MIN || day - a->hist_head >= (int32_t)n) {
+    for (uint32_t i = 0; i < n; i++)
+      a->hist[i] = NAN;
+  } else {
+    for (int32_t d = a->hist_head + 1; d <= day; d++)
+      a->hist[hs__series_slot(d, n)] = NAN;
+  }
+  if (a->hist_head == INT32_MIN || day > a->hist_head)
+    a->hist_head = day;
+  if (day > a->hist_head - (int32_t)n)
+    a->hist[hs__series_slot(day, n)] = (float)score;
+}
+
+/* The last daily score at or before `day` still in the history, or NAN. */
+static double history_at(const hs_model_t *m, const hs_account_t *a, int32_t day) {
+  uint32_t n = m->history_days;
+  for (int32_t d = day; d > a->hist_head - (int32_t)n; d--) {
+    if (d > a->hist_head)
+      continue;
+    float v = a->hist[hs__series_slot(d, n)];
+    if (!isnan(v))
+      return v;
+  }
+  return NAN;
+}
+
+/* Least-squares slope of the daily scores over the last `w` days; NAN with
+ * fewer than three scored days. */
+static double history_slope(const hs_model_t *m, const hs_account_t *a, uint32_t w) {
+  double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (uint32_t k = 0; k < w && k < m->history_days; k++) {
+    float v = a->hist[hs__series_slot(a->hist_head - (int32_t)k, m->history_days)];
+    if (isnan(v))
+      continue;
+    double x = -(double)k;
+    n++;
+    sx += x;
+    sy += v;
+    sxx += x * x;
+    sxy += x * v;
+  }
+  double den = n * sxx - sx * sx;
+  return n >= 3 && den > 0 ? (n * sxy - sx * sy) / den : NAN;
+}
+
+static void top_contributors(const hs_score_t *s, bool firing, hs_alert_t *al) {
+  /* metrics whose contribution fell most (rose most, for resolved); if none
+     moved, those that cost the most points */
+  double key[HS_MAX_PROFILE_METRICS];
+  bool moved = false;
+  for (uint32_t i = 0; i < s->n_metrics; i++)
+    moved |= fabs(s->metrics[i].delta) >= 0.01;
+  for (uint32_t i = 0; i < s->n_metrics; i++) {
+    const hs_metric_result_t *mr = &s->metrics[i];
+    if (moved)
+      key[i] = firing ? -mr->delta : mr->delta;
+    else
+      key[i] = firing ? mr->weight * (100 - (isnan(mr->norm) ? 100 : mr->norm)) : mr->contribution;
+  }
+  al->n_top = 0;
+  for (uint32_t k = 0; k < HS_TOP_CONTRIBUTORS; k++) {
+    int best = -1;
+    for (uint32_t i = 0; i < s->n_metrics; i++) {
+      bool taken = false;
+      for (uint32_t j = 0; j < al->n_top; j++)
+        taken |= al->top[j] == i;
+      if (!taken && key[i] > 0.005 && (best < 0 || key[i] > key[best]))
+        best = (int)i;
+    }
+    if (best < 0)
+      break;
+    al->top[al->n_top++] = (uint16_t)best;
+  }
+}
+
+static uint64_t alert_id(const hs_account_t *a, const hs__rule_t *r, int64_t start) {
+  uint64_t h = hs_hash64(a->id, a->id_len, HS_HASH_SEED);
+  h = hs_hash64(&r->key, sizeof r->key, h);
+  return hs_hash64(&start, sizeof start, h);
+}
+
+static void eval_rules(const hs_model_t *m, hs_account_t *a, int64_t t, hs_eval_t *e) {
+  const hs_score_t *s = &e->score;
+  int32_t day = hs_day_of(t);
+  for (uint32_t i = 0; i < m->n_rules; i++) {
+    const hs__rule_t *r = &m->rules[i];
+    hs__rule_state_t *st = &a->rules[i];
+    bool applies = !r->profiles || (r->profiles & (UINT64_C(1) << s->profile));
+    double ref = e->prev_score, value = s->score;
+    bool fire_cond = false, clear_cond = !applies;
+    if (applies && s->has_score) {
+      switch (r->kind) {
+      case HS_RULE_THRESHOLD:
+      case HS_RULE_BAND:
+        fire_cond = value < r->level;
+        clear_cond = value >= r->level + r->hysteresis;
+        break;
+      case HS_RULE_TREND: {
+        ref = history_at(m, a, day - (int32_t)r->lookback_days);
+        if (isnan(ref))
+          break;
+        double change = value - ref;
+        if (r->drop_percent)
+          change = ref > 0 ? change / ref * 100.0 : 0;
+        fire_cond = change <= -r->drop;
+        clear_cond = change > -r->drop + r->hysteresis;
+        break;
+      }
+      case HS_RULE_SLOPE: {
+        double sl = history_slope(m, a, r->window_days);
+        if (isnan(sl))
+          break;
+        fire_cond = sl <= r->slope;
+        clear_cond = sl > r->slope + r->hysteresis;
+        break;
+      }
+      default:
+        break;
+      }
+    }
+    hs_alert_t *al = &e->alerts[e->n_alerts];
+    if (!st->open) {
+      if (!fire_cond) {
+        st->pending_since = INT64_MIN;
+        continue;
+      }
+      if (st->pending_since == INT64_MIN)
+        st->pending_since = t;
+      if (t - st->pending_since < r->pending_ms ||
+          (st->cooldown_until != INT64_MIN && t < st->cooldown_until))
+        continue;
+      st->open = true;
+      st->episode_start = t;
+      st->pending_since = INT64_MIN;
+      al->state = HS_ALERT_FIRING;
+    } else {
+      if (!clear_cond)
+        continue;
+      st->open = false;
+      st->cooldown_until = t + r->cooldown_ms;
+      al->state = HS_ALERT_RESOLVED;
+    }
+    al->rule = (uint16_t)i;
+    al->alert_id = alert_id(a, r, st->episode_start);
+    al->episode_start_ms = st->episode_start;
+    al->score = value;
+    al->prev_score = ref;
+    al->band = s->band;
+    top_contributors(s, al->state == HS_ALERT_FIRING, al);
+    e->n_alerts++;
+  }
+}
+
+void hs__evaluate(const hs_model_t *m, hs_account_t *a, int64_t t, const hs_event_t *ev,
+                  hs_eval_t *e) {
+  e->account_id = (hs_str_t){a->id, a->id_len};
+  e->at_ms = t;
+  e->event = ev;
+  e->n_alerts = 0;
+  compute_score(m, a, t, &e->score);
+  e->had_prev = a->last_eval_ms != INT64_MIN;
+  e->prev_score = a->has_score ? a->score : NAN;
+  e->prev_band = a->band;
+  e->changed = !e->had_prev || a->has_score != e->score.has_score || a->band != e->score.band ||
+               a->profile != e->score.profile ||
+               (e->score.has_score && e->score.score != a->score);
+  record_history(m, a, hs_day_of(t), e->score.has_score ? e->score.score : NAN);
+  eval_rules(m, a, t, e);
+  a->has_score = e->score.has_score;
+  a->score = e->score.has_score ? e->score.score : 0;
+  a->band = e->score.band;
+  a->profile = e->score.profile;
+  for (uint32_t r = 0; r < e->score.n_metrics; r++)
+    a->contrib[r] = (float)e->score.metrics[r].contribution;
+  a->last_eval_ms = t;
+}

@@ -1,0 +1,249 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* Internals of the scoring core, shared by src/core and the state codec in
+ * src/state. Not a public interface.
+ *
+ * Data model. A compiled model turns metric definitions into:
+ *  - series: daily aggregates of matching events over a ring of `days` UTC
+ *    days (count, sum, min/max, or distinct keys by their last-seen day).
+ *    Metrics that count the same thing share one series;
+ *  - views: running totals of one series over the last `w` days, updated in
+ *    O(1) per event and per day the clock advances (amortised);
+ *  - scalars: last-seen time (days_since) and latest value (latest).
+ * Derived metrics (ratio, trend, slope, per-normalisation) read other
+ * metrics. An account holds the state of every series, view and scalar, its
+ * attributes, overrides, a daily score history and each alert rule's state. */
+#ifndef HS_CORE_INTERNAL_H
+#define HS_CORE_INTERNAL_H
+
+#include "healthscore/score.h"
+
+#include <math.h>
+
+enum { HS__OP_COUNT = 0, HS__OP_SUM, HS__OP_MIN, HS__OP_MAX, HS__OP_DISTINCT };
+
+/* Event filter: type mask plus string-field conditions. */
+typedef struct hs__filter_s {
+  uint64_t events; /* 0 = any type */
+  uint32_t n_where;
+  hs_field_t where_field[HS_MAX_WHERE];
+  uint32_t where_n[HS_MAX_WHERE];
+  char **where_values[HS_MAX_WHERE];
+} hs__filter_t;
+
+typedef struct hs__series_s {
+  uint64_t key; /* hash of what it aggregates: stable across models */
+  uint8_t op;
+  hs_field_t field; /* value (sum/min/max) or key (distinct) field */
+  hs__filter_t filter;
+  uint32_t days; /* ring length: the longest view over it */
+} hs__series_t;
+
+typedef struct hs__view_s {
+  uint16_t series;
+  uint32_t days; /* window length */
+  bool slope;    /* also keep the age-weighted sum for slopes */
+} hs__view_t;
+
+enum { HS__SCALAR_LAST = 0, HS__SCALAR_LATEST };
+
+typedef struct hs__scalar_s {
+  uint64_t key;
+  uint8_t kind;
+  hs_field_t field;
+  hs__filter_t filter;
+} hs__scalar_t;
+
+typedef enum {
+  HS__ATTR_LICENSES = 0,
+  HS__ATTR_TENURE,
+  HS__ATTR_RENEWAL,
+  HS__ATTR_CUSTOM
+} hs__attr_kind_t;
+
+typedef struct hs__metric_s {
+  char *id, *label, *category;
+  hs_metric_kind_t kind;
+  int view;       /* windowed kinds: index of the view; trend: current window */
+  int view2;      /* trend: view of twice the window */
+  int scalar;     /* days_since, latest */
+  int of;         /* trend/slope: source metric */
+  int num, den;   /* ratio */
+  int per;        /* -1 none, -2 licenses, else a metric index */
+  hs_trend_mode_t trend_mode;
+  int64_t max_age_ms;
+  hs__attr_kind_t attr;
+  char *attr_name;
+} hs__metric_t;
+
+typedef struct hs__ref_s {
+  uint16_t metric;
+  uint8_t group;
+  double weight; /* relative within the group */
+  double worst, best;
+  hs_missing_t missing;
+  double missing_value;
+  int64_t stale_ms; /* 0 = never */
+  uint32_t n_stages;
+  char **stage_names;
+  double *stage_worst, *stage_best;
+} hs__ref_t;
+
+typedef struct hs__selector_s {
+  char *attr;
+  char **values;
+  uint32_t n_values;
+} hs__selector_t;
+
+typedef struct hs__profile_s {
+  char *name, *version;
+  uint32_t n_select;
+  hs__selector_t *select;
+  uint32_t n_groups;
+  char *group_name[HS_MAX_GROUPS];
+  double group_weight[HS_MAX_GROUPS]; /* percent */
+  uint32_t n_refs;
+  hs__ref_t *refs;
+} hs__profile_t;
+
+typedef struct hs__rule_s {
+  char *id, *severity;
+  uint64_t key;
+  hs_rule_kind_t kind;
+  double level, hysteresis, drop, slope;
+  bool drop_percent;
+  int64_t pending_ms, cooldown_ms;
+  uint32_t lookback_days, window_days;
+  uint64_t profiles; /* bitmask of profile indexes; 0 = all */
+} hs__rule_t;
+
+struct hs_model_s {
+  uint32_t n_series, n_views, n_scalars, n_metrics, n_profiles, n_rules, n_bands;
+  hs__series_t *series;
+  hs__view_t *views;
+  hs__scalar_t *scalars;
+  hs__metric_t *metrics;
+  uint16_t *order; /* metrics in dependency order */
+  hs__profile_t *profiles;
+  int default_profile;
+  hs__rule_t *rules;
+  char *band_name[HS_MAX_BANDS];
+  double band_min[HS_MAX_BANDS];
+  uint32_t horizon_days; /* longest series */
+  uint32_t history_days; /* daily score history length */
+  uint32_t max_refs;     /* most metrics in one profile */
+  uint16_t **series_views; /* per series: the views over it */
+  uint16_t *n_series_views;
+  bool uses_licenses_attr;
+  /* per event type: the series and scalars whose filter may match it */
+  uint16_t *by_type_series[HS_EV__COUNT];
+  uint16_t n_by_type_series[HS_EV__COUNT];
+  uint16_t *by_type_scalars[HS_EV__COUNT];
+  uint16_t n_by_type_scalars[HS_EV__COUNT];
+  uint64_t fingerprint;
+};
+
+/* State of one series. Ring slot d % days holds day d for d in
+ * (head - days, head]; older slots are zero. */
+typedef struct hs__dkey_s {
+  uint32_t hash; /* of the key string; 0 marks an empty slot */
+  int32_t day;   /* last day the key was seen */
+} hs__dkey_t;
+
+typedef struct hs__series_state_s {
+  int32_t head;    /* INT32_MIN: nothing yet */
+  int64_t last_ms; /* time of the latest matching event; INT64_MIN: none */
+  int32_t *cnt;    /* events per day (distinct: keys whose last day it is) */
+  int64_t *sum;    /* sum per day in thousandths (HS__OP_SUM) */
+  double *ext;     /* min or max per day, NAN if none (HS__OP_MIN/MAX) */
+  hs__dkey_t *keys; /* HS__OP_DISTINCT: open addressing, capacity n_keys_cap */
+  uint32_t n_keys, keys_cap;
+} hs__series_state_t;
+
+typedef struct hs__view_state_s {
+  int64_t cnt, sum; /* totals over the window */
+  int64_t s1_cnt, s1_sum; /* slope: sums of age * daily value */
+  double ext;       /* cached min/max, NAN if none */
+  bool ext_valid;   /* false: recompute from the ring */
+} hs__view_state_t;
+
+typedef struct hs__scalar_state_s {
+  int64_t ts; /* INT64_MIN: never */
+  double value;
+} hs__scalar_state_t;
+
+typedef struct hs__rule_state_s {
+  bool open;
+  int64_t episode_start;  /* INT64_MIN: none */
+  int64_t pending_since;  /* INT64_MIN: condition not holding */
+  int64_t cooldown_until; /* INT64_MIN: none */
+} hs__rule_state_t;
+
+#define HS__MAX_OVERRIDES 8
+typedef struct hs__override_s {
+  int metric; /* -1: the score */
+  double value;
+  int64_t expires_ms;
+  char *reason, *author;
+} hs__override_t;
+
+struct hs_account_s {
+  char *id;
+  uint32_t id_len;
+  int64_t clock_ms;     /* INT64_MIN before the first event */
+  int64_t last_eval_ms; /* INT64_MIN before the first evaluation */
+  uint64_t n_events, n_late;
+  /* attributes */
+  char *segment, *stage, *vertical;
+  double licenses; /* NAN: unknown */
+  int64_t contract_start_ms, renewal_ms; /* INT64_MIN: unknown */
+  int64_t attrs_ms; /* last account event */
+  uint32_t n_custom;
+  char *custom_key[HS_MAX_ATTRS], *custom_val[HS_MAX_ATTRS];
+  char *outcome;
+  int64_t outcome_ms;
+  uint32_t n_overrides;
+  hs__override_t overrides[HS__MAX_OVERRIDES];
+  /* aggregates */
+  hs__series_state_t *series;
+  hs__view_state_t *views;
+  hs__scalar_state_t *scalars;
+  /* daily score history: slot d % history_days holds day d's last score */
+  int32_t hist_head; /* INT32_MIN: none */
+  float *hist;       /* NAN: no score that day */
+  hs__rule_state_t *rules;
+  /* the previous evaluation */
+  bool has_score;
+  double score;
+  int band;
+  int profile; /* -1: none yet */
+  float *contrib; /* per ref of `profile`, for deltas */
+};
+
+/* Ring slot of `day` in a ring of `days` slots. */
+uint32_t hs__series_slot(int32_t day, uint32_t days);
+/* Adds a matching event to series `si` (no-op if outside the ring). Returns 0
+ * or HS_E_NOMEM. */
+int hs__series_add(const hs_model_t *m, hs_account_t *a, uint32_t si, const hs_event_t *ev);
+/* Moves every series of `a` forward to `new_head`, expiring days and keeping
+ * the views' totals. */
+void hs__series_advance(const hs_model_t *m, hs_account_t *a, int32_t new_head);
+/* Recomputes a min/max view's extremum from the ring. */
+void hs__view_recompute_ext(const hs_model_t *m, hs_account_t *a, uint32_t vi);
+
+/* Evaluates `a` at time t (its clock): score, history, alert rules; fills
+ * `e` and makes this the previous evaluation. */
+void hs__evaluate(const hs_model_t *m, hs_account_t *a, int64_t t, const hs_event_t *ev,
+                  hs_eval_t *e);
+
+/* Allocates the aggregate arrays of a fresh account. */
+int hs__account_alloc(const hs_model_t *m, hs_account_t *a);
+/* Recomputes every view's totals from the series rings (after decoding). */
+void hs__account_rebuild_views(const hs_model_t *m, hs_account_t *a);
+/* Adds `n` events/value to series `s` at `day` (for decoding). Days outside
+ * the ring are ignored. */
+void hs__series_put(const hs__series_t *s, hs__series_state_t *st, int32_t day, int32_t cnt,
+                    int64_t sum, double ext);
+/* Inserts or updates a distinct key's last day (for decoding). */
+int hs__series_put_key(const hs__series_t *s, hs__series_state_t *st, uint32_t hash, int32_t day);
+
+#endif
