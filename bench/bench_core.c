@@ -1,0 +1,137 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* Core benchmark: decode + update + score + alert rules per event, on one
+ * core, from an events file held in memory (JSON lines or msgpack, as written
+ * by `healthscore gen`). Prints one line of key=value figures per phase. */
+#include "healthscore/codec.h"
+#include "healthscore/config.h"
+#include "healthscore/engine.h"
+#include "healthscore/score.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+typedef struct msg_s {
+  uint32_t off, len;
+} msg_t;
+
+static char *slurp(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    perror(path);
+    exit(1);
+  }
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)n + 1);
+  if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+    fprintf(stderr, "bench_core: cannot read %s\n", path);
+    exit(1);
+  }
+  fclose(f);
+  *len = (size_t)n;
+  return buf;
+}
+
+/* Splits the file into messages. */
+static msg_t *split(const char *buf, size_t len, hs_format_t fmt, size_t *n_out) {
+  size_t cap = 1 << 20, n = 0;
+  msg_t *v = malloc(cap * sizeof *v);
+  size_t pos = 0;
+  while (pos < len) {
+    size_t m;
+    if (fmt == HS_FMT_JSON) {
+      const char *nl = memchr(buf + pos, '\n', len - pos);
+      m = nl ? (size_t)(nl - (buf + pos)) : len - pos;
+    } else if (hs_msgpack_object_size(buf + pos, len - pos, &m) != 0) {
+      fprintf(stderr, "bench_core: broken msgpack at byte %zu\n", pos);
+      exit(1);
+    }
+    if (m) {
+      if (n == cap)
+        v = realloc(v, (cap *= 2) * sizeof *v);
+      v[n++] = (msg_t){(uint32_t)pos, (uint32_t)m};
+    }
+    pos += m + (fmt == HS_FMT_JSON);
+  }
+  *n_out = n;
+  return v;
+}
+
+static uint64_t g_alerts;
+static void on_eval(void *ud, const hs_account_t *a, const hs_eval_t *ev) {
+  (void)ud;
+  (void)a;
+  g_alerts += ev->n_alerts;
+}
+
+int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+    printf("bench_core %s\n", HS_VERSION);
+    return 0;
+  }
+  if (argc < 3) {
+    fprintf(stderr, "usage: bench_core CONFIG.yaml EVENTS [--decode-only]\n"
+                    "Times decode, then decode + apply (update, score, alert rules) of every\n"
+                    "event in EVENTS (JSON lines or msgpack from `healthscore gen`).\n");
+    return 2;
+  }
+  bool decode_only = argc > 3 && strcmp(argv[3], "--decode-only") == 0;
+  hs_err_t err = {0};
+  hs_config_t *cfg;
+  hs_model_t *m;
+  if (hs_config_load_file(argv[1], &cfg, &err) || hs_model_compile(cfg, &m, &err)) {
+    fprintf(stderr, "%s\n", err.msg);
+    return 1;
+  }
+  size_t len, n;
+  char *buf = slurp(argv[2], &len);
+  hs_format_t fmt = hs_detect_format(buf, len);
+  msg_t *msgs = split(buf, len, fmt, &n);
+  hs_decoder_t *dec;
+  hs_decoder_new(&dec, 0);
+  hs_event_t ev;
+
+  double t0 = now_s();
+  uint64_t bad = 0;
+  for (size_t i = 0; i < n; i++)
+    bad += hs_event_decode(dec, buf + msgs[i].off, msgs[i].len, fmt, &ev, &err) != 0;
+  double t_dec = now_s() - t0;
+  printf("phase=decode format=%s events=%zu bytes=%zu rejected=%llu seconds=%.3f "
+         "events_per_s=%.0f ns_per_event=%.1f\n",
+         fmt == HS_FMT_JSON ? "json" : "msgpack", n, len, (unsigned long long)bad, t_dec, n / t_dec,
+         t_dec * 1e9 / n);
+  if (!decode_only) {
+    hs_engine_t *e;
+    hs_engine_new(&e, m, on_eval, NULL);
+    t0 = now_s();
+    for (size_t i = 0; i < n; i++)
+      if (hs_event_decode(dec, buf + msgs[i].off, msgs[i].len, fmt, &ev, &err) == 0)
+        hs_engine_apply(e, &ev);
+    double t_all = now_s() - t0;
+    hs_engine_stats_t st;
+    hs_engine_stats(e, &st);
+    printf("phase=decode+score format=%s events=%zu accounts=%llu evaluations=%llu "
+           "alerts=%llu seconds=%.3f events_per_s=%.0f ns_per_event=%.1f "
+           "score_ns_per_event=%.1f heap_bytes_per_account=%.0f\n",
+           fmt == HS_FMT_JSON ? "json" : "msgpack", n, (unsigned long long)st.accounts,
+           (unsigned long long)st.evaluations, (unsigned long long)g_alerts, t_all, n / t_all,
+           t_all * 1e9 / n, (t_all - t_dec) * 1e9 / n,
+           st.accounts ? (double)hs_alloc_bytes() / (double)st.accounts : 0.0);
+    hs_engine_free(e);
+  }
+  hs_decoder_free(dec);
+  free(msgs);
+  free(buf);
+  hs_model_free(m);
+  hs_config_free(cfg);
+  return 0;
+}

@@ -1,0 +1,460 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* `healthscore replay`: events + configuration -> score timeline, alerts and a
+ * backtest report. Time comes from the events only, so a replay is
+ * deterministic: the same input gives the same output, byte for byte. */
+#include "cmds.h"
+
+#include "healthscore/codec.h"
+#include "healthscore/config.h"
+#include "healthscore/engine.h"
+#include "healthscore/output.h"
+#include "healthscore/report.h"
+#include "healthscore/score.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct replay_s {
+  const hs_model_t *model;
+  hs_engine_t *engine;
+  hs_decoder_t *dec;
+  hs_report_t *report;
+  FILE *alerts, *scores;
+  bool alerts_text, all_evals, quiet;
+  hs_buf_t buf;
+  int status;
+  /* input */
+  uint64_t offered, decode_errors[16], unknown_types, line;
+  uint64_t errors_shown;
+  double started, last_progress;
+} replay_t;
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void print_alert_text(replay_t *r, const hs_eval_t *ev, const hs_alert_t *al) {
+  char at[32], id[17];
+  hs_time_format(ev->at_ms, at);
+  hs_alert_id_hex(al->alert_id, id);
+  fprintf(r->alerts, "%s %-8s %-14s %.*s score %5.1f", at,
+          al->state == HS_ALERT_FIRING ? "FIRING" : "resolved",
+          hs_model_rule_id(r->model, al->rule), (int)ev->account_id.len, ev->account_id.ptr,
+          al->score);
+  if (!isnan(al->prev_score))
+    fprintf(r->alerts, " (was %5.1f)", al->prev_score);
+  fprintf(r->alerts, " %-7s", hs_model_band_name(r->model, al->band));
+  for (uint32_t k = 0; k < al->n_top; k++) {
+    const hs_metric_result_t *mr = &ev->score.metrics[al->top[k]];
+    fprintf(r->alerts, "%s%s", k ? ", " : " moved by: ", hs_model_metric_id(r->model, mr->metric));
+    if (fabs(mr->delta) >= 0.05)
+      fprintf(r->alerts, " %+.1f", mr->delta);
+  }
+  fprintf(r->alerts, " [%s]\n", id);
+}
+
+static void on_eval(void *ud, const hs_account_t *a, const hs_eval_t *ev) {
+  replay_t *r = ud;
+  (void)a;
+  const hs_score_t *s = &ev->score;
+  hs_report_score(r->report, ev->account_id, ev->at_ms, s->has_score, s->score, s->band, s->profile,
+                  hs_account_attr(a, "segment"));
+  for (uint32_t i = 0; i < ev->n_alerts; i++) {
+    const hs_alert_t *al = &ev->alerts[i];
+    hs_report_alert(r->report, al->rule, al->state == HS_ALERT_FIRING);
+    if (!r->alerts)
+      continue;
+    if (r->alerts_text) {
+      print_alert_text(r, ev, al);
+    } else {
+      r->buf.len = 0;
+      if (hs_output_alert_json(r->model, ev, al, ev->at_ms, &r->buf) == 0) {
+        hs_buf_append(&r->buf, "\n", 1);
+        fwrite(r->buf.data, 1, r->buf.len, r->alerts);
+      }
+    }
+  }
+  if (r->scores && (ev->changed || r->all_evals)) {
+    r->buf.len = 0;
+    if (hs_output_score_json(r->model, ev, &r->buf) == 0) {
+      hs_buf_append(&r->buf, "\n", 1);
+      fwrite(r->buf.data, 1, r->buf.len, r->scores);
+    }
+  }
+}
+
+static void progress(replay_t *r, bool final) {
+  double t = now_s();
+  if (r->quiet || (!final && t - r->last_progress < 1.0))
+    return;
+  r->last_progress = t;
+  hs_engine_stats_t st;
+  hs_engine_stats(r->engine, &st);
+  double el = t - r->started;
+  fprintf(stderr,
+          "replay: %s%llu events (%.0f/s), %llu accounts, %llu evaluations, %llu alerts fired, "
+          "%llu late, %llu rejected, %llu unknown type\n",
+          final ? "done: " : "", (unsigned long long)r->offered, el > 0 ? r->offered / el : 0.0,
+          (unsigned long long)st.accounts, (unsigned long long)st.evaluations,
+          (unsigned long long)st.alerts_firing, (unsigned long long)st.late,
+          (unsigned long long)(r->offered - st.events - r->unknown_types),
+          (unsigned long long)r->unknown_types);
+}
+
+static void one_event(replay_t *r, const char *p, size_t n, hs_format_t fmt) {
+  hs_event_t ev;
+  hs_err_t err = {0};
+  r->offered++;
+  int rc = hs_event_decode(r->dec, p, n, fmt, &ev, &err);
+  if (rc == HS_E_UNKNOWN) {
+    r->unknown_types++;
+    return;
+  }
+  if (rc) {
+    r->decode_errors[-rc & 15]++;
+    if (r->errors_shown++ < 10)
+      fprintf(stderr, "replay: event %llu rejected: %s\n", (unsigned long long)r->line, err.msg);
+    return;
+  }
+  if (ev.type == HS_EV_OUTCOME)
+    hs_report_outcome(r->report, ev.account_id, ev.ts_ms, ev.outcome);
+  rc = hs_engine_apply(r->engine, &ev);
+  if (rc < 0) {
+    fprintf(stderr, "replay: %s\n", hs_strerror(rc));
+    r->status = 1;
+  }
+}
+
+/* Reads `in` to the end, handing each JSON line or msgpack object over. */
+static int read_events(replay_t *r, FILE *in, hs_format_t fmt) {
+  size_t cap = 1 << 20, len = 0;
+  char *buf = hs_malloc(cap);
+  if (!buf)
+    return HS_E_NOMEM;
+  bool eof = false;
+  while (!eof || len) {
+    if (!eof) {
+      if (len == cap) {
+        char *nb = cap < (64u << 20) ? hs_realloc(buf, cap * 2) : NULL;
+        if (!nb) {
+          fprintf(stderr, "replay: a message over 64 MiB; giving up\n");
+          hs_free(buf);
+          return HS_E_TOOBIG;
+        }
+        buf = nb;
+        cap *= 2;
+      }
+      size_t got = fread(buf + len, 1, cap - len, in);
+      len += got;
+      eof = got == 0;
+    }
+    size_t pos = 0;
+    while (pos < len) {
+      if (fmt == HS_FMT_AUTO) {
+        while (pos < len &&
+               (buf[pos] == ' ' || buf[pos] == '\n' || buf[pos] == '\r' || buf[pos] == '\t'))
+          pos++;
+        if (pos == len)
+          break;
+        fmt = hs_detect_format(buf + pos, len - pos);
+        if (fmt == HS_FMT_AUTO)
+          fmt = HS_FMT_JSON; /* errors will say why */
+      }
+      size_t n;
+      if (fmt == HS_FMT_JSON) {
+        char *nl = memchr(buf + pos, '\n', len - pos);
+        if (!nl && !eof)
+          break;
+        n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
+        r->line++;
+        size_t m = n;
+        while (m && (buf[pos + m - 1] == '\r' || buf[pos + m - 1] == ' '))
+          m--;
+        if (m)
+          one_event(r, buf + pos, m, HS_FMT_JSON);
+        pos += n + (nl ? 1 : 0);
+      } else {
+        int rc = hs_msgpack_object_size(buf + pos, len - pos, &n);
+        if (rc == 1 && !eof)
+          break;
+        r->line++;
+        if (rc != 0) {
+          fprintf(stderr, "replay: msgpack stream broken at object %llu; stopping\n",
+                  (unsigned long long)r->line);
+          hs_free(buf);
+          return HS_E_PARSE;
+        }
+        one_event(r, buf + pos, n, HS_FMT_MSGPACK);
+        pos += n;
+      }
+      progress(r, false);
+    }
+    memmove(buf, buf + pos, len - pos);
+    len -= pos;
+    if (eof && len) /* an incomplete msgpack tail */
+      break;
+  }
+  hs_free(buf);
+  if (ferror(in)) {
+    fprintf(stderr, "replay: read error: %s\n", strerror(errno));
+    return HS_E_IO;
+  }
+  return 0;
+}
+
+static void replay_usage(FILE *f) {
+  fprintf(f, "usage: healthscore replay --config CONFIG.yaml [options] [EVENTS]\n\n"
+             "Scores events offline with the engine's own scoring core and prints a backtest\n"
+             "report. EVENTS is a file of JSON lines or concatenated msgpack maps (told apart\n"
+             "by the first byte); '-' or nothing reads standard input. Event time drives\n"
+             "everything: the same input gives the same output.\n\n"
+             "  -c, --config FILE       scoring configuration (required)\n"
+             "  -a, --alerts FILE       write alert messages as JSON lines ('-' = stdout)\n"
+             "      --alert-format FMT  json (default) or text: one readable line per alert\n"
+             "  -s, --scores FILE       write score records (JSON lines) whenever a score changes\n"
+             "      --all-evaluations   with --scores: every evaluation, changed or not\n"
+             "      --at TIME           at the end, advance every account to TIME (RFC 3339);\n"
+             "                          default: the latest event time seen\n"
+             "      --final FILE        write each account's final score record (JSON lines)\n"
+             "      --horizon DAYS      backtest: predict outcomes DAYS ahead (default 30)\n"
+             "      --report FMT        text (default), json or none\n"
+             "  -o, --output FILE       write the report to FILE instead of stdout\n"
+             "      --format FMT        input format: auto (default), json or msgpack\n"
+             "  -q, --quiet             no progress on stderr\n"
+             "  -h, --help              this text\n\n"
+             "Exit status: 0 on success, 1 on an invalid configuration or unreadable input,\n"
+             "2 on a usage error. Rejected events are counted and reported, not fatal.\n");
+}
+
+static FILE *open_out(const char *path) {
+  if (strcmp(path, "-") == 0)
+    return stdout;
+  FILE *f = fopen(path, "w");
+  if (!f)
+    fprintf(stderr, "healthscore replay: cannot write %s: %s\n", path, strerror(errno));
+  return f;
+}
+
+typedef struct final_ctx_s {
+  replay_t *r;
+  FILE *out;
+} final_ctx_t;
+
+static void write_final(void *ud, hs_account_t *a) {
+  final_ctx_t *fc = ud;
+  hs_eval_t ev;
+  memset(&ev, 0, offsetof(hs_eval_t, score));
+  ev.account_id = hs_account_id(a);
+  ev.at_ms = hs_account_clock(a);
+  hs_account_score(fc->r->model, a, &ev.score);
+  ev.prev_score = NAN;
+  fc->r->buf.len = 0;
+  if (hs_output_score_json(fc->r->model, &ev, &fc->r->buf) == 0) {
+    hs_buf_append(&fc->r->buf, "\n", 1);
+    fwrite(fc->r->buf.data, 1, fc->r->buf.len, fc->out);
+  }
+}
+
+int hs_cmd_replay(int argc, char **argv) {
+  static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                       {"alerts", required_argument, NULL, 'a'},
+                                       {"alert-format", required_argument, NULL, 'A'},
+                                       {"scores", required_argument, NULL, 's'},
+                                       {"all-evaluations", no_argument, NULL, 'E'},
+                                       {"at", required_argument, NULL, 't'},
+                                       {"final", required_argument, NULL, 'F'},
+                                       {"horizon", required_argument, NULL, 'H'},
+                                       {"report", required_argument, NULL, 'R'},
+                                       {"output", required_argument, NULL, 'o'},
+                                       {"format", required_argument, NULL, 'f'},
+                                       {"quiet", no_argument, NULL, 'q'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  const char *config = NULL, *alerts = NULL, *scores = NULL, *at = NULL, *final = NULL;
+  const char *report_fmt = "text", *output = NULL, *format = "auto";
+  int horizon = 30;
+  replay_t r;
+  memset(&r, 0, sizeof r);
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "c:a:s:o:qh", opts, NULL)) != -1) {
+    switch (c) {
+    case 'c':
+      config = optarg;
+      break;
+    case 'a':
+      alerts = optarg;
+      break;
+    case 'A':
+      if (strcmp(optarg, "text") && strcmp(optarg, "json")) {
+        fprintf(stderr, "healthscore replay: --alert-format is json or text\n");
+        return 2;
+      }
+      r.alerts_text = strcmp(optarg, "text") == 0;
+      break;
+    case 's':
+      scores = optarg;
+      break;
+    case 'E':
+      r.all_evals = true;
+      break;
+    case 't':
+      at = optarg;
+      break;
+    case 'F':
+      final = optarg;
+      break;
+    case 'H': {
+      char *end;
+      long v = strtol(optarg, &end, 10);
+      if (*end || v < 1 || v > 730) {
+        fprintf(stderr, "healthscore replay: --horizon takes 1..730 days\n");
+        return 2;
+      }
+      horizon = (int)v;
+      break;
+    }
+    case 'R':
+      report_fmt = optarg;
+      if (strcmp(optarg, "text") && strcmp(optarg, "json") && strcmp(optarg, "none")) {
+        fprintf(stderr, "healthscore replay: --report is text, json or none\n");
+        return 2;
+      }
+      break;
+    case 'o':
+      output = optarg;
+      break;
+    case 'f':
+      format = optarg;
+      if (strcmp(optarg, "auto") && strcmp(optarg, "json") && strcmp(optarg, "msgpack")) {
+        fprintf(stderr, "healthscore replay: --format is auto, json or msgpack\n");
+        return 2;
+      }
+      break;
+    case 'q':
+      r.quiet = true;
+      break;
+    case 'h':
+      replay_usage(stdout);
+      return 0;
+    default:
+      replay_usage(stderr);
+      return 2;
+    }
+  }
+  if (!config || argc - optind > 1) {
+    fprintf(stderr, "healthscore replay: %s\n\n",
+            config ? "at most one input file" : "--config is required");
+    replay_usage(stderr);
+    return 2;
+  }
+  int64_t at_ms = INT64_MIN;
+  if (at && hs_time_parse_rfc3339(at, strlen(at), &at_ms)) {
+    fprintf(stderr, "healthscore replay: --at \"%s\" is not an RFC 3339 time\n", at);
+    return 2;
+  }
+  const char *input = optind < argc ? argv[optind] : "-";
+  hs_format_t fmt = strcmp(format, "json") == 0      ? HS_FMT_JSON
+                    : strcmp(format, "msgpack") == 0 ? HS_FMT_MSGPACK
+                                                     : HS_FMT_AUTO;
+
+  hs_err_t err = {0};
+  hs_config_t *cfg = NULL;
+  hs_model_t *model = NULL;
+  FILE *in = NULL, *rep = NULL, *fin = NULL;
+  int status = 1;
+  if (hs_config_load_file(config, &cfg, &err) || hs_model_compile(cfg, &model, &err)) {
+    fprintf(stderr, "%s\n", err.msg);
+    goto done;
+  }
+  r.model = model;
+  in = strcmp(input, "-") == 0 ? stdin : fopen(input, "rb");
+  if (!in) {
+    fprintf(stderr, "healthscore replay: cannot read %s: %s\n", input, strerror(errno));
+    goto done;
+  }
+  if ((alerts && !(r.alerts = open_out(alerts))) || (scores && !(r.scores = open_out(scores))) ||
+      (output && !(rep = open_out(output))) || (final && !(fin = open_out(final))))
+    goto done;
+  const char *names_b[HS_MAX_BANDS], *names_p[HS_MAX_PROFILES], *names_r[HS_MAX_RULES];
+  for (size_t i = 0; i < hs_model_n_bands(model); i++)
+    names_b[i] = hs_model_band_name(model, (int)i);
+  for (size_t i = 0; i < hs_model_n_profiles(model); i++)
+    names_p[i] = hs_model_profile_name(model, i);
+  for (size_t i = 0; i < hs_model_n_rules(model); i++)
+    names_r[i] = hs_model_rule_id(model, i);
+  hs_report_conf_t rc = {.horizon_days = horizon,
+                         .bands = names_b,
+                         .n_bands = hs_model_n_bands(model),
+                         .profiles = names_p,
+                         .n_profiles = hs_model_n_profiles(model),
+                         .rules = names_r,
+                         .n_rules = hs_model_n_rules(model)};
+  if (hs_report_new(&r.report, &rc) || hs_engine_new(&r.engine, model, on_eval, &r) ||
+      hs_decoder_new(&r.dec, 0)) {
+    fprintf(stderr, "healthscore replay: out of memory\n");
+    goto done;
+  }
+  r.started = r.last_progress = now_s();
+  r.status = 0;
+  if (read_events(&r, in, fmt) || r.status)
+    goto done;
+  int64_t end = at ? at_ms : hs_engine_watermark(r.engine);
+  if (end != INT64_MIN && hs_engine_advance(r.engine, end)) {
+    fprintf(stderr, "healthscore replay: out of memory\n");
+    goto done;
+  }
+  progress(&r, true);
+  if (fin) {
+    final_ctx_t fc = {&r, fin};
+    hs_engine_foreach(r.engine, write_final, &fc);
+  }
+  if (strcmp(report_fmt, "none") != 0) {
+    hs_buf_t out;
+    hs_buf_init(&out);
+    int rrc = strcmp(report_fmt, "json") == 0 ? hs_report_json(r.report, &out)
+                                              : hs_report_text(r.report, &out);
+    if (rrc == 0) {
+      hs_engine_stats_t st;
+      hs_engine_stats(r.engine, &st);
+      FILE *o = rep ? rep : stdout;
+      fwrite(out.data, 1, out.len, o);
+      if (strcmp(report_fmt, "text") == 0) {
+        fprintf(o,
+                "\ninput: %llu events read, %llu applied, %llu late (dropped), %llu unknown "
+                "type (ignored), %llu rejected\n",
+                (unsigned long long)r.offered, (unsigned long long)st.applied,
+                (unsigned long long)st.late, (unsigned long long)r.unknown_types,
+                (unsigned long long)(r.offered - st.events - r.unknown_types));
+      }
+    }
+    hs_buf_free(&out);
+  }
+  status = 0;
+done:
+  if (in && in != stdin)
+    fclose(in);
+  FILE *outs[] = {r.alerts, r.scores, rep, fin};
+  for (size_t i = 0; i < sizeof outs / sizeof *outs; i++) {
+    if (outs[i] && outs[i] != stdout && fclose(outs[i]) != 0) {
+      fprintf(stderr, "healthscore replay: write error: %s\n", strerror(errno));
+      status = 1;
+    }
+  }
+  if (fflush(stdout) != 0)
+    status = 1;
+  hs_engine_free(r.engine);
+  hs_decoder_free(r.dec);
+  hs_report_free(r.report);
+  hs_buf_free(&r.buf);
+  hs_model_free(model);
+  hs_config_free(cfg);
+  return status;
+}
