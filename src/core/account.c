@@ -140,8 +140,8 @@ size_t hs_account_memory(const hs_model_t *m, const hs_account_t *a) {
   n += m->history_days * sizeof *a->hist + (m->max_refs + 1) * sizeof *a->contrib;
   for (uint32_t i = 0; i < m->n_series; i++) {
     const hs__series_state_t *st = &a->series[i];
-    n += m->series[i].days * (sizeof *st->cnt + (st->sum ? sizeof *st->sum : 0) +
-                              (st->ext ? sizeof *st->ext : 0));
+    n += m->series[i].days *
+         (sizeof *st->cnt + (st->sum ? sizeof *st->sum : 0) + (st->ext ? sizeof *st->ext : 0));
     n += st->keys_cap * sizeof *st->keys;
   }
   return n;
@@ -301,7 +301,8 @@ static int catch_up(const hs_model_t *m, hs_account_t *a, int64_t t, hs_eval_cb 
     return 0;
   int64_t first = (int64_t)hs_day_of(a->last_eval_ms) + 1;
   int64_t last = hs_day_of(t);
-  int64_t keep = (int64_t)(m->horizon_days > m->history_days ? m->horizon_days : m->history_days) + 2;
+  int64_t keep =
+      (int64_t)(m->horizon_days > m->history_days ? m->horizon_days : m->history_days) + 2;
   if (last - first + 1 > keep)
     first = last - keep + 1;
   for (int64_t d = first; d <= last; d++) {

@@ -30,8 +30,7 @@ static double attribute_value(const hs__metric_t *mt, const hs_account_t *a, int
                ? NAN
                : (double)(t - a->contract_start_ms) / (double)HS_MS_PER_DAY;
   case HS__ATTR_RENEWAL:
-    return a->renewal_ms == INT64_MIN ? NAN
-                                      : (double)(a->renewal_ms - t) / (double)HS_MS_PER_DAY;
+    return a->renewal_ms == INT64_MIN ? NAN : (double)(a->renewal_ms - t) / (double)HS_MS_PER_DAY;
   default:
     for (uint32_t i = 0; i < a->n_custom; i++) {
       if (strcmp(a->custom_key[i], mt->attr_name) == 0) {
@@ -242,9 +241,10 @@ static void compute_score(const hs_model_t *m, const hs_account_t *a, int64_t t,
   if (o) {
     s->has_score = true;
     s->score = o->value < 0 ? 0 : o->value > 100 ? 100 : o->value;
-    s->override = (hs_override_info_t){true, o->value, o->expires_ms,
-                                       (hs_str_t){o->reason, o->reason ? (uint32_t)strlen(o->reason) : 0},
-                                       (hs_str_t){o->author, o->author ? (uint32_t)strlen(o->author) : 0}};
+    s->override =
+        (hs_override_info_t){true, o->value, o->expires_ms,
+                             (hs_str_t){o->reason, o->reason ? (uint32_t)strlen(o->reason) : 0},
+                             (hs_str_t){o->author, o->author ? (uint32_t)strlen(o->author) : 0}};
   }
   if (s->has_score) {
     s->band = 0;
@@ -424,8 +424,7 @@ void hs__evaluate(const hs_model_t *m, hs_account_t *a, int64_t t, const hs_even
   e->prev_score = a->has_score ? a->score : NAN;
   e->prev_band = a->band;
   e->changed = !e->had_prev || a->has_score != e->score.has_score || a->band != e->score.band ||
-               a->profile != e->score.profile ||
-               (e->score.has_score && e->score.score != a->score);
+               a->profile != e->score.profile || (e->score.has_score && e->score.score != a->score);
   record_history(m, a, hs_day_of(t), e->score.has_score ? e->score.score : NAN);
   eval_rules(m, a, t, e);
   a->has_score = e->score.has_score;

@@ -63,12 +63,12 @@ typedef enum {
 typedef struct hs__metric_s {
   char *id, *label, *category;
   hs_metric_kind_t kind;
-  int view;       /* windowed kinds: index of the view; trend: current window */
-  int view2;      /* trend: view of twice the window */
-  int scalar;     /* days_since, latest */
-  int of;         /* trend/slope: source metric */
-  int num, den;   /* ratio */
-  int per;        /* -1 none, -2 licenses, else a metric index */
+  int view;     /* windowed kinds: index of the view; trend: current window */
+  int view2;    /* trend: view of twice the window */
+  int scalar;   /* days_since, latest */
+  int of;       /* trend/slope: source metric */
+  int num, den; /* ratio */
+  int per;      /* -1 none, -2 licenses, else a metric index */
   hs_trend_mode_t trend_mode;
   int64_t max_age_ms;
   hs__attr_kind_t attr;
@@ -128,9 +128,9 @@ struct hs_model_s {
   hs__rule_t *rules;
   char *band_name[HS_MAX_BANDS];
   double band_min[HS_MAX_BANDS];
-  uint32_t horizon_days; /* longest series */
-  uint32_t history_days; /* daily score history length */
-  uint32_t max_refs;     /* most metrics in one profile */
+  uint32_t horizon_days;   /* longest series */
+  uint32_t history_days;   /* daily score history length */
+  uint32_t max_refs;       /* most metrics in one profile */
   uint16_t **series_views; /* per series: the views over it */
   uint16_t *n_series_views;
   bool uses_licenses_attr;
@@ -150,20 +150,20 @@ typedef struct hs__dkey_s {
 } hs__dkey_t;
 
 typedef struct hs__series_state_s {
-  int32_t head;    /* INT32_MIN: nothing yet */
-  int64_t last_ms; /* time of the latest matching event; INT64_MIN: none */
-  int32_t *cnt;    /* events per day (distinct: keys whose last day it is) */
-  int64_t *sum;    /* sum per day in thousandths (HS__OP_SUM) */
-  double *ext;     /* min or max per day, NAN if none (HS__OP_MIN/MAX) */
+  int32_t head;     /* INT32_MIN: nothing yet */
+  int64_t last_ms;  /* time of the latest matching event; INT64_MIN: none */
+  int32_t *cnt;     /* events per day (distinct: keys whose last day it is) */
+  int64_t *sum;     /* sum per day in thousandths (HS__OP_SUM) */
+  double *ext;      /* min or max per day, NAN if none (HS__OP_MIN/MAX) */
   hs__dkey_t *keys; /* HS__OP_DISTINCT: open addressing, capacity n_keys_cap */
   uint32_t n_keys, keys_cap;
 } hs__series_state_t;
 
 typedef struct hs__view_state_s {
-  int64_t cnt, sum; /* totals over the window */
+  int64_t cnt, sum;       /* totals over the window */
   int64_t s1_cnt, s1_sum; /* slope: sums of age * daily value */
-  double ext;       /* cached min/max, NAN if none */
-  bool ext_valid;   /* false: recompute from the ring */
+  double ext;             /* cached min/max, NAN if none */
+  bool ext_valid;         /* false: recompute from the ring */
 } hs__view_state_t;
 
 typedef struct hs__scalar_state_s {
@@ -194,9 +194,9 @@ struct hs_account_s {
   uint64_t n_events, n_late;
   /* attributes */
   char *segment, *stage, *vertical;
-  double licenses; /* NAN: unknown */
+  double licenses;                       /* NAN: unknown */
   int64_t contract_start_ms, renewal_ms; /* INT64_MIN: unknown */
-  int64_t attrs_ms; /* last account event */
+  int64_t attrs_ms;                      /* last account event */
   uint32_t n_custom;
   char *custom_key[HS_MAX_ATTRS], *custom_val[HS_MAX_ATTRS];
   char *outcome;
@@ -215,7 +215,7 @@ struct hs_account_s {
   bool has_score;
   double score;
   int band;
-  int profile; /* -1: none yet */
+  int profile;    /* -1: none yet */
   float *contrib; /* per ref of `profile`, for deltas */
 };
 

@@ -13,8 +13,8 @@ typedef struct compiler_s {
   hs_err_t *err;
 } compiler_t;
 
-__attribute__((format(printf, 3, 4))) static int cerr(compiler_t *c, hs_pos_t pos,
-                                                      const char *fmt, ...) {
+__attribute__((format(printf, 3, 4))) static int cerr(compiler_t *c, hs_pos_t pos, const char *fmt,
+                                                      ...) {
   char reason[200];
   va_list ap;
   va_start(ap, fmt);
@@ -136,8 +136,8 @@ static int scalar_for(compiler_t *c, const hs_metric_def_t *d, uint8_t kind) {
 }
 
 static bool is_windowed(hs_metric_kind_t k) {
-  return k == HS_MK_COUNT || k == HS_MK_SUM || k == HS_MK_AVG || k == HS_MK_MIN ||
-         k == HS_MK_MAX || k == HS_MK_DISTINCT;
+  return k == HS_MK_COUNT || k == HS_MK_SUM || k == HS_MK_AVG || k == HS_MK_MIN || k == HS_MK_MAX ||
+         k == HS_MK_DISTINCT;
 }
 
 /* First pass: metrics over events and attributes. */
@@ -146,11 +146,10 @@ static int compile_base_metric(compiler_t *c, size_t i) {
   hs__metric_t *mt = &c->m->metrics[i];
   if (is_windowed(d->kind)) {
     if (d->window_days < 1 || d->window_days > HS_MAX_WINDOW_DAYS)
-      return cerr(c, d->pos, "metric \"%s\": window must be 1..%d days", d->id,
-                  HS_MAX_WINDOW_DAYS);
-    static const uint8_t ops[] = {[HS_MK_COUNT] = HS__OP_COUNT, [HS_MK_SUM] = HS__OP_SUM,
-                                  [HS_MK_AVG] = HS__OP_SUM,     [HS_MK_MIN] = HS__OP_MIN,
-                                  [HS_MK_MAX] = HS__OP_MAX,     [HS_MK_DISTINCT] = HS__OP_DISTINCT};
+      return cerr(c, d->pos, "metric \"%s\": window must be 1..%d days", d->id, HS_MAX_WINDOW_DAYS);
+    static const uint8_t ops[] = {
+        [HS_MK_COUNT] = HS__OP_COUNT, [HS_MK_SUM] = HS__OP_SUM, [HS_MK_AVG] = HS__OP_SUM,
+        [HS_MK_MIN] = HS__OP_MIN,     [HS_MK_MAX] = HS__OP_MAX, [HS_MK_DISTINCT] = HS__OP_DISTINCT};
     uint8_t op = ops[d->kind];
     if (op != HS__OP_COUNT && op != HS__OP_DISTINCT && !hs_field_is_number(d->field))
       return cerr(c, d->pos, "metric \"%s\": kind %s needs a numeric `field`", d->id,
@@ -208,9 +207,8 @@ static int compile_derived_metric(compiler_t *c, size_t i) {
     bool ok = od->kind == HS_MK_COUNT || od->kind == HS_MK_SUM ||
               (d->kind == HS_MK_TREND && od->kind == HS_MK_AVG);
     if (!ok || od->per)
-      return cerr(c, d->pos,
-                  "metric \"%s\": `of` must name a count or sum metric%s without `per`", d->id,
-                  d->kind == HS_MK_TREND ? " (or avg)" : "");
+      return cerr(c, d->pos, "metric \"%s\": `of` must name a count or sum metric%s without `per`",
+                  d->id, d->kind == HS_MK_TREND ? " (or avg)" : "");
     const hs__view_t *ov = &c->m->views[c->m->metrics[mt->of].view];
     if (d->kind == HS_MK_TREND) {
       if (ov->days * 2 > HS_MAX_WINDOW_DAYS)
@@ -256,8 +254,7 @@ static int compile_metrics(compiler_t *c) {
   const hs_config_t *cfg = c->cfg;
   hs_model_t *m = c->m;
   if (cfg->n_metrics > HS_MAX_METRICS)
-    return hs_err_set(c->err, HS_E_CONFIG, "%s: more than %d metrics", cfg->path,
-                      HS_MAX_METRICS);
+    return hs_err_set(c->err, HS_E_CONFIG, "%s: more than %d metrics", cfg->path, HS_MAX_METRICS);
   size_t n = cfg->n_metrics;
   m->metrics = hs_calloc(n ? n : 1, sizeof *m->metrics);
   m->series = hs_calloc(n ? n : 1, sizeof *m->series);
@@ -342,8 +339,7 @@ static int compile_profile(compiler_t *c, size_t pi) {
   if (total < 99.999 || total > 100.001)
     return cerr(c, d->pos, "profile \"%s\": group weights sum to %g, not 100", d->name, total);
   if (n_refs == 0 || n_refs > HS_MAX_PROFILE_METRICS)
-    return cerr(c, d->pos, "profile \"%s\": needs 1..%d metrics", d->name,
-                HS_MAX_PROFILE_METRICS);
+    return cerr(c, d->pos, "profile \"%s\": needs 1..%d metrics", d->name, HS_MAX_PROFILE_METRICS);
   p->refs = hs_calloc(n_refs, sizeof *p->refs);
   if (!p->refs)
     return HS_E_NOMEM;
@@ -406,8 +402,7 @@ static int compile_profiles(compiler_t *c) {
   const hs_config_t *cfg = c->cfg;
   hs_model_t *m = c->m;
   if (cfg->n_profiles == 0 || cfg->n_profiles > HS_MAX_PROFILES)
-    return hs_err_set(c->err, HS_E_CONFIG, "%s: needs 1..%d profiles", cfg->path,
-                      HS_MAX_PROFILES);
+    return hs_err_set(c->err, HS_E_CONFIG, "%s: needs 1..%d profiles", cfg->path, HS_MAX_PROFILES);
   m->profiles = hs_calloc(cfg->n_profiles, sizeof *m->profiles);
   if (!m->profiles)
     return HS_E_NOMEM;
@@ -440,8 +435,7 @@ static int compile_bands(compiler_t *c) {
   for (size_t i = 0; i < n; i++) {
     const char *name = cfg->n_bands ? cfg->bands[i].name : dn[i];
     double min = cfg->n_bands ? cfg->bands[i].min : dm[i];
-    if (cfg->n_bands && ((i == 0 && min != 0) || (i > 0 && min <= m->band_min[i - 1]) ||
-                         min > 100))
+    if (cfg->n_bands && ((i == 0 && min != 0) || (i > 0 && min <= m->band_min[i - 1]) || min > 100))
       return cerr(c, cfg->bands[i].pos, "band \"%s\": mins must start at 0 and ascend to <= 100",
                   name);
     if (!(m->band_name[i] = hs_strdup(name)))
@@ -456,8 +450,7 @@ static int compile_rules(compiler_t *c) {
   const hs_config_t *cfg = c->cfg;
   hs_model_t *m = c->m;
   if (cfg->n_rules > HS_MAX_RULES)
-    return hs_err_set(c->err, HS_E_CONFIG, "%s: more than %d alert rules", cfg->path,
-                      HS_MAX_RULES);
+    return hs_err_set(c->err, HS_E_CONFIG, "%s: more than %d alert rules", cfg->path, HS_MAX_RULES);
   m->rules = hs_calloc(cfg->n_rules ? cfg->n_rules : 1, sizeof *m->rules);
   if (!m->rules)
     return HS_E_NOMEM;
@@ -469,8 +462,8 @@ static int compile_rules(compiler_t *c) {
     for (size_t j = 0; j < i; j++)
       if (strcmp(cfg->rules[j].id, d->id) == 0)
         return cerr(c, d->pos, "alert rule \"%s\" is defined twice", d->id);
-    if (!(r->id = hs_strdup(d->id)) || !(r->severity = hs_strdup(d->severity ? d->severity
-                                                                             : "warning")))
+    if (!(r->id = hs_strdup(d->id)) ||
+        !(r->severity = hs_strdup(d->severity ? d->severity : "warning")))
       return HS_E_NOMEM;
     r->key = str_hash(d->id);
     r->kind = d->kind;
