@@ -40,7 +40,7 @@ int hs__account_alloc(const hs_model_t *m, hs_account_t *a) {
   for (uint32_t i = 0; i < m->history_days; i++)
     a->hist[i] = NAN;
   a->hist_head = INT32_MIN;
-  a->clock_ms = a->last_eval_ms = INT64_MIN;
+  a->first_ms = a->clock_ms = a->last_eval_ms = INT64_MIN;
   a->licenses = NAN;
   a->contract_start_ms = a->renewal_ms = a->attrs_ms = a->outcome_ms = INT64_MIN;
   a->profile = -1;
@@ -328,6 +328,8 @@ int hs_account_apply(const hs_model_t *m, hs_account_t *a, const hs_event_t *ev,
   if (rc)
     return rc;
   set_clock(m, a, ev->ts_ms);
+  if (a->first_ms == INT64_MIN || ev->ts_ms < a->first_ms)
+    a->first_ms = ev->ts_ms;
   a->n_events++;
   int result = HS_APPLIED;
   if (ev->type == HS_EV_ACCOUNT) {

@@ -347,7 +347,8 @@ static void eval_rules(const hs_model_t *m, hs_account_t *a, int64_t t, hs_eval_
   for (uint32_t i = 0; i < m->n_rules; i++) {
     const hs__rule_t *r = &m->rules[i];
     hs__rule_state_t *st = &a->rules[i];
-    bool applies = !r->profiles || (r->profiles & (UINT64_C(1) << s->profile));
+    bool applies = (!r->profiles || (r->profiles & (UINT64_C(1) << s->profile))) &&
+                   (r->warmup_ms == 0 || t - a->first_ms >= r->warmup_ms);
     double ref = e->prev_score, value = s->score;
     bool fire_cond = false, clear_cond = !applies;
     if (applies && s->has_score) {

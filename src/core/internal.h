@@ -111,7 +111,7 @@ typedef struct hs__rule_s {
   hs_rule_kind_t kind;
   double level, hysteresis, drop, slope;
   bool drop_percent;
-  int64_t pending_ms, cooldown_ms;
+  int64_t pending_ms, cooldown_ms, warmup_ms;
   uint32_t lookback_days, window_days;
   uint64_t profiles; /* bitmask of profile indexes; 0 = all */
 } hs__rule_t;
@@ -189,6 +189,7 @@ typedef struct hs__override_s {
 struct hs_account_s {
   char *id;
   uint32_t id_len;
+  int64_t first_ms;     /* time of the first event; INT64_MIN before it */
   int64_t clock_ms;     /* INT64_MIN before the first event */
   int64_t last_eval_ms; /* INT64_MIN before the first evaluation */
   uint64_t n_events, n_late;

@@ -471,6 +471,7 @@ static int compile_rules(compiler_t *c) {
     r->hysteresis = d->hysteresis;
     r->pending_ms = d->pending_ms;
     r->cooldown_ms = d->cooldown_ms;
+    r->warmup_ms = d->warmup_ms;
     r->drop = d->drop;
     r->drop_percent = d->drop_percent;
     r->slope = d->slope;
@@ -571,7 +572,7 @@ static uint64_t fingerprint(const hs_model_t *m) {
     const hs__rule_t *r = &m->rules[i];
     double v[] = {r->level, r->hysteresis, r->drop, r->slope};
     h = hs_hash64(v, sizeof v, mix(h, r->key ^ r->kind));
-    h = mix(mix(h, (uint64_t)r->pending_ms), (uint64_t)r->cooldown_ms);
+    h = mix(mix(mix(h, (uint64_t)r->pending_ms), (uint64_t)r->cooldown_ms), (uint64_t)r->warmup_ms);
   }
   return h;
 }
