@@ -139,6 +139,7 @@ typedef struct hs_rule_def_s {
   double hysteresis;      /* points; default 5 for threshold/band, 0 otherwise */
   int64_t pending_ms;     /* condition must hold this long before firing */
   int64_t cooldown_ms;    /* after resolving, no new episode for this long */
+  int64_t warmup_ms;      /* no episode until the account's first event is this old */
   uint32_t lookback_days; /* trend */
   double drop;            /* trend: positive amount */
   bool drop_percent;      /* trend: drop in percent of the old score */
