@@ -245,6 +245,7 @@ static FILE *open_out(const char *path) {
 typedef struct final_ctx_s {
   replay_t *r;
   FILE *out;
+  int64_t at_ms;
 } final_ctx_t;
 
 static void write_final(void *ud, hs_account_t *a) {
@@ -252,8 +253,8 @@ static void write_final(void *ud, hs_account_t *a) {
   hs_eval_t ev;
   memset(&ev, 0, offsetof(hs_eval_t, score));
   ev.account_id = hs_account_id(a);
-  ev.at_ms = hs_account_clock(a);
-  hs_account_score(fc->r->model, a, &ev.score);
+  ev.at_ms = fc->at_ms > hs_account_clock(a) ? fc->at_ms : hs_account_clock(a);
+  hs_account_score(fc->r->model, a, fc->at_ms, &ev.score);
   ev.prev_score = NAN;
   fc->r->buf.len = 0;
   if (hs_output_score_json(fc->r->model, &ev, &fc->r->buf) == 0) {
@@ -413,7 +414,7 @@ int hs_cmd_replay(int argc, char **argv) {
   }
   progress(&r, true);
   if (fin) {
-    final_ctx_t fc = {&r, fin};
+    final_ctx_t fc = {&r, fin, end};
     hs_engine_foreach(r.engine, write_final, &fc);
   }
   if (strcmp(report_fmt, "none") != 0) {

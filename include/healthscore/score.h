@@ -152,8 +152,10 @@ int hs_account_apply(const hs_model_t *m, hs_account_t *a, const hs_event_t *ev,
 int hs_account_advance(const hs_model_t *m, hs_account_t *a, int64_t now_ms, hs_eval_cb cb,
                        void *ud);
 
-/* Scores the account at its clock without changing anything. */
-void hs_account_score(const hs_model_t *m, const hs_account_t *a, hs_score_t *out);
+/* Scores the account without changing anything, at `at_ms` if that is not
+ * before the account's clock and in the same UTC day (call
+ * hs_account_advance(at_ms) first), else at the clock. */
+void hs_account_score(const hs_model_t *m, const hs_account_t *a, int64_t at_ms, hs_score_t *out);
 
 /* The account's clock: the latest of its event times and advances; INT64_MIN
  * before the first event. */

@@ -293,18 +293,18 @@ static int emit_eval(const hs_model_t *m, hs_account_t *a, int64_t at, const hs_
   return 0;
 }
 
-/* Evaluates the UTC midnights in (last evaluation, t]. A gap longer than the
- * model's memory evaluates only its last midnights: the state they see is
- * the same as after any longer silence. */
+/* Evaluates the UTC midnights in (last evaluation, t]. Every midnight
+ * counts ("days since" grows, windows empty on their own days), so only an
+ * absurd gap is cut short: beyond HS__MAX_TICK_DAYS, the earliest midnights
+ * are skipped. */
+#define HS__MAX_TICK_DAYS 3660
 static int catch_up(const hs_model_t *m, hs_account_t *a, int64_t t, hs_eval_cb cb, void *ud) {
   if (a->last_eval_ms == INT64_MIN)
     return 0;
   int64_t first = (int64_t)hs_day_of(a->last_eval_ms) + 1;
   int64_t last = hs_day_of(t);
-  int64_t keep =
-      (int64_t)(m->horizon_days > m->history_days ? m->horizon_days : m->history_days) + 2;
-  if (last - first + 1 > keep)
-    first = last - keep + 1;
+  if (last - first + 1 > HS__MAX_TICK_DAYS)
+    first = last - HS__MAX_TICK_DAYS + 1;
   for (int64_t d = first; d <= last; d++) {
     int64_t mid = d * HS_MS_PER_DAY;
     if (mid <= a->last_eval_ms)

@@ -160,6 +160,7 @@ static void compute_score(const hs_model_t *m, const hs_account_t *a, int64_t t,
   int p = select_profile(m, a);
   const hs__profile_t *pr = &m->profiles[p];
   memset(s, 0, offsetof(hs_score_t, metrics));
+  memset(&s->override, 0, sizeof s->override);
   s->profile = (uint16_t)p;
   s->band = -1;
   s->n_groups = pr->n_groups;
@@ -254,8 +255,11 @@ static void compute_score(const hs_model_t *m, const hs_account_t *a, int64_t t,
   }
 }
 
-void hs_account_score(const hs_model_t *m, const hs_account_t *a, hs_score_t *out) {
-  compute_score(m, a, a->clock_ms == INT64_MIN ? 0 : a->clock_ms, out);
+void hs_account_score(const hs_model_t *m, const hs_account_t *a, int64_t at_ms, hs_score_t *out) {
+  int64_t t = a->clock_ms == INT64_MIN ? 0 : a->clock_ms;
+  if (at_ms > t && hs_day_of(at_ms) == hs_day_of(t))
+    t = at_ms;
+  compute_score(m, a, t, out);
 }
 
 static void record_history(const hs_model_t *m, hs_account_t *a, int32_t day, double score) {
