@@ -45,6 +45,12 @@ int hs_event_decode(hs_decoder_t *d, const void *buf, size_t len, hs_format_t fm
 /* Appends `ev` encoded as one JSON object (no newline) / one msgpack map to
  * `out`. Only present fields are written; ts is written as RFC 3339 in JSON
  * and as an integer (epoch ms) in msgpack. Returns 0 or HS_E_NOMEM. */
+/* Length of the one complete msgpack object at the start of `buf` (msgpack
+ * files are plain concatenations of maps): returns 0 and *out, 1 when buf
+ * holds only a prefix of an object, or HS_E_PARSE when it is malformed or
+ * nested deeper than 32. Never reads past len; allocates nothing. */
+int hs_msgpack_object_size(const void *buf, size_t len, size_t *out);
+
 int hs_event_encode_json(const hs_event_t *ev, hs_buf_t *out);
 int hs_event_encode_msgpack(const hs_event_t *ev, hs_buf_t *out);
 

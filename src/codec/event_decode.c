@@ -1,0 +1,981 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* Event decoding. Two syntaxes (JSON through yajl's SAX parser, msgpack
+ * through a bounds-checked reader) feed one field layer that checks types,
+ * ranges and required fields, so both formats obey exactly the same rules. */
+#include "healthscore/codec.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <yajl/yajl_parse.h>
+
+#define MAX_DEPTH 32
+#define ARENA_SIZE (64 * 1024)
+#define MAX_NUMBER 1e12
+
+typedef enum { V_STR, V_INT, V_DBL, V_BOOL, V_NIL, V_MAP, V_ARRAY } vkind_t;
+
+typedef struct value_s {
+  vkind_t kind;
+  const char *s; /* V_STR: not NUL-terminated */
+  size_t n;
+  int64_t i;
+  double d;
+  bool b;
+} value_t;
+
+/* A yajl allocation: a bump arena reset per message, overflowing to the heap. */
+typedef struct big_s {
+  struct big_s *next;
+} big_t;
+
+struct hs_decoder_s {
+  size_t max_message;
+  char *scratch; /* decoded strings of the current message */
+  size_t scratch_len;
+  char arena[ARENA_SIZE];
+  size_t arena_used;
+  big_t *bigs;
+  /* the message being decoded */
+  hs_event_t *ev;
+  hs_err_t *err;
+  int rc;
+  int depth;
+  int in_attrs;    /* depth at which the attributes object opened, or 0 */
+  int skip_depth;  /* >0: skipping an unknown nested value opened at this depth */
+  const char *key; /* current top-level key (in scratch) */
+  size_t key_len;
+  uint64_t seen; /* known keys seen, for duplicates */
+  char attr_key[HS_MAX_STR_LEN + 1];
+  size_t attr_key_len;
+  bool have_attr_key;
+};
+
+/* ---- field layer ------------------------------------------------------- */
+
+enum { K_STR, K_ID, K_NUM, K_TIME, K_OBJ, K_IGNORE };
+
+typedef struct field_s {
+  const char *name;
+  hs_field_t field; /* HS_F_NONE for envelope keys */
+  int kind;
+} field_t;
+
+/* Known keys; index = bit in `seen`. */
+static const field_t fields[] = {
+    {"event_id", HS_F_NONE, K_ID},
+    {"account_id", HS_F_NONE, K_ID},
+    {"type", HS_F_NONE, K_STR},
+    {"ts", HS_F_NONE, K_TIME},
+    {"user_id", HS_F_USER_ID, K_ID},
+    {"session_seconds", HS_F_SESSION_SECONDS, K_NUM},
+    {"count", HS_F_COUNT, K_NUM},
+    {"amount", HS_F_AMOUNT, K_NUM},
+    {"score", HS_F_SCORE, K_NUM},
+    {"rating", HS_F_RATING, K_NUM},
+    {"value", HS_F_VALUE, K_NUM},
+    {"licenses", HS_F_LICENSES, K_NUM},
+    {"due", HS_F_DUE, K_TIME},
+    {"expires", HS_F_EXPIRES, K_TIME},
+    {"contract_start", HS_F_CONTRACT_START, K_TIME},
+    {"renewal_date", HS_F_RENEWAL_DATE, K_TIME},
+    {"feature", HS_F_FEATURE, K_STR},
+    {"role", HS_F_ROLE, K_STR},
+    {"priority", HS_F_PRIORITY, K_STR},
+    {"ticket_id", HS_F_TICKET_ID, K_ID},
+    {"invoice_id", HS_F_INVOICE_ID, K_ID},
+    {"outcome", HS_F_OUTCOME, K_STR},
+    {"target", HS_F_TARGET, K_STR},
+    {"reason", HS_F_REASON, K_STR},
+    {"author", HS_F_AUTHOR, K_STR},
+    {"segment", HS_F_SEGMENT, K_STR},
+    {"stage", HS_F_STAGE, K_STR},
+    {"vertical", HS_F_VERTICAL, K_STR},
+    {"attributes", HS_F_NONE, K_OBJ},
+    {"currency", HS_F_NONE, K_IGNORE},
+};
+#define N_FIELDS (sizeof fields / sizeof *fields)
+#define ENV_EVENT_ID 0
+#define ENV_ACCOUNT_ID 1
+#define ENV_TYPE 2
+#define ENV_TS 3
+
+#define B(f) HS_FIELD_BIT(f)
+/* Per type: the fields it carries, and those it requires. */
+static const uint32_t type_allowed[HS_EV__COUNT] = {
+    [HS_EV_LOGIN] = B(HS_F_SESSION_SECONDS),
+    [HS_EV_FEATURE_USED] = B(HS_F_FEATURE) | B(HS_F_COUNT),
+    [HS_EV_MEETING] = B(HS_F_ROLE),
+    [HS_EV_CALL] = B(HS_F_ROLE),
+    [HS_EV_EMAIL_IN] = B(HS_F_ROLE),
+    [HS_EV_EMAIL_OUT] = B(HS_F_ROLE),
+    [HS_EV_NOTE] = B(HS_F_ROLE),
+    [HS_EV_TICKET_OPENED] = B(HS_F_TICKET_ID) | B(HS_F_PRIORITY),
+    [HS_EV_TICKET_CLOSED] = B(HS_F_TICKET_ID) | B(HS_F_PRIORITY),
+    [HS_EV_INVOICE_ISSUED] = B(HS_F_INVOICE_ID) | B(HS_F_AMOUNT) | B(HS_F_DUE),
+    [HS_EV_INVOICE_PAID] = B(HS_F_INVOICE_ID) | B(HS_F_AMOUNT) | B(HS_F_DUE),
+    [HS_EV_INVOICE_OVERDUE] = B(HS_F_INVOICE_ID) | B(HS_F_AMOUNT) | B(HS_F_DUE),
+    [HS_EV_NPS] = B(HS_F_SCORE),
+    [HS_EV_CSAT] = B(HS_F_SCORE),
+    [HS_EV_CSM_RATING] = B(HS_F_SCORE),
+    [HS_EV_REVIEW] = B(HS_F_RATING),
+    [HS_EV_ACCOUNT] = B(HS_F_SEGMENT) | B(HS_F_STAGE) | B(HS_F_VERTICAL) | B(HS_F_LICENSES) |
+                      B(HS_F_CONTRACT_START) | B(HS_F_RENEWAL_DATE),
+    [HS_EV_OUTCOME] = B(HS_F_OUTCOME),
+    [HS_EV_OVERRIDE] =
+        B(HS_F_TARGET) | B(HS_F_VALUE) | B(HS_F_EXPIRES) | B(HS_F_REASON) | B(HS_F_AUTHOR),
+};
+static const uint32_t type_required[HS_EV__COUNT] = {
+    [HS_EV_FEATURE_USED] = B(HS_F_FEATURE),
+    [HS_EV_TICKET_OPENED] = B(HS_F_TICKET_ID),
+    [HS_EV_TICKET_CLOSED] = B(HS_F_TICKET_ID),
+    [HS_EV_INVOICE_ISSUED] = B(HS_F_INVOICE_ID) | B(HS_F_AMOUNT),
+    [HS_EV_INVOICE_PAID] = B(HS_F_INVOICE_ID),
+    [HS_EV_INVOICE_OVERDUE] = B(HS_F_INVOICE_ID),
+    [HS_EV_NPS] = B(HS_F_SCORE),
+    [HS_EV_CSAT] = B(HS_F_SCORE),
+    [HS_EV_CSM_RATING] = B(HS_F_SCORE),
+    [HS_EV_OUTCOME] = B(HS_F_OUTCOME),
+    [HS_EV_OVERRIDE] =
+        B(HS_F_TARGET) | B(HS_F_VALUE) | B(HS_F_EXPIRES) | B(HS_F_REASON) | B(HS_F_AUTHOR),
+};
+
+__attribute__((format(printf, 3, 4))) static int fail(hs_decoder_t *d, int code, const char *fmt,
+                                                      ...) {
+  if (d->rc)
+    return 0;
+  va_list ap;
+  va_start(ap, fmt);
+  d->rc = code;
+  if (d->err) {
+    d->err->code = code;
+    vsnprintf(d->err->msg, sizeof d->err->msg, fmt, ap);
+  }
+  va_end(ap);
+  return 0; /* aborts the parse */
+}
+
+static bool valid_utf8(const unsigned char *s, size_t n) {
+  for (size_t i = 0; i < n;) {
+    unsigned char c = s[i];
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80) {
+      i++;
+      continue;
+    } else if ((c & 0xe0) == 0xc0) {
+      len = 2;
+      cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      len = 3;
+      cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > n)
+      return false;
+    for (size_t k = 1; k < len; k++) {
+      if ((s[i + k] & 0xc0) != 0x80)
+        return false;
+      cp = (cp << 6) | (s[i + k] & 0x3f);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+/* Copies a string value into scratch after checking it. */
+static bool take_str(hs_decoder_t *d, const char *name, const value_t *v, size_t max,
+                     hs_str_t *out) {
+  if (v->kind != V_STR)
+    return fail(d, HS_E_SCHEMA, "field \"%s\": expected a string", name), false;
+  if (v->n == 0)
+    return fail(d, HS_E_RANGE, "field \"%s\": empty", name), false;
+  if (v->n > max)
+    return fail(d, HS_E_RANGE, "field \"%s\": longer than %zu bytes", name, max), false;
+  for (size_t i = 0; i < v->n; i++)
+    if ((unsigned char)v->s[i] < 0x20 || v->s[i] == 0x7f)
+      return fail(d, HS_E_RANGE, "field \"%s\": control characters are not allowed", name), false;
+  if (!valid_utf8((const unsigned char *)v->s, v->n))
+    return fail(d, HS_E_PARSE, "field \"%s\": invalid UTF-8", name), false;
+  if (d->scratch_len + v->n > d->max_message)
+    return fail(d, HS_E_TOOBIG, "message too large"), false;
+  char *p = d->scratch + d->scratch_len;
+  memcpy(p, v->s, v->n);
+  d->scratch_len += v->n;
+  *out = (hs_str_t){p, (uint32_t)v->n};
+  return true;
+}
+
+static bool take_num(hs_decoder_t *d, const char *name, const value_t *v, double *out) {
+  double x;
+  if (v->kind == V_INT)
+    x = (double)v->i;
+  else if (v->kind == V_DBL)
+    x = v->d;
+  else
+    return fail(d, HS_E_SCHEMA, "field \"%s\": expected a number", name), false;
+  if (!isfinite(x) || fabs(x) > MAX_NUMBER)
+    return fail(d, HS_E_RANGE, "field \"%s\": beyond +/-1e12", name), false;
+  *out = x;
+  return true;
+}
+
+#define MIN_MS INT64_C(0)               /* 1970-01-01 */
+#define MAX_MS INT64_C(253402300799999) /* 9999-12-31T23:59:59.999Z */
+
+static bool take_time(hs_decoder_t *d, const char *name, const value_t *v, int64_t *out) {
+  int64_t ms;
+  if (v->kind == V_INT) {
+    ms = v->i;
+  } else if (v->kind == V_STR) {
+    if (hs_time_parse_rfc3339(v->s, v->n, &ms))
+      return fail(d, HS_E_SCHEMA, "field \"%s\": not an RFC 3339 time or epoch ms", name), false;
+  } else {
+    return fail(d, HS_E_SCHEMA, "field \"%s\": not an RFC 3339 time or epoch ms", name), false;
+  }
+  if (ms < MIN_MS || ms > MAX_MS)
+    return fail(d, HS_E_RANGE, "field \"%s\": outside the years 1970..9999", name), false;
+  *out = ms;
+  return true;
+}
+
+static double *num_slot(hs_event_t *ev, hs_field_t f) {
+  switch (f) {
+  case HS_F_SESSION_SECONDS:
+    return &ev->session_seconds;
+  case HS_F_COUNT:
+    return &ev->count;
+  case HS_F_AMOUNT:
+    return &ev->amount;
+  case HS_F_SCORE:
+    return &ev->score;
+  case HS_F_RATING:
+    return &ev->rating;
+  case HS_F_VALUE:
+    return &ev->value;
+  default:
+    return &ev->licenses;
+  }
+}
+
+static int64_t *time_slot(hs_event_t *ev, hs_field_t f) {
+  switch (f) {
+  case HS_F_DUE:
+    return &ev->due_ms;
+  case HS_F_EXPIRES:
+    return &ev->expires_ms;
+  case HS_F_CONTRACT_START:
+    return &ev->contract_start_ms;
+  default:
+    return &ev->renewal_ms;
+  }
+}
+
+static hs_str_t *str_slot(hs_event_t *ev, hs_field_t f) {
+  switch (f) {
+  case HS_F_USER_ID:
+    return &ev->user_id;
+  case HS_F_FEATURE:
+    return &ev->feature;
+  case HS_F_ROLE:
+    return &ev->role;
+  case HS_F_PRIORITY:
+    return &ev->priority;
+  case HS_F_TICKET_ID:
+    return &ev->ticket_id;
+  case HS_F_INVOICE_ID:
+    return &ev->invoice_id;
+  case HS_F_OUTCOME:
+    return &ev->outcome;
+  case HS_F_TARGET:
+    return &ev->target;
+  case HS_F_REASON:
+    return &ev->reason;
+  case HS_F_AUTHOR:
+    return &ev->author;
+  case HS_F_SEGMENT:
+    return &ev->segment;
+  case HS_F_STAGE:
+    return &ev->stage;
+  default:
+    return &ev->vertical;
+  }
+}
+
+static int find_field(const char *k, size_t n) {
+  for (size_t i = 0; i < N_FIELDS; i++)
+    if (strlen(fields[i].name) == n && memcmp(fields[i].name, k, n) == 0)
+      return (int)i;
+  return -1;
+}
+
+/* A top-level key's scalar value. Returns false to stop. */
+static bool set_field(hs_decoder_t *d, int fi, const value_t *v) {
+  const field_t *f = &fields[fi];
+  hs_event_t *ev = d->ev;
+  if (d->seen & (UINT64_C(1) << fi))
+    return fail(d, HS_E_SCHEMA, "field \"%s\": duplicate", f->name), false;
+  d->seen |= UINT64_C(1) << fi;
+  switch (f->kind) {
+  case K_IGNORE:
+    return true;
+  case K_OBJ:
+    return fail(d, HS_E_SCHEMA, "field \"%s\": expected an object", f->name), false;
+  case K_ID:
+  case K_STR: {
+    hs_str_t *slot = fi == ENV_EVENT_ID     ? &ev->event_id
+                     : fi == ENV_ACCOUNT_ID ? &ev->account_id
+                     : fi == ENV_TYPE       ? &ev->type_name
+                                            : str_slot(ev, f->field);
+    if (!take_str(d, f->name, v, f->kind == K_ID ? HS_MAX_ID_LEN : HS_MAX_STR_LEN, slot))
+      return false;
+    break;
+  }
+  case K_NUM:
+    if (!take_num(d, f->name, v, num_slot(ev, f->field)))
+      return false;
+    break;
+  case K_TIME:
+    if (!take_time(d, f->name, v, fi == ENV_TS ? &ev->ts_ms : time_slot(ev, f->field)))
+      return false;
+    break;
+  }
+  if (f->field != HS_F_NONE)
+    ev->present |= HS_FIELD_BIT(f->field);
+  return true;
+}
+
+static bool set_attr(hs_decoder_t *d, const value_t *v) {
+  hs_event_t *ev = d->ev;
+  if (ev->n_attrs == HS_MAX_ATTRS)
+    return fail(d, HS_E_RANGE, "field \"attributes\": more than %d entries", HS_MAX_ATTRS), false;
+  value_t key = {.kind = V_STR, .s = d->attr_key, .n = d->attr_key_len};
+  if (!take_str(d, "attributes", &key, HS_MAX_ID_LEN, &ev->attr_key[ev->n_attrs]))
+    return false;
+  char num[40];
+  value_t sv = *v;
+  if (v->kind == V_INT || v->kind == V_DBL) {
+    double x = v->kind == V_INT ? (double)v->i : v->d;
+    if (!isfinite(x))
+      return fail(d, HS_E_RANGE, "field \"attributes\": not a finite number"), false;
+    if (v->kind == V_INT)
+      snprintf(num, sizeof num, "%lld", (long long)v->i);
+    else
+      snprintf(num, sizeof num, "%.17g", v->d);
+    sv = (value_t){.kind = V_STR, .s = num, .n = strlen(num)};
+  } else if (v->kind == V_BOOL) {
+    sv = (value_t){.kind = V_STR, .s = v->b ? "true" : "false", .n = v->b ? 4 : 5};
+  } else if (v->kind != V_STR) {
+    return fail(d, HS_E_SCHEMA,
+                "field \"attributes\": values must be strings, numbers or "
+                "booleans"),
+           false;
+  }
+  char name[HS_MAX_ID_LEN + 20];
+  snprintf(name, sizeof name, "attributes.%.*s",
+           (int)(d->attr_key_len > 100 ? 100 : d->attr_key_len), d->attr_key);
+  if (!take_str(d, name, &sv, HS_MAX_STR_LEN, &ev->attr_val[ev->n_attrs]))
+    return false;
+  for (uint32_t i = 0; i < ev->n_attrs; i++)
+    if (ev->attr_key[i].len == ev->attr_key[ev->n_attrs].len &&
+        !memcmp(ev->attr_key[i].ptr, ev->attr_key[ev->n_attrs].ptr, ev->attr_key[i].len))
+      return fail(d, HS_E_SCHEMA, "field \"attributes\": duplicate key"), false;
+  ev->n_attrs++;
+  return true;
+}
+
+static bool is_one_of(hs_str_t s, const char *const *set) {
+  for (; *set; set++)
+    if (hs_str_eq(s, *set))
+      return true;
+  return false;
+}
+
+static bool integral_in(double v, double lo, double hi) {
+  return v == floor(v) && v >= lo && v <= hi;
+}
+
+/* After the whole message: required fields, the type, ranges. */
+static int finish(hs_decoder_t *d) {
+  hs_event_t *ev = d->ev;
+  static const char *const env[] = {"event_id", "account_id", "type", "ts"};
+  for (int i = 0; i < 4; i++)
+    if (!(d->seen & (UINT64_C(1) << i)))
+      return fail(d, HS_E_SCHEMA, "field \"%s\": missing", env[i]), d->rc;
+  ev->type = hs_event_type_from(ev->type_name);
+  if (ev->type == HS_EV_UNKNOWN) {
+    ev->present &= HS_FIELD_BIT(HS_F_USER_ID);
+    return fail(d, HS_E_UNKNOWN, "field \"type\": unknown event type \"%.*s\"",
+                (int)(ev->type_name.len > 64 ? 64 : ev->type_name.len), ev->type_name.ptr),
+           d->rc;
+  }
+  ev->present &= type_allowed[ev->type] | HS_FIELD_BIT(HS_F_USER_ID);
+  if (ev->type != HS_EV_ACCOUNT)
+    ev->n_attrs = 0;
+  uint32_t missing = type_required[ev->type] & ~ev->present;
+  if (missing) {
+    for (int f = 1; f < HS_F__COUNT; f++)
+      if (missing & HS_FIELD_BIT(f))
+        return fail(d, HS_E_SCHEMA, "field \"%s\": missing (required for %s)", hs_field_name(f),
+                    hs_event_type_name(ev->type)),
+               d->rc;
+  }
+  uint32_t p = ev->present;
+  if (ev->type == HS_EV_FEATURE_USED && !(p & B(HS_F_COUNT))) {
+    ev->count = 1;
+    ev->present |= B(HS_F_COUNT);
+  }
+  if ((p & B(HS_F_SESSION_SECONDS)) && (ev->session_seconds < 0 || ev->session_seconds > 1e7))
+    return fail(d, HS_E_RANGE, "field \"session_seconds\": must be 0..1e7"), d->rc;
+  if ((p & B(HS_F_COUNT)) && (ev->count < 0 || ev->count > 1e6))
+    return fail(d, HS_E_RANGE, "field \"count\": must be 0..1e6"), d->rc;
+  if ((p & B(HS_F_AMOUNT)) && ev->amount < 0)
+    return fail(d, HS_E_RANGE, "field \"amount\": must not be negative"), d->rc;
+  if ((p & B(HS_F_LICENSES)) && (ev->licenses < 0 || ev->licenses > 1e7))
+    return fail(d, HS_E_RANGE, "field \"licenses\": must be 0..1e7"), d->rc;
+  if (p & B(HS_F_SCORE)) {
+    double lo = ev->type == HS_EV_NPS ? 0 : 1, hi = ev->type == HS_EV_CSAT ? 5 : 10;
+    if (!integral_in(ev->score, lo, hi))
+      return fail(d, HS_E_RANGE, "field \"score\": must be an integer %g..%g for %s", lo, hi,
+                  hs_event_type_name(ev->type)),
+             d->rc;
+  }
+  if ((p & B(HS_F_RATING)) && !integral_in(ev->rating, 1, 5))
+    return fail(d, HS_E_RANGE, "field \"rating\": must be an integer 1..5"), d->rc;
+  static const char *const priorities[] = {"low", "normal", "high", "urgent", NULL};
+  static const char *const outcomes[] = {"churned", "renewed", "expanded", NULL};
+  if ((p & B(HS_F_PRIORITY)) && !is_one_of(ev->priority, priorities))
+    return fail(d, HS_E_RANGE, "field \"priority\": must be low, normal, high or urgent"), d->rc;
+  if ((p & B(HS_F_OUTCOME)) && !is_one_of(ev->outcome, outcomes))
+    return fail(d, HS_E_RANGE, "field \"outcome\": must be churned, renewed or expanded"), d->rc;
+  return 0;
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+
+/* Routes one scalar JSON value: a top-level field, an attribute, or skipped. */
+static int on_value(hs_decoder_t *d, const value_t *v) {
+  if (d->skip_depth)
+    return 1;
+  if (d->in_attrs && d->depth == d->in_attrs)
+    return set_attr(d, v);
+  if (d->depth != 1)
+    return fail(d, HS_E_PARSE, "the message must be a JSON object");
+  int fi = find_field(d->key, d->key_len);
+  return fi < 0 || set_field(d, fi, v);
+}
+
+static int j_null(void *ctx) {
+  value_t v = {.kind = V_NIL};
+  return on_value(ctx, &v);
+}
+static int j_bool(void *ctx, int b) {
+  value_t v = {.kind = V_BOOL, .b = b != 0};
+  return on_value(ctx, &v);
+}
+static int j_int(void *ctx, long long i) {
+  value_t v = {.kind = V_INT, .i = i};
+  return on_value(ctx, &v);
+}
+static int j_double(void *ctx, double x) {
+  value_t v = {.kind = V_DBL, .d = x};
+  return on_value(ctx, &v);
+}
+static int j_string(void *ctx, const unsigned char *s, size_t n) {
+  value_t v = {.kind = V_STR, .s = (const char *)s, .n = n};
+  return on_value(ctx, &v);
+}
+
+static int open_container(hs_decoder_t *d, bool map) {
+  d->depth++;
+  if (d->depth > MAX_DEPTH)
+    return fail(d, HS_E_SCHEMA, "nesting deeper than %d", MAX_DEPTH);
+  if (d->skip_depth)
+    return 1;
+  if (d->depth == 1)
+    return map ? 1 : fail(d, HS_E_PARSE, "the message must be a JSON object");
+  if (d->depth == 2) {
+    int fi = find_field(d->key, d->key_len);
+    if (fi >= 0 && fields[fi].kind == K_OBJ && map) {
+      if (d->seen & (UINT64_C(1) << fi))
+        return fail(d, HS_E_SCHEMA, "field \"attributes\": duplicate");
+      d->seen |= UINT64_C(1) << fi;
+      d->in_attrs = 2;
+      return 1;
+    }
+    if (fi >= 0 && fields[fi].kind != K_IGNORE)
+      return fail(d, HS_E_SCHEMA, "field \"%s\": expected %s", fields[fi].name,
+                  fields[fi].kind == K_OBJ ? "an object" : "a scalar");
+  } else if (d->in_attrs) {
+    return fail(d, HS_E_SCHEMA,
+                "field \"attributes\": values must be strings, numbers or "
+                "booleans");
+  }
+  d->skip_depth = d->depth;
+  return 1;
+}
+
+static int close_container(hs_decoder_t *d) {
+  if (d->skip_depth == d->depth)
+    d->skip_depth = 0;
+  if (d->in_attrs == d->depth)
+    d->in_attrs = 0;
+  d->depth--;
+  return 1;
+}
+
+static int j_start_map(void *ctx) {
+  return open_container(ctx, true);
+}
+static int j_end_map(void *ctx) {
+  return close_container(ctx);
+}
+static int j_start_array(void *ctx) {
+  return open_container(ctx, false);
+}
+static int j_end_array(void *ctx) {
+  return close_container(ctx);
+}
+
+static int j_key(void *ctx, const unsigned char *k, size_t n) {
+  hs_decoder_t *d = ctx;
+  if (d->skip_depth)
+    return 1;
+  if (d->in_attrs && d->depth == d->in_attrs) {
+    if (n > HS_MAX_ID_LEN)
+      return fail(d, HS_E_RANGE, "field \"attributes\": a key longer than %d bytes", HS_MAX_ID_LEN);
+    memcpy(d->attr_key, k, n);
+    d->attr_key_len = n;
+    return 1;
+  }
+  if (d->scratch_len + n > d->max_message)
+    return fail(d, HS_E_TOOBIG, "message too large");
+  d->key = d->scratch + d->scratch_len; /* keys are short-lived: reuse the tail */
+  memcpy(d->scratch + d->scratch_len, k, n);
+  d->key_len = n;
+  return 1;
+}
+
+static const yajl_callbacks callbacks = {j_null,    j_bool,        j_int,       j_double,
+                                         NULL,      j_string,      j_start_map, j_key,
+                                         j_end_map, j_start_array, j_end_array};
+
+static void *a_malloc(void *ctx, size_t n) {
+  hs_decoder_t *d = ctx;
+  n = (n + 15) & ~(size_t)15;
+  if (d->arena_used + n + 16 <= ARENA_SIZE) {
+    char *p = d->arena + d->arena_used;
+    memcpy(p, &n, sizeof n);
+    d->arena_used += n + 16;
+    return p + 16;
+  }
+  big_t *b = hs_malloc(sizeof(big_t) + 16 + n);
+  if (!b)
+    return NULL;
+  b->next = d->bigs;
+  d->bigs = b;
+  char *p = (char *)(b + 1);
+  memcpy(p, &n, sizeof n);
+  return p + 16;
+}
+
+static void a_free(void *ctx, void *p) {
+  (void)ctx;
+  (void)p; /* released at the end of the message */
+}
+
+static void *a_realloc(void *ctx, void *p, size_t n) {
+  if (!p)
+    return a_malloc(ctx, n);
+  size_t old;
+  memcpy(&old, (char *)p - 16, sizeof old);
+  if (n <= old)
+    return p;
+  void *q = a_malloc(ctx, n);
+  if (q)
+    memcpy(q, p, old);
+  return q;
+}
+
+static void arena_reset(hs_decoder_t *d) {
+  d->arena_used = 0;
+  while (d->bigs) {
+    big_t *b = d->bigs;
+    d->bigs = b->next;
+    hs_free(b);
+  }
+}
+
+static int decode_json(hs_decoder_t *d, const unsigned char *buf, size_t len) {
+  yajl_alloc_funcs af = {a_malloc, a_realloc, a_free, d};
+  yajl_handle h = yajl_alloc(&callbacks, &af, d);
+  if (!h)
+    return fail(d, HS_E_NOMEM, "out of memory"), d->rc;
+  yajl_status st = yajl_parse(h, buf, len);
+  if (st == yajl_status_ok)
+    st = yajl_complete_parse(h);
+  if (st != yajl_status_ok && !d->rc) {
+    unsigned char *msg = yajl_get_error(h, 0, buf, len);
+    char m[200];
+    snprintf(m, sizeof m, "%s", msg ? (const char *)msg : "malformed JSON");
+    for (char *p = m; *p; p++)
+      if (*p == '\n')
+        *p = ' ';
+    if (msg)
+      yajl_free_error(h, msg);
+    size_t at = yajl_get_bytes_consumed(h);
+    fail(d, HS_E_PARSE, "malformed JSON at byte %zu: %s", at, m);
+  }
+  yajl_free(h);
+  return d->rc;
+}
+
+/* ---- msgpack ----------------------------------------------------------- */
+
+typedef struct reader_s {
+  const unsigned char *p, *end;
+} reader_t;
+
+static bool rd(reader_t *r, size_t n, const unsigned char **out) {
+  if ((size_t)(r->end - r->p) < n)
+    return false;
+  *out = r->p;
+  r->p += n;
+  return true;
+}
+
+static uint64_t be(const unsigned char *p, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; i++)
+    v = (v << 8) | p[i];
+  return v;
+}
+
+/* Reads one value header. Containers report their element count in v->i.
+ * Returns 0, 1 if the input ends early, or HS_E_PARSE. */
+static int mp_value(reader_t *r, value_t *v) {
+  const unsigned char *p;
+  if (!rd(r, 1, &p))
+    return 1;
+  unsigned c = p[0];
+  int n = 0;
+  if (c <= 0x7f) {
+    *v = (value_t){.kind = V_INT, .i = (int64_t)c};
+    return 0;
+  }
+  if (c >= 0xe0) {
+    *v = (value_t){.kind = V_INT, .i = (int64_t)(int8_t)c};
+    return 0;
+  }
+  if (c >= 0x80 && c <= 0x8f) {
+    *v = (value_t){.kind = V_MAP, .i = c & 0x0f};
+    return 0;
+  }
+  if (c >= 0x90 && c <= 0x9f) {
+    *v = (value_t){.kind = V_ARRAY, .i = c & 0x0f};
+    return 0;
+  }
+  if (c >= 0xa0 && c <= 0xbf) {
+    size_t len = c & 0x1f;
+    if (!rd(r, len, &p))
+      return 1;
+    *v = (value_t){.kind = V_STR, .s = (const char *)p, .n = len};
+    return 0;
+  }
+  switch (c) {
+  case 0xc0:
+    *v = (value_t){.kind = V_NIL};
+    return 0;
+  case 0xc2:
+  case 0xc3:
+    *v = (value_t){.kind = V_BOOL, .b = c == 0xc3};
+    return 0;
+  case 0xcc:
+  case 0xcd:
+  case 0xce:
+  case 0xcf: {
+    n = 1 << (c - 0xcc);
+    if (!rd(r, (size_t)n, &p))
+      return 1;
+    uint64_t u = be(p, n);
+    if (u > INT64_MAX)
+      *v = (value_t){.kind = V_DBL, .d = (double)u};
+    else
+      *v = (value_t){.kind = V_INT, .i = (int64_t)u};
+    return 0;
+  }
+  case 0xd0:
+  case 0xd1:
+  case 0xd2:
+  case 0xd3: {
+    n = 1 << (c - 0xd0);
+    if (!rd(r, (size_t)n, &p))
+      return 1;
+    uint64_t u = be(p, n);
+    int64_t i = n == 1 ? (int8_t)u : n == 2 ? (int16_t)u : n == 4 ? (int32_t)u : (int64_t)u;
+    *v = (value_t){.kind = V_INT, .i = i};
+    return 0;
+  }
+  case 0xca: {
+    if (!rd(r, 4, &p))
+      return 1;
+    uint32_t u = (uint32_t)be(p, 4);
+    float f;
+    memcpy(&f, &u, 4);
+    *v = (value_t){.kind = V_DBL, .d = f};
+    return 0;
+  }
+  case 0xcb: {
+    if (!rd(r, 8, &p))
+      return 1;
+    uint64_t u = be(p, 8);
+    double x;
+    memcpy(&x, &u, 8);
+    *v = (value_t){.kind = V_DBL, .d = x};
+    return 0;
+  }
+  case 0xd9:
+  case 0xda:
+  case 0xdb:
+  case 0xc4:
+  case 0xc5:
+  case 0xc6: {
+    bool str = c >= 0xd9;
+    n = 1 << (str ? c - 0xd9 : c - 0xc4);
+    if (!rd(r, (size_t)n, &p))
+      return 1;
+    uint64_t len = be(p, n);
+    if (len > (uint64_t)(r->end - r->p))
+      return 1;
+    rd(r, (size_t)len, &p);
+    /* bin is accepted only where it is skipped: a string field rejects it */
+    *v = (value_t){.kind = str ? V_STR : V_NIL, .s = (const char *)p, .n = (size_t)len};
+    if (!str)
+      v->i = -1; /* marks bin */
+    return 0;
+  }
+  case 0xdc:
+  case 0xdd:
+  case 0xde:
+  case 0xdf: {
+    n = c == 0xdc || c == 0xde ? 2 : 4;
+    if (!rd(r, (size_t)n, &p))
+      return 1;
+    uint64_t cnt = be(p, n);
+    /* every element takes at least one byte: a count beyond the input is
+       malformed (or truncated), never an allocation */
+    uint64_t per = c >= 0xde ? 2 : 1;
+    if (cnt > (uint64_t)(r->end - r->p) / per)
+      return 1;
+    *v = (value_t){.kind = c >= 0xde ? V_MAP : V_ARRAY, .i = (int64_t)cnt};
+    return 0;
+  }
+  case 0xd4:
+  case 0xd5:
+  case 0xd6:
+  case 0xd7:
+  case 0xd8:
+  case 0xc7:
+  case 0xc8:
+  case 0xc9: {
+    uint64_t len;
+    if (c >= 0xd4 && c <= 0xd8) {
+      len = (uint64_t)1 << (c - 0xd4);
+    } else {
+      n = 1 << (c - 0xc7);
+      if (!rd(r, (size_t)n, &p))
+        return 1;
+      len = be(p, n);
+    }
+    if (len + 1 > (uint64_t)(r->end - r->p))
+      return 1;
+    rd(r, (size_t)len + 1, &p);
+    *v = (value_t){.kind = V_NIL, .i = -2}; /* ext: skipped only */
+    return 0;
+  }
+  default:
+    return HS_E_PARSE; /* 0xc1 is never used */
+  }
+}
+
+/* Skips `count` values (containers included) iteratively, to depth MAX_DEPTH. */
+static int mp_skip(reader_t *r, uint64_t count, int depth) {
+  uint64_t stack[MAX_DEPTH + 1];
+  int top = 0;
+  stack[0] = count;
+  while (top >= 0) {
+    if (stack[top] == 0) {
+      top--;
+      continue;
+    }
+    stack[top]--;
+    value_t v;
+    int rc = mp_value(r, &v);
+    if (rc)
+      return rc;
+    if (v.kind == V_MAP || v.kind == V_ARRAY) {
+      if (depth + top + 1 > MAX_DEPTH)
+        return HS_E_SCHEMA;
+      stack[++top] = (uint64_t)v.i * (v.kind == V_MAP ? 2 : 1);
+    }
+  }
+  return 0;
+}
+
+int hs_msgpack_object_size(const void *buf, size_t len, size_t *out) {
+  reader_t r = {buf, (const unsigned char *)buf + len};
+  int rc = mp_skip(&r, 1, 0);
+  if (rc == 0)
+    *out = (size_t)(r.p - (const unsigned char *)buf);
+  return rc == HS_E_SCHEMA ? HS_E_PARSE : rc;
+}
+
+static int mp_fail(hs_decoder_t *d, int rc) {
+  if (rc == 1)
+    return fail(d, HS_E_PARSE, "malformed msgpack: truncated"), d->rc;
+  if (rc == HS_E_SCHEMA)
+    return fail(d, HS_E_SCHEMA, "nesting deeper than %d", MAX_DEPTH), d->rc;
+  return fail(d, HS_E_PARSE, "malformed msgpack"), d->rc;
+}
+
+static int decode_msgpack(hs_decoder_t *d, const unsigned char *buf, size_t len) {
+  reader_t r = {buf, buf + len};
+  value_t top;
+  int rc = mp_value(&r, &top);
+  if (rc)
+    return mp_fail(d, rc);
+  if (top.kind != V_MAP)
+    return fail(d, HS_E_PARSE, "the message must be a msgpack map"), d->rc;
+  for (int64_t i = 0; i < top.i && !d->rc; i++) {
+    value_t k, v;
+    if ((rc = mp_value(&r, &k)))
+      return mp_fail(d, rc);
+    if (k.kind != V_STR)
+      return fail(d, HS_E_SCHEMA, "map keys must be strings"), d->rc;
+    if ((rc = mp_value(&r, &v)))
+      return mp_fail(d, rc);
+    int fi = find_field(k.s, k.n);
+    if (fi >= 0 && fields[fi].kind == K_OBJ && v.kind == V_MAP) {
+      if (d->seen & (UINT64_C(1) << fi))
+        return fail(d, HS_E_SCHEMA, "field \"attributes\": duplicate"), d->rc;
+      d->seen |= UINT64_C(1) << fi;
+      for (int64_t a = 0; a < v.i && !d->rc; a++) {
+        value_t ak, av;
+        if ((rc = mp_value(&r, &ak)) || (rc = mp_value(&r, &av)))
+          return mp_fail(d, rc);
+        if (ak.kind != V_STR)
+          return fail(d, HS_E_SCHEMA, "field \"attributes\": keys must be strings"), d->rc;
+        if (ak.n > HS_MAX_ID_LEN)
+          return fail(d, HS_E_RANGE, "field \"attributes\": a key longer than %d bytes",
+                      HS_MAX_ID_LEN),
+                 d->rc;
+        memcpy(d->attr_key, ak.s, ak.n);
+        d->attr_key_len = ak.n;
+        if (av.kind == V_MAP || av.kind == V_ARRAY || av.kind == V_NIL)
+          return fail(d, HS_E_SCHEMA,
+                      "field \"attributes\": values must be strings, numbers or booleans"),
+                 d->rc;
+        set_attr(d, &av);
+      }
+      continue;
+    }
+    if (v.kind == V_MAP || v.kind == V_ARRAY) {
+      if (fi >= 0 && fields[fi].kind != K_IGNORE)
+        return fail(d, HS_E_SCHEMA, "field \"%s\": expected %s", fields[fi].name,
+                    fields[fi].kind == K_OBJ ? "an object" : "a scalar"),
+               d->rc;
+      if ((rc = mp_skip(&r, (uint64_t)v.i * (v.kind == V_MAP ? 2 : 1), 1)))
+        return mp_fail(d, rc);
+      continue;
+    }
+    if (fi < 0)
+      continue;
+    if (v.kind == V_NIL && v.i < 0 && fields[fi].kind != K_IGNORE)
+      return fail(d, HS_E_SCHEMA, "field \"%s\": binary and ext values are not accepted",
+                  fields[fi].name),
+             d->rc;
+    set_field(d, fi, &v);
+  }
+  if (!d->rc && r.p != r.end)
+    fail(d, HS_E_PARSE, "trailing bytes after the msgpack map");
+  return d->rc;
+}
+
+/* ---- entry points ------------------------------------------------------ */
+
+int hs_decoder_new(hs_decoder_t **out, size_t max_message) {
+  hs_decoder_t *d = hs_calloc(1, sizeof *d);
+  *out = NULL;
+  if (!d)
+    return HS_E_NOMEM;
+  d->max_message = max_message ? max_message : HS_DEFAULT_MAX_MESSAGE;
+  d->scratch = hs_malloc(d->max_message + 1);
+  if (!d->scratch) {
+    hs_free(d);
+    return HS_E_NOMEM;
+  }
+  *out = d;
+  return 0;
+}
+
+void hs_decoder_free(hs_decoder_t *d) {
+  if (!d)
+    return;
+  arena_reset(d);
+  hs_free(d->scratch);
+  hs_free(d);
+}
+
+hs_format_t hs_detect_format(const void *buf, size_t len) {
+  const unsigned char *p = buf;
+  size_t i = 0;
+  while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+    i++;
+  if (i == len)
+    return HS_FMT_AUTO;
+  if (p[i] == '{')
+    return HS_FMT_JSON;
+  if (i == 0 && ((p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf))
+    return HS_FMT_MSGPACK;
+  return HS_FMT_AUTO;
+}
+
+int hs_event_decode(hs_decoder_t *d, const void *buf, size_t len, hs_format_t fmt, hs_event_t *ev,
+                    hs_err_t *err) {
+  memset(ev, 0, offsetof(hs_event_t, attr_key));
+  d->ev = ev;
+  d->err = err;
+  d->rc = 0;
+  d->depth = d->in_attrs = d->skip_depth = 0;
+  d->seen = 0;
+  d->scratch_len = 0;
+  d->key = NULL;
+  d->key_len = 0;
+  if (len > d->max_message)
+    return hs_err_set(err, HS_E_TOOBIG, "message of %zu bytes is over the limit of %zu", len,
+                      d->max_message);
+  if (len == 0)
+    return hs_err_set(err, HS_E_PARSE, "empty message");
+  if (fmt == HS_FMT_AUTO)
+    fmt = hs_detect_format(buf, len);
+  int rc;
+  if (fmt == HS_FMT_JSON) {
+    rc = decode_json(d, buf, len);
+    arena_reset(d);
+  } else if (fmt == HS_FMT_MSGPACK) {
+    rc = decode_msgpack(d, buf, len);
+  } else {
+    return hs_err_set(err, HS_E_PARSE, "neither a JSON object nor a msgpack map");
+  }
+  if (!rc)
+    rc = finish(d);
+  return rc;
+}

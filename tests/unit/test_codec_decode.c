@@ -1,0 +1,286 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* Event decoding and encoding: the wire contract of docs/events.md, errors
+ * that name the field, hostile input, and JSON/msgpack equivalence. */
+#include "testutil.h"
+
+#include "healthscore/codec.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+
+static hs_decoder_t *dec;
+
+static int setup(void **state) {
+  (void)state;
+  return hs_decoder_new(&dec, 0);
+}
+
+static int teardown(void **state) {
+  (void)state;
+  hs_decoder_free(dec);
+  return 0;
+}
+
+static int decode(const char *json, hs_event_t *ev, hs_err_t *err) {
+  return hs_event_decode(dec, json, strlen(json), HS_FMT_AUTO, ev, err);
+}
+
+static void expect_error(const char *json, int code, const char *fragment) {
+  hs_event_t ev;
+  hs_err_t err = {0};
+  int rc = decode(json, &ev, &err);
+  if (rc != code || !strstr(err.msg, fragment))
+    fail_msg("%s\n  got %d \"%s\", want %d containing \"%s\"", json, rc, err.msg, code, fragment);
+}
+
+#define ENV "\"event_id\":\"e1\",\"account_id\":\"acme\",\"ts\":\"2026-03-01T10:00:00Z\""
+
+static void test_decodes_each_type(void **state) {
+  (void)state;
+  hs_event_t ev;
+  hs_err_t err = {0};
+  assert_int_equal(decode("{" ENV ",\"type\":\"login\",\"user_id\":\"u7\",\"session_seconds\":"
+                          "312.5,\"extra\":{\"x\":[1,2,{\"y\":null}]}}",
+                          &ev, &err),
+                   0);
+  assert_int_equal(ev.type, HS_EV_LOGIN);
+  assert_true(hs_str_eq(ev.account_id, "acme") && hs_str_eq(ev.user_id, "u7"));
+  assert_true(ev.session_seconds == 312.5);
+  assert_int_equal(ev.ts_ms, INT64_C(1772359200000));
+  assert_int_equal(decode("{" ENV ",\"type\":\"feature_used\",\"feature\":\"reports\"}", &ev, &err),
+                   0);
+  assert_true(ev.count == 1 && (ev.present & HS_FIELD_BIT(HS_F_COUNT)));
+  assert_int_equal(decode("{\"event_id\":\"e\",\"account_id\":\"a\",\"ts\":1772359200000,"
+                          "\"type\":\"nps\",\"score\":0}",
+                          &ev, &err),
+                   0);
+  assert_true(ev.score == 0 && ev.ts_ms == INT64_C(1772359200000));
+  assert_int_equal(decode("{" ENV ",\"type\":\"account\",\"segment\":\"enterprise\","
+                          "\"licenses\":250,\"renewal_date\":\"2027-03-01T00:00:00+01:00\","
+                          "\"attributes\":{\"csm\":\"ann\",\"seats\":12,\"beta\":true}}",
+                          &ev, &err),
+                   0);
+  assert_int_equal(ev.n_attrs, 3);
+  assert_true(hs_str_eq(ev.attr_val[1], "12") && hs_str_eq(ev.attr_val[2], "true"));
+  assert_int_equal(ev.renewal_ms, INT64_C(1803859200000) - 3600000);
+  assert_int_equal(decode("{" ENV ",\"type\":\"override\",\"target\":\"score\",\"value\":35,"
+                          "\"expires\":\"2026-04-01T00:00:00Z\",\"reason\":\"exec left\","
+                          "\"author\":\"jo\"}",
+                          &ev, &err),
+                   0);
+  assert_true(hs_str_eq(ev.reason, "exec left"));
+  /* fields of another type are ignored */
+  assert_int_equal(decode("{" ENV ",\"type\":\"login\",\"score\":99}", &ev, &err), 0);
+  assert_false(ev.present & HS_FIELD_BIT(HS_F_SCORE));
+  /* escapes are unescaped */
+  assert_int_equal(
+      decode("{" ENV ",\"type\":\"note\",\"role\":\"ch\\u00e9f \\\"x\\\"\"}", &ev, &err), 0);
+  assert_true(hs_str_eq(ev.role, "ch\xc3\xa9"
+                                 "f \"x\""));
+}
+
+static void test_errors_name_the_field(void **state) {
+  (void)state;
+  expect_error("{\"account_id\":\"a\",\"type\":\"login\",\"ts\":1}", HS_E_SCHEMA,
+               "\"event_id\": missing");
+  expect_error("{" ENV "}", HS_E_SCHEMA, "\"type\": missing");
+  expect_error("{" ENV ",\"type\":\"nps\",\"score\":11}", HS_E_RANGE, "\"score\"");
+  expect_error("{" ENV ",\"type\":\"nps\",\"score\":7.5}", HS_E_RANGE, "\"score\"");
+  expect_error("{" ENV ",\"type\":\"nps\",\"score\":\"9\"}", HS_E_SCHEMA,
+               "\"score\": expected a number");
+  expect_error("{" ENV ",\"type\":\"nps\"}", HS_E_SCHEMA, "\"score\": missing");
+  expect_error("{" ENV ",\"type\":\"csat\",\"score\":0}", HS_E_RANGE, "\"score\"");
+  expect_error("{" ENV ",\"type\":\"invoice_issued\",\"invoice_id\":\"i\",\"amount\":-3}",
+               HS_E_RANGE, "\"amount\"");
+  expect_error("{" ENV ",\"type\":\"login\",\"session_seconds\":1e13}", HS_E_RANGE,
+               "\"session_seconds\"");
+  expect_error("{\"event_id\":\"e\",\"account_id\":\"a\",\"type\":\"login\",\"ts\":\"yesterday\"}",
+               HS_E_SCHEMA, "\"ts\": not an RFC 3339");
+  expect_error("{\"event_id\":\"e\",\"account_id\":\"a\",\"type\":\"login\",\"ts\":-5}", HS_E_RANGE,
+               "\"ts\"");
+  expect_error("{" ENV ",\"type\":\"outcome\",\"outcome\":\"maybe\"}", HS_E_RANGE, "\"outcome\"");
+  expect_error("{" ENV ",\"type\":\"ticket_opened\",\"ticket_id\":\"t\",\"priority\":\"p9\"}",
+               HS_E_RANGE, "\"priority\"");
+  expect_error("{" ENV ",\"type\":\"login\",\"account_id\":\"b\"}", HS_E_SCHEMA, "duplicate");
+  expect_error("{" ENV ",\"type\":\"login\",\"user_id\":[1]}", HS_E_SCHEMA, "\"user_id\"");
+  expect_error("{" ENV ",\"type\":\"account\",\"attributes\":{\"a\":{\"b\":1}}}", HS_E_SCHEMA,
+               "attributes");
+  expect_error("{" ENV ",\"type\":\"teleport\"}", HS_E_UNKNOWN, "teleport");
+  expect_error("{" ENV ",\"type\":\"login\"} x", HS_E_PARSE, "malformed JSON");
+  expect_error("{" ENV ",\"type\":\"login\",}", HS_E_PARSE, "malformed JSON");
+  expect_error("[1,2]", HS_E_PARSE, "");
+  expect_error("{" ENV ",\"type\":\"login\",\"session_seconds\":1e999}", HS_E_PARSE, "");
+  expect_error("{\"event_id\":\"e\",\"account_id\":\"\xff\",\"type\":\"login\",\"ts\":1}",
+               HS_E_PARSE, "");
+  char big[300];
+  memset(big, 'x', sizeof big);
+  char msg[600];
+  snprintf(msg, sizeof msg, "{" ENV ",\"type\":\"login\",\"user_id\":\"%.*s\"}", 200, big);
+  expect_error(msg, HS_E_RANGE, "\"user_id\": longer than 128");
+}
+
+static void test_unknown_type_keeps_the_envelope(void **state) {
+  (void)state;
+  hs_event_t ev;
+  hs_err_t err = {0};
+  assert_int_equal(decode("{" ENV ",\"type\":\"webinar_attended\",\"minutes\":40}", &ev, &err),
+                   HS_E_UNKNOWN);
+  assert_int_equal(ev.type, HS_EV_UNKNOWN);
+  assert_true(hs_str_eq(ev.type_name, "webinar_attended") && hs_str_eq(ev.account_id, "acme"));
+}
+
+static void test_hostile_input_is_bounded(void **state) {
+  (void)state;
+  hs_event_t ev;
+  hs_err_t err = {0};
+  size_t before = hs_alloc_bytes();
+  /* 100k-deep nesting */
+  size_t n = 200000;
+  char *deep = hs_malloc(n + 1);
+  for (size_t i = 0; i < n / 2; i++)
+    deep[i] = '[';
+  for (size_t i = n / 2; i < n; i++)
+    deep[i] = ']';
+  deep[n] = 0;
+  hs_decoder_t *d2;
+  assert_int_equal(hs_decoder_new(&d2, n + 10), 0);
+  assert_true(hs_event_decode(d2, deep, n, HS_FMT_JSON, &ev, &err) < 0);
+  memcpy(deep, "{\"x\":", 5);
+  assert_true(hs_event_decode(d2, deep, n, HS_FMT_JSON, &ev, &err) < 0);
+  hs_decoder_free(d2);
+  hs_free(deep);
+  /* msgpack headers announcing billions of entries */
+  const unsigned char huge_map[] = {0xdf, 0xff, 0xff, 0xff, 0xff, 0xa1, 'a'};
+  assert_int_equal(hs_event_decode(dec, huge_map, sizeof huge_map, HS_FMT_MSGPACK, &ev, &err),
+                   HS_E_PARSE);
+  const unsigned char crash[] = {0xdf, 0x80, 0x00, 0x00, 0x00};
+  assert_int_equal(hs_event_decode(dec, crash, sizeof crash, HS_FMT_MSGPACK, &ev, &err),
+                   HS_E_PARSE);
+  const unsigned char never[] = {0x81, 0xc1, 0xc1};
+  assert_int_equal(hs_event_decode(dec, never, sizeof never, HS_FMT_MSGPACK, &ev, &err),
+                   HS_E_PARSE);
+  size_t sz;
+  assert_int_equal(hs_msgpack_object_size(huge_map, sizeof huge_map, &sz), 1);
+  /* over the size limit */
+  char *large = hs_malloc(HS_DEFAULT_MAX_MESSAGE + 2);
+  memset(large, ' ', HS_DEFAULT_MAX_MESSAGE + 1);
+  large[0] = '{';
+  assert_int_equal(hs_event_decode(dec, large, HS_DEFAULT_MAX_MESSAGE + 1, HS_FMT_AUTO, &ev, &err),
+                   HS_E_TOOBIG);
+  hs_free(large);
+  assert_int_equal(hs_alloc_bytes(), before);
+}
+
+static void fill(hs_event_t *ev) {
+  memset(ev, 0, sizeof *ev);
+  ev->type = HS_EV_ACCOUNT;
+  ev->ts_ms = INT64_C(1772359200123);
+  ev->event_id = (hs_str_t){"e-1", 3};
+  ev->account_id = (hs_str_t){"acct-1", 6};
+  ev->user_id = (hs_str_t){"u\"1", 3};
+  ev->segment = (hs_str_t){"smb", 3};
+  ev->licenses = 12.5;
+  ev->renewal_ms = INT64_C(1803859200000);
+  ev->present = HS_FIELD_BIT(HS_F_USER_ID) | HS_FIELD_BIT(HS_F_SEGMENT) |
+                HS_FIELD_BIT(HS_F_LICENSES) | HS_FIELD_BIT(HS_F_RENEWAL_DATE);
+  ev->n_attrs = 1;
+  ev->attr_key[0] = (hs_str_t){"csm", 3};
+  ev->attr_val[0] = (hs_str_t){"ann", 3};
+}
+
+static void same_event(const hs_event_t *a, const hs_event_t *b) {
+  assert_int_equal(a->type, b->type);
+  assert_int_equal(a->ts_ms, b->ts_ms);
+  assert_int_equal(a->present, b->present);
+  assert_true(a->licenses == b->licenses && a->renewal_ms == b->renewal_ms);
+  assert_true(a->user_id.len == b->user_id.len &&
+              !memcmp(a->user_id.ptr, b->user_id.ptr, a->user_id.len));
+  assert_int_equal(a->n_attrs, b->n_attrs);
+  assert_true(hs_str_eq(b->attr_val[0], "ann"));
+}
+
+static void test_json_and_msgpack_round_trip(void **state) {
+  (void)state;
+  hs_event_t ev, back;
+  hs_err_t err = {0};
+  fill(&ev);
+  hs_buf_t j, m;
+  hs_buf_init(&j);
+  hs_buf_init(&m);
+  assert_int_equal(hs_event_encode_json(&ev, &j), 0);
+  assert_string_equal(j.data, "{\"event_id\":\"e-1\",\"account_id\":\"acct-1\",\"type\":"
+                              "\"account\",\"ts\":\"2026-03-01T10:00:00.123Z\",\"licenses\":12.5,"
+                              "\"renewal_date\":\"2027-03-01T00:00:00.000Z\",\"user_id\":"
+                              "\"u\\\"1\",\"segment\":\"smb\",\"attributes\":{\"csm\":\"ann\"}}");
+  assert_int_equal(hs_event_encode_msgpack(&ev, &m), 0);
+  assert_int_equal(hs_detect_format(m.data, m.len), HS_FMT_MSGPACK);
+  size_t sz;
+  assert_int_equal(hs_msgpack_object_size(m.data, m.len, &sz), 0);
+  assert_int_equal(sz, m.len);
+  assert_int_equal(hs_event_decode(dec, j.data, j.len, HS_FMT_AUTO, &back, &err), 0);
+  same_event(&ev, &back);
+  assert_int_equal(hs_event_decode(dec, m.data, m.len, HS_FMT_AUTO, &back, &err), 0);
+  same_event(&ev, &back);
+  /* every truncation fails cleanly, in both formats */
+  for (size_t i = 0; i < j.len; i++)
+    assert_true(hs_event_decode(dec, j.data, i, HS_FMT_JSON, &back, &err) < 0);
+  for (size_t i = 0; i < m.len; i++) {
+    assert_true(hs_event_decode(dec, m.data, i, HS_FMT_MSGPACK, &back, &err) < 0);
+    assert_int_equal(hs_msgpack_object_size(m.data, i, &sz), 1);
+  }
+  hs_buf_free(&j);
+  hs_buf_free(&m);
+}
+
+/* Every example under schemas/examples/events decodes; every file under
+ * schemas/examples/bad fails with the code its name starts with. */
+static void test_schema_examples(void **state) {
+  (void)state;
+  const char *dirs[] = {"schemas/examples/events", "schemas/examples/bad"};
+  int seen = 0;
+  for (int k = 0; k < 2; k++) {
+    DIR *dp = opendir(hs_test_path(dirs[k]));
+    assert_non_null(dp);
+    struct dirent *de;
+    while ((de = readdir(dp))) {
+      if (de->d_name[0] == '.')
+        continue;
+      char rel[512];
+      snprintf(rel, sizeof rel, "%s/%s", dirs[k], de->d_name);
+      size_t len;
+      char *text = hs_test_read_file(rel, &len);
+      while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
+        len--;
+      hs_event_t ev;
+      hs_err_t err = {0};
+      int rc = hs_event_decode(dec, text, len, HS_FMT_AUTO, &ev, &err);
+      if (k == 0 && rc != 0)
+        fail_msg("%s: %s", rel, err.msg);
+      if (k == 1) {
+        const char *want = strncmp(de->d_name, "schema", 6) == 0  ? "schema"
+                           : strncmp(de->d_name, "range", 5) == 0 ? "range"
+                                                                  : "parse";
+        int code = want[0] == 's' ? HS_E_SCHEMA : want[0] == 'r' ? HS_E_RANGE : HS_E_PARSE;
+        if (rc != code)
+          fail_msg("%s: got %d (%s), want %s", rel, rc, err.msg, want);
+      }
+      seen++;
+      hs_free(text);
+    }
+    closedir(dp);
+  }
+  assert_true(seen >= 20);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_decodes_each_type),
+      cmocka_unit_test(test_errors_name_the_field),
+      cmocka_unit_test(test_unknown_type_keeps_the_envelope),
+      cmocka_unit_test(test_hostile_input_is_bounded),
+      cmocka_unit_test(test_json_and_msgpack_round_trip),
+      cmocka_unit_test(test_schema_examples),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
