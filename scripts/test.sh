@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs what is missing, then
+#   1. builds everything with -Werror and runs every test (ctest),
+#   2. builds the unit tests with AddressSanitizer + UndefinedBehaviorSanitizer
+#      and runs them,
+#   3. runs the unit tests under valgrind (leaks and memory errors fail),
+#   4. checks clang-format on every C source,
+#   5. builds the libFuzzer targets with clang and runs each for a while.
+# Every stage runs; the summary at the end lists each with PASS or FAIL.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+jobs=$(nproc 2>/dev/null || echo 2)
+fuzz_seconds=${HS_FUZZ_SECONDS:-60}
+
+bash scripts/setup.sh || exit 1
+
+declare -a names results times
+stage() {
+  local name=$1
+  shift
+  echo
+  echo "=== $name"
+  local t0=$SECONDS
+  if "$@"; then results+=(PASS); else results+=(FAIL); fi
+  names+=("$name")
+  times+=($((SECONDS - t0)))
+}
+
+build_and_test() {
+  cmake -S . -B build/dev -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHS_WERROR=ON >/dev/null &&
+    cmake --build build/dev -j "$jobs" &&
+    (cd build/dev && ctest --output-on-failure -j "$jobs")
+}
+
+sanitizers() {
+  cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+    -DHS_SANITIZE=address,undefined >/dev/null &&
+    cmake --build build/asan -j "$jobs" &&
+    (cd build/asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+      ctest --output-on-failure -L unit -j "$jobs")
+}
+
+valgrind_units() {
+  local failed=0 n=0
+  for t in build/dev/tests/test_*; do
+    [ -x "$t" ] || continue
+    case $(basename "$t") in test_tool_*) continue ;; esac # runs other processes
+    n=$((n + 1))
+    if valgrind -q --error-exitcode=1 --leak-check=full \
+      --errors-for-leak-kinds=definite,indirect "$t" >"build/dev/$(basename "$t").valgrind" 2>&1; then
+      echo "valgrind: $(basename "$t") clean"
+    else
+      echo "valgrind: $(basename "$t") FAILED"
+      tail -n 40 "build/dev/$(basename "$t").valgrind"
+      failed=1
+    fi
+  done
+  echo "valgrind: $n test programs checked"
+  return $failed
+}
+
+format_check() {
+  local bad
+  bad=$(git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror 2>&1 | grep -c "error:" || true)
+  if [ "$bad" != 0 ]; then
+    git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror 2>&1 | head -n 30
+    echo "format: $bad places differ from .clang-format (run clang-format -i)"
+    return 1
+  fi
+  echo "format: $(git ls-files '*.c' '*.h' | wc -l) files formatted"
+}
+
+fuzz() {
+  CC=clang cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHS_FUZZ=ON \
+    >/dev/null && cmake --build build/fuzz -j "$jobs" || return 1
+  local failed=0
+  for target in fuzz_decode_json fuzz_decode_msgpack; do
+    local corpus=build/fuzz/corpus-$target
+    mkdir -p "$corpus"
+    cp -n fuzz/corpus/"$target"/* "$corpus"/ 2>/dev/null || true
+    echo "fuzz: $target for ${fuzz_seconds}s"
+    if ! build/fuzz/fuzz/$target -max_total_time="$fuzz_seconds" -max_len=4096 \
+      -print_final_stats=1 "$corpus" >"build/fuzz/$target.log" 2>&1; then
+      tail -n 40 "build/fuzz/$target.log"
+      failed=1
+    fi
+    grep -E "stat::number_of_executed_units|Done" "build/fuzz/$target.log" | tail -n 2
+  done
+  return $failed
+}
+
+stage "build + ctest (unit, integration)" build_and_test
+stage "ASan + UBSan unit tests" sanitizers
+stage "valgrind unit tests" valgrind_units
+stage "clang-format" format_check
+stage "fuzz decoders" fuzz
+
+echo
+echo "=== summary"
+status=0
+for i in "${!names[@]}"; do
+  printf '%-36s %s  %4ss\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"
+  [ "${results[$i]}" = PASS ] || status=1
+done
+exit $status
