@@ -1,0 +1,239 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* Account state through msgpack: bit-for-bit round trips, identical behaviour
+ * after decoding, other models and versions, corrupt input. */
+#include "testutil.h"
+
+#include "healthscore/config.h"
+#include "healthscore/engine.h"
+#include "healthscore/score.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DAY HS_MS_PER_DAY
+static const int64_t T0 = INT64_C(1767225600000);
+
+static hs_model_t *load_model(const char *rel) {
+  hs_config_t *cfg;
+  hs_model_t *m;
+  hs_err_t err = {0};
+  if (hs_config_load_file(hs_test_path(rel), &cfg, &err) || hs_model_compile(cfg, &m, &err))
+    fail_msg("%s", err.msg);
+  hs_config_free(cfg);
+  return m;
+}
+
+static uint64_t rng = 7;
+static uint64_t rnd(void) {
+  uint64_t z = (rng += UINT64_C(0x9e3779b97f4a7c15));
+  z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+  z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+  return z ^ (z >> 31);
+}
+
+/* A day of varied events for account "acme". */
+static void day_events(hs_account_t *a, const hs_model_t *m, int d, hs_eval_cb cb, void *ud) {
+  static const char *users[] = {"u1", "u2", "u3", "u4"};
+  static const char *feats[] = {"dashboards", "reports", "integrations", "api"};
+  static const char *roles[] = {"executive", "champion", "admin", "end_user"};
+  hs_event_t ev;
+  if (d == 0) {
+    memset(&ev, 0, sizeof ev);
+    ev.type = HS_EV_ACCOUNT;
+    ev.ts_ms = T0;
+    ev.segment = (hs_str_t){"enterprise", 10};
+    ev.stage = (hs_str_t){"mature", 6};
+    ev.licenses = 300;
+    ev.contract_start_ms = T0 - 100 * DAY;
+    ev.renewal_ms = T0 + 265 * DAY;
+    ev.present = HS_FIELD_BIT(HS_F_SEGMENT) | HS_FIELD_BIT(HS_F_STAGE) |
+                 HS_FIELD_BIT(HS_F_LICENSES) | HS_FIELD_BIT(HS_F_CONTRACT_START) |
+                 HS_FIELD_BIT(HS_F_RENEWAL_DATE);
+    ev.n_attrs = 1;
+    ev.attr_key[0] = (hs_str_t){"csm", 3};
+    ev.attr_val[0] = (hs_str_t){"ann", 3};
+    assert_true(hs_account_apply(m, a, &ev, cb, ud) >= 0);
+  }
+  int n = (int)(rnd() % 8);
+  for (int k = 0; k < n; k++) {
+    memset(&ev, 0, sizeof ev);
+    ev.ts_ms = T0 + d * DAY + (int64_t)(k + 1) * 3600000;
+    ev.account_id = (hs_str_t){"acme", 4};
+    uint64_t r = rnd() % 12;
+    ev.user_id = (hs_str_t){users[rnd() % 4], 2};
+    ev.present = HS_FIELD_BIT(HS_F_USER_ID);
+    if (r < 5) {
+      ev.type = HS_EV_LOGIN;
+      ev.session_seconds = (double)(rnd() % 3000);
+      ev.present |= HS_FIELD_BIT(HS_F_SESSION_SECONDS);
+    } else if (r < 7) {
+      ev.type = HS_EV_FEATURE_USED;
+      ev.feature = (hs_str_t){feats[rnd() % 4], 0};
+      ev.feature.len = (uint32_t)strlen(ev.feature.ptr);
+      ev.count = 1;
+      ev.present |= HS_FIELD_BIT(HS_F_FEATURE) | HS_FIELD_BIT(HS_F_COUNT);
+    } else if (r < 9) {
+      ev.type = r == 7 ? HS_EV_MEETING : HS_EV_CALL;
+      ev.role = (hs_str_t){roles[rnd() % 4], 0};
+      ev.role.len = (uint32_t)strlen(ev.role.ptr);
+      ev.present |= HS_FIELD_BIT(HS_F_ROLE);
+    } else if (r == 9) {
+      ev.type = HS_EV_NPS;
+      ev.score = (double)(rnd() % 11);
+      ev.present |= HS_FIELD_BIT(HS_F_SCORE);
+    } else if (r == 10) {
+      ev.type = HS_EV_INVOICE_ISSUED;
+      ev.amount = 1200.5;
+      ev.invoice_id = (hs_str_t){"i", 1};
+      ev.present |= HS_FIELD_BIT(HS_F_AMOUNT) | HS_FIELD_BIT(HS_F_INVOICE_ID);
+    } else {
+      ev.type = HS_EV_OVERRIDE;
+      ev.target = (hs_str_t){"csm_rating", 10};
+      ev.value = 3;
+      ev.expires_ms = ev.ts_ms + 5 * DAY;
+      ev.reason = (hs_str_t){"escalation", 10};
+      ev.author = (hs_str_t){"jo", 2};
+      ev.present |= HS_FIELD_BIT(HS_F_TARGET) | HS_FIELD_BIT(HS_F_VALUE) |
+                    HS_FIELD_BIT(HS_F_EXPIRES) | HS_FIELD_BIT(HS_F_REASON) |
+                    HS_FIELD_BIT(HS_F_AUTHOR);
+    }
+    assert_true(hs_account_apply(m, a, &ev, cb, ud) >= 0);
+  }
+}
+
+static void trace(void *ud, const hs_account_t *a, const hs_eval_t *ev) {
+  uint64_t *h = ud;
+  (void)a;
+  *h = hs_hash64(&ev->at_ms, sizeof ev->at_ms, *h);
+  *h = hs_hash64(&ev->score.score, sizeof ev->score.score, *h);
+  *h = hs_hash64(&ev->score.band, sizeof ev->score.band, *h);
+  for (uint32_t i = 0; i < ev->score.n_metrics; i++) {
+    double raw = ev->score.metrics[i].raw, delta = ev->score.metrics[i].delta;
+    if (!isnan(raw))
+      *h = hs_hash64(&raw, sizeof raw, *h);
+    *h = hs_hash64(&delta, sizeof delta, *h);
+  }
+  for (uint32_t i = 0; i < ev->n_alerts; i++)
+    *h = hs_hash64(&ev->alerts[i].alert_id, sizeof(uint64_t), *h);
+}
+
+static void test_round_trip_is_bit_for_bit_and_behaves_the_same(void **state) {
+  (void)state;
+  hs_model_t *m = load_model("examples/eight-categories.yaml");
+  hs_account_t *a;
+  assert_int_equal(hs_account_new(m, (hs_str_t){"acme", 4}, &a), 0);
+  uint64_t h1 = 0, h2 = 0;
+  for (int d = 0; d < 200; d++)
+    day_events(a, m, d, trace, &h1);
+  hs_buf_t b1, b2;
+  hs_buf_init(&b1);
+  hs_buf_init(&b2);
+  assert_int_equal(hs_account_encode(m, a, &b1), 0);
+  hs_account_t *c;
+  hs_err_t err = {0};
+  assert_int_equal(hs_account_decode(m, b1.data, b1.len, &c, &err), 0);
+  assert_int_equal(hs_account_encode(m, c, &b2), 0);
+  assert_int_equal(b1.len, b2.len);
+  assert_memory_equal(b1.data, b2.data, b1.len);
+  /* both go on identically */
+  uint64_t save = rng;
+  h2 = h1;
+  for (int d = 200; d < 300; d++)
+    day_events(a, m, d, trace, &h1);
+  rng = save;
+  for (int d = 200; d < 300; d++)
+    day_events(c, m, d, trace, &h2);
+  assert_true(h1 == h2);
+  b1.len = b2.len = 0;
+  assert_int_equal(hs_account_encode(m, a, &b1), 0);
+  assert_int_equal(hs_account_encode(m, c, &b2), 0);
+  assert_int_equal(b1.len, b2.len);
+  assert_memory_equal(b1.data, b2.data, b1.len);
+  print_message("state of one account after 300 days: %zu bytes of msgpack, %zu bytes in memory\n",
+                b1.len, hs_account_memory(m, a));
+  hs_account_free(c);
+  hs_account_free(a);
+  hs_buf_free(&b1);
+  hs_buf_free(&b2);
+  hs_model_free(m);
+}
+
+static void test_decodes_under_another_model(void **state) {
+  (void)state;
+  hs_model_t *m1 = load_model("examples/eight-categories.yaml");
+  hs_model_t *m2 = load_model("examples/customer-behavior.yaml");
+  hs_account_t *a;
+  assert_int_equal(hs_account_new(m1, (hs_str_t){"acme", 4}, &a), 0);
+  for (int d = 0; d < 60; d++)
+    day_events(a, m1, d, NULL, NULL);
+  hs_buf_t b;
+  hs_buf_init(&b);
+  assert_int_equal(hs_account_encode(m1, a, &b), 0);
+  hs_account_t *c;
+  hs_err_t err = {0};
+  assert_int_equal(hs_account_decode(m2, b.data, b.len, &c, &err), 0);
+  /* series both models share (e.g. distinct core features over 30 days) carry over */
+  hs_score_t s1, s2;
+  hs_account_score(m1, a, INT64_MIN, &s1);
+  hs_account_score(m2, c, INT64_MIN, &s2);
+  assert_true(s2.has_score);
+  double core1 = NAN, core2 = NAN;
+  for (uint32_t i = 0; i < s1.n_metrics; i++)
+    if (!strcmp(hs_model_metric_id(m1, s1.metrics[i].metric), "core_features_30d"))
+      core1 = s1.metrics[i].raw;
+  for (uint32_t i = 0; i < s2.n_metrics; i++)
+    if (!strcmp(hs_model_metric_id(m2, s2.metrics[i].metric), "core_features_30d"))
+      core2 = s2.metrics[i].raw;
+  assert_false(isnan(core1));
+  assert_true(core1 == core2);
+  assert_true(hs_str_eq(hs_account_attr(c, "segment"), "enterprise"));
+  hs_account_free(c);
+  hs_account_free(a);
+  hs_buf_free(&b);
+  hs_model_free(m1);
+  hs_model_free(m2);
+}
+
+static void test_rejects_newer_versions_and_corrupt_bytes(void **state) {
+  (void)state;
+  hs_model_t *m = load_model("examples/customer-behavior.yaml");
+  hs_account_t *a, *c;
+  hs_err_t err = {0};
+  assert_int_equal(hs_account_new(m, (hs_str_t){"acme", 4}, &a), 0);
+  for (int d = 0; d < 40; d++)
+    day_events(a, m, d, NULL, NULL);
+  hs_buf_t b;
+  hs_buf_init(&b);
+  assert_int_equal(hs_account_encode(m, a, &b), 0);
+  /* "v" is the first key: 0xa1 'v' 0x01 */
+  assert_true((unsigned char)b.data[1] == 0xa1 && b.data[2] == 'v' && b.data[3] == 1);
+  b.data[3] = 2;
+  assert_int_equal(hs_account_decode(m, b.data, b.len, &c, &err), HS_E_VERSION);
+  assert_non_null(strstr(err.msg, "newer"));
+  b.data[3] = 1;
+  size_t before = hs_alloc_bytes();
+  for (size_t i = 0; i < b.len; i++)
+    assert_true(hs_account_decode(m, b.data, i, &c, &err) < 0);
+  for (size_t i = 0; i < b.len; i += 7) { /* flipped bytes: an error or a state, never a crash */
+    char saved = b.data[i];
+    b.data[i] = (char)(b.data[i] ^ 0x5a);
+    if (hs_account_decode(m, b.data, b.len, &c, &err) == 0)
+      hs_account_free(c);
+    b.data[i] = saved;
+  }
+  assert_int_equal(hs_alloc_bytes(), before);
+  hs_buf_free(&b);
+  hs_account_free(a);
+  hs_model_free(m);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_round_trip_is_bit_for_bit_and_behaves_the_same),
+      cmocka_unit_test(test_decodes_under_another_model),
+      cmocka_unit_test(test_rejects_newer_versions_and_corrupt_bytes),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
