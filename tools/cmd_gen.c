@@ -204,10 +204,11 @@ static int gen_day(gen_t *g, uint32_t ai, int d) {
     e->ev.session_seconds = floor(e->ev.session_seconds);
     e->ev.present |= HS_FIELD_BIT(HS_F_USER_ID) | HS_FIELD_BIT(HS_F_SESSION_SECONDS);
     if (chance(r, 0.3)) {
+      size_t login = (size_t)(e - g->evs); /* add() may move the array */
       gev_t *f = add(g, a, ai, HS_EV_FEATURE_USED, ts + 60000 + below(r, 600000));
       if (!f)
         return HS_E_NOMEM;
-      memcpy(f->user, e->user, sizeof f->user);
+      memcpy(f->user, g->evs[login].user, sizeof f->user);
       int fi = chance(r, 0.3 + 0.6 * act) ? below(r, 3) : 3 + below(r, 3);
       set_str(&f->ev.feature, features[fi]);
       f->ev.count = 1 + below(r, 3);

@@ -168,7 +168,7 @@ static int each_pair(loader_t *l, node_t *map, const char *what, const char *con
   if (rc)
     return rc;
   for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-    node_t *k, *v;
+    node_t *k = NULL, *v = NULL;
     if ((rc = visit(l, p->key, &k)))
       return rc;
     if (k->type != YAML_SCALAR_NODE)
@@ -222,7 +222,7 @@ static int get_strs(loader_t *l, node_t *n, const char *what, char ***out, size_
   if (!*out)
     return HS_E_NOMEM;
   for (size_t i = 0; i < cnt; i++) {
-    node_t *item;
+    node_t *item = NULL;
     if ((rc = visit(l, n->data.sequence.items.start[i], &item)) ||
         (rc = get_str(l, item, what, &(*out)[i])))
       return rc;
@@ -487,7 +487,7 @@ static int group_pair(loader_t *l, const char *key, node_t *k, node_t *v, void *
   if (!g->metrics)
     return HS_E_NOMEM;
   for (size_t i = 0; i < n; i++) {
-    node_t *item;
+    node_t *item = NULL;
     if ((rc = visit(l, v->data.sequence.items.start[i], &item)))
       return rc;
     hs_metric_ref_t *r = &g->metrics[g->n_metrics++];
@@ -544,7 +544,7 @@ static int profile_pair(loader_t *l, const char *key, node_t *k, node_t *v, void
   if (!p->groups)
     return HS_E_NOMEM;
   for (size_t i = 0; i < n; i++) {
-    node_t *item;
+    node_t *item = NULL;
     if ((rc = visit(l, v->data.sequence.items.start[i], &item)))
       return rc;
     hs_group_def_t *g = &p->groups[p->n_groups++];
@@ -667,7 +667,7 @@ static int top_pair(loader_t *l, const char *key, node_t *k, node_t *v, void *ct
   if (n > cap)
     return lerr(l, v, "more than %zu %s", cap, key);
   for (size_t i = 0; i < n; i++) {
-    node_t *item;
+    node_t *item = NULL;
     if ((rc = visit(l, v->data.sequence.items.start[i], &item)))
       return rc;
     if (!strcmp(key, "profiles")) {
@@ -736,7 +736,7 @@ int hs_config_load_string(const char *yaml, size_t len, const char *name, hs_con
     rc = hs_err_set(err, HS_E_CONFIG, "%s:1:1: the file is empty", name);
   } else {
     static const char *const keys[] = {"bands", "metrics", "profiles", "alerts", NULL};
-    node_t *r;
+    node_t *r = NULL;
     rc = visit(&l, 1, &r);
     if (!rc)
       rc = each_pair(&l, r, "the top level", keys, top_pair, NULL);
