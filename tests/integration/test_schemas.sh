@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The JSON Schemas agree with the code: the event examples and the events
+# `healthscore gen` writes validate; malformed examples do not; the alert
+# messages and score records `healthscore replay` writes validate.
+set -euo pipefail
+src=${HS_SOURCE_DIR:?}
+bin=${HS_BIN:?}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+"$bin" gen --accounts 60 --days 120 --seed 5 --quiet > "$work/events.jsonl"
+"$bin" replay --quiet --config "$src/examples/eight-categories.yaml" --report none \
+  --alerts "$work/alerts.jsonl" --scores "$work/scores.jsonl" --final "$work/final.jsonl" \
+  "$work/events.jsonl"
+
+/usr/bin/python3 - "$src" "$work" <<'PY'
+import json, os, sys
+from jsonschema import Draft202012Validator, RefResolver
+
+src, work = sys.argv[1], sys.argv[2]
+store = {}
+for root, _, files in os.walk(os.path.join(src, "schemas")):
+    for f in files:
+        if f.endswith(".schema.json"):
+            s = json.load(open(os.path.join(root, f)))
+            Draft202012Validator.check_schema(s)
+            store[s["$id"]] = s
+
+def validator(name):
+    s = store["https://healthscore.dev/schemas/" + name]
+    return Draft202012Validator(s, resolver=RefResolver(s["$id"], s, store=store))
+
+event, alert, score = validator("events/event.schema.json"), validator("alert.schema.json"), validator("score.schema.json")
+passed = failed = 0
+
+def check(ok, what):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what)
+
+def no_dupes(pairs):
+    keys = [k for k, _ in pairs]
+    if len(keys) != len(set(keys)):
+        raise ValueError("duplicate key")
+    return dict(pairs)
+
+good = os.path.join(src, "schemas/examples/events")
+for f in sorted(os.listdir(good)):
+    doc = json.load(open(os.path.join(good, f)))
+    errs = list(event.iter_errors(doc))
+    check(not errs, f"{f} should validate: {errs[:1]}")
+
+bad = os.path.join(src, "schemas/examples/bad")
+for f in sorted(os.listdir(bad)):
+    if not (f.startswith("schema-") or f.startswith("range-")):
+        continue
+    try:
+        doc = json.loads(open(os.path.join(bad, f), "rb").read(), object_pairs_hook=no_dupes)
+    except ValueError:
+        continue  # not JSON a schema can judge (e.g. duplicate keys): covered by the decoder tests
+    check(not event.is_valid(doc), f"{f} should not validate")
+
+def lines(name, v, limit=None):
+    n = 0
+    for line in open(os.path.join(work, name)):
+        errs = list(v.iter_errors(json.loads(line)))
+        check(not errs, f"{name}: {errs[:1]}")
+        n += 1
+        if limit and n >= limit:
+            break
+    check(n > 0, f"{name} is empty")
+
+lines("events.jsonl", event, 3000)
+lines("alerts.jsonl", alert)
+lines("scores.jsonl", score, 3000)
+lines("final.jsonl", score)
+print(f"schemas: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
+PY
