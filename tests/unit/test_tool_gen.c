@@ -1,0 +1,154 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* `healthscore gen` through the real binary: deterministic, sorted, every
+ * archetype present, every event valid, JSON and msgpack alike. */
+#include "testutil.h"
+
+#include "healthscore/codec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+static char dir[256];
+
+static const char *bin(void) {
+  const char *b = getenv("HS_BIN");
+  return b ? b : HS_BINARY_DIR "/healthscore";
+}
+
+static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int run(const char *fmt, ...) {
+  char cmd[2048];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  int rc = system(cmd);
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static char *slurp(const char *name, size_t *len) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)n + 1);
+  assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+  buf[n] = 0;
+  fclose(f);
+  *len = (size_t)n;
+  return buf;
+}
+
+static int setup(void **state) {
+  (void)state;
+  snprintf(dir, sizeof dir, "%s/tool-gen.XXXXXX", HS_BINARY_DIR);
+  return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  return run("rm -rf %s", dir);
+}
+
+static void test_same_seed_same_bytes(void **state) {
+  (void)state;
+  assert_int_equal(run("%s gen -n 200 -d 70 -s 3 -q > %s/a.jsonl", bin(), dir), 0);
+  assert_int_equal(
+      run("%s gen --accounts 200 --days 70 --seed 3 --quiet -o %s/b.jsonl", bin(), dir), 0);
+  assert_int_equal(run("%s gen -n 200 -d 70 -s 4 -q > %s/c.jsonl", bin(), dir), 0);
+  assert_int_equal(run("cmp -s %s/a.jsonl %s/b.jsonl", dir, dir), 0);
+  assert_int_not_equal(run("cmp -s %s/a.jsonl %s/c.jsonl", dir, dir), 0);
+  /* adding accounts leaves the existing ones as they were */
+  assert_int_equal(run("%s gen -n 201 -d 70 -s 3 -q | grep '\"account_id\":\"acct-000007\"' > "
+                       "%s/d7.jsonl && grep '\"account_id\":\"acct-000007\"' %s/a.jsonl | cmp -s - "
+                       "%s/d7.jsonl",
+                       bin(), dir, dir, dir),
+                   0);
+}
+
+static void test_events_are_valid_sorted_and_complete(void **state) {
+  (void)state;
+  size_t len;
+  char *text = slurp("a.jsonl", &len);
+  hs_decoder_t *dec;
+  assert_int_equal(hs_decoder_new(&dec, 0), 0);
+  int64_t last = INT64_MIN;
+  size_t n = 0;
+  int archetypes = 0, churned = 0, churning_accounts = 0, first_account_events = 0;
+  static const char *const names[] = {"healthy",    "declining",    "sudden_drop",   "churning",
+                                      "onboarding", "seasonal_dip", "silent_surveys"};
+  char seen_acct[256] = {0};
+  for (char *line = text; line < text + len;) {
+    char *nl = memchr(line, '\n', (size_t)(text + len - line));
+    assert_non_null(nl);
+    hs_event_t ev;
+    hs_err_t err = {0};
+    if (hs_event_decode(dec, line, (size_t)(nl - line), HS_FMT_JSON, &ev, &err))
+      fail_msg("line %zu: %s", n + 1, err.msg);
+    assert_true(ev.ts_ms >= last);
+    last = ev.ts_ms;
+    int idx = atoi(ev.account_id.ptr + 5);
+    assert_true(idx >= 1 && idx <= 200);
+    if (!seen_acct[idx]) {
+      seen_acct[idx] = 1;
+      first_account_events += ev.type == HS_EV_ACCOUNT;
+    }
+    if (ev.type == HS_EV_ACCOUNT && ev.n_attrs) {
+      for (int k = 0; k < 7; k++)
+        if (hs_str_eq(ev.attr_val[0], names[k]))
+          archetypes |= 1 << k;
+      churning_accounts += hs_str_eq(ev.attr_val[0], "churning");
+    }
+    if (ev.type == HS_EV_OUTCOME)
+      churned += hs_str_eq(ev.outcome, "churned");
+    n++;
+    line = nl + 1;
+  }
+  assert_int_equal(first_account_events, 200);
+  assert_int_equal(archetypes, 0x7f);
+  assert_true(churned >= churning_accounts && churning_accounts > 0);
+  print_message("%zu events, %d churned\n", n, churned);
+  hs_decoder_free(dec);
+  free(text);
+  /* msgpack: as many maps as JSON lines, decoding to the same events */
+  assert_int_equal(run("%s gen -n 200 -d 70 -s 3 -q -f msgpack > %s/a.mp", bin(), dir), 0);
+  size_t mlen;
+  char *mp = slurp("a.mp", &mlen);
+  size_t maps = 0;
+  for (size_t off = 0; off < mlen; maps++) {
+    size_t sz;
+    assert_int_equal(hs_msgpack_object_size(mp + off, mlen - off, &sz), 0);
+    off += sz;
+  }
+  assert_int_equal(maps, n);
+  free(mp);
+}
+
+static void test_usage_errors(void **state) {
+  (void)state;
+  assert_int_equal(run("%s gen --accounts 0 2>/dev/null", bin()), 2);
+  assert_int_equal(run("%s gen --days x 2>/dev/null", bin()), 2);
+  assert_int_equal(run("%s gen --mix healthy=1,bogus=3 2>/dev/null", bin()), 2);
+  assert_int_equal(run("%s gen --start 2026-13-01 2>/dev/null", bin()), 2);
+  assert_int_equal(run("%s gen --format xml 2>/dev/null", bin()), 2);
+  assert_int_equal(run("%s gen --help | grep -q archetypes", bin()), 0);
+  assert_int_equal(
+      run("%s gen -n 50 -d 10 -q --mix churning=1 | grep -c '\"archetype\":\"churning\"' "
+          "| grep -qx 50",
+          bin()),
+      0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_same_seed_same_bytes),
+      cmocka_unit_test(test_events_are_valid_sorted_and_complete),
+      cmocka_unit_test(test_usage_errors),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
