@@ -41,7 +41,7 @@ static void test_examples_load_as_written(void **state) {
   assert_true(cfg->rules[0].level == 40 && cfg->rules[0].hysteresis == 5);
   assert_int_equal(cfg->rules[1].lookback_days, 14);
   assert_true(cfg->rules[1].warmup_ms == 60 * HS_MS_PER_DAY);
-  assert_true(cfg->rules[1].hysteresis == 0); /* the default for trend rules */
+  assert_true(cfg->rules[1].hysteresis == 5);
   hs_model_t *m;
   assert_int_equal(hs_model_compile(cfg, &m, &err), 0);
   hs_model_free(m);
@@ -123,11 +123,14 @@ static void test_limits_and_defaults(void **state) {
   hs_free(text);
   const char *y = "profiles:\n  - name: p\n    default: true\n    groups:\n      - name: G\n"
                   "        weight: 100\n        metrics: [{metric: a, worst: 0, best: 1}]\n"
-                  "metrics:\n  a: {kind: latest, events: [nps], field: score}\n";
+                  "metrics:\n  a: {kind: latest, events: [nps], field: score}\n"
+                  "alerts:\n  - {id: t, kind: trend, lookback: 7d, drop: 10}\n"
+                  "  - {id: l, kind: threshold, below: 30}\n";
   assert_int_equal(hs_config_load_string(y, strlen(y), "d.yaml", &cfg, &err), 0);
   assert_true(cfg->profiles[0].groups[0].metrics[0].weight == 1);
   assert_int_equal(cfg->profiles[0].groups[0].metrics[0].missing, HS_MISSING_SKIP);
   assert_int_equal(cfg->n_bands, 0); /* the model supplies red/yellow/green */
+  assert_true(cfg->rules[0].hysteresis == 0 && cfg->rules[1].hysteresis == 5);
   hs_model_t *m;
   assert_int_equal(hs_model_compile(cfg, &m, &err), 0);
   assert_string_equal(hs_model_band_name(m, 1), "yellow");

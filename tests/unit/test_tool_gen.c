@@ -12,36 +12,10 @@
 
 static char dir[256];
 
-static const char *bin(void) {
-  const char *b = getenv("HS_BIN");
-  return b ? b : HS_BINARY_DIR "/healthscore";
-}
-
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...) {
-  char cmd[2048];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  int rc = system(cmd);
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 static char *slurp(const char *name, size_t *len) {
   char path[512];
   snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-  buf[n] = 0;
-  fclose(f);
-  *len = (size_t)n;
-  return buf;
+  return hs_test_slurp(path, len);
 }
 
 static int setup(void **state) {
@@ -52,23 +26,25 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
-  return run("rm -rf %s", dir);
+  return hs_test_run("rm -rf %s", dir);
 }
 
 static void test_same_seed_same_bytes(void **state) {
   (void)state;
-  assert_int_equal(run("%s gen -n 200 -d 70 -s 3 -q > %s/a.jsonl", bin(), dir), 0);
-  assert_int_equal(
-      run("%s gen --accounts 200 --days 70 --seed 3 --quiet -o %s/b.jsonl", bin(), dir), 0);
-  assert_int_equal(run("%s gen -n 200 -d 70 -s 4 -q > %s/c.jsonl", bin(), dir), 0);
-  assert_int_equal(run("cmp -s %s/a.jsonl %s/b.jsonl", dir, dir), 0);
-  assert_int_not_equal(run("cmp -s %s/a.jsonl %s/c.jsonl", dir, dir), 0);
-  /* adding accounts leaves the existing ones as they were */
-  assert_int_equal(run("%s gen -n 201 -d 70 -s 3 -q | grep '\"account_id\":\"acct-000007\"' > "
-                       "%s/d7.jsonl && grep '\"account_id\":\"acct-000007\"' %s/a.jsonl | cmp -s - "
-                       "%s/d7.jsonl",
-                       bin(), dir, dir, dir),
+  assert_int_equal(hs_test_run("%s gen -n 200 -d 70 -s 3 -q > %s/a.jsonl", hs_test_bin(), dir), 0);
+  assert_int_equal(hs_test_run("%s gen --accounts 200 --days 70 --seed 3 --quiet -o %s/b.jsonl",
+                               hs_test_bin(), dir),
                    0);
+  assert_int_equal(hs_test_run("%s gen -n 200 -d 70 -s 4 -q > %s/c.jsonl", hs_test_bin(), dir), 0);
+  assert_int_equal(hs_test_run("cmp -s %s/a.jsonl %s/b.jsonl", dir, dir), 0);
+  assert_int_not_equal(hs_test_run("cmp -s %s/a.jsonl %s/c.jsonl", dir, dir), 0);
+  /* adding accounts leaves the existing ones as they were */
+  assert_int_equal(
+      hs_test_run("%s gen -n 201 -d 70 -s 3 -q | grep '\"account_id\":\"acct-000007\"' > "
+                  "%s/d7.jsonl && grep '\"account_id\":\"acct-000007\"' %s/a.jsonl | cmp -s - "
+                  "%s/d7.jsonl",
+                  hs_test_bin(), dir, dir, dir),
+      0);
 }
 
 static void test_events_are_valid_sorted_and_complete(void **state) {
@@ -114,9 +90,10 @@ static void test_events_are_valid_sorted_and_complete(void **state) {
   assert_true(churned >= churning_accounts && churning_accounts > 0);
   print_message("%zu events, %d churned\n", n, churned);
   hs_decoder_free(dec);
-  free(text);
+  hs_free(text);
   /* msgpack: as many maps as JSON lines, decoding to the same events */
-  assert_int_equal(run("%s gen -n 200 -d 70 -s 3 -q -f msgpack > %s/a.mp", bin(), dir), 0);
+  assert_int_equal(
+      hs_test_run("%s gen -n 200 -d 70 -s 3 -q -f msgpack > %s/a.mp", hs_test_bin(), dir), 0);
   size_t mlen;
   char *mp = slurp("a.mp", &mlen);
   size_t maps = 0;
@@ -126,21 +103,21 @@ static void test_events_are_valid_sorted_and_complete(void **state) {
     off += sz;
   }
   assert_int_equal(maps, n);
-  free(mp);
+  hs_free(mp);
 }
 
 static void test_usage_errors(void **state) {
   (void)state;
-  assert_int_equal(run("%s gen --accounts 0 2>/dev/null", bin()), 2);
-  assert_int_equal(run("%s gen --days x 2>/dev/null", bin()), 2);
-  assert_int_equal(run("%s gen --mix healthy=1,bogus=3 2>/dev/null", bin()), 2);
-  assert_int_equal(run("%s gen --start 2026-13-01 2>/dev/null", bin()), 2);
-  assert_int_equal(run("%s gen --format xml 2>/dev/null", bin()), 2);
-  assert_int_equal(run("%s gen --help | grep -q archetypes", bin()), 0);
+  assert_int_equal(hs_test_run("%s gen --accounts 0 2>/dev/null", hs_test_bin()), 2);
+  assert_int_equal(hs_test_run("%s gen --days x 2>/dev/null", hs_test_bin()), 2);
+  assert_int_equal(hs_test_run("%s gen --mix healthy=1,bogus=3 2>/dev/null", hs_test_bin()), 2);
+  assert_int_equal(hs_test_run("%s gen --start 2026-13-01 2>/dev/null", hs_test_bin()), 2);
+  assert_int_equal(hs_test_run("%s gen --format xml 2>/dev/null", hs_test_bin()), 2);
+  assert_int_equal(hs_test_run("%s gen --help | grep -q archetypes", hs_test_bin()), 0);
   assert_int_equal(
-      run("%s gen -n 50 -d 10 -q --mix churning=1 | grep -c '\"archetype\":\"churning\"' "
-          "| grep -qx 50",
-          bin()),
+      hs_test_run("%s gen -n 50 -d 10 -q --mix churning=1 | grep -c '\"archetype\":\"churning\"' "
+                  "| grep -qx 50",
+                  hs_test_bin()),
       0);
 }
 

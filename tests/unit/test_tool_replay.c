@@ -14,37 +14,10 @@
 
 static char dir[256];
 
-static const char *bin(void) {
-  const char *b = getenv("HS_BIN");
-  return b ? b : HS_BINARY_DIR "/healthscore";
-}
-
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...) {
-  char cmd[4096];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  int rc = system(cmd);
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 static char *file_text(const char *name) {
   char path[512];
   snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    fail_msg("cannot open %s", path);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  assert_non_null(buf);
-  assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-  buf[n] = 0;
-  fclose(f);
-  return buf;
+  return hs_test_slurp(path, NULL);
 }
 
 /* The value of "key":"..." in a JSON line, copied into out. */
@@ -83,20 +56,22 @@ static int setup(void **state) {
   snprintf(dir, sizeof dir, "%s/tool-replay.XXXXXX", HS_BINARY_DIR);
   if (!mkdtemp(dir))
     return -1;
-  return run("%s gen --accounts 300 --days 150 --seed 11 --quiet > %s/events.jsonl", bin(), dir);
+  return hs_test_run("%s gen --accounts 300 --days 150 --seed 11 --quiet > %s/events.jsonl",
+                     hs_test_bin(), dir);
 }
 
 static int teardown(void **state) {
   (void)state;
-  return run("rm -rf %s", dir);
+  return hs_test_run("rm -rf %s", dir);
 }
 
 static void test_archetypes_fire_expected_alerts(void **state) {
   (void)state;
-  assert_int_equal(run("%s replay --quiet --config %s --alerts %s/alerts.jsonl --report text "
-                       "-o %s/report.txt %s/events.jsonl",
-                       bin(), hs_test_path("examples/customer-behavior.yaml"), dir, dir, dir),
-                   0);
+  assert_int_equal(
+      hs_test_run("%s replay --quiet --config %s --alerts %s/alerts.jsonl --report text "
+                  "-o %s/report.txt %s/events.jsonl",
+                  hs_test_bin(), hs_test_path("examples/customer-behavior.yaml"), dir, dir, dir),
+      0);
   /* archetypes from the account events */
   char *events = file_text("events.jsonl");
   for (char *line = strtok(events, "\n"); line; line = strtok(NULL, "\n")) {
@@ -110,7 +85,7 @@ static void test_archetypes_fire_expected_alerts(void **state) {
     snprintf(a->id, sizeof a->id, "%s", id);
     snprintf(a->archetype, sizeof a->archetype, "%s", arch);
   }
-  free(events);
+  hs_free(events);
   assert_int_equal(n_accounts, 300);
   char *alerts = file_text("alerts.jsonl");
   int n_alerts = 0;
@@ -129,7 +104,7 @@ static void test_archetypes_fire_expected_alerts(void **state) {
     a->trend += strcmp(kind, "trend") == 0;
     a->slope += strcmp(kind, "slope") == 0;
   }
-  free(alerts);
+  hs_free(alerts);
   assert_true(n_alerts > 0);
   int healthy = 0, healthy_alerted = 0, churning = 0, churning_red = 0, declining = 0,
       declining_trend = 0;
@@ -159,37 +134,40 @@ static void test_archetypes_fire_expected_alerts(void **state) {
   /* the report tells how well the score foretold churn */
   char *report = file_text("report.txt");
   assert_non_null(strstr(report, "AUC"));
-  free(report);
+  hs_free(report);
 }
 
 static void test_replay_is_deterministic_across_formats(void **state) {
   (void)state;
   const char *cfg = hs_test_path("examples/eight-categories.yaml");
-  assert_int_equal(run("%s replay -q -c %s --alerts %s/a1.jsonl --scores %s/s1.jsonl "
-                       "--report json -o %s/r1.json < %s/events.jsonl",
-                       bin(), cfg, dir, dir, dir, dir),
+  assert_int_equal(hs_test_run("%s replay -q -c %s --alerts %s/a1.jsonl --scores %s/s1.jsonl "
+                               "--report json -o %s/r1.json < %s/events.jsonl",
+                               hs_test_bin(), cfg, dir, dir, dir, dir),
                    0);
-  assert_int_equal(run("%s replay -q -c %s --alerts %s/a2.jsonl --scores %s/s2.jsonl "
-                       "--report json -o %s/r2.json %s/events.jsonl",
-                       bin(), cfg, dir, dir, dir, dir),
+  assert_int_equal(hs_test_run("%s replay -q -c %s --alerts %s/a2.jsonl --scores %s/s2.jsonl "
+                               "--report json -o %s/r2.json %s/events.jsonl",
+                               hs_test_bin(), cfg, dir, dir, dir, dir),
                    0);
-  assert_int_equal(run("cmp -s %s/a1.jsonl %s/a2.jsonl && cmp -s %s/s1.jsonl %s/s2.jsonl && "
-                       "cmp -s %s/r1.json %s/r2.json",
-                       dir, dir, dir, dir, dir, dir),
-                   0);
+  assert_int_equal(
+      hs_test_run("cmp -s %s/a1.jsonl %s/a2.jsonl && cmp -s %s/s1.jsonl %s/s2.jsonl && "
+                  "cmp -s %s/r1.json %s/r2.json",
+                  dir, dir, dir, dir, dir, dir),
+      0);
   /* the same events as msgpack */
-  assert_int_equal(run("%s gen --accounts 300 --days 150 --seed 11 --quiet --format msgpack "
-                       "> %s/events.msgpack",
-                       bin(), dir),
+  assert_int_equal(
+      hs_test_run("%s gen --accounts 300 --days 150 --seed 11 --quiet --format msgpack "
+                  "> %s/events.msgpack",
+                  hs_test_bin(), dir),
+      0);
+  assert_int_equal(hs_test_run("%s replay -q -c %s --alerts %s/a3.jsonl --scores %s/s3.jsonl "
+                               "--report json -o %s/r3.json %s/events.msgpack",
+                               hs_test_bin(), cfg, dir, dir, dir, dir),
                    0);
-  assert_int_equal(run("%s replay -q -c %s --alerts %s/a3.jsonl --scores %s/s3.jsonl "
-                       "--report json -o %s/r3.json %s/events.msgpack",
-                       bin(), cfg, dir, dir, dir, dir),
-                   0);
-  assert_int_equal(run("cmp -s %s/a1.jsonl %s/a3.jsonl && cmp -s %s/s1.jsonl %s/s3.jsonl && "
-                       "cmp -s %s/r1.json %s/r3.json",
-                       dir, dir, dir, dir, dir, dir),
-                   0);
+  assert_int_equal(
+      hs_test_run("cmp -s %s/a1.jsonl %s/a3.jsonl && cmp -s %s/s1.jsonl %s/s3.jsonl && "
+                  "cmp -s %s/r1.json %s/r3.json",
+                  dir, dir, dir, dir, dir, dir),
+      0);
   struct stat st;
   char path[512];
   snprintf(path, sizeof path, "%s/a1.jsonl", dir);
@@ -199,25 +177,29 @@ static void test_replay_is_deterministic_across_formats(void **state) {
 
 static void test_replay_reports_bad_input_and_goes_on(void **state) {
   (void)state;
-  assert_int_equal(run("(head -n 2000 %s/events.jsonl; printf '{\"broken\\n'; "
-                       "printf '{\"event_id\":\"x\",\"account_id\":\"a\",\"type\":\"teleport\","
-                       "\"ts\":\"2026-01-01T00:00:00Z\"}\\n'; tail -n +2001 %s/events.jsonl) "
-                       "| %s replay -c %s --report text -o %s/r4.txt 2> %s/err4.txt",
-                       dir, dir, bin(), hs_test_path("examples/customer-behavior.yaml"), dir, dir),
-                   0);
+  assert_int_equal(
+      hs_test_run("(head -n 2000 %s/events.jsonl; printf '{\"broken\\n'; "
+                  "printf '{\"event_id\":\"x\",\"account_id\":\"a\",\"type\":\"teleport\","
+                  "\"ts\":\"2026-01-01T00:00:00Z\"}\\n'; tail -n +2001 %s/events.jsonl) "
+                  "| %s replay -c %s --report text -o %s/r4.txt 2> %s/err4.txt",
+                  dir, dir, hs_test_bin(), hs_test_path("examples/customer-behavior.yaml"), dir,
+                  dir),
+      0);
   char *err = file_text("err4.txt");
   assert_non_null(strstr(err, "rejected"));
-  free(err);
+  hs_free(err);
   char *rep = file_text("r4.txt");
   assert_non_null(strstr(rep, "1 unknown type"));
   assert_non_null(strstr(rep, "1 rejected"));
-  free(rep);
+  hs_free(rep);
   /* usage errors exit 2, invalid configs 1 */
-  assert_int_equal(run("%s replay --bogus 2>/dev/null", bin()), 2);
-  assert_int_equal(run("%s replay -c /nonexistent.yaml < /dev/null 2>/dev/null", bin()), 1);
+  assert_int_equal(hs_test_run("%s replay --bogus 2>/dev/null", hs_test_bin()), 2);
   assert_int_equal(
-      run("%s check %s > /dev/null", bin(), hs_test_path("examples/eight-categories.yaml")), 0);
-  assert_int_equal(run("%s --version | grep -q '^healthscore '", bin()), 0);
+      hs_test_run("%s replay -c /nonexistent.yaml < /dev/null 2>/dev/null", hs_test_bin()), 1);
+  assert_int_equal(hs_test_run("%s check %s > /dev/null", hs_test_bin(),
+                               hs_test_path("examples/eight-categories.yaml")),
+                   0);
+  assert_int_equal(hs_test_run("%s --version | grep -q '^healthscore '", hs_test_bin()), 0);
 }
 
 int main(void) {

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 
 const char *hs_test_path(const char *relpath) {
   static char path[4096];
@@ -10,10 +11,29 @@ const char *hs_test_path(const char *relpath) {
   return path;
 }
 
+int hs_test_run(const char *fmt, ...) {
+  char cmd[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  int rc = system(cmd);
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+const char *hs_test_bin(void) {
+  const char *b = getenv("HS_BIN");
+  return b ? b : HS_BINARY_DIR "/healthscore";
+}
+
 char *hs_test_read_file(const char *relpath, size_t *len) {
-  FILE *f = fopen(hs_test_path(relpath), "rb");
+  return hs_test_slurp(hs_test_path(relpath), len);
+}
+
+char *hs_test_slurp(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
   if (!f)
-    fail_msg("cannot open %s", hs_test_path(relpath));
+    fail_msg("cannot open %s", path);
   fseek(f, 0, SEEK_END);
   long n = ftell(f);
   fseek(f, 0, SEEK_SET);

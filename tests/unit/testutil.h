@@ -16,4 +16,12 @@
 char *hs_test_read_file(const char *relpath, size_t *len);
 /* The absolute path of a file below the source tree, in a static buffer. */
 const char *hs_test_path(const char *relpath);
+/* Runs a shell command (printf-style); returns its exit status, -1 if it
+ * did not exit normally. */
+int hs_test_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The healthscore binary under test ($HS_BIN, else the build tree's). */
+const char *hs_test_bin(void);
+/* Reads the file at an absolute `path` into a NUL-terminated heap buffer
+ * (hs_free it); fails the test if it cannot. */
+char *hs_test_slurp(const char *path, size_t *len);
 #endif
