@@ -309,12 +309,13 @@ static double history_slope(const hs_model_t *m, const hs_account_t *a, uint32_t
   return n >= 3 && den > 0 ? (n * sxy - sx * sy) / den : NAN;
 }
 
-static void top_contributors(const hs_score_t *s, bool firing, hs_alert_t *al) {
+static void top_contributors(const hs_score_t *s, bool firing, bool by_delta, hs_alert_t *al) {
   /* metrics whose contribution fell most (rose most, for resolved); if none
-     moved, those that cost the most points */
+     moved, or for rules about change over days, those that cost the most
+     points */
   double key[HS_MAX_PROFILE_METRICS];
   bool moved = false;
-  for (uint32_t i = 0; i < s->n_metrics; i++)
+  for (uint32_t i = 0; by_delta && i < s->n_metrics; i++)
     moved |= fabs(s->metrics[i].delta) >= 0.01;
   for (uint32_t i = 0; i < s->n_metrics; i++) {
     const hs_metric_result_t *mr = &s->metrics[i];
@@ -413,7 +414,8 @@ static void eval_rules(const hs_model_t *m, hs_account_t *a, int64_t t, hs_eval_
     al->score = value;
     al->prev_score = ref;
     al->band = s->band;
-    top_contributors(s, al->state == HS_ALERT_FIRING, al);
+    top_contributors(s, al->state == HS_ALERT_FIRING,
+                     r->kind == HS_RULE_THRESHOLD || r->kind == HS_RULE_BAND, al);
     e->n_alerts++;
   }
 }

@@ -73,6 +73,10 @@ def lines(name, v, limit=None):
             break
     check(n > 0, f"{name} is empty")
 
+for name, v in (("alert-firing.json", alert), ("alert-resolved.json", alert), ("score.json", score)):
+    errs = list(v.iter_errors(json.load(open(os.path.join(src, "schemas/examples", name)))))
+    check(not errs, f"{name}: {errs[:1]}")
+
 lines("events.jsonl", event, 3000)
 lines("alerts.jsonl", alert)
 lines("scores.jsonl", score, 3000)
