@@ -73,7 +73,8 @@ format_check() {
 
 fuzz() {
   CC=clang cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHS_FUZZ=ON \
-    >/dev/null && cmake --build build/fuzz -j "$jobs" || return 1
+    >/dev/null && cmake --build build/fuzz -j "$jobs" --target fuzz_decode_json fuzz_decode_msgpack ||
+    return 1
   local failed=0
   for target in fuzz_decode_json fuzz_decode_msgpack; do
     local corpus=build/fuzz/corpus-$target

@@ -44,6 +44,7 @@ int hs__account_alloc(const hs_model_t *m, hs_account_t *a) {
   a->licenses = NAN;
   a->contract_start_ms = a->renewal_ms = a->attrs_ms = a->outcome_ms = INT64_MIN;
   a->profile = -1;
+  a->selected = -1;
   a->band = -1;
   return 0;
 }
@@ -186,6 +187,7 @@ static int apply_account_event(hs_account_t *a, const hs_event_t *ev) {
       return HS_E_NOMEM;
   }
   a->attrs_ms = ev->ts_ms;
+  a->selected = -1; /* attributes changed: select the profile again */
   return 0;
 }
 
@@ -240,7 +242,7 @@ static bool filter_matches(const hs__filter_t *f, const hs_event_t *ev) {
       return false;
     bool any = false;
     for (uint32_t j = 0; j < f->where_n[i] && !any; j++)
-      any = hs_str_eq(v, f->where_values[i][j]);
+      any = v.len == f->where_lens[i][j] && memcmp(v.ptr, f->where_values[i][j], v.len) == 0;
     if (!any)
       return false;
   }

@@ -54,12 +54,12 @@ static double view_slope(const hs__view_state_t *vs, uint32_t days, bool sums) {
   return den > 0 ? -(n * sax - sa * sx) / den : NAN; /* older is larger age */
 }
 
-/* Fills val[i] (NAN when missing) and upd[i] (time of the data) for every
- * metric, in dependency order. */
-static void eval_metrics(const hs_model_t *m, const hs_account_t *a, int64_t t, double *val,
-                         int64_t *upd) {
-  for (uint32_t k = 0; k < m->n_metrics; k++) {
-    uint32_t i = m->order[k];
+/* Fills val[i] (NAN when missing) and upd[i] (time of the data) for the
+ * metrics profile `pr` needs, in dependency order. */
+static void eval_metrics(const hs_model_t *m, const hs__profile_t *pr, const hs_account_t *a,
+                         int64_t t, double *val, int64_t *upd) {
+  for (uint32_t k = 0; k < pr->n_needed; k++) {
+    uint32_t i = pr->needed[k];
     const hs__metric_t *mt = &m->metrics[i];
     double v = NAN;
     int64_t u = INT64_MIN;
@@ -152,13 +152,14 @@ static const hs__override_t *find_override(const hs_account_t *a, int metric, in
   return NULL;
 }
 
-/* Scores `a` at time t. Reads only; previous contributions feed the deltas. */
-static void compute_score(const hs_model_t *m, const hs_account_t *a, int64_t t, hs_score_t *s) {
+/* Scores `a` at time t under profile p. Reads only; previous contributions
+ * feed the deltas. */
+static void compute_score(const hs_model_t *m, const hs_account_t *a, int64_t t, int p,
+                          hs_score_t *s) {
   double val[HS_MAX_METRICS];
   int64_t upd[HS_MAX_METRICS];
-  eval_metrics(m, a, t, val, upd);
-  int p = select_profile(m, a);
   const hs__profile_t *pr = &m->profiles[p];
+  eval_metrics(m, pr, a, t, val, upd);
   memset(s, 0, offsetof(hs_score_t, metrics));
   memset(&s->override, 0, sizeof s->override);
   s->profile = (uint16_t)p;
@@ -259,7 +260,7 @@ void hs_account_score(const hs_model_t *m, const hs_account_t *a, int64_t at_ms,
   int64_t t = a->clock_ms == INT64_MIN ? 0 : a->clock_ms;
   if (at_ms > t && hs_day_of(at_ms) == hs_day_of(t))
     t = at_ms;
-  compute_score(m, a, t, out);
+  compute_score(m, a, t, a->selected >= 0 ? a->selected : select_profile(m, a), out);
 }
 
 static void record_history(const hs_model_t *m, hs_account_t *a, int32_t day, double score) {
@@ -426,7 +427,9 @@ void hs__evaluate(const hs_model_t *m, hs_account_t *a, int64_t t, const hs_even
   e->at_ms = t;
   e->event = ev;
   e->n_alerts = 0;
-  compute_score(m, a, t, &e->score);
+  if (a->selected < 0)
+    a->selected = select_profile(m, a);
+  compute_score(m, a, t, a->selected, &e->score);
   e->had_prev = a->last_eval_ms != INT64_MIN;
   e->prev_score = a->has_score ? a->score : NAN;
   e->prev_band = a->band;

@@ -28,6 +28,7 @@ typedef struct hs__filter_s {
   hs_field_t where_field[HS_MAX_WHERE];
   uint32_t where_n[HS_MAX_WHERE];
   char **where_values[HS_MAX_WHERE];
+  uint32_t *where_lens[HS_MAX_WHERE];
 } hs__filter_t;
 
 typedef struct hs__series_s {
@@ -103,6 +104,8 @@ typedef struct hs__profile_s {
   double group_weight[HS_MAX_GROUPS]; /* percent */
   uint32_t n_refs;
   hs__ref_t *refs;
+  uint32_t n_needed; /* the metrics its refs need, dependencies first */
+  uint16_t *needed;
 } hs__profile_t;
 
 typedef struct hs__rule_s {
@@ -217,6 +220,7 @@ struct hs_account_s {
   double score;
   int band;
   int profile;    /* -1: none yet */
+  int selected;   /* cached profile selection; -1: select again */
   float *contrib; /* per ref of `profile`, for deltas */
 };
 

@@ -37,6 +37,7 @@ static void filter_free(hs__filter_t *f) {
     for (uint32_t j = 0; j < f->where_n[i]; j++)
       hs_free(f->where_values[i][j]);
     hs_free(f->where_values[i]);
+    hs_free(f->where_lens[i]);
   }
   f->n_where = 0;
 }
@@ -48,12 +49,14 @@ static int filter_copy(hs__filter_t *dst, const hs_metric_def_t *d) {
     const hs_where_t *w = &d->where[i];
     dst->where_field[i] = w->field;
     dst->where_values[i] = hs_calloc(w->n_values ? w->n_values : 1, sizeof(char *));
-    if (!dst->where_values[i])
+    dst->where_lens[i] = hs_calloc(w->n_values ? w->n_values : 1, sizeof(uint32_t));
+    if (!dst->where_values[i] || !dst->where_lens[i])
       return HS_E_NOMEM;
     dst->n_where = (uint32_t)i + 1;
     for (size_t j = 0; j < w->n_values; j++) {
       if (!(dst->where_values[i][j] = hs_strdup(w->values[j])))
         return HS_E_NOMEM;
+      dst->where_lens[i][j] = (uint32_t)strlen(w->values[j]);
       dst->where_n[i] = (uint32_t)j + 1;
     }
   }
@@ -424,6 +427,34 @@ static int compile_profiles(compiler_t *c) {
   return 0;
 }
 
+/* Marks metric i and everything it reads. */
+static void need(const hs_model_t *m, int i, uint8_t *mark) {
+  if (i < 0 || mark[i])
+    return;
+  mark[i] = 1;
+  const hs__metric_t *mt = &m->metrics[i];
+  need(m, mt->of, mark);
+  need(m, mt->num, mark);
+  need(m, mt->den, mark);
+  need(m, mt->per, mark);
+}
+
+/* Per profile, the metrics its score needs, in dependency order. */
+static int compile_needed(hs_model_t *m) {
+  for (uint32_t p = 0; p < m->n_profiles; p++) {
+    hs__profile_t *pr = &m->profiles[p];
+    uint8_t mark[HS_MAX_METRICS] = {0};
+    for (uint32_t r = 0; r < pr->n_refs; r++)
+      need(m, pr->refs[r].metric, mark);
+    if (!(pr->needed = hs_calloc(m->n_metrics + 1, sizeof *pr->needed)))
+      return HS_E_NOMEM;
+    for (uint32_t k = 0; k < m->n_metrics; k++)
+      if (mark[m->order[k]])
+        pr->needed[pr->n_needed++] = m->order[k];
+  }
+  return 0;
+}
+
 static int compile_bands(compiler_t *c) {
   const hs_config_t *cfg = c->cfg;
   hs_model_t *m = c->m;
@@ -591,6 +622,8 @@ int hs_model_compile(const hs_config_t *cfg, hs_model_t **out, hs_err_t *err) {
     rc = compile_rules(&c);
   if (!rc)
     rc = index_by_type(c.m);
+  if (!rc)
+    rc = compile_needed(c.m);
   if (rc) {
     if (rc == HS_E_NOMEM)
       hs_err_set(err, HS_E_NOMEM, "out of memory");
@@ -638,6 +671,7 @@ void hs_model_free(hs_model_t *m) {
       hs_free(pr->refs[r].stage_best);
     }
     hs_free(pr->refs);
+    hs_free(pr->needed);
   }
   for (uint32_t i = 0; m->rules && i < m->n_rules; i++) {
     hs_free(m->rules[i].id);

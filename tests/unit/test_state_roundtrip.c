@@ -16,8 +16,8 @@
 static const int64_t T0 = INT64_C(1767225600000);
 
 static hs_model_t *load_model(const char *rel) {
-  hs_config_t *cfg;
-  hs_model_t *m;
+  hs_config_t *cfg = NULL;
+  hs_model_t *m = NULL;
   hs_err_t err = {0};
   if (hs_config_load_file(hs_test_path(rel), &cfg, &err) || hs_model_compile(cfg, &m, &err))
     fail_msg("%s", err.msg);
