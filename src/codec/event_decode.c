@@ -58,42 +58,43 @@ enum { K_STR, K_ID, K_NUM, K_TIME, K_OBJ, K_IGNORE };
 
 typedef struct field_s {
   const char *name;
+  size_t len;
   hs_field_t field; /* HS_F_NONE for envelope keys */
   int kind;
 } field_t;
 
 /* Known keys; index = bit in `seen`. */
 static const field_t fields[] = {
-    {"event_id", HS_F_NONE, K_ID},
-    {"account_id", HS_F_NONE, K_ID},
-    {"type", HS_F_NONE, K_STR},
-    {"ts", HS_F_NONE, K_TIME},
-    {"user_id", HS_F_USER_ID, K_ID},
-    {"session_seconds", HS_F_SESSION_SECONDS, K_NUM},
-    {"count", HS_F_COUNT, K_NUM},
-    {"amount", HS_F_AMOUNT, K_NUM},
-    {"score", HS_F_SCORE, K_NUM},
-    {"rating", HS_F_RATING, K_NUM},
-    {"value", HS_F_VALUE, K_NUM},
-    {"licenses", HS_F_LICENSES, K_NUM},
-    {"due", HS_F_DUE, K_TIME},
-    {"expires", HS_F_EXPIRES, K_TIME},
-    {"contract_start", HS_F_CONTRACT_START, K_TIME},
-    {"renewal_date", HS_F_RENEWAL_DATE, K_TIME},
-    {"feature", HS_F_FEATURE, K_STR},
-    {"role", HS_F_ROLE, K_STR},
-    {"priority", HS_F_PRIORITY, K_STR},
-    {"ticket_id", HS_F_TICKET_ID, K_ID},
-    {"invoice_id", HS_F_INVOICE_ID, K_ID},
-    {"outcome", HS_F_OUTCOME, K_STR},
-    {"target", HS_F_TARGET, K_STR},
-    {"reason", HS_F_REASON, K_STR},
-    {"author", HS_F_AUTHOR, K_STR},
-    {"segment", HS_F_SEGMENT, K_STR},
-    {"stage", HS_F_STAGE, K_STR},
-    {"vertical", HS_F_VERTICAL, K_STR},
-    {"attributes", HS_F_NONE, K_OBJ},
-    {"currency", HS_F_NONE, K_IGNORE},
+    {"event_id", 8, HS_F_NONE, K_ID},
+    {"account_id", 10, HS_F_NONE, K_ID},
+    {"type", 4, HS_F_NONE, K_STR},
+    {"ts", 2, HS_F_NONE, K_TIME},
+    {"user_id", 7, HS_F_USER_ID, K_ID},
+    {"session_seconds", 15, HS_F_SESSION_SECONDS, K_NUM},
+    {"count", 5, HS_F_COUNT, K_NUM},
+    {"amount", 6, HS_F_AMOUNT, K_NUM},
+    {"score", 5, HS_F_SCORE, K_NUM},
+    {"rating", 6, HS_F_RATING, K_NUM},
+    {"value", 5, HS_F_VALUE, K_NUM},
+    {"licenses", 8, HS_F_LICENSES, K_NUM},
+    {"due", 3, HS_F_DUE, K_TIME},
+    {"expires", 7, HS_F_EXPIRES, K_TIME},
+    {"contract_start", 14, HS_F_CONTRACT_START, K_TIME},
+    {"renewal_date", 12, HS_F_RENEWAL_DATE, K_TIME},
+    {"feature", 7, HS_F_FEATURE, K_STR},
+    {"role", 4, HS_F_ROLE, K_STR},
+    {"priority", 8, HS_F_PRIORITY, K_STR},
+    {"ticket_id", 9, HS_F_TICKET_ID, K_ID},
+    {"invoice_id", 10, HS_F_INVOICE_ID, K_ID},
+    {"outcome", 7, HS_F_OUTCOME, K_STR},
+    {"target", 6, HS_F_TARGET, K_STR},
+    {"reason", 6, HS_F_REASON, K_STR},
+    {"author", 6, HS_F_AUTHOR, K_STR},
+    {"segment", 7, HS_F_SEGMENT, K_STR},
+    {"stage", 5, HS_F_STAGE, K_STR},
+    {"vertical", 8, HS_F_VERTICAL, K_STR},
+    {"attributes", 10, HS_F_NONE, K_OBJ},
+    {"currency", 8, HS_F_NONE, K_IGNORE},
 };
 #define N_FIELDS (sizeof fields / sizeof *fields)
 #define ENV_EVENT_ID 0
@@ -312,7 +313,7 @@ static hs_str_t *str_slot(hs_event_t *ev, hs_field_t f) {
 
 static int find_field(const char *k, size_t n) {
   for (size_t i = 0; i < N_FIELDS; i++)
-    if (strlen(fields[i].name) == n && memcmp(fields[i].name, k, n) == 0)
+    if (fields[i].len == n && fields[i].name[0] == k[0] && memcmp(fields[i].name, k, n) == 0)
       return (int)i;
   return -1;
 }

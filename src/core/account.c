@@ -16,7 +16,7 @@ int hs__account_alloc(const hs_model_t *m, hs_account_t *a) {
   for (uint32_t i = 0; i < m->n_series; i++) {
     const hs__series_t *s = &m->series[i];
     hs__series_state_t *st = &a->series[i];
-    st->head = INT32_MIN;
+    st->head = st->max_day = INT32_MIN;
     st->last_ms = INT64_MIN;
     if (!(st->cnt = hs_calloc(s->days, sizeof *st->cnt)))
       return HS_E_NOMEM;

@@ -154,6 +154,7 @@ typedef struct hs__dkey_s {
 
 typedef struct hs__series_state_s {
   int32_t head;     /* INT32_MIN: nothing yet */
+  int32_t max_day;  /* latest day that received data; INT32_MIN: none */
   int64_t last_ms;  /* time of the latest matching event; INT64_MIN: none */
   int32_t *cnt;     /* events per day (distinct: keys whose last day it is) */
   int64_t *sum;     /* sum per day in thousandths (HS__OP_SUM) */

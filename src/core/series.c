@@ -64,6 +64,8 @@ void hs__series_put(const hs__series_t *s, hs__series_state_t *st, int32_t day, 
   if (st->head == INT32_MIN || day > st->head || day <= st->head - (int32_t)s->days)
     return;
   uint32_t slot = slot_of(day, s->days);
+  if (day > st->max_day)
+    st->max_day = day;
   st->cnt[slot] += cnt;
   if (st->sum)
     st->sum[slot] += sum;
@@ -168,6 +170,8 @@ int hs__series_add(const hs_model_t *m, hs_account_t *a, uint32_t si, const hs_e
         return rc < 0 ? rc : 0;
     }
     st->cnt[slot_of(day, s->days)]++;
+    if (day > st->max_day)
+      st->max_day = day;
     views_add(m, a, si, day, 1, 0, NAN);
     return 0;
   }
@@ -180,6 +184,10 @@ void hs__series_advance(const hs_model_t *m, hs_account_t *a, int32_t new_head) 
   for (uint32_t si = 0; si < m->n_series; si++) {
     const hs__series_t *s = &m->series[si];
     hs__series_state_t *st = &a->series[si];
+    if (st->head != INT32_MIN && st->max_day <= st->head - (int32_t)s->days) {
+      st->head = new_head; /* the ring is empty, and so are its views */
+      continue;
+    }
     if (st->head == INT32_MIN || new_head - st->head >= (int32_t)s->days) {
       memset(st->cnt, 0, s->days * sizeof *st->cnt);
       if (st->sum)
