@@ -113,14 +113,10 @@ static double activity(const gen_t *g, const account_t *a, int d) {
 }
 
 static gev_t *add(gen_t *g, account_t *a, uint32_t ai, hs_event_type_t type, int64_t ts) {
-  if (g->n_evs == g->cap_evs) {
-    size_t cap = g->cap_evs ? g->cap_evs * 2 : 4096;
-    gev_t *n = hs_realloc(g->evs, cap * sizeof *n);
-    if (!n)
-      return NULL;
-    g->evs = n;
-    g->cap_evs = cap;
-  }
+  gev_t *grown = hs_array_grow(g->evs, &g->cap_evs, g->n_evs, sizeof *g->evs, 4096);
+  if (!grown)
+    return NULL;
+  g->evs = grown;
   gev_t *e = &g->evs[g->n_evs++];
   memset(&e->ev, 0, offsetof(hs_event_t, attr_key));
   e->account = ai;

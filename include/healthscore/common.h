@@ -62,6 +62,12 @@ size_t hs_alloc_bytes(void);
 /* Test hook: the `n`-th allocation from now on fails (0 disables). */
 void hs_alloc_fail_after(uint64_t n);
 
+/* Makes room in a growable array of `n` elements for one more: when
+ * n == *cap, doubles the capacity (starting at `first`) and reallocates.
+ * Returns the array (perhaps moved), or NULL when out of memory, in which
+ * case `items` is unchanged and still owned by the caller. */
+void *hs_array_grow(void *items, size_t *cap, size_t n, size_t elem, size_t first);
+
 /* A growable byte buffer. */
 typedef struct hs_buf_s {
   char *data;

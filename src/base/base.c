@@ -146,6 +146,16 @@ char *hs_strdup(const char *s) {
   return s ? hs_strndup(s, strlen(s)) : NULL;
 }
 
+void *hs_array_grow(void *items, size_t *cap, size_t n, size_t elem, size_t first) {
+  if (n < *cap)
+    return items;
+  size_t c = *cap ? *cap * 2 : first;
+  void *p = c > SIZE_MAX / elem ? NULL : hs_realloc(items, c * elem);
+  if (p)
+    *cap = c;
+  return p;
+}
+
 void hs_buf_init(hs_buf_t *b) {
   b->data = NULL;
   b->len = b->cap = 0;

@@ -26,7 +26,7 @@ typedef struct acct_s {
   int outcome;
   int32_t outcome_day;
   day_t *days;
-  uint32_t n_days, cap_days;
+  size_t n_days, cap_days;
 } acct_t;
 
 struct hs_report_s {
@@ -134,14 +134,10 @@ static acct_t *find_or_add(hs_report_t *r, hs_str_t id) {
     }
     s = slot_for(r, id, h);
   }
-  if (r->n_acc == r->cap_acc) {
-    size_t cap = r->cap_acc ? r->cap_acc * 2 : 256;
-    acct_t *n = hs_realloc(r->acc, cap * sizeof *n);
-    if (!n)
-      return NULL;
-    r->acc = n;
-    r->cap_acc = cap;
-  }
+  acct_t *grown = hs_array_grow(r->acc, &r->cap_acc, r->n_acc, sizeof *r->acc, 256);
+  if (!grown)
+    return NULL;
+  r->acc = grown;
   acct_t *a = &r->acc[r->n_acc];
   memset(a, 0, sizeof *a);
   if (!(a->id = hs_strndup(id.ptr, id.len)))
@@ -165,14 +161,10 @@ int hs_report_score(hs_report_t *r, hs_str_t account, int64_t at_ms, bool has_sc
   if (a->n_days && a->days[a->n_days - 1].day >= day) {
     a->days[a->n_days - 1] = v;
   } else {
-    if (a->n_days == a->cap_days) {
-      uint32_t cap = a->cap_days ? a->cap_days * 2 : 8;
-      day_t *n = hs_realloc(a->days, cap * sizeof *n);
-      if (!n)
-        return HS_E_NOMEM;
-      a->days = n;
-      a->cap_days = cap;
-    }
+    day_t *grown = hs_array_grow(a->days, &a->cap_days, a->n_days, sizeof *a->days, 8);
+    if (!grown)
+      return HS_E_NOMEM;
+    a->days = grown;
     a->days[a->n_days++] = v;
   }
   a->band = has_score ? band : -1;
@@ -208,7 +200,7 @@ int hs_report_outcome(hs_report_t *r, hs_str_t account, int64_t at_ms, hs_str_t 
 
 /* The last scored day at or before `day`, or NULL. */
 static const day_t *score_at(const acct_t *a, int32_t day) {
-  for (uint32_t i = a->n_days; i > 0; i--) {
+  for (size_t i = a->n_days; i > 0; i--) {
     const day_t *d = &a->days[i - 1];
     if (d->day <= day && !isnan(d->score))
       return d;
@@ -272,7 +264,7 @@ static void compute(const hs_report_t *r, stats_t *st) {
     if (churned) {
       /* the last unbroken run of red days reaching up to the churn */
       int32_t first = INT32_MIN;
-      for (uint32_t k = a->n_days; k > 0; k--) {
+      for (size_t k = a->n_days; k > 0; k--) {
         const day_t *dd = &a->days[k - 1];
         if (dd->day > a->outcome_day)
           continue;
