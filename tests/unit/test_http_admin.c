@@ -1,0 +1,160 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* The admin HTTP server over real loopback sockets: routing, status codes,
+ * malformed and oversized requests, and a clean close. */
+#include "testutil.h"
+
+#include "healthscore/http.h"
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+typedef struct client_s {
+  int port;
+  const char *request;
+  size_t request_len;
+  char response[65536];
+  size_t len;
+  uv_async_t *wake;
+} client_t;
+
+static void *client_main(void *arg) {
+  client_t *c = arg;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_port = htons((uint16_t)c->port),
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
+    for (size_t off = 0; off < c->request_len;) {
+      ssize_t n = write(fd, c->request + off, c->request_len - off);
+      if (n <= 0)
+        break;
+      off += (size_t)n;
+    }
+    ssize_t n;
+    while (c->len < sizeof c->response - 1 &&
+           (n = read(fd, c->response + c->len, sizeof c->response - 1 - c->len)) > 0)
+      c->len += (size_t)n;
+  }
+  c->response[c->len] = 0;
+  close(fd);
+  uv_async_send(c->wake);
+  return NULL;
+}
+
+static void on_wake(uv_async_t *a) {
+  *(bool *)a->data = true;
+}
+
+static void handler(void *ud, const char *method, const char *path, hs_http_response_t *resp) {
+  (void)ud;
+  (void)method;
+  if (!strcmp(path, "/healthz")) {
+    hs_buf_printf(&resp->body, "ok\n");
+  } else if (!strncmp(path, "/v1/accounts/", 13)) {
+    resp->content_type = "application/json";
+    hs_buf_printf(&resp->body, "{\"account_id\":\"%s\"}", path + 13);
+  } else {
+    resp->status = 404;
+    hs_buf_printf(&resp->body, "no such endpoint: %s\n", path);
+  }
+}
+
+/* Sends `req` to the server and returns the whole response (static buffer). */
+static const char *exchange(uv_loop_t *loop, hs_http_t *h, const char *req, size_t len) {
+  static client_t c;
+  memset(&c, 0, sizeof c);
+  bool done = false;
+  uv_async_t wake;
+  uv_async_init(loop, &wake, on_wake);
+  wake.data = &done;
+  c.port = hs_http_port(h);
+  c.request = req;
+  c.request_len = len;
+  c.wake = &wake;
+  pthread_t t;
+  pthread_create(&t, NULL, client_main, &c);
+  while (!done)
+    uv_run(loop, UV_RUN_ONCE);
+  pthread_join(t, NULL);
+  uv_close((uv_handle_t *)&wake, NULL);
+  uv_run(loop, UV_RUN_NOWAIT);
+  return c.response;
+}
+
+static void on_closed(void *ud) {
+  *(bool *)ud = true;
+}
+
+static void test_routes_and_status_codes(void **state) {
+  (void)state;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  hs_http_t *h;
+  hs_err_t err = {0};
+  assert_int_equal(hs_http_new(&h, &loop, "127.0.0.1", 0, handler, NULL, &err), 0);
+  assert_true(hs_http_port(h) > 0);
+  const char *r;
+  r = exchange(&loop, h, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+               strlen("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  assert_non_null(strstr(r, "HTTP/1.1 200 OK\r\n"));
+  assert_non_null(strstr(r, "Content-Length: 3\r\n"));
+  assert_non_null(strstr(r, "Connection: close\r\n"));
+  assert_non_null(strstr(r, "\r\n\r\nok\n"));
+  r = exchange(&loop, h, "GET /v1/accounts/acme-7?explain=1 HTTP/1.1\r\n\r\n",
+               strlen("GET /v1/accounts/acme-7?explain=1 HTTP/1.1\r\n\r\n"));
+  assert_non_null(strstr(r, "Content-Type: application/json"));
+  assert_non_null(strstr(r, "{\"account_id\":\"acme-7\"}"));
+  r = exchange(&loop, h, "GET /nope HTTP/1.1\r\n\r\n", strlen("GET /nope HTTP/1.1\r\n\r\n"));
+  assert_non_null(strstr(r, "HTTP/1.1 404 Not Found"));
+  r = exchange(&loop, h, "POST /healthz HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+               strlen("POST /healthz HTTP/1.1\r\nContent-Length: 0\r\n\r\n"));
+  assert_non_null(strstr(r, "HTTP/1.1 405"));
+  r = exchange(&loop, h, "HEAD /healthz HTTP/1.1\r\n\r\n",
+               strlen("HEAD /healthz HTTP/1.1\r\n\r\n"));
+  assert_non_null(strstr(r, "Content-Length: 3\r\n"));
+  assert_null(strstr(r, "ok\n"));
+  r = exchange(&loop, h, "\x01\x02 garbage\r\n\r\n", strlen("\x01\x02 garbage\r\n\r\n"));
+  assert_non_null(strstr(r, "HTTP/1.1 400 Bad Request"));
+  static char big[12000];
+  memcpy(big, "GET / HTTP/1.1\r\nX: ", 19);
+  memset(big + 19, 'a', sizeof big - 23);
+  memcpy(big + sizeof big - 4, "\r\n\r\n", 4);
+  r = exchange(&loop, h, big, sizeof big);
+  assert_non_null(strstr(r, "HTTP/1.1 413"));
+  assert_int_equal(hs_http_requests(h), 5);
+  bool closed = false;
+  hs_http_close(h, on_closed, &closed);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_true(closed);
+  assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+static void test_bind_errors_are_clear(void **state) {
+  (void)state;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  hs_http_t *a, *b;
+  hs_err_t err = {0};
+  assert_int_equal(hs_http_new(&a, &loop, "not-an-ip", 0, handler, NULL, &err), HS_E_INVAL);
+  assert_int_equal(hs_http_new(&a, &loop, "127.0.0.1", 0, handler, NULL, &err), 0);
+  assert_int_equal(hs_http_new(&b, &loop, "127.0.0.1", hs_http_port(a), handler, NULL, &err),
+                   HS_E_IO);
+  assert_non_null(strstr(err.msg, "cannot listen"));
+  bool closed = false;
+  hs_http_close(a, on_closed, &closed);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_true(closed);
+  assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_routes_and_status_codes),
+      cmocka_unit_test(test_bind_errors_are_clear),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
