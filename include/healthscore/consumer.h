@@ -1,0 +1,63 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* A Kafka consumer-group member on a libuv loop. librdkafka wakes the loop
+ * through rd_kafka_queue_io_event_enable() on a non-blocking pipe watched by
+ * uv_poll; the queue is drained until empty, and a periodic timer keeps the
+ * member alive in its group when no messages flow. Offsets are never stored
+ * automatically: the owner stores an offset once the state it covers is
+ * durable (hs_consumer_store_offset), and librdkafka commits stored offsets.
+ * Loop thread only. */
+#ifndef HEALTHSCORE_CONSUMER_H
+#define HEALTHSCORE_CONSUMER_H
+
+#include "healthscore/common.h"
+
+#include <librdkafka/rdkafka.h>
+#include <uv.h>
+
+typedef struct hs_consumer_s hs_consumer_t;
+
+typedef struct hs_consumer_conf_s {
+  const char *bootstrap; /* bootstrap.servers */
+  const char *group_id;
+  const char *const *topics;
+  size_t n_topics;
+  /* further librdkafka settings as name, value pairs (SASL, TLS, timeouts);
+     they override the defaults (range assignor, no auto offset store) */
+  const char *const *settings;
+  size_t n_settings;
+} hs_consumer_conf_t;
+
+typedef struct hs_consumer_cbs_s {
+  /* a message, borrowed for the call; errors reported by the broker for a
+     partition arrive here too, with m->err set */
+  void (*message)(void *ud, const rd_kafka_message_t *m);
+  /* partitions were assigned; consumption of them starts after the call */
+  void (*assigned)(void *ud, const rd_kafka_topic_partition_list_t *parts);
+  /* partitions are being taken away: the owner makes their state durable,
+     then calls hs_consumer_revoke_done() — now or later */
+  void (*revoked)(void *ud, const rd_kafka_topic_partition_list_t *parts);
+  /* a client-level error (all brokers down, authentication ...) */
+  void (*error)(void *ud, int code, const char *reason);
+} hs_consumer_cbs_t;
+
+/* Creates the consumer and subscribes. `conf` and `cbs` are copied. Returns
+ * 0 or a negative code with the reason in `err` (a bad setting names it). */
+int hs_consumer_new(hs_consumer_t **out, uv_loop_t *loop, const hs_consumer_conf_t *conf,
+                    const hs_consumer_cbs_t *cbs, void *ud, hs_err_t *err);
+/* Completes a revocation announced through cbs.revoked. */
+void hs_consumer_revoke_done(hs_consumer_t *c);
+/* Stores `next_offset` (the offset of the next message to read) of a
+ * partition for commit. Returns 0 or HS_E_INVAL if it is not assigned. */
+int hs_consumer_store_offset(hs_consumer_t *c, const char *topic, int32_t partition,
+                             int64_t next_offset);
+/* Pauses or resumes fetching of every assigned partition (e.g. while Redis
+ * is unreachable). */
+void hs_consumer_pause(hs_consumer_t *c, bool pause);
+/* Messages delivered so far. */
+uint64_t hs_consumer_messages(const hs_consumer_t *c);
+/* Leaves the group (the revoke callback runs; offsets stored so far are
+ * committed), destroys the client and closes the handles; `closed` runs when
+ * everything is released. Blocks the loop for the leave, briefly. */
+void hs_consumer_close(hs_consumer_t *c, void (*closed)(void *ud), void *ud);
+
+#endif
