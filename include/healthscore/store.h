@@ -58,7 +58,9 @@ typedef void (*hs_store_pos_cb)(void *ud, int status, int64_t offset);
  * 0 or a negative code with the reason in `err`. Connection failures are not
  * errors here: the store keeps retrying and hs_store_connected() tells. */
 int hs_store_new(hs_store_t **out, uv_loop_t *loop, const hs_store_conf_t *conf, hs_err_t *err);
-/* True while connected (and authenticated). */
+/* True once a PING got its answer on the current connection (after AUTH);
+ * an idle connection is pinged every 500 ms, so a server that vanished or
+ * froze is noticed within the timeout. */
 bool hs_store_connected(const hs_store_t *s);
 /* Commands sent and not yet answered. */
 size_t hs_store_inflight(const hs_store_t *s);

@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OP_DONE, OP_GET, OP_POS };
+enum { OP_DONE, OP_GET, OP_POS, OP_PING };
+
+#define IDLE_PING_MS 500 /* an idle connection is checked this often */
 
 typedef struct op_s {
   struct op_s *next;
@@ -36,6 +38,7 @@ struct hs_store_s {
   uv_timer_t retry, watchdog;
   int open_handles;
   op_t *head, *tail; /* outstanding operations, oldest first */
+  uint64_t last_reply_ms;
   size_t inflight;
   hs_buf_t key;
   void (*closed)(void *ud);
@@ -76,6 +79,17 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata) {
   hs_store_t *s = op->store;
   redisReply *reply = r;
   unlink_op(s, op);
+  if (reply)
+    s->last_reply_ms = uv_now(s->loop);
+  if (op->kind == OP_PING) {
+    /* connected means: a command got an answer on this connection */
+    if (reply && reply->type != REDIS_REPLY_ERROR && !s->closing && s->ac) {
+      s->connected = true;
+      s->backoff_ms = s->reconnect_ms;
+    }
+    hs_free(op);
+    return;
+  }
   hs_err_t err = {0};
   int status = 0;
   if (!reply) {
@@ -99,6 +113,8 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata) {
     op->cb.get(op->ud, status, have ? reply->str : NULL, have ? reply->len : 0);
     break;
   }
+  case OP_PING:
+    break;
   case OP_POS: {
     int64_t off = -1;
     if (!status && reply->type == REDIS_REPLY_STRING) {
@@ -114,13 +130,23 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata) {
   hs_free(op);
 }
 
+static op_t *new_op(hs_store_t *s, int kind, void *ud);
+
+/* Sends a PING as an operation, so the watchdog times it like any other. */
+static void send_ping(hs_store_t *s) {
+  op_t *op = new_op(s, OP_PING, NULL);
+  if (op && redisAsyncCommand(s->ac, on_reply, op, "PING") != REDIS_OK) {
+    unlink_op(s, op);
+    hs_free(op);
+  }
+}
+
 static void on_auth(redisAsyncContext *ac, void *r, void *privdata) {
   hs_store_t *s = privdata;
   redisReply *reply = r;
   (void)ac;
   if (reply && reply->type != REDIS_REPLY_ERROR) {
-    s->connected = true;
-    s->backoff_ms = s->reconnect_ms;
+    send_ping(s);
   } else if (reply && s->ac) {
     redisAsyncDisconnect(s->ac); /* wrong password: retry later, the operator may fix it */
   }
@@ -136,10 +162,8 @@ static void on_connect(const redisAsyncContext *ac, int status) {
   }
   if (s->password)
     redisAsyncCommand(s->ac, on_auth, s, "AUTH %s", s->password);
-  else {
-    s->connected = true;
-    s->backoff_ms = s->reconnect_ms;
-  }
+  else
+    send_ping(s);
 }
 
 static void maybe_closed(hs_store_t *s) {
@@ -189,9 +213,12 @@ static void connect_now(hs_store_t *s) {
   s->ac = ac;
 }
 
-/* Drops a connection whose oldest reply is late; its callbacks then fail. */
+/* Drops a connection whose oldest reply is late (its callbacks then fail),
+ * and pings an idle one so that a peer that vanished is noticed. */
 static void on_watchdog(uv_timer_t *t) {
   hs_store_t *s = t->data;
+  if (s->connected && !s->head && uv_now(s->loop) - s->last_reply_ms >= IDLE_PING_MS)
+    send_ping(s);
   if (s->head && s->ac && uv_now(s->loop) - s->head->sent_ms > (uint64_t)s->timeout_ms) {
     redisAsyncContext *ac = s->ac;
     s->connected = false;

@@ -1,0 +1,52 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* A Kafka producer on a libuv loop, for alerts and the dead-letter topic:
+ * idempotent (no duplicates or reordering from retries), delivery reports
+ * served on the loop through the same pipe wakeup as the consumer. Every
+ * message produced gets exactly one report: delivered, or failed with the
+ * reason after librdkafka's retries ran out. Loop thread only. */
+#ifndef HEALTHSCORE_PRODUCER_H
+#define HEALTHSCORE_PRODUCER_H
+
+#include "healthscore/common.h"
+
+#include <uv.h>
+
+typedef struct hs_producer_s hs_producer_t;
+
+typedef struct hs_producer_conf_s {
+  const char *bootstrap;
+  /* further librdkafka settings as name, value pairs */
+  const char *const *settings;
+  size_t n_settings;
+} hs_producer_conf_t;
+
+/* status 0: delivered at (partition, offset); otherwise a negative code and
+ * the reason. `opaque` is what hs_producer_send was given. */
+typedef void (*hs_producer_report_cb)(void *ud, void *opaque, int status, int32_t partition,
+                                      int64_t offset, const char *reason);
+
+typedef struct hs_producer_header_s {
+  const char *name;
+  const void *value;
+  size_t len;
+} hs_producer_header_t;
+
+/* Creates the producer (murmur2 partitioner, so keys land where Java
+ * clients would put them). Returns 0 or a negative code with the reason. */
+int hs_producer_new(hs_producer_t **out, uv_loop_t *loop, const hs_producer_conf_t *conf,
+                    hs_producer_report_cb report, void *ud, hs_err_t *err);
+/* Queues a message (key, value and headers are copied). Returns 0, or a
+ * negative code when the local queue is full or the topic name is invalid —
+ * then no report will come. */
+int hs_producer_send(hs_producer_t *p, const char *topic, const void *key, size_t key_len,
+                     const void *value, size_t len, const hs_producer_header_t *headers,
+                     size_t n_headers, void *opaque, hs_err_t *err);
+/* Messages queued and not yet reported. */
+size_t hs_producer_pending(const hs_producer_t *p);
+/* Waits up to `timeout_ms` for every pending report (served on this
+ * thread), then destroys the client and closes the handles; `closed` runs
+ * when everything is released. Reports of messages still undelivered then
+ * arrive with a failure. */
+void hs_producer_close(hs_producer_t *p, int timeout_ms, void (*closed)(void *ud), void *ud);
+
+#endif
