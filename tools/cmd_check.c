@@ -4,29 +4,59 @@
 
 #include "healthscore/config.h"
 #include "healthscore/score.h"
+#include "healthscore/settings.h"
 
 #include <getopt.h>
 #include <stdio.h>
 
 static void check_usage(FILE *f) {
-  fprintf(f, "usage: healthscore check [--quiet] CONFIG.yaml...\n\n"
+  fprintf(f, "usage: healthscore check [--quiet] CONFIG.yaml...\n"
+             "       healthscore check --settings ENGINE.yaml\n"
+             "       healthscore check --settings-reference\n\n"
              "Validates scoring configurations: YAML syntax, unknown keys, types,\n"
              "ranges, metric references, group weights and alert rules. Errors are\n"
              "printed as FILE:LINE:COLUMN: reason. Exits 0 when every file is valid,\n"
              "1 otherwise.\n\n"
-             "  -q, --quiet   print errors only\n"
-             "  -h, --help    this text\n");
+             "  -s, --settings FILE       validate an engine settings file instead\n"
+             "      --settings-reference  print the reference of every engine setting\n"
+             "                            (Markdown, as in docs/settings.md)\n"
+             "  -q, --quiet               print errors only\n"
+             "  -h, --help                this text\n");
 }
 
 int hs_cmd_check(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'},
+                                       {"settings", required_argument, NULL, 's'},
+                                       {"settings-reference", no_argument, NULL, 'R'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
   bool quiet = false;
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "qs:h", opts, NULL)) != -1) {
     if (c == 'q') {
       quiet = true;
+    } else if (c == 'R') {
+      hs_buf_t b;
+      hs_buf_init(&b);
+      int rc = hs_settings_doc(&b);
+      if (!rc)
+        fwrite(b.data, 1, b.len, stdout);
+      hs_buf_free(&b);
+      return rc ? 1 : 0;
+    } else if (c == 's') {
+      hs_settings_t st;
+      hs_err_t err = {0};
+      int rc = hs_settings_defaults(&st);
+      if (!rc)
+        rc = hs_settings_load_file(optarg, &st, &err);
+      if (rc)
+        fprintf(stderr, "%s\n", err.msg[0] ? err.msg : hs_strerror(rc));
+      else if (!quiet)
+        printf("%s: ok: %zu input topics, group %s, redis %s:%d\n", optarg, st.n_topics,
+               st.group_id, st.redis_host, st.redis_port);
+      hs_settings_free(&st);
+      return rc ? 1 : 0;
     } else if (c == 'h') {
       check_usage(stdout);
       return 0;

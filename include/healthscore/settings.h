@@ -1,0 +1,56 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* Engine settings: one table of settings (name, type, default, bounds, doc)
+ * from which the YAML file is read and validated and docs/settings.md is
+ * generated. The file has sections (engine, kafka, redis, http, log) of
+ * scalar settings; `kafka.client` passes any librdkafka setting through.
+ * A value written "${NAME}" is read from the environment variable NAME, so
+ * secrets stay out of files. */
+#ifndef HEALTHSCORE_SETTINGS_H
+#define HEALTHSCORE_SETTINGS_H
+
+#include "healthscore/common.h"
+
+typedef struct hs_settings_s {
+  /* engine */
+  char *profiles;            /* scoring configuration file */
+  int64_t flush_interval_ms; /* write-behind bound on staleness */
+  int max_dirty;             /* accounts waiting for a flush before fetching pauses */
+  int max_accounts;          /* accounts held in memory; clean ones are evicted beyond */
+  int64_t lateness_ms;       /* idle accounts advance to wall clock minus this */
+  int64_t max_future_ms;     /* events further ahead of the wall clock are dead-lettered */
+  /* kafka */
+  char *bootstrap;
+  char *group_id;
+  char **topics; /* input topics, co-partitioned */
+  size_t n_topics;
+  char *alerts_topic;
+  char *deadletter_topic;
+  char **client;   /* librdkafka settings as name, value pairs ... */
+  size_t n_client; /* pairs */
+  /* redis */
+  char *redis_host;
+  int redis_port;
+  char *redis_password;
+  char *redis_prefix;
+  int64_t redis_timeout_ms;
+  /* http */
+  char *http_host;
+  int http_port;
+  /* log */
+  char *log_level;  /* error, warn, info, debug */
+  char *log_format; /* json or text */
+} hs_settings_t;
+
+/* Fills `out` with every default. Returns 0 or HS_E_NOMEM. */
+int hs_settings_defaults(hs_settings_t *out);
+/* Reads a settings file over the defaults. Returns 0, or HS_E_CONFIG with
+ * err->msg "FILE:LINE:COL: reason" (unknown section or key, wrong type, out
+ * of bounds, an unset environment variable), HS_E_IO. */
+int hs_settings_load_file(const char *path, hs_settings_t *out, hs_err_t *err);
+int hs_settings_load_string(const char *yaml, size_t len, const char *name, hs_settings_t *out,
+                            hs_err_t *err);
+void hs_settings_free(hs_settings_t *s);
+/* Appends the reference documentation (Markdown) generated from the table. */
+int hs_settings_doc(hs_buf_t *out);
+
+#endif
