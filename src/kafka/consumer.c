@@ -2,6 +2,8 @@
 /* A Kafka consumer-group member driven by a libuv loop. */
 #include "healthscore/consumer.h"
 
+#include "internal.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -87,46 +89,24 @@ static void on_keepalive(uv_timer_t *t) {
   drain(t->data);
 }
 
-/* A non-blocking, close-on-exec pipe. */
-static int make_pipe(int fds[2]) {
-  if (pipe(fds))
-    return -1;
-  for (int i = 0; i < 2; i++) {
-    if (fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK) ||
-        fcntl(fds[i], F_SETFD, FD_CLOEXEC)) {
-      close(fds[0]);
-      close(fds[1]);
-      return -1;
-    }
-  }
-  return 0;
-}
-
-static int set(rd_kafka_conf_t *conf, const char *name, const char *value, hs_err_t *err) {
-  char errstr[512];
-  if (rd_kafka_conf_set(conf, name, value, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
-    return hs_err_set(err, HS_E_CONFIG, "kafka setting %s: %s", name, errstr);
-  return 0;
-}
-
 int hs_consumer_new(hs_consumer_t **out, uv_loop_t *loop, const hs_consumer_conf_t *conf,
                     const hs_consumer_cbs_t *cbs, void *ud, hs_err_t *err) {
   *out = NULL;
   if (!conf->bootstrap || !conf->group_id || !conf->n_topics)
     return hs_err_set(err, HS_E_INVAL, "kafka: bootstrap, group id and topics are required");
   rd_kafka_conf_t *kc = rd_kafka_conf_new();
-  int rc = set(kc, "bootstrap.servers", conf->bootstrap, err);
+  int rc = hs__kafka_set(kc, "bootstrap.servers", conf->bootstrap, err);
   if (!rc)
-    rc = set(kc, "group.id", conf->group_id, err);
+    rc = hs__kafka_set(kc, "group.id", conf->group_id, err);
   /* partition N of every co-partitioned input topic goes to one member */
   if (!rc)
-    rc = set(kc, "partition.assignment.strategy", "range", err);
+    rc = hs__kafka_set(kc, "partition.assignment.strategy", "range", err);
   if (!rc)
-    rc = set(kc, "enable.auto.offset.store", "false", err);
+    rc = hs__kafka_set(kc, "enable.auto.offset.store", "false", err);
   if (!rc)
-    rc = set(kc, "auto.offset.reset", "earliest", err);
+    rc = hs__kafka_set(kc, "auto.offset.reset", "earliest", err);
   for (size_t i = 0; !rc && i + 1 < conf->n_settings * 2; i += 2)
-    rc = set(kc, conf->settings[i], conf->settings[i + 1], err);
+    rc = hs__kafka_set(kc, conf->settings[i], conf->settings[i + 1], err);
   hs_consumer_t *c = rc ? NULL : hs_calloc(1, sizeof *c);
   if (!c) {
     rd_kafka_conf_destroy(kc);
@@ -154,7 +134,7 @@ int hs_consumer_new(hs_consumer_t **out, uv_loop_t *loop, const hs_consumer_conf
     rd_kafka_topic_partition_list_add(topics, conf->topics[i], RD_KAFKA_PARTITION_UA);
   rd_kafka_resp_err_t kerr = rd_kafka_subscribe(c->rk, topics);
   rd_kafka_topic_partition_list_destroy(topics);
-  if (kerr || make_pipe(c->pipe_fds)) {
+  if (kerr || hs__kafka_pipe(c->pipe_fds)) {
     rc = hs_err_set(err, HS_E_IO, "kafka: %s", kerr ? rd_kafka_err2str(kerr) : strerror(errno));
     rd_kafka_queue_destroy(c->queue);
     rd_kafka_destroy(c->rk);

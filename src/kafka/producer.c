@@ -2,6 +2,8 @@
 /* A Kafka producer driven by a libuv loop. */
 #include "healthscore/producer.h"
 
+#include "internal.h"
+
 #include <fcntl.h>
 #include <librdkafka/rdkafka.h>
 #include <string.h>
@@ -50,38 +52,21 @@ static void on_tick(uv_timer_t *t) {
   serve(t->data);
 }
 
-static int set(rd_kafka_conf_t *conf, const char *name, const char *value, hs_err_t *err) {
-  char errstr[512];
-  if (rd_kafka_conf_set(conf, name, value, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
-    return hs_err_set(err, HS_E_CONFIG, "kafka setting %s: %s", name, errstr);
-  return 0;
-}
-
-static int make_pipe(int fds[2]) {
-  if (pipe(fds))
-    return -1;
-  for (int i = 0; i < 2; i++)
-    if (fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK) ||
-        fcntl(fds[i], F_SETFD, FD_CLOEXEC))
-      return close(fds[0]), close(fds[1]), -1;
-  return 0;
-}
-
 int hs_producer_new(hs_producer_t **out, uv_loop_t *loop, const hs_producer_conf_t *conf,
                     hs_producer_report_cb report, void *ud, hs_err_t *err) {
   *out = NULL;
   if (!conf->bootstrap || !report)
     return hs_err_set(err, HS_E_INVAL, "kafka: a bootstrap address and a report callback");
   rd_kafka_conf_t *kc = rd_kafka_conf_new();
-  int rc = set(kc, "bootstrap.servers", conf->bootstrap, err);
+  int rc = hs__kafka_set(kc, "bootstrap.servers", conf->bootstrap, err);
   if (!rc)
-    rc = set(kc, "enable.idempotence", "true", err);
+    rc = hs__kafka_set(kc, "enable.idempotence", "true", err);
   if (!rc)
-    rc = set(kc, "partitioner", "murmur2_random", err);
+    rc = hs__kafka_set(kc, "partitioner", "murmur2_random", err);
   if (!rc)
-    rc = set(kc, "linger.ms", "5", err);
+    rc = hs__kafka_set(kc, "linger.ms", "5", err);
   for (size_t i = 0; !rc && i + 1 < conf->n_settings * 2; i += 2)
-    rc = set(kc, conf->settings[i], conf->settings[i + 1], err);
+    rc = hs__kafka_set(kc, conf->settings[i], conf->settings[i + 1], err);
   hs_producer_t *p = rc ? NULL : hs_calloc(1, sizeof *p);
   if (!p) {
     rd_kafka_conf_destroy(kc);
@@ -94,7 +79,7 @@ int hs_producer_new(hs_producer_t **out, uv_loop_t *loop, const hs_producer_conf
   rd_kafka_conf_set_dr_msg_cb(kc, on_delivery);
   char errstr[512];
   p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, errstr, sizeof errstr);
-  if (!p->rk || make_pipe(p->pipe_fds)) {
+  if (!p->rk || hs__kafka_pipe(p->pipe_fds)) {
     rc = hs_err_set(err, HS_E_CONFIG, "kafka: %s", p->rk ? "cannot create a pipe" : errstr);
     if (p->rk)
       rd_kafka_destroy(p->rk);
