@@ -4,7 +4,6 @@
 
 #include "internal.h"
 
-#include <fcntl.h>
 #include <librdkafka/rdkafka.h>
 #include <string.h>
 #include <unistd.h>
