@@ -6,6 +6,7 @@
 #include "cmds.h"
 
 #include "healthscore/codec.h"
+#include "healthscore/producer.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <uv.h>
 
 #define DAY HS_MS_PER_DAY
 
@@ -391,6 +393,78 @@ static int parse_mix(const char *s, double *mix) {
   return rc || total <= 0 ? -1 : 0;
 }
 
+/* The input topic of an event type: usage, engagement, billing, surveys or
+ * accounts, after `prefix`. */
+static const char *topic_suffix(hs_event_type_t t) {
+  switch (t) {
+  case HS_EV_LOGIN:
+  case HS_EV_FEATURE_USED:
+    return "usage";
+  case HS_EV_INVOICE_ISSUED:
+  case HS_EV_INVOICE_PAID:
+  case HS_EV_INVOICE_OVERDUE:
+    return "billing";
+  case HS_EV_NPS:
+  case HS_EV_CSAT:
+  case HS_EV_CSM_RATING:
+  case HS_EV_REFERENCE:
+  case HS_EV_REVIEW:
+  case HS_EV_REFERRAL:
+    return "surveys";
+  case HS_EV_ACCOUNT:
+  case HS_EV_OUTCOME:
+  case HS_EV_OVERRIDE:
+    return "accounts";
+  default:
+    return "engagement";
+  }
+}
+
+/* Producing to Kafka: the producer, its loop and the delivery counts. */
+typedef struct kafka_out_s {
+  uv_loop_t loop;
+  hs_producer_t *producer;
+  const char *prefix;
+  uint64_t delivered, failed;
+  char first_error[200];
+  bool closed;
+} kafka_out_t;
+
+static void on_report(void *ud, void *opaque, int status, int32_t partition, int64_t offset,
+                      const char *reason) {
+  kafka_out_t *k = ud;
+  (void)opaque;
+  (void)partition;
+  (void)offset;
+  if (status) {
+    if (!k->failed++)
+      snprintf(k->first_error, sizeof k->first_error, "%s", reason ? reason : "");
+  } else {
+    k->delivered++;
+  }
+}
+
+static void on_producer_closed(void *ud) {
+  ((kafka_out_t *)ud)->closed = true;
+}
+
+/* Sends one encoded event; waits for room when the local queue is full. */
+static int kafka_send(kafka_out_t *k, const hs_event_t *ev, const char *data, size_t len) {
+  char topic[256];
+  snprintf(topic, sizeof topic, "%s%s", k->prefix, topic_suffix(ev->type));
+  for (;;) {
+    hs_err_t err = {0};
+    int rc = hs_producer_send(k->producer, topic, ev->account_id.ptr, ev->account_id.len, data, len,
+                              NULL, 0, NULL, &err);
+    if (rc != HS_E_TOOBIG) {
+      if (rc)
+        fprintf(stderr, "healthscore gen: %s\n", err.msg);
+      return rc;
+    }
+    uv_run(&k->loop, UV_RUN_ONCE); /* the queue is full: let deliveries drain it */
+  }
+}
+
 static void gen_usage(FILE *f) {
   fprintf(f, "usage: healthscore gen [options]\n\n"
              "Writes deterministic synthetic customer events, sorted by time: JSON lines or\n"
@@ -402,6 +476,12 @@ static void gen_usage(FILE *f) {
              "      --start DATE     first day, YYYY-MM-DD (default 2026-01-01)\n"
              "  -f, --format FMT     json (default) or msgpack\n"
              "  -o, --output FILE    write to FILE (default: standard output)\n"
+             "  -k, --kafka BOOTSTRAP  produce to Kafka instead: each event to PREFIX + usage,\n"
+             "                       engagement, billing, surveys or accounts, keyed by account\n"
+             "                       id (murmur2 partitioner)\n"
+             "      --topic-prefix P topic prefix with --kafka (default \"healthscore.\")\n"
+             "  -r, --rate N         with --kafka: at most N events per second (default: as\n"
+             "                       fast as possible)\n"
              "      --mix LIST       archetype percentages, e.g. healthy=45,declining=12\n"
              "  -q, --quiet          no progress or summary on stderr\n"
              "  -h, --help           this text\n\n"
@@ -411,21 +491,29 @@ static void gen_usage(FILE *f) {
 }
 
 int hs_cmd_gen(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"accounts", required_argument, NULL, 'n'}, {"days", required_argument, NULL, 'd'},
-      {"seed", required_argument, NULL, 's'},     {"start", required_argument, NULL, 'S'},
-      {"format", required_argument, NULL, 'f'},   {"output", required_argument, NULL, 'o'},
-      {"mix", required_argument, NULL, 'm'},      {"quiet", no_argument, NULL, 'q'},
-      {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {{"accounts", required_argument, NULL, 'n'},
+                                       {"days", required_argument, NULL, 'd'},
+                                       {"seed", required_argument, NULL, 's'},
+                                       {"start", required_argument, NULL, 'S'},
+                                       {"format", required_argument, NULL, 'f'},
+                                       {"output", required_argument, NULL, 'o'},
+                                       {"mix", required_argument, NULL, 'm'},
+                                       {"quiet", no_argument, NULL, 'q'},
+                                       {"kafka", required_argument, NULL, 'k'},
+                                       {"topic-prefix", required_argument, NULL, 'P'},
+                                       {"rate", required_argument, NULL, 'r'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
   long accounts = 1000, days = 90;
   unsigned long long seed = 1;
-  const char *start = "2026-01-01", *output = NULL;
+  const char *start = "2026-01-01", *output = NULL, *kafka = NULL, *prefix = "healthscore.";
+  double rate = 0;
   bool msgpack = false, quiet = false;
   double mix[A__COUNT];
   memcpy(mix, default_mix, sizeof mix);
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "n:d:s:f:o:qh", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "n:d:s:f:o:k:r:qh", opts, NULL)) != -1) {
     char *end = NULL;
     switch (c) {
     case 'n':
@@ -473,6 +561,19 @@ int hs_cmd_gen(int argc, char **argv) {
     case 'q':
       quiet = true;
       break;
+    case 'k':
+      kafka = optarg;
+      break;
+    case 'P':
+      prefix = optarg;
+      break;
+    case 'r':
+      rate = strtod(optarg, &end);
+      if (*end || !(rate > 0) || rate > 1e7) {
+        fprintf(stderr, "healthscore gen: --rate takes a number of events per second\n");
+        return 2;
+      }
+      break;
     case 'h':
       gen_usage(stdout);
       return 0;
@@ -492,8 +593,23 @@ int hs_cmd_gen(int argc, char **argv) {
     fprintf(stderr, "healthscore gen: --start takes a date YYYY-MM-DD\n");
     return 2;
   }
-  FILE *out = output ? fopen(output, "wb") : stdout;
-  if (!out) {
+  if (kafka && output) {
+    fprintf(stderr, "healthscore gen: --kafka and --output exclude each other\n");
+    return 2;
+  }
+  kafka_out_t ko = {.prefix = prefix};
+  if (kafka) {
+    hs_err_t err = {0};
+    hs_producer_conf_t pc = {kafka, NULL, 0};
+    uv_loop_init(&ko.loop);
+    if (hs_producer_new(&ko.producer, &ko.loop, &pc, on_report, &ko, &err)) {
+      fprintf(stderr, "healthscore gen: %s\n", err.msg);
+      uv_loop_close(&ko.loop);
+      return 1;
+    }
+  }
+  FILE *out = kafka ? NULL : output ? fopen(output, "wb") : stdout;
+  if (!kafka && !out) {
     fprintf(stderr, "healthscore gen: cannot write %s: %s\n", output, strerror(errno));
     return 1;
   }
@@ -528,9 +644,29 @@ int hs_cmd_gen(int argc, char **argv) {
       set_str(&e->ev.invoice_id, e->ref);
       for (uint32_t a = 0; a < e->ev.n_attrs; a++)
         set_str(&e->ev.attr_val[a], e->attr_val[a]);
+      size_t at = buf.len;
       int rc = msgpack ? hs_event_encode_msgpack(&e->ev, &buf) : hs_event_encode_json(&e->ev, &buf);
-      if (rc || (!msgpack && hs_buf_append(&buf, "\n", 1)))
+      if (rc || (!kafka && !msgpack && hs_buf_append(&buf, "\n", 1)))
         goto oom;
+      if (kafka) {
+        if (kafka_send(&ko, &e->ev, buf.data + at, buf.len - at))
+          goto done;
+        bytes += buf.len - at;
+        buf.len = 0;
+        if (rate > 0) { /* pace: event n is due at n / rate seconds */
+          clock_gettime(CLOCK_MONOTONIC, &t1);
+          double el = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+          double due = (double)(written + k + 1) / rate; /* k: this day's index */
+          if (due > el) {
+            struct timespec ts = {(time_t)(due - el),
+                                  (long)((due - el - (double)(time_t)(due - el)) * 1e9)};
+            nanosleep(&ts, NULL);
+          }
+        }
+        if ((written + k) % 1024 == 0) /* serve delivery reports now and then */
+          uv_run(&ko.loop, UV_RUN_NOWAIT);
+        continue;
+      }
       if (buf.len > (1 << 20)) {
         if (fwrite(buf.data, 1, buf.len, out) != buf.len)
           goto write_error;
@@ -547,17 +683,27 @@ int hs_cmd_gen(int argc, char **argv) {
               (unsigned long long)written, written / el);
     }
   }
-  if (buf.len && fwrite(buf.data, 1, buf.len, out) != buf.len)
-    goto write_error;
-  bytes += buf.len;
-  if (fflush(out) != 0)
-    goto write_error;
+  if (kafka) {
+    hs_producer_close(ko.producer, 30000, on_producer_closed, &ko);
+    ko.producer = NULL;
+    uv_run(&ko.loop, UV_RUN_DEFAULT);
+  } else {
+    if (buf.len && fwrite(buf.data, 1, buf.len, out) != buf.len)
+      goto write_error;
+    bytes += buf.len;
+    if (fflush(out) != 0)
+      goto write_error;
+  }
   clock_gettime(CLOCK_MONOTONIC, &t1);
   double el = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
   if (!quiet)
     fprintf(stderr, "gen: %llu events for %ld accounts over %ld days (%.1f MB) in %.2f s\n",
             (unsigned long long)written, accounts, days, bytes / 1e6, el);
-  status = 0;
+  if (kafka && (!quiet || ko.failed))
+    fprintf(stderr, "gen: produced to %s: %llu delivered, %llu failed%s%s\n", kafka,
+            (unsigned long long)ko.delivered, (unsigned long long)ko.failed,
+            ko.failed ? "; first error: " : "", ko.first_error);
+  status = kafka && (ko.failed || ko.delivered != written) ? 1 : 0;
   goto done;
 oom:
   fprintf(stderr, "healthscore gen: out of memory\n");
@@ -565,7 +711,13 @@ oom:
 write_error:
   fprintf(stderr, "healthscore gen: write error: %s\n", strerror(errno));
 done:
-  if (out != stdout)
+  if (ko.producer) { /* stopped early: release what was queued */
+    hs_producer_close(ko.producer, 1000, on_producer_closed, &ko);
+    uv_run(&ko.loop, UV_RUN_DEFAULT);
+  }
+  if (kafka)
+    uv_loop_close(&ko.loop);
+  if (out && out != stdout)
     fclose(out);
   hs_buf_free(&buf);
   hs_free(g.evs);

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# `healthscore gen --kafka` produces every event, to the topic of its type,
+# keyed by account id, through the broker's Kafka protocol; --rate paces it.
+set -euo pipefail
+bin=${HS_BIN:?}
+work=$(mktemp -d)
+pid=
+cleanup() {
+  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+passed=0
+failed=0
+check() {
+  local what=$1
+  shift
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what"; fi
+}
+
+"$bin" broker --partitions 4 --bootstrap-file "$work/bs" --quiet &
+pid=$!
+for _ in $(seq 100); do [ -s "$work/bs" ] && break; sleep 0.1; done
+bs=$(cat "$work/bs")
+
+args=(--accounts 30 --days 20 --seed 4)
+want=$("$bin" gen "${args[@]}" --quiet | wc -l)
+"$bin" gen "${args[@]}" --kafka "$bs" 2>"$work/gen.err"
+check "gen reports every delivery" grep -q "$want delivered, 0 failed" "$work/gen.err"
+
+total=0
+for t in usage engagement billing surveys accounts; do
+  kcat -b "$bs" -C -t "healthscore.$t" -o beginning -e -q -f '%k %s\n' >"$work/$t" 2>/dev/null
+  n=$(wc -l <"$work/$t")
+  total=$((total + n))
+done
+check "all $want events arrived (got $total)" test "$total" -eq "$want"
+check "logins on the usage topic" grep -q '"type":"login"' "$work/usage"
+check "no login elsewhere" bash -c "! grep -q '\"type\":\"login\"' '$work/billing' '$work/surveys' '$work/accounts' '$work/engagement'"
+check "invoices on billing" grep -q '"type":"invoice_issued"' "$work/billing"
+check "keyed by account id" bash -c "awk '{ split(\$2, a, \"\\\"account_id\\\":\\\"\"); split(a[2], b, \"\\\"\"); if (\$1 != b[1]) bad++ } END { exit bad > 0 }' '$work/accounts'"
+
+start=$(date +%s.%N)
+"$bin" gen --accounts 5 --days 2 --seed 9 --kafka "$bs" --rate 100 --quiet
+elapsed=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
+n=$("$bin" gen --accounts 5 --days 2 --seed 9 --quiet | wc -l)
+check "--rate 100 paces $n events (took ${elapsed}s)" \
+  awk -v e="$elapsed" -v n="$n" 'BEGIN { exit !(e >= (n - 1) / 100 * 0.9) }'
+
+rc=0
+"$bin" gen --kafka "$bs" --output /tmp/x 2>/dev/null || rc=$?
+check "--kafka with --output is a usage error" test "$rc" -eq 2
+
+kill -TERM "$pid"
+wait "$pid" || true
+pid=
+echo "gen-kafka: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
