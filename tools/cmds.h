@@ -6,6 +6,7 @@
 #ifndef HS_TOOLS_CMDS_H
 #define HS_TOOLS_CMDS_H
 
+int hs_cmd_alerts(int argc, char **argv);
 int hs_cmd_broker(int argc, char **argv);
 int hs_cmd_check(int argc, char **argv);
 int hs_cmd_gen(int argc, char **argv);

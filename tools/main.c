@@ -12,6 +12,7 @@ static const struct {
   int (*fn)(int argc, char **argv);
   const char *summary;
 } cmds[] = {
+    {"alerts", hs_cmd_alerts, "follow the alerts topic, readable or as JSON"},
     {"broker", hs_cmd_broker, "run a local Kafka-protocol broker for development and tests"},
     {"check", hs_cmd_check, "validate a scoring configuration"},
     {"gen", hs_cmd_gen, "generate synthetic customer events"},

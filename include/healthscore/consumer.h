@@ -57,7 +57,9 @@ void hs_consumer_pause(hs_consumer_t *c, bool pause);
 uint64_t hs_consumer_messages(const hs_consumer_t *c);
 /* Leaves the group (the revoke callback runs; offsets stored so far are
  * committed), destroys the client and closes the handles; `closed` runs when
- * everything is released. Blocks the loop for the leave, briefly. */
+ * everything is released. Blocks the loop for the leave, briefly. May be
+ * called from the consumer's own callbacks: it then takes effect once the
+ * message being handed out is released. */
 void hs_consumer_close(hs_consumer_t *c, void (*closed)(void *ud), void *ud);
 
 #endif

@@ -22,6 +22,8 @@ struct hs_consumer_s {
   hs_consumer_cbs_t cbs;
   void *ud;
   bool closing, revoke_pending;
+  int in_drain;       /* >0 while messages are being handed out */
+  bool close_pending; /* close asked for from a callback: done after the drain */
   uint64_t messages;
   void (*closed)(void *ud);
   void *closed_ud;
@@ -60,9 +62,12 @@ void hs_consumer_revoke_done(hs_consumer_t *c) {
   rd_kafka_assign(c->rk, NULL);
 }
 
+static void do_close(hs_consumer_t *c);
+
 /* Serves everything librdkafka has queued: messages and callbacks. */
 static void drain(hs_consumer_t *c) {
   rd_kafka_message_t *m;
+  c->in_drain++;
   while (!c->closing && (m = rd_kafka_consumer_poll(c->rk, 0))) {
     if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       if (!m->err)
@@ -70,7 +75,12 @@ static void drain(hs_consumer_t *c) {
       if (c->cbs.message)
         c->cbs.message(c->ud, m);
     }
-    rd_kafka_message_destroy(m);
+    rd_kafka_message_destroy(m); /* before any close: librdkafka waits for it */
+  }
+  c->in_drain--;
+  if (c->close_pending && !c->in_drain) {
+    c->close_pending = false;
+    do_close(c);
   }
 }
 
@@ -196,6 +206,13 @@ void hs_consumer_close(hs_consumer_t *c, void (*closed)(void *ud), void *ud) {
   c->closing = true;
   c->closed = closed;
   c->closed_ud = ud;
+  if (c->in_drain)
+    c->close_pending = true; /* called from a callback: finish the drain first */
+  else
+    do_close(c);
+}
+
+static void do_close(hs_consumer_t *c) {
   uv_timer_stop(&c->timer);
   uv_poll_stop(&c->poll);
   rd_kafka_queue_io_event_enable(c->queue, -1, NULL, 0);

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# `healthscore alerts` follows the alerts topic through the Kafka protocol:
+# readable lines and raw JSON, --count, and SIGTERM exits 0.
+set -euo pipefail
+bin=${HS_BIN:?}
+src=${HS_SOURCE_DIR:?}
+work=$(mktemp -d)
+pid=
+cleanup() {
+  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+passed=0
+failed=0
+check() {
+  local what=$1
+  shift
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what"; fi
+}
+
+"$bin" broker --partitions 2 --bootstrap-file "$work/bs" --quiet &
+pid=$!
+for _ in $(seq 100); do [ -s "$work/bs" ] && break; sleep 0.1; done
+bs=$(cat "$work/bs")
+
+for f in alert-firing alert-resolved; do
+  /usr/bin/python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))))' \
+    "$src/schemas/examples/$f.json"
+done | kcat -b "$bs" -P -t healthscore.alerts -k acct-000015
+
+timeout 60 "$bin" alerts --kafka "$bs" --from-beginning --count 2 >"$work/text"
+check "two readable lines" test "$(wc -l <"$work/text")" -eq 2
+check "the firing alert" grep -q "FIRING   declining_14d  acct-000015 score  73.4 (was  94.0)" "$work/text"
+check "the resolved alert with the same id" \
+  bash -c "grep resolved '$work/text' | grep -q \"\\[\$(grep -o '\"alert_id\": \"[0-9a-f]*' '$src/schemas/examples/alert-firing.json' | cut -d'\"' -f4)\\]\""
+check "the metrics named" grep -q "moved by: core_features_30d" "$work/text"
+
+timeout 60 "$bin" alerts --kafka "$bs" --from-beginning --count 1 --json >"$work/json"
+check "raw JSON on request" grep -q '"schema_version": *1' "$work/json"
+
+"$bin" alerts --kafka "$bs" >"$work/follow" 2>&1 &
+tail_pid=$!
+sleep 4
+kill -TERM "$tail_pid"
+rc=0
+wait "$tail_pid" || rc=$?
+check "SIGTERM exits 0 (got $rc)" test "$rc" -eq 0
+check "new alerts only by default" test ! -s "$work/follow"
+
+rc=0
+"$bin" alerts 2>/dev/null || rc=$?
+check "no bootstrap is a usage error" test "$rc" -eq 2
+
+kill -TERM "$pid"
+wait "$pid" || true
+pid=
+echo "alerts: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
