@@ -170,8 +170,13 @@ int hs_cmd_alerts(int argc, char **argv) {
   const char *settings[] = {"auto.offset.reset",  from_beginning ? "earliest" : "latest",
                             "enable.auto.commit", "false",
                             "log_level",          "3"};
-  hs_consumer_conf_t conf = {bootstrap, group, topics, 1, settings, 3};
-  hs_consumer_cbs_t cbs = {on_message, NULL, NULL, on_error};
+  hs_consumer_conf_t conf = {.bootstrap = bootstrap,
+                             .group_id = group,
+                             .topics = topics,
+                             .n_topics = 1,
+                             .settings = settings,
+                             .n_settings = 3};
+  hs_consumer_cbs_t cbs = {.message = on_message, .error = on_error};
   hs_err_t err = {0};
   if (hs_consumer_new(&t.consumer, &loop, &conf, &cbs, &t, &err)) {
     fprintf(stderr, "healthscore alerts: %s\n", err.msg);

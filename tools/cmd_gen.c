@@ -633,7 +633,18 @@ int hs_cmd_gen(int argc, char **argv) {
     for (uint32_t i = 0; i < (uint32_t)accounts; i++)
       if (gen_day(&g, i, d))
         goto oom;
-    qsort(g.evs, g.n_evs, sizeof *g.evs, by_time);
+    /* one account's events get distinct times, so that their order is the
+       time order whichever topics they travel on */
+    for (bool again = true; again;) {
+      qsort(g.evs, g.n_evs, sizeof *g.evs, by_time);
+      again = false;
+      for (size_t k = 1; k < g.n_evs; k++)
+        if (g.evs[k].account == g.evs[k - 1].account &&
+            g.evs[k].ev.ts_ms == g.evs[k - 1].ev.ts_ms) {
+          g.evs[k].ev.ts_ms++;
+          again = true;
+        }
+    }
     for (size_t k = 0; k < g.n_evs; k++) {
       gev_t *e = &g.evs[k];
       set_str(&e->ev.event_id, e->event_id);

@@ -250,14 +250,8 @@ typedef struct final_ctx_s {
 
 static void write_final(void *ud, hs_account_t *a) {
   final_ctx_t *fc = ud;
-  hs_eval_t ev;
-  memset(&ev, 0, offsetof(hs_eval_t, score));
-  ev.account_id = hs_account_id(a);
-  ev.at_ms = fc->at_ms > hs_account_clock(a) ? fc->at_ms : hs_account_clock(a);
-  hs_account_score(fc->r->model, a, fc->at_ms, &ev.score);
-  ev.prev_score = NAN;
   fc->r->buf.len = 0;
-  if (hs_output_score_json(fc->r->model, &ev, &fc->r->buf) == 0) {
+  if (hs_output_account_json(fc->r->model, a, fc->at_ms, &fc->r->buf) == 0) {
     hs_buf_append(&fc->r->buf, "\n", 1);
     fwrite(fc->r->buf.data, 1, fc->r->buf.len, fc->out);
   }

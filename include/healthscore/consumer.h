@@ -25,6 +25,10 @@ typedef struct hs_consumer_conf_s {
      they override the defaults (range assignor, no auto offset store) */
   const char *const *settings;
   size_t n_settings;
+  /* false: assigned partitions are consumed from their committed offsets at
+     once. true: cbs.assigned decides the offsets and completes the
+     assignment with hs_consumer_assign() — now or later */
+  bool manual_assign;
 } hs_consumer_conf_t;
 
 typedef struct hs_consumer_cbs_s {
@@ -38,12 +42,31 @@ typedef struct hs_consumer_cbs_s {
   void (*revoked)(void *ud, const rd_kafka_topic_partition_list_t *parts);
   /* a client-level error (all brokers down, authentication ...) */
   void (*error)(void *ud, int code, const char *reason);
+  /* instead of `message`: every message and partition event (end of
+     partition included, with enable.partition.eof); returning true takes the
+     message, which the owner releases with rd_kafka_message_destroy() before
+     hs_consumer_close() */
+  bool (*take)(void *ud, rd_kafka_message_t *m);
+  /* librdkafka's statistics JSON (statistics.interval.ms), borrowed */
+  void (*stats)(void *ud, const char *json, size_t len);
+  /* librdkafka's log lines; may be called from librdkafka's threads */
+  void (*log)(void *ud, int level, const char *fac, const char *msg);
 } hs_consumer_cbs_t;
 
 /* Creates the consumer and subscribes. `conf` and `cbs` are copied. Returns
  * 0 or a negative code with the reason in `err` (a bad setting names it). */
 int hs_consumer_new(hs_consumer_t **out, uv_loop_t *loop, const hs_consumer_conf_t *conf,
                     const hs_consumer_cbs_t *cbs, void *ud, hs_err_t *err);
+/* Consumes exactly `parts` from the offsets they carry (a logical offset
+ * such as RD_KAFKA_OFFSET_BEGINNING, or an absolute one), replacing the
+ * current assignment: completes a manual assignment, or rewinds partitions
+ * already assigned. Returns 0 or HS_E_INVAL. */
+int hs_consumer_assign(hs_consumer_t *c, const rd_kafka_topic_partition_list_t *parts);
+/* The partitions assigned by the group and not yet revoked (a copy, which
+ * the caller destroys), or NULL. */
+rd_kafka_topic_partition_list_t *hs_consumer_group_assignment(const hs_consumer_t *c);
+/* The librdkafka handle, for metadata and watermark queries. */
+rd_kafka_t *hs_consumer_handle(const hs_consumer_t *c);
 /* Completes a revocation announced through cbs.revoked. */
 void hs_consumer_revoke_done(hs_consumer_t *c);
 /* Stores `next_offset` (the offset of the next message to read) of a
@@ -53,6 +76,9 @@ int hs_consumer_store_offset(hs_consumer_t *c, const char *topic, int32_t partit
 /* Pauses or resumes fetching of every assigned partition (e.g. while Redis
  * is unreachable). */
 void hs_consumer_pause(hs_consumer_t *c, bool pause);
+/* Pauses or resumes fetching of one partition. */
+void hs_consumer_pause_partition(hs_consumer_t *c, const char *topic, int32_t partition,
+                                 bool pause);
 /* Messages delivered so far. */
 uint64_t hs_consumer_messages(const hs_consumer_t *c);
 /* Leaves the group (the revoke callback runs; offsets stored so far are

@@ -17,4 +17,10 @@ int hs_output_alert_json(const hs_model_t *m, const hs_eval_t *ev, const hs_aler
  * contribution, top contributors, updated_at. Returns 0 or HS_E_NOMEM. */
 int hs_output_score_json(const hs_model_t *m, const hs_eval_t *ev, hs_buf_t *out);
 
+/* Appends the score record of account `a` as it stands, scored at its clock
+ * (or at `at_ms` when later, see hs_account_score): what the daemon stores
+ * in Redis and `healthscore replay --final` prints. Returns 0 or HS_E_NOMEM. */
+int hs_output_account_json(const hs_model_t *m, const hs_account_t *a, int64_t at_ms,
+                           hs_buf_t *out);
+
 #endif

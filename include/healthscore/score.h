@@ -167,6 +167,11 @@ uint64_t hs_account_late(const hs_account_t *a);
 hs_str_t hs_account_outcome(const hs_account_t *a, int64_t *at_ms);
 /* Attributes as last set: segment, stage, vertical (HS_STR_NULL if unset). */
 hs_str_t hs_account_attr(const hs_account_t *a, const char *name);
+/* The daily score history: the latest day recorded (days since the epoch;
+ * INT32_MIN before any), and the score of one day (NAN when that day had no
+ * score or is no longer held). */
+int32_t hs_account_history_last(const hs_account_t *a);
+double hs_account_history_day(const hs_model_t *m, const hs_account_t *a, int32_t day);
 /* Bytes of heap the account holds under model `m`. */
 size_t hs_account_memory(const hs_model_t *m, const hs_account_t *a);
 

@@ -40,6 +40,14 @@ static const row_t rows[] = {
      "may see their midnight already evaluated"},
     {"engine", "max_future", T_DURATION, "1h", 0, 30 * DAY_MS, NULL, OFF(max_future_ms), 0,
      "events timestamped further ahead of the wall clock are dead-lettered"},
+    {"engine", "idle_interval", T_DURATION, "1m", 0, DAY_MS, NULL, OFF(idle_interval_ms), 0,
+     "how often accounts held in memory are re-evaluated at the wall clock minus "
+     "allowed_lateness, so that silent accounts age; 0 turns it off (for replays of old events)"},
+    {"engine", "max_idle", T_DURATION, "0ms", 0, 60000, NULL, OFF(max_idle_ms), 0,
+     "events of one partition are applied in event-time order across the input topics; an "
+     "event waits up to this long for a co-partition that has reached its end to deliver an "
+     "earlier one. 0 favours latency; set it above the producers' skew for live results that "
+     "equal a replay exactly"},
     {"kafka", "bootstrap", T_STR, "127.0.0.1:9092", 0, 0, NULL, OFF(bootstrap), 0,
      "bootstrap.servers of the Kafka cluster"},
     {"kafka", "group_id", T_STR, "healthscore", 0, 0, NULL, OFF(group_id), 0,

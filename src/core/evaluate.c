@@ -445,3 +445,14 @@ void hs__evaluate(const hs_model_t *m, hs_account_t *a, int64_t t, const hs_even
     a->contrib[r] = (float)e->score.metrics[r].contribution;
   a->last_eval_ms = t;
 }
+
+int32_t hs_account_history_last(const hs_account_t *a) {
+  return a->hist_head;
+}
+
+double hs_account_history_day(const hs_model_t *m, const hs_account_t *a, int32_t day) {
+  uint32_t n = m->history_days;
+  if (a->hist_head == INT32_MIN || day > a->hist_head || day <= a->hist_head - (int32_t)n)
+    return NAN;
+  return a->hist[hs__series_slot(day, n)];
+}

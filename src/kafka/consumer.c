@@ -21,8 +21,9 @@ struct hs_consumer_s {
   int open_handles;
   hs_consumer_cbs_t cbs;
   void *ud;
-  bool closing, revoke_pending;
-  int in_drain;       /* >0 while messages are being handed out */
+  bool closing, revoke_pending, manual_assign;
+  rd_kafka_topic_partition_list_t *group_parts; /* assigned by the group */
+  int in_drain;                                 /* >0 while messages are being handed out */
   bool close_pending; /* close asked for from a callback: done after the drain */
   uint64_t messages;
   void (*closed)(void *ud);
@@ -33,11 +34,18 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque) {
   hs_consumer_t *c = opaque;
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    rd_kafka_assign(rk, parts);
+    if (c->group_parts)
+      rd_kafka_topic_partition_list_destroy(c->group_parts);
+    c->group_parts = rd_kafka_topic_partition_list_copy(parts);
+    if (!c->manual_assign)
+      rd_kafka_assign(rk, parts);
     if (c->cbs.assigned)
       c->cbs.assigned(c->ud, parts);
     return;
   }
+  if (c->group_parts)
+    rd_kafka_topic_partition_list_destroy(c->group_parts);
+  c->group_parts = NULL;
   /* revoked (or an error: treated as a loss of every partition) */
   c->revoke_pending = true;
   if (c->cbs.revoked)
@@ -46,6 +54,20 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     hs_consumer_revoke_done(c);
   if (c->closing && c->revoke_pending)
     hs_consumer_revoke_done(c); /* leaving: nothing may wait any longer */
+}
+
+static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque) {
+  hs_consumer_t *c = opaque;
+  (void)rk;
+  if (c->cbs.stats)
+    c->cbs.stats(c->ud, json, len);
+  return 0; /* librdkafka frees json */
+}
+
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+  hs_consumer_t *c = rd_kafka_opaque(rk);
+  if (c && c->cbs.log)
+    c->cbs.log(c->ud, level, fac, buf);
 }
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
@@ -69,9 +91,14 @@ static void drain(hs_consumer_t *c) {
   rd_kafka_message_t *m;
   c->in_drain++;
   while (!c->closing && (m = rd_kafka_consumer_poll(c->rk, 0))) {
+    if (!m->err)
+      c->messages++;
+    if (c->cbs.take) {
+      if (!c->cbs.take(c->ud, m))
+        rd_kafka_message_destroy(m);
+      continue;
+    }
     if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      if (!m->err)
-        c->messages++;
       if (c->cbs.message)
         c->cbs.message(c->ud, m);
     }
@@ -122,12 +149,17 @@ int hs_consumer_new(hs_consumer_t **out, uv_loop_t *loop, const hs_consumer_conf
     return rc ? rc : hs_err_set(err, HS_E_NOMEM, "out of memory");
   }
   c->loop = loop;
+  c->manual_assign = conf->manual_assign;
   c->cbs = *cbs;
   c->ud = ud;
   c->pipe_fds[0] = c->pipe_fds[1] = -1;
   rd_kafka_conf_set_opaque(kc, c);
   rd_kafka_conf_set_rebalance_cb(kc, on_rebalance);
   rd_kafka_conf_set_error_cb(kc, on_error);
+  if (cbs->stats)
+    rd_kafka_conf_set_stats_cb(kc, on_stats);
+  if (cbs->log)
+    rd_kafka_conf_set_log_cb(kc, on_log);
   char errstr[512];
   c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, errstr, sizeof errstr);
   if (!c->rk) {
@@ -172,6 +204,29 @@ int hs_consumer_store_offset(hs_consumer_t *c, const char *topic, int32_t partit
   return err ? HS_E_INVAL : 0;
 }
 
+int hs_consumer_assign(hs_consumer_t *c, const rd_kafka_topic_partition_list_t *parts) {
+  return rd_kafka_assign(c->rk, parts) ? HS_E_INVAL : 0;
+}
+
+rd_kafka_topic_partition_list_t *hs_consumer_group_assignment(const hs_consumer_t *c) {
+  return c->group_parts ? rd_kafka_topic_partition_list_copy(c->group_parts) : NULL;
+}
+
+rd_kafka_t *hs_consumer_handle(const hs_consumer_t *c) {
+  return c->rk;
+}
+
+void hs_consumer_pause_partition(hs_consumer_t *c, const char *topic, int32_t partition,
+                                 bool pause) {
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(l, topic, partition);
+  if (pause)
+    rd_kafka_pause_partitions(c->rk, l);
+  else
+    rd_kafka_resume_partitions(c->rk, l);
+  rd_kafka_topic_partition_list_destroy(l);
+}
+
 void hs_consumer_pause(hs_consumer_t *c, bool pause) {
   rd_kafka_topic_partition_list_t *parts = NULL;
   if (rd_kafka_assignment(c->rk, &parts) || !parts)
@@ -195,6 +250,8 @@ static void on_handle_closed(uv_handle_t *h) {
   }
   if (--c->open_handles > 0)
     return;
+  if (c->group_parts)
+    rd_kafka_topic_partition_list_destroy(c->group_parts);
   void (*cb)(void *) = c->closed;
   void *ud = c->closed_ud;
   hs_free(c);

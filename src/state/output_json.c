@@ -5,6 +5,7 @@
 #include "healthscore/output.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 static int num(hs_buf_t *b, const char *key, double v, int decimals) {
@@ -145,4 +146,19 @@ int hs_output_score_json(const hs_model_t *m, const hs_eval_t *ev, hs_buf_t *out
   }
   rc |= hs_buf_printf(out, "}");
   return rc ? HS_E_NOMEM : 0;
+}
+
+int hs_output_account_json(const hs_model_t *m, const hs_account_t *a, int64_t at_ms,
+                           hs_buf_t *out) {
+  hs_eval_t *ev = hs_malloc(sizeof *ev);
+  if (!ev)
+    return HS_E_NOMEM;
+  memset(ev, 0, offsetof(hs_eval_t, score));
+  ev->account_id = hs_account_id(a);
+  ev->at_ms = at_ms > hs_account_clock(a) ? at_ms : hs_account_clock(a);
+  hs_account_score(m, a, at_ms, &ev->score);
+  ev->prev_score = NAN;
+  int rc = hs_output_score_json(m, ev, out);
+  hs_free(ev);
+  return rc;
 }

@@ -40,6 +40,8 @@ struct hs_store_s {
   op_t *head, *tail; /* outstanding operations, oldest first */
   uint64_t last_reply_ms;
   size_t inflight;
+  uint64_t connections, commands, bytes;
+  char last_error[160];
   hs_buf_t key;
   void (*closed)(void *ud);
   void *closed_ud;
@@ -84,6 +86,8 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata) {
   if (op->kind == OP_PING) {
     /* connected means: a command got an answer on this connection */
     if (reply && reply->type != REDIS_REPLY_ERROR && !s->closing && s->ac) {
+      if (!s->connected)
+        s->connections++;
       s->connected = true;
       s->backoff_ms = s->reconnect_ms;
     }
@@ -96,13 +100,12 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata) {
     status = hs_err_set(&err, HS_E_IO, "redis %s:%d: connection lost", s->host, s->port);
   } else if (reply->type == REDIS_REPLY_ERROR) {
     status = hs_err_set(&err, HS_E_IO, "redis: %.*s", (int)reply->len, reply->str);
-  } else if (op->kind == OP_DONE) {
-    if (reply->type != REDIS_REPLY_ARRAY)
-      status = hs_err_set(&err, HS_E_IO, "redis: transaction aborted");
-    for (size_t i = 0; !status && i < reply->elements; i++)
-      if (reply->element[i]->type == REDIS_REPLY_ERROR)
-        status = hs_err_set(&err, HS_E_IO, "redis: %.*s", (int)reply->element[i]->len,
-                            reply->element[i]->str);
+  } else if (op->kind == OP_DONE && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
+    /* the script refused: a position differs from the one expected */
+    status = HS_STORE_FENCED;
+    hs_err_set(&err, HS_E_IO, "redis: %.*s holds \"%.*s\", not the position this writer expected",
+               (int)reply->element[0]->len, reply->element[0]->str, (int)reply->element[1]->len,
+               reply->element[1]->str);
   }
   switch (op->kind) {
   case OP_DONE:
@@ -148,6 +151,8 @@ static void on_auth(redisAsyncContext *ac, void *r, void *privdata) {
   if (reply && reply->type != REDIS_REPLY_ERROR) {
     send_ping(s);
   } else if (reply && s->ac) {
+    snprintf(s->last_error, sizeof s->last_error, "redis %s:%d: AUTH: %.*s", s->host, s->port,
+             (int)reply->len, reply->str);
     redisAsyncDisconnect(s->ac); /* wrong password: retry later, the operator may fix it */
   }
 }
@@ -155,6 +160,7 @@ static void on_auth(redisAsyncContext *ac, void *r, void *privdata) {
 static void on_connect(const redisAsyncContext *ac, int status) {
   hs_store_t *s = ac->data;
   if (status != REDIS_OK) {
+    snprintf(s->last_error, sizeof s->last_error, "redis %s:%d: %s", s->host, s->port, ac->errstr);
     if (s->ac == ac)
       s->ac = NULL; /* hiredis frees a context that failed to connect */
     schedule_reconnect(s);
@@ -182,7 +188,9 @@ static void maybe_closed(hs_store_t *s) {
 
 static void on_disconnect(const redisAsyncContext *ac, int status) {
   hs_store_t *s = ac->data;
-  (void)status;
+  if (status != REDIS_OK)
+    snprintf(s->last_error, sizeof s->last_error, "redis %s:%d: %s", s->host, s->port,
+             ac->errstr[0] ? ac->errstr : "connection lost");
   if (s->ac == ac)
     s->ac = NULL;
   s->connected = false;
@@ -222,6 +230,8 @@ static void on_watchdog(uv_timer_t *t) {
   if (s->head && s->ac && uv_now(s->loop) - s->head->sent_ms > (uint64_t)s->timeout_ms) {
     redisAsyncContext *ac = s->ac;
     s->connected = false;
+    snprintf(s->last_error, sizeof s->last_error, "redis %s:%d: no reply within %d ms", s->host,
+             s->port, s->timeout_ms);
     redisAsyncFree(ac); /* calls every pending callback with a NULL reply */
     if (s->ac == ac) {
       s->ac = NULL;
@@ -277,6 +287,22 @@ size_t hs_store_inflight(const hs_store_t *s) {
   return s->inflight;
 }
 
+uint64_t hs_store_connections(const hs_store_t *s) {
+  return s->connections;
+}
+
+uint64_t hs_store_commands(const hs_store_t *s) {
+  return s->commands;
+}
+
+uint64_t hs_store_bytes(const hs_store_t *s) {
+  return s->bytes;
+}
+
+const char *hs_store_last_error(const hs_store_t *s) {
+  return s->last_error;
+}
+
 static op_t *new_op(hs_store_t *s, int kind, void *ud) {
   op_t *op = hs_calloc(1, sizeof *op);
   if (!op)
@@ -308,6 +334,8 @@ static int pos_key(hs_store_t *s, const char *group, const char *topic, int32_t 
 static int send_get(hs_store_t *s, op_t *op) {
   const char *argv[] = {"GET", s->key.data};
   size_t lens[] = {3, s->key.len};
+  s->commands++;
+  s->bytes += 3 + s->key.len;
   return redisAsyncCommandArgv(s->ac, on_reply, op, 2, argv, lens);
 }
 
@@ -346,56 +374,129 @@ int hs_store_get_position(hs_store_t *s, const char *group, const char *topic, i
   return 0;
 }
 
-static int send3(hs_store_t *s, const char *cmd, const char *val, size_t val_len) {
-  const char *argv[] = {cmd, s->key.data, val};
-  size_t lens[] = {strlen(cmd), s->key.len, val_len};
-  return redisAsyncCommandArgv(s->ac, NULL, NULL, 3, argv, lens);
+/* The commit script. KEYS: the position keys, then one key per write.
+ * ARGV[1]: the number of positions; then (expected, new) per position; then
+ * the writes: "s" VALUE (SET) or "h" N FIELD VALUE ... (HSET of N pairs). */
+static const char commit_script[] =
+    "local np = tonumber(ARGV[1])\n"
+    "for i = 1, np do\n"
+    "  local cur = redis.call('GET', KEYS[i])\n"
+    "  if (cur or '') ~= ARGV[2 * i] then return {KEYS[i], cur or ''} end\n"
+    "end\n"
+    "for i = 1, np do redis.call('SET', KEYS[i], ARGV[2 * i + 1]) end\n"
+    "local a, k = 2 * np + 2, np + 1\n"
+    "while a <= #ARGV do\n"
+    "  if ARGV[a] == 's' then\n"
+    "    redis.call('SET', KEYS[k], ARGV[a + 1]); a = a + 2\n"
+    "  else\n"
+    "    local n = tonumber(ARGV[a + 1])\n"
+    "    redis.call('HSET', KEYS[k], unpack(ARGV, a + 2, a + 1 + 2 * n)); a = a + 2 + 2 * n\n"
+    "  end\n"
+    "  k = k + 1\n"
+    "end\n"
+    "return 'OK'\n";
+
+/* Arguments of one command, built in one buffer: (offset, length) pairs
+ * first, turned into pointers once the buffer stops moving. */
+typedef struct args_s {
+  hs_buf_t data;
+  size_t *off, *len;
+  size_t n, cap;
+} args_t;
+
+static int arg_add(args_t *a, const void *p, size_t n) {
+  if (a->n == a->cap) {
+    size_t cap = a->cap ? a->cap * 2 : 64;
+    size_t *off = hs_realloc(a->off, cap * sizeof *off), *len = NULL;
+    if (off)
+      a->off = off;
+    if (off && (len = hs_realloc(a->len, cap * sizeof *len)))
+      a->len = len;
+    if (!off || !len)
+      return HS_E_NOMEM;
+    a->cap = cap;
+  }
+  a->off[a->n] = a->data.len;
+  a->len[a->n++] = n;
+  return hs_buf_append(&a->data, p, n);
+}
+
+static int arg_printf(args_t *a, const char *fmt, long long v) {
+  char tmp[32];
+  int n = snprintf(tmp, sizeof tmp, fmt, v);
+  return arg_add(a, tmp, (size_t)n);
+}
+
+/* Sends the arguments as one command; `op` gets its reply. */
+static int send_args(hs_store_t *s, args_t *a, op_t *op) {
+  const char **argv = hs_malloc(a->n * sizeof *argv);
+  if (!argv)
+    return HS_E_NOMEM;
+  for (size_t i = 0; i < a->n; i++)
+    argv[i] = a->data.data + a->off[i];
+  int rc = redisAsyncCommandArgv(s->ac, on_reply, op, (int)a->n, argv, a->len);
+  hs_free(argv);
+  if (rc != REDIS_OK)
+    return HS_E_IO;
+  s->commands++;
+  s->bytes += a->data.len;
+  return 0;
 }
 
 int hs_store_commit(hs_store_t *s, const hs_store_write_t *w, size_t n, const hs_store_pos_t *pos,
                     size_t n_pos, hs_store_done_cb cb, void *ud) {
   if (!s->connected || !s->ac)
     return HS_E_IO;
-  int rc = redisAsyncCommand(s->ac, NULL, NULL, "MULTI") == REDIS_OK ? 0 : HS_E_IO;
+  args_t a = {0};
+  hs_buf_init(&a.data);
+  size_t n_keys = n_pos;
+  for (size_t i = 0; i < n; i++)
+    n_keys += 1 + (w[i].score_json != NULL) + (w[i].n_days > 0);
+  int rc = arg_add(&a, "EVAL", 4);
+  rc |= arg_add(&a, commit_script, sizeof commit_script - 1);
+  rc |= arg_printf(&a, "%lld", (long long)n_keys);
+  for (size_t i = 0; i < n_pos && !rc; i++)
+    rc = pos_key(s, pos[i].group, pos[i].topic, pos[i].partition) ||
+         arg_add(&a, s->key.data, s->key.len);
   for (size_t i = 0; i < n && !rc; i++) {
-    rc = account_key(s, w[i].account, "state");
-    if (!rc && send3(s, "SET", w[i].state, w[i].state_len) != REDIS_OK)
-      rc = HS_E_IO;
-    if (!rc && w[i].score_json) {
-      rc = account_key(s, w[i].account, "score");
-      if (!rc && send3(s, "SET", w[i].score_json, w[i].score_len) != REDIS_OK)
-        rc = HS_E_IO;
-    }
-    if (!rc && w[i].has_score) {
-      char day[32], val[32];
-      hs_time_format((int64_t)w[i].day * HS_MS_PER_DAY, day);
-      int vl = snprintf(val, sizeof val, "%.1f", w[i].score);
-      rc = account_key(s, w[i].account, "history");
-      const char *argv[] = {"HSET", s->key.data, day, val};
-      size_t lens[] = {4, s->key.len, 10, (size_t)vl}; /* the day: YYYY-MM-DD */
-      if (!rc && redisAsyncCommandArgv(s->ac, NULL, NULL, 4, argv, lens) != REDIS_OK)
-        rc = HS_E_IO;
-    }
+    rc = account_key(s, w[i].account, "state") || arg_add(&a, s->key.data, s->key.len);
+    if (!rc && w[i].score_json)
+      rc = account_key(s, w[i].account, "score") || arg_add(&a, s->key.data, s->key.len);
+    if (!rc && w[i].n_days)
+      rc = account_key(s, w[i].account, "history") || arg_add(&a, s->key.data, s->key.len);
   }
+  rc |= arg_printf(&a, "%lld", (long long)n_pos);
   for (size_t i = 0; i < n_pos && !rc; i++) {
-    char off[32];
-    int ol = snprintf(off, sizeof off, "%lld", (long long)pos[i].offset);
-    rc = pos_key(s, pos[i].group, pos[i].topic, pos[i].partition);
-    if (!rc && send3(s, "SET", off, (size_t)ol) != REDIS_OK)
-      rc = HS_E_IO;
+    rc = pos[i].expect < 0 ? arg_add(&a, "", 0) : arg_printf(&a, "%lld", pos[i].expect);
+    rc |= arg_printf(&a, "%lld", pos[i].offset);
+  }
+  for (size_t i = 0; i < n && !rc; i++) {
+    rc = arg_add(&a, "s", 1) || arg_add(&a, w[i].state, w[i].state_len);
+    if (!rc && w[i].score_json)
+      rc = arg_add(&a, "s", 1) || arg_add(&a, w[i].score_json, w[i].score_len);
+    if (!rc && w[i].n_days) {
+      rc = arg_add(&a, "h", 1) || arg_printf(&a, "%lld", (long long)w[i].n_days);
+      for (size_t d = 0; d < w[i].n_days && !rc; d++) {
+        char day[32], val[32];
+        hs_time_format((int64_t)w[i].days[d] * HS_MS_PER_DAY, day);
+        int vl = snprintf(val, sizeof val, "%.1f", w[i].scores[d]);
+        rc = arg_add(&a, day, 10) || arg_add(&a, val, (size_t)vl); /* day: YYYY-MM-DD */
+      }
+    }
   }
   op_t *op = rc ? NULL : new_op(s, OP_DONE, ud);
   if (op) {
     op->cb.done = cb;
-    if (redisAsyncCommand(s->ac, on_reply, op, "EXEC") == REDIS_OK)
-      return 0;
-    unlink_op(s, op);
-    hs_free(op);
-    return HS_E_IO;
+    rc = send_args(s, &a, op);
+    if (rc) {
+      unlink_op(s, op);
+      hs_free(op);
+    }
   }
-  /* nothing of the transaction may stay queued on the connection */
-  redisAsyncCommand(s->ac, NULL, NULL, "DISCARD");
-  return rc ? rc : HS_E_NOMEM;
+  hs_buf_free(&a.data);
+  hs_free(a.off);
+  hs_free(a.len);
+  return op ? rc : HS_E_NOMEM;
 }
 
 void hs_store_close(hs_store_t *s, void (*closed)(void *ud), void *ud) {

@@ -107,8 +107,13 @@ static void consume(const char *group, int expect, seen_t *s) {
     s->last_offset[i] = -1;
   const char *topics[] = {"events"};
   const char *settings[] = {"session.timeout.ms", "6000", "log_level", "2"};
-  hs_consumer_conf_t conf = {bootstrap, group, topics, 1, settings, 2};
-  hs_consumer_cbs_t cbs = {on_message, on_assigned, on_revoked, NULL};
+  hs_consumer_conf_t conf = {.bootstrap = bootstrap,
+                             .group_id = group,
+                             .topics = topics,
+                             .n_topics = 1,
+                             .settings = settings,
+                             .n_settings = 2};
+  hs_consumer_cbs_t cbs = {.message = on_message, .assigned = on_assigned, .revoked = on_revoked};
   hs_err_t err = {0};
   assert_int_equal(hs_consumer_new(&s->c, &loop, &conf, &cbs, s, &err), 0);
   uint64_t end = uv_now(&loop) + 30000;
@@ -154,8 +159,13 @@ static void test_bad_settings_are_named(void **state) {
   uv_loop_init(&loop);
   const char *topics[] = {"events"};
   const char *settings[] = {"no.such.setting", "1"};
-  hs_consumer_conf_t conf = {bootstrap, "g", topics, 1, settings, 1};
-  hs_consumer_cbs_t cbs = {on_message, NULL, NULL, NULL};
+  hs_consumer_conf_t conf = {.bootstrap = bootstrap,
+                             .group_id = "g",
+                             .topics = topics,
+                             .n_topics = 1,
+                             .settings = settings,
+                             .n_settings = 1};
+  hs_consumer_cbs_t cbs = {.message = on_message};
   hs_consumer_t *c;
   hs_err_t err = {0};
   assert_int_equal(hs_consumer_new(&c, &loop, &conf, &cbs, NULL, &err), HS_E_CONFIG);

@@ -168,11 +168,14 @@ static void test_commit_reads_back(void **state) {
   uv_loop_init(&loop);
   hs_store_t *s = open_store(&loop, 2000);
   const char bin[] = {'\x92', '\x00', '\xc0', 'x'}; /* binary-safe */
+  const int32_t days[] = {20499, 20500};
+  const double scores[] = {70.25, 72.5};
   hs_store_write_t w[] = {
-      {{"acct-1", 6}, bin, sizeof bin, "{\"score\":72.5}", 14, 20500, true, 72.5},
-      {{"acct-2", 6}, "s2", 2, NULL, 0, 0, false, 0},
+      {{"acct-1", 6}, bin, sizeof bin, "{\"score\":72.5}", 14, days, scores, 2},
+      {{"acct-2", 6}, "s2", 2, NULL, 0, NULL, NULL, 0},
   };
-  hs_store_pos_t pos[] = {{"g", "healthscore.usage", 3, 1234}, {"g", "healthscore.billing", 3, 77}};
+  hs_store_pos_t pos[] = {{"g", "healthscore.usage", 3, 1234, -1},
+                          {"g", "healthscore.billing", 3, 77, -1}};
   result_t r = {0};
   assert_int_equal(hs_store_commit(s, w, 2, pos, 2, on_done, &r), 0);
   assert_true(run_until(&loop, &r.done, 3000));
@@ -200,6 +203,9 @@ static void test_commit_reads_back(void **state) {
   redisReply *rep = redisCommand(c, "HGET t:{acct-1}:history 2026-02-16");
   assert_true(rep && rep->type == REDIS_REPLY_STRING && !strcmp(rep->str, "72.5"));
   freeReplyObject(rep);
+  rep = redisCommand(c, "HGET t:{acct-1}:history 2026-02-15");
+  assert_true(rep && rep->type == REDIS_REPLY_STRING && !strcmp(rep->str, "70.2"));
+  freeReplyObject(rep);
   rep = redisCommand(c, "GET t:{acct-1}:score");
   assert_true(rep && rep->type == REDIS_REPLY_STRING && !strcmp(rep->str, "{\"score\":72.5}"));
   freeReplyObject(rep);
@@ -211,13 +217,52 @@ static void test_commit_reads_back(void **state) {
   close_store(&loop, s);
 }
 
+/* A writer whose expected position is stale writes nothing. */
+static void test_stale_writer_is_fenced(void **state) {
+  (void)state;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  hs_store_t *s = open_store(&loop, 2000);
+  hs_store_write_t w = {{"acct-f", 6}, "new", 3, NULL, 0, NULL, NULL, 0};
+  hs_store_pos_t pos = {"g", "healthscore.usage", 7, 10, -1};
+  result_t r = {0};
+  assert_int_equal(hs_store_commit(s, &w, 1, &pos, 1, on_done, &r), 0);
+  assert_true(run_until(&loop, &r.done, 3000));
+  assert_int_equal(r.status, 0);
+  /* another member moved on to 20; this one still believes 10 is stored... */
+  pos.expect = 10;
+  pos.offset = 20;
+  memset(&r, 0, sizeof r);
+  assert_int_equal(hs_store_commit(s, &w, 1, &pos, 1, on_done, &r), 0);
+  assert_true(run_until(&loop, &r.done, 3000));
+  assert_int_equal(r.status, 0);
+  hs_store_write_t stale = {{"acct-f", 6}, "old", 3, NULL, 0, NULL, NULL, 0};
+  pos.expect = 10;
+  pos.offset = 15;
+  memset(&r, 0, sizeof r);
+  assert_int_equal(hs_store_commit(s, &stale, 1, &pos, 1, on_done, &r), 0);
+  assert_true(run_until(&loop, &r.done, 3000));
+  assert_int_equal(r.status, HS_STORE_FENCED);
+  assert_non_null(strstr(r.err, "t:pos:g:healthscore.usage:7"));
+  memset(&r, 0, sizeof r);
+  assert_int_equal(hs_store_get_state(s, (hs_str_t){"acct-f", 6}, on_get, &r), 0);
+  assert_true(run_until(&loop, &r.done, 3000));
+  assert_true(r.present && r.len == 3 && !memcmp(r.data, "new", 3));
+  memset(&r, 0, sizeof r);
+  assert_int_equal(hs_store_get_position(s, "g", "healthscore.usage", 7, on_pos, &r), 0);
+  assert_true(run_until(&loop, &r.done, 3000));
+  assert_int_equal(r.offset, 20);
+  assert_true(hs_store_commands(s) >= 5 && hs_store_bytes(s) > 0);
+  close_store(&loop, s);
+}
+
 static void test_frozen_server_times_out_then_recovers(void **state) {
   (void)state;
   uv_loop_t loop;
   uv_loop_init(&loop);
   hs_store_t *s = open_store(&loop, 300);
   kill(redis_pid, SIGSTOP);
-  hs_store_write_t w = {{"acct-9", 6}, "x", 1, NULL, 0, 0, false, 0};
+  hs_store_write_t w = {{"acct-9", 6}, "x", 1, NULL, 0, NULL, NULL, 0};
   result_t r = {0};
   assert_int_equal(hs_store_commit(s, &w, 1, NULL, 0, on_done, &r), 0);
   assert_true(run_until(&loop, &r.done, 3000)); /* not a hang */
@@ -241,7 +286,7 @@ static void test_restarted_server_is_reconnected(void **state) {
   hs_store_t *s = open_store(&loop, 1000);
   stop_redis();
   result_t r = {0};
-  hs_store_write_t w = {{"acct-5", 6}, "y", 1, NULL, 0, 0, false, 0};
+  hs_store_write_t w = {{"acct-5", 6}, "y", 1, NULL, 0, NULL, NULL, 0};
   /* the loss is noticed; commits are refused, not queued */
   uint64_t end = uv_now(&loop) + 3000;
   while (hs_store_connected(s) && uv_now(&loop) < end) {
@@ -277,6 +322,7 @@ int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_commit_reads_back),
+      cmocka_unit_test(test_stale_writer_is_fenced),
       cmocka_unit_test(test_frozen_server_times_out_then_recovers),
       cmocka_unit_test(test_restarted_server_is_reconnected),
       cmocka_unit_test(test_close_fails_inflight_once),

@@ -1,0 +1,1641 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* The live engine. Data flow, all on the loop thread:
+ *
+ *   consumer --take--> group queues --merge by event time--> apply --> accounts (dirty)
+ *                          |                                   |            |
+ *                 first sight: GET state              alerts/dead letters   | flush timer
+ *                                                           producer        v
+ *                                              Redis commit script (states + positions)
+ *                                                      ok: Kafka offsets stored
+ *                                                      failed/fenced: resync
+ *
+ * Ownership: the engine owns every account, every message it took from the
+ * consumer (released once applied or dropped), and the requests in flight
+ * to Redis, which carry the epoch they were made in: a resync bumps the
+ * epoch and late answers are ignored. */
+#include "healthscore/live.h"
+
+#include "healthscore/codec.h"
+#include "healthscore/consumer.h"
+#include "healthscore/log.h"
+#include "healthscore/output.h"
+#include "healthscore/producer.h"
+#include "healthscore/store.h"
+
+#include <librdkafka/rdkafka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_tree.h>
+
+#define QUEUE_PAUSE 4096  /* messages buffered per partition before it pauses */
+#define QUEUE_RESUME 1024 /* ... and resumes */
+#define TICK_MS 50        /* housekeeping: readiness, reconnects, revocation */
+#define REVOKE_TIMEOUT_MS 10000
+#define MAX_TOPICS 16
+#define HIST_MAX 400 /* history days written in one flush, at most */
+
+enum { G_LOADING, G_ACTIVE, G_REVOKING };
+
+typedef struct entry_s {
+  rd_kafka_message_t *m;
+  int64_t ts;         /* event time; INT64_MIN when it does not decode */
+  uint64_t arrived;   /* loop time of arrival */
+  struct acct_s *acc; /* the account, once known */
+} entry_t;
+
+typedef struct tp_s {
+  entry_t *q; /* ring */
+  size_t head, len, cap;
+  int64_t next;      /* offset of the next message expected from Kafka */
+  int64_t applied;   /* offset after the last message applied: the position */
+  int64_t committed; /* the position Redis holds (-1: none) */
+  int64_t flushing;  /* the position in the commit in flight */
+  bool eof, paused, pos_read;
+} tp_t;
+
+typedef struct group_s {
+  int32_t partition;
+  int state;
+  tp_t tp[MAX_TOPICS];
+  bool waiting_timer; /* an event waits for max_idle */
+} group_t;
+
+typedef struct acct_s {
+  struct acct_s *next_hash, *lru_prev, *lru_next;
+  hs_account_t *a; /* NULL while loading */
+  uint64_t hash;
+  int32_t partition;
+  bool loading, dirty;
+  uint32_t refs;        /* queued messages that point at it */
+  uint64_t commit_seq;  /* the last commit that wrote it */
+  int32_t hist_flushed; /* the last history day written (INT32_MIN: none) */
+  int16_t profile, band;
+  uint32_t id_len;
+  char id[];
+} acct_t;
+
+/* a message queued to the producer, kept until delivered */
+typedef struct outmsg_s {
+  hs_live_t *live;
+  int kind; /* 0 alert, 1 dead letter */
+  char *topic;
+  size_t key_len, len, n_headers;
+  char *key, *value;
+  hs_producer_header_t headers[4];
+  char hbuf[4][160];
+} outmsg_t;
+
+typedef struct req_s {
+  hs_live_t *live;
+  uint64_t epoch;
+  int32_t partition;
+  int topic;
+} req_t;
+
+struct hs_live_s {
+  uv_loop_t *loop;
+  const hs_settings_t *s;
+  const hs_model_t *model;
+  hs_consumer_t *consumer;
+  hs_producer_t *producer;
+  hs_store_t *store;
+  hs_decoder_t *dec, *peek;
+  uv_timer_t flush_timer, tick_timer, idle_timer, wait_timer;
+  int open;
+  /* input */
+  size_t n_topics;
+  int32_t n_partitions;
+  group_t **groups; /* by partition number; NULL when not assigned */
+  size_t n_groups;
+  /* accounts */
+  acct_t **buckets;
+  size_t n_buckets, n_accounts, n_dirty;
+  acct_t *lru_head, *lru_tail; /* most recently used first */
+  acct_t **dirty;
+  size_t dirty_len, dirty_cap;
+  /* Redis */
+  uint64_t epoch, commit_seq, done_seq, store_connections;
+  bool committing, resync, store_up;
+  uint64_t commit_started;
+  int pending_pos;
+  /* state of the run */
+  bool stopping, kafka_down, revoking, stop_flushed;
+  acct_t *cur; /* the account being evaluated */
+  uint64_t revoke_started;
+  hs_buf_t buf, json;
+  /* stop */
+  void (*stop_done)(void *ud, int status);
+  void *stop_ud;
+  int stop_status;
+  uint64_t stop_deadline;
+  /* metrics */
+  hs_metrics_t *reg;
+  hs_family_t *f_events, *f_dead, *f_alerts, *f_lag, *f_bands, *f_delivery;
+  hs_series_t *m_applied, *m_dups, *m_late, *m_ignored, *m_latency, *m_flush_s, *m_flush_n,
+      *m_flush_fail, *m_fenced, *m_accounts, *m_dirty, *m_parts, *m_loads, *m_evicted, *m_resyncs,
+      *m_redis_up, *m_ready, *m_redis_cmds, *m_redis_bytes, *m_buffered;
+  hs_series_t **ev_series; /* [topic][type + 1]: type 0 is "invalid" */
+  hs_series_t **lag_series;
+  hs_series_t **band_series; /* [profile][band + 1] */
+  int64_t *band_count;
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static uint64_t wall_ms(void) {
+  uv_timeval64_t t;
+  uv_gettimeofday(&t);
+  return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_usec / 1000;
+}
+
+static int topic_index(const hs_live_t *l, const char *name) {
+  for (size_t i = 0; i < l->n_topics; i++)
+    if (!strcmp(l->s->topics[i], name))
+      return (int)i;
+  return -1;
+}
+
+static hs_series_t *series1(hs_family_t *f, const char *v) {
+  const char *vals[] = {v};
+  return hs_family_series(f, vals);
+}
+
+static hs_series_t *series2(hs_family_t *f, const char *a, const char *b) {
+  const char *vals[] = {a, b};
+  return hs_family_series(f, vals);
+}
+
+static void add(hs_series_t *s, double v) {
+  if (s)
+    hs_series_add(s, v);
+}
+
+/* ---- accounts ---------------------------------------------------------- */
+
+static acct_t *acct_find(hs_live_t *l, const char *id, size_t len, uint64_t h) {
+  for (acct_t *a = l->buckets[h & (l->n_buckets - 1)]; a; a = a->next_hash)
+    if (a->hash == h && a->id_len == len && !memcmp(a->id, id, len))
+      return a;
+  return NULL;
+}
+
+static void lru_unlink(hs_live_t *l, acct_t *a) {
+  if (a->lru_prev)
+    a->lru_prev->lru_next = a->lru_next;
+  else
+    l->lru_head = a->lru_next;
+  if (a->lru_next)
+    a->lru_next->lru_prev = a->lru_prev;
+  else
+    l->lru_tail = a->lru_prev;
+  a->lru_prev = a->lru_next = NULL;
+}
+
+static void lru_touch(hs_live_t *l, acct_t *a) {
+  if (l->lru_head == a)
+    return;
+  lru_unlink(l, a);
+  a->lru_next = l->lru_head;
+  if (l->lru_head)
+    l->lru_head->lru_prev = a;
+  l->lru_head = a;
+  if (!l->lru_tail)
+    l->lru_tail = a;
+}
+
+static int grow_buckets(hs_live_t *l) {
+  size_t n = l->n_buckets * 2;
+  acct_t **b = hs_calloc(n, sizeof *b);
+  if (!b)
+    return HS_E_NOMEM;
+  for (size_t i = 0; i < l->n_buckets; i++)
+    for (acct_t *a = l->buckets[i], *next; a; a = next) {
+      next = a->next_hash;
+      a->next_hash = b[a->hash & (n - 1)];
+      b[a->hash & (n - 1)] = a;
+    }
+  hs_free(l->buckets);
+  l->buckets = b;
+  l->n_buckets = n;
+  return 0;
+}
+
+static acct_t *acct_add(hs_live_t *l, const char *id, size_t len, uint64_t h, int32_t partition) {
+  if (l->n_accounts >= l->n_buckets && grow_buckets(l))
+    return NULL;
+  acct_t *a = hs_calloc(1, sizeof *a + len + 1);
+  if (!a)
+    return NULL;
+  memcpy(a->id, id, len);
+  a->id_len = (uint32_t)len;
+  a->hash = h;
+  a->partition = partition;
+  a->hist_flushed = INT32_MIN;
+  a->profile = a->band = -2;
+  a->next_hash = l->buckets[h & (l->n_buckets - 1)];
+  l->buckets[h & (l->n_buckets - 1)] = a;
+  l->n_accounts++;
+  lru_touch(l, a);
+  return a;
+}
+
+static void band_move(hs_live_t *l, acct_t *a, int profile, int band) {
+  if (a->profile == profile && a->band == band)
+    return;
+  size_t nb = hs_model_n_bands(l->model) + 1;
+  if (a->profile >= 0 && (size_t)a->profile < hs_model_n_profiles(l->model))
+    l->band_count[(size_t)a->profile * nb + (size_t)(a->band + 1)]--;
+  a->profile = (int16_t)profile;
+  a->band = (int16_t)band;
+  if (profile >= 0)
+    l->band_count[(size_t)profile * nb + (size_t)(band + 1)]++;
+}
+
+static void acct_free(hs_live_t *l, acct_t *a) {
+  band_move(l, a, -2, -2);
+  hs_account_free(a->a);
+  hs_free(a);
+}
+
+static void acct_remove(hs_live_t *l, acct_t *a) {
+  acct_t **pp = &l->buckets[a->hash & (l->n_buckets - 1)];
+  while (*pp != a)
+    pp = &(*pp)->next_hash;
+  *pp = a->next_hash;
+  lru_unlink(l, a);
+  l->n_accounts--;
+  if (a->dirty)
+    l->n_dirty--;
+  acct_free(l, a);
+}
+
+static void mark_dirty(hs_live_t *l, acct_t *a) {
+  if (a->dirty)
+    return;
+  if (l->dirty_len == l->dirty_cap) {
+    size_t cap = l->dirty_cap ? l->dirty_cap * 2 : 1024;
+    acct_t **d = hs_realloc(l->dirty, cap * sizeof *d);
+    if (!d)
+      return; /* stays clean in the list's eyes; flushed with the next growth */
+    l->dirty = d;
+    l->dirty_cap = cap;
+  }
+  l->dirty[l->dirty_len++] = a;
+  a->dirty = true;
+  l->n_dirty++;
+}
+
+/* ---- partition groups --------------------------------------------------- */
+
+static void queue_clear(hs_live_t *l, tp_t *tp) {
+  (void)l;
+  for (size_t i = 0; i < tp->len; i++)
+    rd_kafka_message_destroy(tp->q[(tp->head + i) % tp->cap].m);
+  tp->head = tp->len = 0;
+}
+
+static int queue_push(tp_t *tp, const entry_t *e) {
+  if (tp->len == tp->cap) {
+    size_t cap = tp->cap ? tp->cap * 2 : 64;
+    entry_t *q = hs_malloc(cap * sizeof *q);
+    if (!q)
+      return HS_E_NOMEM;
+    for (size_t i = 0; i < tp->len; i++)
+      q[i] = tp->q[(tp->head + i) % tp->cap];
+    hs_free(tp->q);
+    tp->q = q;
+    tp->cap = cap;
+    tp->head = 0;
+  }
+  tp->q[(tp->head + tp->len++) % tp->cap] = *e;
+  return 0;
+}
+
+static void group_free(hs_live_t *l, group_t *g) {
+  for (size_t t = 0; t < l->n_topics; t++) {
+    queue_clear(l, &g->tp[t]);
+    hs_free(g->tp[t].q);
+  }
+  hs_free(g);
+}
+
+/* Drops every account, queued message and group: what a resync or a
+ * revocation starts from. */
+static void drop_all(hs_live_t *l) {
+  l->epoch++;
+  for (size_t p = 0; p < l->n_groups; p++)
+    if (l->groups[p]) {
+      group_free(l, l->groups[p]);
+      l->groups[p] = NULL;
+    }
+  for (size_t i = 0; i < l->n_buckets; i++) {
+    for (acct_t *a = l->buckets[i], *next; a; a = next) {
+      next = a->next_hash;
+      acct_free(l, a);
+    }
+    l->buckets[i] = NULL;
+  }
+  l->n_accounts = l->n_dirty = l->dirty_len = 0;
+  l->lru_head = l->lru_tail = NULL;
+  l->committing = false;
+  l->pending_pos = 0;
+}
+
+/* ---- output: alerts and dead letters ----------------------------------- */
+
+static void outmsg_free(outmsg_t *o) {
+  hs_free(o->topic);
+  hs_free(o->key);
+  hs_free(o->value);
+  hs_free(o);
+}
+
+static int outmsg_send(hs_live_t *l, outmsg_t *o) {
+  hs_err_t err = {0};
+  int rc = hs_producer_send(l->producer, o->topic, o->key, o->key_len, o->value, o->len, o->headers,
+                            o->n_headers, o, &err);
+  if (rc)
+    hs_log(HS_LOG_ERROR, "kafka", "cannot queue a message to %s: %s", o->topic, err.msg);
+  return rc;
+}
+
+/* Queues a copy of the message; delivery failures are retried. */
+static void produce(hs_live_t *l, int kind, const char *topic, const void *key, size_t key_len,
+                    const void *value, size_t len, const char *const *hdr, size_t n_hdr) {
+  outmsg_t *o = hs_calloc(1, sizeof *o);
+  if (!o)
+    return;
+  o->live = l;
+  o->kind = kind;
+  o->topic = hs_strdup(topic);
+  o->key = key_len ? hs_malloc(key_len) : NULL;
+  o->value = len ? hs_malloc(len) : NULL;
+  if (!o->topic || (key_len && !o->key) || (len && !o->value)) {
+    outmsg_free(o);
+    return;
+  }
+  if (key_len)
+    memcpy(o->key, key, key_len);
+  if (len)
+    memcpy(o->value, value, len);
+  o->key_len = key_len;
+  o->len = len;
+  for (size_t i = 0; i < n_hdr && i < 4; i++) {
+    snprintf(o->hbuf[i], sizeof o->hbuf[i], "%s", hdr[2 * i + 1]);
+    o->headers[i] = (hs_producer_header_t){hdr[2 * i], o->hbuf[i], strlen(o->hbuf[i])};
+    o->n_headers++;
+  }
+  if (outmsg_send(l, o))
+    outmsg_free(o);
+}
+
+static void on_delivery(void *ud, void *opaque, int status, int32_t partition, int64_t offset,
+                        const char *reason) {
+  hs_live_t *l = ud;
+  outmsg_t *o = opaque;
+  (void)partition;
+  (void)offset;
+  if (!status) {
+    outmsg_free(o);
+    return;
+  }
+  add(series1(l->f_delivery, o->topic), 1);
+  hs_log(HS_LOG_WARN, "kafka", "delivery to %s failed (%s); sending again", o->topic, reason);
+  if (l->stopping || outmsg_send(l, o)) {
+    hs_log(HS_LOG_ERROR, "kafka", "a message to %s is lost: %s", o->topic,
+           l->stopping ? "shutting down" : "cannot queue it");
+    outmsg_free(o);
+  }
+}
+
+static void dead_letter(hs_live_t *l, const rd_kafka_message_t *m, const char *reason) {
+  char part[24], off[24];
+  snprintf(part, sizeof part, "%d", (int)m->partition);
+  snprintf(off, sizeof off, "%lld", (long long)m->offset);
+  const char *hdr[] = {"reason",           reason, "source_topic",  rd_kafka_topic_name(m->rkt),
+                       "source_partition", part,   "source_offset", off};
+  produce(l, 1, l->s->deadletter_topic, m->key, m->key_len, m->payload, m->len, hdr, 4);
+  /* the reason's first words name the kind of problem */
+  char kind[48];
+  size_t k = 0;
+  while (reason[k] && reason[k] != ':' && k + 1 < sizeof kind) {
+    kind[k] = reason[k];
+    k++;
+  }
+  kind[k] = 0;
+  add(series1(l->f_dead, kind), 1);
+  hs_log(HS_LOG_DEBUG, "input", "dead-lettered %s[%d]@%lld: %s", rd_kafka_topic_name(m->rkt),
+         (int)m->partition, (long long)m->offset, reason);
+}
+
+/* ---- applying events ---------------------------------------------------- */
+
+static void on_eval(void *ud, const hs_account_t *acct, const hs_eval_t *ev) {
+  hs_live_t *l = ud;
+  (void)acct;
+  if (l->cur)
+    band_move(l, l->cur, ev->score.profile, ev->score.has_score ? ev->score.band : -1);
+  for (uint32_t i = 0; i < ev->n_alerts; i++) {
+    const hs_alert_t *al = &ev->alerts[i];
+    l->json.len = 0;
+    if (hs_output_alert_json(l->model, ev, al, (int64_t)wall_ms(), &l->json))
+      continue;
+    produce(l, 0, l->s->alerts_topic, ev->account_id.ptr, ev->account_id.len, l->json.data,
+            l->json.len, NULL, 0);
+    add(series2(l->f_alerts, hs_model_rule_id(l->model, al->rule),
+                al->state == HS_ALERT_FIRING ? "firing" : "resolved"),
+        1);
+  }
+}
+
+static hs_series_t *event_series(hs_live_t *l, int topic, int type) {
+  hs_series_t **s = &l->ev_series[(size_t)topic * (HS_EV__COUNT + 1) + (size_t)type];
+  if (!*s)
+    *s = series2(l->f_events, l->s->topics[topic],
+                 type ? hs_event_type_name((hs_event_type_t)type) : "invalid");
+  return *s;
+}
+
+/* The partition an account id belongs to (murmur2, as Java clients). */
+static int32_t home_partition(const hs_live_t *l, const void *key, size_t len) {
+  return rd_kafka_msg_partitioner_murmur2(NULL, key, len, l->n_partitions, NULL, NULL);
+}
+
+/* Decodes and checks a message; returns 0 and the event, or writes the
+ * reason for dead-lettering. */
+static int check_event(hs_live_t *l, hs_decoder_t *d, const rd_kafka_message_t *m, hs_event_t *ev,
+                       char *why, size_t n) {
+  hs_err_t err = {0};
+  int rc = hs_event_decode(d, m->payload, m->len, HS_FMT_AUTO, ev, &err);
+  if (rc == HS_E_UNKNOWN)
+    return snprintf(why, n, "unknown event type: \"%.*s\"", (int)ev->type_name.len,
+                    ev->type_name.ptr),
+           -1;
+  if (rc)
+    return snprintf(why, n, "invalid event: %s", err.msg), -1;
+  if (!m->key || m->key_len != ev->account_id.len || memcmp(m->key, ev->account_id.ptr, m->key_len))
+    return snprintf(why, n, "wrong key: the message key must be the account id \"%.*s\"",
+                    (int)ev->account_id.len, ev->account_id.ptr),
+           -1;
+  if (home_partition(l, m->key, m->key_len) != m->partition)
+    return snprintf(why, n,
+                    "wrong partition: account \"%.*s\" belongs to partition %d (murmur2), not %d",
+                    (int)ev->account_id.len, ev->account_id.ptr,
+                    (int)home_partition(l, m->key, m->key_len), (int)m->partition),
+           -1;
+  if (ev->ts_ms > (int64_t)wall_ms() + l->s->max_future_ms) {
+    char ts[32];
+    hs_time_format(ev->ts_ms, ts);
+    return snprintf(why, n, "future timestamp: %s is more than engine.max_future ahead", ts), -1;
+  }
+  return 0;
+}
+
+static void load_account(hs_live_t *l, acct_t *a);
+
+/* Applies the entry at the head of `tp`. Returns false when it must wait
+ * (its account is being read from Redis). */
+static bool apply_entry(hs_live_t *l, group_t *g, int t, entry_t *e) {
+  const rd_kafka_message_t *m = e->m;
+  if (e->acc && e->acc->loading)
+    return false;
+  hs_event_t ev;
+  char why[512];
+  if (check_event(l, l->dec, m, &ev, why, sizeof why)) {
+    add(event_series(l, t, 0), 1);
+    dead_letter(l, m, why);
+    return true;
+  }
+  add(event_series(l, t, ev.type), 1);
+  acct_t *a = e->acc;
+  if (!a) { /* not seen at arrival (evicted since): read it now */
+    uint64_t h = hs_hash64(ev.account_id.ptr, ev.account_id.len, HS_HASH_SEED);
+    a = acct_find(l, ev.account_id.ptr, ev.account_id.len, h);
+    if (!a && !(a = acct_add(l, ev.account_id.ptr, ev.account_id.len, h, g->partition)))
+      return false;
+    e->acc = a;
+    a->refs++;
+    if (!a->a) {
+      load_account(l, a);
+      return !a->loading && a->a ? apply_entry(l, g, t, e) : false;
+    }
+  }
+  lru_touch(l, a);
+  l->cur = a;
+  int rc = hs_account_apply(l->model, a->a, &ev, on_eval, l);
+  l->cur = NULL;
+  if (rc < 0) {
+    hs_log(HS_LOG_ERROR, "engine", "out of memory applying an event of %.*s", (int)a->id_len,
+           a->id);
+    return false;
+  }
+  add(rc == HS_APPLIED ? l->m_applied : rc == HS_LATE ? l->m_late : l->m_ignored, 1);
+  rd_kafka_timestamp_type_t tt;
+  int64_t produced = rd_kafka_message_timestamp(m, &tt);
+  if (produced > 0 && l->m_latency)
+    hs_series_observe(l->m_latency, (double)((int64_t)wall_ms() - produced) / 1000.0);
+  mark_dirty(l, a);
+  return true;
+}
+
+static void group_pump(hs_live_t *l, group_t *g);
+static void flush(hs_live_t *l);
+
+static void on_wait_timer(uv_timer_t *t) {
+  hs_live_t *l = t->data;
+  for (size_t p = 0; p < l->n_groups; p++)
+    if (l->groups[p] && l->groups[p]->waiting_timer) {
+      l->groups[p]->waiting_timer = false;
+      group_pump(l, l->groups[p]);
+    }
+}
+
+static void pop_head(hs_live_t *l, group_t *g, int t) {
+  tp_t *tp = &g->tp[t];
+  entry_t *e = &tp->q[tp->head];
+  tp->applied = e->m->offset + 1;
+  if (e->acc)
+    e->acc->refs--;
+  rd_kafka_message_destroy(e->m);
+  tp->head = (tp->head + 1) % tp->cap;
+  tp->len--;
+  if (tp->paused && tp->len <= QUEUE_RESUME) {
+    hs_consumer_pause_partition(l->consumer, l->s->topics[t], g->partition, false);
+    tp->paused = false;
+  }
+}
+
+/* Applies the group's events in event-time order while every topic either
+ * has a message buffered or has reached its end (and, with max_idle, the
+ * head has waited long enough). */
+static void group_pump(hs_live_t *l, group_t *g) {
+  if (l->n_dirty >= (size_t)l->s->max_dirty)
+    flush(l); /* the dirty set is full: applying resumes after the commit */
+  while (g->state == G_ACTIVE && !l->stopping && !l->resync &&
+         l->n_dirty < (size_t)l->s->max_dirty) {
+    int best = -1;
+    bool empty_at_end = false;
+    for (size_t t = 0; t < l->n_topics; t++) {
+      tp_t *tp = &g->tp[t];
+      if (!tp->len) {
+        if (!tp->eof)
+          return; /* more may come before what is buffered elsewhere */
+        empty_at_end = true;
+        continue;
+      }
+      entry_t *e = &tp->q[tp->head];
+      if (best < 0 || e->ts < g->tp[best].q[g->tp[best].head].ts)
+        best = (int)t;
+    }
+    if (best < 0)
+      return;
+    entry_t *e = &g->tp[best].q[g->tp[best].head];
+    if (empty_at_end && l->s->max_idle_ms > 0 && e->ts != INT64_MIN) {
+      uint64_t due = e->arrived + (uint64_t)l->s->max_idle_ms;
+      uint64_t now = uv_now(l->loop);
+      if (now < due) {
+        g->waiting_timer = true;
+        if (!uv_is_active((uv_handle_t *)&l->wait_timer) ||
+            uv_timer_get_due_in(&l->wait_timer) > due - now)
+          uv_timer_start(&l->wait_timer, on_wait_timer, due - now, 0);
+        return;
+      }
+    }
+    if (!apply_entry(l, g, best, e))
+      return;
+    pop_head(l, g, best);
+  }
+}
+
+/* ---- reading accounts back ------------------------------------------------ */
+
+typedef struct load_s {
+  hs_live_t *live;
+  uint64_t epoch;
+  size_t id_len;
+  uint64_t hash;
+  char id[];
+} load_t;
+
+static void on_loaded(void *ud, int status, const char *data, size_t len) {
+  load_t *r = ud;
+  hs_live_t *l = r->live;
+  acct_t *a = r->epoch == l->epoch ? acct_find(l, r->id, r->id_len, r->hash) : NULL;
+  hs_free(r);
+  if (!a || !a->loading)
+    return;
+  if (status) {
+    /* Redis went away: a resync follows, which drops this account anyway */
+    l->resync = true;
+    return;
+  }
+  hs_err_t err = {0};
+  if (data) {
+    if (hs_account_decode(l->model, data, len, &a->a, &err)) {
+      hs_log(HS_LOG_ERROR, "redis",
+             "the stored state of %.*s does not decode (%s); it starts over from empty",
+             (int)a->id_len, a->id, err.msg);
+      a->a = NULL;
+    } else {
+      add(l->m_loads, 1);
+    }
+  }
+  if (!a->a && hs_account_new(l->model, (hs_str_t){a->id, a->id_len}, &a->a)) {
+    hs_log(HS_LOG_ERROR, "engine", "out of memory creating account %.*s", (int)a->id_len, a->id);
+    return;
+  }
+  a->loading = false;
+  a->hist_flushed = hs_account_history_last(a->a);
+  if (a->partition >= 0 && a->partition < l->n_partitions && l->groups[a->partition])
+    group_pump(l, l->groups[a->partition]);
+}
+
+static void load_account(hs_live_t *l, acct_t *a) {
+  if (a->loading || a->a)
+    return;
+  load_t *r = hs_malloc(sizeof *r + a->id_len);
+  if (!r)
+    return;
+  r->live = l;
+  r->epoch = l->epoch;
+  r->id_len = a->id_len;
+  r->hash = a->hash;
+  memcpy(r->id, a->id, a->id_len);
+  a->loading = true;
+  if (hs_store_get_state(l->store, (hs_str_t){a->id, a->id_len}, on_loaded, r)) {
+    hs_free(r);
+    a->loading = false;
+    l->resync = true;
+  }
+}
+
+/* ---- consumer callbacks ----------------------------------------------- */
+
+static bool on_take(void *ud, rd_kafka_message_t *m) {
+  hs_live_t *l = ud;
+  if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    hs_log(HS_LOG_WARN, "kafka", "%s", rd_kafka_message_errstr(m));
+    return false;
+  }
+  l->kafka_down = false;
+  if (!m->rkt || m->partition < 0 || (size_t)m->partition >= l->n_groups)
+    return false;
+  group_t *g = l->groups[m->partition];
+  int t = topic_index(l, rd_kafka_topic_name(m->rkt));
+  if (!g || g->state != G_ACTIVE || t < 0 || l->resync)
+    return false;
+  tp_t *tp = &g->tp[t];
+  if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    if (m->offset >= tp->next) {
+      tp->eof = true;
+      group_pump(l, g);
+    }
+    return false;
+  }
+  if (m->offset < tp->next) {
+    add(l->m_dups, 1); /* delivered again: already buffered or applied */
+    return false;
+  }
+  tp->next = m->offset + 1;
+  tp->eof = false;
+  entry_t e = {m, INT64_MIN, uv_now(l->loop), NULL};
+  hs_event_t ev;
+  hs_err_t err = {0};
+  if (!hs_event_decode(l->peek, m->payload, m->len, HS_FMT_AUTO, &ev, &err)) {
+    e.ts = ev.ts_ms;
+    /* first sight of an account held nowhere here: read it from Redis now,
+       so that it is there when its turn comes */
+    uint64_t h = hs_hash64(ev.account_id.ptr, ev.account_id.len, HS_HASH_SEED);
+    acct_t *a = acct_find(l, ev.account_id.ptr, ev.account_id.len, h);
+    if (!a && m->key && m->key_len == ev.account_id.len &&
+        !memcmp(m->key, ev.account_id.ptr, m->key_len) &&
+        home_partition(l, m->key, m->key_len) == m->partition &&
+        (a = acct_add(l, ev.account_id.ptr, ev.account_id.len, h, m->partition)))
+      load_account(l, a);
+    if (a && a->partition == m->partition)
+      e.acc = a;
+  }
+  if (queue_push(tp, &e))
+    return false;
+  if (e.acc)
+    e.acc->refs++;
+  if (!tp->paused && tp->len >= QUEUE_PAUSE) {
+    hs_consumer_pause_partition(l->consumer, l->s->topics[t], g->partition, true);
+    tp->paused = true;
+  }
+  if (tp->len == 1)
+    group_pump(l, g);
+  return true;
+}
+
+static void start_sync(hs_live_t *l);
+
+static void on_assigned(void *ud, const rd_kafka_topic_partition_list_t *parts) {
+  hs_live_t *l = ud;
+  hs_log(HS_LOG_INFO, "kafka", "%d partitions assigned", parts->cnt);
+  l->revoking = false;
+  start_sync(l);
+}
+
+static void finish_revoke(hs_live_t *l) {
+  drop_all(l);
+  l->revoking = false;
+  l->resync = false;
+  hs_consumer_revoke_done(l->consumer);
+  hs_log(HS_LOG_INFO, "kafka", "partitions given up");
+}
+
+static void on_revoked(void *ud, const rd_kafka_topic_partition_list_t *parts) {
+  hs_live_t *l = ud;
+  hs_log(HS_LOG_INFO, "kafka", "%d partitions revoked: writing their state first", parts->cnt);
+  for (size_t p = 0; p < l->n_groups; p++)
+    if (l->groups[p])
+      l->groups[p]->state = l->groups[p]->state == G_ACTIVE ? G_REVOKING : l->groups[p]->state;
+  l->revoking = true;
+  l->revoke_started = uv_now(l->loop);
+  if (!l->store_up || l->resync || (!l->n_dirty && !l->committing)) {
+    finish_revoke(l);
+    return;
+  }
+  flush(l);
+}
+
+static void on_kafka_error(void *ud, int code, const char *reason) {
+  hs_live_t *l = ud;
+  if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+    l->kafka_down = true;
+  hs_log(HS_LOG_WARN, "kafka", "%s", reason);
+}
+
+static void on_kafka_log(void *ud, int level, const char *fac, const char *msg) {
+  (void)ud;
+  hs_log(level <= 3   ? HS_LOG_ERROR
+         : level <= 4 ? HS_LOG_WARN
+         : level <= 6 ? HS_LOG_INFO
+                      : HS_LOG_DEBUG,
+         "librdkafka", "%s: %s", fac, msg);
+}
+
+static void on_stats(void *ud, const char *json, size_t len) {
+  hs_live_t *l = ud;
+  char *copy = hs_strndup(json, len), errbuf[128];
+  yajl_val root = copy ? yajl_tree_parse(copy, errbuf, sizeof errbuf) : NULL;
+  hs_free(copy);
+  const char *path[] = {"topics", NULL};
+  yajl_val topics = root ? yajl_tree_get(root, path, yajl_t_object) : NULL;
+  for (size_t i = 0; topics && i < topics->u.object.len; i++) {
+    int t = topic_index(l, topics->u.object.keys[i]);
+    const char *pp[] = {"partitions", NULL};
+    yajl_val parts = t >= 0 ? yajl_tree_get(topics->u.object.values[i], pp, yajl_t_object) : NULL;
+    for (size_t j = 0; parts && j < parts->u.object.len; j++) {
+      int p = atoi(parts->u.object.keys[j]);
+      const char *lp[] = {"consumer_lag", NULL};
+      yajl_val lag = yajl_tree_get(parts->u.object.values[j], lp, yajl_t_number);
+      if (p < 0 || p >= l->n_partitions || !lag || !YAJL_IS_INTEGER(lag))
+        continue;
+      hs_series_t **s = &l->lag_series[(size_t)t * (size_t)l->n_partitions + (size_t)p];
+      if (!*s) {
+        char ps[16];
+        snprintf(ps, sizeof ps, "%d", p);
+        *s = series2(l->f_lag, l->s->topics[t], ps);
+      }
+      if (*s)
+        hs_series_set(*s, YAJL_GET_INTEGER(lag) < 0 ? 0 : (double)YAJL_GET_INTEGER(lag));
+    }
+  }
+  yajl_tree_free(root);
+}
+
+/* ---- resuming from Redis ------------------------------------------------- */
+
+static void assign_from_positions(hs_live_t *l) {
+  rd_kafka_topic_partition_list_t *list =
+      rd_kafka_topic_partition_list_new((int)(l->n_topics * l->n_groups));
+  for (size_t p = 0; p < l->n_groups; p++) {
+    group_t *g = l->groups[p];
+    if (!g)
+      continue;
+    for (size_t t = 0; t < l->n_topics; t++) {
+      tp_t *tp = &g->tp[t];
+      rd_kafka_topic_partition_list_add(list, l->s->topics[t], g->partition)->offset =
+          tp->committed >= 0 ? tp->committed : RD_KAFKA_OFFSET_BEGINNING;
+      tp->next = tp->applied = tp->flushing = tp->committed >= 0 ? tp->committed : 0;
+    }
+    g->state = G_ACTIVE;
+  }
+  hs_consumer_assign(l->consumer, list);
+  hs_consumer_pause(l->consumer, false);
+  hs_log(HS_LOG_INFO, "engine", "resuming %d partitions from the positions in Redis", list->cnt);
+  rd_kafka_topic_partition_list_destroy(list);
+}
+
+static void on_position(void *ud, int status, int64_t offset) {
+  req_t *r = ud;
+  hs_live_t *l = r->live;
+  bool current = r->epoch == l->epoch;
+  group_t *g = current && r->partition < l->n_partitions ? l->groups[r->partition] : NULL;
+  int t = r->topic;
+  hs_free(r);
+  if (!current || !g)
+    return;
+  if (status) {
+    l->resync = true; /* try again once Redis answers */
+    l->pending_pos--;
+    return;
+  }
+  g->tp[t].committed = offset;
+  g->tp[t].pos_read = true;
+  if (--l->pending_pos == 0 && !l->resync)
+    assign_from_positions(l);
+}
+
+/* Drops what is held and reads the positions of the group's assignment
+ * from Redis; consumption resumes from there (assign_from_positions). */
+static void start_sync(hs_live_t *l) {
+  drop_all(l);
+  hs_consumer_assign(l->consumer, NULL); /* nothing is fetched meanwhile */
+  rd_kafka_topic_partition_list_t *parts = hs_consumer_group_assignment(l->consumer);
+  l->resync = false;
+  l->store_connections = hs_store_connections(l->store);
+  if (!parts)
+    return;
+  for (int i = 0; i < parts->cnt; i++) {
+    int32_t p = parts->elems[i].partition;
+    if (topic_index(l, parts->elems[i].topic) < 0 || p < 0 || p >= l->n_partitions || l->groups[p])
+      continue;
+    group_t *g = hs_calloc(1, sizeof *g);
+    if (!g) {
+      l->resync = true;
+      break;
+    }
+    g->partition = p;
+    g->state = G_LOADING;
+    for (size_t t = 0; t < l->n_topics; t++)
+      g->tp[t].committed = -1;
+    l->groups[p] = g;
+  }
+  rd_kafka_topic_partition_list_destroy(parts);
+  if (!l->store_up) {
+    l->resync = true; /* once Redis is back */
+    return;
+  }
+  size_t n = 0;
+  for (size_t p = 0; p < l->n_groups; p++)
+    n += l->groups[p] ? l->n_topics : 0;
+  l->pending_pos = (int)n;
+  if (!n)
+    return;
+  for (size_t p = 0; p < l->n_groups && !l->resync; p++)
+    for (size_t t = 0; l->groups[p] && t < l->n_topics; t++) {
+      req_t *r = hs_malloc(sizeof *r);
+      if (!r) {
+        l->resync = true;
+        break;
+      }
+      *r = (req_t){l, l->epoch, (int32_t)p, (int)t};
+      if (hs_store_get_position(l->store, l->s->group_id, l->s->topics[t], (int32_t)p, on_position,
+                                r)) {
+        hs_free(r);
+        l->resync = true;
+      }
+    }
+}
+
+/* ---- writing to Redis ------------------------------------------------ */
+
+typedef struct commit_s {
+  hs_live_t *live;
+  uint64_t epoch, seq, started;
+  hs_store_pos_t *pos;
+  size_t n_pos, n_accounts;
+} commit_t;
+
+static void evict(hs_live_t *l) {
+  size_t max = (size_t)l->s->max_accounts;
+  for (acct_t *a = l->lru_tail, *prev; a && l->n_accounts > max; a = prev) {
+    prev = a->lru_prev;
+    if (a->dirty || a->loading || a->refs || a->commit_seq > l->done_seq)
+      continue;
+    acct_remove(l, a);
+    add(l->m_evicted, 1);
+  }
+}
+
+static void after_commit(hs_live_t *l);
+
+static void on_committed(void *ud, int status, const hs_err_t *err) {
+  commit_t *c = ud;
+  hs_live_t *l = c->live;
+  bool current = c->epoch == l->epoch;
+  if (current) {
+    l->committing = false;
+    if (status) {
+      add(l->m_flush_fail, 1);
+      if (status == HS_STORE_FENCED) {
+        add(l->m_fenced, 1);
+        hs_log(HS_LOG_WARN, "redis",
+               "write refused: %s; another member owns these partitions now, or Redis lost "
+               "writes; resuming from what Redis holds",
+               err->msg);
+      } else {
+        hs_log(HS_LOG_ERROR, "redis", "flush of %zu accounts failed: %s", c->n_accounts, err->msg);
+      }
+      l->resync = true;
+    } else {
+      l->done_seq = c->seq;
+      if (l->m_flush_s)
+        hs_series_observe(l->m_flush_s, (double)(uv_now(l->loop) - c->started) / 1000.0);
+      if (l->m_flush_n)
+        hs_series_observe(l->m_flush_n, (double)c->n_accounts);
+      for (size_t i = 0; i < c->n_pos; i++) {
+        group_t *g = l->groups[c->pos[i].partition];
+        int t = topic_index(l, c->pos[i].topic);
+        if (g && t >= 0)
+          g->tp[t].committed = c->pos[i].offset;
+        hs_consumer_store_offset(l->consumer, c->pos[i].topic, c->pos[i].partition,
+                                 c->pos[i].offset);
+      }
+      evict(l);
+    }
+  }
+  hs_free(c->pos);
+  hs_free(c);
+  if (current)
+    after_commit(l);
+}
+
+/* Writes every dirty account and the positions of every group, in one
+ * commit. One commit is in flight at a time. */
+static void flush(hs_live_t *l) {
+  if (l->committing || l->resync || !l->store_up)
+    return;
+  size_t n_pos = 0;
+  for (size_t p = 0; p < l->n_groups; p++) {
+    group_t *g = l->groups[p];
+    if (!g || g->state == G_LOADING)
+      continue;
+    for (size_t t = 0; t < l->n_topics; t++)
+      n_pos += g->tp[t].applied != g->tp[t].committed || l->n_dirty;
+  }
+  if (!n_pos && !l->n_dirty)
+    return;
+  commit_t *c = hs_calloc(1, sizeof *c);
+  hs_store_write_t *w = hs_calloc(l->n_dirty ? l->n_dirty : 1, sizeof *w);
+  int32_t *days = NULL;
+  double *scores = NULL;
+  size_t n_hist = 0;
+  hs_buf_t *bufs = hs_calloc(l->n_dirty ? l->n_dirty : 1, sizeof *bufs);
+  if (!c || !w || !bufs || !(c->pos = hs_calloc(n_pos ? n_pos : 1, sizeof *c->pos)))
+    goto oom;
+  /* the history days to write, for every dirty account */
+  for (size_t i = 0; i < l->dirty_len; i++) {
+    acct_t *a = l->dirty[i];
+    int32_t last = hs_account_history_last(a->a);
+    int32_t from = a->hist_flushed == INT32_MIN ? last : a->hist_flushed;
+    if (last != INT32_MIN)
+      n_hist += (size_t)(last - (from < last - HIST_MAX ? last - HIST_MAX : from)) + 1;
+  }
+  days = hs_malloc((n_hist ? n_hist : 1) * sizeof *days);
+  scores = hs_malloc((n_hist ? n_hist : 1) * sizeof *scores);
+  if (!days || !scores)
+    goto oom;
+  c->live = l;
+  c->epoch = l->epoch;
+  c->seq = ++l->commit_seq;
+  c->started = uv_now(l->loop);
+  size_t n = 0, h = 0;
+  for (size_t i = 0; i < l->dirty_len; i++) {
+    acct_t *a = l->dirty[i];
+    hs_buf_t *b = &bufs[n];
+    hs_buf_init(b);
+    size_t state_len;
+    if (hs_account_encode(l->model, a->a, b))
+      goto oom;
+    state_len = b->len;
+    if (hs_output_account_json(l->model, a->a, INT64_MIN, b))
+      goto oom;
+    w[n] = (hs_store_write_t){.account = {a->id, a->id_len},
+                              .state = b->data,
+                              .state_len = state_len,
+                              .score_json = b->data + state_len,
+                              .score_len = b->len - state_len,
+                              .days = days + h};
+    int32_t last = hs_account_history_last(a->a);
+    int32_t from = a->hist_flushed == INT32_MIN ? last : a->hist_flushed;
+    if (last != INT32_MIN && from < last - HIST_MAX)
+      from = last - HIST_MAX;
+    for (int32_t d = from; last != INT32_MIN && d <= last; d++) {
+      double v = hs_account_history_day(l->model, a->a, d);
+      if (isnan(v))
+        continue;
+      days[h] = d;
+      scores[h++] = v;
+      w[n].n_days++;
+    }
+    w[n].scores = scores + (w[n].days - days);
+    a->hist_flushed = last;
+    a->dirty = false;
+    a->commit_seq = c->seq;
+    n++;
+  }
+  for (size_t p = 0; p < l->n_groups; p++) {
+    group_t *g = l->groups[p];
+    if (!g || g->state == G_LOADING)
+      continue;
+    for (size_t t = 0; t < l->n_topics; t++) {
+      tp_t *tp = &g->tp[t];
+      if (tp->applied == tp->committed && !l->n_dirty)
+        continue;
+      c->pos[c->n_pos++] = (hs_store_pos_t){l->s->group_id, l->s->topics[t], g->partition,
+                                            tp->applied, tp->committed};
+      tp->flushing = tp->applied;
+    }
+  }
+  c->n_accounts = n;
+  l->dirty_len = 0;
+  l->n_dirty = 0;
+  int rc = hs_store_commit(l->store, w, n, c->pos, c->n_pos, on_committed, c);
+  for (size_t i = 0; i < n; i++)
+    hs_buf_free(&bufs[i]);
+  hs_free(bufs);
+  hs_free(w);
+  hs_free(days);
+  hs_free(scores);
+  if (rc) {
+    hs_log(HS_LOG_ERROR, "redis", "cannot send a flush of %zu accounts (%d)", n, rc);
+    hs_free(c->pos);
+    hs_free(c);
+    l->resync = true;
+    return;
+  }
+  l->committing = true;
+  return;
+oom:
+  hs_log(HS_LOG_ERROR, "engine", "out of memory building a flush; resuming from Redis");
+  if (bufs)
+    for (size_t i = 0; i < l->n_dirty; i++)
+      hs_buf_free(&bufs[i]);
+  hs_free(bufs);
+  hs_free(w);
+  hs_free(days);
+  hs_free(scores);
+  if (c)
+    hs_free(c->pos);
+  hs_free(c);
+  l->resync = true;
+}
+
+static void stop_step(hs_live_t *l);
+
+static void after_commit(hs_live_t *l) {
+  if (l->revoking && !l->resync) {
+    if (l->n_dirty)
+      flush(l);
+    else
+      finish_revoke(l);
+    return;
+  }
+  if (l->stopping) {
+    stop_step(l);
+    return;
+  }
+  /* fetching may have waited for the dirty set to shrink */
+  for (size_t p = 0; p < l->n_groups; p++)
+    if (l->groups[p])
+      group_pump(l, l->groups[p]);
+  if (l->n_dirty >= (size_t)l->s->max_dirty)
+    flush(l);
+}
+
+static void on_flush_timer(uv_timer_t *t) {
+  flush(t->data);
+}
+
+/* ---- housekeeping ----------------------------------------------------- */
+
+static void on_tick(uv_timer_t *t) {
+  hs_live_t *l = t->data;
+  bool up = hs_store_connected(l->store);
+  if (up != l->store_up) {
+    if (up)
+      hs_log(HS_LOG_INFO, "redis", "connected");
+    else
+      hs_log(HS_LOG_WARN, "redis", "unreachable: %s; consumption pauses",
+             hs_store_last_error(l->store));
+    l->store_up = up;
+  }
+  /* a new connection: Redis may have restarted and lost writes */
+  if (up && hs_store_connections(l->store) != l->store_connections)
+    l->resync = true;
+  if (l->revoking) {
+    if ((!up || l->resync) || uv_now(l->loop) - l->revoke_started > (uint64_t)REVOKE_TIMEOUT_MS) {
+      if (up && !l->resync)
+        hs_log(HS_LOG_WARN, "engine",
+               "revocation: state not written in time; the next owner "
+               "resumes from the last positions in Redis");
+      finish_revoke(l);
+    }
+    return;
+  }
+  if (l->stopping) {
+    stop_step(l);
+    return;
+  }
+  if (l->resync && up && !l->committing && !l->pending_pos) {
+    add(l->m_resyncs, 1);
+    hs_log(HS_LOG_INFO, "engine", "resuming from the state in Redis");
+    start_sync(l);
+  }
+}
+
+static void on_idle_timer(uv_timer_t *t) {
+  hs_live_t *l = t->data;
+  if (l->stopping || l->resync || l->revoking)
+    return;
+  int64_t now = (int64_t)wall_ms() - l->s->lateness_ms;
+  for (acct_t *a = l->lru_head; a; a = a->lru_next) {
+    if (!a->a || a->partition < 0 || !l->groups[a->partition] ||
+        l->groups[a->partition]->state != G_ACTIVE)
+      continue;
+    int64_t before = hs_account_clock(a->a);
+    if (before == INT64_MIN || before >= now)
+      continue;
+    l->cur = a;
+    if (hs_account_advance(l->model, a->a, now, on_eval, l) == 0 &&
+        hs_account_clock(a->a) != before)
+      mark_dirty(l, a);
+    l->cur = NULL;
+  }
+}
+
+/* ---- metrics --------------------------------------------------------- */
+
+static const double latency_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                        0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+static const double flush_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                      0.05,   0.1,   0.25,   0.5,   1,    2.5};
+static const double batch_bounds[] = {1, 10, 100, 1000, 10000, 100000};
+
+static int band_arrays(hs_live_t *l, const hs_model_t *m) {
+  size_t n = hs_model_n_profiles(m) * (hs_model_n_bands(m) + 1);
+  hs_free(l->band_series);
+  hs_free(l->band_count);
+  l->band_series = hs_calloc(n, sizeof *l->band_series);
+  l->band_count = hs_calloc(n, sizeof *l->band_count);
+  return l->band_series && l->band_count ? 0 : HS_E_NOMEM;
+}
+
+static int make_metrics(hs_live_t *l, hs_metrics_t *r) {
+  l->reg = r;
+  l->f_events = hs_metrics_family(r, HS_COUNTER, "healthscore_events_total",
+                                  "Input messages by topic and event type (invalid: rejected)",
+                                  "topic,type", NULL, 0);
+  hs_family_t *f;
+#define SIMPLE(var, type, name, help)                                                              \
+  f = hs_metrics_family(r, type, name, help, NULL, NULL, 0);                                       \
+  var = f ? hs_family_series(f, NULL) : NULL
+  SIMPLE(l->m_applied, HS_COUNTER, "healthscore_events_applied_total",
+         "Events applied to an account's state");
+  SIMPLE(l->m_dups, HS_COUNTER, "healthscore_events_duplicate_total",
+         "Messages delivered again by Kafka and skipped (already applied or buffered)");
+  SIMPLE(l->m_late, HS_COUNTER, "healthscore_events_late_total",
+         "Events older than the longest window on their account's clock, dropped");
+  SIMPLE(l->m_ignored, HS_COUNTER, "healthscore_events_ignored_total",
+         "Events recorded but not scored (outcomes)");
+  l->f_dead =
+      hs_metrics_family(r, HS_COUNTER, "healthscore_deadletter_total",
+                        "Messages sent to the dead-letter topic, by reason", "reason", NULL, 0);
+  l->f_alerts =
+      hs_metrics_family(r, HS_COUNTER, "healthscore_alerts_total",
+                        "Alert transitions published, by rule and state", "rule,state", NULL, 0);
+  l->f_delivery = hs_metrics_family(r, HS_COUNTER, "healthscore_kafka_delivery_failures_total",
+                                    "Produce attempts that failed and were retried, by topic",
+                                    "topic", NULL, 0);
+  l->f_lag = hs_metrics_family(r, HS_GAUGE, "healthscore_consumer_lag",
+                               "Messages behind the end of each input partition (librdkafka)",
+                               "topic,partition", NULL, 0);
+  l->f_bands = hs_metrics_family(r, HS_GAUGE, "healthscore_accounts_by_band",
+                                 "Accounts held by this member, by profile and band",
+                                 "profile,band", NULL, 0);
+  f = hs_metrics_family(r, HS_HISTOGRAM, "healthscore_processing_latency_seconds",
+                        "From an event's Kafka timestamp to its application", NULL, latency_bounds,
+                        sizeof latency_bounds / sizeof *latency_bounds);
+  l->m_latency = f ? hs_family_series(f, NULL) : NULL;
+  f = hs_metrics_family(r, HS_HISTOGRAM, "healthscore_redis_flush_seconds",
+                        "Duration of a Redis flush (one atomic commit)", NULL, flush_bounds,
+                        sizeof flush_bounds / sizeof *flush_bounds);
+  l->m_flush_s = f ? hs_family_series(f, NULL) : NULL;
+  f = hs_metrics_family(r, HS_HISTOGRAM, "healthscore_redis_flush_accounts",
+                        "Accounts written by one Redis flush", NULL, batch_bounds,
+                        sizeof batch_bounds / sizeof *batch_bounds);
+  l->m_flush_n = f ? hs_family_series(f, NULL) : NULL;
+  SIMPLE(l->m_flush_fail, HS_COUNTER, "healthscore_redis_flush_failures_total",
+         "Redis flushes that failed (the engine resumes from what Redis holds)");
+  SIMPLE(l->m_fenced, HS_COUNTER, "healthscore_redis_flush_fenced_total",
+         "Redis flushes refused because a position moved (another owner, or lost writes)");
+  SIMPLE(l->m_redis_cmds, HS_COUNTER, "healthscore_redis_commands_total", "Commands sent to Redis");
+  SIMPLE(l->m_redis_bytes, HS_COUNTER, "healthscore_redis_sent_bytes_total",
+         "Bytes of command arguments sent to Redis");
+  SIMPLE(l->m_loads, HS_COUNTER, "healthscore_state_loads_total",
+         "Account states read back from Redis");
+  SIMPLE(l->m_evicted, HS_COUNTER, "healthscore_accounts_evicted_total",
+         "Clean accounts dropped from memory to stay within engine.max_accounts");
+  SIMPLE(l->m_resyncs, HS_COUNTER, "healthscore_resyncs_total",
+         "Times the engine dropped its memory and resumed from the state in Redis");
+  SIMPLE(l->m_accounts, HS_GAUGE, "healthscore_accounts", "Accounts held in memory");
+  SIMPLE(l->m_dirty, HS_GAUGE, "healthscore_accounts_dirty",
+         "Accounts changed since they were last written to Redis");
+  SIMPLE(l->m_buffered, HS_GAUGE, "healthscore_messages_buffered",
+         "Messages fetched and waiting for their turn in event-time order");
+  SIMPLE(l->m_parts, HS_GAUGE, "healthscore_partitions_assigned",
+         "Partition groups (one partition of every input topic) owned by this member");
+  SIMPLE(l->m_redis_up, HS_GAUGE, "healthscore_redis_connected", "1 when Redis answers");
+  SIMPLE(l->m_ready, HS_GAUGE, "healthscore_ready", "1 when /readyz answers 200");
+#undef SIMPLE
+  return l->f_events && l->f_dead && l->f_alerts && l->f_lag && l->f_bands && l->f_delivery
+             ? 0
+             : HS_E_NOMEM;
+}
+
+void hs_live_update_metrics(hs_live_t *l) {
+  size_t parts = 0, buffered = 0;
+  for (size_t p = 0; p < l->n_groups; p++)
+    if (l->groups[p]) {
+      parts++;
+      for (size_t t = 0; t < l->n_topics; t++)
+        buffered += l->groups[p]->tp[t].len;
+    }
+  char why[8];
+  if (l->m_accounts) {
+    hs_series_set(l->m_accounts, (double)l->n_accounts);
+    hs_series_set(l->m_dirty, (double)l->n_dirty);
+    hs_series_set(l->m_parts, (double)parts);
+    hs_series_set(l->m_buffered, (double)buffered);
+    hs_series_set(l->m_redis_up, l->store_up);
+    hs_series_set(l->m_ready, hs_live_ready(l, why, sizeof why));
+  }
+  if (l->m_redis_cmds) {
+    hs_series_set(l->m_redis_cmds, (double)hs_store_commands(l->store));
+    hs_series_set(l->m_redis_bytes, (double)hs_store_bytes(l->store));
+  }
+  size_t nb = hs_model_n_bands(l->model) + 1;
+  for (size_t p = 0; p < hs_model_n_profiles(l->model); p++)
+    for (size_t b = 0; b < nb; b++) {
+      hs_series_t **s = &l->band_series[p * nb + b];
+      if (!*s)
+        *s = series2(l->f_bands, hs_model_profile_name(l->model, p),
+                     hs_model_band_name(l->model, (int)b - 1));
+      if (*s)
+        hs_series_set(*s, (double)l->band_count[p * nb + b]);
+    }
+}
+
+/* ---- the public face ------------------------------------------------ */
+
+bool hs_live_ready(const hs_live_t *l, char *why, size_t n) {
+  size_t parts = 0;
+  for (size_t p = 0; p < l->n_groups; p++)
+    parts += l->groups[p] && l->groups[p]->state == G_ACTIVE;
+  const char *r = l->stopping      ? "shutting down"
+                  : !l->store_up   ? "Redis unreachable"
+                  : l->kafka_down  ? "Kafka unreachable"
+                  : l->resync      ? "resuming from Redis"
+                  : l->revoking    ? "rebalancing"
+                  : !parts         ? "no partitions assigned"
+                  : l->pending_pos ? "reading positions from Redis"
+                                   : NULL;
+  if (r)
+    snprintf(why, n, "%s", r);
+  return !r;
+}
+
+int hs_live_account_json(hs_live_t *l, hs_str_t id, hs_buf_t *out) {
+  acct_t *a = acct_find(l, id.ptr, id.len, hs_hash64(id.ptr, id.len, HS_HASH_SEED));
+  if (!a || !a->a)
+    return HS_E_INVAL;
+  size_t start = out->len;
+  if (hs_output_account_json(l->model, a->a, INT64_MIN, out))
+    return HS_E_NOMEM;
+  /* add the daily history before the closing brace */
+  if (out->len > start && out->data[out->len - 1] == '}') {
+    out->len--;
+    int rc = hs_buf_printf(out, ",\"history\":{");
+    int32_t last = hs_account_history_last(a->a);
+    bool first = true;
+    for (int32_t d = last - 90; last != INT32_MIN && d <= last; d++) {
+      double v = hs_account_history_day(l->model, a->a, d);
+      if (isnan(v))
+        continue;
+      char day[32];
+      hs_time_format((int64_t)d * HS_MS_PER_DAY, day);
+      rc |= hs_buf_printf(out, "%s\"%.10s\":%.1f", first ? "" : ",", day, v);
+      first = false;
+    }
+    rc |= hs_buf_printf(out, "}}");
+    if (rc)
+      return HS_E_NOMEM;
+  }
+  return 0;
+}
+
+int hs_live_set_model(hs_live_t *l, const hs_model_t *model, hs_err_t *err) {
+  /* convert every account first; swap only when all succeeded */
+  hs_account_t **conv = hs_calloc(l->n_accounts ? l->n_accounts : 1, sizeof *conv);
+  if (!conv)
+    return hs_err_set(err, HS_E_NOMEM, "out of memory");
+  size_t i = 0;
+  int rc = 0;
+  hs_buf_t b;
+  hs_buf_init(&b);
+  for (acct_t *a = l->lru_head; a && !rc; a = a->lru_next, i++) {
+    if (!a->a)
+      continue;
+    b.len = 0;
+    rc = hs_account_encode(l->model, a->a, &b);
+    if (!rc)
+      rc = hs_account_decode(model, b.data, b.len, &conv[i], err);
+  }
+  hs_buf_free(&b);
+  if (!rc && band_arrays(l, model))
+    rc = hs_err_set(err, HS_E_NOMEM, "out of memory");
+  if (rc) {
+    for (size_t k = 0; k < l->n_accounts; k++)
+      hs_account_free(conv[k]);
+    hs_free(conv);
+    return rc;
+  }
+  i = 0;
+  for (acct_t *a = l->lru_head; a; a = a->lru_next, i++) {
+    if (!a->a)
+      continue;
+    hs_account_free(a->a);
+    a->a = conv[i];
+    a->profile = a->band = -2;
+  }
+  hs_free(conv);
+  l->model = model;
+  return 0;
+}
+
+/* ---- creation ----------------------------------------------------------- */
+
+/* Reads the partition counts of the input topics; they must agree. */
+static int check_topics(hs_live_t *l, hs_err_t *err) {
+  rd_kafka_t *rk = hs_consumer_handle(l->consumer);
+  uint64_t end = uv_now(l->loop) + 30000;
+  for (size_t t = 0; t < l->n_topics; t++) {
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e;
+    for (;;) {
+      rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, l->s->topics[t], NULL);
+      e = rd_kafka_metadata(rk, 0, rkt, &md, 5000);
+      rd_kafka_topic_destroy(rkt);
+      if (!e && md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        e = RD_KAFKA_RESP_ERR_NO_ERROR;
+      if (!e && md->topic_cnt == 1 && md->topics[0].err)
+        e = md->topics[0].err;
+      if (!e ||
+          (e != RD_KAFKA_RESP_ERR__TRANSPORT && e != RD_KAFKA_RESP_ERR__TIMED_OUT &&
+           e != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE) ||
+          uv_now(l->loop) >= end)
+        break;
+      if (md)
+        rd_kafka_metadata_destroy(md);
+      md = NULL;
+      hs_log(HS_LOG_WARN, "kafka", "waiting for Kafka at %s: %s", l->s->bootstrap,
+             rd_kafka_err2str(e));
+      uv_sleep(500);
+      uv_update_time(l->loop);
+    }
+    int32_t n = !e ? md->topics[0].partition_cnt : 0;
+    if (md)
+      rd_kafka_metadata_destroy(md);
+    if (e)
+      return hs_err_set(err, HS_E_CONFIG, "kafka: input topic %s: %s", l->s->topics[t],
+                        rd_kafka_err2str(e));
+    if (t == 0)
+      l->n_partitions = n;
+    else if (n != l->n_partitions)
+      return hs_err_set(err, HS_E_CONFIG,
+                        "kafka: input topics are not co-partitioned: %s has %d partitions, %s "
+                        "has %d; every input topic needs the same partition count, keyed by "
+                        "account id with the murmur2 partitioner",
+                        l->s->topics[0], (int)l->n_partitions, l->s->topics[t], (int)n);
+  }
+  return 0;
+}
+
+static const char *const consumer_defaults[] = {
+    "enable.partition.eof", "true",  "statistics.interval.ms", "5000",
+    "session.timeout.ms",   "10000", "queued.min.messages",    "100000"};
+
+int hs_live_new(hs_live_t **out, uv_loop_t *loop, const hs_settings_t *s, const hs_model_t *model,
+                hs_metrics_t *metrics, hs_err_t *err) {
+  *out = NULL;
+  if (!s->n_topics || s->n_topics > MAX_TOPICS)
+    return hs_err_set(err, HS_E_CONFIG, "kafka.topics: 1 to %d input topics", MAX_TOPICS);
+  hs_live_t *l = hs_calloc(1, sizeof *l);
+  if (!l)
+    return hs_err_set(err, HS_E_NOMEM, "out of memory");
+  l->loop = loop;
+  l->s = s;
+  l->model = model;
+  l->n_topics = s->n_topics;
+  l->n_buckets = 1024;
+  l->buckets = hs_calloc(l->n_buckets, sizeof *l->buckets);
+  hs_buf_init(&l->buf);
+  hs_buf_init(&l->json);
+  int rc = 0;
+  if (!l->buckets || hs_decoder_new(&l->dec, 0) || hs_decoder_new(&l->peek, 0) ||
+      make_metrics(l, metrics) || band_arrays(l, model))
+    rc = hs_err_set(err, HS_E_NOMEM, "out of memory");
+  /* librdkafka settings: ours, then the operator's (which win) */
+  size_t nd = sizeof consumer_defaults / sizeof *consumer_defaults;
+  const char **settings = hs_calloc(nd + s->n_client * 2 + 1, sizeof *settings);
+  if (!rc && !settings)
+    rc = hs_err_set(err, HS_E_NOMEM, "out of memory");
+  if (!rc) {
+    memcpy(settings, consumer_defaults, sizeof consumer_defaults);
+    for (size_t i = 0; i < s->n_client * 2; i++)
+      settings[nd + i] = s->client[i];
+    hs_consumer_conf_t cc = {.bootstrap = s->bootstrap,
+                             .group_id = s->group_id,
+                             .topics = (const char *const *)s->topics,
+                             .n_topics = s->n_topics,
+                             .settings = settings,
+                             .n_settings = nd / 2 + s->n_client,
+                             .manual_assign = true};
+    hs_consumer_cbs_t cbs = {.assigned = on_assigned,
+                             .revoked = on_revoked,
+                             .error = on_kafka_error,
+                             .take = on_take,
+                             .stats = on_stats,
+                             .log = on_kafka_log};
+    rc = hs_consumer_new(&l->consumer, loop, &cc, &cbs, l, err);
+    hs_producer_conf_t pc = {s->bootstrap, (const char *const *)s->client, s->n_client};
+    if (!rc)
+      rc = hs_producer_new(&l->producer, loop, &pc, on_delivery, l, err);
+  }
+  hs_free(settings);
+  if (!rc)
+    rc = check_topics(l, err);
+  if (!rc) {
+    l->n_groups = (size_t)l->n_partitions;
+    l->groups = hs_calloc(l->n_groups ? l->n_groups : 1, sizeof *l->groups);
+    l->ev_series = hs_calloc(l->n_topics * (HS_EV__COUNT + 1), sizeof *l->ev_series);
+    l->lag_series = hs_calloc(l->n_topics * l->n_groups + 1, sizeof *l->lag_series);
+    if (!l->groups || !l->ev_series || !l->lag_series)
+      rc = hs_err_set(err, HS_E_NOMEM, "out of memory");
+  }
+  hs_store_conf_t sc = {.host = s->redis_host,
+                        .port = s->redis_port,
+                        .password =
+                            s->redis_password && *s->redis_password ? s->redis_password : NULL,
+                        .prefix = s->redis_prefix,
+                        .timeout_ms = (int)s->redis_timeout_ms};
+  if (!rc)
+    rc = hs_store_new(&l->store, loop, &sc, err);
+  if (rc) {
+    /* nothing ran on the loop yet: tear down synchronously */
+    hs_log(HS_LOG_ERROR, "engine", "%s", err->msg);
+    *out = l; /* the caller stops it, which closes what was opened */
+    return rc;
+  }
+  uv_timer_t *timers[] = {&l->flush_timer, &l->tick_timer, &l->idle_timer, &l->wait_timer};
+  for (size_t i = 0; i < 4; i++) {
+    uv_timer_init(loop, timers[i]);
+    timers[i]->data = l;
+  }
+  l->open = 4;
+  uv_timer_start(&l->flush_timer, on_flush_timer, (uint64_t)s->flush_interval_ms,
+                 (uint64_t)s->flush_interval_ms);
+  uv_timer_start(&l->tick_timer, on_tick, TICK_MS, TICK_MS);
+  if (s->idle_interval_ms > 0)
+    uv_timer_start(&l->idle_timer, on_idle_timer, (uint64_t)s->idle_interval_ms,
+                   (uint64_t)s->idle_interval_ms);
+  hs_log(HS_LOG_INFO, "engine",
+         "consuming %zu topics of %d partitions as group %s; Redis %s:%d; flush every %lld ms",
+         l->n_topics, (int)l->n_partitions, s->group_id, s->redis_host, s->redis_port,
+         (long long)s->flush_interval_ms);
+  *out = l;
+  return 0;
+}
+
+/* ---- stopping ------------------------------------------------------------ */
+
+static void free_live(hs_live_t *l) {
+  int status = l->stop_status;
+  void (*done)(void *, int) = l->stop_done;
+  void *ud = l->stop_ud;
+  drop_all(l);
+  hs_free(l->groups);
+  hs_free(l->buckets);
+  hs_free(l->dirty);
+  hs_free(l->ev_series);
+  hs_free(l->lag_series);
+  hs_free(l->band_series);
+  hs_free(l->band_count);
+  hs_decoder_free(l->dec);
+  hs_decoder_free(l->peek);
+  hs_buf_free(&l->buf);
+  hs_buf_free(&l->json);
+  hs_free(l);
+  if (done)
+    done(ud, status);
+}
+
+static void on_part_closed(void *ud) {
+  hs_live_t *l = ud;
+  if (--l->open == 0)
+    free_live(l);
+}
+
+static void on_timer_closed(uv_handle_t *h) {
+  on_part_closed(h->data);
+}
+
+static void on_consumer_closed(void *ud) {
+  hs_live_t *l = ud;
+  l->consumer = NULL;
+  /* alerts still queued get up to the remaining time to be delivered */
+  uint64_t now = uv_now(l->loop);
+  int left = l->stop_deadline > now ? (int)(l->stop_deadline - now) : 0;
+  if (l->producer) {
+    hs_producer_t *p = l->producer;
+    l->producer = NULL;
+    size_t pending = hs_producer_pending(p);
+    if (pending)
+      hs_log(HS_LOG_INFO, "kafka", "delivering %zu pending messages", pending);
+    hs_producer_close(p, left > 10000 ? 10000 : left, on_part_closed, l);
+  } else {
+    on_part_closed(l);
+  }
+  if (l->store) {
+    hs_store_t *s = l->store;
+    l->store = NULL;
+    hs_store_close(s, on_part_closed, l);
+  } else {
+    on_part_closed(l);
+  }
+  on_part_closed(l);
+}
+
+/* Shutdown, step by step: wait for the last flush, then leave the group and
+ * close everything. Called from the tick timer and after each commit. */
+static void stop_step(hs_live_t *l) {
+  if (l->stop_flushed)
+    return;
+  bool expired = uv_now(l->loop) >= l->stop_deadline;
+  if (!expired && l->store_up && !l->resync && (l->committing || l->n_dirty)) {
+    flush(l);
+    if (l->committing || (l->n_dirty && !l->resync))
+      return;
+  }
+  if (l->n_dirty || l->resync || expired) {
+    if (l->n_dirty || l->committing) {
+      hs_log(HS_LOG_ERROR, "engine",
+             "stopping with %zu accounts not written to Redis; they "
+             "are read again from Kafka at the next start",
+             l->n_dirty);
+      l->stop_status = -1;
+    }
+  }
+  l->stop_flushed = true;
+  drop_all(l); /* releases every message before the consumer goes */
+  uv_timer_t *timers[] = {&l->flush_timer, &l->tick_timer, &l->idle_timer, &l->wait_timer};
+  for (size_t i = 0; i < 4; i++)
+    uv_close((uv_handle_t *)timers[i], on_timer_closed);
+  /* parts still to close: 4 timers + consumer chain (producer, store, itself) */
+  l->open = 4 + 3;
+  hs_log(HS_LOG_INFO, "engine", "state written; leaving the consumer group");
+  hs_consumer_t *c = l->consumer;
+  if (c)
+    hs_consumer_close(c, on_consumer_closed, l);
+  else
+    on_consumer_closed(l);
+}
+
+void hs_live_stop(hs_live_t *l, int timeout_ms, void (*done)(void *ud, int status), void *ud) {
+  l->stop_done = done;
+  l->stop_ud = ud;
+  l->stop_deadline = uv_now(l->loop) + (uint64_t)timeout_ms;
+  if (l->stopping)
+    return;
+  l->stopping = true;
+  if (!l->open) { /* creation failed half-way: no timers */
+    l->stop_flushed = true;
+    drop_all(l);
+    l->open = 3;
+    if (l->consumer)
+      hs_consumer_close(l->consumer, on_consumer_closed, l);
+    else
+      on_consumer_closed(l);
+    return;
+  }
+  if (l->consumer)
+    hs_consumer_pause(l->consumer, true);
+  hs_log(HS_LOG_INFO, "engine", "stopping: writing %zu changed accounts to Redis", l->n_dirty);
+  stop_step(l);
+}

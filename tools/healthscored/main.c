@@ -1,0 +1,311 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* healthscored: the live health score engine. Reads the engine settings,
+ * compiles the scoring profiles, runs the live engine on a libuv loop with
+ * the admin HTTP endpoints, and handles signals: SIGTERM/SIGINT stop
+ * gracefully, SIGHUP reloads the profiles. */
+#include "healthscore/config.h"
+#include "healthscore/http.h"
+#include "healthscore/live.h"
+#include "healthscore/log.h"
+#include "healthscore/metrics.h"
+#include "healthscore/settings.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#define STOP_TIMEOUT_MS 25000
+
+typedef struct daemon_s {
+  uv_loop_t loop;
+  hs_settings_t settings;
+  hs_model_t *model;
+  hs_live_t *live;
+  hs_http_t *http;
+  hs_metrics_t *metrics;
+  uv_signal_t sigterm, sigint, sighup;
+  hs_series_t *reload_ok, *reload_failed;
+  hs_buf_t page;
+  int exit_code;
+  bool stopping;
+} daemon_t;
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: healthscored [--config FILE] [options]\n\n"
+             "The live customer health score engine: consumes events from Kafka, keeps each\n"
+             "account's state in Redis, publishes alerts. Runs until SIGTERM or SIGINT (which\n"
+             "write everything to Redis and exit 0); SIGHUP reloads the scoring profiles.\n\n"
+             "  -c, --config FILE       engine settings (YAML; docs/settings.md). Without it,\n"
+             "                          every setting has its default.\n"
+             "  -p, --profiles FILE     scoring profiles, overriding engine.profiles\n"
+             "      --log-level LEVEL   error, warn, info or debug, overriding log.level\n"
+             "      --log-format FMT    json or text, overriding log.format\n"
+             "      --check             validate the settings and profiles, then exit\n"
+             "  -h, --help              this help\n"
+             "  -V, --version           the version\n\n"
+             "Endpoints (http.host:http.port): /healthz /readyz /metrics /v1/accounts/{id}\n");
+}
+
+/* Loads and compiles the profiles file. */
+static int load_model(const char *path, hs_model_t **out, hs_err_t *err) {
+  hs_config_t *cfg = NULL;
+  int rc = hs_config_load_file(path, &cfg, err);
+  if (!rc)
+    rc = hs_model_compile(cfg, out, err);
+  hs_config_free(cfg);
+  return rc;
+}
+
+static void on_closed_handle(uv_handle_t *h) {
+  (void)h;
+}
+
+static void on_http_closed(void *ud) {
+  (void)ud;
+}
+
+static void on_stopped(void *ud, int status) {
+  daemon_t *d = ud;
+  d->live = NULL;
+  if (status)
+    d->exit_code = 1;
+  if (d->http) {
+    hs_http_close(d->http, on_http_closed, d);
+    d->http = NULL;
+  }
+  uv_close((uv_handle_t *)&d->sigterm, on_closed_handle);
+  uv_close((uv_handle_t *)&d->sigint, on_closed_handle);
+  uv_close((uv_handle_t *)&d->sighup, on_closed_handle);
+  hs_log(HS_LOG_INFO, "daemon", "stopped");
+}
+
+static void on_stop_signal(uv_signal_t *s, int signum) {
+  daemon_t *d = s->data;
+  if (d->stopping) {
+    hs_log(HS_LOG_WARN, "daemon", "%s again: still stopping", strsignal(signum));
+    return;
+  }
+  d->stopping = true;
+  hs_log(HS_LOG_INFO, "daemon", "%s: stopping", strsignal(signum));
+  hs_live_stop(d->live, STOP_TIMEOUT_MS, on_stopped, d);
+}
+
+static void on_sighup(uv_signal_t *s, int signum) {
+  daemon_t *d = s->data;
+  (void)signum;
+  if (d->stopping)
+    return;
+  hs_err_t err = {0};
+  hs_model_t *m = NULL;
+  const char *path = d->settings.profiles;
+  int rc = load_model(path, &m, &err);
+  if (!rc)
+    rc = hs_live_set_model(d->live, m, &err);
+  if (rc) {
+    hs_model_free(m);
+    hs_series_add(d->reload_failed, 1);
+    hs_log(HS_LOG_ERROR, "config", "reload of %s refused, the running profiles stay: %s", path,
+           err.msg);
+    return;
+  }
+  hs_model_free(d->model);
+  d->model = m;
+  hs_series_add(d->reload_ok, 1);
+  hs_log(HS_LOG_INFO, "config", "profiles reloaded from %s: %zu profiles, %zu rules", path,
+         hs_model_n_profiles(m), hs_model_n_rules(m));
+}
+
+/* Percent-decodes `s` in place; returns the length, or -1 when malformed. */
+static int url_decode(char *s) {
+  char *w = s;
+  for (const char *r = s; *r; r++) {
+    if (*r == '%') {
+      int hi, lo;
+      char h[3] = {r[1], r[1] ? r[2] : 0, 0};
+      if (!r[1] || !r[2] || sscanf(h, "%1x%1x", &hi, &lo) != 2)
+        return -1;
+      *w++ = (char)(hi * 16 + lo);
+      r += 2;
+    } else {
+      *w++ = *r;
+    }
+  }
+  *w = 0;
+  return (int)(w - s);
+}
+
+static void on_request(void *ud, const char *method, const char *path, hs_http_response_t *resp) {
+  daemon_t *d = ud;
+  (void)method;
+  char why[128];
+  if (!strcmp(path, "/healthz")) {
+    hs_buf_printf(&resp->body, "ok\n");
+  } else if (!strcmp(path, "/readyz")) {
+    if (!d->live || !hs_live_ready(d->live, why, sizeof why)) {
+      resp->status = 503;
+      hs_buf_printf(&resp->body, "not ready: %s\n", d->live ? why : "stopped");
+    } else {
+      hs_buf_printf(&resp->body, "ready\n");
+    }
+  } else if (!strcmp(path, "/metrics")) {
+    if (d->live)
+      hs_live_update_metrics(d->live);
+    resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    hs_metrics_render(d->metrics, &resp->body);
+  } else if (!strncmp(path, "/v1/accounts/", 13) && path[13]) {
+    char id[512];
+    snprintf(id, sizeof id, "%s", path + 13);
+    int n = url_decode(id);
+    resp->content_type = "application/json";
+    if (n <= 0) {
+      resp->status = 400;
+      hs_buf_printf(&resp->body, "{\"error\":\"malformed account id\"}\n");
+    } else if (!d->live ||
+               hs_live_account_json(d->live, (hs_str_t){id, (uint32_t)n}, &resp->body)) {
+      resp->status = 404;
+      hs_buf_printf(&resp->body,
+                    "{\"error\":\"account not held by this member; its score record is in "
+                    "Redis (%s:{ACCOUNT}:score) and `healthscore show` reads it\"}\n",
+                    d->settings.redis_prefix);
+    } else {
+      hs_buf_append(&resp->body, "\n", 1);
+    }
+  } else {
+    resp->status = 404;
+    hs_buf_printf(&resp->body, "not found: try /healthz, /readyz, /metrics, /v1/accounts/{id}\n");
+  }
+}
+
+int main(int argc, char **argv) {
+  static const struct option opts[] = {
+      {"config", required_argument, NULL, 'c'},    {"profiles", required_argument, NULL, 'p'},
+      {"log-level", required_argument, NULL, 'L'}, {"log-format", required_argument, NULL, 'F'},
+      {"check", no_argument, NULL, 'C'},           {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, 'V'},         {NULL, 0, NULL, 0}};
+  const char *config = NULL, *profiles = NULL, *level = NULL, *format = NULL;
+  bool check = false;
+  int c;
+  while ((c = getopt_long(argc, argv, "c:p:hV", opts, NULL)) != -1) {
+    switch (c) {
+    case 'c':
+      config = optarg;
+      break;
+    case 'p':
+      profiles = optarg;
+      break;
+    case 'L':
+      level = optarg;
+      break;
+    case 'F':
+      format = optarg;
+      break;
+    case 'C':
+      check = true;
+      break;
+    case 'h':
+      usage(stdout);
+      return 0;
+    case 'V':
+      printf("healthscored %s\n", HS_VERSION);
+      return 0;
+    default:
+      usage(stderr);
+      return 2;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "healthscored: unexpected argument \"%s\"\n", argv[optind]);
+    usage(stderr);
+    return 2;
+  }
+  daemon_t d;
+  memset(&d, 0, sizeof d);
+  hs_err_t err = {0};
+  if (hs_settings_defaults(&d.settings) ||
+      (config && hs_settings_load_file(config, &d.settings, &err))) {
+    fprintf(stderr, "healthscored: %s\n", err.msg[0] ? err.msg : "out of memory");
+    hs_settings_free(&d.settings);
+    return 2;
+  }
+  if (profiles) {
+    hs_free(d.settings.profiles);
+    d.settings.profiles = hs_strdup(profiles);
+  }
+  int lv = hs_log_level_from(level ? level : d.settings.log_level);
+  if (lv < 0 || (format && strcmp(format, "json") && strcmp(format, "text"))) {
+    fprintf(stderr, "healthscored: --log-level takes error|warn|info|debug, --log-format "
+                    "json|text\n");
+    hs_settings_free(&d.settings);
+    return 2;
+  }
+  hs_log_setup((hs_log_level_t)lv, strcmp(format ? format : d.settings.log_format, "text") != 0);
+  if (load_model(d.settings.profiles, &d.model, &err)) {
+    fprintf(stderr, "healthscored: %s\n", err.msg);
+    hs_settings_free(&d.settings);
+    return 2;
+  }
+  if (check) {
+    printf("%s: ok; profiles %s: ok (%zu profiles, %zu rules)\n", config ? config : "(defaults)",
+           d.settings.profiles, hs_model_n_profiles(d.model), hs_model_n_rules(d.model));
+    hs_model_free(d.model);
+    hs_settings_free(&d.settings);
+    return 0;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  uv_loop_init(&d.loop);
+  hs_buf_init(&d.page);
+  d.metrics = hs_metrics_new();
+  hs_family_t *reloads =
+      d.metrics ? hs_metrics_family(d.metrics, HS_COUNTER, "healthscore_config_reloads_total",
+                                    "Profile reloads on SIGHUP, by result", "result", NULL, 0)
+                : NULL;
+  hs_family_t *info = d.metrics ? hs_metrics_family(d.metrics, HS_GAUGE, "healthscore_build_info",
+                                                    "The running version", "version", NULL, 0)
+                                : NULL;
+  const char *ok[] = {"ok"}, *failed[] = {"error"}, *version[] = {HS_VERSION};
+  d.reload_ok = reloads ? hs_family_series(reloads, ok) : NULL;
+  d.reload_failed = reloads ? hs_family_series(reloads, failed) : NULL;
+  hs_series_t *vs = info ? hs_family_series(info, version) : NULL;
+  if (!d.reload_ok || !d.reload_failed || !vs) {
+    fprintf(stderr, "healthscored: out of memory\n");
+    return 1;
+  }
+  hs_series_set(vs, 1);
+  hs_log(HS_LOG_INFO, "daemon", "healthscored %s starting; profiles %s", HS_VERSION,
+         d.settings.profiles);
+  int rc = hs_live_new(&d.live, &d.loop, &d.settings, d.model, d.metrics, &err);
+  if (!rc && d.settings.http_port > 0)
+    rc = hs_http_new(&d.http, &d.loop, d.settings.http_host, d.settings.http_port, on_request, &d,
+                     &err);
+  if (!rc && d.http)
+    hs_log(HS_LOG_INFO, "http", "admin endpoints on http://%s:%d/", d.settings.http_host,
+           hs_http_port(d.http));
+  uv_signal_t *sigs[] = {&d.sigterm, &d.sigint, &d.sighup};
+  for (int i = 0; i < 3; i++) {
+    uv_signal_init(&d.loop, sigs[i]);
+    sigs[i]->data = &d;
+  }
+  if (rc) {
+    hs_log(HS_LOG_ERROR, "daemon", "cannot start: %s", err.msg);
+    d.exit_code = 2;
+    d.stopping = true;
+    if (d.live)
+      hs_live_stop(d.live, 1000, on_stopped, &d);
+    else
+      on_stopped(&d, 0);
+  } else {
+    uv_signal_start(&d.sigterm, on_stop_signal, SIGTERM);
+    uv_signal_start(&d.sigint, on_stop_signal, SIGINT);
+    uv_signal_start(&d.sighup, on_sighup, SIGHUP);
+  }
+  uv_run(&d.loop, UV_RUN_DEFAULT);
+  uv_loop_close(&d.loop);
+  hs_metrics_free(d.metrics);
+  hs_buf_free(&d.page);
+  hs_model_free(d.model);
+  hs_settings_free(&d.settings);
+  return d.exit_code;
+}
