@@ -8,7 +8,7 @@ packages=(
   clang libclang-rt-14-dev clang-format valgrind
   libyajl-dev libmsgpack-dev libyaml-dev libcmocka-dev
   libuv1-dev libhiredis-dev librdkafka-dev libhttp-parser-dev
-  redis-server redis-tools kcat python3 python3-jsonschema
+  redis-server redis-tools kcat curl python3 python3-jsonschema
 )
 
 missing=()

@@ -37,7 +37,8 @@ static void broker_usage(FILE *f) {
              "keeps at most 5 MiB per partition, in memory.\n\n"
              "  -b, --brokers N          brokers in the cluster (default 1)\n"
              "  -p, --partitions N       partitions per topic (default 16)\n"
-             "  -t, --topic NAME         a topic to create (repeatable; replaces the default\n"
+             "  -t, --topic NAME[:N]     a topic to create, with N partitions if given\n"
+             "                           (repeatable; replaces the default\n"
              "                           list: healthscore.usage, .engagement, .billing,\n"
              "                           .surveys, .accounts, .alerts, .deadletter)\n"
              "  -w, --bootstrap-file F   also write the bootstrap address to F\n"
@@ -127,7 +128,21 @@ int hs_cmd_broker(int argc, char **argv) {
     goto done;
   }
   for (size_t i = 0; i < n_topics; i++) {
-    rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(mc, topics[i], (int)partitions, 1);
+    /* NAME or NAME:PARTITIONS */
+    char name[256];
+    long parts = partitions;
+    const char *colon = strrchr(topics[i], ':');
+    snprintf(name, sizeof name, "%.*s", colon ? (int)(colon - topics[i]) : 255, topics[i]);
+    if (colon) {
+      char *end;
+      parts = strtol(colon + 1, &end, 10);
+      if (*end || parts < 1 || parts > 1024 || !*name) {
+        fprintf(stderr, "healthscore broker: --topic %s: NAME or NAME:PARTITIONS (1..1024)\n",
+                topics[i]);
+        goto done;
+      }
+    }
+    rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(mc, name, (int)parts, 1);
     if (err) {
       fprintf(stderr, "healthscore broker: topic %s: %s\n", topics[i], rd_kafka_err2str(err));
       goto done;

@@ -223,6 +223,8 @@ static void replay_usage(FILE *f) {
              "      --at TIME           at the end, advance every account to TIME (RFC 3339);\n"
              "                          default: the latest event time seen\n"
              "      --final FILE        write each account's final score record (JSON lines)\n"
+             "      --states FILE       write each account's state after its last event as\n"
+             "                          \"ACCOUNT HEX\" lines (what healthscored stores)\n"
              "      --horizon DAYS      backtest: predict outcomes DAYS ahead (default 30)\n"
              "      --report FMT        text (default), json or none\n"
              "  -o, --output FILE       write the report to FILE instead of stdout\n"
@@ -257,6 +259,28 @@ static void write_final(void *ud, hs_account_t *a) {
   }
 }
 
+typedef struct states_ctx_s {
+  replay_t *r;
+  FILE *out;
+  int rc;
+} states_ctx_t;
+
+/* "ACCOUNT HEX" of the encoded state: what healthscored stores in Redis. */
+static void write_state(void *ud, hs_account_t *a) {
+  states_ctx_t *sc = ud;
+  hs_buf_t *b = &sc->r->buf;
+  b->len = 0;
+  if (hs_account_encode(sc->r->model, a, b)) {
+    sc->rc = HS_E_NOMEM;
+    return;
+  }
+  hs_str_t id = hs_account_id(a);
+  fprintf(sc->out, "%.*s ", (int)id.len, id.ptr);
+  for (size_t i = 0; i < b->len; i++)
+    fprintf(sc->out, "%02x", (unsigned char)b->data[i]);
+  fputc('\n', sc->out);
+}
+
 int hs_cmd_replay(int argc, char **argv) {
   static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                        {"alerts", required_argument, NULL, 'a'},
@@ -265,6 +289,7 @@ int hs_cmd_replay(int argc, char **argv) {
                                        {"all-evaluations", no_argument, NULL, 'E'},
                                        {"at", required_argument, NULL, 't'},
                                        {"final", required_argument, NULL, 'F'},
+                                       {"states", required_argument, NULL, 'T'},
                                        {"horizon", required_argument, NULL, 'H'},
                                        {"report", required_argument, NULL, 'R'},
                                        {"output", required_argument, NULL, 'o'},
@@ -272,7 +297,8 @@ int hs_cmd_replay(int argc, char **argv) {
                                        {"quiet", no_argument, NULL, 'q'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
-  const char *config = NULL, *alerts = NULL, *scores = NULL, *at = NULL, *final = NULL;
+  const char *config = NULL, *alerts = NULL, *scores = NULL, *at = NULL, *final = NULL,
+             *states = NULL;
   const char *report_fmt = "text", *output = NULL, *format = "auto";
   int horizon = 30;
   replay_t r;
@@ -305,6 +331,9 @@ int hs_cmd_replay(int argc, char **argv) {
       break;
     case 'F':
       final = optarg;
+      break;
+    case 'T':
+      states = optarg;
       break;
     case 'H': {
       char *end;
@@ -363,7 +392,7 @@ int hs_cmd_replay(int argc, char **argv) {
   hs_err_t err = {0};
   hs_config_t *cfg = NULL;
   hs_model_t *model = NULL;
-  FILE *in = NULL, *rep = NULL, *fin = NULL;
+  FILE *in = NULL, *rep = NULL, *fin = NULL, *sts = NULL;
   int status = 1;
   if (hs_config_load_file(config, &cfg, &err) || hs_model_compile(cfg, &model, &err)) {
     fprintf(stderr, "%s\n", err.msg);
@@ -376,7 +405,8 @@ int hs_cmd_replay(int argc, char **argv) {
     goto done;
   }
   if ((alerts && !(r.alerts = open_out(alerts))) || (scores && !(r.scores = open_out(scores))) ||
-      (output && !(rep = open_out(output))) || (final && !(fin = open_out(final))))
+      (output && !(rep = open_out(output))) || (final && !(fin = open_out(final))) ||
+      (states && !(sts = open_out(states))))
     goto done;
   const char *names_b[HS_MAX_BANDS], *names_p[HS_MAX_PROFILES], *names_r[HS_MAX_RULES];
   for (size_t i = 0; i < hs_model_n_bands(model); i++)
@@ -401,6 +431,14 @@ int hs_cmd_replay(int argc, char **argv) {
   r.status = 0;
   if (read_events(&r, in, fmt) || r.status)
     goto done;
+  if (sts) {
+    states_ctx_t sc = {&r, sts, 0};
+    hs_engine_foreach(r.engine, write_state, &sc);
+    if (sc.rc) {
+      fprintf(stderr, "healthscore replay: out of memory\n");
+      goto done;
+    }
+  }
   int64_t end = at ? at_ms : hs_engine_watermark(r.engine);
   if (end != INT64_MIN && hs_engine_advance(r.engine, end)) {
     fprintf(stderr, "healthscore replay: out of memory\n");
@@ -436,7 +474,7 @@ int hs_cmd_replay(int argc, char **argv) {
 done:
   if (in && in != stdin)
     fclose(in);
-  FILE *outs[] = {r.alerts, r.scores, rep, fin};
+  FILE *outs[] = {r.alerts, r.scores, rep, fin, sts};
   for (size_t i = 0; i < sizeof outs / sizeof *outs; i++) {
     if (outs[i] && outs[i] != stdout && fclose(outs[i]) != 0) {
       fprintf(stderr, "healthscore replay: write error: %s\n", strerror(errno));

@@ -17,6 +17,7 @@ static const struct {
     {"check", hs_cmd_check, "validate a scoring configuration"},
     {"gen", hs_cmd_gen, "generate synthetic customer events"},
     {"replay", hs_cmd_replay, "score events offline: timeline, alerts and a backtest report"},
+    {"show", hs_cmd_show, "an account's score and explanation, from Redis"},
 };
 
 static void usage(FILE *f) {

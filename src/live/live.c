@@ -34,13 +34,12 @@
 #define TICK_MS 50        /* housekeeping: readiness, reconnects, revocation */
 #define REVOKE_TIMEOUT_MS 10000
 #define MAX_TOPICS 16
-#define HIST_MAX 400 /* history days written in one flush, at most */
 
 enum { G_LOADING, G_ACTIVE, G_REVOKING };
 
 typedef struct entry_s {
   rd_kafka_message_t *m;
-  int64_t ts;         /* event time; INT64_MIN when it does not decode */
+  int64_t ts;         /* event time; INT64_MIN when rejected */
   uint64_t arrived;   /* loop time of arrival */
   struct acct_s *acc; /* the account, once known */
 } entry_t;
@@ -62,15 +61,24 @@ typedef struct group_s {
   bool waiting_timer; /* an event waits for max_idle */
 } group_t;
 
+typedef struct day_s {
+  int32_t day;
+  double score;
+} day_t;
+
 typedef struct acct_s {
   struct acct_s *next_hash, *lru_prev, *lru_next;
   hs_account_t *a; /* NULL while loading */
   uint64_t hash;
   int32_t partition;
   bool loading, dirty;
-  uint32_t refs;        /* queued messages that point at it */
-  uint64_t commit_seq;  /* the last commit that wrote it */
-  int32_t hist_flushed; /* the last history day written (INT32_MIN: none) */
+  uint32_t refs;       /* queued messages that point at it */
+  uint64_t commit_seq; /* the last commit that wrote it */
+  /* daily scores not yet written: days that ended, and the current day */
+  struct day_s *days;
+  uint32_t n_days, cap_days;
+  int32_t cur_day; /* INT32_MIN: none */
+  double cur_score;
   int16_t profile, band;
   uint32_t id_len;
   char id[];
@@ -232,7 +240,7 @@ static acct_t *acct_add(hs_live_t *l, const char *id, size_t len, uint64_t h, in
   a->id_len = (uint32_t)len;
   a->hash = h;
   a->partition = partition;
-  a->hist_flushed = INT32_MIN;
+  a->cur_day = INT32_MIN;
   a->profile = a->band = -2;
   a->next_hash = l->buckets[h & (l->n_buckets - 1)];
   l->buckets[h & (l->n_buckets - 1)] = a;
@@ -255,6 +263,7 @@ static void band_move(hs_live_t *l, acct_t *a, int profile, int band) {
 
 static void acct_free(hs_live_t *l, acct_t *a) {
   band_move(l, a, -2, -2);
+  hs_free(a->days);
   hs_account_free(a->a);
   hs_free(a);
 }
@@ -435,8 +444,28 @@ static void dead_letter(hs_live_t *l, const rd_kafka_message_t *m, const char *r
 static void on_eval(void *ud, const hs_account_t *acct, const hs_eval_t *ev) {
   hs_live_t *l = ud;
   (void)acct;
-  if (l->cur)
-    band_move(l, l->cur, ev->score.profile, ev->score.has_score ? ev->score.band : -1);
+  acct_t *a = l->cur;
+  if (a) {
+    band_move(l, a, ev->score.profile, ev->score.has_score ? ev->score.band : -1);
+    /* the daily history: a day's score is its last evaluation's */
+    int32_t day = hs_day_of(ev->at_ms);
+    if (a->cur_day != INT32_MIN && day > a->cur_day && !isnan(a->cur_score)) {
+      if (a->n_days == a->cap_days) {
+        uint32_t cap = a->cap_days ? a->cap_days * 2 : 8;
+        day_t *d = hs_realloc(a->days, cap * sizeof *d);
+        if (d) {
+          a->days = d;
+          a->cap_days = cap;
+        }
+      }
+      if (a->n_days < a->cap_days)
+        a->days[a->n_days++] = (day_t){a->cur_day, a->cur_score};
+    }
+    if (a->cur_day == INT32_MIN || day >= a->cur_day) {
+      a->cur_day = day;
+      a->cur_score = ev->score.has_score ? ev->score.score : NAN;
+    }
+  }
   for (uint32_t i = 0; i < ev->n_alerts; i++) {
     const hs_alert_t *al = &ev->alerts[i];
     l->json.len = 0;
@@ -499,28 +528,29 @@ static void load_account(hs_live_t *l, acct_t *a);
  * (its account is being read from Redis). */
 static bool apply_entry(hs_live_t *l, group_t *g, int t, entry_t *e) {
   const rd_kafka_message_t *m = e->m;
+  if (e->ts == INT64_MIN)
+    return true; /* rejected, and dead-lettered, on arrival */
   if (e->acc && e->acc->loading)
     return false;
   hs_event_t ev;
-  char why[512];
-  if (check_event(l, l->dec, m, &ev, why, sizeof why)) {
-    add(event_series(l, t, 0), 1);
-    dead_letter(l, m, why);
+  hs_err_t err = {0};
+  if (hs_event_decode(l->dec, m->payload, m->len, HS_FMT_AUTO, &ev, &err)) {
+    dead_letter(l, m, err.msg); /* decoded on arrival: cannot happen */
     return true;
   }
   add(event_series(l, t, ev.type), 1);
   acct_t *a = e->acc;
-  if (!a) { /* not seen at arrival (evicted since): read it now */
+  if (!a) { /* no memory for it on arrival: try again */
     uint64_t h = hs_hash64(ev.account_id.ptr, ev.account_id.len, HS_HASH_SEED);
     a = acct_find(l, ev.account_id.ptr, ev.account_id.len, h);
     if (!a && !(a = acct_add(l, ev.account_id.ptr, ev.account_id.len, h, g->partition)))
       return false;
     e->acc = a;
     a->refs++;
-    if (!a->a) {
-      load_account(l, a);
-      return !a->loading && a->a ? apply_entry(l, g, t, e) : false;
-    }
+  }
+  if (!a->a) {
+    load_account(l, a); /* its answer resumes the group */
+    return false;
   }
   lru_touch(l, a);
   l->cur = a;
@@ -647,7 +677,9 @@ static void on_loaded(void *ud, int status, const char *data, size_t len) {
     return;
   }
   a->loading = false;
-  a->hist_flushed = hs_account_history_last(a->a);
+  a->cur_day = hs_account_history_last(a->a);
+  a->cur_score =
+      a->cur_day == INT32_MIN ? NAN : (float)hs_account_history_day(l->model, a->a, a->cur_day);
   if (a->partition >= 0 && a->partition < l->n_partitions && l->groups[a->partition])
     group_pump(l, l->groups[a->partition]);
 }
@@ -702,20 +734,21 @@ static bool on_take(void *ud, rd_kafka_message_t *m) {
   tp->eof = false;
   entry_t e = {m, INT64_MIN, uv_now(l->loop), NULL};
   hs_event_t ev;
-  hs_err_t err = {0};
-  if (!hs_event_decode(l->peek, m->payload, m->len, HS_FMT_AUTO, &ev, &err)) {
+  char why[512];
+  if (check_event(l, l->peek, m, &ev, why, sizeof why)) {
+    /* rejected now, so that a bad timestamp never takes part in the order;
+       the message still queues for its position to move in turn */
+    add(event_series(l, t, 0), 1);
+    dead_letter(l, m, why);
+  } else {
     e.ts = ev.ts_ms;
     /* first sight of an account held nowhere here: read it from Redis now,
        so that it is there when its turn comes */
     uint64_t h = hs_hash64(ev.account_id.ptr, ev.account_id.len, HS_HASH_SEED);
     acct_t *a = acct_find(l, ev.account_id.ptr, ev.account_id.len, h);
-    if (!a && m->key && m->key_len == ev.account_id.len &&
-        !memcmp(m->key, ev.account_id.ptr, m->key_len) &&
-        home_partition(l, m->key, m->key_len) == m->partition &&
-        (a = acct_add(l, ev.account_id.ptr, ev.account_id.len, h, m->partition)))
+    if (!a && (a = acct_add(l, ev.account_id.ptr, ev.account_id.len, h, m->partition)))
       load_account(l, a);
-    if (a && a->partition == m->partition)
-      e.acc = a;
+    e.acc = a;
   }
   if (queue_push(tp, &e))
     return false;
@@ -990,13 +1023,8 @@ static void flush(hs_live_t *l) {
   if (!c || !w || !bufs || !(c->pos = hs_calloc(n_pos ? n_pos : 1, sizeof *c->pos)))
     goto oom;
   /* the history days to write, for every dirty account */
-  for (size_t i = 0; i < l->dirty_len; i++) {
-    acct_t *a = l->dirty[i];
-    int32_t last = hs_account_history_last(a->a);
-    int32_t from = a->hist_flushed == INT32_MIN ? last : a->hist_flushed;
-    if (last != INT32_MIN)
-      n_hist += (size_t)(last - (from < last - HIST_MAX ? last - HIST_MAX : from)) + 1;
-  }
+  for (size_t i = 0; i < l->dirty_len; i++)
+    n_hist += l->dirty[i]->n_days + 1;
   days = hs_malloc((n_hist ? n_hist : 1) * sizeof *days);
   scores = hs_malloc((n_hist ? n_hist : 1) * sizeof *scores);
   if (!days || !scores)
@@ -1022,20 +1050,18 @@ static void flush(hs_live_t *l) {
                               .score_json = b->data + state_len,
                               .score_len = b->len - state_len,
                               .days = days + h};
-    int32_t last = hs_account_history_last(a->a);
-    int32_t from = a->hist_flushed == INT32_MIN ? last : a->hist_flushed;
-    if (last != INT32_MIN && from < last - HIST_MAX)
-      from = last - HIST_MAX;
-    for (int32_t d = from; last != INT32_MIN && d <= last; d++) {
-      double v = hs_account_history_day(l->model, a->a, d);
-      if (isnan(v))
-        continue;
-      days[h] = d;
-      scores[h++] = v;
+    for (uint32_t k = 0; k < a->n_days; k++) {
+      days[h] = a->days[k].day;
+      scores[h++] = a->days[k].score;
+    }
+    w[n].n_days = a->n_days;
+    if (a->cur_day != INT32_MIN && !isnan(a->cur_score)) {
+      days[h] = a->cur_day;
+      scores[h++] = a->cur_score;
       w[n].n_days++;
     }
+    a->n_days = 0;
     w[n].scores = scores + (w[n].days - days);
-    a->hist_flushed = last;
     a->dirty = false;
     a->commit_seq = c->seq;
     n++;

@@ -8,6 +8,7 @@
 #include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -479,7 +480,8 @@ int hs_store_commit(hs_store_t *s, const hs_store_write_t *w, size_t n, const hs
       for (size_t d = 0; d < w[i].n_days && !rc; d++) {
         char day[32], val[32];
         hs_time_format((int64_t)w[i].days[d] * HS_MS_PER_DAY, day);
-        int vl = snprintf(val, sizeof val, "%.1f", w[i].scores[d]);
+        /* rounded as in the score record: half away from zero */
+        int vl = snprintf(val, sizeof val, "%.1f", round(w[i].scores[d] * 10) / 10);
         rc = arg_add(&a, day, 10) || arg_add(&a, val, (size_t)vl); /* day: YYYY-MM-DD */
       }
     }

@@ -204,7 +204,7 @@ static void test_commit_reads_back(void **state) {
   assert_true(rep && rep->type == REDIS_REPLY_STRING && !strcmp(rep->str, "72.5"));
   freeReplyObject(rep);
   rep = redisCommand(c, "HGET t:{acct-1}:history 2026-02-15");
-  assert_true(rep && rep->type == REDIS_REPLY_STRING && !strcmp(rep->str, "70.2"));
+  assert_true(rep && rep->type == REDIS_REPLY_STRING && !strcmp(rep->str, "70.3"));
   freeReplyObject(rep);
   rep = redisCommand(c, "GET t:{acct-1}:score");
   assert_true(rep && rep->type == REDIS_REPLY_STRING && !strcmp(rep->str, "{\"score\":72.5}"));

@@ -1,0 +1,248 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* `healthscore show`: an account's score, its explanation and its daily
+ * history, read from Redis where healthscored keeps them (docs/state.md). */
+#include "cmds.h"
+
+#include "healthscore/common.h"
+#include "healthscore/settings.h"
+
+#include <getopt.h>
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_tree.h>
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: healthscore show [options] ACCOUNT...\n\n"
+             "Prints each account's health score as healthscored stored it in Redis: score,\n"
+             "band, profile, group scores, every metric's value and contribution, the top\n"
+             "contributors and the daily score history.\n\n"
+             "  -s, --settings FILE   engine settings to take the Redis address, password and\n"
+             "                        key prefix from (default: their defaults)\n"
+             "  -r, --redis HOST:PORT Redis address, overriding the settings\n"
+             "      --prefix P        key prefix, overriding the settings\n"
+             "      --days N          days of history shown (default 14)\n"
+             "      --json            print the stored score record (JSON) as it is\n"
+             "      --state           print \"ACCOUNT HEX\" of the stored msgpack state\n"
+             "  -h, --help            this text\n\n"
+             "Exit status: 0 when every account was found, 1 when one was not, 2 on a usage\n"
+             "error or when Redis cannot be reached.\n");
+}
+
+static const char *sget(yajl_val v, const char *key) {
+  const char *path[] = {key, NULL};
+  yajl_val s = yajl_tree_get(v, path, yajl_t_string);
+  return s ? YAJL_GET_STRING(s) : "";
+}
+
+static double nget(yajl_val v, const char *key, bool *present) {
+  const char *path[] = {key, NULL};
+  yajl_val n = yajl_tree_get(v, path, yajl_t_number);
+  if (present)
+    *present = n != NULL;
+  return n ? YAJL_GET_DOUBLE(n) : 0;
+}
+
+static yajl_val aget(yajl_val v, const char *key) {
+  const char *path[] = {key, NULL};
+  return yajl_tree_get(v, path, yajl_t_array);
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Prints the readable view of one account. */
+static int print_account(redisContext *c, const char *prefix, const char *id, const char *json,
+                         int days) {
+  char errbuf[256];
+  yajl_val r = yajl_tree_parse(json, errbuf, sizeof errbuf);
+  if (!r) {
+    fprintf(stderr, "healthscore show: %s: the stored score record is not JSON: %s\n", id, errbuf);
+    return 1;
+  }
+  bool has;
+  double score = nget(r, "score", &has);
+  printf("%s  ", id);
+  if (has)
+    printf("score %.1f  %s", score, sget(r, "band"));
+  else
+    printf("no score (%s)", sget(r, "band"));
+  printf("  profile %s v%s  coverage %.0f%%  updated %s\n", sget(r, "profile"),
+         sget(r, "profile_version"), nget(r, "coverage", NULL) * 100, sget(r, "updated_at"));
+  yajl_val groups = aget(r, "groups");
+  for (size_t i = 0; groups && i < groups->u.array.len; i++) {
+    yajl_val g = groups->u.array.values[i];
+    double gs = nget(g, "score", &has);
+    printf(i ? "  " : "  groups: ");
+    if (has)
+      printf("%s %.1f (%.0f%%)", sget(g, "name"), gs, nget(g, "weight", NULL) * 100);
+    else
+      printf("%s - (no data)", sget(g, "name"));
+  }
+  printf("\n  %-30s %-10s %12s %6s %7s %8s\n", "metric", "group", "value", "norm", "weight",
+         "points");
+  yajl_val metrics = aget(r, "metrics");
+  for (size_t i = 0; metrics && i < metrics->u.array.len; i++) {
+    yajl_val m = metrics->u.array.values[i];
+    double v = nget(m, "value", &has);
+    char vs[32] = "-", ns[16] = "-";
+    if (has) {
+      snprintf(vs, sizeof vs, "%.2f", v);
+      snprintf(ns, sizeof ns, "%.1f", nget(m, "normalized", NULL));
+    }
+    printf("  %-30s %-10s %12s %6s %6.1f%% %8.2f%s\n", sget(m, "metric"), sget(m, "group"), vs, ns,
+           nget(m, "weight", NULL) * 100, nget(m, "contribution", NULL),
+           strcmp(sget(m, "source"), "data") ? "  (missing)" : "");
+  }
+  yajl_val top = aget(r, "top_contributors");
+  printf("  top contributors:");
+  for (size_t i = 0; top && i < top->u.array.len; i++)
+    printf(" %s",
+           YAJL_IS_STRING(top->u.array.values[i]) ? YAJL_GET_STRING(top->u.array.values[i]) : "?");
+  printf("\n");
+  const char *op[] = {"override", NULL};
+  yajl_val ov = yajl_tree_get(r, op, yajl_t_object);
+  if (ov)
+    printf("  override: %.1f until %s by %s: %s\n", nget(ov, "value", NULL), sget(ov, "expires_at"),
+           sget(ov, "author"), sget(ov, "reason"));
+  yajl_tree_free(r);
+  /* the daily history: the last `days` days recorded */
+  redisReply *h = redisCommand(c, "HGETALL %s:{%s}:history", prefix, id);
+  if (h && h->type == REDIS_REPLY_ARRAY && h->elements >= 2) {
+    size_t n = h->elements / 2;
+    char **lines = calloc(n, sizeof *lines);
+    for (size_t i = 0; lines && i < n; i++) {
+      lines[i] = malloc(64);
+      if (lines[i])
+        snprintf(lines[i], 64, "%.10s %s", h->element[2 * i]->str, h->element[2 * i + 1]->str);
+    }
+    if (lines) {
+      qsort(lines, n, sizeof *lines, cmp_str);
+      size_t from = n > (size_t)days ? n - (size_t)days : 0;
+      printf("  history (%zu of %zu days):", n - from, n);
+      for (size_t i = from; i < n; i++)
+        printf("%s%s", (i - from) % 6 ? "   " : "\n    ", lines[i] ? lines[i] : "?");
+      printf("\n");
+      for (size_t i = 0; i < n; i++)
+        free(lines[i]);
+      free(lines);
+    }
+  }
+  freeReplyObject(h);
+  return 0;
+}
+
+int hs_cmd_show(int argc, char **argv) {
+  static const struct option opts[] = {
+      {"settings", required_argument, NULL, 's'}, {"redis", required_argument, NULL, 'r'},
+      {"prefix", required_argument, NULL, 'P'},   {"days", required_argument, NULL, 'd'},
+      {"json", no_argument, NULL, 'j'},           {"state", no_argument, NULL, 'S'},
+      {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+  const char *settings = NULL, *redis = NULL, *prefix = NULL;
+  bool json = false, state = false;
+  int days = 14, c;
+  while ((c = getopt_long(argc, argv, "s:r:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 's':
+      settings = optarg;
+      break;
+    case 'r':
+      redis = optarg;
+      break;
+    case 'P':
+      prefix = optarg;
+      break;
+    case 'd':
+      days = atoi(optarg);
+      if (days < 1 || days > 3660) {
+        fprintf(stderr, "healthscore show: --days takes 1..3660\n");
+        return 2;
+      }
+      break;
+    case 'j':
+      json = true;
+      break;
+    case 'S':
+      state = true;
+      break;
+    case 'h':
+      usage(stdout);
+      return 0;
+    default:
+      usage(stderr);
+      return 2;
+    }
+  }
+  if (optind >= argc) {
+    fprintf(stderr, "healthscore show: name at least one account\n");
+    usage(stderr);
+    return 2;
+  }
+  hs_settings_t st;
+  hs_err_t err = {0};
+  if (hs_settings_defaults(&st) || (settings && hs_settings_load_file(settings, &st, &err))) {
+    fprintf(stderr, "healthscore show: %s\n", err.msg[0] ? err.msg : "out of memory");
+    hs_settings_free(&st);
+    return 2;
+  }
+  char host[256];
+  int port = st.redis_port;
+  snprintf(host, sizeof host, "%s", st.redis_host);
+  if (redis) {
+    const char *colon = strrchr(redis, ':');
+    if (!colon || colon == redis || (port = atoi(colon + 1)) <= 0 || port > 65535) {
+      fprintf(stderr, "healthscore show: --redis takes HOST:PORT\n");
+      hs_settings_free(&st);
+      return 2;
+    }
+    snprintf(host, sizeof host, "%.*s", (int)(colon - redis), redis);
+  }
+  if (!prefix)
+    prefix = st.redis_prefix;
+  struct timeval tv = {5, 0};
+  redisContext *ctx = redisConnectWithTimeout(host, port, tv);
+  int rc = 0;
+  if (!ctx || ctx->err) {
+    fprintf(stderr, "healthscore show: cannot reach Redis at %s:%d: %s\n", host, port,
+            ctx ? ctx->errstr : "out of memory");
+    rc = 2;
+  }
+  if (!rc && st.redis_password && *st.redis_password) {
+    redisReply *a = redisCommand(ctx, "AUTH %s", st.redis_password);
+    if (!a || a->type == REDIS_REPLY_ERROR) {
+      fprintf(stderr, "healthscore show: Redis AUTH: %s\n", a ? a->str : ctx->errstr);
+      rc = 2;
+    }
+    freeReplyObject(a);
+  }
+  for (int i = optind; !rc && i < argc; i++) {
+    const char *id = argv[i];
+    redisReply *r = redisCommand(ctx, "GET %s:{%s}:%s", prefix, id, state ? "state" : "score");
+    if (!r) {
+      fprintf(stderr, "healthscore show: Redis: %s\n", ctx->errstr);
+      rc = 2;
+      break;
+    }
+    if (r->type != REDIS_REPLY_STRING) {
+      fprintf(stderr, "healthscore show: %s: no score stored (key %s:{%s}:score)\n", id, prefix,
+              id);
+      rc = 1;
+    } else if (state) {
+      printf("%s ", id);
+      for (size_t k = 0; k < r->len; k++)
+        printf("%02x", (unsigned char)r->str[k]);
+      printf("\n");
+    } else if (json) {
+      printf("%s\n", r->str);
+    } else if (print_account(ctx, prefix, id, r->str, days)) {
+      rc = 1;
+    }
+    freeReplyObject(r);
+  }
+  if (ctx)
+    redisFree(ctx);
+  hs_settings_free(&st);
+  return rc;
+}
