@@ -676,10 +676,7 @@ static void on_loaded(void *ud, int status, const char *data, size_t len) {
     hs_log(HS_LOG_ERROR, "engine", "out of memory creating account %.*s", (int)a->id_len, a->id);
     return;
   }
-  a->loading = false;
-  a->cur_day = hs_account_history_last(a->a);
-  a->cur_score =
-      a->cur_day == INT32_MIN ? NAN : (float)hs_account_history_day(l->model, a->a, a->cur_day);
+  a->loading = false; /* its daily history so far is in Redis already */
   if (a->partition >= 0 && a->partition < l->n_partitions && l->groups[a->partition])
     group_pump(l, l->groups[a->partition]);
 }
@@ -767,7 +764,8 @@ static void start_sync(hs_live_t *l);
 
 static void on_assigned(void *ud, const rd_kafka_topic_partition_list_t *parts) {
   hs_live_t *l = ud;
-  hs_log(HS_LOG_INFO, "kafka", "%d partitions assigned", parts->cnt);
+  hs_log(HS_LOG_INFO, "kafka", "assigned %d topic partitions (%zu per input topic)", parts->cnt,
+         (size_t)parts->cnt / l->n_topics);
   l->revoking = false;
   start_sync(l);
 }
@@ -782,7 +780,8 @@ static void finish_revoke(hs_live_t *l) {
 
 static void on_revoked(void *ud, const rd_kafka_topic_partition_list_t *parts) {
   hs_live_t *l = ud;
-  hs_log(HS_LOG_INFO, "kafka", "%d partitions revoked: writing their state first", parts->cnt);
+  hs_log(HS_LOG_INFO, "kafka", "%d topic partitions revoked: writing their state first",
+         parts->cnt);
   for (size_t p = 0; p < l->n_groups; p++)
     if (l->groups[p])
       l->groups[p]->state = l->groups[p]->state == G_ACTIVE ? G_REVOKING : l->groups[p]->state;

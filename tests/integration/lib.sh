@@ -240,3 +240,9 @@ def murmur2(data):
 print((murmur2(sys.argv[1].encode()) & 0x7FFFFFFF) % int(sys.argv[2]))
 PY
 }
+
+# drained_positions GROUP N: the positions stored for GROUP cover N messages
+# (each topic partition's position is the count of messages before it).
+drained_positions() {
+  [ "$(positions_total "$1")" -ge "$2" ]
+}
