@@ -352,6 +352,15 @@ static void drop_all(hs_live_t *l) {
   l->pending_pos = 0;
 }
 
+/* Asks for a resync (done by the tick timer, outside any callback chain):
+ * what is held can no longer be trusted to match Redis. Fetching stops at
+ * once, so nothing is read only to be dropped. */
+static void want_resync(hs_live_t *l) {
+  if (!l->resync && l->consumer)
+    hs_consumer_pause(l->consumer, true);
+  l->resync = true;
+}
+
 /* ---- output: alerts and dead letters ----------------------------------- */
 
 static void outmsg_free(outmsg_t *o) {
@@ -658,7 +667,7 @@ static void on_loaded(void *ud, int status, const char *data, size_t len) {
     return;
   if (status) {
     /* Redis went away: a resync follows, which drops this account anyway */
-    l->resync = true;
+    want_resync(l);
     return;
   }
   hs_err_t err = {0};
@@ -696,7 +705,7 @@ static void load_account(hs_live_t *l, acct_t *a) {
   if (hs_store_get_state(l->store, (hs_str_t){a->id, a->id_len}, on_loaded, r)) {
     hs_free(r);
     a->loading = false;
-    l->resync = true;
+    want_resync(l);
   }
 }
 
@@ -873,7 +882,7 @@ static void on_position(void *ud, int status, int64_t offset) {
   if (!current || !g)
     return;
   if (status) {
-    l->resync = true; /* try again once Redis answers */
+    want_resync(l); /* try again once Redis answers */
     l->pending_pos--;
     return;
   }
@@ -899,7 +908,7 @@ static void start_sync(hs_live_t *l) {
       continue;
     group_t *g = hs_calloc(1, sizeof *g);
     if (!g) {
-      l->resync = true;
+      want_resync(l);
       break;
     }
     g->partition = p;
@@ -910,29 +919,29 @@ static void start_sync(hs_live_t *l) {
   }
   rd_kafka_topic_partition_list_destroy(parts);
   if (!l->store_up) {
-    l->resync = true; /* once Redis is back */
+    want_resync(l); /* once Redis is back */
     return;
   }
-  size_t n = 0;
-  for (size_t p = 0; p < l->n_groups; p++)
-    n += l->groups[p] ? l->n_topics : 0;
-  l->pending_pos = (int)n;
-  if (!n)
-    return;
+  /* each answer counts pending_pos down; the last one assigns */
+  l->pending_pos = 1;
   for (size_t p = 0; p < l->n_groups && !l->resync; p++)
-    for (size_t t = 0; l->groups[p] && t < l->n_topics; t++) {
+    for (size_t t = 0; l->groups[p] && t < l->n_topics && !l->resync; t++) {
       req_t *r = hs_malloc(sizeof *r);
       if (!r) {
-        l->resync = true;
+        want_resync(l);
         break;
       }
       *r = (req_t){l, l->epoch, (int32_t)p, (int)t};
       if (hs_store_get_position(l->store, l->s->group_id, l->s->topics[t], (int32_t)p, on_position,
                                 r)) {
         hs_free(r);
-        l->resync = true;
+        want_resync(l);
+      } else {
+        l->pending_pos++;
       }
     }
+  if (--l->pending_pos == 0 && !l->resync)
+    assign_from_positions(l);
 }
 
 /* ---- writing to Redis ------------------------------------------------ */
@@ -974,7 +983,7 @@ static void on_committed(void *ud, int status, const hs_err_t *err) {
       } else {
         hs_log(HS_LOG_ERROR, "redis", "flush of %zu accounts failed: %s", c->n_accounts, err->msg);
       }
-      l->resync = true;
+      want_resync(l);
     } else {
       l->done_seq = c->seq;
       if (l->m_flush_s)
@@ -1092,7 +1101,7 @@ static void flush(hs_live_t *l) {
     hs_log(HS_LOG_ERROR, "redis", "cannot send a flush of %zu accounts (%d)", n, rc);
     hs_free(c->pos);
     hs_free(c);
-    l->resync = true;
+    want_resync(l);
     return;
   }
   l->committing = true;
@@ -1109,7 +1118,7 @@ oom:
   if (c)
     hs_free(c->pos);
   hs_free(c);
-  l->resync = true;
+  want_resync(l);
 }
 
 static void stop_step(hs_live_t *l);
@@ -1153,7 +1162,7 @@ static void on_tick(uv_timer_t *t) {
   }
   /* a new connection: Redis may have restarted and lost writes */
   if (up && hs_store_connections(l->store) != l->store_connections)
-    l->resync = true;
+    want_resync(l);
   if (l->revoking) {
     if ((!up || l->resync) || uv_now(l->loop) - l->revoke_started > (uint64_t)REVOKE_TIMEOUT_MS) {
       if (up && !l->resync)

@@ -39,7 +39,7 @@ struct hs_store_s {
   uv_timer_t retry, watchdog;
   int open_handles;
   op_t *head, *tail; /* outstanding operations, oldest first */
-  uint64_t last_reply_ms;
+  uint64_t last_reply_ms, connect_ms;
   size_t inflight;
   uint64_t connections, commands, bytes;
   char last_error[160];
@@ -220,6 +220,7 @@ static void connect_now(hs_store_t *s) {
   redisAsyncSetConnectCallback(ac, on_connect);
   redisAsyncSetDisconnectCallback(ac, on_disconnect);
   s->ac = ac;
+  s->connect_ms = uv_now(s->loop);
 }
 
 /* Drops a connection whose oldest reply is late (its callbacks then fail),
@@ -228,6 +229,19 @@ static void on_watchdog(uv_timer_t *t) {
   hs_store_t *s = t->data;
   if (s->connected && !s->head && uv_now(s->loop) - s->last_reply_ms >= IDLE_PING_MS)
     send_ping(s);
+  /* hiredis 0.14's libuv adapter drops a failed connect on the floor (it
+     ignores poll errors), leaving the context waiting forever: a connection
+     not ready within the timeout is given up too */
+  if (s->ac && !s->connected && !s->head &&
+      uv_now(s->loop) - s->connect_ms > (uint64_t)s->timeout_ms) {
+    redisAsyncContext *ac = s->ac;
+    snprintf(s->last_error, sizeof s->last_error, "redis %s:%d: cannot connect within %d ms",
+             s->host, s->port, s->timeout_ms);
+    s->ac = NULL;
+    redisAsyncFree(ac);
+    schedule_reconnect(s);
+    return;
+  }
   if (s->head && s->ac && uv_now(s->loop) - s->head->sent_ms > (uint64_t)s->timeout_ms) {
     redisAsyncContext *ac = s->ac;
     s->connected = false;

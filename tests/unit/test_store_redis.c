@@ -295,8 +295,17 @@ static void test_restarted_server_is_reconnected(void **state) {
   }
   assert_false(hs_store_connected(s));
   assert_int_equal(hs_store_commit(s, &w, 1, NULL, 0, on_done, &r), HS_E_IO);
+  /* down long enough for reconnection attempts to fail first */
+  end = uv_now(&loop) + 1500;
+  while (uv_now(&loop) < end) {
+    uv_run(&loop, UV_RUN_ONCE);
+    uv_update_time(&loop);
+  }
+  assert_false(hs_store_connected(s));
+  assert_non_null(strstr(hs_store_last_error(s), "redis 127.0.0.1"));
   start_redis();
   assert_true(wait_connected(&loop, s, 8000));
+  assert_int_equal(hs_store_connections(s), 2);
   assert_int_equal(hs_store_commit(s, &w, 1, NULL, 0, on_done, &r), 0);
   assert_true(run_until(&loop, &r.done, 3000));
   assert_int_equal(r.status, 0);
