@@ -868,7 +868,8 @@ static void assign_from_positions(hs_live_t *l) {
   }
   hs_consumer_assign(l->consumer, list);
   hs_consumer_pause(l->consumer, false);
-  hs_log(HS_LOG_INFO, "engine", "resuming %d partitions from the positions in Redis", list->cnt);
+  hs_log(HS_LOG_INFO, "engine", "resuming %d topic partitions from the positions in Redis",
+         list->cnt);
   rd_kafka_topic_partition_list_destroy(list);
 }
 
