@@ -1,33 +1,154 @@
 #!/usr/bin/env bash
-# The offline demo: synthetic customers with known fates are scored day by day
-# by the same core the live engine runs; alerts are printed as they fire,
-# then the backtest report shows how well the score foretold churn.
+# The live demo: a local Kafka-protocol broker, redis-server, healthscored
+# and a generator producing synthetic customers' events at a steady rate; a
+# terminal view shows events/s, latency, the band mix and alerts as they
+# arrive. It ends once the stream is drained (or at Ctrl-C), stopping
+# everything cleanly. `scripts/demo.sh --offline` runs the offline backtest
+# demo instead.
+#
+#   DEMO_ACCOUNTS (default 400), DEMO_DAYS (120), DEMO_RATE (3000 events/s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/release -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
 hs=build/release/healthscore
+hsd=build/release/healthscored
 out=build/demo
+rm -rf "$out"
 mkdir -p "$out"
+profiles=examples/customer-behavior.yaml
 
-echo "== 1. the profile: $hs check examples/customer-behavior.yaml"
-"$hs" check examples/customer-behavior.yaml
+if [ "${1:-}" = "--offline" ]; then
+  echo "== the profile: $hs check $profiles"
+  "$hs" check "$profiles"
+  echo "== 300 synthetic accounts over 150 days, scored offline; alerts as they fire (first 25)"
+  "$hs" gen --accounts 300 --days 150 --seed 7 --output "$out/events.jsonl"
+  "$hs" replay --quiet --config "$profiles" --alerts "$out/alerts.txt" --alert-format text \
+    --report none "$out/events.jsonl"
+  head -n 25 "$out/alerts.txt"
+  echo "   ... $(wc -l <"$out/alerts.txt") alert messages in all"
+  echo "== the backtest report"
+  "$hs" replay --quiet --config "$profiles" "$out/events.jsonl"
+  exit 0
+fi
+
+accounts=${DEMO_ACCOUNTS:-400}
+days=${DEMO_DAYS:-120}
+rate=${DEMO_RATE:-3000}
+pids=()
+stopping=
+stop_all() {
+  [ -n "$stopping" ] && return
+  stopping=1
+  echo
+  echo "== stopping: healthscored writes its state and leaves the group (SIGTERM)"
+  [ -n "${gen_pid:-}" ] && kill "$gen_pid" 2>/dev/null
+  if [ -n "${daemon_pid:-}" ] && kill -0 "$daemon_pid" 2>/dev/null; then
+    kill -TERM "$daemon_pid"
+    local rc=0
+    wait "$daemon_pid" || rc=$?
+    echo "   healthscored exited with status $rc"
+  fi
+  local p
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "   logs and data: $out/"
+}
+trap 'stop_all; exit 130' INT TERM
+trap stop_all EXIT
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+echo "== starting a local broker (librdkafka's mock cluster), redis-server and healthscored"
+"$hs" broker --partitions 8 --bootstrap-file "$out/bootstrap" --quiet >"$out/broker.log" 2>&1 &
+pids+=($!)
+redis_port=$(free_port)
+redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$out" --save "" --appendonly no \
+  >"$out/redis.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$out/bootstrap" ] && break; sleep 0.1; done
+bs=$(cat "$out/bootstrap")
+http_port=$(free_port)
+cat >"$out/engine.yaml" <<EOF
+engine:
+  profiles: $profiles
+  idle_interval: 0 # the generator compresses months into a minute
+kafka:
+  bootstrap: $bs
+  group_id: demo
+  client:
+    fetch.wait.max.ms: "10"
+redis:
+  port: $redis_port
+http:
+  port: $http_port
+log:
+  format: text
+EOF
+"$hsd" --config "$out/engine.yaml" >"$out/healthscored.log" 2>&1 &
+daemon_pid=$!
+url=http://127.0.0.1:$http_port
+for _ in $(seq 300); do curl -sf "$url/readyz" >/dev/null && break; sleep 0.1; done
+echo "   broker $bs, redis 127.0.0.1:$redis_port, healthscored $url (ready)"
+
+"$hs" alerts --kafka "$bs" --from-beginning >"$out/alerts.txt" 2>"$out/alerts.log" &
+pids+=($!)
+total=$("$hs" gen --accounts "$accounts" --days "$days" --seed 7 --quiet | wc -l)
+echo "== producing $total events of $accounts accounts over $days days at $rate events/s"
+"$hs" gen --accounts "$accounts" --days "$days" --seed 7 --kafka "$bs" --rate "$rate" --quiet &
+gen_pid=$!
+
+# the view: numbers from /metrics, the newest alerts from the alerts topic
+view() {
+  curl -sf "$url/metrics" >"$out/metrics.txt" || return 0
+  awk -v total="$total" -v dt="$1" -v prev="$2" '
+    /^healthscore_events_total/ { ev += $NF }
+    /^healthscore_events_applied_total / { applied = $NF }
+    /^healthscore_deadletter_total/ { dead += $NF }
+    /^healthscore_accounts / { held = $NF }
+    /^healthscore_accounts_by_band/ { match($0, /band="[^"]*"/); b = substr($0, RSTART + 6, RLENGTH - 7); band[b] += $NF }
+    /^healthscore_alerts_total/ { alerts += $NF }
+    /^healthscore_processing_latency_seconds_bucket/ { match($0, /le="[^"]*"/); le[++n] = substr($0, RSTART + 4, RLENGTH - 5); cnt[n] = $NF }
+    END {
+      rate = dt > 0 ? (ev - prev) / dt : 0
+      printf "events   %d of %d read (%.0f/s), %d applied, %d dead-lettered\n", ev, total, rate, applied, dead
+      printf "accounts %d held   bands: red %d  yellow %d  green %d  unknown %d\n", held, band["red"], band["yellow"], band["green"], band["unknown"]
+      if (n) {
+        t = cnt[n]
+        for (i = 1; i <= n; i++) { if (!p50 && cnt[i] >= t * 0.5) p50 = le[i]; if (!p99 && cnt[i] >= t * 0.99) p99 = le[i] }
+        printf "latency  produce -> applied: p50 <= %s s, p99 <= %s s\n", p50, p99
+      }
+      printf "alerts   %d published\n", alerts
+      print ev > "/dev/stderr"
+    }' "$out/metrics.txt" 2>"$out/events.count"
+}
+prev=0
+last=$(date +%s.%N)
+while :; do
+  sleep 1
+  now=$(date +%s.%N)
+  dt=$(awk -v a="$last" -v b="$now" 'BEGIN { print b - a }')
+  last=$now
+  [ -t 1 ] && clear
+  echo "healthscore live demo  (Ctrl-C stops everything)   $url"
+  echo
+  view "$dt" "$prev"
+  prev=$(cat "$out/events.count" 2>/dev/null || echo "$prev")
+  echo
+  echo "latest alerts:"
+  tail -n 8 "$out/alerts.txt" | cut -c1-150 | sed 's/^/  /'
+  if ! kill -0 "$gen_pid" 2>/dev/null && [ "$prev" -ge "$total" ]; then
+    break
+  fi
+  [ -t 1 ] || echo "----"
+done
+gen_pid=
 echo
-echo "== 2. 300 synthetic accounts over 150 days (healthy, declining, churning, ...)"
-"$hs" gen --accounts 300 --days 150 --seed 7 --output "$out/events.jsonl"
-echo
-echo "== 3. replay: alerts as they fire (first 25 shown; all in $out/alerts.jsonl)"
-"$hs" replay --quiet --config examples/customer-behavior.yaml --alerts "$out/alerts.txt" \
-  --alert-format text --scores "$out/scores.jsonl" --report none "$out/events.jsonl"
-head -n 25 "$out/alerts.txt"
-echo "   ... $(wc -l <"$out/alerts.txt") alert messages in all"
-echo
-echo "== 4. one account's score changing over time ($out/scores.jsonl)"
-acct=$(grep -m1 FIRING "$out/alerts.txt" | awk '{print $4}')
-grep "\"account_id\":\"$acct\"" "$out/scores.jsonl" | awk 'NR % 10 == 1' | head -n 12 |
-  sed -E 's/.*"score":([^,]*),"band":"([^"]*)".*"updated_at":"([^"]*)".*/  \3  score \1  \2/'
-echo
-echo "== 5. the backtest report"
-"$hs" replay --quiet --config examples/customer-behavior.yaml \
-  --alerts "$out/alerts.jsonl" "$out/events.jsonl"
+acct=$(awk '/FIRING/ { print $4; exit }' "$out/alerts.txt")
+if [ -n "$acct" ]; then
+  echo "== one alerted account, as stored in Redis: $hs show --redis 127.0.0.1:$redis_port $acct"
+  "$hs" show --redis "127.0.0.1:$redis_port" "$acct" | head -n 24
+fi

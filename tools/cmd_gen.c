@@ -600,7 +600,7 @@ int hs_cmd_gen(int argc, char **argv) {
   kafka_out_t ko = {.prefix = prefix};
   if (kafka) {
     hs_err_t err = {0};
-    hs_producer_conf_t pc = {kafka, NULL, 0};
+    hs_producer_conf_t pc = {.bootstrap = kafka};
     uv_loop_init(&ko.loop);
     if (hs_producer_new(&ko.producer, &ko.loop, &pc, on_report, &ko, &err)) {
       fprintf(stderr, "healthscore gen: %s\n", err.msg);

@@ -18,6 +18,9 @@ typedef struct hs_producer_conf_s {
   /* further librdkafka settings as name, value pairs */
   const char *const *settings;
   size_t n_settings;
+  /* librdkafka's log lines, or NULL for its default (stderr); may be called
+     from librdkafka's threads */
+  void (*log)(int level, const char *fac, const char *msg);
 } hs_producer_conf_t;
 
 /* status 0: delivered at (partition, offset); otherwise a negative code and

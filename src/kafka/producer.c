@@ -17,6 +17,7 @@ struct hs_producer_s {
   uv_timer_t timer;
   int open_handles;
   hs_producer_report_cb report;
+  void (*log)(int level, const char *fac, const char *msg);
   void *ud;
   size_t pending;
   void (*closed)(void *ud);
@@ -51,6 +52,12 @@ static void on_tick(uv_timer_t *t) {
   serve(t->data);
 }
 
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+  hs_producer_t *p = rd_kafka_opaque(rk);
+  if (p && p->log)
+    p->log(level, fac, buf);
+}
+
 int hs_producer_new(hs_producer_t **out, uv_loop_t *loop, const hs_producer_conf_t *conf,
                     hs_producer_report_cb report, void *ud, hs_err_t *err) {
   *out = NULL;
@@ -73,9 +80,12 @@ int hs_producer_new(hs_producer_t **out, uv_loop_t *loop, const hs_producer_conf
   }
   p->loop = loop;
   p->report = report;
+  p->log = conf->log;
   p->ud = ud;
   rd_kafka_conf_set_opaque(kc, p);
   rd_kafka_conf_set_dr_msg_cb(kc, on_delivery);
+  if (conf->log)
+    rd_kafka_conf_set_log_cb(kc, on_log);
   char errstr[512];
   p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, errstr, sizeof errstr);
   if (!p->rk || hs__kafka_pipe(p->pipe_fds)) {

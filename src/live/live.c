@@ -810,13 +810,17 @@ static void on_kafka_error(void *ud, int code, const char *reason) {
   hs_log(HS_LOG_WARN, "kafka", "%s", reason);
 }
 
-static void on_kafka_log(void *ud, int level, const char *fac, const char *msg) {
-  (void)ud;
+static void kafka_log(int level, const char *fac, const char *msg) {
   hs_log(level <= 3   ? HS_LOG_ERROR
          : level <= 4 ? HS_LOG_WARN
          : level <= 6 ? HS_LOG_INFO
                       : HS_LOG_DEBUG,
          "librdkafka", "%s: %s", fac, msg);
+}
+
+static void on_kafka_log(void *ud, int level, const char *fac, const char *msg) {
+  (void)ud;
+  kafka_log(level, fac, msg);
 }
 
 static void on_stats(void *ud, const char *json, size_t len) {
@@ -1509,7 +1513,7 @@ int hs_live_new(hs_live_t **out, uv_loop_t *loop, const hs_settings_t *s, const 
                              .stats = on_stats,
                              .log = on_kafka_log};
     rc = hs_consumer_new(&l->consumer, loop, &cc, &cbs, l, err);
-    hs_producer_conf_t pc = {s->bootstrap, (const char *const *)s->client, s->n_client};
+    hs_producer_conf_t pc = {s->bootstrap, (const char *const *)s->client, s->n_client, kafka_log};
     if (!rc)
       rc = hs_producer_new(&l->producer, loop, &pc, on_delivery, l, err);
   }

@@ -72,7 +72,9 @@ static void test_delivers_with_keys_and_headers(void **state) {
   hs_producer_t *p;
   hs_err_t err = {0};
   const char *settings[] = {"log_level", "2"};
-  hs_producer_conf_t conf = {rd_kafka_mock_cluster_bootstraps(cluster), settings, 1};
+  hs_producer_conf_t conf = {.bootstrap = rd_kafka_mock_cluster_bootstraps(cluster),
+                             .settings = settings,
+                             .n_settings = 1};
   reports_t r;
   memset(&r, 0, sizeof r);
   assert_int_equal(hs_producer_new(&p, &loop, &conf, on_report, &r, &err), 0);
@@ -136,7 +138,7 @@ static void test_unreachable_broker_reports_failures(void **state) {
   hs_producer_t *p;
   hs_err_t err = {0};
   const char *settings[] = {"message.timeout.ms", "700", "log_level", "0"};
-  hs_producer_conf_t conf = {"127.0.0.1:1", settings, 2};
+  hs_producer_conf_t conf = {.bootstrap = "127.0.0.1:1", .settings = settings, .n_settings = 2};
   reports_t r;
   memset(&r, 0, sizeof r);
   assert_int_equal(hs_producer_new(&p, &loop, &conf, on_report, &r, &err), 0);
