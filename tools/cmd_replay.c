@@ -222,6 +222,8 @@ static void replay_usage(FILE *f) {
              "      --all-evaluations   with --scores: every evaluation, changed or not\n"
              "      --at TIME           at the end, advance every account to TIME (RFC 3339);\n"
              "                          default: the latest event time seen\n"
+             "      --no-advance        leave idle accounts where their last event left them\n"
+             "                          (as healthscored with engine.idle_interval 0)\n"
              "      --final FILE        write each account's final score record (JSON lines)\n"
              "      --states FILE       write each account's state after its last event as\n"
              "                          \"ACCOUNT HEX\" lines (what healthscored stores)\n"
@@ -288,6 +290,7 @@ int hs_cmd_replay(int argc, char **argv) {
                                        {"scores", required_argument, NULL, 's'},
                                        {"all-evaluations", no_argument, NULL, 'E'},
                                        {"at", required_argument, NULL, 't'},
+                                       {"no-advance", no_argument, NULL, 'N'},
                                        {"final", required_argument, NULL, 'F'},
                                        {"states", required_argument, NULL, 'T'},
                                        {"horizon", required_argument, NULL, 'H'},
@@ -301,6 +304,7 @@ int hs_cmd_replay(int argc, char **argv) {
              *states = NULL;
   const char *report_fmt = "text", *output = NULL, *format = "auto";
   int horizon = 30;
+  bool no_advance = false;
   replay_t r;
   memset(&r, 0, sizeof r);
   int c;
@@ -328,6 +332,9 @@ int hs_cmd_replay(int argc, char **argv) {
       break;
     case 't':
       at = optarg;
+      break;
+    case 'N':
+      no_advance = true;
       break;
     case 'F':
       final = optarg;
@@ -372,6 +379,10 @@ int hs_cmd_replay(int argc, char **argv) {
       replay_usage(stderr);
       return 2;
     }
+  }
+  if (at && no_advance) {
+    fprintf(stderr, "healthscore replay: --at and --no-advance exclude each other\n");
+    return 2;
   }
   if (!config || argc - optind > 1) {
     fprintf(stderr, "healthscore replay: %s\n\n",
@@ -439,7 +450,7 @@ int hs_cmd_replay(int argc, char **argv) {
       goto done;
     }
   }
-  int64_t end = at ? at_ms : hs_engine_watermark(r.engine);
+  int64_t end = no_advance ? INT64_MIN : at ? at_ms : hs_engine_watermark(r.engine);
   if (end != INT64_MIN && hs_engine_advance(r.engine, end)) {
     fprintf(stderr, "healthscore replay: out of memory\n");
     goto done;

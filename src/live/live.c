@@ -190,6 +190,8 @@ static acct_t *acct_find(hs_live_t *l, const char *id, size_t len, uint64_t h) {
 }
 
 static void lru_unlink(hs_live_t *l, acct_t *a) {
+  if (!a->lru_prev && !a->lru_next && l->lru_head != a)
+    return; /* not in the list */
   if (a->lru_prev)
     a->lru_prev->lru_next = a->lru_next;
   else
@@ -1182,6 +1184,8 @@ static void on_tick(uv_timer_t *t) {
     stop_step(l);
     return;
   }
+  if (l->n_accounts > (size_t)l->s->max_accounts)
+    evict(l);
   if (l->resync && up && !l->committing && !l->pending_pos) {
     add(l->m_resyncs, 1);
     hs_log(HS_LOG_INFO, "engine", "resuming from the state in Redis");

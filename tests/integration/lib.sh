@@ -180,7 +180,7 @@ same_states() {
 # same_history CONFIG EVENTS: each account's daily score history in Redis
 # equals the last score of each day in `replay --all-evaluations`.
 same_history() {
-  "$bin" replay --config "$1" --scores "$work/replay.scores" --all-evaluations --report none \
+  "$bin" replay --config "$1" --scores "$work/replay.scores" --all-evaluations --no-advance --report none \
     --quiet <"$2"
   python3 - "$work/replay.scores" "$redis_port" <<'PY'
 import json, subprocess, sys

@@ -37,13 +37,17 @@ static bool ping(void) {
   bool ok = false;
   if (c && !c->err) {
     redisReply *r = redisCommand(c, "PING");
-    ok = r && r->type == REDIS_REPLY_STATUS;
+    /* a server that asks for a password is up too */
+    ok = r && (r->type == REDIS_REPLY_STATUS ||
+               (r->type == REDIS_REPLY_ERROR && strstr(r->str, "NOAUTH")));
     freeReplyObject(r);
   }
   if (c)
     redisFree(c);
   return ok;
 }
+
+static const char *requirepass = ""; /* "": no password */
 
 static void start_redis(void) {
   char p[16];
@@ -52,7 +56,7 @@ static void start_redis(void) {
   if (redis_pid == 0) {
     freopen("/dev/null", "w", stdout);
     execlp("redis-server", "redis-server", "--port", p, "--bind", "127.0.0.1", "--save", "",
-           "--appendonly", "no", (char *)NULL);
+           "--appendonly", "no", "--requirepass", requirepass, (char *)NULL);
     _exit(127);
   }
   for (int i = 0; i < 100 && !ping(); i++)
@@ -312,6 +316,36 @@ static void test_restarted_server_is_reconnected(void **state) {
   close_store(&loop, s);
 }
 
+/* AUTH: a wrong password keeps the store unconnected and says why; the
+ * right one connects. */
+static void test_password(void **state) {
+  (void)state;
+  stop_redis();
+  requirepass = "s3cret";
+  start_redis();
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  hs_store_t *s;
+  hs_err_t err = {0};
+  hs_store_conf_t conf = {.port = port, .password = "wrong", .timeout_ms = 500, .reconnect_ms = 50};
+  assert_int_equal(hs_store_new(&s, &loop, &conf, &err), 0);
+  assert_false(wait_connected(&loop, s, 1000));
+  assert_non_null(strstr(hs_store_last_error(s), "AUTH"));
+  close_store(&loop, s);
+  uv_loop_init(&loop);
+  conf.password = "s3cret";
+  assert_int_equal(hs_store_new(&s, &loop, &conf, &err), 0);
+  assert_true(wait_connected(&loop, s, 3000));
+  result_t r = {0};
+  assert_int_equal(hs_store_get_state(s, (hs_str_t){"a", 1}, on_get, &r), 0);
+  assert_true(run_until(&loop, &r.done, 3000));
+  assert_int_equal(r.status, 0);
+  close_store(&loop, s);
+  stop_redis();
+  requirepass = "";
+  start_redis();
+}
+
 static void test_close_fails_inflight_once(void **state) {
   (void)state;
   uv_loop_t loop;
@@ -334,6 +368,7 @@ int main(void) {
       cmocka_unit_test(test_stale_writer_is_fenced),
       cmocka_unit_test(test_frozen_server_times_out_then_recovers),
       cmocka_unit_test(test_restarted_server_is_reconnected),
+      cmocka_unit_test(test_password),
       cmocka_unit_test(test_close_fails_inflight_once),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
