@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what is missing, then
 #   1. builds everything with -Werror and runs every test (ctest),
-#   2. builds the unit tests with AddressSanitizer + UndefinedBehaviorSanitizer
-#      and runs them,
+#   2. builds everything with AddressSanitizer + UndefinedBehaviorSanitizer
+#      and runs the unit tests and healthscored's live, signal and eviction
+#      tests (a leak, a memory error or undefined behaviour fails),
 #   3. runs the unit tests under valgrind (leaks and memory errors fail),
 #   4. checks clang-format on every C source,
 #   5. builds the libFuzzer targets with clang and runs each for a while.
@@ -37,8 +38,10 @@ sanitizers() {
   cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
     -DHS_SANITIZE=address,undefined >/dev/null &&
     cmake --build build/asan -j "$jobs" &&
-    (cd build/asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-      ctest --output-on-failure -L unit -j "$jobs")
+    (cd build/asan && export ASAN_OPTIONS=detect_leaks=1 \
+      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 &&
+      ctest --output-on-failure -L unit -j "$jobs" &&
+      ctest --output-on-failure -R 'test_daemon_(live|signals|evict)')
 }
 
 valgrind_units() {
@@ -92,7 +95,7 @@ fuzz() {
 }
 
 stage "build + ctest (unit, integration)" build_and_test
-stage "ASan + UBSan unit tests" sanitizers
+stage "ASan + UBSan (unit, daemon)" sanitizers
 stage "valgrind unit tests" valgrind_units
 stage "clang-format" format_check
 stage "fuzz decoders" fuzz

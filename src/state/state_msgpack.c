@@ -116,7 +116,8 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
       msgpack_pack_int32(pk, st->head);
     pk_time(pk, st->last_ms);
     msgpack_pack_array(pk, n_days);
-    for (int32_t d = st->head - (int32_t)s->days + 1; n_days && d <= st->head; d++) {
+    int32_t first = n_days ? st->head - (int32_t)s->days + 1 : 0; /* head is set */
+    for (int32_t d = first; n_days && d <= st->head; d++) {
       uint32_t slot = hs__series_slot(d, s->days);
       int64_t sum = st->sum ? st->sum[slot] : 0;
       double ext = st->ext ? st->ext[slot] : NAN;
@@ -170,7 +171,8 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
   for (uint32_t k = 0; a->hist_head != INT32_MIN && k < m->history_days; k++)
     n_hist += !isnan(a->hist[k]);
   msgpack_pack_array(pk, n_hist * 2);
-  for (int32_t d = a->hist_head - (int32_t)m->history_days + 1; n_hist && d <= a->hist_head; d++) {
+  int32_t first = n_hist ? a->hist_head - (int32_t)m->history_days + 1 : 0; /* head is set */
+  for (int32_t d = first; n_hist && d <= a->hist_head; d++) {
     float v = a->hist[hs__series_slot(d, m->history_days)];
     if (isnan(v))
       continue;

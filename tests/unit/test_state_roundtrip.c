@@ -160,6 +160,30 @@ static void test_round_trip_is_bit_for_bit_and_behaves_the_same(void **state) {
   hs_model_free(m);
 }
 
+/* An account that never saw an event (every series and the history empty)
+ * round-trips too. */
+static void test_empty_account_round_trips(void **state) {
+  (void)state;
+  hs_model_t *m = load_model("examples/eight-categories.yaml");
+  hs_account_t *a, *c;
+  assert_int_equal(hs_account_new(m, (hs_str_t){"new", 3}, &a), 0);
+  hs_buf_t b1, b2;
+  hs_buf_init(&b1);
+  hs_buf_init(&b2);
+  assert_int_equal(hs_account_encode(m, a, &b1), 0);
+  hs_err_t err = {0};
+  assert_int_equal(hs_account_decode(m, b1.data, b1.len, &c, &err), 0);
+  assert_int_equal(hs_account_encode(m, c, &b2), 0);
+  assert_int_equal(b1.len, b2.len);
+  assert_memory_equal(b1.data, b2.data, b1.len);
+  assert_int_equal(hs_account_clock(c), INT64_MIN);
+  hs_account_free(a);
+  hs_account_free(c);
+  hs_buf_free(&b1);
+  hs_buf_free(&b2);
+  hs_model_free(m);
+}
+
 static void test_decodes_under_another_model(void **state) {
   (void)state;
   hs_model_t *m1 = load_model("examples/eight-categories.yaml");
@@ -232,6 +256,7 @@ static void test_rejects_newer_versions_and_corrupt_bytes(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip_is_bit_for_bit_and_behaves_the_same),
+      cmocka_unit_test(test_empty_account_round_trips),
       cmocka_unit_test(test_decodes_under_another_model),
       cmocka_unit_test(test_rejects_newer_versions_and_corrupt_bytes),
   };
