@@ -101,25 +101,31 @@ echo "== producing $total events of $accounts accounts over $days days at $rate 
 "$hs" gen --accounts "$accounts" --days "$days" --seed 7 --kafka "$bs" --rate "$rate" --quiet &
 gen_pid=$!
 
-# the view: numbers from /metrics, the newest alerts from the alerts topic
+# the view: numbers from /metrics (latency over the last second), the newest
+# alerts from the alerts topic
+touch "$out/buckets.prev"
 view() {
   curl -sf "$url/metrics" >"$out/metrics.txt" || return 0
-  awk -v total="$total" -v dt="$1" -v prev="$2" '
+  awk -v total="$total" -v dt="$1" -v prev="$2" -v bprev="$out/buckets.prev" '
+    BEGIN { while ((getline l < bprev) > 0) { split(l, f, " "); old[f[1]] = f[2] } }
     /^healthscore_events_total/ { ev += $NF }
     /^healthscore_events_applied_total / { applied = $NF }
     /^healthscore_deadletter_total/ { dead += $NF }
     /^healthscore_accounts / { held = $NF }
     /^healthscore_accounts_by_band/ { match($0, /band="[^"]*"/); b = substr($0, RSTART + 6, RLENGTH - 7); band[b] += $NF }
     /^healthscore_alerts_total/ { alerts += $NF }
-    /^healthscore_processing_latency_seconds_bucket/ { match($0, /le="[^"]*"/); le[++n] = substr($0, RSTART + 4, RLENGTH - 5); cnt[n] = $NF }
+    /^healthscore_processing_latency_seconds_bucket/ {
+      match($0, /le="[^"]*"/); le[++n] = substr($0, RSTART + 4, RLENGTH - 5)
+      cnt[n] = $NF - old[le[n]]; all[n] = $NF
+    }
+    function pct(c, q, i) { for (i = 1; i <= n; i++) if (c[i] >= c[n] * q && c[n] > 0) return le[i] * 1000; return "-" }
     END {
       rate = dt > 0 ? (ev - prev) / dt : 0
       printf "events   %d of %d read (%.0f/s), %d applied, %d dead-lettered\n", ev, total, rate, applied, dead
       printf "accounts %d held   bands: red %d  yellow %d  green %d  unknown %d\n", held, band["red"], band["yellow"], band["green"], band["unknown"]
       if (n) {
-        t = cnt[n]
-        for (i = 1; i <= n; i++) { if (!p50 && cnt[i] >= t * 0.5) p50 = le[i]; if (!p99 && cnt[i] >= t * 0.99) p99 = le[i] }
-        printf "latency  produce -> applied: p50 <= %s s, p99 <= %s s\n", p50, p99
+        printf "latency  produce -> applied, last second: p50 <= %s ms, p99 <= %s ms (since start: p50 <= %s ms, p99 <= %s ms)\n", pct(cnt, 0.5), pct(cnt, 0.99), pct(all, 0.5), pct(all, 0.99)
+        for (i = 1; i <= n; i++) print le[i], all[i] > bprev
       }
       printf "alerts   %d published\n", alerts
       print ev > "/dev/stderr"
