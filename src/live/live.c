@@ -51,7 +51,7 @@ typedef struct tp_s {
   int64_t applied;   /* offset after the last message applied: the position */
   int64_t committed; /* the position Redis holds (-1: none) */
   int64_t flushing;  /* the position in the commit in flight */
-  bool eof, paused, pos_read;
+  bool eof, paused;
 } tp_t;
 
 typedef struct group_s {
@@ -86,13 +86,11 @@ typedef struct acct_s {
 
 /* a message queued to the producer, kept until delivered */
 typedef struct outmsg_s {
-  hs_live_t *live;
-  int kind; /* 0 alert, 1 dead letter */
   char *topic;
   size_t key_len, len, n_headers;
   char *key, *value;
   hs_producer_header_t headers[4];
-  char hbuf[4][160];
+  char hbuf[4][512];
 } outmsg_t;
 
 typedef struct req_s {
@@ -126,20 +124,18 @@ struct hs_live_s {
   /* Redis */
   uint64_t epoch, commit_seq, done_seq, store_connections;
   bool committing, resync, store_up;
-  uint64_t commit_started;
   int pending_pos;
   /* state of the run */
   bool stopping, kafka_down, revoking, stop_flushed;
   acct_t *cur; /* the account being evaluated */
   uint64_t revoke_started;
-  hs_buf_t buf, json;
+  hs_buf_t json;
   /* stop */
   void (*stop_done)(void *ud, int status);
   void *stop_ud;
   int stop_status;
   uint64_t stop_deadline;
   /* metrics */
-  hs_metrics_t *reg;
   hs_family_t *f_events, *f_dead, *f_alerts, *f_lag, *f_bands, *f_delivery;
   hs_series_t *m_applied, *m_dups, *m_late, *m_ignored, *m_latency, *m_flush_s, *m_flush_n,
       *m_flush_fail, *m_fenced, *m_accounts, *m_dirty, *m_parts, *m_loads, *m_evicted, *m_resyncs,
@@ -376,23 +372,27 @@ static int outmsg_send(hs_live_t *l, outmsg_t *o) {
   hs_err_t err = {0};
   int rc = hs_producer_send(l->producer, o->topic, o->key, o->key_len, o->value, o->len, o->headers,
                             o->n_headers, o, &err);
-  if (rc)
-    hs_log(HS_LOG_ERROR, "kafka", "cannot queue a message to %s: %s", o->topic, err.msg);
+  if (rc) {
+    add(series1(l->f_delivery, o->topic), 1);
+    hs_log(HS_LOG_ERROR, "kafka", "a message to %s is lost: cannot queue it: %s", o->topic,
+           err.msg);
+  }
   return rc;
 }
 
 /* Queues a copy of the message; delivery failures are retried. */
-static void produce(hs_live_t *l, int kind, const char *topic, const void *key, size_t key_len,
+static void produce(hs_live_t *l, const char *topic, const void *key, size_t key_len,
                     const void *value, size_t len, const char *const *hdr, size_t n_hdr) {
   outmsg_t *o = hs_calloc(1, sizeof *o);
-  if (!o)
+  if (!o) {
+    hs_log(HS_LOG_ERROR, "kafka", "a message to %s is lost: out of memory", topic);
     return;
-  o->live = l;
-  o->kind = kind;
+  }
   o->topic = hs_strdup(topic);
   o->key = key_len ? hs_malloc(key_len) : NULL;
   o->value = len ? hs_malloc(len) : NULL;
   if (!o->topic || (key_len && !o->key) || (len && !o->value)) {
+    hs_log(HS_LOG_ERROR, "kafka", "a message to %s is lost: out of memory", topic);
     outmsg_free(o);
     return;
   }
@@ -423,9 +423,10 @@ static void on_delivery(void *ud, void *opaque, int status, int32_t partition, i
   }
   add(series1(l->f_delivery, o->topic), 1);
   hs_log(HS_LOG_WARN, "kafka", "delivery to %s failed (%s); sending again", o->topic, reason);
-  if (l->stopping || outmsg_send(l, o)) {
-    hs_log(HS_LOG_ERROR, "kafka", "a message to %s is lost: %s", o->topic,
-           l->stopping ? "shutting down" : "cannot queue it");
+  if (l->stopping) {
+    hs_log(HS_LOG_ERROR, "kafka", "a message to %s is lost: shutting down", o->topic);
+    outmsg_free(o);
+  } else if (outmsg_send(l, o)) {
     outmsg_free(o);
   }
 }
@@ -436,7 +437,7 @@ static void dead_letter(hs_live_t *l, const rd_kafka_message_t *m, const char *r
   snprintf(off, sizeof off, "%lld", (long long)m->offset);
   const char *hdr[] = {"reason",           reason, "source_topic",  rd_kafka_topic_name(m->rkt),
                        "source_partition", part,   "source_offset", off};
-  produce(l, 1, l->s->deadletter_topic, m->key, m->key_len, m->payload, m->len, hdr, 4);
+  produce(l, l->s->deadletter_topic, m->key, m->key_len, m->payload, m->len, hdr, 4);
   /* the reason's first words name the kind of problem */
   char kind[48];
   size_t k = 0;
@@ -482,7 +483,7 @@ static void on_eval(void *ud, const hs_account_t *acct, const hs_eval_t *ev) {
     l->json.len = 0;
     if (hs_output_alert_json(l->model, ev, al, (int64_t)wall_ms(), &l->json))
       continue;
-    produce(l, 0, l->s->alerts_topic, ev->account_id.ptr, ev->account_id.len, l->json.data,
+    produce(l, l->s->alerts_topic, ev->account_id.ptr, ev->account_id.len, l->json.data,
             l->json.len, NULL, 0);
     add(series2(l->f_alerts, hs_model_rule_id(l->model, al->rule),
                 al->state == HS_ALERT_FIRING ? "firing" : "resolved"),
@@ -894,7 +895,6 @@ static void on_position(void *ud, int status, int64_t offset) {
     return;
   }
   g->tp[t].committed = offset;
-  g->tp[t].pos_read = true;
   if (--l->pending_pos == 0 && !l->resync)
     assign_from_positions(l);
 }
@@ -1231,7 +1231,6 @@ static int band_arrays(hs_live_t *l, const hs_model_t *m) {
 }
 
 static int make_metrics(hs_live_t *l, hs_metrics_t *r) {
-  l->reg = r;
   l->f_events = hs_metrics_family(r, HS_COUNTER, "healthscore_events_total",
                                   "Input messages by topic and event type (invalid: rejected)",
                                   "topic,type", NULL, 0);
@@ -1488,7 +1487,6 @@ int hs_live_new(hs_live_t **out, uv_loop_t *loop, const hs_settings_t *s, const 
   l->n_topics = s->n_topics;
   l->n_buckets = 1024;
   l->buckets = hs_calloc(l->n_buckets, sizeof *l->buckets);
-  hs_buf_init(&l->buf);
   hs_buf_init(&l->json);
   int rc = 0;
   if (!l->buckets || hs_decoder_new(&l->dec, 0) || hs_decoder_new(&l->peek, 0) ||
@@ -1582,7 +1580,6 @@ static void free_live(hs_live_t *l) {
   hs_free(l->band_count);
   hs_decoder_free(l->dec);
   hs_decoder_free(l->peek);
-  hs_buf_free(&l->buf);
   hs_buf_free(&l->json);
   hs_free(l);
   if (done)

@@ -18,7 +18,7 @@ cleanup() {
     for f in "$work"/*.log; do
       [ -f "$f" ] || continue
       echo "--- last lines of $f"
-      tail -n 15 "$f"
+      tail -n 60 "$f"
     done
   fi
   rm -rf "$work"
