@@ -88,7 +88,7 @@ int hs_buf_json_str(hs_buf_t *b, const char *s, size_t n);
 #define HS_MS_PER_DAY INT64_C(86400000)
 /* The UTC day number (days since 1970-01-01) of `ms`; floors negative values. */
 static inline int32_t hs_day_of(int64_t ms) {
-  return (int32_t)(ms >= 0 ? ms / HS_MS_PER_DAY : -((-ms + HS_MS_PER_DAY - 1) / HS_MS_PER_DAY));
+  return (int32_t)(ms >= 0 ? ms / HS_MS_PER_DAY : (ms + 1) / HS_MS_PER_DAY - 1);
 }
 /* Parses RFC 3339 ("2026-01-31T12:00:00Z", "...+02:00", fractional seconds
  * allowed) into epoch ms. Returns 0 or HS_E_PARSE. */

@@ -91,13 +91,14 @@ int hs_time_parse_rfc3339(const char *s, size_t n, int64_t *out_ms) {
 }
 
 void hs_time_format(int64_t ms, char out[32]) {
+  /* years 0000..9999 (decoded input holds 1970..9999; INT64_MIN means never) */
+  const int64_t lo = INT64_C(-62167219200000), hi = INT64_C(253402300799999);
+  ms = ms < lo ? lo : ms > hi ? hi : ms;
   int64_t day = hs_day_of(ms);
   int64_t rem = ms - day * HS_MS_PER_DAY;
   int y;
   unsigned m, d;
   civil_from_days(day, &y, &m, &d);
-  if (y < 0 || y > 9999)
-    y = y < 0 ? 0 : 9999; /* only years 1970..9999 get here from decoded input */
   snprintf(out, 32, "%04d-%02u-%02uT%02u:%02u:%02u.%03uZ", y % 10000, m % 13, d % 32,
            (unsigned)(rem / 3600000) % 24, (unsigned)(rem / 60000 % 60),
            (unsigned)(rem / 1000 % 60), (unsigned)(rem % 1000));

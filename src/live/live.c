@@ -1355,8 +1355,8 @@ bool hs_live_ready(const hs_live_t *l, char *why, size_t n) {
 
 int hs_live_account_json(hs_live_t *l, hs_str_t id, hs_buf_t *out) {
   acct_t *a = acct_find(l, id.ptr, id.len, hs_hash64(id.ptr, id.len, HS_HASH_SEED));
-  if (!a || !a->a)
-    return HS_E_INVAL;
+  if (!a || !a->a || hs_account_clock(a->a) == INT64_MIN)
+    return HS_E_INVAL; /* not here, or nothing applied yet */
   size_t start = out->len;
   if (hs_output_account_json(l->model, a->a, INT64_MIN, out))
     return HS_E_NOMEM;
@@ -1410,11 +1410,11 @@ int hs_live_set_model(hs_live_t *l, const hs_model_t *model, hs_err_t *err) {
   }
   i = 0;
   for (acct_t *a = l->lru_head; a; a = a->lru_next, i++) {
+    a->profile = a->band = -2; /* the band counts start over */
     if (!a->a)
       continue;
     hs_account_free(a->a);
     a->a = conv[i];
-    a->profile = a->band = -2;
   }
   hs_free(conv);
   l->model = model;

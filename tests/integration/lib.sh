@@ -18,7 +18,11 @@ cleanup() {
     for f in "$work"/*.log; do
       [ -f "$f" ] || continue
       echo "--- last lines of $f"
-      tail -n 60 "$f"
+      tail -n 25 "$f"
+      if grep -q "ERROR: .*Sanitizer\|runtime error" "$f"; then
+        echo "--- sanitizer report in $f"
+        grep -m1 -A60 "ERROR: .*Sanitizer\|runtime error" "$f"
+      fi
     done
   fi
   rm -rf "$work"

@@ -51,6 +51,11 @@ static void test_day_of_floors(void **state) {
   assert_int_equal(hs_day_of(HS_MS_PER_DAY - 1), 0);
   assert_int_equal(hs_day_of(HS_MS_PER_DAY), 1);
   assert_int_equal(hs_day_of(-1), -1);
+  assert_int_equal(hs_day_of(-HS_MS_PER_DAY), -1);
+  assert_int_equal(hs_day_of(-HS_MS_PER_DAY - 1), -2);
+  (void)hs_day_of(INT64_MIN); /* defined: no overflow (UBSan watches) */
+  char t[32];
+  hs_time_format(INT64_MIN, t); /* "never" is formatted without overflow */
 }
 
 static void test_durations(void **state) {

@@ -5,6 +5,7 @@
 
 #include "healthscore/config.h"
 #include "healthscore/engine.h"
+#include "healthscore/output.h"
 #include "healthscore/score.h"
 
 #include <math.h>
@@ -177,6 +178,14 @@ static void test_empty_account_round_trips(void **state) {
   assert_int_equal(b1.len, b2.len);
   assert_memory_equal(b1.data, b2.data, b1.len);
   assert_int_equal(hs_account_clock(c), INT64_MIN);
+  /* its score record: no score, band unknown */
+  hs_buf_t j;
+  hs_buf_init(&j);
+  assert_int_equal(hs_output_account_json(m, c, INT64_MIN, &j), 0);
+  assert_int_equal(hs_buf_append(&j, "", 1), 0);
+  assert_non_null(strstr(j.data, "\"score\":null"));
+  assert_non_null(strstr(j.data, "\"band\":\"unknown\""));
+  hs_buf_free(&j);
   hs_account_free(a);
   hs_account_free(c);
   hs_buf_free(&b1);
