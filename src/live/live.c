@@ -1230,14 +1230,18 @@ static int band_arrays(hs_live_t *l, const hs_model_t *m) {
   return l->band_series && l->band_count ? 0 : HS_E_NOMEM;
 }
 
+/* The one series of a family without labels (NULL when out of memory). */
+static hs_series_t *one(hs_metrics_t *r, hs_metric_type_t type, const char *name, const char *help,
+                        const double *bounds, size_t n_bounds) {
+  hs_family_t *f = hs_metrics_family(r, type, name, help, NULL, bounds, n_bounds);
+  return f ? hs_family_series(f, NULL) : NULL;
+}
+
 static int make_metrics(hs_live_t *l, hs_metrics_t *r) {
   l->f_events = hs_metrics_family(r, HS_COUNTER, "healthscore_events_total",
                                   "Input messages by topic and event type (invalid: rejected)",
                                   "topic,type", NULL, 0);
-  hs_family_t *f;
-#define SIMPLE(var, type, name, help)                                                              \
-  f = hs_metrics_family(r, type, name, help, NULL, NULL, 0);                                       \
-  var = f ? hs_family_series(f, NULL) : NULL
+#define SIMPLE(var, type, name, help) var = one(r, type, name, help, NULL, 0)
   SIMPLE(l->m_applied, HS_COUNTER, "healthscore_events_applied_total",
          "Events applied to an account's state");
   SIMPLE(l->m_dups, HS_COUNTER, "healthscore_events_duplicate_total",
@@ -1261,18 +1265,15 @@ static int make_metrics(hs_live_t *l, hs_metrics_t *r) {
   l->f_bands = hs_metrics_family(r, HS_GAUGE, "healthscore_accounts_by_band",
                                  "Accounts held by this member, by profile and band",
                                  "profile,band", NULL, 0);
-  f = hs_metrics_family(r, HS_HISTOGRAM, "healthscore_processing_latency_seconds",
-                        "From an event's Kafka timestamp to its application", NULL, latency_bounds,
-                        sizeof latency_bounds / sizeof *latency_bounds);
-  l->m_latency = f ? hs_family_series(f, NULL) : NULL;
-  f = hs_metrics_family(r, HS_HISTOGRAM, "healthscore_redis_flush_seconds",
-                        "Duration of a Redis flush (one atomic commit)", NULL, flush_bounds,
-                        sizeof flush_bounds / sizeof *flush_bounds);
-  l->m_flush_s = f ? hs_family_series(f, NULL) : NULL;
-  f = hs_metrics_family(r, HS_HISTOGRAM, "healthscore_redis_flush_accounts",
-                        "Accounts written by one Redis flush", NULL, batch_bounds,
-                        sizeof batch_bounds / sizeof *batch_bounds);
-  l->m_flush_n = f ? hs_family_series(f, NULL) : NULL;
+  l->m_latency = one(r, HS_HISTOGRAM, "healthscore_processing_latency_seconds",
+                     "From an event's Kafka timestamp to its application", latency_bounds,
+                     sizeof latency_bounds / sizeof *latency_bounds);
+  l->m_flush_s = one(r, HS_HISTOGRAM, "healthscore_redis_flush_seconds",
+                     "Duration of a Redis flush (one atomic commit)", flush_bounds,
+                     sizeof flush_bounds / sizeof *flush_bounds);
+  l->m_flush_n = one(r, HS_HISTOGRAM, "healthscore_redis_flush_accounts",
+                     "Accounts written by one Redis flush", batch_bounds,
+                     sizeof batch_bounds / sizeof *batch_bounds);
   SIMPLE(l->m_flush_fail, HS_COUNTER, "healthscore_redis_flush_failures_total",
          "Redis flushes that failed (the engine resumes from what Redis holds)");
   SIMPLE(l->m_fenced, HS_COUNTER, "healthscore_redis_flush_fenced_total",
