@@ -34,6 +34,7 @@
 #define TICK_MS 50        /* housekeeping: readiness, reconnects, revocation */
 #define REVOKE_TIMEOUT_MS 10000
 #define MAX_TOPICS 16
+#define FLUSHBUF_KEEP (8u << 20) /* flush buffer capacity kept for the next flush */
 
 enum { G_LOADING, G_ACTIVE, G_REVOKING };
 
@@ -50,7 +51,6 @@ typedef struct tp_s {
   int64_t next;      /* offset of the next message expected from Kafka */
   int64_t applied;   /* offset after the last message applied: the position */
   int64_t committed; /* the position Redis holds (-1: none) */
-  int64_t flushing;  /* the position in the commit in flight */
   bool eof, paused;
 } tp_t;
 
@@ -129,7 +129,7 @@ struct hs_live_s {
   bool stopping, kafka_down, revoking, stop_flushed;
   acct_t *cur; /* the account being evaluated */
   uint64_t revoke_started;
-  hs_buf_t json;
+  hs_buf_t json, flushbuf;
   /* stop */
   void (*stop_done)(void *ud, int status);
   void *stop_ud;
@@ -869,7 +869,7 @@ static void assign_from_positions(hs_live_t *l) {
       tp_t *tp = &g->tp[t];
       rd_kafka_topic_partition_list_add(list, l->s->topics[t], g->partition)->offset =
           tp->committed >= 0 ? tp->committed : RD_KAFKA_OFFSET_BEGINNING;
-      tp->next = tp->applied = tp->flushing = tp->committed >= 0 ? tp->committed : 0;
+      tp->next = tp->applied = tp->committed >= 0 ? tp->committed : 0;
     }
     g->state = G_ACTIVE;
   }
@@ -1029,103 +1029,93 @@ static void flush(hs_live_t *l) {
   }
   if (!n_pos && !l->n_dirty)
     return;
-  commit_t *c = hs_calloc(1, sizeof *c);
-  hs_store_write_t *w = hs_calloc(l->n_dirty ? l->n_dirty : 1, sizeof *w);
-  int32_t *days = NULL;
-  double *scores = NULL;
-  size_t n_hist = 0;
-  hs_buf_t *bufs = hs_calloc(l->n_dirty ? l->n_dirty : 1, sizeof *bufs);
-  if (!c || !w || !bufs || !(c->pos = hs_calloc(n_pos ? n_pos : 1, sizeof *c->pos)))
-    goto oom;
-  /* the history days to write, for every dirty account */
-  for (size_t i = 0; i < l->dirty_len; i++)
+  size_t n = l->dirty_len, n_hist = 0;
+  for (size_t i = 0; i < n; i++) /* the history days to write */
     n_hist += l->dirty[i]->n_days + 1;
-  days = hs_malloc((n_hist ? n_hist : 1) * sizeof *days);
-  scores = hs_malloc((n_hist ? n_hist : 1) * sizeof *scores);
-  if (!days || !scores)
-    goto oom;
-  c->live = l;
-  c->epoch = l->epoch;
-  c->seq = ++l->commit_seq;
-  c->started = uv_now(l->loop);
-  size_t n = 0, h = 0;
-  for (size_t i = 0; i < l->dirty_len; i++) {
+  commit_t *c = hs_calloc(1, sizeof *c);
+  hs_store_write_t *w = hs_calloc(n ? n : 1, sizeof *w);
+  size_t *off = hs_malloc((n ? n : 1) * 2 * sizeof *off); /* state and record offsets */
+  int32_t *days = hs_malloc((n_hist ? n_hist : 1) * sizeof *days);
+  double *scores = hs_malloc((n_hist ? n_hist : 1) * sizeof *scores);
+  hs_buf_t *b = &l->flushbuf; /* kept across flushes: no fresh pages each time */
+  b->len = 0;
+  int rc = !c || !w || !off || !days || !scores ||
+                   !(c->pos = hs_calloc(n_pos ? n_pos : 1, sizeof *c->pos))
+               ? HS_E_NOMEM
+               : 0;
+  size_t h = 0;
+  for (size_t i = 0; i < n && !rc; i++) {
     acct_t *a = l->dirty[i];
-    hs_buf_t *b = &bufs[n];
-    hs_buf_init(b);
-    size_t state_len;
-    if (hs_account_encode(l->model, a->a, b))
-      goto oom;
-    state_len = b->len;
-    if (hs_output_account_json(l->model, a->a, INT64_MIN, b))
-      goto oom;
-    w[n] = (hs_store_write_t){.account = {a->id, a->id_len},
-                              .state = b->data,
-                              .state_len = state_len,
-                              .score_json = b->data + state_len,
-                              .score_len = b->len - state_len,
-                              .days = days + h};
-    for (uint32_t k = 0; k < a->n_days; k++) {
+    off[2 * i] = b->len;
+    rc = hs_account_encode(l->model, a->a, b);
+    off[2 * i + 1] = b->len;
+    if (!rc)
+      rc = hs_output_account_json(l->model, a->a, INT64_MIN, b);
+    w[i] = (hs_store_write_t){.account = {a->id, a->id_len},
+                              .state_len = off[2 * i + 1] - off[2 * i],
+                              .score_len = b->len - off[2 * i + 1],
+                              .days = days + h,
+                              .scores = scores + h};
+    for (uint32_t k = 0; k < a->n_days; k++, h++) {
       days[h] = a->days[k].day;
-      scores[h++] = a->days[k].score;
+      scores[h] = a->days[k].score;
     }
-    w[n].n_days = a->n_days;
+    w[i].n_days = a->n_days;
     if (a->cur_day != INT32_MIN && !isnan(a->cur_score)) {
       days[h] = a->cur_day;
       scores[h++] = a->cur_score;
-      w[n].n_days++;
-    }
-    a->n_days = 0;
-    w[n].scores = scores + (w[n].days - days);
-    a->dirty = false;
-    a->commit_seq = c->seq;
-    n++;
-  }
-  for (size_t p = 0; p < l->n_groups; p++) {
-    group_t *g = l->groups[p];
-    if (!g || g->state == G_LOADING)
-      continue;
-    for (size_t t = 0; t < l->n_topics; t++) {
-      tp_t *tp = &g->tp[t];
-      if (tp->applied == tp->committed && !l->n_dirty)
-        continue;
-      c->pos[c->n_pos++] = (hs_store_pos_t){l->s->group_id, l->s->topics[t], g->partition,
-                                            tp->applied, tp->committed};
-      tp->flushing = tp->applied;
+      w[i].n_days++;
     }
   }
-  c->n_accounts = n;
-  l->dirty_len = 0;
-  l->n_dirty = 0;
-  int rc = hs_store_commit(l->store, w, n, c->pos, c->n_pos, on_committed, c);
-  for (size_t i = 0; i < n; i++)
-    hs_buf_free(&bufs[i]);
-  hs_free(bufs);
+  if (rc) {
+    hs_log(HS_LOG_ERROR, "engine", "out of memory building a flush; resuming from Redis");
+  } else {
+    for (size_t i = 0; i < n; i++) { /* the buffer stopped moving */
+      w[i].state = b->data + off[2 * i];
+      w[i].score_json = b->data + off[2 * i + 1];
+    }
+    c->live = l;
+    c->epoch = l->epoch;
+    c->seq = l->commit_seq + 1;
+    c->started = uv_now(l->loop);
+    c->n_accounts = n;
+    for (size_t p = 0; p < l->n_groups; p++) {
+      group_t *g = l->groups[p];
+      for (size_t t = 0; g && g->state != G_LOADING && t < l->n_topics; t++)
+        if (g->tp[t].applied != g->tp[t].committed || l->n_dirty)
+          c->pos[c->n_pos++] = (hs_store_pos_t){l->s->group_id, l->s->topics[t], g->partition,
+                                                g->tp[t].applied, g->tp[t].committed};
+    }
+    rc = hs_store_commit(l->store, w, n, c->pos, c->n_pos, on_committed, c);
+    if (rc)
+      hs_log(HS_LOG_ERROR, "redis", "cannot send a flush of %zu accounts (%d)", n, rc);
+  }
   hs_free(w);
+  hs_free(off);
   hs_free(days);
   hs_free(scores);
+  if (b->cap > FLUSHBUF_KEEP) { /* a backlog's flushes are huge: do not keep that much */
+    hs_buf_free(b);
+    hs_buf_init(b);
+  }
   if (rc) {
-    hs_log(HS_LOG_ERROR, "redis", "cannot send a flush of %zu accounts (%d)", n, rc);
-    hs_free(c->pos);
+    if (c)
+      hs_free(c->pos);
     hs_free(c);
     want_resync(l);
     return;
   }
+  /* sent: the accounts are clean until their next event */
+  l->commit_seq = c->seq;
+  for (size_t i = 0; i < n; i++) {
+    acct_t *a = l->dirty[i];
+    a->n_days = 0;
+    a->dirty = false;
+    a->commit_seq = c->seq;
+  }
+  l->dirty_len = 0;
+  l->n_dirty = 0;
   l->committing = true;
-  return;
-oom:
-  hs_log(HS_LOG_ERROR, "engine", "out of memory building a flush; resuming from Redis");
-  if (bufs)
-    for (size_t i = 0; i < l->n_dirty; i++)
-      hs_buf_free(&bufs[i]);
-  hs_free(bufs);
-  hs_free(w);
-  hs_free(days);
-  hs_free(scores);
-  if (c)
-    hs_free(c->pos);
-  hs_free(c);
-  want_resync(l);
 }
 
 static void stop_step(hs_live_t *l);
@@ -1489,6 +1479,7 @@ int hs_live_new(hs_live_t **out, uv_loop_t *loop, const hs_settings_t *s, const 
   l->n_buckets = 1024;
   l->buckets = hs_calloc(l->n_buckets, sizeof *l->buckets);
   hs_buf_init(&l->json);
+  hs_buf_init(&l->flushbuf);
   int rc = 0;
   if (!l->buckets || hs_decoder_new(&l->dec, 0) || hs_decoder_new(&l->peek, 0) ||
       make_metrics(l, metrics) || band_arrays(l, model))
@@ -1582,6 +1573,7 @@ static void free_live(hs_live_t *l) {
   hs_decoder_free(l->dec);
   hs_decoder_free(l->peek);
   hs_buf_free(&l->json);
+  hs_buf_free(&l->flushbuf);
   hs_free(l);
   if (done)
     done(ud, status);

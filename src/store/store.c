@@ -43,7 +43,7 @@ struct hs_store_s {
   size_t inflight;
   uint64_t connections, commands, bytes;
   char last_error[160];
-  hs_buf_t key;
+  hs_buf_t key, cmd;
   void (*closed)(void *ud);
   void *closed_ud;
 };
@@ -179,6 +179,7 @@ static void maybe_closed(hs_store_t *s) {
     void *ud = s->closed_ud;
     s->closed = NULL;
     hs_buf_free(&s->key);
+    hs_buf_free(&s->cmd);
     hs_free(s->host);
     hs_free(s->password);
     hs_free(s->prefix);
@@ -277,6 +278,7 @@ int hs_store_new(hs_store_t **out, uv_loop_t *loop, const hs_store_conf_t *conf,
   s->timeout_ms = conf->timeout_ms > 0 ? conf->timeout_ms : 2000;
   s->reconnect_ms = s->backoff_ms = conf->reconnect_ms > 0 ? conf->reconnect_ms : 100;
   hs_buf_init(&s->key);
+  hs_buf_init(&s->cmd);
   if (!s->host || !s->prefix || (conf->password && !s->password)) {
     hs_free(s->host);
     hs_free(s->password);
@@ -411,108 +413,81 @@ static const char commit_script[] =
     "end\n"
     "return 'OK'\n";
 
-/* Arguments of one command, built in one buffer: (offset, length) pairs
- * first, turned into pointers once the buffer stops moving. */
-typedef struct args_s {
-  hs_buf_t data;
-  size_t *off, *len;
-  size_t n, cap;
-} args_t;
-
-static int arg_add(args_t *a, const void *p, size_t n) {
-  if (a->n == a->cap) {
-    size_t cap = a->cap ? a->cap * 2 : 64;
-    size_t *off = hs_realloc(a->off, cap * sizeof *off), *len = NULL;
-    if (off)
-      a->off = off;
-    if (off && (len = hs_realloc(a->len, cap * sizeof *len)))
-      a->len = len;
-    if (!off || !len)
-      return HS_E_NOMEM;
-    a->cap = cap;
-  }
-  a->off[a->n] = a->data.len;
-  a->len[a->n++] = n;
-  return hs_buf_append(&a->data, p, n);
+/* RESP: one bulk string argument. */
+static int resp_arg(hs_buf_t *b, const void *p, size_t n) {
+  return hs_buf_printf(b, "$%zu\r\n", n) || hs_buf_append(b, p, n) || hs_buf_append(b, "\r\n", 2);
 }
 
-static int arg_printf(args_t *a, const char *fmt, long long v) {
-  char tmp[32];
-  int n = snprintf(tmp, sizeof tmp, fmt, v);
-  return arg_add(a, tmp, (size_t)n);
-}
-
-/* Sends the arguments as one command; `op` gets its reply. */
-static int send_args(hs_store_t *s, args_t *a, op_t *op) {
-  const char **argv = hs_malloc(a->n * sizeof *argv);
-  if (!argv)
-    return HS_E_NOMEM;
-  for (size_t i = 0; i < a->n; i++)
-    argv[i] = a->data.data + a->off[i];
-  int rc = redisAsyncCommandArgv(s->ac, on_reply, op, (int)a->n, argv, a->len);
-  hs_free(argv);
-  if (rc != REDIS_OK)
-    return HS_E_IO;
-  s->commands++;
-  s->bytes += a->data.len;
-  return 0;
+static int resp_int(hs_buf_t *b, long long v) {
+  char tmp[24];
+  int n = snprintf(tmp, sizeof tmp, "%lld", v);
+  return resp_arg(b, tmp, (size_t)n);
 }
 
 int hs_store_commit(hs_store_t *s, const hs_store_write_t *w, size_t n, const hs_store_pos_t *pos,
                     size_t n_pos, hs_store_done_cb cb, void *ud) {
   if (!s->connected || !s->ac)
     return HS_E_IO;
-  args_t a = {0};
-  hs_buf_init(&a.data);
-  size_t n_keys = n_pos;
-  for (size_t i = 0; i < n; i++)
+  /* the command is formatted once, into a buffer kept across commits */
+  size_t n_keys = n_pos, n_args = 4 + 3 * n_pos;
+  for (size_t i = 0; i < n; i++) {
     n_keys += 1 + (w[i].score_json != NULL) + (w[i].n_days > 0);
-  int rc = arg_add(&a, "EVAL", 4);
-  rc |= arg_add(&a, commit_script, sizeof commit_script - 1);
-  rc |= arg_printf(&a, "%lld", (long long)n_keys);
+    n_args += 3 + 3 * (w[i].score_json != NULL) + (w[i].n_days ? 3 + 2 * w[i].n_days : 0);
+  }
+  hs_buf_t *c = &s->cmd;
+  c->len = 0;
+  int rc = hs_buf_printf(c, "*%zu\r\n", n_args);
+  rc |= resp_arg(c, "EVAL", 4);
+  rc |= resp_arg(c, commit_script, sizeof commit_script - 1);
+  rc |= resp_int(c, (long long)n_keys);
   for (size_t i = 0; i < n_pos && !rc; i++)
     rc = pos_key(s, pos[i].group, pos[i].topic, pos[i].partition) ||
-         arg_add(&a, s->key.data, s->key.len);
+         resp_arg(c, s->key.data, s->key.len);
   for (size_t i = 0; i < n && !rc; i++) {
-    rc = account_key(s, w[i].account, "state") || arg_add(&a, s->key.data, s->key.len);
+    rc = account_key(s, w[i].account, "state") || resp_arg(c, s->key.data, s->key.len);
     if (!rc && w[i].score_json)
-      rc = account_key(s, w[i].account, "score") || arg_add(&a, s->key.data, s->key.len);
+      rc = account_key(s, w[i].account, "score") || resp_arg(c, s->key.data, s->key.len);
     if (!rc && w[i].n_days)
-      rc = account_key(s, w[i].account, "history") || arg_add(&a, s->key.data, s->key.len);
+      rc = account_key(s, w[i].account, "history") || resp_arg(c, s->key.data, s->key.len);
   }
-  rc |= arg_printf(&a, "%lld", (long long)n_pos);
+  rc |= resp_int(c, (long long)n_pos);
   for (size_t i = 0; i < n_pos && !rc; i++) {
-    rc = pos[i].expect < 0 ? arg_add(&a, "", 0) : arg_printf(&a, "%lld", pos[i].expect);
-    rc |= arg_printf(&a, "%lld", pos[i].offset);
+    rc = pos[i].expect < 0 ? resp_arg(c, "", 0) : resp_int(c, pos[i].expect);
+    rc |= resp_int(c, pos[i].offset);
   }
   for (size_t i = 0; i < n && !rc; i++) {
-    rc = arg_add(&a, "s", 1) || arg_add(&a, w[i].state, w[i].state_len);
+    rc = resp_arg(c, "s", 1) || resp_arg(c, w[i].state, w[i].state_len);
     if (!rc && w[i].score_json)
-      rc = arg_add(&a, "s", 1) || arg_add(&a, w[i].score_json, w[i].score_len);
+      rc = resp_arg(c, "s", 1) || resp_arg(c, w[i].score_json, w[i].score_len);
     if (!rc && w[i].n_days) {
-      rc = arg_add(&a, "h", 1) || arg_printf(&a, "%lld", (long long)w[i].n_days);
+      rc = resp_arg(c, "h", 1) || resp_int(c, (long long)w[i].n_days);
       for (size_t d = 0; d < w[i].n_days && !rc; d++) {
         char day[32], val[32];
         hs_time_format((int64_t)w[i].days[d] * HS_MS_PER_DAY, day);
         /* rounded as in the score record: half away from zero */
         int vl = snprintf(val, sizeof val, "%.1f", round(w[i].scores[d] * 10) / 10);
-        rc = arg_add(&a, day, 10) || arg_add(&a, val, (size_t)vl); /* day: YYYY-MM-DD */
+        rc = resp_arg(c, day, 10) || resp_arg(c, val, (size_t)vl); /* day: YYYY-MM-DD */
       }
     }
   }
-  op_t *op = rc ? NULL : new_op(s, OP_DONE, ud);
-  if (op) {
-    op->cb.done = cb;
-    rc = send_args(s, &a, op);
-    if (rc) {
-      unlink_op(s, op);
-      hs_free(op);
-    }
+  if (rc)
+    return HS_E_NOMEM;
+  op_t *op = new_op(s, OP_DONE, ud);
+  if (!op)
+    return HS_E_NOMEM;
+  op->cb.done = cb;
+  if (redisAsyncFormattedCommand(s->ac, on_reply, op, c->data, c->len) != REDIS_OK) {
+    unlink_op(s, op);
+    hs_free(op);
+    return HS_E_IO;
   }
-  hs_buf_free(&a.data);
-  hs_free(a.off);
-  hs_free(a.len);
-  return op ? rc : HS_E_NOMEM;
+  s->commands++;
+  s->bytes += c->len;
+  if (c->cap > (8u << 20)) { /* hiredis has its copy; keep no huge buffer around */
+    hs_buf_free(c);
+    hs_buf_init(c);
+  }
+  return 0;
 }
 
 void hs_store_close(hs_store_t *s, void (*closed)(void *ud), void *ud) {

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# End to end on this machine: the broker (a separate process) -> healthscored
+# -> Redis. Produces a backlog, then in the same run (1) drains it with a
+# bare librdkafka consumer, the ceiling, and (2) with healthscored; reports
+# both rates and their ratio, healthscored's RSS and Redis's used_memory per
+# account, and the Redis commands and bytes per event (many events per
+# account per flush). Then (3) a steady trickle at RATE events/s for
+# DURATION seconds (few events per account per flush): Redis traffic per
+# event and the produce -> applied latency.
+#   bash bench/run_e2e.sh [ACCOUNTS] [DAYS] [RATE] [DURATION]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+accounts=${1:-20000}
+days=${2:-12}
+rate=${3:-2000}
+duration=${4:-20}
+partitions=${PARTITIONS:-32}
+cmake --preset release >/dev/null
+cmake --build build/release -j "$(nproc)" >/dev/null
+hs=build/release/healthscore
+hsd=build/release/healthscored
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+metric() { # NAME: summed over its series
+  { curl -sf "http://127.0.0.1:$http_port/metrics" || true; } |
+    awk -v s="$1" 'index($0, s) == 1 && (substr($0, length(s) + 1, 1) ~ /[ {]/) { t += $NF } END { printf "%.0f\n", t }'
+}
+now() { date +%s.%N; }
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "commit:  $(git rev-parse --short HEAD) $(git diff --quiet || echo '(modified)')"
+echo "date:    $(date -u +%Y-%m-%dT%H:%MZ)"
+
+"$hs" broker --partitions "$partitions" --bootstrap-file "$work/bs" --quiet &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$work/bs" ] && break; sleep 0.1; done
+bs=$(cat "$work/bs")
+redis_port=$(free_port)
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
+  >/dev/null 2>&1 &
+pids+=($!)
+
+topics=(healthscore.usage healthscore.engagement healthscore.billing healthscore.surveys
+  healthscore.accounts)
+"$hs" gen --accounts "$accounts" --days "$days" --seed 1 --kafka "$bs" --quiet
+n=$("$hs" gen --accounts "$accounts" --days "$days" --seed 1 --quiet | wc -l)
+echo "backlog: $n events of $accounts accounts x $days days, $partitions partitions per topic"
+
+# (1) the ceiling: a bare consumer
+build/release/bench/bench_consume "$bs" "$n" "${topics[@]}" | tee "$work/bare"
+bare=$(sed -E 's/.*messages_per_s=([0-9]+).*/\1/' "$work/bare")
+
+# (2) healthscored drains the same backlog
+http_port=$(free_port)
+cat >"$work/engine.yaml" <<YAML
+engine:
+  profiles: examples/eight-categories.yaml
+  idle_interval: 0
+kafka:
+  bootstrap: $bs
+  group_id: bench-$$
+  client:
+    fetch.wait.max.ms: "10"
+redis:
+  port: $redis_port
+http:
+  port: $http_port
+log:
+  format: text
+YAML
+"$hsd" --config "$work/engine.yaml" >"$work/d.log" 2>&1 &
+dpid=$!
+pids+=("$dpid")
+until [ "$(metric healthscore_events_total)" -gt 0 ]; do sleep 0.05; done
+t0=$(now)
+while :; do
+  e=$(metric healthscore_events_total)
+  [ "$e" -ge "$n" ] && [ "$(metric healthscore_accounts_dirty)" -eq 0 ] && break
+  sleep 0.05
+done
+t1=$(now)
+drain=$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
+rss=$(awk '/VmRSS/ { print $2 * 1024 }' "/proc/$dpid/status")
+held=$(metric healthscore_accounts)
+used=$(redis-cli -p "$redis_port" info memory | awk -F: '/^used_memory:/ { print $2 + 0 }')
+empty=$(redis-cli -p "$redis_port" memory usage "nonexistent" >/dev/null; echo 0)
+cmds=$(metric healthscore_redis_commands_total)
+bytes=$(metric healthscore_redis_sent_bytes_total)
+flushes=$(metric healthscore_redis_flush_seconds_count)
+echo "healthscored: drained $n events in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s: $drain events/s"
+awk -v d="$drain" -v b="$bare" 'BEGIN { printf "ratio healthscored / bare consumer: %.3f\n", d / b }'
+awk -v r="$rss" -v h="$held" 'BEGIN { printf "healthscored RSS: %.1f MiB, %.0f bytes per account held (%d)\n", r / 1048576, r / h, h }'
+awk -v u="$used" -v h="$accounts" 'BEGIN { printf "redis used_memory: %.1f MiB, %.0f bytes per account\n", u / 1048576, u / h }'
+awk -v c="$cmds" -v b="$bytes" -v n="$n" -v f="$flushes" 'BEGIN { printf "redis traffic, backlog (many events per account per flush): %.4f commands and %.0f bytes per event, %d flushes\n", c / n, b / n, f }'
+for k in state score history; do
+  key=$(redis-cli -p "$redis_port" --scan --pattern "hs:{acct-000001}:$k" | head -1)
+  echo "  $key: $(redis-cli -p "$redis_port" memory usage "$key") bytes"
+done
+
+# (3) a steady trickle: few events per account per flush
+c0=$cmds b0=$bytes e0=$(metric healthscore_events_total)
+"$hs" gen --accounts "$accounts" --days 1 --seed 2 --start 2026-06-01 --kafka "$bs" \
+  --rate "$rate" --quiet &
+gpid=$!
+pids+=("$gpid")
+sleep "$duration"
+kill "$gpid" 2>/dev/null || true
+sleep 1
+c1=$(metric healthscore_redis_commands_total)
+b1=$(metric healthscore_redis_sent_bytes_total)
+e1=$(metric healthscore_events_total)
+awk -v c="$((c1 - c0))" -v b="$((b1 - b0))" -v n="$((e1 - e0))" -v r="$rate" 'BEGIN { printf "redis traffic, trickle at %d events/s: %.4f commands and %.0f bytes per event (%d events)\n", r, c / n, b / n, n }'
+curl -sf "http://127.0.0.1:$http_port/metrics" | awk '
+  /^healthscore_processing_latency_seconds_bucket/ { match($0, /le="[^"]*"/); le[++n] = substr($0, RSTART + 4, RLENGTH - 5); c[n] = $NF }
+  END { t = c[n]; split("0.5 0.99 0.999", q, " ");
+    for (k = 1; k <= 3; k++) for (i = 1; i <= n; i++) if (c[i] >= t * q[k]) { printf "latency produce -> applied since start, p%s <= %s s\n", q[k] * 100, le[i]; break } }'
