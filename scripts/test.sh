@@ -6,7 +6,9 @@
 #      tests (a leak, a memory error or undefined behaviour fails),
 #   3. runs the unit tests under valgrind (leaks and memory errors fail),
 #   4. checks clang-format on every C source,
-#   5. builds the libFuzzer targets with clang and runs each for a while.
+#   5. builds the libFuzzer targets with clang and runs each for a while,
+#   6. runs the benchmark harness at tiny sizes (SMOKE=1), so that it never
+#      rots; its timings are printed, never judged.
 # Every stage runs; the summary at the end lists each with PASS or FAIL.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -74,6 +76,10 @@ format_check() {
   echo "format: $(git ls-files '*.c' '*.h' | wc -l) files formatted"
 }
 
+bench_smoke() {
+  SMOKE=1 bash bench/run_all.sh
+}
+
 fuzz() {
   CC=clang cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHS_FUZZ=ON \
     >/dev/null && cmake --build build/fuzz -j "$jobs" --target fuzz_decode_json fuzz_decode_msgpack ||
@@ -99,6 +105,7 @@ stage "ASan + UBSan (unit, daemon)" sanitizers
 stage "valgrind unit tests" valgrind_units
 stage "clang-format" format_check
 stage "fuzz decoders" fuzz
+stage "benchmark harness, smoke" bench_smoke
 
 echo
 echo "=== summary"

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Every benchmark, one command; writes bench/results.md (machine, commit,
+# date, every figure) and prints it.
+#   bash bench/run_all.sh           full size (several minutes, ~12 GB RAM at 1 M accounts)
+#   SMOKE=1 bash bench/run_all.sh   tiny sizes, seconds: checks the harness runs (CI)
+# Figures are medians of RUNS runs (default 3; 1 with SMOKE); comparisons are
+# ratios taken within this run. Nothing here is a pass/fail test of speed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+smoke=${SMOKE:-}
+runs=${RUNS:-$([ -n "$smoke" ] && echo 1 || echo 3)}
+cmake --preset release >/dev/null
+cmake --build build/release -j "$(nproc)" >/dev/null
+hs=build/release/healthscore
+core=build/release/bench/bench_core
+data=build/bench-data
+mkdir -p "$data"
+out=${OUT:-bench/results.md}
+[ -n "$smoke" ] && out=${OUT:-build/bench-smoke.md}
+cfg=examples/eight-categories.yaml
+
+# gen_file ACCOUNTS DAYS FORMAT: a cached events file
+gen_file() {
+  local f=$data/events-$1-$2.$3
+  [ -s "$f" ] || "$hs" gen --accounts "$1" --days "$2" --seed 1 --format "$3" --quiet --output "$f"
+  echo "$f"
+}
+
+# median_core CONFIG FILE: "events_per_s ns_per_event" of decode+score, median of $runs
+median_core() {
+  for _ in $(seq "$runs"); do
+    taskset -c 0 "$core" "$1" "$2" | awk '/phase=decode\+score/ {
+      for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+      print v["events_per_s"], v["ns_per_event"] }'
+  done | sort -n | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'
+}
+
+# decode-only median: "events_per_s ns_per_event"
+median_decode() {
+  for _ in $(seq "$runs"); do
+    taskset -c 0 "$core" "$1" "$2" --decode-only | awk '/phase=decode / {
+      for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+      print v["events_per_s"], v["ns_per_event"] }'
+  done | sort -n | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'
+}
+
+# instructions per event of decode + apply, from callgrind (stable on noisy VMs)
+ir_per_event() {
+  local f=$1 full dec n
+  full=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$core" "$cfg" "$f" 2>&1 |
+    awk '/Collected :/ { print $NF }')
+  dec=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$core" "$cfg" "$f" --decode-only \
+    2>&1 | awk '/Collected :/ { print $NF }')
+  n=$("$core" "$cfg" "$f" --decode-only | sed -E 's/.* events=([0-9]+).*/\1/')
+  awk -v a="$full" -v b="$dec" -v n="$n" 'BEGIN { printf "%.0f", (a - b) / n }'
+}
+
+if [ -n "$smoke" ]; then
+  core_acc=500 core_days=20 cg_acc=100 cg_days=10 scale=(200 2000) sdays=4 wdays=10 wacc=300
+else
+  # the same days for every size, so that only the number of accounts differs
+  core_acc=100000 core_days=30 cg_acc=2000 cg_days=30 scale=(10000 100000 1000000) sdays=4
+  wdays=90 wacc=10000
+fi
+
+{
+  echo "# Benchmark results"
+  echo
+  echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+  echo "- commit: $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (modified)')"
+  echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "- runs: medians of $runs; one core (taskset -c 0); $cfg unless said"
+  echo
+  echo "## 1. Core: decode + update + score + alert rules, one core"
+  echo
+  echo "| format | accounts × days | events | decode events/s | decode + score events/s | ns/event | callgrind instructions/event |"
+  echo "|---|---|---|---|---|---|---|"
+  for fmt in json msgpack; do
+    f=$(gen_file "$core_acc" "$core_days" "$fmt")
+    cgf=$(gen_file "$cg_acc" "$cg_days" "$fmt")
+    n=$("$core" "$cfg" "$f" --decode-only | sed -E 's/.* events=([0-9]+).*/\1/')
+    read -r deps _ <<<"$(median_decode "$cfg" "$f")"
+    read -r eps ns <<<"$(median_core "$cfg" "$f")"
+    echo "| $fmt | $core_acc × $core_days | $n | $deps | $eps | $ns | $(ir_per_event "$cgf") ($cg_acc × $cg_days) |"
+  done
+  echo
+  echo "## 2. Scaling: per-event cost by accounts held and by window length"
+  echo
+  echo "| data | events | ns/event | vs first |"
+  echo "|---|---|---|---|"
+  first=
+  for i in "${!scale[@]}"; do
+    f=$(gen_file "${scale[$i]}" "$sdays" msgpack)
+    n=$("$core" "$cfg" "$f" --decode-only | sed -E 's/.* events=([0-9]+).*/\1/')
+    read -r _ ns <<<"$(median_core "$cfg" "$f")"
+    first=${first:-$ns}
+    echo "| ${scale[$i]} accounts × $sdays days (msgpack) | $n | $ns | $(awk -v a="$ns" -v b="$first" 'BEGIN { printf "%.2f×", a / b }') |"
+  done
+  first=
+  f=$(gen_file "$wacc" "$wdays" msgpack)
+  for w in 7 90 365; do
+    sed -E "s/window: [0-9]+d/window: ${w}d/g" "$cfg" >"$data/windows-$w.yaml"
+    read -r _ ns <<<"$(median_core "$data/windows-$w.yaml" "$f")"
+    first=${first:-$ns}
+    echo "| every window ${w} days, $wacc accounts × $wdays days | | $ns | $(awk -v a="$ns" -v b="$first" 'BEGIN { printf "%.2f×", a / b }') |"
+  done
+  echo
+  echo "## 3–5. End to end, memory, Redis traffic"
+  echo
+  echo '```'
+  if [ -n "$smoke" ]; then
+    bash bench/run_e2e.sh 300 10 300 3
+  else
+    bash bench/run_e2e.sh 20000 12 2000 15
+  fi
+  echo '```'
+} | tee "$out"
+echo "written to $out"
