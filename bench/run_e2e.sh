@@ -81,13 +81,12 @@ YAML
 "$hsd" --config "$work/engine.yaml" >"$work/d.log" 2>&1 &
 dpid=$!
 pids+=("$dpid")
-until [ "$(metric healthscore_events_total)" -gt 0 ]; do sleep 0.05; done
+covered() { # messages covered by the positions healthscored wrote to Redis
+  redis-cli -p "$redis_port" EVAL "local s = 0 for _, k in ipairs(redis.call('KEYS', ARGV[1])) do s = s + tonumber(redis.call('GET', k)) end return s" 0 "hs:pos:bench-$$:*"
+}
+until [ "$(metric healthscore_events_total)" -gt 0 ]; do sleep 0.02; done
 t0=$(now)
-while :; do
-  e=$(metric healthscore_events_total)
-  [ "$e" -ge "$n" ] && [ "$(metric healthscore_accounts_dirty)" -eq 0 ] && break
-  sleep 0.05
-done
+until [ "$(covered)" -ge "$n" ]; do sleep 0.05; done
 t1=$(now)
 drain=$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
 rss=$(awk '/VmRSS/ { print $2 * 1024 }' "/proc/$dpid/status")
