@@ -27,7 +27,7 @@ typedef struct op_s {
     hs_store_pos_cb pos;
   } cb;
   void *ud;
-  uint64_t sent_ms;
+  uint64_t sent_ms, allowance_ms; /* the reply is late after timeout + allowance */
 } op_t;
 
 struct hs_store_s {
@@ -243,7 +243,8 @@ static void on_watchdog(uv_timer_t *t) {
     schedule_reconnect(s);
     return;
   }
-  if (s->head && s->ac && uv_now(s->loop) - s->head->sent_ms > (uint64_t)s->timeout_ms) {
+  if (s->head && s->ac &&
+      uv_now(s->loop) - s->head->sent_ms > (uint64_t)s->timeout_ms + s->head->allowance_ms) {
     redisAsyncContext *ac = s->ac;
     s->connected = false;
     snprintf(s->last_error, sizeof s->last_error, "redis %s:%d: no reply within %d ms", s->host,
@@ -476,6 +477,8 @@ int hs_store_commit(hs_store_t *s, const hs_store_write_t *w, size_t n, const hs
   if (!op)
     return HS_E_NOMEM;
   op->cb.done = cb;
+  /* a big commit takes Redis a while to run: 1 ms more per 10 KB */
+  op->allowance_ms = c->len / 10000;
   if (redisAsyncFormattedCommand(s->ac, on_reply, op, c->data, c->len) != REDIS_OK) {
     unlink_op(s, op);
     hs_free(op);
