@@ -114,18 +114,25 @@ buckets() { # the latency histogram's cumulative buckets, "le count" lines
 }
 buckets >"$work/h0"
 c0=$cmds b0=$bytes e0=$(metric healthscore_events_total)
-"$hs" gen --accounts "$accounts" --days 1 --seed 2 --start 2026-06-01 --kafka "$bs" \
+# event -> alert: each alert's arrival minus its source event's produce time
+build/release/bench/bench_alert_latency "$bs" "$((duration + 1))" >"$work/alerts" &
+apid=$!
+pids+=("$apid")
+sleep 1 # the follower joins first
+"$hs" gen --accounts "$accounts" --days "$days" --seed 2 --start 2026-07-01 --kafka "$bs" \
   --rate "$rate" --quiet &
 gpid=$!
 pids+=("$gpid")
 sleep "$duration"
 kill "$gpid" 2>/dev/null || true
+wait "$apid" || true
 sleep 1
 c1=$(metric healthscore_redis_commands_total)
 b1=$(metric healthscore_redis_sent_bytes_total)
 e1=$(metric healthscore_events_total)
 awk -v c="$((c1 - c0))" -v b="$((b1 - b0))" -v n="$((e1 - e0))" -v r="$rate" 'BEGIN { printf "redis traffic, trickle at %d events/s: %.4f commands and %.0f bytes per event (%d events)\n", r, c / n, b / n, n }'
 buckets >"$work/h1"
+echo "event -> alert during the trickle: $(cat "$work/alerts")"
 # percentiles of the trickle alone: the difference of the two histograms
 paste "$work/h0" "$work/h1" | awk '
   { le[NR] = $1; c[NR] = $4 - $2 }

@@ -127,7 +127,8 @@ struct hs_live_s {
   int pending_pos;
   /* state of the run */
   bool stopping, kafka_down, revoking, stop_flushed;
-  acct_t *cur; /* the account being evaluated */
+  acct_t *cur;    /* the account being evaluated */
+  int64_t cur_ts; /* Kafka timestamp of the message being applied; -1: none */
   uint64_t revoke_started;
   hs_buf_t json, flushbuf;
   /* stop */
@@ -483,8 +484,12 @@ static void on_eval(void *ud, const hs_account_t *acct, const hs_eval_t *ev) {
     l->json.len = 0;
     if (hs_output_alert_json(l->model, ev, al, (int64_t)wall_ms(), &l->json))
       continue;
+    /* the triggering message's Kafka timestamp, for end-to-end latency */
+    char ts[24];
+    snprintf(ts, sizeof ts, "%lld", (long long)l->cur_ts);
+    const char *hdr[] = {"source_timestamp", ts};
     produce(l, l->s->alerts_topic, ev->account_id.ptr, ev->account_id.len, l->json.data,
-            l->json.len, NULL, 0);
+            l->json.len, hdr, l->cur_ts > 0);
     add(series2(l->f_alerts, hs_model_rule_id(l->model, al->rule),
                 al->state == HS_ALERT_FIRING ? "firing" : "resolved"),
         1);
@@ -565,17 +570,19 @@ static bool apply_entry(hs_live_t *l, group_t *g, int t, entry_t *e) {
     return false;
   }
   lru_touch(l, a);
+  rd_kafka_timestamp_type_t tt;
+  int64_t produced = rd_kafka_message_timestamp(m, &tt);
   l->cur = a;
+  l->cur_ts = produced;
   int rc = hs_account_apply(l->model, a->a, &ev, on_eval, l);
   l->cur = NULL;
+  l->cur_ts = -1;
   if (rc < 0) {
     hs_log(HS_LOG_ERROR, "engine", "out of memory applying an event of %.*s", (int)a->id_len,
            a->id);
     return false;
   }
   add(rc == HS_APPLIED ? l->m_applied : rc == HS_LATE ? l->m_late : l->m_ignored, 1);
-  rd_kafka_timestamp_type_t tt;
-  int64_t produced = rd_kafka_message_timestamp(m, &tt);
   if (produced > 0 && l->m_latency)
     hs_series_observe(l->m_latency, (double)((int64_t)wall_ms() - produced) / 1000.0);
   mark_dirty(l, a);
@@ -1477,6 +1484,7 @@ int hs_live_new(hs_live_t **out, uv_loop_t *loop, const hs_settings_t *s, const 
   l->model = model;
   l->n_topics = s->n_topics;
   l->n_buckets = 1024;
+  l->cur_ts = -1;
   l->buckets = hs_calloc(l->n_buckets, sizeof *l->buckets);
   hs_buf_init(&l->json);
   hs_buf_init(&l->flushbuf);

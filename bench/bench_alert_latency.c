@@ -1,0 +1,93 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* Event -> alert latency: follows the alerts topic from its end for SECONDS
+ * and, for every alert, takes its arrival time here minus its
+ * `source_timestamp` header (the Kafka timestamp of the input event that
+ * triggered it: its produce time). Prints the count and p50/p99/p99.9. */
+#include "healthscore/common.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+static int64_t wall_ms(void) {
+  struct timeval tv;
+  gettimeofday(&tv, NULL);
+  return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static int cmp(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+    printf("bench_alert_latency %s\n", HS_VERSION);
+    return 0;
+  }
+  if (argc < 3) {
+    fprintf(stderr, "usage: bench_alert_latency BOOTSTRAP SECONDS [TOPIC]\n");
+    return 2;
+  }
+  const char *topic = argc > 3 ? argv[3] : "healthscore.alerts";
+  char err[512], group[64];
+  snprintf(group, sizeof group, "bench-alerts-%ld", (long)time(NULL));
+  rd_kafka_conf_t *c = rd_kafka_conf_new();
+  const char *kv[] = {"bootstrap.servers", argv[1],  "group.id",           group,
+                      "auto.offset.reset", "latest", "enable.auto.commit", "false",
+                      "fetch.wait.max.ms", "5"};
+  for (size_t i = 0; i < sizeof kv / sizeof *kv; i += 2)
+    if (rd_kafka_conf_set(c, kv[i], kv[i + 1], err, sizeof err) != RD_KAFKA_CONF_OK) {
+      fprintf(stderr, "bench_alert_latency: %s\n", err);
+      return 2;
+    }
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof err);
+  if (!rk) {
+    fprintf(stderr, "bench_alert_latency: %s\n", err);
+    return 1;
+  }
+  rd_kafka_poll_set_consumer(rk);
+  rd_kafka_topic_partition_list_t *t = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(t, topic, RD_KAFKA_PARTITION_UA);
+  rd_kafka_subscribe(rk, t);
+  rd_kafka_topic_partition_list_destroy(t);
+  size_t n = 0, cap = 1024, untimed = 0;
+  int64_t *lat = malloc(cap * sizeof *lat);
+  int64_t end = wall_ms() + (int64_t)(atof(argv[2]) * 1000);
+  while (lat && wall_ms() < end) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 50);
+    if (!m)
+      continue;
+    int64_t now = wall_ms();
+    rd_kafka_headers_t *h = NULL;
+    const void *v = NULL;
+    size_t len = 0;
+    if (!m->err && !rd_kafka_message_headers(m, &h) &&
+        !rd_kafka_header_get_last(h, "source_timestamp", &v, &len) && len < 24) {
+      char buf[24];
+      memcpy(buf, v, len);
+      buf[len] = 0;
+      if (n == cap && !(lat = realloc(lat, (cap *= 2) * sizeof *lat)))
+        break;
+      lat[n++] = now - atoll(buf);
+    } else if (!m->err) {
+      untimed++; /* an alert of an idle re-evaluation: no input event */
+    }
+    rd_kafka_message_destroy(m);
+  }
+  if (lat && n) {
+    qsort(lat, n, sizeof *lat, cmp);
+    printf("alerts=%zu untimed=%zu latency_ms p50=%lld p99=%lld p999=%lld max=%lld\n", n, untimed,
+           (long long)lat[n / 2], (long long)lat[n * 99 / 100], (long long)lat[n * 999 / 1000],
+           (long long)lat[n - 1]);
+  } else {
+    printf("alerts=0 untimed=%zu\n", untimed);
+  }
+  free(lat);
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  return 0;
+}
