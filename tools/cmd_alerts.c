@@ -2,6 +2,7 @@
 /* `healthscore alerts`: follows the alerts topic and prints each alert as a
  * readable line or as its JSON message. */
 #include "cmds.h"
+#include "json_get.h"
 
 #include "healthscore/consumer.h"
 
@@ -19,19 +20,6 @@ typedef struct tail_s {
   long count, seen;
 } tail_t;
 
-static const char *str_at(yajl_val root, const char *key) {
-  const char *path[] = {key, NULL};
-  yajl_val v = yajl_tree_get(root, path, yajl_t_string);
-  return v ? YAJL_GET_STRING(v) : "-";
-}
-
-static double num_at(yajl_val root, const char *key, bool *ok) {
-  const char *path[] = {key, NULL};
-  yajl_val v = yajl_tree_get(root, path, yajl_t_number);
-  *ok = v != NULL;
-  return v ? YAJL_GET_DOUBLE(v) : 0;
-}
-
 /* One readable line, like `healthscore replay --alert-format text`. */
 static void print_text(const char *data, size_t len) {
   char *copy = hs_strndup(data, len), errbuf[128];
@@ -43,21 +31,22 @@ static void print_text(const char *data, size_t len) {
     return;
   }
   bool ok, prev_ok;
-  double score = num_at(root, "score", &ok), prev = num_at(root, "previous_score", &prev_ok);
-  const char *state = str_at(root, "state");
-  printf("%s %-8s %-14s %s score %5.1f", str_at(root, "event_time"),
-         !strcmp(state, "firing") ? "FIRING" : state, str_at(root, "rule"),
-         str_at(root, "account_id"), score);
+  double score = hs_json_num(root, "score", &ok),
+         prev = hs_json_num(root, "previous_score", &prev_ok);
+  const char *state = hs_json_str(root, "state", "-");
+  printf("%s %-8s %-14s %s score %5.1f", hs_json_str(root, "event_time", "-"),
+         !strcmp(state, "firing") ? "FIRING" : state, hs_json_str(root, "rule", "-"),
+         hs_json_str(root, "account_id", "-"), score);
   if (prev_ok)
     printf(" (was %5.1f)", prev);
-  printf(" %-7s", str_at(root, "band"));
+  printf(" %-7s", hs_json_str(root, "band", "-"));
   const char *path[] = {"top_contributors", NULL};
   yajl_val top = yajl_tree_get(root, path, yajl_t_array);
   for (size_t i = 0; top && i < YAJL_GET_ARRAY(top)->len; i++) {
     yajl_val item = YAJL_GET_ARRAY(top)->values[i];
-    printf("%s%s", i ? ", " : " moved by: ", str_at(item, "metric"));
+    printf("%s%s", i ? ", " : " moved by: ", hs_json_str(item, "metric", "-"));
   }
-  printf(" [%s]\n", str_at(root, "alert_id"));
+  printf(" [%s]\n", hs_json_str(root, "alert_id", "-"));
   yajl_tree_free(root);
 }
 

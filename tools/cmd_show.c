@@ -2,6 +2,7 @@
 /* `healthscore show`: an account's score, its explanation and its daily
  * history, read from Redis where healthscored keeps them (docs/state.md). */
 #include "cmds.h"
+#include "json_get.h"
 
 #include "healthscore/common.h"
 #include "healthscore/settings.h"
@@ -30,25 +31,6 @@ static void usage(FILE *f) {
              "error or when Redis cannot be reached.\n");
 }
 
-static const char *sget(yajl_val v, const char *key) {
-  const char *path[] = {key, NULL};
-  yajl_val s = yajl_tree_get(v, path, yajl_t_string);
-  return s ? YAJL_GET_STRING(s) : "";
-}
-
-static double nget(yajl_val v, const char *key, bool *present) {
-  const char *path[] = {key, NULL};
-  yajl_val n = yajl_tree_get(v, path, yajl_t_number);
-  if (present)
-    *present = n != NULL;
-  return n ? YAJL_GET_DOUBLE(n) : 0;
-}
-
-static yajl_val aget(yajl_val v, const char *key) {
-  const char *path[] = {key, NULL};
-  return yajl_tree_get(v, path, yajl_t_array);
-}
-
 static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -63,40 +45,43 @@ static int print_account(redisContext *c, const char *prefix, const char *id, co
     return 1;
   }
   bool has;
-  double score = nget(r, "score", &has);
+  double score = hs_json_num(r, "score", &has);
   printf("%s  ", id);
   if (has)
-    printf("score %.1f  %s", score, sget(r, "band"));
+    printf("score %.1f  %s", score, hs_json_str(r, "band", ""));
   else
-    printf("no score (%s)", sget(r, "band"));
-  printf("  profile %s v%s  coverage %.0f%%  updated %s\n", sget(r, "profile"),
-         sget(r, "profile_version"), nget(r, "coverage", NULL) * 100, sget(r, "updated_at"));
-  yajl_val groups = aget(r, "groups");
+    printf("no score (%s)", hs_json_str(r, "band", ""));
+  printf("  profile %s v%s  coverage %.0f%%  updated %s\n", hs_json_str(r, "profile", ""),
+         hs_json_str(r, "profile_version", ""), hs_json_num(r, "coverage", NULL) * 100,
+         hs_json_str(r, "updated_at", ""));
+  yajl_val groups = hs_json_arr(r, "groups");
   for (size_t i = 0; groups && i < groups->u.array.len; i++) {
     yajl_val g = groups->u.array.values[i];
-    double gs = nget(g, "score", &has);
+    double gs = hs_json_num(g, "score", &has);
     printf(i ? "  " : "  groups: ");
     if (has)
-      printf("%s %.1f (%.0f%%)", sget(g, "name"), gs, nget(g, "weight", NULL) * 100);
+      printf("%s %.1f (%.0f%%)", hs_json_str(g, "name", ""), gs,
+             hs_json_num(g, "weight", NULL) * 100);
     else
-      printf("%s - (no data)", sget(g, "name"));
+      printf("%s - (no data)", hs_json_str(g, "name", ""));
   }
   printf("\n  %-30s %-10s %12s %6s %7s %8s\n", "metric", "group", "value", "norm", "weight",
          "points");
-  yajl_val metrics = aget(r, "metrics");
+  yajl_val metrics = hs_json_arr(r, "metrics");
   for (size_t i = 0; metrics && i < metrics->u.array.len; i++) {
     yajl_val m = metrics->u.array.values[i];
-    double v = nget(m, "value", &has);
+    double v = hs_json_num(m, "value", &has);
     char vs[32] = "-", ns[16] = "-";
     if (has) {
       snprintf(vs, sizeof vs, "%.2f", v);
-      snprintf(ns, sizeof ns, "%.1f", nget(m, "normalized", NULL));
+      snprintf(ns, sizeof ns, "%.1f", hs_json_num(m, "normalized", NULL));
     }
-    printf("  %-30s %-10s %12s %6s %6.1f%% %8.2f%s\n", sget(m, "metric"), sget(m, "group"), vs, ns,
-           nget(m, "weight", NULL) * 100, nget(m, "contribution", NULL),
-           strcmp(sget(m, "source"), "data") ? "  (missing)" : "");
+    printf("  %-30s %-10s %12s %6s %6.1f%% %8.2f%s\n", hs_json_str(m, "metric", ""),
+           hs_json_str(m, "group", ""), vs, ns, hs_json_num(m, "weight", NULL) * 100,
+           hs_json_num(m, "contribution", NULL),
+           strcmp(hs_json_str(m, "source", ""), "data") ? "  (missing)" : "");
   }
-  yajl_val top = aget(r, "top_contributors");
+  yajl_val top = hs_json_arr(r, "top_contributors");
   printf("  top contributors:");
   for (size_t i = 0; top && i < top->u.array.len; i++)
     printf(" %s",
@@ -105,8 +90,9 @@ static int print_account(redisContext *c, const char *prefix, const char *id, co
   const char *op[] = {"override", NULL};
   yajl_val ov = yajl_tree_get(r, op, yajl_t_object);
   if (ov)
-    printf("  override: %.1f until %s by %s: %s\n", nget(ov, "value", NULL), sget(ov, "expires_at"),
-           sget(ov, "author"), sget(ov, "reason"));
+    printf("  override: %.1f until %s by %s: %s\n", hs_json_num(ov, "value", NULL),
+           hs_json_str(ov, "expires_at", ""), hs_json_str(ov, "author", ""),
+           hs_json_str(ov, "reason", ""));
   yajl_tree_free(r);
   /* the daily history: the last `days` days recorded */
   redisReply *h = redisCommand(c, "HGETALL %s:{%s}:history", prefix, id);
