@@ -19,6 +19,7 @@ typedef struct hs_consumer_s hs_consumer_t;
 typedef struct hs_consumer_conf_s {
   const char *bootstrap; /* bootstrap.servers */
   const char *group_id;
+  const char *instance_id; /* group.instance.id (static membership), or NULL/"" */
   const char *const *topics;
   size_t n_topics;
   /* further librdkafka settings as name, value pairs (SASL, TLS, timeouts);

@@ -23,6 +23,7 @@ typedef struct hs_settings_s {
   /* kafka */
   char *bootstrap;
   char *group_id;
+  char *instance_id;
   char **topics; /* input topics, co-partitioned */
   size_t n_topics;
   char *alerts_topic;

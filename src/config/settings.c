@@ -52,6 +52,10 @@ static const row_t rows[] = {
      "bootstrap.servers of the Kafka cluster"},
     {"kafka", "group_id", T_STR, "healthscore", 0, 0, NULL, OFF(group_id), 0,
      "consumer group of the engine's replicas"},
+    {"kafka", "instance_id", T_STR, "", 0, 0, NULL, OFF(instance_id), 0,
+     "static group membership (group.instance.id): a stable name per replica, e.g. "
+     "\"${POD_NAME}\" or \"${HOSTNAME}\", so that a restart within the session timeout "
+     "keeps its partitions without a rebalance; empty for dynamic membership"},
     {"kafka", "topics", T_LIST,
      "healthscore.usage,healthscore.engagement,healthscore.billing,healthscore.surveys,"
      "healthscore.accounts",

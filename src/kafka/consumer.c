@@ -134,6 +134,8 @@ int hs_consumer_new(hs_consumer_t **out, uv_loop_t *loop, const hs_consumer_conf
   int rc = hs__kafka_set(kc, "bootstrap.servers", conf->bootstrap, err);
   if (!rc)
     rc = hs__kafka_set(kc, "group.id", conf->group_id, err);
+  if (!rc && conf->instance_id && *conf->instance_id)
+    rc = hs__kafka_set(kc, "group.instance.id", conf->instance_id, err);
   /* partition N of every co-partitioned input topic goes to one member */
   if (!rc)
     rc = hs__kafka_set(kc, "partition.assignment.strategy", "range", err);

@@ -1503,6 +1503,7 @@ int hs_live_new(hs_live_t **out, uv_loop_t *loop, const hs_settings_t *s, const 
       settings[nd + i] = s->client[i];
     hs_consumer_conf_t cc = {.bootstrap = s->bootstrap,
                              .group_id = s->group_id,
+                             .instance_id = s->instance_id,
                              .topics = (const char *const *)s->topics,
                              .n_topics = s->n_topics,
                              .settings = settings,
