@@ -4,7 +4,8 @@
 # bare librdkafka consumer, the ceiling, and (2) with healthscored; reports
 # both rates and their ratio, healthscored's RSS and Redis's used_memory per
 # account, and the Redis commands and bytes per event (many events per
-# account per flush). Then (3) a steady trickle at RATE events/s for
+# account per flush); PERF=1 adds a perf profile of healthscored and Redis
+# during the drain (kept in build/perf.{d,r}.data). Then (3) a steady trickle at RATE events/s for
 # DURATION seconds (few events per account per flush): Redis traffic per
 # event and the produce -> applied latency.
 #   bash bench/run_e2e.sh [ACCOUNTS] [DAYS] [RATE] [DURATION]
@@ -86,8 +87,22 @@ covered() { # messages covered by the positions healthscored wrote to Redis
 }
 until [ "$(metric healthscore_events_total)" -gt 0 ]; do sleep 0.02; done
 t0=$(now)
+if [ -n "${PERF:-}" ]; then # PERF=1: profile healthscored and Redis during the drain
+  perf record -q -g -o build/perf.d.data -p "$dpid" 2>/dev/null &
+  perf_d=$!
+  perf record -q -g -o build/perf.r.data -p "${pids[1]}" 2>/dev/null &
+  perf_r=$!
+fi
 until [ "$(covered)" -ge "$n" ]; do sleep 0.05; done
 t1=$(now)
+if [ -n "${PERF:-}" ]; then
+  kill -INT "$perf_d" "$perf_r"
+  wait "$perf_d" "$perf_r" 2>/dev/null || true
+  for w in d r; do
+    echo "--- perf, $([ $w = d ] && echo healthscored || echo redis-server) during the drain (self time)"
+    perf report -i "build/perf.$w.data" --no-children --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -n 25 || true
+  done
+fi
 drain=$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
 rss=$(awk '/VmRSS/ { print $2 * 1024 }' "/proc/$dpid/status")
 held=$(metric healthscore_accounts)

@@ -13,21 +13,11 @@ int hs__account_alloc(const hs_model_t *m, hs_account_t *a) {
   a->contrib = hs_calloc(m->max_refs + 1, sizeof *a->contrib);
   if (!a->series || !a->views || !a->scalars || !a->rules || !a->hist || !a->contrib)
     return HS_E_NOMEM;
+  a->n_series = m->n_series;
   for (uint32_t i = 0; i < m->n_series; i++) {
-    const hs__series_t *s = &m->series[i];
     hs__series_state_t *st = &a->series[i];
     st->head = st->max_day = INT32_MIN;
     st->last_ms = INT64_MIN;
-    if (!(st->cnt = hs_calloc(s->days, sizeof *st->cnt)))
-      return HS_E_NOMEM;
-    if (s->op == HS__OP_SUM && !(st->sum = hs_calloc(s->days, sizeof *st->sum)))
-      return HS_E_NOMEM;
-    if (s->op == HS__OP_MIN || s->op == HS__OP_MAX) {
-      if (!(st->ext = hs_calloc(s->days, sizeof *st->ext)))
-        return HS_E_NOMEM;
-      for (uint32_t k = 0; k < s->days; k++)
-        st->ext[k] = NAN;
-    }
   }
   for (uint32_t i = 0; i < m->n_views; i++) {
     a->views[i].ext = NAN;
@@ -67,13 +57,10 @@ int hs_account_new(const hs_model_t *m, hs_str_t account_id, hs_account_t **out)
 void hs_account_free(hs_account_t *a) {
   if (!a)
     return;
-  /* the model is not at hand: series arrays are freed by walking until the
-     NULL sentinel slot hs__account_alloc leaves at the end */
-  for (hs__series_state_t *st = a->series; st && st->cnt; st++) {
-    hs_free(st->cnt);
-    hs_free(st->sum);
-    hs_free(st->ext);
-    hs_free(st->keys);
+  for (uint32_t i = 0; a->series && i < a->n_series; i++) {
+    hs_free(a->series[i].d);
+    hs_free(a->series[i].v);
+    hs_free(a->series[i].keys);
   }
   hs_free(a->series);
   hs_free(a->views);
@@ -141,8 +128,7 @@ size_t hs_account_memory(const hs_model_t *m, const hs_account_t *a) {
   n += m->history_days * sizeof *a->hist + (m->max_refs + 1) * sizeof *a->contrib;
   for (uint32_t i = 0; i < m->n_series; i++) {
     const hs__series_state_t *st = &a->series[i];
-    n += m->series[i].days *
-         (sizeof *st->cnt + (st->sum ? sizeof *st->sum : 0) + (st->ext ? sizeof *st->ext : 0));
+    n += st->cap * (sizeof *st->d + (st->v ? sizeof *st->v : 0));
     n += st->keys_cap * sizeof *st->keys;
   }
   return n;

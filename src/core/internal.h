@@ -145,22 +145,33 @@ struct hs_model_s {
   uint64_t fingerprint;
 };
 
-/* State of one series. Ring slot d % days holds day d for d in
- * (head - days, head]; older slots are zero. */
+/* State of one series: the days in (head - days, head] that received data,
+ * oldest first, in d[start .. start + n) (and v[], for sums and extrema).
+ * Sparse: a day without data costs nothing, whatever the window. */
 typedef struct hs__dkey_s {
   uint32_t hash; /* of the key string; 0 marks an empty slot */
   int32_t day;   /* last day the key was seen */
 } hs__dkey_t;
 
+typedef struct hs__dent_s {
+  int32_t day;
+  int32_t cnt; /* events that day (distinct: keys whose last day it is) */
+} hs__dent_t;
+
+typedef union hs__dval_u {
+  int64_t sum; /* HS__OP_SUM: thousandths */
+  double ext;  /* HS__OP_MIN/MAX: the day's extremum, NAN if none */
+} hs__dval_t;
+
 typedef struct hs__series_state_s {
-  int32_t head;     /* INT32_MIN: nothing yet */
-  int32_t max_day;  /* latest day that received data; INT32_MIN: none */
-  int64_t last_ms;  /* time of the latest matching event; INT64_MIN: none */
-  int32_t *cnt;     /* events per day (distinct: keys whose last day it is) */
-  int64_t *sum;     /* sum per day in thousandths (HS__OP_SUM) */
-  double *ext;      /* min or max per day, NAN if none (HS__OP_MIN/MAX) */
-  hs__dkey_t *keys; /* HS__OP_DISTINCT: open addressing, capacity n_keys_cap */
+  int32_t head;    /* INT32_MIN: nothing yet */
+  int32_t max_day; /* latest day that received data; INT32_MIN: none */
+  int64_t last_ms; /* time of the latest matching event; INT64_MIN: none */
+  hs__dent_t *d;   /* capacity cap */
+  hs__dval_t *v;   /* parallel to d for sum/min/max series; NULL otherwise */
+  uint32_t start, n, cap;
   uint32_t n_keys, keys_cap;
+  hs__dkey_t *keys; /* HS__OP_DISTINCT: open addressing, capacity keys_cap */
 } hs__series_state_t;
 
 typedef struct hs__view_state_s {
@@ -193,6 +204,7 @@ typedef struct hs__override_s {
 struct hs_account_s {
   char *id;
   uint32_t id_len;
+  uint32_t n_series;    /* length of `series`, for freeing without the model */
   int64_t first_ms;     /* time of the first event; INT64_MIN before it */
   int64_t clock_ms;     /* INT64_MIN before the first event */
   int64_t last_eval_ms; /* INT64_MIN before the first evaluation */
@@ -225,7 +237,7 @@ struct hs_account_s {
   float *contrib; /* per ref of `profile`, for deltas */
 };
 
-/* Ring slot of `day` in a ring of `days` slots. */
+/* Ring slot of `day` in a ring of `days` slots (the daily score history). */
 uint32_t hs__series_slot(int32_t day, uint32_t days);
 /* Adds a matching event to series `si` (no-op if outside the ring). Returns 0
  * or HS_E_NOMEM. */
@@ -246,9 +258,9 @@ int hs__account_alloc(const hs_model_t *m, hs_account_t *a);
 /* Recomputes every view's totals from the series rings (after decoding). */
 void hs__account_rebuild_views(const hs_model_t *m, hs_account_t *a);
 /* Adds `n` events/value to series `s` at `day` (for decoding). Days outside
- * the ring are ignored. */
-void hs__series_put(const hs__series_t *s, hs__series_state_t *st, int32_t day, int32_t cnt,
-                    int64_t sum, double ext);
+ * the window are ignored. Returns 0 or HS_E_NOMEM. */
+int hs__series_put(const hs__series_t *s, hs__series_state_t *st, int32_t day, int32_t cnt,
+                   int64_t sum, double ext);
 /* Inserts or updates a distinct key's last day (for decoding). */
 int hs__series_put_key(const hs__series_t *s, hs__series_state_t *st, uint32_t hash, int32_t day);
 

@@ -1,7 +1,9 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
-/* Daily aggregate series and the windows (views) over them. An event costs
- * O(views of its series); a day of clock advance costs O(views) per series,
- * whatever the window lengths. */
+/* Daily aggregate series and the windows (views) over them. A series keeps
+ * only the days that received data, oldest first, so a day without data
+ * costs nothing whatever the window. An event costs O(views of its series);
+ * a clock advance costs O(views x log(days with data)) per series, plus the
+ * days leaving the windows. */
 #include "internal.h"
 
 #include <string.h>
@@ -21,6 +23,79 @@ static inline int64_t to_milli(double v) {
   return (int64_t)llround(v * 1000.0);
 }
 
+static inline bool has_vals(uint8_t op) {
+  return op == HS__OP_SUM || op == HS__OP_MIN || op == HS__OP_MAX;
+}
+
+/* Index (from start) of the first day >= `day`. */
+static uint32_t lower_bound(const hs__series_state_t *st, int32_t day) {
+  const hs__dent_t *d = st->d + st->start;
+  uint32_t lo = 0, hi = st->n;
+  while (lo < hi) {
+    uint32_t mid = (lo + hi) / 2;
+    if (d[mid].day < day)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+/* Makes room for one more entry at the end of the buffer. */
+static int reserve(const hs__series_t *s, hs__series_state_t *st) {
+  if (st->start + st->n < st->cap)
+    return 0;
+  bool vals = has_vals(s->op);
+  if (st->start) { /* slide to the front */
+    memmove(st->d, st->d + st->start, st->n * sizeof *st->d);
+    if (vals)
+      memmove(st->v, st->v + st->start, st->n * sizeof *st->v);
+    st->start = 0;
+    return 0;
+  }
+  uint32_t cap = st->cap ? st->cap * 2 : 4;
+  hs__dent_t *d = hs_realloc(st->d, cap * sizeof *d);
+  if (!d)
+    return HS_E_NOMEM;
+  st->d = d;
+  if (vals) {
+    hs__dval_t *v = hs_realloc(st->v, cap * sizeof *v);
+    if (!v)
+      return HS_E_NOMEM;
+    st->v = v;
+  }
+  st->cap = cap;
+  return 0;
+}
+
+/* The index (from start) of `day`'s entry, inserted empty if absent; -1
+ * when out of memory. */
+static int64_t entry_of(const hs__series_t *s, hs__series_state_t *st, int32_t day) {
+  uint32_t i = st->n;
+  if (i && st->d[st->start + i - 1].day >= day) {
+    if (st->d[st->start + i - 1].day == day)
+      return i - 1;
+    i = lower_bound(st, day);
+    if (st->d[st->start + i].day == day)
+      return i;
+  }
+  if (reserve(s, st))
+    return -1;
+  hs__dent_t *d = st->d + st->start;
+  memmove(d + i + 1, d + i, (st->n - i) * sizeof *d);
+  d[i] = (hs__dent_t){day, 0};
+  if (st->v) {
+    hs__dval_t *v = st->v + st->start;
+    memmove(v + i + 1, v + i, (st->n - i) * sizeof *v);
+    if (s->op == HS__OP_SUM)
+      v[i].sum = 0;
+    else
+      v[i].ext = NAN;
+  }
+  st->n++;
+  return i;
+}
+
 void hs__view_recompute_ext(const hs_model_t *m, hs_account_t *a, uint32_t vi) {
   const hs__view_t *v = &m->views[vi];
   const hs__series_t *s = &m->series[v->series];
@@ -28,10 +103,10 @@ void hs__view_recompute_ext(const hs_model_t *m, hs_account_t *a, uint32_t vi) {
   hs__view_state_t *vs = &a->views[vi];
   vs->ext = NAN;
   vs->ext_valid = true;
-  if (!st->ext || st->head == INT32_MIN)
+  if (!st->v || s->op == HS__OP_SUM || st->head == INT32_MIN)
     return;
-  for (uint32_t k = 0; k < v->days; k++) {
-    double e = st->ext[slot_of(st->head - (int32_t)k, s->days)];
+  for (uint32_t i = lower_bound(st, st->head - (int32_t)v->days + 1); i < st->n; i++) {
+    double e = st->v[st->start + i].ext;
     if (!isnan(e) && (isnan(vs->ext) || better(s->op, e, vs->ext)))
       vs->ext = e;
   }
@@ -59,18 +134,22 @@ static void views_add(const hs_model_t *m, hs_account_t *a, uint32_t si, int32_t
   }
 }
 
-void hs__series_put(const hs__series_t *s, hs__series_state_t *st, int32_t day, int32_t cnt,
-                    int64_t sum, double ext) {
+int hs__series_put(const hs__series_t *s, hs__series_state_t *st, int32_t day, int32_t cnt,
+                   int64_t sum, double ext) {
   if (st->head == INT32_MIN || day > st->head || day <= st->head - (int32_t)s->days)
-    return;
-  uint32_t slot = slot_of(day, s->days);
+    return 0;
+  int64_t i = entry_of(s, st, day);
+  if (i < 0)
+    return HS_E_NOMEM;
   if (day > st->max_day)
     st->max_day = day;
-  st->cnt[slot] += cnt;
-  if (st->sum)
-    st->sum[slot] += sum;
-  if (st->ext && !isnan(ext) && (isnan(st->ext[slot]) || better(s->op, ext, st->ext[slot])))
-    st->ext[slot] = ext;
+  st->d[st->start + i].cnt += cnt;
+  hs__dval_t *v = st->v ? &st->v[st->start + i] : NULL;
+  if (v && s->op == HS__OP_SUM)
+    v->sum += sum;
+  else if (v && !isnan(ext) && (isnan(v->ext) || better(s->op, ext, v->ext)))
+    v->ext = ext;
+  return 0;
 }
 
 static hs__dkey_t *key_find(hs__series_state_t *st, uint32_t hash) {
@@ -160,7 +239,9 @@ int hs__series_add(const hs_model_t *m, hs_account_t *a, uint32_t si, const hs_e
       if (day <= k->day)
         return 0;
       if (k->day > st->head - (int32_t)s->days) {
-        st->cnt[slot_of(k->day, s->days)]--;
+        uint32_t i = lower_bound(st, k->day);
+        if (i < st->n && st->d[st->start + i].day == k->day)
+          st->d[st->start + i].cnt--;
         views_add(m, a, si, k->day, -1, 0, NAN);
       }
       k->day = day;
@@ -169,31 +250,57 @@ int hs__series_add(const hs_model_t *m, hs_account_t *a, uint32_t si, const hs_e
       if (rc)
         return rc < 0 ? rc : 0;
     }
-    st->cnt[slot_of(day, s->days)]++;
-    if (day > st->max_day)
-      st->max_day = day;
-    views_add(m, a, si, day, 1, 0, NAN);
-    return 0;
+    int rc = hs__series_put(s, st, day, 1, 0, NAN);
+    if (!rc)
+      views_add(m, a, si, day, 1, 0, NAN);
+    return rc;
   }
-  hs__series_put(s, st, day, 1, sum, ext);
-  views_add(m, a, si, day, 1, sum, ext);
-  return 0;
+  int rc = hs__series_put(s, st, day, 1, sum, ext);
+  if (!rc)
+    views_add(m, a, si, day, 1, sum, ext);
+  return rc;
+}
+
+/* Takes the days leaving view `vi` as the head moves from `from` to `to`
+ * out of its totals. Each day of advance ages every day in the window by
+ * one (slopes); a day leaves when its age reaches the window. */
+static void view_advance(const hs__series_t *s, const hs__series_state_t *st, const hs__view_t *v,
+                         hs__view_state_t *vs, int32_t from, int32_t to) {
+  int32_t pos = from;
+  uint32_t i = lower_bound(st, from - (int32_t)v->days + 1);
+  for (; i < st->n; i++) {
+    const hs__dent_t *e = &st->d[st->start + i];
+    int32_t x = e->day + (int32_t)v->days; /* the day it leaves */
+    if (x > to)
+      break;
+    int64_t c = e->cnt, sm = s->op == HS__OP_SUM ? st->v[st->start + i].sum : 0;
+    if (v->slope) {
+      vs->s1_cnt += (int64_t)(x - pos) * vs->cnt - (int64_t)v->days * c;
+      vs->s1_sum += (int64_t)(x - pos) * vs->sum - (int64_t)v->days * sm;
+    }
+    vs->cnt -= c;
+    vs->sum -= sm;
+    pos = x;
+    if (st->v && s->op != HS__OP_SUM && !isnan(st->v[st->start + i].ext) &&
+        st->v[st->start + i].ext == vs->ext)
+      vs->ext_valid = false;
+  }
+  if (v->slope) {
+    vs->s1_cnt += (int64_t)(to - pos) * vs->cnt;
+    vs->s1_sum += (int64_t)(to - pos) * vs->sum;
+  }
 }
 
 void hs__series_advance(const hs_model_t *m, hs_account_t *a, int32_t new_head) {
   for (uint32_t si = 0; si < m->n_series; si++) {
     const hs__series_t *s = &m->series[si];
     hs__series_state_t *st = &a->series[si];
-    if (st->head != INT32_MIN && st->max_day <= st->head - (int32_t)s->days) {
-      st->head = new_head; /* the ring is empty, and so are its views */
+    if (st->head != INT32_MIN && !st->n) {
+      st->head = new_head; /* nothing held, and so nothing in its views */
       continue;
     }
     if (st->head == INT32_MIN || new_head - st->head >= (int32_t)s->days) {
-      memset(st->cnt, 0, s->days * sizeof *st->cnt);
-      if (st->sum)
-        memset(st->sum, 0, s->days * sizeof *st->sum);
-      for (uint32_t k = 0; st->ext && k < s->days; k++)
-        st->ext[k] = NAN;
+      st->start = st->n = 0;
       for (uint32_t k = 0; k < m->n_series_views[si]; k++) {
         hs__view_state_t *vs = &a->views[m->series_views[si][k]];
         memset(vs, 0, sizeof *vs);
@@ -203,31 +310,16 @@ void hs__series_advance(const hs_model_t *m, hs_account_t *a, int32_t new_head) 
       st->head = new_head;
       continue;
     }
-    for (int32_t x = st->head + 1; x <= new_head; x++) {
-      for (uint32_t k = 0; k < m->n_series_views[si]; k++) {
-        uint32_t vi = m->series_views[si][k];
-        const hs__view_t *v = &m->views[vi];
-        hs__view_state_t *vs = &a->views[vi];
-        uint32_t leaving = slot_of(x - (int32_t)v->days, s->days);
-        int64_t c = st->cnt[leaving], sm = st->sum ? st->sum[leaving] : 0;
-        if (v->slope) {
-          /* every day in the window ages by one; the oldest leaves at age days */
-          vs->s1_cnt += vs->cnt - (int64_t)v->days * c;
-          vs->s1_sum += vs->sum - (int64_t)v->days * sm;
-        }
-        vs->cnt -= c;
-        vs->sum -= sm;
-        if (st->ext && !isnan(st->ext[leaving]) && st->ext[leaving] == vs->ext)
-          vs->ext_valid = false;
-      }
-      uint32_t slot = slot_of(x, s->days);
-      st->cnt[slot] = 0;
-      if (st->sum)
-        st->sum[slot] = 0;
-      if (st->ext)
-        st->ext[slot] = NAN;
+    for (uint32_t k = 0; k < m->n_series_views[si]; k++) {
+      uint32_t vi = m->series_views[si][k];
+      view_advance(s, st, &m->views[vi], &a->views[vi], st->head, new_head);
     }
     st->head = new_head;
+    uint32_t gone = lower_bound(st, new_head - (int32_t)s->days + 1);
+    st->start += gone;
+    st->n -= gone;
+    if (!st->n)
+      st->start = 0;
     for (uint32_t k = 0; k < m->n_series_views[si]; k++)
       if (!a->views[m->series_views[si][k]].ext_valid)
         hs__view_recompute_ext(m, a, m->series_views[si][k]);
@@ -245,14 +337,15 @@ void hs__account_rebuild_views(const hs_model_t *m, hs_account_t *a) {
     vs->ext_valid = true;
     if (st->head == INT32_MIN)
       continue;
-    for (uint32_t age = 0; age < v->days; age++) {
-      uint32_t slot = slot_of(st->head - (int32_t)age, s->days);
-      int64_t c = st->cnt[slot], sm = st->sum ? st->sum[slot] : 0;
+    for (uint32_t i = lower_bound(st, st->head - (int32_t)v->days + 1); i < st->n; i++) {
+      const hs__dent_t *e = &st->d[st->start + i];
+      int64_t age = st->head - e->day, c = e->cnt;
+      int64_t sm = s->op == HS__OP_SUM ? st->v[st->start + i].sum : 0;
       vs->cnt += c;
       vs->sum += sm;
       if (v->slope) {
-        vs->s1_cnt += (int64_t)age * c;
-        vs->s1_sum += (int64_t)age * sm;
+        vs->s1_cnt += age * c;
+        vs->s1_sum += age * sm;
       }
     }
     hs__view_recompute_ext(m, a, vi);

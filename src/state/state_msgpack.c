@@ -38,6 +38,12 @@ static void pk_key(msgpack_packer *pk, const char *k) {
   pk_str(pk, k);
 }
 
+/* True when entry i of a series holds nothing (a distinct key moved on). */
+static bool day_empty(const hs__series_t *s, const hs__series_state_t *st, uint32_t i) {
+  const hs__dval_t *v = st->v ? &st->v[st->start + i] : NULL;
+  return !st->d[st->start + i].cnt && (!v || (s->op == HS__OP_SUM ? !v->sum : isnan(v->ext)));
+}
+
 int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out) {
   size_t before = out->len;
   msgpack_packer pk_, *pk = &pk_;
@@ -99,15 +105,11 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
     const hs__series_t *s = &m->series[si];
     const hs__series_state_t *st = &a->series[si];
     uint32_t n_days = 0, n_keys = 0;
-    if (st->head != INT32_MIN) {
-      for (uint32_t k = 0; k < s->days; k++) {
-        uint32_t slot = hs__series_slot(st->head - (int32_t)k, s->days);
-        n_days +=
-            st->cnt[slot] != 0 || (st->sum && st->sum[slot]) || (st->ext && !isnan(st->ext[slot]));
-      }
+    for (uint32_t i = 0; i < st->n; i++)
+      n_days += !day_empty(s, st, i);
+    if (st->head != INT32_MIN)
       for (uint32_t k = 0; k < st->keys_cap; k++)
         n_keys += st->keys[k].hash && st->keys[k].day > st->head - (int32_t)s->days;
-    }
     msgpack_pack_array(pk, 5);
     msgpack_pack_uint64(pk, s->key);
     if (st->head == INT32_MIN)
@@ -116,21 +118,18 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
       msgpack_pack_int32(pk, st->head);
     pk_time(pk, st->last_ms);
     msgpack_pack_array(pk, n_days);
-    int32_t first = n_days ? st->head - (int32_t)s->days + 1 : 0; /* head is set */
-    for (int32_t d = first; n_days && d <= st->head; d++) {
-      uint32_t slot = hs__series_slot(d, s->days);
-      int64_t sum = st->sum ? st->sum[slot] : 0;
-      double ext = st->ext ? st->ext[slot] : NAN;
-      if (!st->cnt[slot] && !sum && isnan(ext))
+    for (uint32_t i = 0; i < st->n; i++) {
+      if (day_empty(s, st, i))
         continue;
+      const hs__dent_t *e = &st->d[st->start + i];
       msgpack_pack_array(pk, 4);
-      msgpack_pack_int32(pk, d);
-      msgpack_pack_int32(pk, st->cnt[slot]);
-      msgpack_pack_int64(pk, sum);
-      if (isnan(ext))
+      msgpack_pack_int32(pk, e->day);
+      msgpack_pack_int32(pk, e->cnt);
+      msgpack_pack_int64(pk, s->op == HS__OP_SUM ? st->v[st->start + i].sum : 0);
+      if (s->op == HS__OP_SUM || !st->v || isnan(st->v[st->start + i].ext))
         msgpack_pack_nil(pk);
       else
-        msgpack_pack_double(pk, ext);
+        msgpack_pack_double(pk, st->v[st->start + i].ext);
     }
     /* distinct keys sorted by hash: canonical whatever the table layout */
     msgpack_pack_array(pk, n_keys * 2);
@@ -281,9 +280,10 @@ static int decode_series(dec_t *d, const msgpack_object *list) {
       const msgpack_object *days = arr(AT(e, 3), 0);
       for (uint32_t k = 0; days && k < days->via.array.size; k++) {
         const msgpack_object *dd = arr(AT(days, k), 4);
-        if (dd)
-          hs__series_put(s, st, (int32_t)as_i64(AT(dd, 0), 0), (int32_t)as_i64(AT(dd, 1), 0),
-                         as_i64(AT(dd, 2), 0), as_f64(AT(dd, 3), NAN));
+        if (dd &&
+            hs__series_put(s, st, (int32_t)as_i64(AT(dd, 0), 0), (int32_t)as_i64(AT(dd, 1), 0),
+                           as_i64(AT(dd, 2), 0), as_f64(AT(dd, 3), NAN)))
+          return HS_E_NOMEM;
       }
       const msgpack_object *keys = arr(AT(e, 4), 0);
       for (uint32_t k = 0; s->op == HS__OP_DISTINCT && keys && k + 1 < keys->via.array.size;
