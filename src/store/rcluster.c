@@ -1,0 +1,702 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* Redis Cluster routing on hiredis async and libuv. One timer drives
+ * everything that is not a reply: it drops late connections (hiredis 0.14
+ * has no command timeout; freeing a context fails its pending callbacks with
+ * a NULL reply), pings idle ones, reconnects with backoff, resends parked
+ * commands and asks for new slot maps. A node's outstanding operations are
+ * kept oldest first, so the oldest one says whether the node is late. */
+#include "healthscore/rcluster.h"
+
+#include <hiredis/adapters/libuv.h>
+#include <hiredis/async.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TICK_MS 25          /* the timer's period */
+#define IDLE_PING_MS 500    /* an idle connection is checked this often */
+#define MAP_MS 250          /* at most one map request this often */
+#define RETRY_MS 100        /* TRYAGAIN, CLUSTERDOWN, node not reachable: resend after */
+#define MAX_REDIRECTS 8     /* MOVED and ASK followed per command */
+#define MAX_BACKOFF_MS 5000 /* the longest wait between connection attempts */
+
+enum { OP_USER, OP_PING, OP_SLOTS };
+
+typedef struct node_s node_t;
+
+typedef struct op_s {
+  struct op_s *next; /* in its node's outstanding list, or the parked list */
+  hs_rc_t *rc;
+  int kind;
+  uint16_t slot;
+  int redirects;
+  node_t *ask; /* send ASKING and the command to this node, once */
+  char *cmd;   /* the formatted command, owned (OP_USER) */
+  size_t len;
+  hs_rc_reply_cb cb;
+  void *ud;
+  uint64_t start_ms, sent_ms, resend_ms, allowance_ms;
+} op_t;
+
+struct node_s {
+  hs_rc_t *rc;
+  char *host;
+  int port;
+  redisAsyncContext *ac;
+  bool ready;  /* AUTH and PING answered on ac */
+  bool master; /* owns slots in the current map */
+  int backoff_ms;
+  uint64_t retry_ms; /* no connection attempt before this */
+  uint64_t connect_ms, last_reply_ms;
+  op_t *head, *tail; /* operations sent on ac, oldest first */
+  char why[128];     /* why the last connection ended */
+};
+
+struct hs_rc_s {
+  uv_loop_t *loop;
+  char *password;
+  int timeout_ms, reconnect_ms;
+  node_t **nodes; /* every node seen: seeds, map entries, redirections */
+  size_t n_nodes, cap_nodes, next_node;
+  node_t *slots[HS_RC_SLOTS];
+  bool map_loaded, standalone, map_wanted, map_pending, closing;
+  uint64_t map_ms; /* when the last map request was sent */
+  op_t *parked;    /* commands waiting to be resent */
+  size_t inflight;
+  hs_rc_stats_t stats;
+  char last_error[192];
+  uv_timer_t timer;
+  void (*closed)(void *ud);
+  void *closed_ud;
+};
+
+static uint16_t crc16(const char *p, size_t n) {
+  uint16_t crc = 0;
+  for (size_t i = 0; i < n; i++) {
+    crc ^= (uint16_t)((unsigned char)p[i] << 8);
+    for (int b = 0; b < 8; b++)
+      crc = (uint16_t)(crc & 0x8000 ? (crc << 1) ^ 0x1021 : crc << 1);
+  }
+  return crc;
+}
+
+uint16_t hs_rc_slot(const char *key, size_t len) {
+  const char *open = len ? memchr(key, '{', len) : NULL;
+  if (open) {
+    const char *tag = open + 1;
+    const char *close = memchr(tag, '}', len - (size_t)(tag - key));
+    if (close && close > tag)
+      return crc16(tag, (size_t)(close - tag)) & (HS_RC_SLOTS - 1);
+  }
+  return crc16(key, len) & (HS_RC_SLOTS - 1);
+}
+
+static uint64_t now_ms(const hs_rc_t *rc) {
+  return uv_now(rc->loop);
+}
+
+/* The node at host:port, added when new; NULL when out of memory. */
+static node_t *node_at(hs_rc_t *rc, const char *host, size_t host_len, int port) {
+  for (size_t i = 0; i < rc->n_nodes; i++) {
+    node_t *n = rc->nodes[i];
+    if (n->port == port && strlen(n->host) == host_len && !memcmp(n->host, host, host_len))
+      return n;
+  }
+  node_t **nodes = hs_array_grow(rc->nodes, &rc->cap_nodes, rc->n_nodes, sizeof *nodes, 8);
+  node_t *n = nodes ? hs_calloc(1, sizeof *n) : NULL;
+  if (nodes)
+    rc->nodes = nodes;
+  if (!n || !(n->host = hs_strndup(host, host_len))) {
+    hs_free(n);
+    return NULL;
+  }
+  n->rc = rc;
+  n->port = port;
+  n->backoff_ms = rc->reconnect_ms;
+  rc->nodes[rc->n_nodes++] = n;
+  return n;
+}
+
+/* Parses "host:port", "[host]:port" or "host" (port 6379) of `len` bytes:
+ * the last colon starts the port, as in MOVED replies. An empty host is left
+ * empty. Returns 0 or HS_E_INVAL. */
+static int parse_addr(const char *s, size_t len, const char **host, size_t *host_len, int *port) {
+  const char *colon = NULL;
+  for (size_t i = len; i-- > 0 && !colon;)
+    if (s[i] == ':')
+      colon = s + i;
+  *port = 6379;
+  if (colon) {
+    char digits[8] = {0};
+    size_t nd = len - (size_t)(colon + 1 - s);
+    if (nd == 0 || nd >= sizeof digits || strspn(colon + 1, "0123456789") < nd)
+      return HS_E_INVAL;
+    memcpy(digits, colon + 1, nd);
+    *port = atoi(digits);
+    len = (size_t)(colon - s);
+  }
+  if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+    s++;
+    len -= 2;
+  }
+  *host = s;
+  *host_len = len;
+  return *port > 0 && *port < 65536 ? 0 : HS_E_INVAL;
+}
+
+static void link_op(node_t *n, op_t *op) {
+  op->next = NULL;
+  if (n->tail)
+    n->tail->next = op;
+  else
+    n->head = op;
+  n->tail = op;
+}
+
+static void unlink_op(node_t *n, op_t *op) {
+  op_t **pp = &n->head, *prev = NULL;
+  while (*pp && *pp != op) {
+    prev = *pp;
+    pp = &(*pp)->next;
+  }
+  if (!*pp)
+    return;
+  *pp = op->next;
+  if (n->tail == op)
+    n->tail = prev;
+  op->next = NULL;
+}
+
+static void park(hs_rc_t *rc, op_t *op, uint64_t at) {
+  op->resend_ms = at;
+  op->next = rc->parked;
+  rc->parked = op;
+}
+
+/* Completes a command: its callback runs, then it is freed. */
+static void finish(op_t *op, redisReply *reply, const hs_err_t *err) {
+  op->rc->inflight--;
+  op->cb(op->ud, reply, err);
+  hs_free(op->cmd);
+  hs_free(op);
+}
+
+static void fail(op_t *op, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(op_t *op, const char *fmt, ...) {
+  hs_err_t err = {.code = HS_E_IO};
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err.msg, sizeof err.msg, fmt, ap);
+  va_end(ap);
+  finish(op, NULL, &err);
+}
+
+/* The connection of `n` is gone or going: forget it and retry later. */
+static void lost(node_t *n, const char *why) {
+  hs_rc_t *rc = n->rc;
+  n->ac = NULL;
+  n->ready = false;
+  if (rc->closing)
+    return;
+  snprintf(n->why, sizeof n->why, "%s", why);
+  snprintf(rc->last_error, sizeof rc->last_error, "redis %s:%d: %s", n->host, n->port, why);
+  n->retry_ms = now_ms(rc) + (uint64_t)n->backoff_ms;
+  n->backoff_ms = n->backoff_ms * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : n->backoff_ms * 2;
+  rc->map_wanted = true;
+}
+
+/* Drops the connection of `n`: its pending callbacks run with NULL. */
+static void drop(node_t *n, const char *why) {
+  redisAsyncContext *ac = n->ac;
+  lost(n, why);
+  redisAsyncFree(ac);
+}
+
+static void on_reply(redisAsyncContext *ac, void *r, void *privdata);
+
+/* Queues `op` on the connection of `n`. Returns 0 or -1. */
+static int send_op(node_t *n, op_t *op) {
+  int rc;
+  if (!n->ac)
+    return -1;
+  if (op->ask && redisAsyncCommand(n->ac, NULL, NULL, "ASKING") != REDIS_OK)
+    return -1;
+  if (op->kind == OP_USER)
+    rc = redisAsyncFormattedCommand(n->ac, on_reply, op, op->cmd, op->len);
+  else
+    rc = redisAsyncCommand(n->ac, on_reply, op, op->kind == OP_PING ? "PING" : "CLUSTER SLOTS");
+  if (rc != REDIS_OK)
+    return -1;
+  op->ask = NULL;
+  op->sent_ms = now_ms(n->rc);
+  link_op(n, op);
+  if (op->kind == OP_USER) {
+    n->rc->stats.commands++;
+    n->rc->stats.bytes += op->len;
+  }
+  return 0;
+}
+
+/* Sends an internal operation (PING, CLUSTER SLOTS). Returns 0 or -1. */
+static int send_internal(node_t *n, int kind) {
+  op_t *op = hs_calloc(1, sizeof *op);
+  if (!op)
+    return -1;
+  op->rc = n->rc;
+  op->kind = kind;
+  if (send_op(n, op)) {
+    hs_free(op);
+    return -1;
+  }
+  return 0;
+}
+
+static void on_auth(redisAsyncContext *ac, void *r, void *privdata) {
+  node_t *n = privdata;
+  redisReply *reply = r;
+  if (reply && reply->type == REDIS_REPLY_ERROR && n->ac == ac) {
+    char why[128];
+    snprintf(why, sizeof why, "AUTH: %.*s", (int)reply->len, reply->str);
+    drop(n, why); /* a wrong password: retried later, the operator may fix it */
+  }
+}
+
+static void on_connect(const redisAsyncContext *ac, int status) {
+  node_t *n = ac->data;
+  if (status != REDIS_OK && n->ac == ac)
+    lost(n, ac->errstr); /* hiredis frees a context that failed to connect */
+}
+
+static void on_disconnect(const redisAsyncContext *ac, int status) {
+  node_t *n = ac->data;
+  (void)status;
+  if (n->ac == ac)
+    lost(n, ac->errstr[0] ? ac->errstr : "connection closed");
+}
+
+static void connect_now(node_t *n) {
+  hs_rc_t *rc = n->rc;
+  if (rc->closing || n->ac)
+    return;
+  redisAsyncContext *ac = redisAsyncConnect(n->host, n->port);
+  if (!ac || ac->err || redisLibuvAttach(ac, rc->loop) != REDIS_OK) {
+    lost(n, ac && ac->err ? ac->errstr : "cannot create a connection");
+    if (ac)
+      redisAsyncFree(ac);
+    return;
+  }
+  ac->data = n;
+  redisAsyncSetConnectCallback(ac, on_connect);
+  redisAsyncSetDisconnectCallback(ac, on_disconnect);
+  n->ac = ac;
+  n->connect_ms = now_ms(rc);
+  n->why[0] = 0;
+  /* queued before anything else that may be sent while connecting */
+  if (rc->password)
+    redisAsyncCommand(ac, on_auth, n, "AUTH %s", rc->password);
+  send_internal(n, OP_PING);
+}
+
+/* Sends a command to the node that owns its slot now (or that an ASK named),
+ * parks it when that node has no connection, fails it when its time is up. */
+static void dispatch(hs_rc_t *rc, op_t *op) {
+  node_t *n = op->ask ? op->ask : rc->slots[op->slot];
+  uint64_t now = now_ms(rc);
+  if (n && !n->ac && now >= n->retry_ms)
+    connect_now(n);
+  if (n && send_op(n, op) == 0)
+    return;
+  if (now + RETRY_MS - op->start_ms > (uint64_t)rc->timeout_ms) {
+    if (n)
+      fail(op, "redis %s:%d: no connection (slot %u)", n->host, n->port, op->slot);
+    else
+      fail(op, "redis cluster: slot %u has no node", op->slot);
+    return;
+  }
+  park(rc, op, now + RETRY_MS);
+}
+
+/* Loads the map from a CLUSTER SLOTS reply, or makes `from` the only node
+ * when it has no cluster support. */
+static void load_map(hs_rc_t *rc, node_t *from, const redisReply *r) {
+  if (r->type == REDIS_REPLY_ERROR && strstr(r->str, "cluster support disabled")) {
+    for (size_t i = 0; i < rc->n_nodes; i++)
+      rc->nodes[i]->master = rc->nodes[i] == from;
+    for (size_t s = 0; s < HS_RC_SLOTS; s++)
+      rc->slots[s] = from;
+    rc->standalone = true;
+  } else if (r->type == REDIS_REPLY_ARRAY) {
+    for (size_t i = 0; i < rc->n_nodes; i++)
+      rc->nodes[i]->master = false;
+    memset(rc->slots, 0, sizeof rc->slots);
+    for (size_t i = 0; i < r->elements; i++) {
+      /* [first slot, last slot, [host, port, id, ...], replicas ...] */
+      const redisReply *e = r->element[i];
+      if (e->type != REDIS_REPLY_ARRAY || e->elements < 3 ||
+          e->element[0]->type != REDIS_REPLY_INTEGER ||
+          e->element[1]->type != REDIS_REPLY_INTEGER || e->element[2]->type != REDIS_REPLY_ARRAY ||
+          e->element[2]->elements < 2 || e->element[2]->element[0]->type != REDIS_REPLY_STRING ||
+          e->element[2]->element[1]->type != REDIS_REPLY_INTEGER)
+        continue;
+      const redisReply *host = e->element[2]->element[0];
+      long long lo = e->element[0]->integer, hi = e->element[1]->integer;
+      long long port = e->element[2]->element[1]->integer;
+      bool unknown = host->len == 0 || !strcmp(host->str, "?"); /* "": the node asked */
+      node_t *n = port > 0 && port < 65536
+                      ? node_at(rc, unknown ? from->host : host->str,
+                                unknown ? strlen(from->host) : host->len, (int)port)
+                      : NULL;
+      for (long long s = lo < 0 ? 0 : lo; n && s <= hi && s < HS_RC_SLOTS; s++)
+        rc->slots[s] = n;
+      if (n)
+        n->master = true;
+    }
+    rc->standalone = false;
+  } else {
+    snprintf(rc->last_error, sizeof rc->last_error, "redis %s:%d: CLUSTER SLOTS: %s", from->host,
+             from->port, r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+    rc->map_wanted = true;
+    return;
+  }
+  rc->map_loaded = true;
+  rc->stats.maps++;
+  for (size_t i = 0; i < rc->n_nodes; i++)
+    if (rc->nodes[i]->master && !rc->nodes[i]->ac && now_ms(rc) >= rc->nodes[i]->retry_ms)
+      connect_now(rc->nodes[i]);
+}
+
+/* Follows a redirection or parks a command for a retry. Returns false when
+ * the error reply is the command's answer. */
+static bool redirect(hs_rc_t *rc, node_t *from, op_t *op, const redisReply *r) {
+  bool moved = !strncmp(r->str, "MOVED ", 6), ask = !strncmp(r->str, "ASK ", 4);
+  if (moved || ask) {
+    /* "MOVED 3999 127.0.0.1:6381"; an empty host is the one that replied */
+    const char *p = strchr(r->str, ' ') + 1, *host;
+    char *end;
+    unsigned long slot = strtoul(p, &end, 10);
+    size_t host_len;
+    int port;
+    if (++op->redirects > MAX_REDIRECTS || end == p || *end != ' ' || slot >= HS_RC_SLOTS ||
+        parse_addr(end + 1, strlen(end + 1), &host, &host_len, &port))
+      return false;
+    node_t *to = host_len ? node_at(rc, host, host_len, port)
+                          : node_at(rc, from->host, strlen(from->host), port);
+    if (!to)
+      return false;
+    if (moved) {
+      rc->stats.moved++;
+      rc->slots[slot] = to;
+      to->master = true;
+      rc->map_wanted = true;
+    } else {
+      rc->stats.asked++;
+      op->ask = to;
+    }
+    dispatch(rc, op);
+    return true;
+  }
+  bool down = !strncmp(r->str, "CLUSTERDOWN", 11);
+  if ((down || !strncmp(r->str, "TRYAGAIN", 8)) &&
+      now_ms(rc) + RETRY_MS - op->start_ms <= (uint64_t)rc->timeout_ms) {
+    rc->stats.retries++;
+    rc->map_wanted |= down;
+    park(rc, op, now_ms(rc) + RETRY_MS);
+    return true;
+  }
+  return false;
+}
+
+static void on_reply(redisAsyncContext *ac, void *r, void *privdata) {
+  op_t *op = privdata;
+  node_t *n = ac->data;
+  hs_rc_t *rc = n->rc;
+  redisReply *reply = r;
+  unlink_op(n, op);
+  if (!reply && n->ac == ac) /* the first of the callbacks failed by a lost connection */
+    lost(n, ac->err ? ac->errstr : "connection closed");
+  if (reply)
+    n->last_reply_ms = now_ms(rc);
+  if (op->kind == OP_PING) {
+    if (reply && n->ac == ac && reply->type == REDIS_REPLY_ERROR) {
+      char why[128];
+      snprintf(why, sizeof why, "PING: %.*s", (int)reply->len, reply->str);
+      drop(n, why);
+    } else if (reply && n->ac == ac && !n->ready) {
+      n->ready = true;
+      n->backoff_ms = rc->reconnect_ms;
+      rc->stats.connections++;
+    }
+    hs_free(op);
+    return;
+  }
+  if (op->kind == OP_SLOTS) {
+    rc->map_pending = false;
+    if (reply && !rc->closing)
+      load_map(rc, n, reply);
+    else
+      rc->map_wanted = true;
+    hs_free(op);
+    return;
+  }
+  if (!reply) {
+    fail(op, "redis %s:%d: %s", n->host, n->port, rc->closing ? "closing" : n->why);
+    return;
+  }
+  if (reply->type == REDIS_REPLY_ERROR && !rc->closing && redirect(rc, n, op, reply))
+    return;
+  finish(op, reply, NULL);
+}
+
+/* Asks a ready node for the map, the next one each time. */
+static void request_map(hs_rc_t *rc) {
+  uint64_t now = now_ms(rc);
+  if (!rc->map_wanted || rc->map_pending || (rc->map_ms && now < rc->map_ms + MAP_MS))
+    return;
+  for (size_t k = 0; k < rc->n_nodes; k++) {
+    size_t i = (rc->next_node + k) % rc->n_nodes;
+    if (rc->nodes[i]->ready && send_internal(rc->nodes[i], OP_SLOTS) == 0) {
+      rc->next_node = i + 1;
+      rc->map_wanted = false;
+      rc->map_pending = true;
+      rc->map_ms = now;
+      return;
+    }
+  }
+  /* no node to ask: connect to the next known one not waiting for a retry,
+     one at a time */
+  for (size_t i = 0; i < rc->n_nodes; i++)
+    if (rc->nodes[i]->ac)
+      return;
+  for (size_t k = 0; k < rc->n_nodes; k++) {
+    size_t i = (rc->next_node + k) % rc->n_nodes;
+    if (now >= rc->nodes[i]->retry_ms) {
+      rc->next_node = i + 1;
+      connect_now(rc->nodes[i]);
+      return;
+    }
+  }
+}
+
+/* hiredis 0.14's libuv adapter ignores poll errors, so a connect that failed
+ * is never reported: look for the error without clearing it, and let hiredis
+ * handle it (its connect callback runs, the context is freed). */
+static void check_connect(node_t *n) {
+  struct pollfd p = {.fd = n->ac->c.fd, .events = POLLOUT};
+  if (poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)))
+    redisAsyncHandleWrite(n->ac);
+}
+
+static void on_tick(uv_timer_t *t) {
+  hs_rc_t *rc = t->data;
+  uint64_t now = now_ms(rc);
+  char why[64];
+  /* callbacks run from here may close the client or add nodes: index, and
+     look at `closing`, every time */
+  for (size_t i = 0; i < rc->n_nodes && !rc->closing; i++) {
+    node_t *n = rc->nodes[i];
+    if (n->ac && !(n->ac->c.flags & REDIS_CONNECTED))
+      check_connect(n);
+    if (rc->closing)
+      break;
+    if (n->ac && !n->ready && now - n->connect_ms > (uint64_t)rc->timeout_ms) {
+      snprintf(why, sizeof why, "%s within %d ms",
+               n->ac->c.flags & REDIS_CONNECTED ? "not ready" : "cannot connect", rc->timeout_ms);
+      drop(n, why);
+    } else if (n->ac && n->head &&
+               now - n->head->sent_ms > (uint64_t)rc->timeout_ms + n->head->allowance_ms) {
+      snprintf(why, sizeof why, "no reply within %d ms", rc->timeout_ms);
+      drop(n, why);
+    } else if (n->ac && !n->head && !n->master && !rc->map_wanted && !rc->map_pending) {
+      redisAsyncContext *ac = n->ac; /* not needed any more */
+      n->ac = NULL;
+      n->ready = false;
+      redisAsyncFree(ac);
+    } else if (n->ready && !n->head && now - n->last_reply_ms >= IDLE_PING_MS) {
+      send_internal(n, OP_PING);
+    } else if (!n->ac && n->master && now >= n->retry_ms) {
+      connect_now(n);
+    }
+  }
+  /* resend the parked commands that are due, one at a time */
+  while (!rc->closing) {
+    op_t **pp = &rc->parked;
+    while (*pp && (*pp)->resend_ms > now)
+      pp = &(*pp)->next;
+    op_t *op = *pp;
+    if (!op)
+      break;
+    *pp = op->next;
+    dispatch(rc, op);
+  }
+  if (rc->closing)
+    return;
+  if (!hs_rc_ready(rc))
+    rc->map_wanted = true;
+  request_map(rc);
+}
+
+int hs_rc_new(hs_rc_t **out, uv_loop_t *loop, const hs_rc_conf_t *conf, hs_err_t *err) {
+  *out = NULL;
+  hs_rc_t *rc = hs_calloc(1, sizeof *rc);
+  if (!rc)
+    return hs_err_set(err, HS_E_NOMEM, "out of memory");
+  rc->loop = loop;
+  rc->timeout_ms = conf->timeout_ms > 0 ? conf->timeout_ms : 2000;
+  rc->reconnect_ms = conf->reconnect_ms > 0 ? conf->reconnect_ms : 100;
+  int status = 0;
+  if (conf->password && !(rc->password = hs_strdup(conf->password)))
+    status = hs_err_set(err, HS_E_NOMEM, "out of memory");
+  const char *s = conf->seeds ? conf->seeds : "";
+  while (!status && *s) {
+    size_t len = strcspn(s, ", \t");
+    const char *host;
+    size_t host_len;
+    int port;
+    if (len && (parse_addr(s, len, &host, &host_len, &port) || !host_len))
+      status = hs_err_set(err, HS_E_INVAL, "redis cluster: bad seed \"%.*s\"", (int)len, s);
+    else if (len && !node_at(rc, host, host_len, port))
+      status = hs_err_set(err, HS_E_NOMEM, "out of memory");
+    s += len + (s[len] != 0);
+  }
+  if (!status && rc->n_nodes == 0)
+    status = hs_err_set(err, HS_E_INVAL, "redis cluster: no seed node");
+  if (status) {
+    for (size_t i = 0; i < rc->n_nodes; i++) {
+      hs_free(rc->nodes[i]->host);
+      hs_free(rc->nodes[i]);
+    }
+    hs_free(rc->nodes);
+    hs_free(rc->password);
+    hs_free(rc);
+    return status;
+  }
+  rc->map_wanted = true;
+  uv_timer_init(loop, &rc->timer);
+  rc->timer.data = rc;
+  uv_timer_start(&rc->timer, on_tick, TICK_MS, TICK_MS);
+  request_map(rc); /* starts connecting now */
+  *out = rc;
+  return 0;
+}
+
+bool hs_rc_ready(const hs_rc_t *rc) {
+  if (!rc->map_loaded || rc->closing)
+    return false;
+  for (size_t i = 0; i < rc->n_nodes; i++)
+    if (rc->nodes[i]->master && !rc->nodes[i]->ready)
+      return false;
+  return true;
+}
+
+size_t hs_rc_inflight(const hs_rc_t *rc) {
+  return rc->inflight;
+}
+
+uint64_t hs_rc_connections(const hs_rc_t *rc) {
+  return rc->stats.connections;
+}
+
+const char *hs_rc_last_error(const hs_rc_t *rc) {
+  return rc->last_error;
+}
+
+void hs_rc_stats(const hs_rc_t *rc, hs_rc_stats_t *out) {
+  *out = rc->stats;
+  out->standalone = rc->standalone;
+  out->masters = 0;
+  for (size_t i = 0; i < rc->n_nodes; i++)
+    out->masters += rc->nodes[i]->master;
+}
+
+/* Takes `cmd` (hs_malloc'd) in all cases. */
+static int submit(hs_rc_t *rc, uint16_t slot, char *cmd, size_t len, hs_rc_reply_cb cb, void *ud) {
+  node_t *n = rc->closing || slot >= HS_RC_SLOTS ? NULL : rc->slots[slot];
+  op_t *op = n && n->ready ? hs_calloc(1, sizeof *op) : NULL;
+  if (!op) {
+    hs_free(cmd);
+    return slot >= HS_RC_SLOTS ? HS_E_INVAL : n && n->ready ? HS_E_NOMEM : HS_E_IO;
+  }
+  op->rc = rc;
+  op->kind = OP_USER;
+  op->slot = slot;
+  op->cmd = cmd;
+  op->len = len;
+  op->cb = cb;
+  op->ud = ud;
+  op->start_ms = now_ms(rc);
+  op->allowance_ms = len / 10000; /* a big command takes Redis a while: 1 ms per 10 KB */
+  if (send_op(n, op)) {
+    hs_free(cmd);
+    hs_free(op);
+    return HS_E_IO;
+  }
+  rc->inflight++;
+  return 0;
+}
+
+int hs_rc_command(hs_rc_t *rc, uint16_t slot, const char *cmd, size_t len, hs_rc_reply_cb cb,
+                  void *ud) {
+  if (!len || slot >= HS_RC_SLOTS)
+    return HS_E_INVAL;
+  char *copy = hs_malloc(len);
+  if (!copy)
+    return HS_E_NOMEM;
+  memcpy(copy, cmd, len);
+  return submit(rc, slot, copy, len, cb, ud);
+}
+
+int hs_rc_command_argv(hs_rc_t *rc, uint16_t slot, int argc, const char **argv,
+                       const size_t *argvlen, hs_rc_reply_cb cb, void *ud) {
+  if (argc <= 0 || slot >= HS_RC_SLOTS)
+    return HS_E_INVAL;
+  hs_buf_t b;
+  hs_buf_init(&b);
+  int status = hs_buf_printf(&b, "*%d\r\n", argc);
+  for (int i = 0; i < argc && !status; i++)
+    status = hs_buf_printf(&b, "$%zu\r\n", argvlen[i]) || hs_buf_append(&b, argv[i], argvlen[i]) ||
+             hs_buf_append(&b, "\r\n", 2);
+  if (status) {
+    hs_buf_free(&b);
+    return HS_E_NOMEM;
+  }
+  return submit(rc, slot, b.data, b.len, cb, ud);
+}
+
+static void on_timer_closed(uv_handle_t *h) {
+  hs_rc_t *rc = h->data;
+  void (*closed)(void *) = rc->closed;
+  void *ud = rc->closed_ud;
+  for (size_t i = 0; i < rc->n_nodes; i++) {
+    hs_free(rc->nodes[i]->host);
+    hs_free(rc->nodes[i]);
+  }
+  hs_free(rc->nodes);
+  hs_free(rc->password);
+  hs_free(rc);
+  if (closed)
+    closed(ud);
+}
+
+void hs_rc_close(hs_rc_t *rc, void (*closed)(void *ud), void *ud) {
+  rc->closing = true;
+  rc->closed = closed;
+  rc->closed_ud = ud;
+  while (rc->parked) {
+    op_t *op = rc->parked;
+    rc->parked = op->next;
+    fail(op, "redis cluster: closing");
+  }
+  for (size_t i = 0; i < rc->n_nodes; i++) {
+    node_t *n = rc->nodes[i];
+    if (n->ac) {
+      redisAsyncContext *ac = n->ac;
+      n->ac = NULL;
+      n->ready = false;
+      redisAsyncFree(ac); /* pending callbacks run with a NULL reply */
+    }
+  }
+  uv_timer_stop(&rc->timer);
+  uv_close((uv_handle_t *)&rc->timer, on_timer_closed);
+}
