@@ -75,8 +75,8 @@ uint16_t hs_rc_slot(const char *key, size_t len);
  * client keeps trying and hs_rc_ready() tells. */
 int hs_rc_new(hs_rc_t **out, uv_loop_t *loop, const hs_rc_conf_t *conf, hs_err_t *err);
 
-/* True when a slot map is loaded and every master in it has a ready
- * connection. */
+/* True when a slot map with at least one master is loaded and every master
+ * in it has a ready connection. */
 bool hs_rc_ready(const hs_rc_t *rc);
 /* Commands taken and not yet completed (waiting for a reply or a resend). */
 size_t hs_rc_inflight(const hs_rc_t *rc);

@@ -352,6 +352,14 @@ static void load_map(hs_rc_t *rc, node_t *from, const redisReply *r) {
         rc->slots[s] = n;
       if (n)
         n->master = true;
+      for (size_t j = 3; j < e->elements; j++) { /* replicas: nodes to ask for maps later */
+        const redisReply *r2 = e->element[j];
+        if (r2->type == REDIS_REPLY_ARRAY && r2->elements >= 2 &&
+            r2->element[0]->type == REDIS_REPLY_STRING && r2->element[0]->len > 0 &&
+            r2->element[1]->type == REDIS_REPLY_INTEGER && r2->element[1]->integer > 0 &&
+            r2->element[1]->integer < 65536)
+          node_at(rc, r2->element[0]->str, r2->element[0]->len, (int)r2->element[1]->integer);
+      }
     }
     rc->standalone = false;
   } else {
@@ -582,12 +590,13 @@ int hs_rc_new(hs_rc_t **out, uv_loop_t *loop, const hs_rc_conf_t *conf, hs_err_t
 }
 
 bool hs_rc_ready(const hs_rc_t *rc) {
-  if (!rc->map_loaded || rc->closing)
-    return false;
-  for (size_t i = 0; i < rc->n_nodes; i++)
+  size_t masters = 0;
+  for (size_t i = 0; i < rc->n_nodes; i++) {
     if (rc->nodes[i]->master && !rc->nodes[i]->ready)
       return false;
-  return true;
+    masters += rc->nodes[i]->master;
+  }
+  return rc->map_loaded && !rc->closing && masters > 0;
 }
 
 size_t hs_rc_inflight(const hs_rc_t *rc) {

@@ -460,6 +460,31 @@ static void test_slots_match_the_server(void **state) {
       hs_rc_slot("123456789", 9));
 }
 
+static void test_bad_seeds_are_refused(void **state) {
+  (void)state;
+  size_t base = hs_alloc_bytes();
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  const char *bad[] = {NULL,
+                       "",
+                       " , ",
+                       "127.0.0.1:",
+                       "127.0.0.1:70000",
+                       "127.0.0.1:12x",
+                       ":6379",
+                       "127.0.0.1:7000,[::1]:"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    hs_rc_t *rc = (hs_rc_t *)&loop;
+    hs_err_t err = {0};
+    hs_rc_conf_t conf = {.seeds = bad[i]};
+    assert_int_equal(hs_rc_new(&rc, &loop, &conf, &err), HS_E_INVAL);
+    assert_null(rc);
+    assert_true(err.msg[0] != 0);
+  }
+  close_loop(&loop);
+  assert_int_equal(hs_alloc_bytes(), base);
+}
+
 static void test_writes_spread_over_the_masters(void **state) {
   (void)state;
   double t0 = secs();
@@ -975,6 +1000,7 @@ static void test_failover_to_the_replica(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_slots_match_the_server),
+      cmocka_unit_test(test_bad_seeds_are_refused),
       cmocka_unit_test(test_writes_spread_over_the_masters),
       cmocka_unit_test(test_moved_during_and_after_a_reshard),
       cmocka_unit_test(test_ask_and_tryagain_during_a_migration),
