@@ -5,9 +5,10 @@
 # both rates and their ratio, healthscored's RSS and Redis's used_memory per
 # account, and the Redis commands and bytes per event (many events per
 # account per flush); PERF=1 adds a perf profile of healthscored and Redis
-# during the drain (kept in build/perf.{d,r}.data). Then (3) a steady trickle at RATE events/s for
-# DURATION seconds (few events per account per flush): Redis traffic per
-# event and the produce -> applied latency.
+# during the drain (kept in build/perf.{d,r}.data). Then (3) steady rates for DURATION seconds
+# each: a trickle at RATE events/s (few events per account per flush), and
+# 50 % and 90 % of the drain rate (not with SMOKE=1): Redis traffic per
+# event, produce -> applied latency and event -> alert latency.
 #   bash bench/run_e2e.sh [ACCOUNTS] [DAYS] [RATE] [DURATION]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -82,8 +83,13 @@ YAML
 "$hsd" --config "$work/engine.yaml" >"$work/d.log" 2>&1 &
 dpid=$!
 pids+=("$dpid")
-covered() { # messages covered by the positions healthscored wrote to Redis
-  redis-cli -p "$redis_port" EVAL "local s = 0 for _, k in ipairs(redis.call('KEYS', ARGV[1])) do s = s + tonumber(redis.call('GET', k)) end return s" 0 "hs:pos:bench-$$:*"
+poskeys=()
+for t in "${topics[@]}"; do
+  for p in $(seq 0 $((partitions - 1))); do poskeys+=("hs:pos:bench-$$:$t:$p"); done
+done
+covered() { # messages covered by the positions healthscored wrote to Redis (no KEYS: it
+  # would cost Redis more than the engine's own traffic)
+  redis-cli -p "$redis_port" MGET "${poskeys[@]}" | awk '{ s += $1 } END { print s + 0 }'
 }
 until [ "$(metric healthscore_events_total)" -gt 0 ]; do sleep 0.02; done
 t0=$(now)
@@ -122,34 +128,45 @@ for k in state score history; do
   echo "  $key: $(redis-cli -p "$redis_port" memory usage "$key") bytes"
 done
 
-# (3) a steady trickle: few events per account per flush
+# (3) steady rates: a trickle (few events per account per flush), then 50 %
+# and 90 % of the drain rate measured above
 buckets() { # the latency histogram's cumulative buckets, "le count" lines
   curl -sf "http://127.0.0.1:$http_port/metrics" |
     sed -nE 's/^healthscore_processing_latency_seconds_bucket\{le="([^"]*)"\} (.*)/\1 \2/p'
 }
-buckets >"$work/h0"
-c0=$cmds b0=$bytes e0=$(metric healthscore_events_total)
-# event -> alert: each alert's arrival minus its source event's produce time
-build/release/bench/bench_alert_latency "$bs" "$((duration + 1))" >"$work/alerts" &
-apid=$!
-pids+=("$apid")
-sleep 1 # the follower joins first
-"$hs" gen --accounts "$accounts" --days "$days" --seed 2 --start 2026-07-01 --kafka "$bs" \
-  --rate "$rate" --quiet &
-gpid=$!
-pids+=("$gpid")
-sleep "$duration"
-kill "$gpid" 2>/dev/null || true
-wait "$apid" || true
-sleep 1
-c1=$(metric healthscore_redis_commands_total)
-b1=$(metric healthscore_redis_sent_bytes_total)
-e1=$(metric healthscore_events_total)
-awk -v c="$((c1 - c0))" -v b="$((b1 - b0))" -v n="$((e1 - e0))" -v r="$rate" 'BEGIN { printf "redis traffic, trickle at %d events/s: %.4f commands and %.0f bytes per event (%d events)\n", r, c / n, b / n, n }'
-buckets >"$work/h1"
-echo "event -> alert during the trickle: $(cat "$work/alerts")"
-# percentiles of the trickle alone: the difference of the two histograms
-paste "$work/h0" "$work/h1" | awk '
-  { le[NR] = $1; c[NR] = $4 - $2 }
-  END { t = c[NR]; split("0.5 0.99 0.999", q, " ");
-    for (k = 1; k <= 3; k++) for (i = 1; i <= NR; i++) if (c[i] >= t * q[k]) { printf "latency produce -> applied during the trickle (%d events), p%s <= %s s\n", t, q[k] * 100, le[i]; break } }'
+steady() { # RATE SEED START LABEL
+  local r=$1 label=$4 c0 b0 e0 c1 b1 e1 gpid apid
+  buckets >"$work/h0"
+  c0=$(metric healthscore_redis_commands_total) b0=$(metric healthscore_redis_sent_bytes_total)
+  e0=$(metric healthscore_events_total)
+  # event -> alert: each alert's arrival minus its source event's produce time
+  build/release/bench/bench_alert_latency "$bs" "$((duration + 1))" >"$work/alerts" &
+  apid=$!
+  pids+=("$apid")
+  sleep 1 # the follower joins first
+  "$hs" gen --accounts "$accounts" --days "$days" --seed "$2" --start "$3" --kafka "$bs" \
+    --rate "$r" --quiet &
+  gpid=$!
+  pids+=("$gpid")
+  sleep "$duration"
+  kill "$gpid" 2>/dev/null || true
+  wait "$apid" || true
+  sleep 1
+  c1=$(metric healthscore_redis_commands_total)
+  b1=$(metric healthscore_redis_sent_bytes_total)
+  e1=$(metric healthscore_events_total)
+  echo "--- steady $r events/s ($label)"
+  awk -v c="$((c1 - c0))" -v b="$((b1 - b0))" -v n="$((e1 - e0))" -v d="$duration" 'BEGIN { printf "applied %.0f events/s; redis traffic: %.4f commands and %.0f bytes per event (%d events)\n", n / d, c / n, b / n, n }'
+  buckets >"$work/h1"
+  echo "event -> alert: $(cat "$work/alerts")"
+  # percentiles of this run alone: the difference of the two histograms
+  paste "$work/h0" "$work/h1" | awk '
+    { le[NR] = $1; c[NR] = $4 - $2 }
+    END { t = c[NR]; split("0.5 0.99 0.999", q, " ");
+      for (k = 1; k <= 3; k++) for (i = 1; i <= NR; i++) if (c[i] >= t * q[k]) { printf "latency produce -> applied (%d events), p%s <= %s s\n", t, q[k] * 100, le[i]; break } }'
+}
+steady "$rate" 2 2026-07-01 "trickle"
+if [ -z "${SMOKE:-}" ]; then
+  steady "$((drain / 2))" 3 2026-08-01 "50 % of the drain rate"
+  steady "$((drain * 9 / 10))" 4 2026-09-01 "90 % of the drain rate"
+fi

@@ -4,15 +4,35 @@
 
 #include <string.h>
 
-int hs__account_alloc(const hs_model_t *m, hs_account_t *a) {
-  a->series = hs_calloc(m->n_series + 1, sizeof *a->series);
-  a->views = hs_calloc(m->n_views + 1, sizeof *a->views);
-  a->scalars = hs_calloc(m->n_scalars + 1, sizeof *a->scalars);
-  a->rules = hs_calloc(m->n_rules + 1, sizeof *a->rules);
-  a->hist = hs_calloc(m->history_days, sizeof *a->hist);
-  a->contrib = hs_calloc(m->max_refs + 1, sizeof *a->contrib);
-  if (!a->series || !a->views || !a->scalars || !a->rules || !a->hist || !a->contrib)
-    return HS_E_NOMEM;
+static inline size_t align8(size_t n) {
+  return (n + 7) & ~(size_t)7;
+}
+
+/* An account is one allocation: the struct, its id, then the aggregates in
+ * the order an evaluation reads them, so that scoring an account touches
+ * neighbouring memory. Returns the block's size and, with `a`, sets the
+ * pointers into it. */
+static size_t layout(const hs_model_t *m, hs_account_t *a, uint32_t id_len) {
+  char *base = (char *)a;
+  size_t off = align8(sizeof *a);
+#define PLACE(field, count)                                                                        \
+  do {                                                                                             \
+    if (a)                                                                                         \
+      a->field = (void *)(base + off);                                                             \
+    off += align8((size_t)(count) * sizeof *a->field);                                             \
+  } while (0)
+  PLACE(id, id_len + 1);
+  PLACE(views, m->n_views + 1);
+  PLACE(series, m->n_series + 1);
+  PLACE(scalars, m->n_scalars + 1);
+  PLACE(rules, m->n_rules + 1);
+  PLACE(contrib, m->max_refs + 1);
+  PLACE(hist, m->history_days);
+#undef PLACE
+  return off;
+}
+
+static void init(const hs_model_t *m, hs_account_t *a) {
   a->n_series = m->n_series;
   for (uint32_t i = 0; i < m->n_series; i++) {
     hs__series_state_t *st = &a->series[i];
@@ -36,20 +56,18 @@ int hs__account_alloc(const hs_model_t *m, hs_account_t *a) {
   a->profile = -1;
   a->selected = -1;
   a->band = -1;
-  return 0;
 }
 
 int hs_account_new(const hs_model_t *m, hs_str_t account_id, hs_account_t **out) {
-  hs_account_t *a = hs_calloc(1, sizeof *a);
+  hs_account_t *a = hs_calloc(1, layout(m, NULL, account_id.len));
   *out = NULL;
   if (!a)
     return HS_E_NOMEM;
+  layout(m, a, account_id.len);
   a->id_len = account_id.len;
-  if (!(a->id = hs_strndup(account_id.ptr ? account_id.ptr : "", account_id.len)) ||
-      hs__account_alloc(m, a)) {
-    hs_account_free(a);
-    return HS_E_NOMEM;
-  }
+  if (account_id.len)
+    memcpy(a->id, account_id.ptr, account_id.len);
+  init(m, a);
   *out = a;
   return 0;
 }
@@ -62,13 +80,6 @@ void hs_account_free(hs_account_t *a) {
     hs_free(a->series[i].v);
     hs_free(a->series[i].keys);
   }
-  hs_free(a->series);
-  hs_free(a->views);
-  hs_free(a->scalars);
-  hs_free(a->rules);
-  hs_free(a->hist);
-  hs_free(a->contrib);
-  hs_free(a->id);
   hs_free(a->segment);
   hs_free(a->stage);
   hs_free(a->vertical);
@@ -122,10 +133,7 @@ hs_str_t hs_account_attr(const hs_account_t *a, const char *name) {
 }
 
 size_t hs_account_memory(const hs_model_t *m, const hs_account_t *a) {
-  size_t n = sizeof *a + a->id_len + 1;
-  n += (m->n_series + 1) * sizeof *a->series + (m->n_views + 1) * sizeof *a->views;
-  n += (m->n_scalars + 1) * sizeof *a->scalars + (m->n_rules + 1) * sizeof *a->rules;
-  n += m->history_days * sizeof *a->hist + (m->max_refs + 1) * sizeof *a->contrib;
+  size_t n = layout(m, NULL, a->id_len);
   for (uint32_t i = 0; i < m->n_series; i++) {
     const hs__series_state_t *st = &a->series[i];
     n += st->cap * (sizeof *st->d + (st->v ? sizeof *st->v : 0));

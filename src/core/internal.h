@@ -253,8 +253,6 @@ void hs__view_recompute_ext(const hs_model_t *m, hs_account_t *a, uint32_t vi);
 void hs__evaluate(const hs_model_t *m, hs_account_t *a, int64_t t, const hs_event_t *ev,
                   hs_eval_t *e);
 
-/* Allocates the aggregate arrays of a fresh account. */
-int hs__account_alloc(const hs_model_t *m, hs_account_t *a);
 /* Recomputes every view's totals from the series rings (after decoding). */
 void hs__account_rebuild_views(const hs_model_t *m, hs_account_t *a);
 /* Adds `n` events/value to series `s` at `day` (for decoding). Days outside
