@@ -9,9 +9,11 @@
 
 #include <getopt.h>
 #include <hiredis/hiredis.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yajl/yajl_tree.h>
 
 static void usage(FILE *f) {
@@ -21,7 +23,9 @@ static void usage(FILE *f) {
              "contributors and the daily score history.\n\n"
              "  -s, --settings FILE   engine settings to take the Redis address, password and\n"
              "                        key prefix from (default: their defaults)\n"
-             "  -r, --redis HOST:PORT Redis address, overriding the settings\n"
+             "  -r, --redis HOST:PORT[,HOST:PORT...]\n"
+             "                        Redis address, or Redis Cluster nodes (any of them;\n"
+             "                        MOVED and ASK are followed), overriding the settings\n"
              "      --prefix P        key prefix, overriding the settings\n"
              "      --days N          days of history shown (default 14)\n"
              "      --json            print the stored score record (JSON) as it is\n"
@@ -35,8 +39,182 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Connections to the nodes of a Redis Cluster (or to one server), opened
+ * as redirections name them. */
+#define MAX_NODES 64
+typedef struct nodes_s {
+  struct {
+    char host[256];
+    int port;
+    redisContext *c;
+  } n[MAX_NODES];
+  int count, first; /* `first`: the node asked first */
+  const char *password;
+  char err[512];
+} nodes_t;
+
+/* Parses "host:port", "[v6]:port" of `len` bytes. Returns 0 or -1. */
+static int parse_addr(const char *s, size_t len, char *host, size_t host_size, int *port) {
+  const char *colon = NULL;
+  for (size_t i = len; i-- > 0 && !colon;)
+    if (s[i] == ':')
+      colon = s + i;
+  if (!colon || colon + 1 == s + len)
+    return -1;
+  char digits[8] = {0};
+  size_t nd = len - (size_t)(colon + 1 - s);
+  if (nd >= sizeof digits || strspn(colon + 1, "0123456789") < nd)
+    return -1;
+  memcpy(digits, colon + 1, nd);
+  *port = atoi(digits);
+  size_t hl = (size_t)(colon - s);
+  if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
+    s++;
+    hl -= 2;
+  }
+  if (hl >= host_size || *port <= 0 || *port > 65535)
+    return -1;
+  memcpy(host, s, hl);
+  host[hl] = 0;
+  return 0;
+}
+
+/* The node at host:port, connected (and authenticated); -1 with ns->err
+ * when it cannot be reached. */
+static int node_at(nodes_t *ns, const char *host, int port) {
+  int i;
+  for (i = 0; i < ns->count; i++)
+    if (ns->n[i].port == port && !strcmp(ns->n[i].host, host))
+      break;
+  if (i == ns->count) {
+    if (ns->count == MAX_NODES)
+      return snprintf(ns->err, sizeof ns->err, "too many Redis nodes"), -1;
+    snprintf(ns->n[i].host, sizeof ns->n[i].host, "%s", host);
+    ns->n[i].port = port;
+    ns->n[i].c = NULL;
+    ns->count++;
+  }
+  if (ns->n[i].c)
+    return i;
+  struct timeval tv = {5, 0};
+  redisContext *c = redisConnectWithTimeout(host, port, tv);
+  if (!c || c->err) {
+    snprintf(ns->err, sizeof ns->err, "cannot reach Redis at %s:%d: %s", host, port,
+             c ? c->errstr : "out of memory");
+    if (c)
+      redisFree(c);
+    return -1;
+  }
+  redisSetTimeout(c, tv);
+  if (ns->password && *ns->password) {
+    redisReply *a = redisCommand(c, "AUTH %s", ns->password);
+    if (!a || a->type == REDIS_REPLY_ERROR) {
+      snprintf(ns->err, sizeof ns->err, "Redis AUTH at %s:%d: %s", host, port,
+               a ? a->str : c->errstr);
+      freeReplyObject(a);
+      redisFree(c);
+      return -1;
+    }
+    freeReplyObject(a);
+  }
+  ns->n[i].c = c;
+  return i;
+}
+
+/* Connects to the first reachable of "host:port,..." seeds. Returns 0 or -1. */
+static int nodes_open(nodes_t *ns, const char *seeds) {
+  ns->first = -1;
+  for (const char *p = seeds; *p && ns->first < 0;) {
+    size_t len = strcspn(p, ", ");
+    char host[256];
+    int port;
+    if (len && parse_addr(p, len, host, sizeof host, &port)) {
+      snprintf(ns->err, sizeof ns->err, "--redis takes HOST:PORT[,HOST:PORT...], not \"%.*s\"",
+               (int)len, p);
+      return -2;
+    }
+    if (len)
+      ns->first = node_at(ns, host, port);
+    p += len + (p[len] != 0);
+  }
+  return ns->first >= 0 ? 0 : -1;
+}
+
+static void nodes_close(nodes_t *ns) {
+  for (int i = 0; i < ns->count; i++)
+    if (ns->n[i].c)
+      redisFree(ns->n[i].c);
+}
+
+/* Runs a command where its key lives: MOVED and ASK are followed,
+ * TRYAGAIN and CLUSTERDOWN retried for a few seconds. NULL with ns->err
+ * when no answer came. */
+static redisReply *query(nodes_t *ns, const char *fmt, ...) {
+  char *cmd;
+  va_list ap;
+  va_start(ap, fmt);
+  int len = redisvFormatCommand(&cmd, fmt, ap);
+  va_end(ap);
+  if (len < 0)
+    return snprintf(ns->err, sizeof ns->err, "out of memory"), NULL;
+  int node = ns->first;
+  bool asking = false;
+  redisReply *r = NULL;
+  for (int attempt = 0; attempt < 50; attempt++) {
+    redisContext *c = ns->n[node].c;
+    if (asking)
+      redisAppendCommand(c, "ASKING");
+    redisAppendFormattedCommand(c, cmd, (size_t)len);
+    void *reply = NULL;
+    if (asking && (redisGetReply(c, &reply) != REDIS_OK || !reply)) {
+      snprintf(ns->err, sizeof ns->err, "Redis %s:%d: %s", ns->n[node].host, ns->n[node].port,
+               c->errstr);
+      break;
+    }
+    freeReplyObject(reply);
+    if (redisGetReply(c, (void **)&r) != REDIS_OK || !r) {
+      snprintf(ns->err, sizeof ns->err, "Redis %s:%d: %s", ns->n[node].host, ns->n[node].port,
+               c->errstr);
+      r = NULL;
+      break;
+    }
+    bool moved = r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "MOVED ", 6);
+    bool ask = r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "ASK ", 4);
+    bool again = r->type == REDIS_REPLY_ERROR &&
+                 (!strncmp(r->str, "TRYAGAIN", 8) || !strncmp(r->str, "CLUSTERDOWN", 11));
+    if (again) {
+      freeReplyObject(r);
+      r = NULL;
+      usleep(100000);
+      asking = false;
+      continue;
+    }
+    if (!moved && !ask)
+      break;
+    /* "MOVED 3999 127.0.0.1:6381"; an empty host is the node that replied */
+    const char *addr = strrchr(r->str, ' ') + 1;
+    char host[256];
+    int port;
+    if (addr[0] == ':')
+      snprintf(host, sizeof host, "%s", ns->n[node].host), port = atoi(addr + 1);
+    else if (parse_addr(addr, strlen(addr), host, sizeof host, &port))
+      break; /* the error is the answer */
+    int next = node_at(ns, host, port);
+    freeReplyObject(r);
+    r = NULL;
+    if (next < 0)
+      break;
+    node = next;
+    asking = ask;
+  }
+  if (!r && !ns->err[0])
+    snprintf(ns->err, sizeof ns->err, "Redis: no answer after redirections and retries");
+  redisFreeCommand(cmd);
+  return r;
+}
+
 /* Prints the readable view of one account. */
-static int print_account(redisContext *c, const char *prefix, const char *id, const char *json,
+static int print_account(nodes_t *nodes, const char *prefix, const char *id, const char *json,
                          int days) {
   char errbuf[256];
   yajl_val r = yajl_tree_parse(json, errbuf, sizeof errbuf);
@@ -95,7 +273,7 @@ static int print_account(redisContext *c, const char *prefix, const char *id, co
            hs_json_str(ov, "reason", ""));
   yajl_tree_free(r);
   /* the daily history: the last `days` days recorded */
-  redisReply *h = redisCommand(c, "HGETALL %s:{%s}:history", prefix, id);
+  redisReply *h = query(nodes, "HGETALL %s:{%s}:history", prefix, id);
   if (h && h->type == REDIS_REPLY_ARRAY && h->elements >= 2) {
     size_t n = h->elements / 2;
     char **lines = calloc(n, sizeof *lines);
@@ -173,41 +351,32 @@ int hs_cmd_show(int argc, char **argv) {
     hs_settings_free(&st);
     return 2;
   }
-  char host[256];
-  int port = st.redis_port;
-  snprintf(host, sizeof host, "%s", st.redis_host);
-  if (redis) {
-    const char *colon = strrchr(redis, ':');
-    if (!colon || colon == redis || (port = atoi(colon + 1)) <= 0 || port > 65535) {
-      fprintf(stderr, "healthscore show: --redis takes HOST:PORT\n");
-      hs_settings_free(&st);
-      return 2;
-    }
-    snprintf(host, sizeof host, "%.*s", (int)(colon - redis), redis);
-  }
+  /* the nodes: --redis, else redis.nodes, else redis.host:redis.port */
+  char seed[300];
+  snprintf(seed, sizeof seed, strchr(st.redis_host, ':') ? "[%s]:%d" : "%s:%d", st.redis_host,
+           st.redis_port);
+  const char *seeds = redis ? redis : *st.redis_nodes ? st.redis_nodes : seed;
   if (!prefix)
     prefix = st.redis_prefix;
-  struct timeval tv = {5, 0};
-  redisContext *ctx = redisConnectWithTimeout(host, port, tv);
+  nodes_t *ns = calloc(1, sizeof *ns);
   int rc = 0;
-  if (!ctx || ctx->err) {
-    fprintf(stderr, "healthscore show: cannot reach Redis at %s:%d: %s\n", host, port,
-            ctx ? ctx->errstr : "out of memory");
+  if (!ns) {
+    fprintf(stderr, "healthscore show: out of memory\n");
     rc = 2;
-  }
-  if (!rc && st.redis_password && *st.redis_password) {
-    redisReply *a = redisCommand(ctx, "AUTH %s", st.redis_password);
-    if (!a || a->type == REDIS_REPLY_ERROR) {
-      fprintf(stderr, "healthscore show: Redis AUTH: %s\n", a ? a->str : ctx->errstr);
+  } else {
+    ns->password = st.redis_password;
+    int orc = nodes_open(ns, seeds);
+    if (orc) {
+      fprintf(stderr, "healthscore show: %s\n", ns->err);
       rc = 2;
     }
-    freeReplyObject(a);
   }
   for (int i = optind; !rc && i < argc; i++) {
     const char *id = argv[i];
-    redisReply *r = redisCommand(ctx, "GET %s:{%s}:%s", prefix, id, state ? "state" : "score");
-    if (!r) {
-      fprintf(stderr, "healthscore show: Redis: %s\n", ctx->errstr);
+    redisReply *r = query(ns, "GET %s:{%s}:%s", prefix, id, state ? "state" : "score");
+    if (!r || r->type == REDIS_REPLY_ERROR) {
+      fprintf(stderr, "healthscore show: %s\n", r ? r->str : ns->err);
+      freeReplyObject(r);
       rc = 2;
       break;
     }
@@ -222,13 +391,14 @@ int hs_cmd_show(int argc, char **argv) {
       printf("\n");
     } else if (json) {
       printf("%s\n", r->str);
-    } else if (print_account(ctx, prefix, id, r->str, days)) {
+    } else if (print_account(ns, prefix, id, r->str, days)) {
       rc = 1;
     }
     freeReplyObject(r);
   }
-  if (ctx)
-    redisFree(ctx);
+  if (ns)
+    nodes_close(ns);
+  free(ns);
   hs_settings_free(&st);
   return rc;
 }

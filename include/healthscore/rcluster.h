@@ -53,6 +53,8 @@ typedef struct hs_rc_stats_s {
   uint64_t asked;       /* ASK replies followed */
   uint64_t retries;     /* resends after TRYAGAIN or CLUSTERDOWN */
   uint64_t maps;        /* slot maps loaded */
+  uint64_t promotions;  /* nodes that became masters (those of the first map included): a
+                           replica promoted by a failover, a node given its first slots */
   size_t masters;       /* nodes owning slots in the current map */
   bool standalone;      /* the map came from a server without cluster support */
 } hs_rc_stats_t;
@@ -97,6 +99,18 @@ int hs_rc_command(hs_rc_t *rc, uint16_t slot, const char *cmd, size_t len, hs_rc
 /* The same for a command given as `argc` arguments of `argvlen` bytes. */
 int hs_rc_command_argv(hs_rc_t *rc, uint16_t slot, int argc, const char **argv,
                        const size_t *argvlen, hs_rc_reply_cb cb, void *ud);
+
+/* Sends a command to node `node` (as hs_rc_reply_node() named it) and to no
+ * other: no redirection is followed, a lost connection fails it, it is never
+ * resent (WAIT must run on the connection that made the writes). Returns 0,
+ * HS_E_INVAL, HS_E_IO (that node has no ready connection) or HS_E_NOMEM. */
+int hs_rc_command_node(hs_rc_t *rc, int node, const char *cmd, size_t len, hs_rc_reply_cb cb,
+                       void *ud);
+/* In a reply callback: the node that sent the reply (an index, stable for
+ * the client's life); -1 elsewhere, or when there is no reply. */
+int hs_rc_reply_node(const hs_rc_t *rc);
+/* "host:port" of a node, into `buf`. */
+const char *hs_rc_node_name(const hs_rc_t *rc, int node, char *buf, size_t n);
 
 /* Fails what is in flight (callbacks run with an error, some before this
  * returns), closes every connection and the client's timer; `closed` runs

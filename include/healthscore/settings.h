@@ -31,11 +31,13 @@ typedef struct hs_settings_s {
   char **client;   /* librdkafka settings as name, value pairs ... */
   size_t n_client; /* pairs */
   /* redis */
+  char *redis_nodes; /* "host:port,..." of a Redis Cluster; empty: redis_host, redis_port */
   char *redis_host;
   int redis_port;
   char *redis_password;
   char *redis_prefix;
   int64_t redis_timeout_ms;
+  int redis_wait_replicas; /* WAIT for this many replicas before positions move */
   /* http */
   char *http_host;
   int http_port;

@@ -1,17 +1,29 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
-/* The Redis state store: hiredis async on a libuv loop. Keys of one account
- * share a cluster slot through a {account} hash tag (docs/state.md):
+/* The Redis state store, on the Redis Cluster client (rcluster.h): a Redis
+ * Cluster, or a standalone server used as one node that owns every slot.
+ * Keys of one account share a cluster slot through a {account} hash tag
+ * (docs/state.md):
  *   PREFIX:{ACCOUNT}:state     msgpack account state
+ *   PREFIX:{ACCOUNT}:cover     the input positions the state covers:
+ *                              "PARTITION TOPIC=NEXT_OFFSET ..."
  *   PREFIX:{ACCOUNT}:score     JSON score record
  *   PREFIX:{ACCOUNT}:history   hash: UTC day (YYYY-MM-DD) -> daily score
- *   PREFIX:pos:GROUP:TOPIC:P   next offset to read from partition P
- * A commit writes a batch of accounts and the positions they cover in one
- * Lua script, atomically, so Redis never holds a position ahead of the state
- * it covers — also after a crash with AOF, which replays whole scripts. The
- * script first compares every position with the one the writer expects and
- * writes nothing if any differs (HS_STORE_FENCED): a member that lost its
- * partitions, or that talks to a Redis which lost writes, cannot overwrite
- * newer state.
+ *   PREFIX:pos:GROUP:P         hash: TOPIC -> next offset to read from
+ *                              partition P of TOPIC (a partition group)
+ * A Lua script may only touch keys of one slot, so a commit runs in steps:
+ *   1. each account is written by its own script (state, cover, score,
+ *      history), which refuses the write when the stored cover is ahead of
+ *      the new one in any topic (HS_STORE_REFUSED): a stored state never
+ *      goes back to an older prefix of the input;
+ *   2. with wait_replicas > 0, WAIT on every master that took a write, so
+ *      that a failover cannot lose a write that a position covers;
+ *   3. each partition group's positions by one script that first compares
+ *      them with the ones the writer expects and writes nothing if any
+ *      differs (HS_STORE_FENCED).
+ * Positions are written only once every account write of the commit was
+ * acknowledged, so Redis never holds a position ahead of the states it
+ * covers; account states may be ahead of the positions, and their cover
+ * tells the reader which input they hold already.
  * Loop thread only. Every callback runs exactly once, unless the function
  * that takes it fails, in which case it never runs. */
 #ifndef HEALTHSCORE_STORE_H
@@ -24,12 +36,20 @@
 typedef struct hs_store_s hs_store_t;
 
 typedef struct hs_store_conf_s {
+  /* "host:port,..." seeds of a Redis Cluster, or one standalone server;
+   * NULL or "": host and port */
+  const char *nodes;
   const char *host;     /* default 127.0.0.1 */
   int port;             /* default 6379 */
   const char *password; /* AUTH, or NULL */
-  const char *prefix;   /* key prefix, default "hs"; must not contain '{' */
+  const char *prefix;   /* key prefix, default "hs"; must not contain braces */
   int timeout_ms;       /* a reply later than this drops the connection; default 2000 */
   int reconnect_ms;     /* first retry delay, doubling to 5 s; default 100 */
+  int wait_replicas;    /* WAIT for this many replicas before positions move; 0: none */
+  /* the input topics: covers and positions hold one offset per topic, in
+   * this order (names without spaces or '=') */
+  const char *const *topics;
+  size_t n_topics;
 } hs_store_conf_t;
 
 /* One account in a commit. Everything is borrowed for the call only. */
@@ -43,59 +63,85 @@ typedef struct hs_store_write_s {
   const int32_t *days;
   const double *scores;
   size_t n_days;
+  /* what the state covers: the next offset of each input topic's partition
+   * `partition` (n_topics offsets); NULL: nothing */
+  int32_t partition;
+  const int64_t *cover;
 } hs_store_write_t;
 
+/* The positions of one partition group: n_topics offsets each. */
 typedef struct hs_store_pos_s {
-  const char *group, *topic;
+  const char *group;
   int32_t partition;
-  int64_t offset; /* the next offset to read */
-  int64_t expect; /* the position Redis must hold now; -1: none */
+  const int64_t *offset; /* the next offset to read, per topic */
+  const int64_t *expect; /* the position Redis must hold now, per topic; -1: none */
 } hs_store_pos_t;
 
-/* Status of a commit refused because a position differed from `expect`. */
-#define HS_STORE_FENCED 1
+/* Statuses of a commit that wrote nothing more than it could: */
+#define HS_STORE_FENCED 1  /* a position differed from `expect` */
+#define HS_STORE_REFUSED 2 /* an account's stored cover is ahead of the write's */
 
-/* status: 0, HS_STORE_FENCED, or a negative code with `err` saying why
- * (connection lost, timeout, Redis error). `err` is borrowed for the
- * callback. */
+typedef struct hs_store_stats_s {
+  uint64_t commands, bytes; /* commands (resends included) and their bytes */
+  uint64_t moved, asked;    /* MOVED and ASK redirections followed */
+  uint64_t retries;         /* resends after TRYAGAIN or CLUSTERDOWN */
+  uint64_t refused;         /* account writes refused: the stored cover was ahead */
+  uint64_t fenced;          /* partition groups whose positions were not as expected */
+  uint64_t wait_short;      /* WAITs answered by fewer than wait_replicas replicas */
+  size_t masters;           /* masters in the current slot map */
+  bool standalone;          /* the server has cluster support disabled */
+} hs_store_stats_t;
+
+/* status: 0, HS_STORE_FENCED, HS_STORE_REFUSED, or a negative code with
+ * `err` saying why (connection lost, timeout, Redis error, WAIT short of
+ * replicas). `err` is borrowed for the callback. */
 typedef void (*hs_store_done_cb)(void *ud, int status, const hs_err_t *err);
-/* data: the stored bytes (borrowed for the callback), NULL when absent. */
-typedef void (*hs_store_get_cb)(void *ud, int status, const char *data, size_t len);
-/* offset: -1 when no position is stored. */
-typedef void (*hs_store_pos_cb)(void *ud, int status, int64_t offset);
+/* data: the stored state (borrowed for the callback), NULL when absent.
+ * cover: what it covers (n_topics offsets, 0 for a topic it does not name)
+ * in partition `partition`; NULL (and partition -1) when nothing is known. */
+typedef void (*hs_store_get_cb)(void *ud, int status, const char *data, size_t len,
+                                int32_t partition, const int64_t *cover);
+/* offsets: n_topics positions, -1 where none is stored; borrowed. */
+typedef void (*hs_store_pos_cb)(void *ud, int status, const int64_t *offsets);
 
 /* Creates a store on `loop` and starts connecting; `conf` is copied. Returns
- * 0 or a negative code with the reason in `err`. Connection failures are not
- * errors here: the store keeps retrying and hs_store_connected() tells. */
+ * 0 or a negative code with the reason in `err` (a malformed node address,
+ * a prefix with braces, a topic name with a space or '='). Connection
+ * failures are not errors here: the store keeps retrying and
+ * hs_store_connected() tells. */
 int hs_store_new(hs_store_t **out, uv_loop_t *loop, const hs_store_conf_t *conf, hs_err_t *err);
-/* True once a PING got its answer on the current connection (after AUTH);
- * an idle connection is pinged every 500 ms, so a server that vanished or
- * froze is noticed within the timeout. */
+/* True when the slot map is known and every master in it answered a PING
+ * on its current connection (after AUTH). */
 bool hs_store_connected(const hs_store_t *s);
-/* Commands sent and not yet answered. */
+/* Operations taken and not yet completed. */
 size_t hs_store_inflight(const hs_store_t *s);
-/* Connections established so far: a change tells the owner that Redis may
- * have restarted (and lost writes) since it last looked. */
+/* Changes whenever a connection to a node is established or a node becomes
+ * a master (a restart, a failover): the owner must assume that Redis may
+ * have lost writes since it last looked. */
 uint64_t hs_store_connections(const hs_store_t *s);
 /* Commands and bytes sent so far. */
 uint64_t hs_store_commands(const hs_store_t *s);
 uint64_t hs_store_bytes(const hs_store_t *s);
+void hs_store_stats(const hs_store_t *s, hs_store_stats_t *out);
 /* Why the last connection attempt or connection failed, or "". */
 const char *hs_store_last_error(const hs_store_t *s);
 
-/* Reads an account's state. Returns 0, or HS_E_IO when not connected. */
+/* Reads an account's state and cover, atomically. Returns 0, or HS_E_IO
+ * when not connected. */
 int hs_store_get_state(hs_store_t *s, hs_str_t account, hs_store_get_cb cb, void *ud);
-/* Reads a stored position. Returns 0, or HS_E_IO when not connected. */
-int hs_store_get_position(hs_store_t *s, const char *group, const char *topic, int32_t partition,
-                          hs_store_pos_cb cb, void *ud);
-/* Writes `n` accounts and `n_pos` positions atomically, if every position
- * still holds its `expect`. Returns 0, or HS_E_IO when not connected,
- * HS_E_NOMEM. */
+/* Reads the stored positions of a partition group. Returns 0, or HS_E_IO
+ * when not connected. */
+int hs_store_get_positions(hs_store_t *s, const char *group, int32_t partition, hs_store_pos_cb cb,
+                           void *ud);
+/* Writes `n` accounts, then (WAIT, then) the positions of `n_pos` partition
+ * groups, as described above. The callback runs once everything answered;
+ * a refused account write stops the commit before any position is written.
+ * Returns 0, or HS_E_IO when not connected, HS_E_NOMEM. */
 int hs_store_commit(hs_store_t *s, const hs_store_write_t *w, size_t n, const hs_store_pos_t *pos,
                     size_t n_pos, hs_store_done_cb cb, void *ud);
 
 /* Fails what is in flight (their callbacks run with an error), closes the
- * connection and the store's handles; `closed` runs once everything is
+ * connections and the store's handles; `closed` runs once everything is
  * released, after which the loop may be closed. */
 void hs_store_close(hs_store_t *s, void (*closed)(void *ud), void *ud);
 

@@ -69,8 +69,14 @@ static const row_t rows[] = {
     {"kafka", "client", T_MAP, "", 0, 0, NULL, OFF(client), OFF(n_client),
      "any librdkafka setting, e.g. security.protocol, sasl.mechanisms, sasl.username, "
      "sasl.password: \"${KAFKA_PASSWORD}\""},
-    {"redis", "host", T_STR, "127.0.0.1", 0, 0, NULL, OFF(redis_host), 0, "Redis host"},
-    {"redis", "port", T_INT, "6379", 1, 65535, NULL, OFF(redis_port), 0, "Redis port"},
+    {"redis", "nodes", T_STR, "", 0, 0, NULL, OFF(redis_nodes), 0,
+     "Redis Cluster seed nodes, \"host:port,host:port,...\" (any few of the cluster; the rest "
+     "is discovered); empty: the one server at redis.host and redis.port. A server without "
+     "cluster support is used as one node that owns every slot"},
+    {"redis", "host", T_STR, "127.0.0.1", 0, 0, NULL, OFF(redis_host), 0,
+     "Redis host, when redis.nodes is empty"},
+    {"redis", "port", T_INT, "6379", 1, 65535, NULL, OFF(redis_port), 0,
+     "Redis port, when redis.nodes is empty"},
     {"redis", "password", T_STR, "", 0, 0, NULL, OFF(redis_password), 0,
      "AUTH password; empty for none; write \"${REDIS_PASSWORD}\" to read it from the "
      "environment"},
@@ -78,6 +84,12 @@ static const row_t rows[] = {
      "prefix of every key (no braces)"},
     {"redis", "timeout", T_DURATION, "2s", 10, 60000, NULL, OFF(redis_timeout_ms), 0,
      "a reply later than this drops the connection"},
+    {"redis", "wait_replicas", T_INT, "0", 0, 16, NULL, OFF(redis_wait_replicas), 0,
+     "after writing accounts, WAIT until this many replicas of each master written have them "
+     "(up to half of redis.timeout) before the positions that cover them move, so that a "
+     "failover cannot lose events; a flush fails, and is done again, while a master has fewer "
+     "replicas in sync. 0: do not wait (a failover may lose the last writes before the "
+     "replica had them)"},
     {"http", "host", T_STR, "127.0.0.1", 0, 0, NULL, OFF(http_host), 0,
      "address of the admin endpoints (/healthz, /readyz, /metrics, /v1/accounts/{id})"},
     {"http", "port", T_INT, "8080", 0, 65535, NULL, OFF(http_port), 0,

@@ -74,6 +74,10 @@ typedef struct acct_s {
   bool loading, dirty;
   uint32_t refs;       /* queued messages that point at it */
   uint64_t commit_seq; /* the last commit that wrote it */
+  /* the input its state holds: the next offset of each input topic in
+     partition cover_part (-1: none known), as read from Redis or written */
+  int64_t *cover; /* n_topics, in the same allocation */
+  int32_t cover_part;
   /* daily scores not yet written: days that ended, and the current day */
   struct day_s *days;
   uint32_t n_days, cap_days;
@@ -97,7 +101,6 @@ typedef struct req_s {
   hs_live_t *live;
   uint64_t epoch;
   int32_t partition;
-  int topic;
 } req_t;
 
 struct hs_live_s {
@@ -140,7 +143,8 @@ struct hs_live_s {
   hs_family_t *f_events, *f_dead, *f_alerts, *f_lag, *f_bands, *f_delivery;
   hs_series_t *m_applied, *m_dups, *m_late, *m_ignored, *m_latency, *m_flush_s, *m_flush_n,
       *m_flush_fail, *m_fenced, *m_accounts, *m_dirty, *m_parts, *m_loads, *m_evicted, *m_resyncs,
-      *m_redis_up, *m_ready, *m_redis_cmds, *m_redis_bytes, *m_buffered;
+      *m_redis_up, *m_ready, *m_redis_cmds, *m_redis_bytes, *m_buffered, *m_covered, *m_refused,
+      *m_moved, *m_asked, *m_retries, *m_wait_short, *m_masters;
   hs_series_t **ev_series; /* [topic][type + 1]: type 0 is "invalid" */
   hs_series_t **lag_series;
   hs_series_t **band_series; /* [profile][band + 1] */
@@ -232,9 +236,12 @@ static int grow_buckets(hs_live_t *l) {
 static acct_t *acct_add(hs_live_t *l, const char *id, size_t len, uint64_t h, int32_t partition) {
   if (l->n_accounts >= l->n_buckets && grow_buckets(l))
     return NULL;
-  acct_t *a = hs_calloc(1, sizeof *a + len + 1);
+  size_t cover_at = (sizeof(acct_t) + len + 1 + 7) & ~(size_t)7;
+  acct_t *a = hs_calloc(1, cover_at + l->n_topics * sizeof(int64_t));
   if (!a)
     return NULL;
+  a->cover = (int64_t *)(void *)((char *)a + cover_at);
+  a->cover_part = -1;
   memcpy(a->id, id, len);
   a->id_len = (uint32_t)len;
   a->hash = h;
@@ -570,6 +577,12 @@ static bool apply_entry(hs_live_t *l, group_t *g, int t, entry_t *e) {
     return false;
   }
   lru_touch(l, a);
+  if (a->cover_part == g->partition && m->offset < a->cover[t]) {
+    /* its stored state holds this event already (written before a crash,
+       or by the member that had the partition before) */
+    add(l->m_covered, 1);
+    return true;
+  }
   rd_kafka_timestamp_type_t tt;
   int64_t produced = rd_kafka_message_timestamp(m, &tt);
   l->cur = a;
@@ -668,7 +681,8 @@ typedef struct load_s {
   char id[];
 } load_t;
 
-static void on_loaded(void *ud, int status, const char *data, size_t len) {
+static void on_loaded(void *ud, int status, const char *data, size_t len, int32_t partition,
+                      const int64_t *cover) {
   load_t *r = ud;
   hs_live_t *l = r->live;
   acct_t *a = r->epoch == l->epoch ? acct_find(l, r->id, r->id_len, r->hash) : NULL;
@@ -695,6 +709,9 @@ static void on_loaded(void *ud, int status, const char *data, size_t len) {
     hs_log(HS_LOG_ERROR, "engine", "out of memory creating account %.*s", (int)a->id_len, a->id);
     return;
   }
+  a->cover_part = cover ? partition : -1;
+  for (size_t t = 0; cover && t < l->n_topics; t++)
+    a->cover[t] = cover[t];
   a->loading = false; /* its daily history so far is in Redis already */
   if (a->partition >= 0 && a->partition < l->n_partitions && l->groups[a->partition])
     group_pump(l, l->groups[a->partition]);
@@ -887,12 +904,11 @@ static void assign_from_positions(hs_live_t *l) {
   rd_kafka_topic_partition_list_destroy(list);
 }
 
-static void on_position(void *ud, int status, int64_t offset) {
+static void on_positions(void *ud, int status, const int64_t *offsets) {
   req_t *r = ud;
   hs_live_t *l = r->live;
   bool current = r->epoch == l->epoch;
   group_t *g = current && r->partition < l->n_partitions ? l->groups[r->partition] : NULL;
-  int t = r->topic;
   hs_free(r);
   if (!current || !g)
     return;
@@ -901,7 +917,8 @@ static void on_position(void *ud, int status, int64_t offset) {
     l->pending_pos--;
     return;
   }
-  g->tp[t].committed = offset;
+  for (size_t t = 0; t < l->n_topics; t++)
+    g->tp[t].committed = offsets[t];
   if (--l->pending_pos == 0 && !l->resync)
     assign_from_positions(l);
 }
@@ -938,22 +955,22 @@ static void start_sync(hs_live_t *l) {
   }
   /* each answer counts pending_pos down; the last one assigns */
   l->pending_pos = 1;
-  for (size_t p = 0; p < l->n_groups && !l->resync; p++)
-    for (size_t t = 0; l->groups[p] && t < l->n_topics && !l->resync; t++) {
-      req_t *r = hs_malloc(sizeof *r);
-      if (!r) {
-        want_resync(l);
-        break;
-      }
-      *r = (req_t){l, l->epoch, (int32_t)p, (int)t};
-      if (hs_store_get_position(l->store, l->s->group_id, l->s->topics[t], (int32_t)p, on_position,
-                                r)) {
-        hs_free(r);
-        want_resync(l);
-      } else {
-        l->pending_pos++;
-      }
+  for (size_t p = 0; p < l->n_groups && !l->resync; p++) {
+    if (!l->groups[p])
+      continue;
+    req_t *r = hs_malloc(sizeof *r);
+    if (!r) {
+      want_resync(l);
+      break;
     }
+    *r = (req_t){l, l->epoch, (int32_t)p};
+    if (hs_store_get_positions(l->store, l->s->group_id, (int32_t)p, on_positions, r)) {
+      hs_free(r);
+      want_resync(l);
+    } else {
+      l->pending_pos++;
+    }
+  }
   if (--l->pending_pos == 0 && !l->resync)
     assign_from_positions(l);
 }
@@ -963,7 +980,8 @@ static void start_sync(hs_live_t *l) {
 typedef struct commit_s {
   hs_live_t *live;
   uint64_t epoch, seq, started;
-  hs_store_pos_t *pos;
+  hs_store_pos_t *pos; /* one per partition group */
+  int64_t *offsets;    /* n_topics offsets, then n_topics expected, per group */
   size_t n_pos, n_accounts;
 } commit_t;
 
@@ -988,7 +1006,7 @@ static void on_committed(void *ud, int status, const hs_err_t *err) {
     l->committing = false;
     if (status) {
       add(l->m_flush_fail, 1);
-      if (status == HS_STORE_FENCED) {
+      if (status == HS_STORE_FENCED || status == HS_STORE_REFUSED) {
         add(l->m_fenced, 1);
         hs_log(HS_LOG_WARN, "redis",
                "write refused: %s; another member owns these partitions now, or Redis lost "
@@ -1006,34 +1024,43 @@ static void on_committed(void *ud, int status, const hs_err_t *err) {
         hs_series_observe(l->m_flush_n, (double)c->n_accounts);
       for (size_t i = 0; i < c->n_pos; i++) {
         group_t *g = l->groups[c->pos[i].partition];
-        int t = topic_index(l, c->pos[i].topic);
-        if (g && t >= 0)
-          g->tp[t].committed = c->pos[i].offset;
-        hs_consumer_store_offset(l->consumer, c->pos[i].topic, c->pos[i].partition,
-                                 c->pos[i].offset);
+        for (size_t t = 0; t < l->n_topics; t++) {
+          if (g)
+            g->tp[t].committed = c->pos[i].offset[t];
+          hs_consumer_store_offset(l->consumer, l->s->topics[t], c->pos[i].partition,
+                                   c->pos[i].offset[t]);
+        }
       }
       evict(l);
     }
   }
   hs_free(c->pos);
+  hs_free(c->offsets);
   hs_free(c);
   if (current)
     after_commit(l);
 }
 
-/* Writes every dirty account and the positions of every group, in one
- * commit. One commit is in flight at a time. */
+/* True when the group's positions go into the next commit: they moved, or
+ * accounts are written (whose commit must then be fenced). */
+static bool group_moves(const hs_live_t *l, const group_t *g) {
+  if (!g || g->state == G_LOADING)
+    return false;
+  for (size_t t = 0; t < l->n_topics; t++)
+    if (g->tp[t].applied != g->tp[t].committed)
+      return true;
+  return l->n_dirty > 0;
+}
+
+/* Writes every dirty account, each with the input it covers, then the
+ * positions of every group, in one commit (store.h). One commit is in
+ * flight at a time. */
 static void flush(hs_live_t *l) {
   if (l->committing || l->resync || !l->store_up)
     return;
-  size_t n_pos = 0;
-  for (size_t p = 0; p < l->n_groups; p++) {
-    group_t *g = l->groups[p];
-    if (!g || g->state == G_LOADING)
-      continue;
-    for (size_t t = 0; t < l->n_topics; t++)
-      n_pos += g->tp[t].applied != g->tp[t].committed || l->n_dirty;
-  }
+  size_t n_pos = 0, nt = l->n_topics;
+  for (size_t p = 0; p < l->n_groups; p++)
+    n_pos += group_moves(l, l->groups[p]);
   if (!n_pos && !l->n_dirty)
     return;
   size_t n = l->dirty_len, n_hist = 0;
@@ -1044,10 +1071,12 @@ static void flush(hs_live_t *l) {
   size_t *off = hs_malloc((n ? n : 1) * 2 * sizeof *off); /* state and record offsets */
   int32_t *days = hs_malloc((n_hist ? n_hist : 1) * sizeof *days);
   double *scores = hs_malloc((n_hist ? n_hist : 1) * sizeof *scores);
+  int64_t *covers = hs_malloc((n ? n : 1) * nt * sizeof *covers);
   hs_buf_t *b = &l->flushbuf; /* kept across flushes: no fresh pages each time */
   b->len = 0;
-  int rc = !c || !w || !off || !days || !scores ||
-                   !(c->pos = hs_calloc(n_pos ? n_pos : 1, sizeof *c->pos))
+  int rc = !c || !w || !off || !days || !scores || !covers ||
+                   !(c->pos = hs_calloc(n_pos ? n_pos : 1, sizeof *c->pos)) ||
+                   !(c->offsets = hs_calloc((n_pos ? n_pos : 1) * 2 * nt, sizeof *c->offsets))
                ? HS_E_NOMEM
                : 0;
   size_t h = 0;
@@ -1058,11 +1087,23 @@ static void flush(hs_live_t *l) {
     off[2 * i + 1] = b->len;
     if (!rc)
       rc = hs_output_account_json(l->model, a->a, INT64_MIN, b);
+    /* it holds every event of its partition below the positions applied,
+       and what its stored state held when it was read */
+    group_t *g =
+        a->partition >= 0 && a->partition < l->n_partitions ? l->groups[a->partition] : NULL;
+    int64_t *cover = covers + i * nt;
+    for (size_t t = 0; t < nt; t++) {
+      cover[t] = g ? g->tp[t].applied : 0;
+      if (a->cover_part == a->partition && a->cover[t] > cover[t])
+        cover[t] = a->cover[t];
+    }
     w[i] = (hs_store_write_t){.account = {a->id, a->id_len},
                               .state_len = off[2 * i + 1] - off[2 * i],
                               .score_len = b->len - off[2 * i + 1],
                               .days = days + h,
-                              .scores = scores + h};
+                              .scores = scores + h,
+                              .partition = a->partition,
+                              .cover = cover};
     for (uint32_t k = 0; k < a->n_days; k++, h++) {
       days[h] = a->days[k].day;
       scores[h] = a->days[k].score;
@@ -1088,26 +1129,39 @@ static void flush(hs_live_t *l) {
     c->n_accounts = n;
     for (size_t p = 0; p < l->n_groups; p++) {
       group_t *g = l->groups[p];
-      for (size_t t = 0; g && g->state != G_LOADING && t < l->n_topics; t++)
-        if (g->tp[t].applied != g->tp[t].committed || l->n_dirty)
-          c->pos[c->n_pos++] = (hs_store_pos_t){l->s->group_id, l->s->topics[t], g->partition,
-                                                g->tp[t].applied, g->tp[t].committed};
+      if (!group_moves(l, g))
+        continue;
+      int64_t *o = c->offsets + c->n_pos * 2 * nt;
+      for (size_t t = 0; t < nt; t++) {
+        o[t] = g->tp[t].applied;
+        o[nt + t] = g->tp[t].committed;
+      }
+      c->pos[c->n_pos++] = (hs_store_pos_t){l->s->group_id, g->partition, o, o + nt};
     }
     rc = hs_store_commit(l->store, w, n, c->pos, c->n_pos, on_committed, c);
     if (rc)
       hs_log(HS_LOG_ERROR, "redis", "cannot send a flush of %zu accounts (%d)", n, rc);
   }
+  if (!rc) /* sent: what each account covers now */
+    for (size_t i = 0; i < n; i++) {
+      acct_t *a = l->dirty[i];
+      a->cover_part = a->partition;
+      memcpy(a->cover, covers + i * nt, nt * sizeof *covers);
+    }
   hs_free(w);
   hs_free(off);
   hs_free(days);
   hs_free(scores);
+  hs_free(covers);
   if (b->cap > FLUSHBUF_KEEP) { /* a backlog's flushes are huge: do not keep that much */
     hs_buf_free(b);
     hs_buf_init(b);
   }
   if (rc) {
-    if (c)
+    if (c) {
       hs_free(c->pos);
+      hs_free(c->offsets);
+    }
     hs_free(c);
     want_resync(l);
     return;
@@ -1243,6 +1297,8 @@ static int make_metrics(hs_live_t *l, hs_metrics_t *r) {
          "Events applied to an account's state");
   SIMPLE(l->m_dups, HS_COUNTER, "healthscore_events_duplicate_total",
          "Messages delivered again by Kafka and skipped (already applied or buffered)");
+  SIMPLE(l->m_covered, HS_COUNTER, "healthscore_events_covered_total",
+         "Events read again whose account's stored state already holds them, skipped");
   SIMPLE(l->m_late, HS_COUNTER, "healthscore_events_late_total",
          "Events older than the longest window on their account's clock, dropped");
   SIMPLE(l->m_ignored, HS_COUNTER, "healthscore_events_ignored_total",
@@ -1274,7 +1330,20 @@ static int make_metrics(hs_live_t *l, hs_metrics_t *r) {
   SIMPLE(l->m_flush_fail, HS_COUNTER, "healthscore_redis_flush_failures_total",
          "Redis flushes that failed (the engine resumes from what Redis holds)");
   SIMPLE(l->m_fenced, HS_COUNTER, "healthscore_redis_flush_fenced_total",
-         "Redis flushes refused because a position moved (another owner, or lost writes)");
+         "Redis flushes refused: a position moved, or a stored state covers more of the input "
+         "(another owner, or lost writes)");
+  SIMPLE(l->m_refused, HS_COUNTER, "healthscore_redis_refused_writes_total",
+         "Account writes refused because the stored state covers more of the input");
+  SIMPLE(l->m_wait_short, HS_COUNTER, "healthscore_redis_wait_failures_total",
+         "WAITs answered by fewer replicas than redis.wait_replicas (the flush fails)");
+  SIMPLE(l->m_moved, HS_COUNTER, "healthscore_redis_moved_total",
+         "MOVED redirections followed (Redis Cluster: a slot changed owner)");
+  SIMPLE(l->m_asked, HS_COUNTER, "healthscore_redis_ask_total",
+         "ASK redirections followed (Redis Cluster: a slot being migrated)");
+  SIMPLE(l->m_retries, HS_COUNTER, "healthscore_redis_retries_total",
+         "Commands sent again after TRYAGAIN or CLUSTERDOWN");
+  SIMPLE(l->m_masters, HS_GAUGE, "healthscore_redis_masters",
+         "Redis masters in the slot map (1 for a standalone server)");
   SIMPLE(l->m_redis_cmds, HS_COUNTER, "healthscore_redis_commands_total", "Commands sent to Redis");
   SIMPLE(l->m_redis_bytes, HS_COUNTER, "healthscore_redis_sent_bytes_total",
          "Bytes of command arguments sent to Redis");
@@ -1316,10 +1385,17 @@ void hs_live_update_metrics(hs_live_t *l) {
     hs_series_set(l->m_redis_up, l->store_up);
     hs_series_set(l->m_ready, hs_live_ready(l, why, sizeof why));
   }
-  if (l->m_redis_cmds) {
-    hs_series_set(l->m_redis_cmds, (double)hs_store_commands(l->store));
-    hs_series_set(l->m_redis_bytes, (double)hs_store_bytes(l->store));
-  }
+  hs_store_stats_t st;
+  hs_store_stats(l->store, &st);
+  hs_series_t *const stat_series[] = {l->m_redis_cmds, l->m_redis_bytes, l->m_refused,
+                                      l->m_wait_short, l->m_moved,       l->m_asked,
+                                      l->m_retries,    l->m_masters};
+  const double stat_values[] = {(double)st.commands,   (double)st.bytes,  (double)st.refused,
+                                (double)st.wait_short, (double)st.moved,  (double)st.asked,
+                                (double)st.retries,    (double)st.masters};
+  for (size_t i = 0; i < sizeof stat_values / sizeof *stat_values; i++)
+    if (stat_series[i])
+      hs_series_set(stat_series[i], stat_values[i]);
   size_t nb = hs_model_n_bands(l->model) + 1;
   for (size_t p = 0; p < hs_model_n_profiles(l->model); p++)
     for (size_t b = 0; b < nb; b++) {
@@ -1531,12 +1607,16 @@ int hs_live_new(hs_live_t **out, uv_loop_t *loop, const hs_settings_t *s, const 
     if (!l->groups || !l->ev_series || !l->lag_series)
       rc = hs_err_set(err, HS_E_NOMEM, "out of memory");
   }
-  hs_store_conf_t sc = {.host = s->redis_host,
+  hs_store_conf_t sc = {.nodes = s->redis_nodes,
+                        .host = s->redis_host,
                         .port = s->redis_port,
                         .password =
                             s->redis_password && *s->redis_password ? s->redis_password : NULL,
                         .prefix = s->redis_prefix,
-                        .timeout_ms = (int)s->redis_timeout_ms};
+                        .timeout_ms = (int)s->redis_timeout_ms,
+                        .wait_replicas = s->redis_wait_replicas,
+                        .topics = (const char *const *)s->topics,
+                        .n_topics = s->n_topics};
   if (!rc)
     rc = hs_store_new(&l->store, loop, &sc, err);
   if (rc) {
@@ -1557,10 +1637,15 @@ int hs_live_new(hs_live_t **out, uv_loop_t *loop, const hs_settings_t *s, const 
   if (s->idle_interval_ms > 0)
     uv_timer_start(&l->idle_timer, on_idle_timer, (uint64_t)s->idle_interval_ms,
                    (uint64_t)s->idle_interval_ms);
+  char redis[300];
+  if (s->redis_nodes && *s->redis_nodes)
+    snprintf(redis, sizeof redis, "nodes %s", s->redis_nodes);
+  else
+    snprintf(redis, sizeof redis, "%s:%d", s->redis_host, s->redis_port);
   hs_log(HS_LOG_INFO, "engine",
-         "consuming %zu topics of %d partitions as group %s; Redis %s:%d; flush every %lld ms",
-         l->n_topics, (int)l->n_partitions, s->group_id, s->redis_host, s->redis_port,
-         (long long)s->flush_interval_ms);
+         "consuming %zu topics of %d partitions as group %s; Redis %s; flush every %lld ms%s",
+         l->n_topics, (int)l->n_partitions, s->group_id, redis, (long long)s->flush_interval_ms,
+         s->redis_wait_replicas > 0 ? "; writes wait for replicas" : "");
   *out = l;
   return 0;
 }

@@ -33,6 +33,7 @@ typedef struct op_s {
   uint16_t slot;
   int redirects;
   node_t *ask; /* send ASKING and the command to this node, once */
+  node_t *pin; /* always send to this node (hs_rc_command_node) */
   char *cmd;   /* the formatted command, owned (OP_USER) */
   size_t len;
   hs_rc_reply_cb cb;
@@ -44,9 +45,11 @@ struct node_s {
   hs_rc_t *rc;
   char *host;
   int port;
+  int index; /* in rc->nodes; nodes are never removed */
   redisAsyncContext *ac;
   bool ready;  /* AUTH and PING answered on ac */
   bool master; /* owns slots in the current map */
+  bool was_master;
   int backoff_ms;
   uint64_t retry_ms; /* no connection attempt before this */
   uint64_t connect_ms, last_reply_ms;
@@ -62,8 +65,9 @@ struct hs_rc_s {
   size_t n_nodes, cap_nodes, next_node;
   node_t *slots[HS_RC_SLOTS];
   bool map_loaded, standalone, map_wanted, map_pending, closing;
-  uint64_t map_ms; /* when the last map request was sent */
-  op_t *parked;    /* commands waiting to be resent */
+  uint64_t map_ms;  /* when the last map request was sent */
+  node_t *replying; /* the node whose reply a callback is handling */
+  op_t *parked;     /* commands waiting to be resent */
   size_t inflight;
   hs_rc_stats_t stats;
   char last_error[192];
@@ -114,6 +118,7 @@ static node_t *node_at(hs_rc_t *rc, const char *host, size_t host_len, int port)
   }
   n->rc = rc;
   n->port = port;
+  n->index = (int)rc->n_nodes;
   n->backoff_ms = rc->reconnect_ms;
   rc->nodes[rc->n_nodes++] = n;
   return n;
@@ -190,7 +195,10 @@ static void fail(op_t *op, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(err.msg, sizeof err.msg, fmt, ap);
   va_end(ap);
+  node_t *outer = op->rc->replying;
+  op->rc->replying = NULL;
   finish(op, NULL, &err);
+  op->rc->replying = outer;
 }
 
 /* The connection of `n` is gone or going: forget it and retry later. */
@@ -302,7 +310,7 @@ static void connect_now(node_t *n) {
 /* Sends a command to the node that owns its slot now (or that an ASK named),
  * parks it when that node has no connection, fails it when its time is up. */
 static void dispatch(hs_rc_t *rc, op_t *op) {
-  node_t *n = op->ask ? op->ask : rc->slots[op->slot];
+  node_t *n = op->ask ? op->ask : op->pin ? op->pin : rc->slots[op->slot];
   uint64_t now = now_ms(rc);
   if (n && !n->ac && now >= n->retry_ms)
     connect_now(n);
@@ -321,6 +329,8 @@ static void dispatch(hs_rc_t *rc, op_t *op) {
 /* Loads the map from a CLUSTER SLOTS reply, or makes `from` the only node
  * when it has no cluster support. */
 static void load_map(hs_rc_t *rc, node_t *from, const redisReply *r) {
+  for (size_t i = 0; i < rc->n_nodes; i++) /* to count the nodes that become masters */
+    rc->nodes[i]->was_master = rc->nodes[i]->master;
   if (r->type == REDIS_REPLY_ERROR && strstr(r->str, "cluster support disabled")) {
     for (size_t i = 0; i < rc->n_nodes; i++)
       rc->nodes[i]->master = rc->nodes[i] == from;
@@ -371,6 +381,8 @@ static void load_map(hs_rc_t *rc, node_t *from, const redisReply *r) {
   rc->map_loaded = true;
   rc->stats.maps++;
   for (size_t i = 0; i < rc->n_nodes; i++)
+    rc->stats.promotions += rc->nodes[i]->master && !rc->nodes[i]->was_master;
+  for (size_t i = 0; i < rc->n_nodes; i++)
     if (rc->nodes[i]->master && !rc->nodes[i]->ac && now_ms(rc) >= rc->nodes[i]->retry_ms)
       connect_now(rc->nodes[i]);
 }
@@ -396,6 +408,7 @@ static bool redirect(hs_rc_t *rc, node_t *from, op_t *op, const redisReply *r) {
     if (moved) {
       rc->stats.moved++;
       rc->slots[slot] = to;
+      rc->stats.promotions += !to->master;
       to->master = true;
       rc->map_wanted = true;
     } else {
@@ -452,9 +465,12 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata) {
     fail(op, "redis %s:%d: %s", n->host, n->port, rc->closing ? "closing" : n->why);
     return;
   }
-  if (reply->type == REDIS_REPLY_ERROR && !rc->closing && redirect(rc, n, op, reply))
+  if (reply->type == REDIS_REPLY_ERROR && !rc->closing && !op->pin && redirect(rc, n, op, reply))
     return;
+  node_t *outer = rc->replying; /* a callback may close the client: nested replies */
+  rc->replying = n;
   finish(op, reply, NULL);
+  rc->replying = outer;
 }
 
 /* Asks a ready node for the map, the next one each time. */
@@ -619,9 +635,10 @@ void hs_rc_stats(const hs_rc_t *rc, hs_rc_stats_t *out) {
     out->masters += rc->nodes[i]->master;
 }
 
-/* Takes `cmd` (hs_malloc'd) in all cases. */
-static int submit(hs_rc_t *rc, uint16_t slot, char *cmd, size_t len, hs_rc_reply_cb cb, void *ud) {
-  node_t *n = rc->closing || slot >= HS_RC_SLOTS ? NULL : rc->slots[slot];
+/* Takes `cmd` (hs_malloc'd) in all cases. `pin`: send to that node only. */
+static int submit(hs_rc_t *rc, uint16_t slot, node_t *pin, char *cmd, size_t len, hs_rc_reply_cb cb,
+                  void *ud) {
+  node_t *n = rc->closing || slot >= HS_RC_SLOTS ? NULL : pin ? pin : rc->slots[slot];
   op_t *op = n && n->ready ? hs_calloc(1, sizeof *op) : NULL;
   if (!op) {
     hs_free(cmd);
@@ -630,6 +647,7 @@ static int submit(hs_rc_t *rc, uint16_t slot, char *cmd, size_t len, hs_rc_reply
   op->rc = rc;
   op->kind = OP_USER;
   op->slot = slot;
+  op->pin = pin;
   op->cmd = cmd;
   op->len = len;
   op->cb = cb;
@@ -653,7 +671,30 @@ int hs_rc_command(hs_rc_t *rc, uint16_t slot, const char *cmd, size_t len, hs_rc
   if (!copy)
     return HS_E_NOMEM;
   memcpy(copy, cmd, len);
-  return submit(rc, slot, copy, len, cb, ud);
+  return submit(rc, slot, NULL, copy, len, cb, ud);
+}
+
+int hs_rc_command_node(hs_rc_t *rc, int node, const char *cmd, size_t len, hs_rc_reply_cb cb,
+                       void *ud) {
+  if (!len || node < 0 || (size_t)node >= rc->n_nodes)
+    return HS_E_INVAL;
+  char *copy = hs_malloc(len);
+  if (!copy)
+    return HS_E_NOMEM;
+  memcpy(copy, cmd, len);
+  return submit(rc, 0, rc->nodes[node], copy, len, cb, ud);
+}
+
+int hs_rc_reply_node(const hs_rc_t *rc) {
+  return rc->replying ? rc->replying->index : -1;
+}
+
+const char *hs_rc_node_name(const hs_rc_t *rc, int node, char *buf, size_t n) {
+  if (node < 0 || (size_t)node >= rc->n_nodes)
+    snprintf(buf, n, "?");
+  else
+    snprintf(buf, n, "%s:%d", rc->nodes[node]->host, rc->nodes[node]->port);
+  return buf;
 }
 
 int hs_rc_command_argv(hs_rc_t *rc, uint16_t slot, int argc, const char **argv,
@@ -670,7 +711,7 @@ int hs_rc_command_argv(hs_rc_t *rc, uint16_t slot, int argc, const char **argv,
     hs_buf_free(&b);
     return HS_E_NOMEM;
   }
-  return submit(rc, slot, b.data, b.len, cb, ud);
+  return submit(rc, slot, NULL, b.data, b.len, cb, ud);
 }
 
 static void on_timer_closed(uv_handle_t *h) {

@@ -1,342 +1,64 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
-/* The Redis state store on hiredis async and libuv. hiredis 0.14 has no
- * command timeout, so a watchdog timer drops a connection whose oldest
- * outstanding reply is late; hiredis then fails every pending callback with a
- * NULL reply, and the store reconnects with backoff. */
+/* The Redis state store on the Redis Cluster client (rcluster.c), which also
+ * serves a standalone server as one node owning every slot. A commit is a
+ * small state machine: one script per account (phase ACCOUNTS), then WAIT on
+ * the nodes that took those writes (phase WAIT, when asked for), then one
+ * script per partition group's positions (phase POSITIONS). Each phase
+ * starts once every reply of the one before came back. */
 #include "healthscore/store.h"
 
-#include <hiredis/adapters/libuv.h>
-#include <hiredis/async.h>
-#include <hiredis/hiredis.h>
+#include "healthscore/rcluster.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { OP_DONE, OP_GET, OP_POS, OP_PING };
-
-#define IDLE_PING_MS 500 /* an idle connection is checked this often */
-
-typedef struct op_s {
-  struct op_s *next;
-  hs_store_t *store;
-  int kind;
-  union {
-    hs_store_done_cb done;
-    hs_store_get_cb get;
-    hs_store_pos_cb pos;
-  } cb;
-  void *ud;
-  uint64_t sent_ms, allowance_ms; /* the reply is late after timeout + allowance */
-} op_t;
+enum { PH_ACCOUNTS, PH_WAIT, PH_POSITIONS };
 
 struct hs_store_s {
   uv_loop_t *loop;
-  char *host, *password, *prefix;
-  int port, timeout_ms, reconnect_ms, backoff_ms;
-  redisAsyncContext *ac;
-  bool connected, closing;
-  uv_timer_t retry, watchdog;
-  int open_handles;
-  op_t *head, *tail; /* outstanding operations, oldest first */
-  uint64_t last_reply_ms, connect_ms;
+  hs_rc_t *rc;
+  char *prefix;
+  char **topics;
+  size_t n_topics;
+  int timeout_ms, wait_replicas;
+  bool closing;
   size_t inflight;
-  uint64_t connections, commands, bytes;
-  char last_error[160];
+  uint64_t refused, fenced, wait_short;
+  int64_t *offsets; /* n_topics, handed to callbacks */
   hs_buf_t key, cmd;
   void (*closed)(void *ud);
   void *closed_ud;
 };
 
-static void connect_now(hs_store_t *s);
+typedef struct get_s {
+  hs_store_t *s;
+  union {
+    hs_store_get_cb state;
+    hs_store_pos_cb pos;
+  } cb;
+  void *ud;
+} get_t;
 
-static void on_retry(uv_timer_t *t) {
-  connect_now(t->data);
-}
+typedef struct commit_s {
+  hs_store_t *s;
+  hs_store_done_cb cb;
+  void *ud;
+  int phase;
+  size_t pending; /* replies still expected in this phase */
+  int status;     /* the first failure */
+  hs_err_t err;
+  uint64_t connections; /* hs_store_connections() when the commit started */
+  int *nodes;           /* the nodes that took account writes */
+  size_t n_nodes, cap_nodes;
+  hs_buf_t pos;    /* the positions' commands, formatted when the commit was taken */
+  size_t *pos_off; /* n_pos + 1 offsets into `pos` */
+  uint16_t *slots; /* the slot of each */
+  size_t n_pos;
+} commit_t;
 
-static void schedule_reconnect(hs_store_t *s) {
-  if (s->closing)
-    return;
-  uv_timer_start(&s->retry, on_retry, (uint64_t)s->backoff_ms, 0);
-  s->backoff_ms = s->backoff_ms * 2 > 5000 ? 5000 : s->backoff_ms * 2;
-}
-
-static void unlink_op(hs_store_t *s, op_t *op) {
-  op_t **pp = &s->head, *prev = NULL;
-  while (*pp && *pp != op) {
-    prev = *pp;
-    pp = &(*pp)->next;
-  }
-  if (!*pp)
-    return;
-  *pp = op->next;
-  if (s->tail == op)
-    s->tail = prev;
-  s->inflight--;
-}
-
-/* Completes an operation from its reply (NULL: the connection is gone). */
-static void on_reply(redisAsyncContext *ac, void *r, void *privdata) {
-  (void)ac;
-  op_t *op = privdata;
-  hs_store_t *s = op->store;
-  redisReply *reply = r;
-  unlink_op(s, op);
-  if (reply)
-    s->last_reply_ms = uv_now(s->loop);
-  if (op->kind == OP_PING) {
-    /* connected means: a command got an answer on this connection */
-    if (reply && reply->type != REDIS_REPLY_ERROR && !s->closing && s->ac) {
-      if (!s->connected)
-        s->connections++;
-      s->connected = true;
-      s->backoff_ms = s->reconnect_ms;
-    }
-    hs_free(op);
-    return;
-  }
-  hs_err_t err = {0};
-  int status = 0;
-  if (!reply) {
-    status = hs_err_set(&err, HS_E_IO, "redis %s:%d: connection lost", s->host, s->port);
-  } else if (reply->type == REDIS_REPLY_ERROR) {
-    status = hs_err_set(&err, HS_E_IO, "redis: %.*s", (int)reply->len, reply->str);
-  } else if (op->kind == OP_DONE && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
-    /* the script refused: a position differs from the one expected */
-    status = HS_STORE_FENCED;
-    hs_err_set(&err, HS_E_IO, "redis: %.*s holds \"%.*s\", not the position this writer expected",
-               (int)reply->element[0]->len, reply->element[0]->str, (int)reply->element[1]->len,
-               reply->element[1]->str);
-  }
-  switch (op->kind) {
-  case OP_DONE:
-    op->cb.done(op->ud, status, &err);
-    break;
-  case OP_GET: {
-    bool have = !status && reply->type == REDIS_REPLY_STRING;
-    op->cb.get(op->ud, status, have ? reply->str : NULL, have ? reply->len : 0);
-    break;
-  }
-  case OP_PING:
-    break;
-  case OP_POS: {
-    int64_t off = -1;
-    if (!status && reply->type == REDIS_REPLY_STRING) {
-      char *end;
-      off = strtoll(reply->str, &end, 10);
-      if (*end || off < 0)
-        status = HS_E_PARSE;
-    }
-    op->cb.pos(op->ud, status, status ? -1 : off);
-    break;
-  }
-  }
-  hs_free(op);
-}
-
-static op_t *new_op(hs_store_t *s, int kind, void *ud);
-
-/* Sends a PING as an operation, so the watchdog times it like any other. */
-static void send_ping(hs_store_t *s) {
-  op_t *op = new_op(s, OP_PING, NULL);
-  if (op && redisAsyncCommand(s->ac, on_reply, op, "PING") != REDIS_OK) {
-    unlink_op(s, op);
-    hs_free(op);
-  }
-}
-
-static void on_auth(redisAsyncContext *ac, void *r, void *privdata) {
-  hs_store_t *s = privdata;
-  redisReply *reply = r;
-  (void)ac;
-  if (reply && reply->type != REDIS_REPLY_ERROR) {
-    send_ping(s);
-  } else if (reply && s->ac) {
-    snprintf(s->last_error, sizeof s->last_error, "redis %s:%d: AUTH: %.*s", s->host, s->port,
-             (int)reply->len, reply->str);
-    redisAsyncDisconnect(s->ac); /* wrong password: retry later, the operator may fix it */
-  }
-}
-
-static void on_connect(const redisAsyncContext *ac, int status) {
-  hs_store_t *s = ac->data;
-  if (status != REDIS_OK) {
-    snprintf(s->last_error, sizeof s->last_error, "redis %s:%d: %s", s->host, s->port, ac->errstr);
-    if (s->ac == ac)
-      s->ac = NULL; /* hiredis frees a context that failed to connect */
-    schedule_reconnect(s);
-    return;
-  }
-  if (s->password)
-    redisAsyncCommand(s->ac, on_auth, s, "AUTH %s", s->password);
-  else
-    send_ping(s);
-}
-
-static void maybe_closed(hs_store_t *s) {
-  if (s->closing && !s->ac && s->open_handles == 0 && s->closed) {
-    void (*cb)(void *) = s->closed;
-    void *ud = s->closed_ud;
-    s->closed = NULL;
-    hs_buf_free(&s->key);
-    hs_buf_free(&s->cmd);
-    hs_free(s->host);
-    hs_free(s->password);
-    hs_free(s->prefix);
-    hs_free(s);
-    cb(ud);
-  }
-}
-
-static void on_disconnect(const redisAsyncContext *ac, int status) {
-  hs_store_t *s = ac->data;
-  if (status != REDIS_OK)
-    snprintf(s->last_error, sizeof s->last_error, "redis %s:%d: %s", s->host, s->port,
-             ac->errstr[0] ? ac->errstr : "connection lost");
-  if (s->ac == ac)
-    s->ac = NULL;
-  s->connected = false;
-  if (s->closing)
-    maybe_closed(s);
-  else
-    schedule_reconnect(s);
-}
-
-static void connect_now(hs_store_t *s) {
-  if (s->closing || s->ac)
-    return;
-  redisAsyncContext *ac = redisAsyncConnect(s->host, s->port);
-  if (!ac || ac->err) {
-    if (ac)
-      redisAsyncFree(ac);
-    schedule_reconnect(s);
-    return;
-  }
-  ac->data = s;
-  if (redisLibuvAttach(ac, s->loop) != REDIS_OK) {
-    redisAsyncFree(ac);
-    schedule_reconnect(s);
-    return;
-  }
-  redisAsyncSetConnectCallback(ac, on_connect);
-  redisAsyncSetDisconnectCallback(ac, on_disconnect);
-  s->ac = ac;
-  s->connect_ms = uv_now(s->loop);
-}
-
-/* Drops a connection whose oldest reply is late (its callbacks then fail),
- * and pings an idle one so that a peer that vanished is noticed. */
-static void on_watchdog(uv_timer_t *t) {
-  hs_store_t *s = t->data;
-  if (s->connected && !s->head && uv_now(s->loop) - s->last_reply_ms >= IDLE_PING_MS)
-    send_ping(s);
-  /* hiredis 0.14's libuv adapter drops a failed connect on the floor (it
-     ignores poll errors), leaving the context waiting forever: a connection
-     not ready within the timeout is given up too */
-  if (s->ac && !s->connected && !s->head &&
-      uv_now(s->loop) - s->connect_ms > (uint64_t)s->timeout_ms) {
-    redisAsyncContext *ac = s->ac;
-    snprintf(s->last_error, sizeof s->last_error, "redis %s:%d: cannot connect within %d ms",
-             s->host, s->port, s->timeout_ms);
-    s->ac = NULL;
-    redisAsyncFree(ac);
-    schedule_reconnect(s);
-    return;
-  }
-  if (s->head && s->ac &&
-      uv_now(s->loop) - s->head->sent_ms > (uint64_t)s->timeout_ms + s->head->allowance_ms) {
-    redisAsyncContext *ac = s->ac;
-    s->connected = false;
-    snprintf(s->last_error, sizeof s->last_error, "redis %s:%d: no reply within %d ms", s->host,
-             s->port, s->timeout_ms);
-    redisAsyncFree(ac); /* calls every pending callback with a NULL reply */
-    if (s->ac == ac) {
-      s->ac = NULL;
-      schedule_reconnect(s);
-    }
-  }
-}
-
-static void on_timer_closed(uv_handle_t *h) {
-  hs_store_t *s = h->data;
-  s->open_handles--;
-  maybe_closed(s);
-}
-
-int hs_store_new(hs_store_t **out, uv_loop_t *loop, const hs_store_conf_t *conf, hs_err_t *err) {
-  *out = NULL;
-  const char *prefix = conf->prefix ? conf->prefix : "hs";
-  if (strchr(prefix, '{') || strchr(prefix, '}') || !*prefix)
-    return hs_err_set(err, HS_E_INVAL, "store: the key prefix must be non-empty, without braces");
-  hs_store_t *s = hs_calloc(1, sizeof *s);
-  if (!s)
-    return hs_err_set(err, HS_E_NOMEM, "out of memory");
-  s->loop = loop;
-  s->host = hs_strdup(conf->host ? conf->host : "127.0.0.1");
-  s->password = conf->password ? hs_strdup(conf->password) : NULL;
-  s->prefix = hs_strdup(prefix);
-  s->port = conf->port ? conf->port : 6379;
-  s->timeout_ms = conf->timeout_ms > 0 ? conf->timeout_ms : 2000;
-  s->reconnect_ms = s->backoff_ms = conf->reconnect_ms > 0 ? conf->reconnect_ms : 100;
-  hs_buf_init(&s->key);
-  hs_buf_init(&s->cmd);
-  if (!s->host || !s->prefix || (conf->password && !s->password)) {
-    hs_free(s->host);
-    hs_free(s->password);
-    hs_free(s->prefix);
-    hs_free(s);
-    return hs_err_set(err, HS_E_NOMEM, "out of memory");
-  }
-  uv_timer_init(loop, &s->retry);
-  uv_timer_init(loop, &s->watchdog);
-  s->retry.data = s->watchdog.data = s;
-  s->open_handles = 2;
-  uv_timer_start(&s->watchdog, on_watchdog, 50, 50);
-  connect_now(s);
-  *out = s;
-  return 0;
-}
-
-bool hs_store_connected(const hs_store_t *s) {
-  return s->connected;
-}
-
-size_t hs_store_inflight(const hs_store_t *s) {
-  return s->inflight;
-}
-
-uint64_t hs_store_connections(const hs_store_t *s) {
-  return s->connections;
-}
-
-uint64_t hs_store_commands(const hs_store_t *s) {
-  return s->commands;
-}
-
-uint64_t hs_store_bytes(const hs_store_t *s) {
-  return s->bytes;
-}
-
-const char *hs_store_last_error(const hs_store_t *s) {
-  return s->last_error;
-}
-
-static op_t *new_op(hs_store_t *s, int kind, void *ud) {
-  op_t *op = hs_calloc(1, sizeof *op);
-  if (!op)
-    return NULL;
-  op->store = s;
-  op->kind = kind;
-  op->ud = ud;
-  op->sent_ms = uv_now(s->loop);
-  if (s->tail)
-    s->tail->next = op;
-  else
-    s->head = op;
-  s->tail = op;
-  s->inflight++;
-  return op;
-}
+/* ---- keys and RESP ------------------------------------------------------ */
 
 /* Builds "PREFIX:{ACCOUNT}:SUFFIX" into s->key. */
 static int account_key(hs_store_t *s, hs_str_t account, const char *suffix) {
@@ -344,65 +66,192 @@ static int account_key(hs_store_t *s, hs_str_t account, const char *suffix) {
   return hs_buf_printf(&s->key, "%s:{%.*s}:%s", s->prefix, (int)account.len, account.ptr, suffix);
 }
 
-static int pos_key(hs_store_t *s, const char *group, const char *topic, int32_t partition) {
+static int pos_key(hs_store_t *s, const char *group, int32_t partition) {
   s->key.len = 0;
-  return hs_buf_printf(&s->key, "%s:pos:%s:%s:%d", s->prefix, group, topic, (int)partition);
+  return hs_buf_printf(&s->key, "%s:pos:%s:%d", s->prefix, group, (int)partition);
 }
 
-static int send_get(hs_store_t *s, op_t *op) {
-  const char *argv[] = {"GET", s->key.data};
-  size_t lens[] = {3, s->key.len};
-  s->commands++;
-  s->bytes += 3 + s->key.len;
-  return redisAsyncCommandArgv(s->ac, on_reply, op, 2, argv, lens);
+static uint16_t key_slot(const hs_store_t *s) {
+  return hs_rc_slot(s->key.data, s->key.len);
+}
+
+/* RESP: one bulk string argument. */
+static int resp_arg(hs_buf_t *b, const void *p, size_t n) {
+  return hs_buf_printf(b, "$%zu\r\n", n) || hs_buf_append(b, p, n) || hs_buf_append(b, "\r\n", 2);
+}
+
+static int resp_str(hs_buf_t *b, const char *s) {
+  return resp_arg(b, s, strlen(s));
+}
+
+static int resp_int(hs_buf_t *b, long long v) {
+  char tmp[24];
+  int n = snprintf(tmp, sizeof tmp, "%lld", v);
+  return resp_arg(b, tmp, (size_t)n);
+}
+
+/* The cover as stored: "PARTITION TOPIC=OFFSET ..." (every topic). */
+static int format_cover(hs_store_t *s, hs_buf_t *b, int32_t partition, const int64_t *cover) {
+  int rc = hs_buf_printf(b, "%d", (int)partition);
+  for (size_t t = 0; t < s->n_topics && !rc; t++)
+    rc = hs_buf_printf(b, " %s=%lld", s->topics[t], cover ? (long long)cover[t] : 0LL);
+  return rc;
+}
+
+/* Reads a stored cover into s->offsets; returns its partition, or -1 when
+ * it is not one. Topics it does not name stay 0. */
+static int32_t parse_cover(hs_store_t *s, const char *p, size_t len) {
+  char buf[2048];
+  if (len == 0 || len >= sizeof buf)
+    return -1;
+  memcpy(buf, p, len);
+  buf[len] = 0;
+  char *end;
+  long part = strtol(buf, &end, 10);
+  if (end == buf || part < 0 || part > INT32_MAX || (*end && *end != ' '))
+    return -1;
+  for (size_t t = 0; t < s->n_topics; t++)
+    s->offsets[t] = 0;
+  for (char *tok = strtok(end, " "); tok; tok = strtok(NULL, " ")) {
+    char *eq = strrchr(tok, '=');
+    if (!eq)
+      return -1;
+    *eq = 0;
+    long long off = strtoll(eq + 1, &end, 10);
+    if (*end || off < 0)
+      return -1;
+    for (size_t t = 0; t < s->n_topics; t++)
+      if (!strcmp(s->topics[t], tok))
+        s->offsets[t] = off;
+  }
+  return (int32_t)part;
+}
+
+/* ---- reads -------------------------------------------------------------- */
+
+static int reply_error(hs_err_t *e, const redisReply *r, const hs_err_t *err) {
+  if (!r)
+    return hs_err_set(e, HS_E_IO, "%s", err ? err->msg : "redis: no reply");
+  if (r->type == REDIS_REPLY_ERROR)
+    return hs_err_set(e, HS_E_IO, "redis: %.*s", (int)r->len, r->str);
+  return 0;
+}
+
+static void on_state(void *ud, redisReply *r, const hs_err_t *err) {
+  get_t *g = ud;
+  hs_store_t *s = g->s;
+  hs_err_t e = {0};
+  int status = reply_error(&e, r, err);
+  s->inflight--;
+  if (!status && (r->type != REDIS_REPLY_ARRAY || r->elements != 2))
+    status = HS_E_PARSE;
+  if (status) {
+    g->cb.state(g->ud, status, NULL, 0, -1, NULL);
+  } else {
+    const redisReply *st = r->element[0], *cv = r->element[1];
+    int32_t part = cv->type == REDIS_REPLY_STRING ? parse_cover(s, cv->str, cv->len) : -1;
+    bool have = st->type == REDIS_REPLY_STRING;
+    g->cb.state(g->ud, 0, have ? st->str : NULL, have ? st->len : 0, part,
+                part >= 0 ? s->offsets : NULL);
+  }
+  hs_free(g);
+}
+
+static void on_positions(void *ud, redisReply *r, const hs_err_t *err) {
+  get_t *g = ud;
+  hs_store_t *s = g->s;
+  hs_err_t e = {0};
+  int status = reply_error(&e, r, err);
+  s->inflight--;
+  if (!status && (r->type != REDIS_REPLY_ARRAY || r->elements != s->n_topics))
+    status = HS_E_PARSE;
+  for (size_t t = 0; !status && t < s->n_topics; t++) {
+    const redisReply *v = r->element[t];
+    s->offsets[t] = -1;
+    if (v->type == REDIS_REPLY_STRING) {
+      char *end;
+      s->offsets[t] = strtoll(v->str, &end, 10);
+      if (*end || s->offsets[t] < 0)
+        status = HS_E_PARSE;
+    }
+  }
+  g->cb.pos(g->ud, status, status ? NULL : s->offsets);
+  hs_free(g);
+}
+
+static int send_get(hs_store_t *s, uint16_t slot, int argc, const char **argv, const size_t *lens,
+                    hs_rc_reply_cb on_reply, get_t *g) {
+  int rc = hs_rc_command_argv(s->rc, slot, argc, argv, lens, on_reply, g);
+  if (rc) {
+    hs_free(g);
+    return rc == HS_E_NOMEM ? rc : HS_E_IO;
+  }
+  s->inflight++;
+  return 0;
 }
 
 int hs_store_get_state(hs_store_t *s, hs_str_t account, hs_store_get_cb cb, void *ud) {
-  if (!s->connected || !s->ac)
+  if (s->closing || !hs_rc_ready(s->rc))
     return HS_E_IO;
-  if (account_key(s, account, "state"))
+  get_t *g = hs_calloc(1, sizeof *g);
+  char *state = NULL;
+  if (!g || account_key(s, account, "state") || !(state = hs_strdup(s->key.data)) ||
+      account_key(s, account, "cover")) {
+    hs_free(g);
+    hs_free(state);
     return HS_E_NOMEM;
-  op_t *op = new_op(s, OP_GET, ud);
-  if (!op)
-    return HS_E_NOMEM;
-  op->cb.get = cb;
-  if (send_get(s, op) != REDIS_OK) {
-    unlink_op(s, op);
-    hs_free(op);
-    return HS_E_IO;
   }
-  return 0;
+  *g = (get_t){s, {.state = cb}, ud};
+  const char *argv[] = {"MGET", state, s->key.data};
+  size_t lens[] = {4, strlen(state), s->key.len};
+  int rc = send_get(s, key_slot(s), 3, argv, lens, on_state, g);
+  hs_free(state);
+  return rc;
 }
 
-int hs_store_get_position(hs_store_t *s, const char *group, const char *topic, int32_t partition,
-                          hs_store_pos_cb cb, void *ud) {
-  if (!s->connected || !s->ac)
+int hs_store_get_positions(hs_store_t *s, const char *group, int32_t partition, hs_store_pos_cb cb,
+                           void *ud) {
+  if (s->closing || !hs_rc_ready(s->rc))
     return HS_E_IO;
-  if (pos_key(s, group, topic, partition))
-    return HS_E_NOMEM;
-  op_t *op = new_op(s, OP_POS, ud);
-  if (!op)
-    return HS_E_NOMEM;
-  op->cb.pos = cb;
-  if (send_get(s, op) != REDIS_OK) {
-    unlink_op(s, op);
-    hs_free(op);
-    return HS_E_IO;
+  get_t *g = hs_calloc(1, sizeof *g);
+  const char **argv = hs_calloc(s->n_topics + 2, sizeof *argv);
+  size_t *lens = hs_calloc(s->n_topics + 2, sizeof *lens);
+  int rc = !g || !argv || !lens || pos_key(s, group, partition) ? HS_E_NOMEM : 0;
+  if (!rc) {
+    *g = (get_t){s, {.pos = cb}, ud};
+    argv[0] = "HMGET";
+    argv[1] = s->key.data;
+    for (size_t t = 0; t < s->n_topics; t++)
+      argv[t + 2] = s->topics[t];
+    for (size_t i = 0; i < s->n_topics + 2; i++)
+      lens[i] = strlen(argv[i]);
+    rc = send_get(s, key_slot(s), (int)s->n_topics + 2, argv, lens, on_positions, g);
+    g = NULL; /* taken */
   }
-  return 0;
+  hs_free(g);
+  hs_free(argv);
+  hs_free(lens);
+  return rc;
 }
 
-/* The commit script. KEYS: the position keys, then one key per write.
- * ARGV[1]: the number of positions; then (expected, new) per position; then
- * the writes: "s" VALUE (SET) or "h" N FIELD VALUE ... (HSET of N pairs). */
-static const char commit_script[] =
-    "local np = tonumber(ARGV[1])\n"
-    "for i = 1, np do\n"
-    "  local cur = redis.call('GET', KEYS[i])\n"
-    "  if (cur or '') ~= ARGV[2 * i] then return {KEYS[i], cur or ''} end\n"
+/* ---- commits ------------------------------------------------------------ */
+
+/* An account's write. KEYS: cover, state, then the score record and the
+ * history when written. ARGV[1]: the new cover; then the writes, in the
+ * order of the keys after the cover: "s" VALUE (SET) or "h" N FIELD VALUE
+ * ... (HSET of N pairs). Refused ({cover key, stored cover}) when the
+ * stored cover, of the same partition, is ahead in any topic. */
+static const char account_script[] =
+    "local c = redis.call('GET', KEYS[1])\n"
+    "if c and c:match('^%d+') == ARGV[1]:match('^%d+') then\n"
+    "  local n = {}\n"
+    "  for t, o in ARGV[1]:gmatch('(%S+)=(%d+)') do n[t] = tonumber(o) end\n"
+    "  for t, o in c:gmatch('(%S+)=(%d+)') do\n"
+    "    if n[t] and tonumber(o) > n[t] then return {KEYS[1], c} end\n"
+    "  end\n"
     "end\n"
-    "for i = 1, np do redis.call('SET', KEYS[i], ARGV[2 * i + 1]) end\n"
-    "local a, k = 2 * np + 2, np + 1\n"
+    "redis.call('SET', KEYS[1], ARGV[1])\n"
+    "local a, k = 2, 2\n"
     "while a <= #ARGV do\n"
     "  if ARGV[a] == 's' then\n"
     "    redis.call('SET', KEYS[k], ARGV[a + 1]); a = a + 2\n"
@@ -414,97 +263,387 @@ static const char commit_script[] =
     "end\n"
     "return 'OK'\n";
 
-/* RESP: one bulk string argument. */
-static int resp_arg(hs_buf_t *b, const void *p, size_t n) {
-  return hs_buf_printf(b, "$%zu\r\n", n) || hs_buf_append(b, p, n) || hs_buf_append(b, "\r\n", 2);
+/* A partition group's positions. KEYS[1]: the hash; ARGV: (topic, expected
+ * or "", new) triples. Refused ({"KEY TOPIC", stored}) when one differs. */
+static const char positions_script[] =
+    "for i = 1, #ARGV, 3 do\n"
+    "  local c = redis.call('HGET', KEYS[1], ARGV[i])\n"
+    "  if (c or '') ~= ARGV[i + 1] then return {KEYS[1] .. ' ' .. ARGV[i], c or ''} end\n"
+    "end\n"
+    "for i = 1, #ARGV, 3 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 2]) end\n"
+    "return 'OK'\n";
+
+static void commit_free(commit_t *c) {
+  hs_buf_free(&c->pos);
+  hs_free(c->pos_off);
+  hs_free(c->slots);
+  hs_free(c->nodes);
+  hs_free(c);
 }
 
-static int resp_int(hs_buf_t *b, long long v) {
-  char tmp[24];
-  int n = snprintf(tmp, sizeof tmp, "%lld", v);
-  return resp_arg(b, tmp, (size_t)n);
+static void commit_fail(commit_t *c, int status, const hs_err_t *err) {
+  if (c->status)
+    return; /* the first failure is the one reported */
+  c->status = status;
+  c->err = *err;
+}
+
+static void commit_step(commit_t *c);
+
+static void commit_reply_done(commit_t *c) {
+  if (--c->pending == 0)
+    commit_step(c);
+}
+
+static void on_account(void *ud, redisReply *r, const hs_err_t *err) {
+  commit_t *c = ud;
+  hs_store_t *s = c->s;
+  hs_err_t e = {0};
+  int status = reply_error(&e, r, err);
+  if (!status && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+      r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING) {
+    s->refused++;
+    hs_err_set(&e, HS_E_IO,
+               "redis: %.*s holds \"%.*s\", ahead of this write: the state stored covers more "
+               "of the input",
+               (int)r->element[0]->len, r->element[0]->str, (int)r->element[1]->len,
+               r->element[1]->str);
+    status = HS_STORE_REFUSED;
+  } else if (!status && r->type != REDIS_REPLY_STATUS && r->type != REDIS_REPLY_STRING) {
+    status = hs_err_set(&e, HS_E_IO, "redis: unexpected reply to an account write");
+  }
+  if (status) {
+    commit_fail(c, status, &e);
+  } else if (s->wait_replicas > 0) {
+    int node = hs_rc_reply_node(s->rc);
+    bool seen = false;
+    for (size_t i = 0; i < c->n_nodes; i++)
+      seen |= c->nodes[i] == node;
+    int *nodes =
+        seen ? c->nodes : hs_array_grow(c->nodes, &c->cap_nodes, c->n_nodes, sizeof *nodes, 4);
+    if (!nodes) {
+      hs_err_set(&e, HS_E_NOMEM, "out of memory");
+      commit_fail(c, HS_E_NOMEM, &e);
+    } else if (!seen) {
+      c->nodes = nodes;
+      c->nodes[c->n_nodes++] = node;
+    }
+  }
+  commit_reply_done(c);
+}
+
+static void on_wait(void *ud, redisReply *r, const hs_err_t *err) {
+  commit_t *c = ud;
+  hs_store_t *s = c->s;
+  hs_err_t e = {0};
+  int status = reply_error(&e, r, err);
+  if (!status && (r->type != REDIS_REPLY_INTEGER || r->integer < s->wait_replicas)) {
+    char name[96];
+    s->wait_short++;
+    status = hs_err_set(
+        &e, HS_E_IO, "redis %s: WAIT: %lld of %d replicas acknowledged the writes within %d ms",
+        hs_rc_node_name(s->rc, hs_rc_reply_node(s->rc), name, sizeof name),
+        r->type == REDIS_REPLY_INTEGER ? r->integer : -1LL, s->wait_replicas, s->timeout_ms / 2);
+  }
+  if (status)
+    commit_fail(c, status, &e);
+  commit_reply_done(c);
+}
+
+static void on_position(void *ud, redisReply *r, const hs_err_t *err) {
+  commit_t *c = ud;
+  hs_store_t *s = c->s;
+  hs_err_t e = {0};
+  int status = reply_error(&e, r, err);
+  if (!status && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+      r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING) {
+    s->fenced++;
+    hs_err_set(&e, HS_E_IO,
+               "redis: the position %.*s holds \"%.*s\", not the one this writer "
+               "expected",
+               (int)r->element[0]->len, r->element[0]->str, (int)r->element[1]->len,
+               r->element[1]->str);
+    status = HS_STORE_FENCED;
+  } else if (!status && r->type != REDIS_REPLY_STATUS && r->type != REDIS_REPLY_STRING) {
+    status = hs_err_set(&e, HS_E_IO, "redis: unexpected reply to a position write");
+  }
+  if (status)
+    commit_fail(c, status, &e);
+  commit_reply_done(c);
+}
+
+/* Starts the next phase once the current one is over; completes the commit
+ * when there is nothing more to do. */
+static void commit_step(commit_t *c) {
+  hs_store_t *s = c->s;
+  hs_err_t e = {0};
+  while (c->pending == 0) {
+    if (!c->status && c->connections != hs_store_connections(s)) {
+      /* WAIT on a new connection knows nothing of the writes made on the
+         old one, and a new master may not have them */
+      hs_err_set(&e, HS_E_IO, "redis: a connection was re-established during the commit");
+      commit_fail(c, HS_E_IO, &e);
+    }
+    if (c->status || c->phase == PH_POSITIONS)
+      break;
+    c->phase++;
+    c->pending = 1; /* the phase cannot end while it is being started */
+    if (c->phase == PH_WAIT) {
+      hs_buf_t b;
+      hs_buf_init(&b);
+      int rc = hs_buf_printf(&b, "*3\r\n$4\r\nWAIT\r\n") || resp_int(&b, s->wait_replicas) ||
+               resp_int(&b, s->timeout_ms / 2);
+      for (size_t i = 0; i < c->n_nodes && !rc; i++) {
+        rc = hs_rc_command_node(s->rc, c->nodes[i], b.data, b.len, on_wait, c);
+        c->pending += rc == 0;
+      }
+      hs_buf_free(&b);
+      if (rc) {
+        hs_err_set(&e, rc, "redis: cannot send WAIT (%d)", rc);
+        commit_fail(c, rc, &e);
+      }
+    } else {
+      int rc = 0;
+      for (size_t i = 0; i < c->n_pos && !rc; i++) {
+        rc = hs_rc_command(s->rc, c->slots[i], c->pos.data + c->pos_off[i],
+                           c->pos_off[i + 1] - c->pos_off[i], on_position, c);
+        c->pending += rc == 0;
+      }
+      if (rc) {
+        hs_err_set(&e, rc, "redis: cannot send the positions (%d)", rc);
+        commit_fail(c, rc, &e);
+      }
+    }
+    c->pending--;
+  }
+  if (c->pending)
+    return;
+  s->inflight--;
+  c->cb(c->ud, c->status, &c->err);
+  commit_free(c);
+}
+
+/* Formats one account's script into s->cmd. */
+static int format_account(hs_store_t *s, const hs_store_write_t *w, uint16_t *slot) {
+  hs_buf_t *c = &s->cmd;
+  size_t n_keys = 2 + (w->score_json != NULL) + (w->n_days > 0);
+  size_t n_args =
+      3 + n_keys + 1 + 2 + 2 * (w->score_json != NULL) + (w->n_days ? 2 + 2 * w->n_days : 0);
+  c->len = 0;
+  int rc = hs_buf_printf(c, "*%zu\r\n", n_args) || resp_arg(c, "EVAL", 4) ||
+           resp_arg(c, account_script, sizeof account_script - 1) ||
+           resp_int(c, (long long)n_keys) || account_key(s, w->account, "cover") ||
+           resp_arg(c, s->key.data, s->key.len);
+  if (rc)
+    return HS_E_NOMEM;
+  *slot = key_slot(s);
+  rc = account_key(s, w->account, "state") || resp_arg(c, s->key.data, s->key.len);
+  if (!rc && w->score_json)
+    rc = account_key(s, w->account, "score") || resp_arg(c, s->key.data, s->key.len);
+  if (!rc && w->n_days)
+    rc = account_key(s, w->account, "history") || resp_arg(c, s->key.data, s->key.len);
+  /* the cover, formatted in s->key (free again) */
+  s->key.len = 0;
+  rc = rc || format_cover(s, &s->key, w->partition, w->cover) ||
+       resp_arg(c, s->key.data, s->key.len);
+  rc = rc || resp_arg(c, "s", 1) || resp_arg(c, w->state, w->state_len);
+  if (!rc && w->score_json)
+    rc = resp_arg(c, "s", 1) || resp_arg(c, w->score_json, w->score_len);
+  if (!rc && w->n_days) {
+    rc = resp_arg(c, "h", 1) || resp_int(c, (long long)w->n_days);
+    for (size_t d = 0; d < w->n_days && !rc; d++) {
+      char day[32], val[32];
+      hs_time_format((int64_t)w->days[d] * HS_MS_PER_DAY, day);
+      /* rounded as in the score record: half away from zero */
+      int vl = snprintf(val, sizeof val, "%.1f", round(w->scores[d] * 10) / 10);
+      rc = resp_arg(c, day, 10) || resp_arg(c, val, (size_t)vl); /* day: YYYY-MM-DD */
+    }
+  }
+  return rc ? HS_E_NOMEM : 0;
+}
+
+/* Formats the positions' commands into c->pos. */
+static int format_positions(hs_store_t *s, commit_t *c, const hs_store_pos_t *pos, size_t n_pos) {
+  c->pos_off = hs_calloc(n_pos + 1, sizeof *c->pos_off);
+  c->slots = hs_calloc(n_pos ? n_pos : 1, sizeof *c->slots);
+  if (!c->pos_off || !c->slots)
+    return HS_E_NOMEM;
+  hs_buf_t *b = &c->pos;
+  int rc = 0;
+  for (size_t i = 0; i < n_pos && !rc; i++) {
+    c->pos_off[i] = b->len;
+    rc = pos_key(s, pos[i].group, pos[i].partition) ||
+         hs_buf_printf(b, "*%zu\r\n", 4 + 3 * s->n_topics) || resp_arg(b, "EVAL", 4) ||
+         resp_arg(b, positions_script, sizeof positions_script - 1) || resp_int(b, 1) ||
+         resp_arg(b, s->key.data, s->key.len);
+    c->slots[i] = key_slot(s);
+    for (size_t t = 0; t < s->n_topics && !rc; t++)
+      rc = resp_str(b, s->topics[t]) ||
+           (pos[i].expect[t] < 0 ? resp_arg(b, "", 0) : resp_int(b, pos[i].expect[t])) ||
+           resp_int(b, pos[i].offset[t]);
+  }
+  c->pos_off[n_pos] = b->len;
+  c->n_pos = n_pos;
+  return rc ? HS_E_NOMEM : 0;
 }
 
 int hs_store_commit(hs_store_t *s, const hs_store_write_t *w, size_t n, const hs_store_pos_t *pos,
                     size_t n_pos, hs_store_done_cb cb, void *ud) {
-  if (!s->connected || !s->ac)
+  if (s->closing || !hs_rc_ready(s->rc))
     return HS_E_IO;
-  /* the command is formatted once, into a buffer kept across commits */
-  size_t n_keys = n_pos, n_args = 4 + 3 * n_pos;
-  for (size_t i = 0; i < n; i++) {
-    n_keys += 1 + (w[i].score_json != NULL) + (w[i].n_days > 0);
-    n_args += 3 + 3 * (w[i].score_json != NULL) + (w[i].n_days ? 3 + 2 * w[i].n_days : 0);
-  }
-  hs_buf_t *c = &s->cmd;
-  c->len = 0;
-  int rc = hs_buf_printf(c, "*%zu\r\n", n_args);
-  rc |= resp_arg(c, "EVAL", 4);
-  rc |= resp_arg(c, commit_script, sizeof commit_script - 1);
-  rc |= resp_int(c, (long long)n_keys);
-  for (size_t i = 0; i < n_pos && !rc; i++)
-    rc = pos_key(s, pos[i].group, pos[i].topic, pos[i].partition) ||
-         resp_arg(c, s->key.data, s->key.len);
-  for (size_t i = 0; i < n && !rc; i++) {
-    rc = account_key(s, w[i].account, "state") || resp_arg(c, s->key.data, s->key.len);
-    if (!rc && w[i].score_json)
-      rc = account_key(s, w[i].account, "score") || resp_arg(c, s->key.data, s->key.len);
-    if (!rc && w[i].n_days)
-      rc = account_key(s, w[i].account, "history") || resp_arg(c, s->key.data, s->key.len);
-  }
-  rc |= resp_int(c, (long long)n_pos);
-  for (size_t i = 0; i < n_pos && !rc; i++) {
-    rc = pos[i].expect < 0 ? resp_arg(c, "", 0) : resp_int(c, pos[i].expect);
-    rc |= resp_int(c, pos[i].offset);
-  }
-  for (size_t i = 0; i < n && !rc; i++) {
-    rc = resp_arg(c, "s", 1) || resp_arg(c, w[i].state, w[i].state_len);
-    if (!rc && w[i].score_json)
-      rc = resp_arg(c, "s", 1) || resp_arg(c, w[i].score_json, w[i].score_len);
-    if (!rc && w[i].n_days) {
-      rc = resp_arg(c, "h", 1) || resp_int(c, (long long)w[i].n_days);
-      for (size_t d = 0; d < w[i].n_days && !rc; d++) {
-        char day[32], val[32];
-        hs_time_format((int64_t)w[i].days[d] * HS_MS_PER_DAY, day);
-        /* rounded as in the score record: half away from zero */
-        int vl = snprintf(val, sizeof val, "%.1f", round(w[i].scores[d] * 10) / 10);
-        rc = resp_arg(c, day, 10) || resp_arg(c, val, (size_t)vl); /* day: YYYY-MM-DD */
-      }
-    }
-  }
-  if (rc)
+  commit_t *c = hs_calloc(1, sizeof *c);
+  if (!c)
     return HS_E_NOMEM;
-  op_t *op = new_op(s, OP_DONE, ud);
-  if (!op)
+  *c = (commit_t){
+      .s = s, .cb = cb, .ud = ud, .phase = PH_ACCOUNTS, .connections = hs_store_connections(s)};
+  hs_buf_init(&c->pos);
+  if (format_positions(s, c, pos, n_pos)) {
+    commit_free(c);
     return HS_E_NOMEM;
-  op->cb.done = cb;
-  /* a big commit takes Redis a while to run: 1 ms more per 10 KB */
-  op->allowance_ms = c->len / 10000;
-  if (redisAsyncFormattedCommand(s->ac, on_reply, op, c->data, c->len) != REDIS_OK) {
-    unlink_op(s, op);
-    hs_free(op);
-    return HS_E_IO;
   }
-  s->commands++;
-  s->bytes += c->len;
-  if (c->cap > (8u << 20)) { /* hiredis has its copy; keep no huge buffer around */
-    hs_buf_free(c);
-    hs_buf_init(c);
+  /* from the first command sent on, failures are the callback's to tell */
+  c->pending = 1;
+  int rc = 0;
+  for (size_t i = 0; i < n && !rc; i++) {
+    uint16_t slot = 0;
+    rc = format_account(s, &w[i], &slot);
+    if (!rc)
+      rc = hs_rc_command(s->rc, slot, s->cmd.data, s->cmd.len, on_account, c);
+    c->pending += rc == 0;
   }
+  if (s->cmd.cap > (1u << 20)) { /* rcluster has its copies; keep no big buffer around */
+    hs_buf_free(&s->cmd);
+    hs_buf_init(&s->cmd);
+  }
+  if (rc && c->pending == 1) { /* nothing sent */
+    commit_free(c);
+    return rc == HS_E_NOMEM ? rc : HS_E_IO;
+  }
+  if (rc) {
+    hs_err_t e = {0};
+    hs_err_set(&e, rc, "redis: cannot send an account write (%d)", rc);
+    commit_fail(c, rc == HS_E_NOMEM ? rc : HS_E_IO, &e);
+  }
+  s->inflight++;
+  c->pending--;
+  if (c->pending == 0)
+    commit_step(c); /* no account to write: the positions now */
   return 0;
+}
+
+/* ---- the store ---------------------------------------------------------- */
+
+static void free_store(hs_store_t *s) {
+  for (size_t t = 0; t < s->n_topics; t++)
+    hs_free(s->topics[t]);
+  hs_free(s->topics);
+  hs_free(s->offsets);
+  hs_free(s->prefix);
+  hs_buf_free(&s->key);
+  hs_buf_free(&s->cmd);
+  hs_free(s);
+}
+
+int hs_store_new(hs_store_t **out, uv_loop_t *loop, const hs_store_conf_t *conf, hs_err_t *err) {
+  *out = NULL;
+  const char *prefix = conf->prefix ? conf->prefix : "hs";
+  if (strchr(prefix, '{') || strchr(prefix, '}') || !*prefix)
+    return hs_err_set(err, HS_E_INVAL, "store: the key prefix must be non-empty, without braces");
+  for (size_t t = 0; t < conf->n_topics; t++)
+    if (!*conf->topics[t] || strpbrk(conf->topics[t], " =\t\r\n"))
+      return hs_err_set(err, HS_E_INVAL, "store: topic name \"%s\" has a space or '='",
+                        conf->topics[t]);
+  hs_store_t *s = hs_calloc(1, sizeof *s);
+  if (!s)
+    return hs_err_set(err, HS_E_NOMEM, "out of memory");
+  s->loop = loop;
+  s->timeout_ms = conf->timeout_ms > 0 ? conf->timeout_ms : 2000;
+  s->wait_replicas = conf->wait_replicas > 0 ? conf->wait_replicas : 0;
+  s->prefix = hs_strdup(prefix);
+  s->n_topics = conf->n_topics;
+  s->topics = hs_calloc(conf->n_topics + 1, sizeof *s->topics);
+  s->offsets = hs_calloc(conf->n_topics + 1, sizeof *s->offsets);
+  hs_buf_init(&s->key);
+  hs_buf_init(&s->cmd);
+  bool nomem = !s->prefix || !s->topics || !s->offsets;
+  for (size_t t = 0; !nomem && t < conf->n_topics; t++)
+    nomem = !(s->topics[t] = hs_strdup(conf->topics[t]));
+  /* the seeds: the nodes given, else host:port (an IPv6 address in brackets) */
+  char seed[300];
+  const char *host = conf->host && *conf->host ? conf->host : "127.0.0.1";
+  snprintf(seed, sizeof seed, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host,
+           conf->port ? conf->port : 6379);
+  hs_rc_conf_t rcc = {.seeds = conf->nodes && *conf->nodes ? conf->nodes : seed,
+                      .password = conf->password,
+                      .timeout_ms = s->timeout_ms,
+                      .reconnect_ms = conf->reconnect_ms};
+  int rc =
+      nomem ? hs_err_set(err, HS_E_NOMEM, "out of memory") : hs_rc_new(&s->rc, loop, &rcc, err);
+  if (rc) {
+    free_store(s);
+    return rc;
+  }
+  *out = s;
+  return 0;
+}
+
+bool hs_store_connected(const hs_store_t *s) {
+  return !s->closing && hs_rc_ready(s->rc);
+}
+
+size_t hs_store_inflight(const hs_store_t *s) {
+  return s->inflight;
+}
+
+uint64_t hs_store_connections(const hs_store_t *s) {
+  hs_rc_stats_t st;
+  hs_rc_stats(s->rc, &st);
+  return st.connections + st.promotions;
+}
+
+uint64_t hs_store_commands(const hs_store_t *s) {
+  hs_rc_stats_t st;
+  hs_rc_stats(s->rc, &st);
+  return st.commands;
+}
+
+uint64_t hs_store_bytes(const hs_store_t *s) {
+  hs_rc_stats_t st;
+  hs_rc_stats(s->rc, &st);
+  return st.bytes;
+}
+
+void hs_store_stats(const hs_store_t *s, hs_store_stats_t *out) {
+  hs_rc_stats_t st;
+  hs_rc_stats(s->rc, &st);
+  *out = (hs_store_stats_t){.commands = st.commands,
+                            .bytes = st.bytes,
+                            .moved = st.moved,
+                            .asked = st.asked,
+                            .retries = st.retries,
+                            .refused = s->refused,
+                            .fenced = s->fenced,
+                            .wait_short = s->wait_short,
+                            .masters = st.masters,
+                            .standalone = st.standalone};
+}
+
+const char *hs_store_last_error(const hs_store_t *s) {
+  return hs_rc_last_error(s->rc);
+}
+
+static void on_rc_closed(void *ud) {
+  hs_store_t *s = ud;
+  void (*closed)(void *) = s->closed;
+  void *closed_ud = s->closed_ud;
+  free_store(s);
+  if (closed)
+    closed(closed_ud);
 }
 
 void hs_store_close(hs_store_t *s, void (*closed)(void *ud), void *ud) {
   s->closing = true;
   s->closed = closed;
   s->closed_ud = ud;
-  s->connected = false;
-  uv_timer_stop(&s->retry);
-  uv_timer_stop(&s->watchdog);
-  uv_close((uv_handle_t *)&s->retry, on_timer_closed);
-  uv_close((uv_handle_t *)&s->watchdog, on_timer_closed);
-  if (s->ac) {
-    redisAsyncContext *ac = s->ac;
-    redisAsyncFree(ac); /* pending callbacks run with a NULL reply */
-    s->ac = NULL;
-  }
+  hs_rc_close(s->rc, on_rc_closed, s); /* pending callbacks run with an error */
 }

@@ -62,9 +62,12 @@ wait_for() {
   return 1
 }
 
-# start_broker PARTITIONS [broker options]: sets $bs to the bootstrap address.
+# start_broker PARTITIONS [broker options]: sets $bs to the bootstrap address
+# and $partitions.
+partitions=
 start_broker() {
   local parts=$1
+  partitions=$parts
   shift
   "$bin" broker --partitions "$parts" --bootstrap-file "$work/bs" --quiet "$@" >"$work/broker.log" 2>&1 &
   pids+=($!)
@@ -84,8 +87,9 @@ start_redis() {
   wait_for 10 redis-cli -p "$redis_port" ping
 }
 
+# rcli ARGS...: redis-cli on $redis_port, following MOVED and ASK in a cluster.
 rcli() {
-  redis-cli -p "$redis_port" "$@"
+  redis-cli -c -p "$redis_port" "$@"
 }
 
 # engine_conf NAME GROUP [extra YAML lines]: writes $work/NAME.yaml for a
@@ -111,6 +115,8 @@ kafka:
     fetch.wait.max.ms: "20"
 redis:
   port: $redis_port
+  nodes: "${redis_nodes:-}"
+  wait_replicas: ${redis_wait_replicas:-0}
 http:
   port: $port
 log:
@@ -157,12 +163,12 @@ drained() {
   [ "$total" -ge "$want" ]
 }
 
-# positions_total GROUP: the sum of every position stored in Redis for GROUP.
+# positions_total GROUP: the sum of every position stored in Redis for GROUP
+# (a hash per partition group: topic -> next offset).
 positions_total() {
-  local total=0 k v
-  for k in $(rcli --scan --pattern "hs:pos:$1:*"); do
-    v=$(rcli get "$k")
-    total=$((total + v))
+  local total=0 p v
+  for p in $(seq 0 $((partitions - 1))); do
+    for v in $(rcli hvals "hs:pos:$1:$p"); do total=$((total + v)); done
   done
   echo "$total"
 }
@@ -172,7 +178,7 @@ same_states() {
   "$bin" replay --config "$1" --states "$work/replay.states" --report none --quiet <"$2"
   sort "$work/replay.states" >"$work/want.states"
   # shellcheck disable=SC2046
-  "$bin" show --redis "127.0.0.1:$redis_port" --state $(cut -d' ' -f1 "$work/want.states") |
+  "$bin" show --redis "${redis_nodes:-127.0.0.1:$redis_port}" --state $(cut -d' ' -f1 "$work/want.states") |
     sort >"$work/got.states"
   local w g
   w=$(wc -l <"$work/want.states")
@@ -196,7 +202,7 @@ for line in open(sys.argv[1]):
     want.setdefault(r["account_id"], {})[r["updated_at"][:10]] = "%.1f" % r["score"]
 bad = 0
 for acct, days in want.items():
-    out = subprocess.run(["redis-cli", "-p", sys.argv[2], "--raw", "HGETALL",
+    out = subprocess.run(["redis-cli", "-c", "-p", sys.argv[2], "--raw", "HGETALL",
                           "hs:{%s}:history" % acct], capture_output=True, text=True).stdout.split()
     got = dict(zip(out[0::2], out[1::2]))
     if got != days:

@@ -1,7 +1,9 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
 /* The Redis store against a real redis-server on a free loopback port:
- * atomic commits read back, a frozen server times out, a restarted one is
- * reconnected to, and closing leaves the loop empty. */
+ * commits read back (states, covers, positions), a stale writer is fenced,
+ * a write behind the stored cover is refused, WAIT without replicas fails
+ * the commit before the positions move, a frozen server times out, a
+ * restarted one is reconnected to, and closing leaves the loop empty. */
 #include "testutil.h"
 
 #include "healthscore/store.h"
@@ -110,13 +112,17 @@ static bool wait_connected(uv_loop_t *loop, hs_store_t *s, int ms) {
   return connected_flag(s);
 }
 
+static const char *const topics[] = {"healthscore.usage", "healthscore.billing"};
+#define NT 2
+
 typedef struct result_s {
   bool done;
   int status;
   char data[256];
   size_t len;
   bool present;
-  int64_t offset;
+  int32_t partition;
+  int64_t cover[NT], offsets[NT];
   char err[256];
 } result_t;
 
@@ -127,7 +133,8 @@ static void on_done(void *ud, int status, const hs_err_t *err) {
   snprintf(r->err, sizeof r->err, "%s", err ? err->msg : "");
 }
 
-static void on_get(void *ud, int status, const char *data, size_t len) {
+static void on_get(void *ud, int status, const char *data, size_t len, int32_t partition,
+                   const int64_t *cover) {
   result_t *r = ud;
   r->done = true;
   r->status = status;
@@ -135,27 +142,79 @@ static void on_get(void *ud, int status, const char *data, size_t len) {
   r->len = len < sizeof r->data ? len : sizeof r->data;
   if (data)
     memcpy(r->data, data, r->len);
+  r->partition = partition;
+  for (int t = 0; t < NT; t++)
+    r->cover[t] = cover ? cover[t] : -7;
 }
 
-static void on_pos(void *ud, int status, int64_t offset) {
+static void on_pos(void *ud, int status, const int64_t *offsets) {
   result_t *r = ud;
   r->done = true;
   r->status = status;
-  r->offset = offset;
+  for (int t = 0; t < NT; t++)
+    r->offsets[t] = offsets ? offsets[t] : -7;
 }
 
 static void on_closed(void *ud) {
   *(bool *)ud = true;
 }
 
-static hs_store_t *open_store(uv_loop_t *loop, int timeout_ms) {
+static hs_store_t *open_store_waiting(uv_loop_t *loop, int timeout_ms, int wait_replicas) {
   hs_store_t *s;
   hs_err_t err = {0};
-  hs_store_conf_t conf = {
-      .port = port, .prefix = "t", .timeout_ms = timeout_ms, .reconnect_ms = 50};
+  hs_store_conf_t conf = {.port = port,
+                          .prefix = "t",
+                          .timeout_ms = timeout_ms,
+                          .reconnect_ms = 50,
+                          .wait_replicas = wait_replicas,
+                          .topics = topics,
+                          .n_topics = NT};
   assert_int_equal(hs_store_new(&s, loop, &conf, &err), 0);
   assert_true(wait_connected(loop, s, 3000));
   return s;
+}
+
+static hs_store_t *open_store(uv_loop_t *loop, int timeout_ms) {
+  return open_store_waiting(loop, timeout_ms, 0);
+}
+
+/* One commit; returns its status. */
+static int commit(uv_loop_t *loop, hs_store_t *s, const hs_store_write_t *w, size_t n,
+                  const hs_store_pos_t *pos, size_t n_pos, result_t *r) {
+  memset(r, 0, sizeof *r);
+  assert_int_equal(hs_store_commit(s, w, n, pos, n_pos, on_done, r), 0);
+  assert_true(run_until(loop, &r->done, 3000));
+  if (r->status)
+    printf("  commit: %d %s\n", r->status, r->err);
+  return r->status;
+}
+
+static void get_state(uv_loop_t *loop, hs_store_t *s, const char *id, result_t *r) {
+  memset(r, 0, sizeof *r);
+  assert_int_equal(hs_store_get_state(s, (hs_str_t){id, strlen(id)}, on_get, r), 0);
+  assert_true(run_until(loop, &r->done, 3000));
+  assert_int_equal(r->status, 0);
+}
+
+static void get_positions(uv_loop_t *loop, hs_store_t *s, int32_t partition, result_t *r) {
+  memset(r, 0, sizeof *r);
+  assert_int_equal(hs_store_get_positions(s, "g", partition, on_pos, r), 0);
+  assert_true(run_until(loop, &r->done, 3000));
+  assert_int_equal(r->status, 0);
+}
+
+/* A string reply of a plain client, or "(nil)". */
+static bool redis_is(const char *want, const char *fmt, const char *arg) {
+  redisContext *c = redisConnect("127.0.0.1", port);
+  redisReply *rep = redisCommand(c, fmt, arg);
+  bool ok = rep && (rep->type == REDIS_REPLY_STRING || rep->type == REDIS_REPLY_STATUS
+                        ? !strcmp(rep->str, want)
+                        : !strcmp(want, "(nil)") && rep->type == REDIS_REPLY_NIL);
+  if (!ok)
+    fprintf(stderr, "%s: \"%s\", expected \"%s\"\n", arg, rep && rep->str ? rep->str : "?", want);
+  freeReplyObject(rep);
+  redisFree(c);
+  return ok;
 }
 
 static void close_store(uv_loop_t *loop, hs_store_t *s) {
@@ -174,104 +233,173 @@ static void test_commit_reads_back(void **state) {
   const char bin[] = {'\x92', '\x00', '\xc0', 'x'}; /* binary-safe */
   const int32_t days[] = {20499, 20500};
   const double scores[] = {70.25, 72.5};
+  const int64_t cover1[] = {1234, 77}, cover2[] = {1000, 70};
   hs_store_write_t w[] = {
-      {{"acct-1", 6}, bin, sizeof bin, "{\"score\":72.5}", 14, days, scores, 2},
-      {{"acct-2", 6}, "s2", 2, NULL, 0, NULL, NULL, 0},
+      {{"acct-1", 6}, bin, sizeof bin, "{\"score\":72.5}", 14, days, scores, 2, 3, cover1},
+      {{"acct-2", 6}, "s2", 2, NULL, 0, NULL, NULL, 0, 3, cover2},
   };
-  hs_store_pos_t pos[] = {{"g", "healthscore.usage", 3, 1234, -1},
-                          {"g", "healthscore.billing", 3, 77, -1}};
-  result_t r = {0};
-  assert_int_equal(hs_store_commit(s, w, 2, pos, 2, on_done, &r), 0);
-  assert_true(run_until(&loop, &r.done, 3000));
-  assert_int_equal(r.status, 0);
-  memset(&r, 0, sizeof r);
-  assert_int_equal(hs_store_get_state(s, (hs_str_t){"acct-1", 6}, on_get, &r), 0);
-  assert_true(run_until(&loop, &r.done, 3000));
+  const int64_t offsets[] = {1234, 77}, none[] = {-1, -1};
+  hs_store_pos_t pos = {"g", 3, offsets, none};
+  result_t r;
+  assert_int_equal(commit(&loop, s, w, 2, &pos, 1, &r), 0);
+  get_state(&loop, s, "acct-1", &r);
   assert_true(r.present && r.len == sizeof bin);
   assert_memory_equal(r.data, bin, sizeof bin);
-  memset(&r, 0, sizeof r);
-  assert_int_equal(hs_store_get_state(s, (hs_str_t){"nobody", 6}, on_get, &r), 0);
-  assert_true(run_until(&loop, &r.done, 3000));
-  assert_int_equal(r.status, 0);
+  assert_int_equal(r.partition, 3);
+  assert_int_equal(r.cover[0], 1234);
+  assert_int_equal(r.cover[1], 77);
+  get_state(&loop, s, "acct-2", &r);
+  assert_int_equal(r.cover[0], 1000);
+  get_state(&loop, s, "nobody", &r);
   assert_false(r.present);
-  memset(&r, 0, sizeof r);
-  assert_int_equal(hs_store_get_position(s, "g", "healthscore.usage", 3, on_pos, &r), 0);
-  assert_true(run_until(&loop, &r.done, 3000));
-  assert_int_equal(r.offset, 1234);
-  memset(&r, 0, sizeof r);
-  assert_int_equal(hs_store_get_position(s, "g", "healthscore.usage", 4, on_pos, &r), 0);
-  assert_true(run_until(&loop, &r.done, 3000));
-  assert_int_equal(r.offset, -1);
+  assert_int_equal(r.partition, -1);
+  assert_int_equal(r.cover[0], -7); /* no cover */
+  get_positions(&loop, s, 3, &r);
+  assert_int_equal(r.offsets[0], 1234);
+  assert_int_equal(r.offsets[1], 77);
+  get_positions(&loop, s, 4, &r);
+  assert_int_equal(r.offsets[0], -1);
+  assert_int_equal(r.offsets[1], -1);
   /* the key layout, seen from a plain client */
-  redisContext *c = redisConnect("127.0.0.1", port);
-  redisReply *rep = redisCommand(c, "HGET t:{acct-1}:history 2026-02-16");
-  assert_true(rep && rep->type == REDIS_REPLY_STRING && !strcmp(rep->str, "72.5"));
-  freeReplyObject(rep);
-  rep = redisCommand(c, "HGET t:{acct-1}:history 2026-02-15");
-  assert_true(rep && rep->type == REDIS_REPLY_STRING && !strcmp(rep->str, "70.3"));
-  freeReplyObject(rep);
-  rep = redisCommand(c, "GET t:{acct-1}:score");
-  assert_true(rep && rep->type == REDIS_REPLY_STRING && !strcmp(rep->str, "{\"score\":72.5}"));
-  freeReplyObject(rep);
-  rep = redisCommand(c, "EXISTS t:{acct-2}:score");
-  assert_true(rep && rep->integer == 0);
-  freeReplyObject(rep);
-  redisFree(c);
+  assert_true(redis_is("72.5", "HGET t:{acct-1}:history %s", "2026-02-16"));
+  assert_true(redis_is("70.3", "HGET t:{acct-1}:history %s", "2026-02-15"));
+  assert_true(redis_is("{\"score\":72.5}", "GET %s", "t:{acct-1}:score"));
+  assert_true(
+      redis_is("3 healthscore.usage=1234 healthscore.billing=77", "GET %s", "t:{acct-1}:cover"));
+  assert_true(redis_is("(nil)", "GET %s", "t:{acct-2}:score"));
+  assert_true(redis_is("1234", "HGET t:pos:g:3 %s", "healthscore.usage"));
+  assert_true(redis_is("77", "HGET t:pos:g:3 %s", "healthscore.billing"));
+  /* a cover written by a build with other topics: what it names is read */
+  assert_true(redis_is("OK", "SET t:{acct-3}:cover %s", "5 healthscore.billing=9 old.topic=4"));
+  get_state(&loop, s, "acct-3", &r);
+  assert_false(r.present);
+  assert_int_equal(r.partition, 5);
+  assert_int_equal(r.cover[0], 0);
+  assert_int_equal(r.cover[1], 9);
+  assert_true(redis_is("OK", "SET t:{acct-3}:cover %s", "garbage"));
+  get_state(&loop, s, "acct-3", &r);
+  assert_int_equal(r.partition, -1); /* not a cover: nothing known */
   assert_int_equal(hs_store_inflight(s), 0);
   close_store(&loop, s);
 }
 
-/* A writer whose expected position is stale writes nothing. */
+/* A writer whose expected position is stale writes no position. */
 static void test_stale_writer_is_fenced(void **state) {
   (void)state;
   uv_loop_t loop;
   uv_loop_init(&loop);
   hs_store_t *s = open_store(&loop, 2000);
-  hs_store_write_t w = {{"acct-f", 6}, "new", 3, NULL, 0, NULL, NULL, 0};
-  hs_store_pos_t pos = {"g", "healthscore.usage", 7, 10, -1};
-  result_t r = {0};
-  assert_int_equal(hs_store_commit(s, &w, 1, &pos, 1, on_done, &r), 0);
-  assert_true(run_until(&loop, &r.done, 3000));
-  assert_int_equal(r.status, 0);
-  /* another member moved on to 20; this one still believes 10 is stored... */
-  pos.expect = 10;
-  pos.offset = 20;
-  memset(&r, 0, sizeof r);
-  assert_int_equal(hs_store_commit(s, &w, 1, &pos, 1, on_done, &r), 0);
-  assert_true(run_until(&loop, &r.done, 3000));
-  assert_int_equal(r.status, 0);
-  hs_store_write_t stale = {{"acct-f", 6}, "old", 3, NULL, 0, NULL, NULL, 0};
-  pos.expect = 10;
-  pos.offset = 15;
-  memset(&r, 0, sizeof r);
-  assert_int_equal(hs_store_commit(s, &stale, 1, &pos, 1, on_done, &r), 0);
-  assert_true(run_until(&loop, &r.done, 3000));
-  assert_int_equal(r.status, HS_STORE_FENCED);
-  assert_non_null(strstr(r.err, "t:pos:g:healthscore.usage:7"));
-  memset(&r, 0, sizeof r);
-  assert_int_equal(hs_store_get_state(s, (hs_str_t){"acct-f", 6}, on_get, &r), 0);
-  assert_true(run_until(&loop, &r.done, 3000));
-  assert_true(r.present && r.len == 3 && !memcmp(r.data, "new", 3));
-  memset(&r, 0, sizeof r);
-  assert_int_equal(hs_store_get_position(s, "g", "healthscore.usage", 7, on_pos, &r), 0);
-  assert_true(run_until(&loop, &r.done, 3000));
-  assert_int_equal(r.offset, 20);
-  assert_true(hs_store_commands(s) >= 5 && hs_store_bytes(s) > 0);
+  int64_t off[NT] = {10, 5}, expect[NT] = {-1, -1};
+  hs_store_pos_t pos = {"g", 7, off, expect};
+  result_t r;
+  assert_int_equal(commit(&loop, s, NULL, 0, &pos, 1, &r), 0);
+  /* another member moved on to 20 */
+  expect[0] = 10, expect[1] = 5, off[0] = 20;
+  assert_int_equal(commit(&loop, s, NULL, 0, &pos, 1, &r), 0);
+  /* this one still believes 10 is stored */
+  off[0] = 15;
+  expect[0] = 10;
+  assert_int_equal(commit(&loop, s, NULL, 0, &pos, 1, &r), HS_STORE_FENCED);
+  assert_non_null(strstr(r.err, "t:pos:g:7 healthscore.usage holds \"20\""));
+  get_positions(&loop, s, 7, &r);
+  assert_int_equal(r.offsets[0], 20);
+  assert_int_equal(r.offsets[1], 5);
+  hs_store_stats_t st;
+  hs_store_stats(s, &st);
+  assert_int_equal(st.fenced, 1);
+  assert_int_equal(st.masters, 1);
+  assert_true(st.standalone);
+  assert_true(hs_store_commands(s) >= 3 && hs_store_bytes(s) > 0);
   close_store(&loop, s);
 }
 
+/* An account's stored state never goes back to an older prefix of the
+ * input: a write whose cover is behind in any topic is refused, and then
+ * no position moves; an equal or later cover, or another partition's, is
+ * taken. */
+static void test_write_behind_the_cover_is_refused(void **state) {
+  (void)state;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  hs_store_t *s = open_store(&loop, 2000);
+  int64_t cover[NT] = {100, 50};
+  hs_store_write_t w = {{"acct-m", 6}, "v100", 4, NULL, 0, NULL, NULL, 0, 2, cover};
+  result_t r;
+  assert_int_equal(commit(&loop, s, &w, 1, NULL, 0, &r), 0);
+  /* behind in one topic, ahead in the other: refused, positions untouched */
+  cover[0] = 120, cover[1] = 49;
+  w.state = "v120";
+  int64_t off[NT] = {120, 49}, expect[NT] = {-1, -1};
+  hs_store_pos_t pos = {"g", 2, off, expect};
+  assert_int_equal(commit(&loop, s, &w, 1, &pos, 1, &r), HS_STORE_REFUSED);
+  assert_non_null(strstr(r.err, "t:{acct-m}:cover holds \"2 healthscore.usage=100"));
+  get_state(&loop, s, "acct-m", &r);
+  assert_memory_equal(r.data, "v100", 4);
+  get_positions(&loop, s, 2, &r);
+  assert_int_equal(r.offsets[0], -1);
+  /* the same cover again (a flush done twice): taken */
+  cover[0] = 100, cover[1] = 50;
+  w.state = "v10b";
+  assert_int_equal(commit(&loop, s, &w, 1, NULL, 0, &r), 0);
+  /* ahead everywhere: taken, with the positions */
+  cover[0] = 130, cover[1] = 60;
+  off[0] = 130, off[1] = 60;
+  w.state = "v130";
+  assert_int_equal(commit(&loop, s, &w, 1, &pos, 1, &r), 0);
+  get_state(&loop, s, "acct-m", &r);
+  assert_memory_equal(r.data, "v130", 4);
+  get_positions(&loop, s, 2, &r);
+  assert_int_equal(r.offsets[0], 130);
+  /* covers of another partition do not compare (the topics were
+     repartitioned): taken */
+  cover[0] = 1, cover[1] = 1;
+  w.partition = 9;
+  w.state = "p9..";
+  assert_int_equal(commit(&loop, s, &w, 1, NULL, 0, &r), 0);
+  get_state(&loop, s, "acct-m", &r);
+  assert_int_equal(r.partition, 9);
+  hs_store_stats_t st;
+  hs_store_stats(s, &st);
+  assert_int_equal(st.refused, 1);
+  close_store(&loop, s);
+}
+
+/* wait_replicas without replicas: the accounts are written, WAIT comes
+ * back short, and the positions do not move. */
+static void test_wait_short_of_replicas_keeps_positions(void **state) {
+  (void)state;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  hs_store_t *s = open_store_waiting(&loop, 400, 1);
+  int64_t cover[NT] = {7, 7}, off[NT] = {7, 7}, expect[NT] = {-1, -1};
+  hs_store_write_t w = {{"acct-w", 6}, "w", 1, NULL, 0, NULL, NULL, 0, 1, cover};
+  hs_store_pos_t pos = {"g", 1, off, expect};
+  result_t r;
+  assert_true(commit(&loop, s, &w, 1, &pos, 1, &r) < 0);
+  assert_non_null(strstr(r.err, "WAIT: 0 of 1 replicas"));
+  get_state(&loop, s, "acct-w", &r);
+  assert_true(r.present);
+  get_positions(&loop, s, 1, &r);
+  assert_int_equal(r.offsets[0], -1);
+  hs_store_stats_t st;
+  hs_store_stats(s, &st);
+  assert_int_equal(st.wait_short, 1);
+  /* positions alone need no WAIT */
+  assert_int_equal(commit(&loop, s, NULL, 0, &pos, 1, &r), 0);
+  close_store(&loop, s);
+}
 static void test_frozen_server_times_out_then_recovers(void **state) {
   (void)state;
   uv_loop_t loop;
   uv_loop_init(&loop);
   hs_store_t *s = open_store(&loop, 300);
   kill(redis_pid, SIGSTOP);
-  hs_store_write_t w = {{"acct-9", 6}, "x", 1, NULL, 0, NULL, NULL, 0};
+  hs_store_write_t w = {{"acct-9", 6}, "x", 1, NULL, 0, NULL, NULL, 0, 0, NULL};
   result_t r = {0};
   assert_int_equal(hs_store_commit(s, &w, 1, NULL, 0, on_done, &r), 0);
   assert_true(run_until(&loop, &r.done, 3000)); /* not a hang */
   assert_true(r.status < 0);
-  assert_non_null(strstr(r.err, "connection lost"));
+  assert_non_null(strstr(r.err, "no reply within 300 ms"));
   assert_false(hs_store_connected(s));
   assert_int_equal(hs_store_commit(s, &w, 1, NULL, 0, on_done, &r), HS_E_IO);
   kill(redis_pid, SIGCONT);
@@ -288,9 +416,10 @@ static void test_restarted_server_is_reconnected(void **state) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   hs_store_t *s = open_store(&loop, 1000);
+  uint64_t connections = hs_store_connections(s);
   stop_redis();
   result_t r = {0};
-  hs_store_write_t w = {{"acct-5", 6}, "y", 1, NULL, 0, NULL, NULL, 0};
+  hs_store_write_t w = {{"acct-5", 6}, "y", 1, NULL, 0, NULL, NULL, 0, 0, NULL};
   /* the loss is noticed; commits are refused, not queued */
   uint64_t end = uv_now(&loop) + 3000;
   while (hs_store_connected(s) && uv_now(&loop) < end) {
@@ -309,7 +438,7 @@ static void test_restarted_server_is_reconnected(void **state) {
   assert_non_null(strstr(hs_store_last_error(s), "redis 127.0.0.1"));
   start_redis();
   assert_true(wait_connected(&loop, s, 8000));
-  assert_int_equal(hs_store_connections(s), 2);
+  assert_true(hs_store_connections(s) > connections);
   assert_int_equal(hs_store_commit(s, &w, 1, NULL, 0, on_done, &r), 0);
   assert_true(run_until(&loop, &r.done, 3000));
   assert_int_equal(r.status, 0);
@@ -366,6 +495,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_commit_reads_back),
       cmocka_unit_test(test_stale_writer_is_fenced),
+      cmocka_unit_test(test_write_behind_the_cover_is_refused),
+      cmocka_unit_test(test_wait_short_of_replicas_keeps_positions),
       cmocka_unit_test(test_frozen_server_times_out_then_recovers),
       cmocka_unit_test(test_restarted_server_is_reconnected),
       cmocka_unit_test(test_password),
