@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Two healthscored in one consumer group on a Redis Cluster: mid-stream a
+# third of one master's slots are migrated to another with
+# `redis-cli --cluster reshard`, and the members follow MOVED and ASK; then
+# one member is frozen (SIGSTOP) past its session timeout, so that the group
+# gives its partitions to the other, and thawed: its stale writes are
+# refused. In the end nothing is lost: the states, histories and alerts
+# equal `healthscore replay`.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/cluster.sh"
+cfg=$src/examples/customer-behavior.yaml
+group=reshard-$$
+
+start_broker 8
+start_cluster
+for n in a b; do engine_conf "$n" "$group"; done
+start_daemon a
+start_daemon b
+check "two members become ready" wait_for 40 bash -c "$(declare -f http_get ready); work=$work; ready a && ready b"
+
+gen=(--accounts 150 --days 60 --seed 88)
+"$bin" gen "${gen[@]}" --quiet >"$work/events.jsonl"
+good=$(wc -l <"$work/events.jsonl")
+"$bin" gen "${gen[@]}" --kafka "$bs" --rate 900 --quiet &
+gen_pid=$!
+pids+=("$gen_pid")
+
+sleep 4
+read -r from to <<<"$(masters | head -2 | tr '\n' ' ')"
+slots=$(($(slots_of "$from") / 3))
+echo "  resharding $slots slots from :$from to :$to at $(positions_total "$group") messages covered"
+t0=$SECONDS
+check "redis-cli --cluster reshard succeeds" redis-cli --cluster reshard "127.0.0.1:$redis_port" \
+  --cluster-from "$(node_id "$from")" --cluster-to "$(node_id "$to")" --cluster-slots "$slots" \
+  --cluster-yes --cluster-pipeline 5 >"$work/reshard.log" 2>&1
+echo "  reshard done in $((SECONDS - t0)) s: :$from owns $(slots_of "$from") slots, :$to $(slots_of "$to")"
+# members: the sum of a metric over both members
+members() {
+  echo $(($(metric a "$1") + $(metric b "$1")))
+}
+check "the members followed the moved slots" wait_for 10 bash -c "$(declare -f http_get metric members); work=$work;
+  [ \$((\$(members healthscore_redis_moved_total) + \$(members healthscore_redis_ask_total))) -gt 0 ]"
+sleep 1
+echo "  redirections followed by the members: $(members healthscore_redis_moved_total) MOVED," \
+  "$(members healthscore_redis_ask_total) ASK, $(members healthscore_redis_retries_total) TRYAGAIN retries"
+
+kill -STOP "$(cat "$work/b.pid")"
+echo "  member b frozen at $(positions_total "$group") messages covered"
+sleep 12
+kill -CONT "$(cat "$work/b.pid")"
+echo "  member b thawed at $(positions_total "$group") messages covered"
+wait "$gen_pid"
+check "the group drains every event" wait_for 90 drained_positions "$group" "$good"
+check "a and b are ready" wait_for 30 bash -c "$(declare -f http_get ready); work=$work; ready a && ready b"
+sleep 0.5
+check "states equal replay's: nothing lost, nothing twice" same_states "$cfg" "$work/events.jsonl"
+check "daily histories equal replay's" same_history "$cfg" "$work/events.jsonl"
+check "alerts: replay's episodes, duplicates only by alert_id" alerts_ok "$cfg" "$work/events.jsonl"
+fenced=$(metric b healthscore_redis_flush_fenced_total)
+echo "  flushes of the thawed member refused: $fenced (account writes refused: $(metric b healthscore_redis_refused_writes_total))"
+check "the thawed member's stale writes were refused" test "$fenced" -ge 1
+echo "  resyncs: a $(metric a healthscore_resyncs_total), b $(metric b healthscore_resyncs_total);" \
+  "events skipped as held by their state: a $(metric a healthscore_events_covered_total), b $(metric b healthscore_events_covered_total)"
+for n in a b; do kill -TERM "$(cat "$work/$n.pid")"; done
+rc=0
+for n in a b; do wait "$(cat "$work/$n.pid")" || rc=$?; done
+check "SIGTERM: both exit 0" test "$rc" -eq 0
+finish daemon-cluster-reshard
