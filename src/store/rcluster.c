@@ -195,10 +195,11 @@ static void fail(op_t *op, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(err.msg, sizeof err.msg, fmt, ap);
   va_end(ap);
-  node_t *outer = op->rc->replying;
-  op->rc->replying = NULL;
+  hs_rc_t *rc = op->rc; /* `op` is freed by finish() */
+  node_t *outer = rc->replying;
+  rc->replying = NULL;
   finish(op, NULL, &err);
-  op->rc->replying = outer;
+  rc->replying = outer;
 }
 
 /* The connection of `n` is gone or going: forget it and retry later. */

@@ -14,7 +14,7 @@ start_node() {
   local port=$1 bus=$2
   redis-server --port "$port" --cluster-port "$bus" --bind 127.0.0.1 --dir "$work/cluster" \
     --cluster-enabled yes --cluster-config-file "nodes-$port.conf" \
-    --cluster-node-timeout "$node_timeout" --save "" --appendonly no \
+    --cluster-node-timeout "$node_timeout" --save "" --appendonly no --repl-diskless-sync-delay 0 \
     --logfile "$work/cluster/redis-$port.log" &
   cluster_pid[$port]=$!
   pids+=($!)
@@ -39,6 +39,11 @@ print(" ".join(str(s.getsockname()[1]) for s in ss))')"
   redis-cli --cluster create $(printf '127.0.0.1:%s ' "${cluster_ports[@]}") \
     --cluster-replicas 1 --cluster-yes >"$work/cluster/create.log" 2>&1
   for i in 0 1 2 3 4 5; do wait_for 20 cluster_ok "${cluster_ports[$i]}"; done
+  # every replica in sync (redis.wait_replicas needs them)
+  for i in 0 1 2 3 4 5; do
+    wait_for 20 bash -c "redis-cli -p ${cluster_ports[$i]} info replication |
+      grep -q 'role:slave' || redis-cli -p ${cluster_ports[$i]} info replication | grep -q 'state=online'"
+  done
   redis_port=${cluster_ports[0]}
   redis_nodes=$(printf '127.0.0.1:%s,' "${cluster_ports[@]}")
   redis_nodes=${redis_nodes%,}

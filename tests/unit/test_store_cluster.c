@@ -4,10 +4,14 @@
  * by redis-cli --cluster create. Slots agree with the server's, writes spread
  * over the masters, MOVED (a live reshard and a stale map), ASK and TRYAGAIN
  * (a slot migrated by hand), a killed master replaced by its replica, a
- * standalone server with a password, and closing with commands in flight. */
+ * standalone server with a password, and closing with commands in flight.
+ * The state store on the same cluster: commits across the masters with
+ * WAIT for a replica, covers read back, a write behind the stored cover
+ * refused, stale positions fenced. */
 #include "testutil.h"
 
 #include "healthscore/rcluster.h"
+#include "healthscore/store.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -119,7 +123,7 @@ static pid_t start_server(int port, int bus, const char *password) {
   char *cluster[] = {"redis-server", "--port", p, "--bind", "127.0.0.1", "--save", "",
                      "--appendonly", "no", "--dir", tmpdir, "--logfile", log, "--cluster-enabled",
                      "yes", "--cluster-port", b, "--cluster-config-file", conf,
-                     "--cluster-node-timeout", "1000",
+                     "--cluster-node-timeout", "1000", "--repl-diskless-sync-delay", "0",
                      /* the other masters keep serving while one is down */
                      "--cluster-require-full-coverage", "no", NULL};
   char *plain[] = {
@@ -868,6 +872,171 @@ static void test_standalone_server(void **state) {
   stop(NODES);
 }
 
+/* --- the state store on the cluster ------------------------------------ */
+
+typedef struct sres_s {
+  bool done;
+  int status;
+  char err[256];
+  bool present;
+  int32_t partition;
+  int64_t v[2];
+} sres_t;
+
+static void on_store_done(void *ud, int status, const hs_err_t *err) {
+  sres_t *r = ud;
+  r->done = true;
+  r->status = status;
+  snprintf(r->err, sizeof r->err, "%s", err ? err->msg : "");
+}
+
+static void on_store_get(void *ud, int status, const char *data, size_t len, int32_t partition,
+                         const int64_t *cover) {
+  sres_t *r = ud;
+  (void)len;
+  r->done = true;
+  r->status = status;
+  r->present = data != NULL;
+  r->partition = partition;
+  r->v[0] = cover ? cover[0] : -7;
+  r->v[1] = cover ? cover[1] : -7;
+}
+
+static void on_store_pos(void *ud, int status, const int64_t *offsets) {
+  sres_t *r = ud;
+  r->done = true;
+  r->status = status;
+  r->v[0] = offsets ? offsets[0] : -7;
+  r->v[1] = offsets ? offsets[1] : -7;
+}
+
+static bool run_until(uv_loop_t *loop, bool *flag, int ms) {
+  uint64_t end = uv_now(loop) + (uint64_t)ms;
+  while (!*flag && uv_now(loop) < end) {
+    uv_run(loop, UV_RUN_ONCE);
+    uv_update_time(loop);
+  }
+  return *flag;
+}
+
+#define NACCT 300
+
+static int replica_of(int port);
+
+static void test_store_commits_across_masters(void **state) {
+  (void)state;
+  load_slot_ports(ports[0]);
+  char seeds[128];
+  snprintf(seeds, sizeof seeds, "127.0.0.1:%d,127.0.0.1:%d", ports[1], ports[2]);
+  static const char *const topics[] = {"t.usage", "t.billing"};
+  hs_store_conf_t conf = {.nodes = seeds,
+                          .prefix = "st",
+                          .timeout_ms = 2000,
+                          .reconnect_ms = 50,
+                          .wait_replicas = 1,
+                          .topics = topics,
+                          .n_topics = 2};
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  hs_store_t *s;
+  hs_err_t err = {0};
+  assert_int_equal(hs_store_new(&s, &loop, &conf, &err), 0);
+  uint64_t end = uv_now(&loop) + 5000;
+  while (!hs_store_connected(s) && uv_now(&loop) < end) {
+    uv_run(&loop, UV_RUN_ONCE);
+    uv_update_time(&loop);
+  }
+  assert_true(hs_store_connected(s));
+  /* NACCT accounts in 4 partitions, then the 4 groups' positions */
+  static char ids[NACCT][16];
+  static int64_t covers[NACCT][2];
+  hs_store_write_t w[NACCT];
+  int per_master[NODES] = {0}, m[NODES];
+  int n_masters = masters(m);
+  assert_int_equal(n_masters, 3);
+  for (int k = 0; k < n_masters; k++) /* WAIT needs them in sync */
+    assert_true(replica_of(m[k]) > 0);
+  for (int i = 0; i < NACCT; i++) {
+    snprintf(ids[i], sizeof ids[i], "a-%d", i);
+    covers[i][0] = 100 + i;
+    covers[i][1] = 50;
+    w[i] = (hs_store_write_t){.account = {ids[i], strlen(ids[i])},
+                              .state = ids[i],
+                              .state_len = strlen(ids[i]),
+                              .partition = i % 4,
+                              .cover = covers[i]};
+    char key[32];
+    snprintf(key, sizeof key, "st:{%s}:state", ids[i]);
+    for (int k = 0; k < n_masters; k++)
+      per_master[k] += key_port(key) == m[k];
+  }
+  int64_t off[4][2], none[2] = {-1, -1};
+  hs_store_pos_t pos[4];
+  for (int p = 0; p < 4; p++) {
+    off[p][0] = 400, off[p][1] = 50;
+    pos[p] = (hs_store_pos_t){"g", p, off[p], none};
+  }
+  sres_t r = {0};
+  double t0 = secs();
+  assert_int_equal(hs_store_commit(s, w, NACCT, pos, 4, on_store_done, &r), 0);
+  assert_true(run_until(&loop, &r.done, 5000));
+  if (r.status)
+    fail_msg("commit: %s", r.err);
+  double took = secs() - t0;
+  for (int k = 0; k < n_masters; k++)
+    assert_true(per_master[k] > 0);
+  hs_store_stats_t st;
+  hs_store_stats(s, &st);
+  assert_int_equal(st.wait_short, 0);
+  assert_int_equal(st.masters, 3);
+  SAY("store: %d accounts over 3 masters (%d, %d, %d) and 4 positions, WAIT 1 replica: %.1f ms, "
+      "%llu commands\n",
+      NACCT, per_master[0], per_master[1], per_master[2], took * 1000,
+      (unsigned long long)st.commands);
+  /* every account reads back with its cover; the positions too */
+  for (int i = 0; i < NACCT; i += 7) {
+    memset(&r, 0, sizeof r);
+    assert_int_equal(hs_store_get_state(s, w[i].account, on_store_get, &r), 0);
+    assert_true(run_until(&loop, &r.done, 3000));
+    assert_true(r.present);
+    assert_int_equal(r.partition, i % 4);
+    assert_int_equal(r.v[0], 100 + i);
+    assert_int_equal(r.v[1], 50);
+  }
+  memset(&r, 0, sizeof r);
+  assert_int_equal(hs_store_get_positions(s, "g", 3, on_store_pos, &r), 0);
+  assert_true(run_until(&loop, &r.done, 3000));
+  assert_int_equal(r.v[0], 400);
+  /* a stale writer: behind the stored cover of one account; no position moves */
+  covers[5][0] = 90;
+  int64_t later[2] = {500, 60}, expect[2] = {400, 50};
+  pos[1] = (hs_store_pos_t){"g", 1, later, expect};
+  memset(&r, 0, sizeof r);
+  assert_int_equal(hs_store_commit(s, &w[5], 1, &pos[1], 1, on_store_done, &r), 0);
+  assert_true(run_until(&loop, &r.done, 3000));
+  assert_int_equal(r.status, HS_STORE_REFUSED);
+  SAY("store: %s\n", r.err);
+  memset(&r, 0, sizeof r);
+  assert_int_equal(hs_store_get_positions(s, "g", 1, on_store_pos, &r), 0);
+  assert_true(run_until(&loop, &r.done, 3000));
+  assert_int_equal(r.v[0], 400);
+  /* a stale position */
+  expect[0] = 399;
+  memset(&r, 0, sizeof r);
+  assert_int_equal(hs_store_commit(s, NULL, 0, &pos[1], 1, on_store_done, &r), 0);
+  assert_true(run_until(&loop, &r.done, 3000));
+  assert_int_equal(r.status, HS_STORE_FENCED);
+  SAY("store: %s\n", r.err);
+  hs_store_stats(s, &st);
+  assert_int_equal(st.refused, 1);
+  assert_int_equal(st.fenced, 1);
+  bool closed = false;
+  hs_store_close(s, on_closed, &closed);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_true(closed);
+  assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 /* The replica of the master on `port`, once its link is up. */
 static int replica_of(int port) {
   for (int k = 0; k < 200; k++) {
@@ -1006,6 +1175,7 @@ int main(void) {
       cmocka_unit_test(test_ask_and_tryagain_during_a_migration),
       cmocka_unit_test(test_close_runs_every_callback_once),
       cmocka_unit_test(test_standalone_server),
+      cmocka_unit_test(test_store_commits_across_masters),
       cmocka_unit_test(test_failover_to_the_replica),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
