@@ -15,8 +15,10 @@
  *
  * A connection counts once AUTH (when a password is set) and a PING were
  * answered on it. An idle connection is pinged every 500 ms; a connection
- * whose oldest reply is later than timeout_ms, or that is not ready within
- * it, is dropped: the commands waiting on it fail (the caller decides whether
+ * that is not ready within timeout_ms, or whose oldest command has waited
+ * longer than that for its reply while no other reply came (a long pipeline
+ * answered one by one is not late; a big command gets 1 ms more per 10 KB),
+ * is dropped: the commands waiting on it fail (the caller decides whether
  * to retry; a write may or may not have been applied), the node is retried
  * with backoff, and a new map is asked for. Maps are asked for at most every
  * 250 ms, and continually while some master has no connection: that is how

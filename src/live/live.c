@@ -1042,7 +1042,8 @@ static void on_committed(void *ud, int status, const hs_err_t *err) {
 }
 
 /* True when the group's positions go into the next commit: they moved, or
- * accounts are written (whose commit must then be fenced). */
+ * accounts are written (so that a member whose partitions went elsewhere
+ * learns it at once, from the positions' compare). */
 static bool group_moves(const hs_live_t *l, const group_t *g) {
   if (!g || g->state == G_LOADING)
     return false;
@@ -1386,16 +1387,18 @@ void hs_live_update_metrics(hs_live_t *l) {
     hs_series_set(l->m_ready, hs_live_ready(l, why, sizeof why));
   }
   hs_store_stats_t st;
-  hs_store_stats(l->store, &st);
-  hs_series_t *const stat_series[] = {l->m_redis_cmds, l->m_redis_bytes, l->m_refused,
-                                      l->m_wait_short, l->m_moved,       l->m_asked,
-                                      l->m_retries,    l->m_masters};
-  const double stat_values[] = {(double)st.commands,   (double)st.bytes,  (double)st.refused,
-                                (double)st.wait_short, (double)st.moved,  (double)st.asked,
-                                (double)st.retries,    (double)st.masters};
-  for (size_t i = 0; i < sizeof stat_values / sizeof *stat_values; i++)
-    if (stat_series[i])
-      hs_series_set(stat_series[i], stat_values[i]);
+  if (l->store) { /* gone while stopping */
+    hs_store_stats(l->store, &st);
+    hs_series_t *const stat_series[] = {l->m_redis_cmds, l->m_redis_bytes, l->m_refused,
+                                        l->m_wait_short, l->m_moved,       l->m_asked,
+                                        l->m_retries,    l->m_masters};
+    const double stat_values[] = {(double)st.commands,   (double)st.bytes,  (double)st.refused,
+                                  (double)st.wait_short, (double)st.moved,  (double)st.asked,
+                                  (double)st.retries,    (double)st.masters};
+    for (size_t i = 0; i < sizeof stat_values / sizeof *stat_values; i++)
+      if (stat_series[i])
+        hs_series_set(stat_series[i], stat_values[i]);
+  }
   size_t nb = hs_model_n_bands(l->model) + 1;
   for (size_t p = 0; p < hs_model_n_profiles(l->model); p++)
     for (size_t b = 0; b < nb; b++) {

@@ -530,7 +530,10 @@ static void on_tick(uv_timer_t *t) {
                n->ac->c.flags & REDIS_CONNECTED ? "not ready" : "cannot connect", rc->timeout_ms);
       drop(n, why);
     } else if (n->ac && n->head &&
-               now - n->head->sent_ms > (uint64_t)rc->timeout_ms + n->head->allowance_ms) {
+               now - (n->head->sent_ms > n->last_reply_ms ? n->head->sent_ms : n->last_reply_ms) >
+                   (uint64_t)rc->timeout_ms + n->head->allowance_ms) {
+      /* late: no reply for the timeout since the oldest command was sent
+         (a node answering a long pipeline one by one is not late) */
       snprintf(why, sizeof why, "no reply within %d ms", rc->timeout_ms);
       drop(n, why);
     } else if (n->ac && !n->head && !n->master && !rc->map_wanted && !rc->map_pending) {

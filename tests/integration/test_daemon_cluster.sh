@@ -49,8 +49,8 @@ sleep 0.5 # a flush already past its account writes may still land
 before=$(positions_total "$group")
 echo "  positions read-only (ACL) at $before messages covered"
 sleep 4
-for p in $(masters); do redis-cli -p "$p" acl setuser default allkeys >/dev/null; done
 check "no position moved meanwhile" test "$(positions_total "$group")" -eq "$before"
+for p in $(masters); do redis-cli -p "$p" acl setuser default allkeys >/dev/null; done
 failures=$(metric d1 healthscore_redis_flush_failures_total)
 echo "  positions writable again: $failures flushes failed meanwhile"
 check "the flushes failed" test "$failures" -gt 0
