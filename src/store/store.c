@@ -157,28 +157,6 @@ static void on_state(void *ud, redisReply *r, const hs_err_t *err) {
   hs_free(g);
 }
 
-static void on_positions(void *ud, redisReply *r, const hs_err_t *err) {
-  get_t *g = ud;
-  hs_store_t *s = g->s;
-  hs_err_t e = {0};
-  int status = reply_error(&e, r, err);
-  s->inflight--;
-  if (!status && (r->type != REDIS_REPLY_ARRAY || r->elements != s->n_topics))
-    status = HS_E_PARSE;
-  for (size_t t = 0; !status && t < s->n_topics; t++) {
-    const redisReply *v = r->element[t];
-    s->offsets[t] = -1;
-    if (v->type == REDIS_REPLY_STRING) {
-      char *end;
-      s->offsets[t] = strtoll(v->str, &end, 10);
-      if (*end || s->offsets[t] < 0)
-        status = HS_E_PARSE;
-    }
-  }
-  g->cb.pos(g->ud, status, status ? NULL : s->offsets);
-  hs_free(g);
-}
-
 static int send_get(hs_store_t *s, uint16_t slot, int argc, const char **argv, const size_t *lens,
                     hs_rc_reply_cb on_reply, get_t *g) {
   int rc = hs_rc_command_argv(s->rc, slot, argc, argv, lens, on_reply, g);
@@ -209,29 +187,181 @@ int hs_store_get_state(hs_store_t *s, hs_str_t account, hs_store_get_cb cb, void
   return rc;
 }
 
+/* Reading a partition group's positions: HMGET of its hash. When the hash
+ * holds none, the positions an earlier build kept as one string per topic
+ * partition (PREFIX:pos:GROUP:TOPIC:PARTITION) are read, and those found are
+ * copied into the hash (HSETNX: a member doing the same at once changes
+ * nothing), so that an upgraded engine resumes where the old one stopped. */
+enum { PG_HASH, PG_LEGACY, PG_MIGRATE };
+
+typedef struct posget_s posget_t;
+typedef struct posget_sub_s {
+  posget_t *p;
+  size_t t;
+} posget_sub_t;
+
+struct posget_s {
+  hs_store_t *s;
+  hs_store_pos_cb cb;
+  void *ud;
+  char *group;
+  int32_t partition;
+  int phase, status;
+  size_t pending;
+  int64_t *offsets;
+  posget_sub_t *subs;
+};
+
+/* Copies found positions into the hash, then reads it. KEYS[1]: the hash;
+ * ARGV[1]: N; ARGV[2..N+1]: every topic; then (topic, offset) pairs. */
+static const char migrate_script[] =
+    "local n = tonumber(ARGV[1])\n"
+    "for i = n + 2, #ARGV, 2 do redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) end\n"
+    "return redis.call('HMGET', KEYS[1], unpack(ARGV, 2, n + 1))\n";
+
+static void posget_done(posget_t *p) {
+  hs_store_t *s = p->s;
+  s->inflight--;
+  p->cb(p->ud, p->status, p->status ? NULL : p->offsets);
+  hs_free(p->group);
+  hs_free(p->offsets);
+  hs_free(p->subs);
+  hs_free(p);
+}
+
+/* One stored offset, or -1; HS_E_PARSE when it is not one. */
+static int parse_offset(const redisReply *v, int64_t *out) {
+  *out = -1;
+  if (v->type != REDIS_REPLY_STRING)
+    return 0;
+  char *end;
+  *out = strtoll(v->str, &end, 10);
+  return *end || *out < 0 || end == v->str ? HS_E_PARSE : 0;
+}
+
+static void posget_reply(posget_t *p, size_t t, const redisReply *r, const hs_err_t *err);
+
+static void on_posget(void *ud, redisReply *r, const hs_err_t *err) {
+  posget_sub_t *sub = ud;
+  posget_reply(sub->p, sub->t, r, err);
+}
+
+static int posget_send(posget_t *p, size_t t, int argc, const char **argv, const size_t *lens) {
+  int rc = hs_rc_command_argv(p->s->rc, key_slot(p->s), argc, argv, lens, on_posget, &p->subs[t]);
+  p->pending += rc == 0;
+  return rc;
+}
+
+/* Sends the HMGET (PG_HASH) or the migration script (PG_MIGRATE). */
+static int posget_hash(posget_t *p) {
+  hs_store_t *s = p->s;
+  size_t nt = s->n_topics, found = 0, n = 0;
+  for (size_t t = 0; p->phase == PG_MIGRATE && t < nt; t++)
+    found += p->offsets[t] >= 0;
+  size_t argc = p->phase == PG_MIGRATE ? 5 + nt + 2 * found : 2 + nt;
+  const char **argv = hs_calloc(argc, sizeof *argv);
+  size_t *lens = hs_calloc(argc, sizeof *lens);
+  char(*nums)[24] = hs_calloc(nt + 1, sizeof *nums);
+  int rc = !argv || !lens || !nums || pos_key(s, p->group, p->partition) ? HS_E_NOMEM : 0;
+  if (!rc) {
+    if (p->phase == PG_MIGRATE) {
+      argv[n++] = "EVAL";
+      argv[n++] = migrate_script;
+      argv[n++] = "1";
+      argv[n++] = s->key.data;
+      snprintf(nums[nt], sizeof nums[nt], "%zu", nt);
+      argv[n++] = nums[nt];
+    } else {
+      argv[n++] = "HMGET";
+      argv[n++] = s->key.data;
+    }
+    for (size_t t = 0; t < nt; t++)
+      argv[n++] = s->topics[t];
+    for (size_t t = 0; p->phase == PG_MIGRATE && t < nt; t++) {
+      if (p->offsets[t] < 0)
+        continue;
+      snprintf(nums[t], sizeof nums[t], "%lld", (long long)p->offsets[t]);
+      argv[n++] = s->topics[t];
+      argv[n++] = nums[t];
+    }
+    for (size_t i = 0; i < n; i++)
+      lens[i] = strlen(argv[i]);
+    rc = posget_send(p, 0, (int)n, argv, lens);
+  }
+  hs_free(argv);
+  hs_free(lens);
+  hs_free(nums);
+  return rc;
+}
+
+static void posget_reply(posget_t *p, size_t t, const redisReply *r, const hs_err_t *err) {
+  hs_store_t *s = p->s;
+  size_t nt = s->n_topics;
+  hs_err_t e = {0};
+  int status = reply_error(&e, r, err);
+  p->pending--;
+  if (!status && p->phase == PG_LEGACY) {
+    status = parse_offset(r, &p->offsets[t]);
+  } else if (!status) {
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != nt)
+      status = HS_E_PARSE;
+    for (size_t i = 0; !status && i < nt; i++)
+      status = parse_offset(r->element[i], &p->offsets[i]);
+  }
+  if (status && !p->status)
+    p->status = status;
+  if (p->pending)
+    return;
+  bool any = false;
+  for (size_t i = 0; i < nt; i++)
+    any |= p->offsets[i] >= 0;
+  int rc = 0;
+  if (!p->status && p->phase == PG_HASH && !any && nt) {
+    p->phase = PG_LEGACY; /* nothing in the hash: an earlier build's keys? */
+    for (size_t i = 0; i < nt && !rc; i++) {
+      s->key.len = 0;
+      rc = hs_buf_printf(&s->key, "%s:pos:%s:%s:%d", s->prefix, p->group, s->topics[i],
+                         (int)p->partition);
+      const char *argv[] = {"GET", s->key.data};
+      size_t lens[] = {3, s->key.len};
+      if (!rc)
+        rc = posget_send(p, i, 2, argv, lens);
+    }
+  } else if (!p->status && p->phase == PG_LEGACY && any) {
+    p->phase = PG_MIGRATE;
+    rc = posget_hash(p);
+  }
+  if (rc && !p->status)
+    p->status = rc == HS_E_NOMEM ? rc : HS_E_IO;
+  if (!p->pending)
+    posget_done(p);
+}
+
 int hs_store_get_positions(hs_store_t *s, const char *group, int32_t partition, hs_store_pos_cb cb,
                            void *ud) {
   if (s->closing || !hs_rc_ready(s->rc))
     return HS_E_IO;
-  get_t *g = hs_calloc(1, sizeof *g);
-  const char **argv = hs_calloc(s->n_topics + 2, sizeof *argv);
-  size_t *lens = hs_calloc(s->n_topics + 2, sizeof *lens);
-  int rc = !g || !argv || !lens || pos_key(s, group, partition) ? HS_E_NOMEM : 0;
-  if (!rc) {
-    *g = (get_t){s, {.pos = cb}, ud};
-    argv[0] = "HMGET";
-    argv[1] = s->key.data;
-    for (size_t t = 0; t < s->n_topics; t++)
-      argv[t + 2] = s->topics[t];
-    for (size_t i = 0; i < s->n_topics + 2; i++)
-      lens[i] = strlen(argv[i]);
-    rc = send_get(s, key_slot(s), (int)s->n_topics + 2, argv, lens, on_positions, g);
-    g = NULL; /* taken */
+  posget_t *p = hs_calloc(1, sizeof *p);
+  if (!p)
+    return HS_E_NOMEM;
+  *p = (posget_t){.s = s, .cb = cb, .ud = ud, .partition = partition, .phase = PG_HASH};
+  p->group = hs_strdup(group);
+  p->offsets = hs_calloc(s->n_topics + 1, sizeof *p->offsets);
+  p->subs = hs_calloc(s->n_topics + 1, sizeof *p->subs);
+  int rc = !p->group || !p->offsets || !p->subs ? HS_E_NOMEM : 0;
+  for (size_t t = 0; !rc && t <= s->n_topics; t++)
+    p->subs[t] = (posget_sub_t){p, t};
+  if (!rc)
+    rc = posget_hash(p);
+  if (rc) {
+    hs_free(p->group);
+    hs_free(p->offsets);
+    hs_free(p->subs);
+    hs_free(p);
+    return rc == HS_E_NOMEM ? rc : HS_E_IO;
   }
-  hs_free(g);
-  hs_free(argv);
-  hs_free(lens);
-  return rc;
+  s->inflight++;
+  return 0;
 }
 
 /* ---- commits ------------------------------------------------------------ */

@@ -364,6 +364,35 @@ static void test_write_behind_the_cover_is_refused(void **state) {
   close_store(&loop, s);
 }
 
+/* Positions an earlier build kept as one string per topic partition are
+ * read when the partition group's hash holds none, and copied into it. */
+static void test_positions_of_an_earlier_build(void **state) {
+  (void)state;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  hs_store_t *s = open_store(&loop, 2000);
+  assert_true(redis_is("OK", "SET t:pos:g:healthscore.usage:6 %s", "11"));
+  result_t r;
+  get_positions(&loop, s, 6, &r);
+  assert_int_equal(r.offsets[0], 11);
+  assert_int_equal(r.offsets[1], -1);
+  assert_true(redis_is("11", "HGET t:pos:g:6 %s", "healthscore.usage"));
+  /* from now on the hash is what counts */
+  assert_true(redis_is("OK", "SET t:pos:g:healthscore.usage:6 %s", "99"));
+  int64_t off[NT] = {12, 3}, expect[NT] = {11, -1};
+  hs_store_pos_t pos = {"g", 6, off, expect};
+  assert_int_equal(commit(&loop, s, NULL, 0, &pos, 1, &r), 0);
+  get_positions(&loop, s, 6, &r);
+  assert_int_equal(r.offsets[0], 12);
+  assert_int_equal(r.offsets[1], 3);
+  /* none anywhere */
+  get_positions(&loop, s, 5, &r);
+  assert_int_equal(r.offsets[0], -1);
+  assert_int_equal(r.offsets[1], -1);
+  assert_int_equal(hs_store_inflight(s), 0);
+  close_store(&loop, s);
+}
+
 /* wait_replicas without replicas: the accounts are written, WAIT comes
  * back short, and the positions do not move. */
 static void test_wait_short_of_replicas_keeps_positions(void **state) {
@@ -496,6 +525,7 @@ int main(void) {
       cmocka_unit_test(test_commit_reads_back),
       cmocka_unit_test(test_stale_writer_is_fenced),
       cmocka_unit_test(test_write_behind_the_cover_is_refused),
+      cmocka_unit_test(test_positions_of_an_earlier_build),
       cmocka_unit_test(test_wait_short_of_replicas_keeps_positions),
       cmocka_unit_test(test_frozen_server_times_out_then_recovers),
       cmocka_unit_test(test_restarted_server_is_reconnected),
