@@ -52,6 +52,9 @@ int hs_cmd_check(int argc, char **argv) {
         rc = hs_settings_load_file(optarg, &st, &err);
       if (rc)
         fprintf(stderr, "%s\n", err.msg[0] ? err.msg : hs_strerror(rc));
+      else if (!quiet && *st.redis_nodes)
+        printf("%s: ok: %zu input topics, group %s, redis nodes %s\n", optarg, st.n_topics,
+               st.group_id, st.redis_nodes);
       else if (!quiet)
         printf("%s: ok: %zu input topics, group %s, redis %s:%d\n", optarg, st.n_topics,
                st.group_id, st.redis_host, st.redis_port);

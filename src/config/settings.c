@@ -11,7 +11,7 @@
 #include <string.h>
 #include <yaml.h>
 
-typedef enum { T_STR, T_INT, T_DURATION, T_LIST, T_ENUM, T_MAP } stype_t;
+typedef enum { T_STR, T_INT, T_DURATION, T_LIST, T_ENUM, T_MAP, T_NODES } stype_t;
 
 typedef struct row_s {
   const char *section, *key;
@@ -69,7 +69,7 @@ static const row_t rows[] = {
     {"kafka", "client", T_MAP, "", 0, 0, NULL, OFF(client), OFF(n_client),
      "any librdkafka setting, e.g. security.protocol, sasl.mechanisms, sasl.username, "
      "sasl.password: \"${KAFKA_PASSWORD}\""},
-    {"redis", "nodes", T_STR, "", 0, 0, NULL, OFF(redis_nodes), 0,
+    {"redis", "nodes", T_NODES, "", 0, 0, NULL, OFF(redis_nodes), 0,
      "Redis Cluster seed nodes, \"host:port,host:port,...\" (any few of the cluster; the rest "
      "is discovered); empty: the one server at redis.host and redis.port. A server without "
      "cluster support is used as one node that owns every slot"},
@@ -115,8 +115,34 @@ static void free_list(char ***v, size_t *n) {
 
 /* Sets a row from text (a default, or a scalar of the file). Returns 0, or
  * a positive code for a reason written to `why`. */
+/* True when `v` is "host:port" items separated by commas or spaces, the
+ * port 1..65535, an IPv6 host in brackets. */
+static bool nodes_ok(const char *v, char *why, size_t whylen) {
+  for (const char *p = v; *p;) {
+    size_t len = strcspn(p, ", \t");
+    const char *colon = NULL;
+    for (size_t i = len; i-- > 0 && !colon;)
+      colon = p[i] == ':' ? p + i : NULL;
+    size_t digits = colon ? len - (size_t)(colon + 1 - p) : 0;
+    long port = colon ? strtol(colon + 1, NULL, 10) : 0;
+    bool v6 = p[0] == '[';
+    if (len && (!colon || colon == p || digits == 0 || digits > 5 ||
+                strspn(colon + 1, "0123456789") < digits || port < 1 || port > 65535 ||
+                (v6 && colon[-1] != ']') || (!v6 && memchr(p, ':', (size_t)(colon - p))))) {
+      snprintf(why, whylen, "takes host:port items separated by commas, not \"%.*s\"", (int)len, p);
+      return false;
+    }
+    p += len + (p[len] != 0);
+  }
+  return true;
+}
+
 static int set_value(hs_settings_t *s, const row_t *r, const char *v, char *why, size_t whylen) {
   switch (r->type) {
+  case T_NODES:
+    if (!nodes_ok(v, why, whylen))
+      return 1;
+    /* fall through */
   case T_STR:
   case T_ENUM: {
     if (r->type == T_ENUM) {
@@ -188,7 +214,7 @@ int hs_settings_defaults(hs_settings_t *out) {
 void hs_settings_free(hs_settings_t *s) {
   for (size_t i = 0; i < N_ROWS; i++) {
     const row_t *r = &rows[i];
-    if (r->type == T_STR || r->type == T_ENUM) {
+    if (r->type == T_STR || r->type == T_ENUM || r->type == T_NODES) {
       char **slot = field(s, r->offset);
       hs_free(*slot);
       *slot = NULL;
@@ -363,7 +389,8 @@ int hs_settings_load_file(const char *path, hs_settings_t *out, hs_err_t *err) {
 }
 
 int hs_settings_doc(hs_buf_t *out) {
-  static const char *const types[] = {"string", "integer", "duration", "list", "one of", "mapping"};
+  static const char *const types[] = {"string", "integer", "duration",      "list",
+                                      "one of", "mapping", "host:port list"};
   int rc = hs_buf_printf(
       out, "# Engine settings\n\n"
            "The live engine reads one YAML file of sections; `healthscore check --settings\n"

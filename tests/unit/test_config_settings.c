@@ -19,6 +19,8 @@ static void test_defaults(void **state) {
   assert_string_equal(s.log_format, "json");
   assert_int_equal(s.lateness_ms, 5 * 60000);
   assert_int_equal(s.n_client, 0);
+  assert_string_equal(s.redis_nodes, "");
+  assert_int_equal(s.redis_wait_replicas, 0);
   hs_settings_free(&s);
 }
 
@@ -29,7 +31,8 @@ static void test_full_file_and_environment(void **state) {
                   "  max_future: 2h\nkafka:\n  bootstrap: k1:9092,k2:9092\n"
                   "  topics: [a.usage, a.billing]\n  client:\n    security.protocol: SASL_SSL\n"
                   "    sasl.password: \"${HS_TEST_REDIS_PW}\"\nredis:\n  port: 7000\n"
-                  "  password: \"${HS_TEST_REDIS_PW}\"\nhttp: {port: 0}\nlog: {level: debug}\n";
+                  "  password: \"${HS_TEST_REDIS_PW}\"\n  nodes: \"r1:7000, [::1]:7001\"\n"
+                  "  wait_replicas: 1\nhttp: {port: 0}\nlog: {level: debug}\n";
   hs_settings_t s;
   hs_err_t err = {0};
   assert_int_equal(hs_settings_defaults(&s), 0);
@@ -47,6 +50,8 @@ static void test_full_file_and_environment(void **state) {
   assert_int_equal(s.http_port, 0);
   assert_string_equal(s.log_level, "debug");
   assert_string_equal(s.redis_host, "127.0.0.1"); /* untouched: default */
+  assert_string_equal(s.redis_nodes, "r1:7000, [::1]:7001");
+  assert_int_equal(s.redis_wait_replicas, 1);
   hs_settings_free(&s);
 }
 
@@ -79,6 +84,11 @@ static void test_errors_say_where(void **state) {
   expect("redis: [1, 2]\n", "section \"redis\" must be a mapping");
   expect("redis:\n  port: [1]\n", "redis.port must be a single value");
   expect("redis:\n  port: 1\n  - x\n", "e.yaml:");
+  expect("redis:\n  nodes: r1:7000,r2\n",
+         "e.yaml:2:10: redis.nodes takes host:port items separated by commas, not \"r2\"");
+  expect("redis:\n  nodes: \"::1:7000\"\n", "not \"::1:7000\"");
+  expect("redis:\n  nodes: r1:0\n", "not \"r1:0\"");
+  expect("redis:\n  wait_replicas: -1\n", "redis.wait_replicas must be an integer 0..16");
 }
 
 static void test_generated_reference_is_current(void **state) {
