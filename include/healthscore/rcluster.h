@@ -20,9 +20,11 @@
  * answered one by one is not late; a big command gets 1 ms more per 10 KB),
  * is dropped: the commands waiting on it fail (the caller decides whether
  * to retry; a write may or may not have been applied), the node is retried
- * with backoff, and a new map is asked for. Maps are asked for at most every
- * 250 ms, and continually while some master has no connection: that is how
- * the replica promoted after a failover is found.
+ * with backoff, and a new map is asked for. When the loop itself stood
+ * still for half the timeout (the process was stopped), every node gets its
+ * timeout again, since its replies may be waiting unread. Maps are asked
+ * for at most every 250 ms, and continually while some master has no
+ * connection: that is how the replica promoted after a failover is found.
  *
  * Loop thread only. Every callback runs exactly once, unless the function
  * that takes it fails, in which case it never runs. */

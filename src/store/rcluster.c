@@ -66,6 +66,7 @@ struct hs_rc_s {
   node_t *slots[HS_RC_SLOTS];
   bool map_loaded, standalone, map_wanted, map_pending, closing;
   uint64_t map_ms;  /* when the last map request was sent */
+  uint64_t tick_ms; /* when the timer last ran */
   node_t *replying; /* the node whose reply a callback is handling */
   op_t *parked;     /* commands waiting to be resent */
   size_t inflight;
@@ -517,6 +518,16 @@ static void on_tick(uv_timer_t *t) {
   hs_rc_t *rc = t->data;
   uint64_t now = now_ms(rc);
   char why[64];
+  if (rc->tick_ms && now - rc->tick_ms > (uint64_t)rc->timeout_ms / 2) {
+    /* the loop itself stood still (the process was stopped, the machine
+       paused): replies may be waiting unread, so no node is late yet; each
+       gets its timeout again from now */
+    for (size_t i = 0; i < rc->n_nodes; i++) {
+      rc->nodes[i]->last_reply_ms = now;
+      rc->nodes[i]->connect_ms = now;
+    }
+  }
+  rc->tick_ms = now;
   /* callbacks run from here may close the client or add nodes: index, and
      look at `closing`, every time */
   for (size_t i = 0; i < rc->n_nodes && !rc->closing; i++) {

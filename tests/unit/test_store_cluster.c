@@ -864,6 +864,13 @@ static void test_standalone_server(void **state) {
   assert_int_equal(send_fmt(rc, &res[0], "s:1", "GET s:1"), 0);
   assert_true(wait_pending(&loop, 3000));
   assert_string_equal(res[0].str, "s:1");
+  /* the loop stands still (as in a stopped process) while the answer waits
+     unread: the server was not late, the connection stays */
+  assert_int_equal(send_fmt(rc, &res[0], "s:2", "GET s:2"), 0);
+  usleep(1000 * 1000);
+  assert_true(wait_pending(&loop, 3000));
+  assert_string_equal(res[0].str, "s:2");
+  assert_int_equal(hs_rc_connections(rc), 2);
   SAY("standalone: frozen server noticed after %.2f s (\"%s\"), reconnected\n", waited,
       res[0].err[0] ? res[0].err : hs_rc_last_error(rc));
   say_stats("standalone", rc);
