@@ -1057,7 +1057,7 @@ static void flush(hs_live_t *l) {
     rc = hs_account_encode(l->model, a->a, b);
     off[2 * i + 1] = b->len;
     if (!rc)
-      rc = hs_output_account_json(l->model, a->a, INT64_MIN, b);
+      rc = hs_output_account_json(l->model, a->a, INT64_MIN, false, b);
     w[i] = (hs_store_write_t){.account = {a->id, a->id_len},
                               .state_len = off[2 * i + 1] - off[2 * i],
                               .score_len = b->len - off[2 * i + 1],
@@ -1356,7 +1356,7 @@ int hs_live_account_json(hs_live_t *l, hs_str_t id, hs_buf_t *out) {
   if (!a || !a->a || hs_account_clock(a->a) == INT64_MIN)
     return HS_E_INVAL; /* not here, or nothing applied yet */
   size_t start = out->len;
-  if (hs_output_account_json(l->model, a->a, INT64_MIN, out))
+  if (hs_output_account_json(l->model, a->a, INT64_MIN, true, out))
     return HS_E_NOMEM;
   /* add the daily history before the closing brace */
   if (out->len > start && out->data[out->len - 1] == '}') {
