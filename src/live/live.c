@@ -40,9 +40,10 @@ enum { G_LOADING, G_ACTIVE, G_REVOKING };
 
 typedef struct entry_s {
   rd_kafka_message_t *m;
-  int64_t ts;         /* event time; INT64_MIN when rejected */
-  uint64_t arrived;   /* loop time of arrival */
-  struct acct_s *acc; /* the account, once known */
+  int64_t ts;          /* event time; INT64_MIN when rejected */
+  uint64_t arrived;    /* loop time of arrival */
+  uint64_t arrived_ns; /* uv_hrtime() of arrival */
+  struct acct_s *acc;  /* the account, once known */
 } entry_t;
 
 typedef struct tp_s {
@@ -91,6 +92,7 @@ typedef struct outmsg_s {
   char *key, *value;
   hs_producer_header_t headers[4];
   char hbuf[4][512];
+  uint64_t sent_ns; /* uv_hrtime() of the first send */
 } outmsg_t;
 
 typedef struct req_s {
@@ -138,6 +140,7 @@ struct hs_live_s {
   uint64_t stop_deadline;
   /* metrics */
   hs_family_t *f_events, *f_dead, *f_alerts, *f_lag, *f_bands, *f_delivery;
+  hs_series_t *m_engine_delay, *m_alert_delivery;
   hs_series_t *m_applied, *m_dups, *m_late, *m_ignored, *m_latency, *m_flush_s, *m_flush_n,
       *m_flush_fail, *m_fenced, *m_accounts, *m_dirty, *m_parts, *m_loads, *m_evicted, *m_resyncs,
       *m_redis_up, *m_ready, *m_redis_cmds, *m_redis_bytes, *m_buffered;
@@ -408,6 +411,7 @@ static void produce(hs_live_t *l, const char *topic, const void *key, size_t key
     o->headers[i] = (hs_producer_header_t){hdr[2 * i], o->hbuf[i], strlen(o->hbuf[i])};
     o->n_headers++;
   }
+  o->sent_ns = uv_hrtime();
   if (outmsg_send(l, o))
     outmsg_free(o);
 }
@@ -419,6 +423,8 @@ static void on_delivery(void *ud, void *opaque, int status, int32_t partition, i
   (void)partition;
   (void)offset;
   if (!status) {
+    if (!strcmp(o->topic, l->s->alerts_topic))
+      hs_series_observe(l->m_alert_delivery, (double)(uv_hrtime() - o->sent_ns) / 1e9);
     outmsg_free(o);
     return;
   }
@@ -585,6 +591,7 @@ static bool apply_entry(hs_live_t *l, group_t *g, int t, entry_t *e) {
   add(rc == HS_APPLIED ? l->m_applied : rc == HS_LATE ? l->m_late : l->m_ignored, 1);
   if (produced > 0 && l->m_latency)
     hs_series_observe(l->m_latency, (double)((int64_t)wall_ms() - produced) / 1000.0);
+  hs_series_observe(l->m_engine_delay, (double)(uv_hrtime() - e->arrived_ns) / 1e9);
   mark_dirty(l, a);
   return true;
 }
@@ -748,7 +755,7 @@ static bool on_take(void *ud, rd_kafka_message_t *m) {
   }
   tp->next = m->offset + 1;
   tp->eof = false;
-  entry_t e = {m, INT64_MIN, uv_now(l->loop), NULL};
+  entry_t e = {m, INT64_MIN, uv_now(l->loop), uv_hrtime(), NULL};
   hs_event_t ev;
   char why[512];
   if (check_event(l, l->peek, m, &ev, why, sizeof why)) {
@@ -1214,6 +1221,8 @@ static void on_idle_timer(uv_timer_t *t) {
 
 static const double latency_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                         0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+static const double delay_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                      0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5};
 static const double flush_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                       0.05,   0.1,   0.25,   0.5,   1,    2.5};
 static const double batch_bounds[] = {1, 10, 100, 1000, 10000, 100000};
@@ -1265,6 +1274,14 @@ static int make_metrics(hs_live_t *l, hs_metrics_t *r) {
   l->m_latency = one(r, HS_HISTOGRAM, "healthscore_processing_latency_seconds",
                      "From an event's Kafka timestamp to its application", latency_bounds,
                      sizeof latency_bounds / sizeof *latency_bounds);
+  l->m_engine_delay =
+      one(r, HS_HISTOGRAM, "healthscore_engine_delay_seconds",
+          "From an event's arrival from Kafka to its application: the engine's own part of the "
+          "processing latency (event-time ordering, state loads, the loop's other work)",
+          delay_bounds, sizeof delay_bounds / sizeof *delay_bounds);
+  l->m_alert_delivery = one(r, HS_HISTOGRAM, "healthscore_alert_delivery_seconds",
+                            "From publishing an alert to Kafka's acknowledgement of it",
+                            delay_bounds, sizeof delay_bounds / sizeof *delay_bounds);
   l->m_flush_s = one(r, HS_HISTOGRAM, "healthscore_redis_flush_seconds",
                      "Duration of a Redis flush (one atomic commit)", flush_bounds,
                      sizeof flush_bounds / sizeof *flush_bounds);
@@ -1294,7 +1311,8 @@ static int make_metrics(hs_live_t *l, hs_metrics_t *r) {
   SIMPLE(l->m_redis_up, HS_GAUGE, "healthscore_redis_connected", "1 when Redis answers");
   SIMPLE(l->m_ready, HS_GAUGE, "healthscore_ready", "1 when /readyz answers 200");
 #undef SIMPLE
-  return l->f_events && l->f_dead && l->f_alerts && l->f_lag && l->f_bands && l->f_delivery
+  return l->f_events && l->f_dead && l->f_alerts && l->f_lag && l->f_bands && l->f_delivery &&
+                 l->m_engine_delay && l->m_alert_delivery
              ? 0
              : HS_E_NOMEM;
 }

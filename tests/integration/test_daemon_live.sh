@@ -67,7 +67,8 @@ for m in healthscore_events_total healthscore_events_applied_total healthscore_e
   healthscore_events_late_total healthscore_deadletter_total healthscore_alerts_total \
   healthscore_consumer_lag healthscore_processing_latency_seconds_bucket \
   healthscore_redis_flush_seconds_bucket healthscore_redis_flush_accounts_bucket \
-  healthscore_accounts healthscore_accounts_dirty healthscore_accounts_by_band; do
+  healthscore_accounts healthscore_accounts_dirty healthscore_accounts_by_band \
+  healthscore_engine_delay_seconds_bucket healthscore_alert_delivery_seconds_bucket; do
   check "/metrics has $m" grep -q "^$m" "$work/metrics"
 done
 "$bin" show --redis "127.0.0.1:$redis_port" acct-000007 >"$work/show.txt"
