@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
@@ -337,10 +338,71 @@ static hs_str_t *str_slot(hs_event_t *ev, hs_field_t f) {
   }
 }
 
+/* The index of field k (n bytes) in `fields`, or -1: by length, then bytes.
+ * Keep in step with `fields` (hs_decoder_new checks it). */
 static int find_field(const char *k, size_t n) {
-  for (size_t i = 0; i < N_FIELDS; i++)
-    if (fields[i].len == n && fields[i].name[0] == k[0] && memcmp(fields[i].name, k, n) == 0)
-      return (int)i;
+#define F(name, i)                                                                                 \
+  if (memcmp(k, name, sizeof name - 1) == 0)                                                       \
+  return i
+  switch (n) {
+  case 2:
+    F("ts", 3);
+    break;
+  case 3:
+    F("due", 12);
+    break;
+  case 4:
+    F("type", 2);
+    F("role", 17);
+    break;
+  case 5:
+    F("count", 6);
+    F("score", 8);
+    F("value", 10);
+    F("stage", 26);
+    break;
+  case 6:
+    F("amount", 7);
+    F("rating", 9);
+    F("target", 22);
+    F("reason", 23);
+    F("author", 24);
+    break;
+  case 7:
+    F("user_id", 4);
+    F("expires", 13);
+    F("feature", 16);
+    F("outcome", 21);
+    F("segment", 25);
+    break;
+  case 8:
+    F("event_id", 0);
+    F("licenses", 11);
+    F("priority", 18);
+    F("vertical", 27);
+    F("currency", 29);
+    break;
+  case 9:
+    F("ticket_id", 19);
+    break;
+  case 10:
+    F("account_id", 1);
+    F("invoice_id", 20);
+    F("attributes", 28);
+    break;
+  case 12:
+    F("renewal_date", 15);
+    break;
+  case 14:
+    F("contract_start", 14);
+    break;
+  case 15:
+    F("session_seconds", 5);
+    break;
+  default:
+    break;
+  }
+#undef F
   return -1;
 }
 
@@ -940,6 +1002,10 @@ static int decode_msgpack(hs_decoder_t *d, const unsigned char *buf, size_t len)
 /* ---- entry points ------------------------------------------------------ */
 
 int hs_decoder_new(hs_decoder_t **out, size_t max_message) {
+  /* find_field's switch must agree with the table (checked once per decoder) */
+  for (size_t i = 0; i < N_FIELDS; i++)
+    if (find_field(fields[i].name, fields[i].len) != (int)i)
+      abort();
   hs_decoder_t *d = hs_calloc(1, sizeof *d);
   *out = NULL;
   if (!d)

@@ -13,6 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Monotonic milliseconds, read now (not the loop's cached time, which is
+ * stale after a long loop iteration and would make a fresh command look
+ * late). */
+static uint64_t now_ms(void) {
+  return uv_hrtime() / 1000000;
+}
+
 enum { OP_DONE, OP_GET, OP_POS, OP_PING };
 
 #define IDLE_PING_MS 500 /* an idle connection is checked this often */
@@ -83,7 +90,7 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata) {
   redisReply *reply = r;
   unlink_op(s, op);
   if (reply)
-    s->last_reply_ms = uv_now(s->loop);
+    s->last_reply_ms = now_ms();
   if (op->kind == OP_PING) {
     /* connected means: a command got an answer on this connection */
     if (reply && reply->type != REDIS_REPLY_ERROR && !s->closing && s->ac) {
@@ -221,20 +228,19 @@ static void connect_now(hs_store_t *s) {
   redisAsyncSetConnectCallback(ac, on_connect);
   redisAsyncSetDisconnectCallback(ac, on_disconnect);
   s->ac = ac;
-  s->connect_ms = uv_now(s->loop);
+  s->connect_ms = now_ms();
 }
 
 /* Drops a connection whose oldest reply is late (its callbacks then fail),
  * and pings an idle one so that a peer that vanished is noticed. */
 static void on_watchdog(uv_timer_t *t) {
   hs_store_t *s = t->data;
-  if (s->connected && !s->head && uv_now(s->loop) - s->last_reply_ms >= IDLE_PING_MS)
+  if (s->connected && !s->head && now_ms() - s->last_reply_ms >= IDLE_PING_MS)
     send_ping(s);
   /* hiredis 0.14's libuv adapter drops a failed connect on the floor (it
      ignores poll errors), leaving the context waiting forever: a connection
      not ready within the timeout is given up too */
-  if (s->ac && !s->connected && !s->head &&
-      uv_now(s->loop) - s->connect_ms > (uint64_t)s->timeout_ms) {
+  if (s->ac && !s->connected && !s->head && now_ms() - s->connect_ms > (uint64_t)s->timeout_ms) {
     redisAsyncContext *ac = s->ac;
     snprintf(s->last_error, sizeof s->last_error, "redis %s:%d: cannot connect within %d ms",
              s->host, s->port, s->timeout_ms);
@@ -244,7 +250,7 @@ static void on_watchdog(uv_timer_t *t) {
     return;
   }
   if (s->head && s->ac &&
-      uv_now(s->loop) - s->head->sent_ms > (uint64_t)s->timeout_ms + s->head->allowance_ms) {
+      now_ms() - s->head->sent_ms > (uint64_t)s->timeout_ms + s->head->allowance_ms) {
     redisAsyncContext *ac = s->ac;
     s->connected = false;
     snprintf(s->last_error, sizeof s->last_error, "redis %s:%d: no reply within %d ms", s->host,
@@ -328,7 +334,7 @@ static op_t *new_op(hs_store_t *s, int kind, void *ud) {
   op->store = s;
   op->kind = kind;
   op->ud = ud;
-  op->sent_ms = uv_now(s->loop);
+  op->sent_ms = now_ms();
   if (s->tail)
     s->tail->next = op;
   else
