@@ -95,6 +95,13 @@ void hs_account_free(hs_account_t *a) {
   hs_free(a);
 }
 
+void hs_account_prefetch(const hs_model_t *m, const hs_account_t *a) {
+  /* the whole block: struct, id, views, series, scalars, rules, history */
+  size_t n = layout(m, NULL, 0) + 64; /* ids are short: no need to read id_len */
+  for (size_t off = 0; off < n; off += 64)
+    __builtin_prefetch((const char *)a + off);
+}
+
 hs_str_t hs_account_id(const hs_account_t *a) {
   return (hs_str_t){a->id, a->id_len};
 }
@@ -133,7 +140,7 @@ hs_str_t hs_account_attr(const hs_account_t *a, const char *name) {
 }
 
 size_t hs_account_memory(const hs_model_t *m, const hs_account_t *a) {
-  size_t n = layout(m, NULL, a->id_len);
+  size_t n = layout(m, NULL, 0) + 64; /* ids are short: no need to read id_len */
   for (uint32_t i = 0; i < m->n_series; i++) {
     const hs__series_state_t *st = &a->series[i];
     n += st->cap * (sizeof *st->d + (st->v ? sizeof *st->v : 0));

@@ -623,6 +623,17 @@ static void pop_head(hs_live_t *l, group_t *g, int t) {
   }
 }
 
+/* Starts loading the accounts of the messages after the head of `tp` (the
+ * likeliest to be applied next) while the head is applied: the account
+ * table entry two ahead, the account's state one ahead. */
+static void prefetch_next(const hs_live_t *l, const tp_t *tp) {
+  if (tp->len > 2 && tp->q[(tp->head + 2) % tp->cap].acc)
+    __builtin_prefetch(tp->q[(tp->head + 2) % tp->cap].acc);
+  const struct acct_s *next = tp->len > 1 ? tp->q[(tp->head + 1) % tp->cap].acc : NULL;
+  if (next && next->a)
+    hs_account_prefetch(l->model, next->a);
+}
+
 /* Applies the group's events in event-time order while every topic either
  * has a message buffered or has reached its end (and, with max_idle, the
  * head has waited long enough). */
@@ -659,6 +670,7 @@ static void group_pump(hs_live_t *l, group_t *g) {
         return;
       }
     }
+    prefetch_next(l, &g->tp[best]);
     if (!apply_entry(l, g, best, e))
       return;
     pop_head(l, g, best);
