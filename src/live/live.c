@@ -23,15 +23,19 @@
 #include "healthscore/store.h"
 
 #include <librdkafka/rdkafka.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_tree.h>
 
-#define QUEUE_PAUSE 4096  /* messages buffered per partition before it pauses */
-#define QUEUE_RESUME 1024 /* ... and resumes */
-#define TICK_MS 50        /* housekeeping: readiness, reconnects, revocation */
+#define QUEUE_PAUSE 4096       /* messages buffered per partition before it pauses */
+#define QUEUE_RESUME 1024      /* ... and resumes */
+#define TICK_MS 50             /* housekeeping: readiness, reconnects, revocation */
+#define TRIM_INTERVAL_MS 10000 /* freed memory is returned to the system this often */
 #define REVOKE_TIMEOUT_MS 10000
 #define MAX_TOPICS 16
 #define FLUSHBUF_KEEP (8u << 20) /* flush buffer capacity kept for the next flush */
@@ -126,6 +130,7 @@ struct hs_live_s {
   /* Redis */
   uint64_t epoch, commit_seq, done_seq, store_connections;
   bool committing, resync, store_up;
+  uint64_t last_trim; /* loop time of the last malloc_trim */
   int pending_pos;
   /* state of the run */
   bool stopping, kafka_down, revoking, stop_flushed;
@@ -1207,6 +1212,14 @@ static void on_tick(uv_timer_t *t) {
     hs_log(HS_LOG_INFO, "engine", "resuming from the state in Redis");
     start_sync(l);
   }
+#ifdef __GLIBC__
+  /* give memory freed after a burst (a backlog's fetch buffers and flushes,
+     a rebalance) back to the system; malloc keeps it otherwise */
+  if (uv_now(l->loop) - l->last_trim >= TRIM_INTERVAL_MS) {
+    malloc_trim(0);
+    l->last_trim = uv_now(l->loop);
+  }
+#endif
 }
 
 static void on_idle_timer(uv_timer_t *t) {
