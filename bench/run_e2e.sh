@@ -161,7 +161,9 @@ steady() { # RATE SEED START LABEL
   tpid=$!
   pids+=("$tpid")
   sleep 1 # the follower joins first
-  "$hs" gen --accounts "$accounts" --days "$days" --seed "$2" --start "$3" --kafka "$bs" \
+  # enough events for the whole run (about 2.5 per account and day)
+  local sdays=$(((r * duration * 12 / 10) / (accounts * 2) + 1))
+  "$hs" gen --accounts "$accounts" --days "$sdays" --seed "$2" --start "$3" --kafka "$bs" \
     --rate "$r" --quiet &
   gpid=$!
   pids+=("$gpid")
@@ -179,7 +181,7 @@ steady() { # RATE SEED START LABEL
   b1=$(metric healthscore_redis_sent_bytes_total)
   e1=$(metric healthscore_events_total)
   echo "--- steady $r events/s ($label)"
-  awk -v c="$((c1 - c0))" -v b="$((b1 - b0))" -v n="$((e1 - e0))" -v d="$duration" 'BEGIN { printf "applied %.0f events/s; redis traffic: %.4f commands and %.0f bytes per event (%d events)\n", n / d, c / n, b / n, n }'
+  awk -v c="$((c1 - c0))" -v b="$((b1 - b0))" -v n="$((e1 - e0))" 'BEGIN { printf "events consumed during the run: %d; redis traffic: %.5f commands and %.0f bytes per event\n", n, c / n, b / n }'
   echo "event -> alert: $(cat "$work/alerts")"
   echo "transport alone, produce -> a bare consumer of the input topics: $(sed 's/alerts=/messages=/; s/ untimed=0//' "$work/transport")"
   awk -v a="$u0" -v b="$u1" -v d="$duration" 'BEGIN { split(a, x, " "); split(b, y, " "); split("healthscored broker redis producer", n, " ");
