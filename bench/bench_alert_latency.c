@@ -2,7 +2,9 @@
 /* Event -> alert latency: follows the alerts topic from its end for SECONDS
  * and, for every alert, takes its arrival time here minus its
  * `source_timestamp` header (the Kafka timestamp of the input event that
- * triggered it: its produce time). Prints the count and p50/p99/p99.9. */
+ * triggered it: its produce time). Prints the count and p50/p99/p99.9.
+ * Given an input TOPIC instead, it times each message's arrival against its
+ * own Kafka timestamp: the transport alone (producer, broker, consumer). */
 #include "healthscore/common.h"
 
 #include <librdkafka/rdkafka.h>
@@ -29,16 +31,18 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (argc < 3) {
-    fprintf(stderr, "usage: bench_alert_latency BOOTSTRAP SECONDS [TOPIC]\n");
+    fprintf(stderr, "usage: bench_alert_latency BOOTSTRAP SECONDS [TOPIC[,TOPIC...]]\n");
     return 2;
   }
   const char *topic = argc > 3 ? argv[3] : "healthscore.alerts";
-  char err[512], group[64];
-  snprintf(group, sizeof group, "bench-alerts-%ld", (long)time(NULL));
+  bool by_timestamp = strcmp(topic, "healthscore.alerts") != 0;
+  char err[512];
   rd_kafka_conf_t *c = rd_kafka_conf_new();
-  const char *kv[] = {"bootstrap.servers", argv[1],  "group.id",           group,
-                      "auto.offset.reset", "latest", "enable.auto.commit", "false",
-                      "fetch.wait.max.ms", "5"};
+  /* no consumer group: every partition is assigned at its end, at once (a
+     group join takes the mock broker seconds, and two followers started in
+     the same second would share a group) */
+  const char *kv[] = {"bootstrap.servers",  argv[1], "group.id",          "bench-latency",
+                      "enable.auto.commit", "false", "fetch.wait.max.ms", "5"};
   for (size_t i = 0; i < sizeof kv / sizeof *kv; i += 2)
     if (rd_kafka_conf_set(c, kv[i], kv[i + 1], err, sizeof err) != RD_KAFKA_CONF_OK) {
       fprintf(stderr, "bench_alert_latency: %s\n", err);
@@ -50,9 +54,24 @@ int main(int argc, char **argv) {
     return 1;
   }
   rd_kafka_poll_set_consumer(rk);
-  rd_kafka_topic_partition_list_t *t = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(t, topic, RD_KAFKA_PARTITION_UA);
-  rd_kafka_subscribe(rk, t);
+  rd_kafka_topic_partition_list_t *t = rd_kafka_topic_partition_list_new(64);
+  char *names = strdup(topic), *save = NULL; /* TOPIC may be a comma-separated list */
+  for (char *nm = strtok_r(names, ",", &save); nm; nm = strtok_r(NULL, ",", &save)) {
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, nm, NULL);
+    const rd_kafka_metadata_t *md = NULL;
+    if (!rkt || rd_kafka_metadata(rk, 0, rkt, &md, 10000) || md->topic_cnt != 1 ||
+        md->topics[0].err) {
+      fprintf(stderr, "bench_alert_latency: no metadata for topic %s\n", nm);
+      return 1;
+    }
+    for (int p = 0; p < md->topics[0].partition_cnt; p++)
+      rd_kafka_topic_partition_list_add(t, nm, md->topics[0].partitions[p].id)->offset =
+          RD_KAFKA_OFFSET_END;
+    rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+  }
+  free(names);
+  rd_kafka_assign(rk, t);
   rd_kafka_topic_partition_list_destroy(t);
   size_t n = 0, cap = 1024, untimed = 0;
   int64_t *lat = malloc(cap * sizeof *lat);
@@ -73,6 +92,10 @@ int main(int argc, char **argv) {
       if (n == cap && !(lat = realloc(lat, (cap *= 2) * sizeof *lat)))
         break;
       lat[n++] = now - atoll(buf);
+    } else if (!m->err && by_timestamp) { /* transport only: arrival minus produce time */
+      if (n == cap && !(lat = realloc(lat, (cap *= 2) * sizeof *lat)))
+        break;
+      lat[n++] = now - rd_kafka_message_timestamp(m, NULL);
     } else if (!m->err) {
       untimed++; /* an alert of an idle re-evaluation: no input event */
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark, one command; writes bench/results.md (machine, commit,
 # date, every figure) and prints it.
-#   bash bench/run_all.sh           full size (several minutes, ~12 GB RAM at 1 M accounts)
+#   bash bench/run_all.sh           full size (about 20 minutes, ~12 GB RAM at 1 M accounts)
 #   SMOKE=1 bash bench/run_all.sh   tiny sizes, seconds: checks the harness runs (CI)
 # Figures are medians of RUNS runs (default 3; 1 with SMOKE); comparisons are
 # ratios taken within this run. Nothing here is a pass/fail test of speed.
@@ -105,13 +105,24 @@ fi
     echo "| every window ${w} days, $wacc accounts × $wdays days | | $ns | $(awk -v a="$ns" -v b="$first" 'BEGIN { printf "%.2f×", a / b }') |"
   done
   echo
-  echo "## 3–5. End to end, memory, Redis traffic"
+  echo "## 3, 5. End to end: drain, steady rates, latency, Redis traffic"
   echo
   echo '```'
   if [ -n "$smoke" ]; then
     bash bench/run_e2e.sh 300 10 300 3
   else
     bash bench/run_e2e.sh 20000 12 2000 15
+  fi
+  echo '```'
+  echo
+  echo "## 4. Memory per account held: many accounts, and a long history"
+  echo
+  echo '```'
+  if [ -n "$smoke" ]; then
+    PARTITIONS=8 bash bench/run_memory.sh 300 3
+  else
+    bash bench/run_memory.sh 1000000 2
+    bash bench/run_memory.sh 20000 90
   fi
   echo '```'
 } | tee "$out"

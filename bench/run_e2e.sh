@@ -8,7 +8,8 @@
 # during the drain (kept in build/perf.{d,r}.data). Then (3) steady rates for DURATION seconds
 # each: a trickle at RATE events/s (few events per account per flush), and
 # 50 % and 90 % of the drain rate (not with SMOKE=1): Redis traffic per
-# event, produce -> applied latency and event -> alert latency.
+# event, produce -> applied latency and event -> alert latency, and the CPU
+# each process used. RATES="r1 r2 ..." runs those steady rates instead.
 #   bash bench/run_e2e.sh [ACCOUNTS] [DAYS] [RATE] [DURATION]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,7 @@ cleanup() {
   local p
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  cp "$work/d.log" build/e2e-healthscored.log 2>/dev/null || true # for a look afterwards
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -120,50 +122,88 @@ awk -v r="$rss" -v h="$held" 'BEGIN { printf "healthscored RSS: %.1f MiB, %.0f b
 awk -v u="$used" -v h="$accounts" 'BEGIN { printf "redis used_memory: %.1f MiB, %.0f bytes per account\n", u / 1048576, u / h }'
 echo "resyncs: $(metric healthscore_resyncs_total), flush failures: $(metric healthscore_redis_flush_failures_total)"
 awk -v c="$cmds" -v b="$bytes" -v n="$n" -v f="$flushes" 'BEGIN { printf "redis traffic, backlog (many events per account per flush): %.4f commands and %.0f bytes per event, %d flushes\n", c / n, b / n, f }'
-for k in state score history; do
+for k in state cover score history; do
   key=$(redis-cli -p "$redis_port" --scan --pattern "hs:{acct-000001}:$k" | head -1)
   echo "  $key: $(redis-cli -p "$redis_port" memory usage "$key") bytes"
 done
 
 # (3) steady rates: a trickle (few events per account per flush), then 50 %
 # and 90 % of the drain rate measured above
-buckets() { # the latency histogram's cumulative buckets, "le count" lines
+buckets() { # NAME: a histogram's cumulative buckets, "le count" lines
   curl -sf "http://127.0.0.1:$http_port/metrics" |
-    sed -nE 's/^healthscore_processing_latency_seconds_bucket\{le="([^"]*)"\} (.*)/\1 \2/p'
+    sed -nE "s/^$1_bucket\\{le=\"([^\"]*)\"\\} (.*)/\\1 \\2/p"
+}
+hists="healthscore_processing_latency_seconds healthscore_engine_delay_seconds healthscore_alert_delivery_seconds"
+cpu() { # PID...: CPU seconds (user + system) used so far, per process
+  local p
+  for p in "$@"; do awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f ", ($14 + $15) / t }' "/proc/$p/stat" 2>/dev/null || printf "0 "; done
 }
 steady() { # RATE SEED START LABEL
-  local r=$1 label=$4 c0 b0 e0 c1 b1 e1 gpid apid
-  buckets >"$work/h0"
+  local r=$1 label=$4 c0 b0 e0 c1 b1 e1 gpid apid tpid u0 u1
+  for h in $hists; do buckets "$h" >"$work/$h.0"; done
   c0=$(metric healthscore_redis_commands_total) b0=$(metric healthscore_redis_sent_bytes_total)
   e0=$(metric healthscore_events_total)
+  local l0 l1 bufmax=0 x
+  l0=$(metric healthscore_state_loads_total)
   # event -> alert: each alert's arrival minus its source event's produce time
   build/release/bench/bench_alert_latency "$bs" "$((duration + 1))" >"$work/alerts" &
   apid=$!
   pids+=("$apid")
+  # the transport alone: produce -> arrival at a bare consumer of the input topics
+  build/release/bench/bench_alert_latency "$bs" "$((duration + 1))" "$(
+    IFS=,
+    echo "${topics[*]}"
+  )" \
+    >"$work/transport" &
+  tpid=$!
+  pids+=("$tpid")
   sleep 1 # the follower joins first
-  "$hs" gen --accounts "$accounts" --days "$days" --seed "$2" --start "$3" --kafka "$bs" \
+  # enough events for the whole run (about 2.5 per account and day)
+  local sdays=$(((r * duration * 12 / 10) / (accounts * 2) + 1))
+  "$hs" gen --accounts "$accounts" --days "$sdays" --seed "$2" --start "$3" --kafka "$bs" \
     --rate "$r" --quiet &
   gpid=$!
   pids+=("$gpid")
-  sleep "$duration"
+  u0=$(cpu "$dpid" "${pids[0]}" "${pids[1]}" "$gpid")
+  for _ in $(seq $((duration * 5))); do
+    sleep 0.2
+    x=$(metric healthscore_messages_buffered)
+    [ "$x" -gt "$bufmax" ] && bufmax=$x
+  done
+  u1=$(cpu "$dpid" "${pids[0]}" "${pids[1]}" "$gpid")
   kill "$gpid" 2>/dev/null || true
-  wait "$apid" || true
+  wait "$apid" "$tpid" || true
   sleep 1
   c1=$(metric healthscore_redis_commands_total)
   b1=$(metric healthscore_redis_sent_bytes_total)
   e1=$(metric healthscore_events_total)
   echo "--- steady $r events/s ($label)"
-  awk -v c="$((c1 - c0))" -v b="$((b1 - b0))" -v n="$((e1 - e0))" -v d="$duration" 'BEGIN { printf "applied %.0f events/s; redis traffic: %.4f commands and %.0f bytes per event (%d events)\n", n / d, c / n, b / n, n }'
-  buckets >"$work/h1"
+  awk -v c="$((c1 - c0))" -v b="$((b1 - b0))" -v n="$((e1 - e0))" 'BEGIN { printf "events consumed during the run: %d; redis traffic: %.5f commands and %.0f bytes per event\n", n, c / n, b / n }'
   echo "event -> alert: $(cat "$work/alerts")"
-  # percentiles of this run alone: the difference of the two histograms
-  paste "$work/h0" "$work/h1" | awk '
-    { le[NR] = $1; c[NR] = $4 - $2 }
-    END { t = c[NR]; split("0.5 0.99 0.999", q, " ");
-      for (k = 1; k <= 3; k++) for (i = 1; i <= NR; i++) if (c[i] >= t * q[k]) { printf "latency produce -> applied (%d events), p%s <= %s s\n", t, q[k] * 100, le[i]; break } }'
+  echo "transport alone, produce -> a bare consumer of the input topics: $(sed 's/alerts=/messages=/; s/ untimed=0//' "$work/transport")"
+  awk -v a="$u0" -v b="$u1" -v d="$duration" 'BEGIN { split(a, x, " "); split(b, y, " "); split("healthscored broker redis producer", n, " ");
+    printf "CPU (cores) over the run:"; for (i = 1; i <= 4; i++) printf " %s %.2f", n[i], (y[i] - x[i]) / d; printf "\n" }'
+  l1=$(metric healthscore_state_loads_total)
+  echo "accounts loaded from Redis: $((l1 - l0)); messages buffered in the engine, max of samples: $bufmax"
+  echo "flushes: $(metric healthscore_redis_flush_seconds_count), accounts per flush (mean): $(awk -v s="$(metric healthscore_redis_flush_accounts_sum)" -v c="$(metric healthscore_redis_flush_accounts_count)" 'BEGIN { printf "%.0f", c ? s / c : 0 }')"
+  for h in $hists; do
+    buckets "$h" >"$work/$h.1"
+    # percentiles of this run alone: the difference of the two histograms
+    paste "$work/$h.0" "$work/$h.1" | awk -v h="$h" '
+      { le[NR] = $1; c[NR] = $4 - $2 }
+      END { t = c[NR]; printf "%s (%d): ", h, t; split("0.5 0.99 0.999", q, " ");
+        for (k = 1; k <= 3; k++) for (i = 1; i <= NR; i++) if (c[i] >= t * q[k]) { printf " p%s <= %s s", q[k] * 100, le[i]; break }
+        printf "\n" }'
+  done
 }
 steady "$rate" 2 2026-07-01 "trickle"
-if [ -z "${SMOKE:-}" ]; then
+if [ -n "${RATES:-}" ]; then # RATES="r1 r2 ...": these steady rates instead
+  seed=3
+  for r in $RATES; do
+    steady "$r" "$seed" "2026-$(printf %02d $((seed + 5)))-01" "chosen"
+    seed=$((seed + 1))
+  done
+elif [ -z "${SMOKE:-}" ]; then
   steady "$((drain / 2))" 3 2026-08-01 "50 % of the drain rate"
   steady "$((drain * 9 / 10))" 4 2026-09-01 "90 % of the drain rate"
 fi

@@ -9,6 +9,7 @@ packages=(
   libyajl-dev libmsgpack-dev libyaml-dev libcmocka-dev
   libuv1-dev libhiredis-dev librdkafka-dev libhttp-parser-dev
   redis-server redis-tools kcat curl python3 python3-jsonschema
+  yamllint python3-yaml systemd
 )
 
 missing=()
@@ -17,6 +18,11 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# kubectl (for `kubectl kustomize`): Debian's kubernetes-client, unless a
+# kubectl from another package is already installed (they conflict).
+if ! command -v kubectl >/dev/null 2>&1; then
+  missing+=(kubernetes-client)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#packages[@]} packages present"

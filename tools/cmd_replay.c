@@ -255,7 +255,7 @@ typedef struct final_ctx_s {
 static void write_final(void *ud, hs_account_t *a) {
   final_ctx_t *fc = ud;
   fc->r->buf.len = 0;
-  if (hs_output_account_json(fc->r->model, a, fc->at_ms, &fc->r->buf) == 0) {
+  if (hs_output_account_json(fc->r->model, a, fc->at_ms, true, &fc->r->buf) == 0) {
     hs_buf_append(&fc->r->buf, "\n", 1);
     fwrite(fc->r->buf.data, 1, fc->r->buf.len, fc->out);
   }

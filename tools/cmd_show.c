@@ -5,6 +5,9 @@
 #include "json_get.h"
 
 #include "healthscore/common.h"
+#include "healthscore/config.h"
+#include "healthscore/output.h"
+#include "healthscore/score.h"
 #include "healthscore/settings.h"
 
 #include <getopt.h>
@@ -19,22 +22,29 @@
 static void usage(FILE *f) {
   fprintf(f, "usage: healthscore show [options] ACCOUNT...\n\n"
              "Prints each account's health score as healthscored stored it in Redis: score,\n"
-             "band, profile, group scores, every metric's value and contribution, the top\n"
-             "contributors and the daily score history.\n\n"
-             "  -s, --settings FILE   engine settings to take the Redis address, password and\n"
-             "                        key prefix from (default: their defaults)\n"
+             "band, profile, group scores, the top contributors and the daily score history.\n"
+             "With the profiles (--config, or engine.profiles of --settings), also every\n"
+             "metric's value, normalised value, weight and contribution, recomputed from the\n"
+             "stored state.\n\n"
+             "  -s, --settings FILE   engine settings to take the Redis address, password,\n"
+             "                        key prefix and profiles from (default: their defaults)\n"
+             "  -c, --config FILE     the scoring profiles, overriding the settings\n"
              "  -r, --redis HOST:PORT[,HOST:PORT...]\n"
              "                        Redis address, or Redis Cluster nodes (any of them;\n"
              "                        MOVED and ASK are followed), overriding the settings\n"
              "      --prefix P        key prefix, overriding the settings\n"
              "      --days N          days of history shown (default 14)\n"
-             "      --json            print the stored score record (JSON) as it is\n"
+             "      --json            print the stored score record (JSON) as it is; with the\n"
+             "                        profiles, the full record recomputed from the state\n"
              "      --state           print \"ACCOUNT HEX\" of the stored msgpack state\n"
              "  -h, --help            this text\n\n"
              "Exit status: 0 when every account was found, 1 when one was not, 2 on a usage\n"
              "error or when Redis cannot be reached.\n");
 }
 
+/* The full score record of `id`, recomputed from its stored state under
+ * model `m`, in `out` (NUL-terminated). Returns 0, or 1 with the reason
+ * printed. */
 static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -213,6 +223,25 @@ static redisReply *query(nodes_t *ns, const char *fmt, ...) {
   return r;
 }
 
+static int explain(nodes_t *nodes, const char *prefix, const char *id, const hs_model_t *m,
+                   hs_buf_t *out) {
+  redisReply *r = query(nodes, "GET %s:{%s}:state", prefix, id);
+  int rc = 1;
+  hs_account_t *a = NULL;
+  hs_err_t err = {0};
+  if (!r || r->type != REDIS_REPLY_STRING)
+    fprintf(stderr, "healthscore show: %s: no state stored\n", id);
+  else if (hs_account_decode(m, r->str, r->len, &a, &err))
+    fprintf(stderr, "healthscore show: %s: the stored state does not decode: %s\n", id, err.msg);
+  else if (hs_output_account_json(m, a, INT64_MIN, true, out) || hs_buf_append(out, "", 1))
+    fprintf(stderr, "healthscore show: out of memory\n");
+  else
+    rc = 0;
+  hs_account_free(a);
+  freeReplyObject(r);
+  return rc;
+}
+
 /* Prints the readable view of one account. */
 static int print_account(nodes_t *nodes, const char *prefix, const char *id, const char *json,
                          int days) {
@@ -243,9 +272,13 @@ static int print_account(nodes_t *nodes, const char *prefix, const char *id, con
     else
       printf("%s - (no data)", hs_json_str(g, "name", ""));
   }
-  printf("\n  %-30s %-10s %12s %6s %7s %8s\n", "metric", "group", "value", "norm", "weight",
-         "points");
+  printf("\n");
+  if (hs_json_arr(r, "metrics"))
+    printf("  %-30s %-10s %12s %6s %7s %8s\n", "metric", "group", "value", "norm", "weight",
+           "points");
   yajl_val metrics = hs_json_arr(r, "metrics");
+  if (!metrics)
+    printf("  (each metric's value and contribution: add --config PROFILES)\n");
   for (size_t i = 0; metrics && i < metrics->u.array.len; i++) {
     yajl_val m = metrics->u.array.values[i];
     double v = hs_json_num(m, "value", &has);
@@ -299,16 +332,23 @@ static int print_account(nodes_t *nodes, const char *prefix, const char *id, con
 }
 
 int hs_cmd_show(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"settings", required_argument, NULL, 's'}, {"redis", required_argument, NULL, 'r'},
-      {"prefix", required_argument, NULL, 'P'},   {"days", required_argument, NULL, 'd'},
-      {"json", no_argument, NULL, 'j'},           {"state", no_argument, NULL, 'S'},
-      {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
-  const char *settings = NULL, *redis = NULL, *prefix = NULL;
+  static const struct option opts[] = {{"settings", required_argument, NULL, 's'},
+                                       {"redis", required_argument, NULL, 'r'},
+                                       {"prefix", required_argument, NULL, 'P'},
+                                       {"days", required_argument, NULL, 'd'},
+                                       {"json", no_argument, NULL, 'j'},
+                                       {"state", no_argument, NULL, 'S'},
+                                       {"config", required_argument, NULL, 'c'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  const char *settings = NULL, *redis = NULL, *prefix = NULL, *config = NULL;
   bool json = false, state = false;
   int days = 14, c;
-  while ((c = getopt_long(argc, argv, "s:r:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "s:r:c:h", opts, NULL)) != -1) {
     switch (c) {
+    case 'c':
+      config = optarg;
+      break;
     case 's':
       settings = optarg;
       break;
@@ -358,6 +398,19 @@ int hs_cmd_show(int argc, char **argv) {
   const char *seeds = redis ? redis : *st.redis_nodes ? st.redis_nodes : seed;
   if (!prefix)
     prefix = st.redis_prefix;
+  if (!config && settings)
+    config = st.profiles;
+  hs_config_t *cfg = NULL;
+  hs_model_t *model = NULL;
+  if (config && !state &&
+      (hs_config_load_file(config, &cfg, &err) || hs_model_compile(cfg, &model, &err))) {
+    fprintf(stderr, "healthscore show: %s\n", err.msg);
+    hs_config_free(cfg);
+    hs_settings_free(&st);
+    return 2;
+  }
+  hs_buf_t full;
+  hs_buf_init(&full);
   nodes_t *ns = calloc(1, sizeof *ns);
   int rc = 0;
   if (!ns) {
@@ -389,6 +442,14 @@ int hs_cmd_show(int argc, char **argv) {
       for (size_t k = 0; k < r->len; k++)
         printf("%02x", (unsigned char)r->str[k]);
       printf("\n");
+    } else if (model) {
+      full.len = 0;
+      if (explain(ns, prefix, id, model, &full))
+        rc = 1;
+      else if (json)
+        printf("%s\n", full.data);
+      else if (print_account(ns, prefix, id, full.data, days))
+        rc = 1;
     } else if (json) {
       printf("%s\n", r->str);
     } else if (print_account(ns, prefix, id, r->str, days)) {
@@ -399,6 +460,9 @@ int hs_cmd_show(int argc, char **argv) {
   if (ns)
     nodes_close(ns);
   free(ns);
+  hs_buf_free(&full);
+  hs_model_free(model);
+  hs_config_free(cfg);
   hs_settings_free(&st);
   return rc;
 }

@@ -27,6 +27,12 @@ void hs_engine_free(hs_engine_t *e);
  * hs_apply_result_t or HS_E_NOMEM. */
 int hs_engine_apply(hs_engine_t *e, const hs_event_t *ev);
 
+/* Hints that events of `account_id` come soon, for callers that know their
+ * next events: `stage` 0 starts loading the table slot, stage 1 (a step
+ * later, when the slot has arrived) the account's state. Changes nothing;
+ * hides memory latency when the accounts held outgrow the CPU caches. */
+void hs_engine_prefetch(const hs_engine_t *e, hs_str_t account_id, int stage);
+
 /* Advances every account to `now_ms` (see hs_account_advance), in account-id
  * order so that output is deterministic. */
 int hs_engine_advance(hs_engine_t *e, int64_t now_ms);

@@ -18,9 +18,12 @@ int hs_output_alert_json(const hs_model_t *m, const hs_eval_t *ev, const hs_aler
 int hs_output_score_json(const hs_model_t *m, const hs_eval_t *ev, hs_buf_t *out);
 
 /* Appends the score record of account `a` as it stands, scored at its clock
- * (or at `at_ms` when later, see hs_account_score): what the daemon stores
- * in Redis and `healthscore replay --final` prints. Returns 0 or HS_E_NOMEM. */
-int hs_output_account_json(const hs_model_t *m, const hs_account_t *a, int64_t at_ms,
+ * (or at `at_ms` when later, see hs_account_score): what `healthscore replay
+ * --final` prints and GET /v1/accounts/{id} answers. With `explain` false,
+ * the record leaves out the per-metric explanation (`metrics`): the record
+ * the daemon stores in Redis, about a sixth of the size. Returns 0 or
+ * HS_E_NOMEM. */
+int hs_output_account_json(const hs_model_t *m, const hs_account_t *a, int64_t at_ms, bool explain,
                            hs_buf_t *out);
 
 #endif

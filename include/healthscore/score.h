@@ -174,6 +174,8 @@ int32_t hs_account_history_last(const hs_account_t *a);
 double hs_account_history_day(const hs_model_t *m, const hs_account_t *a, int32_t day);
 /* Bytes of heap the account holds under model `m`. */
 size_t hs_account_memory(const hs_model_t *m, const hs_account_t *a);
+/* Starts loading the parts of `a` that applying an event reads (a hint). */
+void hs_account_prefetch(const hs_model_t *m, const hs_account_t *a);
 
 /* Serialises the whole account state as versioned msgpack into `out`.
  * Decoding with the same model gives a state whose encoding is byte-identical.

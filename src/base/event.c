@@ -62,8 +62,8 @@ const char *hs_event_type_name(hs_event_type_t t) {
 }
 
 hs_event_type_t hs_event_type_from(hs_str_t s) {
-  for (int t = 1; t < HS_EV__COUNT; t++)
-    if (hs_str_eq(s, type_names[t]))
+  for (int t = 1; s.len && t < HS_EV__COUNT; t++)
+    if (type_names[t][0] == s.ptr[0] && hs_str_eq(s, type_names[t]))
       return (hs_event_type_t)t;
   return HS_EV_UNKNOWN;
 }

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
@@ -23,6 +24,7 @@ typedef struct value_s {
   int64_t i;
   double d;
   bool b;
+  bool borrowable; /* V_STR: s points into the message being decoded */
 } value_t;
 
 /* A yajl allocation: a bump arena reset per message, overflowing to the heap. */
@@ -32,6 +34,7 @@ typedef struct big_s {
 
 struct hs_decoder_s {
   size_t max_message;
+  bool borrow;   /* string values point into the caller's message: no copy needed */
   char *scratch; /* decoded strings of the current message */
   size_t scratch_len;
   char arena[ARENA_SIZE];
@@ -192,7 +195,25 @@ static bool valid_utf8(const unsigned char *s, size_t n) {
   return true;
 }
 
-/* Copies a string value into scratch after checking it. */
+/* True when every byte is printable ASCII (0x20..0x7e), eight at a time. */
+static bool printable_ascii(const unsigned char *s, size_t n) {
+  const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x;
+    memcpy(&x, s + i, 8);
+    /* a byte >= 0x80, < 0x20, or 0x7f (0x7f + 1 sets the high bit) */
+    if ((x | (x - 0x20 * ones) | (x + ones)) & highs)
+      return false;
+  }
+  for (; i < n; i++)
+    if (s[i] < 0x20 || s[i] >= 0x7f)
+      return false;
+  return true;
+}
+
+/* Checks a string value and keeps it: borrowed from the message when the
+ * decoder reads it in place (msgpack), else copied into scratch. */
 static bool take_str(hs_decoder_t *d, const char *name, const value_t *v, size_t max,
                      hs_str_t *out) {
   if (v->kind != V_STR)
@@ -201,11 +222,17 @@ static bool take_str(hs_decoder_t *d, const char *name, const value_t *v, size_t
     return fail(d, HS_E_RANGE, "field \"%s\": empty", name), false;
   if (v->n > max)
     return fail(d, HS_E_RANGE, "field \"%s\": longer than %zu bytes", name, max), false;
-  for (size_t i = 0; i < v->n; i++)
-    if ((unsigned char)v->s[i] < 0x20 || v->s[i] == 0x7f)
-      return fail(d, HS_E_RANGE, "field \"%s\": control characters are not allowed", name), false;
-  if (!valid_utf8((const unsigned char *)v->s, v->n))
-    return fail(d, HS_E_PARSE, "field \"%s\": invalid UTF-8", name), false;
+  if (!printable_ascii((const unsigned char *)v->s, v->n)) {
+    for (size_t i = 0; i < v->n; i++)
+      if ((unsigned char)v->s[i] < 0x20 || v->s[i] == 0x7f)
+        return fail(d, HS_E_RANGE, "field \"%s\": control characters are not allowed", name), false;
+    if (!valid_utf8((const unsigned char *)v->s, v->n))
+      return fail(d, HS_E_PARSE, "field \"%s\": invalid UTF-8", name), false;
+  }
+  if (d->borrow && v->borrowable) {
+    *out = (hs_str_t){v->s, (uint32_t)v->n};
+    return true;
+  }
   if (d->scratch_len + v->n > d->max_message)
     return fail(d, HS_E_TOOBIG, "message too large"), false;
   char *p = d->scratch + d->scratch_len;
@@ -311,10 +338,71 @@ static hs_str_t *str_slot(hs_event_t *ev, hs_field_t f) {
   }
 }
 
+/* The index of field k (n bytes) in `fields`, or -1: by length, then bytes.
+ * Keep in step with `fields` (hs_decoder_new checks it). */
 static int find_field(const char *k, size_t n) {
-  for (size_t i = 0; i < N_FIELDS; i++)
-    if (fields[i].len == n && fields[i].name[0] == k[0] && memcmp(fields[i].name, k, n) == 0)
-      return (int)i;
+#define F(name, i)                                                                                 \
+  if (memcmp(k, name, sizeof name - 1) == 0)                                                       \
+  return i
+  switch (n) {
+  case 2:
+    F("ts", 3);
+    break;
+  case 3:
+    F("due", 12);
+    break;
+  case 4:
+    F("type", 2);
+    F("role", 17);
+    break;
+  case 5:
+    F("count", 6);
+    F("score", 8);
+    F("value", 10);
+    F("stage", 26);
+    break;
+  case 6:
+    F("amount", 7);
+    F("rating", 9);
+    F("target", 22);
+    F("reason", 23);
+    F("author", 24);
+    break;
+  case 7:
+    F("user_id", 4);
+    F("expires", 13);
+    F("feature", 16);
+    F("outcome", 21);
+    F("segment", 25);
+    break;
+  case 8:
+    F("event_id", 0);
+    F("licenses", 11);
+    F("priority", 18);
+    F("vertical", 27);
+    F("currency", 29);
+    break;
+  case 9:
+    F("ticket_id", 19);
+    break;
+  case 10:
+    F("account_id", 1);
+    F("invoice_id", 20);
+    F("attributes", 28);
+    break;
+  case 12:
+    F("renewal_date", 15);
+    break;
+  case 14:
+    F("contract_start", 14);
+    break;
+  case 15:
+    F("session_seconds", 5);
+    break;
+  default:
+    break;
+  }
+#undef F
   return -1;
 }
 
@@ -688,7 +776,7 @@ static int mp_value(reader_t *r, value_t *v) {
     size_t len = c & 0x1f;
     if (!rd(r, len, &p))
       return 1;
-    *v = (value_t){.kind = V_STR, .s = (const char *)p, .n = len};
+    *v = (value_t){.kind = V_STR, .s = (const char *)p, .n = len, .borrowable = true};
     return 0;
   }
   switch (c) {
@@ -758,7 +846,8 @@ static int mp_value(reader_t *r, value_t *v) {
       return 1;
     rd(r, (size_t)len, &p);
     /* bin is accepted only where it is skipped: a string field rejects it */
-    *v = (value_t){.kind = str ? V_STR : V_NIL, .s = (const char *)p, .n = (size_t)len};
+    *v = (value_t){
+        .kind = str ? V_STR : V_NIL, .s = (const char *)p, .n = (size_t)len, .borrowable = true};
     if (!str)
       v->i = -1; /* marks bin */
     return 0;
@@ -913,6 +1002,10 @@ static int decode_msgpack(hs_decoder_t *d, const unsigned char *buf, size_t len)
 /* ---- entry points ------------------------------------------------------ */
 
 int hs_decoder_new(hs_decoder_t **out, size_t max_message) {
+  /* find_field's switch must agree with the table (checked once per decoder) */
+  for (size_t i = 0; i < N_FIELDS; i++)
+    if (find_field(fields[i].name, fields[i].len) != (int)i)
+      abort();
   hs_decoder_t *d = hs_calloc(1, sizeof *d);
   *out = NULL;
   if (!d)
@@ -972,7 +1065,9 @@ int hs_event_decode(hs_decoder_t *d, const void *buf, size_t len, hs_format_t fm
     rc = decode_json(d, buf, len);
     arena_reset(d);
   } else if (fmt == HS_FMT_MSGPACK) {
+    d->borrow = true;
     rc = decode_msgpack(d, buf, len);
+    d->borrow = false;
   } else {
     return hs_err_set(err, HS_E_PARSE, "neither a JSON object nor a msgpack map");
   }

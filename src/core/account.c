@@ -36,7 +36,7 @@ static void init(const hs_model_t *m, hs_account_t *a) {
   a->n_series = m->n_series;
   for (uint32_t i = 0; i < m->n_series; i++) {
     hs__series_state_t *st = &a->series[i];
-    st->head = st->max_day = INT32_MIN;
+    st->head = INT32_MIN;
     st->last_ms = INT64_MIN;
   }
   for (uint32_t i = 0; i < m->n_views; i++) {
@@ -88,11 +88,35 @@ void hs_account_free(hs_account_t *a) {
     hs_free(a->custom_key[i]);
     hs_free(a->custom_val[i]);
   }
+  hs_free(a->custom_key); /* custom_val shares its allocation */
   for (uint32_t i = 0; i < a->n_overrides; i++) {
     hs_free(a->overrides[i].reason);
     hs_free(a->overrides[i].author);
   }
+  hs_free(a->overrides);
   hs_free(a);
+}
+
+int hs__account_custom_alloc(hs_account_t *a) {
+  if (a->custom_key)
+    return 0;
+  if (!(a->custom_key = hs_calloc(2 * HS_MAX_ATTRS, sizeof *a->custom_key)))
+    return HS_E_NOMEM;
+  a->custom_val = a->custom_key + HS_MAX_ATTRS;
+  return 0;
+}
+
+int hs__account_overrides_alloc(hs_account_t *a) {
+  if (!a->overrides && !(a->overrides = hs_calloc(HS__MAX_OVERRIDES, sizeof *a->overrides)))
+    return HS_E_NOMEM;
+  return 0;
+}
+
+void hs_account_prefetch(const hs_model_t *m, const hs_account_t *a) {
+  /* the whole block: struct, id, views, series, scalars, rules, history */
+  size_t n = layout(m, NULL, 0) + 64; /* ids are short: no need to read id_len */
+  for (size_t off = 0; off < n; off += 64)
+    __builtin_prefetch((const char *)a + off);
 }
 
 hs_str_t hs_account_id(const hs_account_t *a) {
@@ -139,6 +163,8 @@ size_t hs_account_memory(const hs_model_t *m, const hs_account_t *a) {
     n += st->cap * (sizeof *st->d + (st->v ? sizeof *st->v : 0));
     n += st->keys_cap * sizeof *st->keys;
   }
+  n += (a->custom_key ? 2 * HS_MAX_ATTRS * sizeof *a->custom_key : 0) +
+       (a->overrides ? HS__MAX_OVERRIDES * sizeof *a->overrides : 0);
   return n;
 }
 
@@ -173,7 +199,7 @@ static int apply_account_event(hs_account_t *a, const hs_event_t *ev) {
     if (k == a->n_custom) {
       if (a->n_custom == HS_MAX_ATTRS)
         continue; /* full: further keys are not kept */
-      if (set_str(&a->custom_key[k], ev->attr_key[i]))
+      if (hs__account_custom_alloc(a) || set_str(&a->custom_key[k], ev->attr_key[i]))
         return HS_E_NOMEM;
       a->n_custom++;
     }
@@ -212,6 +238,8 @@ static int apply_override(const hs_model_t *m, hs_account_t *a, const hs_event_t
     drop_override(a, i);
   if (ev->expires_ms <= ev->ts_ms)
     return HS_APPLIED;
+  if (hs__account_overrides_alloc(a))
+    return HS_E_NOMEM;
   if (a->n_overrides == HS__MAX_OVERRIDES) {
     uint32_t soonest = 0; /* full: the pin that ends first gives way */
     for (uint32_t k = 1; k < a->n_overrides; k++)

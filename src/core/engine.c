@@ -98,6 +98,17 @@ static int grow(hs_engine_t *e) {
   return 0;
 }
 
+void hs_engine_prefetch(const hs_engine_t *e, hs_str_t id, int stage) {
+  uint64_t h = hs_hash64(id.ptr, id.len, HS_HASH_SEED);
+  size_t i = h & (e->cap - 1);
+  if (stage == 0) {
+    __builtin_prefetch(&e->hashes[i]);
+    __builtin_prefetch(&e->slots[i]);
+  } else if (e->slots[i]) {
+    hs_account_prefetch(e->model, e->slots[i]);
+  }
+}
+
 hs_account_t *hs_engine_find(hs_engine_t *e, hs_str_t id) {
   return e->slots[probe(e, id, hs_hash64(id.ptr, id.len, HS_HASH_SEED))];
 }

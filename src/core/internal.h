@@ -164,14 +164,13 @@ typedef union hs__dval_u {
 } hs__dval_t;
 
 typedef struct hs__series_state_s {
-  int32_t head;    /* INT32_MIN: nothing yet */
-  int32_t max_day; /* latest day that received data; INT32_MIN: none */
-  int64_t last_ms; /* time of the latest matching event; INT64_MIN: none */
-  hs__dent_t *d;   /* capacity cap */
-  hs__dval_t *v;   /* parallel to d for sum/min/max series; NULL otherwise */
-  uint32_t start, n, cap;
-  uint32_t n_keys, keys_cap;
-  hs__dkey_t *keys; /* HS__OP_DISTINCT: open addressing, capacity keys_cap */
+  int32_t head;              /* INT32_MIN: nothing yet */
+  uint16_t start, n, cap;    /* windows are at most HS_MAX_WINDOW_DAYS long */
+  uint16_t n_keys, keys_cap; /* at most 2 * HS_MAX_DISTINCT */
+  int64_t last_ms;           /* time of the latest matching event; INT64_MIN: none */
+  hs__dent_t *d;             /* capacity cap */
+  hs__dval_t *v;             /* parallel to d for sum/min/max series; NULL otherwise */
+  hs__dkey_t *keys;          /* HS__OP_DISTINCT: open addressing, capacity keys_cap */
 } hs__series_state_t;
 
 typedef struct hs__view_state_s {
@@ -215,11 +214,11 @@ struct hs_account_s {
   int64_t contract_start_ms, renewal_ms; /* INT64_MIN: unknown */
   int64_t attrs_ms;                      /* last account event */
   uint32_t n_custom;
-  char *custom_key[HS_MAX_ATTRS], *custom_val[HS_MAX_ATTRS];
+  char **custom_key, **custom_val; /* HS_MAX_ATTRS each, allocated with the first */
   char *outcome;
   int64_t outcome_ms;
   uint32_t n_overrides;
-  hs__override_t overrides[HS__MAX_OVERRIDES];
+  hs__override_t *overrides; /* HS__MAX_OVERRIDES, allocated with the first */
   /* aggregates */
   hs__series_state_t *series;
   hs__view_state_t *views;
@@ -252,6 +251,11 @@ void hs__view_recompute_ext(const hs_model_t *m, hs_account_t *a, uint32_t vi);
  * `e` and makes this the previous evaluation. */
 void hs__evaluate(const hs_model_t *m, hs_account_t *a, int64_t t, const hs_event_t *ev,
                   hs_eval_t *e);
+
+/* Allocate the custom attribute and override arrays when first needed.
+ * Return 0 or HS_E_NOMEM. */
+int hs__account_custom_alloc(hs_account_t *a);
+int hs__account_overrides_alloc(hs_account_t *a);
 
 /* Recomputes every view's totals from the series rings (after decoding). */
 void hs__account_rebuild_views(const hs_model_t *m, hs_account_t *a);

@@ -141,8 +141,6 @@ int hs__series_put(const hs__series_t *s, hs__series_state_t *st, int32_t day, i
   int64_t i = entry_of(s, st, day);
   if (i < 0)
     return HS_E_NOMEM;
-  if (day > st->max_day)
-    st->max_day = day;
   st->d[st->start + i].cnt += cnt;
   hs__dval_t *v = st->v ? &st->v[st->start + i] : NULL;
   if (v && s->op == HS__OP_SUM)
@@ -188,7 +186,7 @@ int hs__series_put_key(const hs__series_t *s, hs__series_state_t *st, uint32_t h
   int32_t min_day = st->head == INT32_MIN ? INT32_MIN : st->head - (int32_t)s->days + 1;
   if (st->n_keys + 1 > st->keys_cap / 2) {
     uint32_t cap = st->keys_cap ? st->keys_cap : 8;
-    if (st->n_keys + 1 > cap / 2)
+    if (st->n_keys + 1u > cap / 2)
       cap *= 2;
     if (cap > 2 * HS_MAX_DISTINCT) {
       cap = 2 * HS_MAX_DISTINCT; /* full: make room by forgetting expired keys */

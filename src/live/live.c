@@ -23,15 +23,19 @@
 #include "healthscore/store.h"
 
 #include <librdkafka/rdkafka.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_tree.h>
 
-#define QUEUE_PAUSE 4096  /* messages buffered per partition before it pauses */
-#define QUEUE_RESUME 1024 /* ... and resumes */
-#define TICK_MS 50        /* housekeeping: readiness, reconnects, revocation */
+#define QUEUE_PAUSE 4096       /* messages buffered per partition before it pauses */
+#define QUEUE_RESUME 1024      /* ... and resumes */
+#define TICK_MS 50             /* housekeeping: readiness, reconnects, revocation */
+#define TRIM_INTERVAL_MS 10000 /* freed memory is returned to the system this often */
 #define REVOKE_TIMEOUT_MS 10000
 #define MAX_TOPICS 16
 #define FLUSHBUF_KEEP (8u << 20) /* flush buffer capacity kept for the next flush */
@@ -40,9 +44,10 @@ enum { G_LOADING, G_ACTIVE, G_REVOKING };
 
 typedef struct entry_s {
   rd_kafka_message_t *m;
-  int64_t ts;         /* event time; INT64_MIN when rejected */
-  uint64_t arrived;   /* loop time of arrival */
-  struct acct_s *acc; /* the account, once known */
+  int64_t ts;          /* event time; INT64_MIN when rejected */
+  uint64_t arrived;    /* loop time of arrival */
+  uint64_t arrived_ns; /* uv_hrtime() of arrival */
+  struct acct_s *acc;  /* the account, once known */
 } entry_t;
 
 typedef struct tp_s {
@@ -95,6 +100,7 @@ typedef struct outmsg_s {
   char *key, *value;
   hs_producer_header_t headers[4];
   char hbuf[4][512];
+  uint64_t sent_ns; /* uv_hrtime() of the first send */
 } outmsg_t;
 
 typedef struct req_s {
@@ -127,6 +133,7 @@ struct hs_live_s {
   /* Redis */
   uint64_t epoch, commit_seq, done_seq, store_connections;
   bool committing, resync, store_up;
+  uint64_t last_trim; /* loop time of the last malloc_trim */
   int pending_pos;
   /* state of the run */
   bool stopping, kafka_down, revoking, stop_flushed;
@@ -141,6 +148,7 @@ struct hs_live_s {
   uint64_t stop_deadline;
   /* metrics */
   hs_family_t *f_events, *f_dead, *f_alerts, *f_lag, *f_bands, *f_delivery;
+  hs_series_t *m_engine_delay, *m_alert_delivery;
   hs_series_t *m_applied, *m_dups, *m_late, *m_ignored, *m_latency, *m_flush_s, *m_flush_n,
       *m_flush_fail, *m_fenced, *m_accounts, *m_dirty, *m_parts, *m_loads, *m_evicted, *m_resyncs,
       *m_redis_up, *m_ready, *m_redis_cmds, *m_redis_bytes, *m_buffered, *m_covered, *m_refused,
@@ -415,6 +423,7 @@ static void produce(hs_live_t *l, const char *topic, const void *key, size_t key
     o->headers[i] = (hs_producer_header_t){hdr[2 * i], o->hbuf[i], strlen(o->hbuf[i])};
     o->n_headers++;
   }
+  o->sent_ns = uv_hrtime();
   if (outmsg_send(l, o))
     outmsg_free(o);
 }
@@ -426,6 +435,8 @@ static void on_delivery(void *ud, void *opaque, int status, int32_t partition, i
   (void)partition;
   (void)offset;
   if (!status) {
+    if (!strcmp(o->topic, l->s->alerts_topic))
+      hs_series_observe(l->m_alert_delivery, (double)(uv_hrtime() - o->sent_ns) / 1e9);
     outmsg_free(o);
     return;
   }
@@ -598,6 +609,7 @@ static bool apply_entry(hs_live_t *l, group_t *g, int t, entry_t *e) {
   add(rc == HS_APPLIED ? l->m_applied : rc == HS_LATE ? l->m_late : l->m_ignored, 1);
   if (produced > 0 && l->m_latency)
     hs_series_observe(l->m_latency, (double)((int64_t)wall_ms() - produced) / 1000.0);
+  hs_series_observe(l->m_engine_delay, (double)(uv_hrtime() - e->arrived_ns) / 1e9);
   mark_dirty(l, a);
   return true;
 }
@@ -627,6 +639,17 @@ static void pop_head(hs_live_t *l, group_t *g, int t) {
     hs_consumer_pause_partition(l->consumer, l->s->topics[t], g->partition, false);
     tp->paused = false;
   }
+}
+
+/* Starts loading the accounts of the messages after the head of `tp` (the
+ * likeliest to be applied next) while the head is applied: the account
+ * table entry two ahead, the account's state one ahead. */
+static void prefetch_next(const hs_live_t *l, const tp_t *tp) {
+  if (tp->len > 2 && tp->q[(tp->head + 2) % tp->cap].acc)
+    __builtin_prefetch(tp->q[(tp->head + 2) % tp->cap].acc);
+  const struct acct_s *next = tp->len > 1 ? tp->q[(tp->head + 1) % tp->cap].acc : NULL;
+  if (next && next->a)
+    hs_account_prefetch(l->model, next->a);
 }
 
 /* Applies the group's events in event-time order while every topic either
@@ -665,6 +688,7 @@ static void group_pump(hs_live_t *l, group_t *g) {
         return;
       }
     }
+    prefetch_next(l, &g->tp[best]);
     if (!apply_entry(l, g, best, e))
       return;
     pop_head(l, g, best);
@@ -765,7 +789,7 @@ static bool on_take(void *ud, rd_kafka_message_t *m) {
   }
   tp->next = m->offset + 1;
   tp->eof = false;
-  entry_t e = {m, INT64_MIN, uv_now(l->loop), NULL};
+  entry_t e = {m, INT64_MIN, uv_now(l->loop), uv_hrtime(), NULL};
   hs_event_t ev;
   char why[512];
   if (check_event(l, l->peek, m, &ev, why, sizeof why)) {
@@ -1087,7 +1111,7 @@ static void flush(hs_live_t *l) {
     rc = hs_account_encode(l->model, a->a, b);
     off[2 * i + 1] = b->len;
     if (!rc)
-      rc = hs_output_account_json(l->model, a->a, INT64_MIN, b);
+      rc = hs_output_account_json(l->model, a->a, INT64_MIN, false, b);
     /* it holds every event of its partition below the positions applied,
        and what its stored state held when it was read */
     group_t *g =
@@ -1243,6 +1267,14 @@ static void on_tick(uv_timer_t *t) {
     hs_log(HS_LOG_INFO, "engine", "resuming from the state in Redis");
     start_sync(l);
   }
+#ifdef __GLIBC__
+  /* give memory freed after a burst (a backlog's fetch buffers and flushes,
+     a rebalance) back to the system; malloc keeps it otherwise */
+  if (uv_now(l->loop) - l->last_trim >= TRIM_INTERVAL_MS) {
+    malloc_trim(0);
+    l->last_trim = uv_now(l->loop);
+  }
+#endif
 }
 
 static void on_idle_timer(uv_timer_t *t) {
@@ -1269,6 +1301,8 @@ static void on_idle_timer(uv_timer_t *t) {
 
 static const double latency_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                         0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+static const double delay_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                      0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5};
 static const double flush_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                       0.05,   0.1,   0.25,   0.5,   1,    2.5};
 static const double batch_bounds[] = {1, 10, 100, 1000, 10000, 100000};
@@ -1322,6 +1356,14 @@ static int make_metrics(hs_live_t *l, hs_metrics_t *r) {
   l->m_latency = one(r, HS_HISTOGRAM, "healthscore_processing_latency_seconds",
                      "From an event's Kafka timestamp to its application", latency_bounds,
                      sizeof latency_bounds / sizeof *latency_bounds);
+  l->m_engine_delay =
+      one(r, HS_HISTOGRAM, "healthscore_engine_delay_seconds",
+          "From an event's arrival from Kafka to its application: the engine's own part of the "
+          "processing latency (event-time ordering, state loads, the loop's other work)",
+          delay_bounds, sizeof delay_bounds / sizeof *delay_bounds);
+  l->m_alert_delivery = one(r, HS_HISTOGRAM, "healthscore_alert_delivery_seconds",
+                            "From publishing an alert to Kafka's acknowledgement of it",
+                            delay_bounds, sizeof delay_bounds / sizeof *delay_bounds);
   l->m_flush_s = one(r, HS_HISTOGRAM, "healthscore_redis_flush_seconds",
                      "Duration of a Redis flush (one atomic commit)", flush_bounds,
                      sizeof flush_bounds / sizeof *flush_bounds);
@@ -1364,7 +1406,8 @@ static int make_metrics(hs_live_t *l, hs_metrics_t *r) {
   SIMPLE(l->m_redis_up, HS_GAUGE, "healthscore_redis_connected", "1 when Redis answers");
   SIMPLE(l->m_ready, HS_GAUGE, "healthscore_ready", "1 when /readyz answers 200");
 #undef SIMPLE
-  return l->f_events && l->f_dead && l->f_alerts && l->f_lag && l->f_bands && l->f_delivery
+  return l->f_events && l->f_dead && l->f_alerts && l->f_lag && l->f_bands && l->f_delivery &&
+                 l->m_engine_delay && l->m_alert_delivery
              ? 0
              : HS_E_NOMEM;
 }
@@ -1435,7 +1478,7 @@ int hs_live_account_json(hs_live_t *l, hs_str_t id, hs_buf_t *out) {
   if (!a || !a->a || hs_account_clock(a->a) == INT64_MIN)
     return HS_E_INVAL; /* not here, or nothing applied yet */
   size_t start = out->len;
-  if (hs_output_account_json(l->model, a->a, INT64_MIN, out))
+  if (hs_output_account_json(l->model, a->a, INT64_MIN, true, out))
     return HS_E_NOMEM;
   /* add the daily history before the closing brace */
   if (out->len > start && out->data[out->len - 1] == '}') {

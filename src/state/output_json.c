@@ -8,18 +8,56 @@
 #include <stddef.h>
 #include <string.h>
 
+#define lit(b, s) hs_buf_append((b), s, sizeof s - 1)
+
+/* ,"key": */
+static int key_colon(hs_buf_t *b, const char *key) {
+  size_t n = strlen(key);
+  int rc = hs_buf_reserve(b, n + 4);
+  if (rc)
+    return rc;
+  char *p = b->data + b->len;
+  p[0] = ',';
+  p[1] = '"';
+  memcpy(p + 2, key, n);
+  p[n + 2] = '"';
+  p[n + 3] = ':';
+  b->len += n + 4;
+  return 0;
+}
+
+/* The integer k / 10^decimals in fixed notation: what printf("%.*f") prints
+ * for the double nearest to it, without printf's cost. */
+static int fixed(hs_buf_t *b, int64_t k, int decimals) {
+  char tmp[32], *p = tmp + sizeof tmp;
+  uint64_t u = k < 0 ? (uint64_t)0 - (uint64_t)k : (uint64_t)k;
+  for (int i = 0; i < decimals; i++, u /= 10)
+    *--p = (char)('0' + u % 10);
+  if (decimals)
+    *--p = '.';
+  do {
+    *--p = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (k < 0)
+    *--p = '-';
+  return hs_buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
 static int num(hs_buf_t *b, const char *key, double v, int decimals) {
-  if (isnan(v) || !isfinite(v))
-    return hs_buf_printf(b, ",\"%s\":null", key);
-  double scale = pow(10, decimals);
-  v = round(v * scale) / scale;
-  if (v == 0)
-    v = 0; /* no negative zero */
-  return hs_buf_printf(b, ",\"%s\":%.*f", key, decimals, v);
+  static const double scales[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+  int rc = key_colon(b, key);
+  if (rc || isnan(v) || !isfinite(v))
+    return rc ? rc : hs_buf_append(b, "null", 4);
+  double scale = scales[decimals], r = round(v * scale);
+  if (fabs(r) < 1e15) /* exact in a double, and so in printf's digits */
+    return fixed(b, (int64_t)r, decimals);
+  v = r / scale;
+  return hs_buf_printf(b, "%.*f", decimals, v == 0 ? 0.0 : v); /* no negative zero */
 }
 
 static int str(hs_buf_t *b, const char *key, const char *s, size_t n) {
-  int rc = hs_buf_printf(b, ",\"%s\":", key);
+  int rc = key_colon(b, key);
   return rc | hs_buf_json_str(b, s, n);
 }
 
@@ -30,7 +68,8 @@ static int zstr(hs_buf_t *b, const char *key, const char *s) {
 static int time_field(hs_buf_t *b, const char *key, int64_t ms) {
   char t[32];
   hs_time_format(ms, t);
-  return hs_buf_printf(b, ",\"%s\":\"%s\"", key, t);
+  int rc = key_colon(b, key);
+  return rc | hs_buf_json_str(b, t, strlen(t));
 }
 
 static const char *const sources[] = {"missing", "data", "missing_worst", "missing_value",
@@ -39,7 +78,7 @@ static const char *const sources[] = {"missing", "data", "missing_worst", "missi
 static int metric(hs_buf_t *b, const hs_model_t *m, const hs_score_t *s,
                   const hs_metric_result_t *mr, bool full) {
   const char *id = hs_model_metric_id(m, mr->metric);
-  int rc = hs_buf_printf(b, "{\"metric\":");
+  int rc = lit(b, "{\"metric\":");
   rc |= hs_buf_json_str(b, id, strlen(id));
   rc |= zstr(b, "label", hs_model_metric_label(m, mr->metric));
   if (full) {
@@ -53,7 +92,7 @@ static int metric(hs_buf_t *b, const hs_model_t *m, const hs_score_t *s,
     rc |= num(b, "weight", mr->weight, 4);
   rc |= num(b, "contribution", mr->contribution, 2);
   rc |= num(b, "delta", mr->delta, 2);
-  return rc | hs_buf_printf(b, "}");
+  return rc | lit(b, "}");
 }
 
 static int head(hs_buf_t *b, const hs_model_t *m, const hs_eval_t *ev) {
@@ -65,7 +104,7 @@ static int head(hs_buf_t *b, const hs_model_t *m, const hs_eval_t *ev) {
 
 static int event_id(hs_buf_t *b, const hs_eval_t *ev) {
   if (!ev->event)
-    return hs_buf_printf(b, ",\"event_id\":null");
+    return lit(b, ",\"event_id\":null");
   return str(b, "event_id", ev->event->event_id.ptr, ev->event->event_id.len);
 }
 
@@ -86,42 +125,46 @@ int hs_output_alert_json(const hs_model_t *m, const hs_eval_t *ev, const hs_aler
   rc |= event_id(out, ev);
   rc |= time_field(out, "event_time", ev->at_ms);
   rc |= time_field(out, "processed_at", processed_ms);
-  rc |= hs_buf_printf(out, ",\"top_contributors\":[");
+  rc |= lit(out, ",\"top_contributors\":[");
   for (uint32_t i = 0; i < al->n_top; i++) {
     if (i)
-      rc |= hs_buf_printf(out, ",");
+      rc |= lit(out, ",");
     rc |= metric(out, m, &ev->score, &ev->score.metrics[al->top[i]], false);
   }
-  rc |= hs_buf_printf(out, "]}");
+  rc |= lit(out, "]}");
   return rc ? HS_E_NOMEM : 0;
 }
 
-int hs_output_score_json(const hs_model_t *m, const hs_eval_t *ev, hs_buf_t *out) {
+static int score_json(const hs_model_t *m, const hs_eval_t *ev, bool explain, hs_buf_t *out) {
   const hs_score_t *s = &ev->score;
-  int rc = hs_buf_printf(out, "{\"schema_version\":1");
+  int rc = lit(out, "{\"schema_version\":1");
   rc |= head(out, m, ev);
   rc |= num(out, "score", s->has_score ? s->score : NAN, 1);
   rc |= zstr(out, "band", hs_model_band_name(m, s->band));
   rc |= num(out, "coverage", s->coverage, 3);
   rc |= time_field(out, "updated_at", ev->at_ms);
   rc |= event_id(out, ev);
-  rc |= hs_buf_printf(out, ",\"groups\":[");
+  rc |= lit(out, ",\"groups\":[");
   for (uint32_t g = 0; g < s->n_groups; g++) {
     const char *name = hs_model_group_name(m, s->profile, g);
-    rc |= hs_buf_printf(out, g ? ",{\"name\":" : "{\"name\":");
+    rc |= (g ? lit(out, ",{\"name\":") : lit(out, "{\"name\":"));
     rc |= hs_buf_json_str(out, name, strlen(name));
     rc |= num(out, "score", s->group_score[g], 1);
     rc |= num(out, "weight", s->group_weight[g], 4);
-    rc |= hs_buf_printf(out, "}");
+    rc |= lit(out, "}");
   }
-  rc |= hs_buf_printf(out, "],\"metrics\":[");
-  for (uint32_t i = 0; i < s->n_metrics; i++) {
-    if (i)
-      rc |= hs_buf_printf(out, ",");
-    rc |= metric(out, m, s, &s->metrics[i], true);
+  rc |= lit(out, "]");
+  if (explain) {
+    rc |= lit(out, ",\"metrics\":[");
+    for (uint32_t i = 0; i < s->n_metrics; i++) {
+      if (i)
+        rc |= lit(out, ",");
+      rc |= metric(out, m, s, &s->metrics[i], true);
+    }
+    rc |= lit(out, "]");
   }
   /* top contributors: the metrics with the largest contributions */
-  rc |= hs_buf_printf(out, "],\"top_contributors\":[");
+  rc |= lit(out, ",\"top_contributors\":[");
   bool used[HS_MAX_PROFILE_METRICS] = {0};
   for (int k = 0; k < HS_TOP_CONTRIBUTORS; k++) {
     int best = -1;
@@ -133,22 +176,26 @@ int hs_output_score_json(const hs_model_t *m, const hs_eval_t *ev, hs_buf_t *out
       break;
     used[best] = true;
     const char *id = hs_model_metric_id(m, s->metrics[best].metric);
-    rc |= hs_buf_printf(out, k ? "," : "");
+    rc |= (k ? lit(out, ",") : 0);
     rc |= hs_buf_json_str(out, id, strlen(id));
   }
-  rc |= hs_buf_printf(out, "]");
+  rc |= lit(out, "]");
   if (s->override.active) {
     rc |= hs_buf_printf(out, ",\"override\":{\"value\":%.1f", s->override.value);
     rc |= time_field(out, "expires_at", s->override.expires_ms);
     rc |= str(out, "reason", s->override.reason.ptr, s->override.reason.len);
     rc |= str(out, "author", s->override.author.ptr, s->override.author.len);
-    rc |= hs_buf_printf(out, "}");
+    rc |= lit(out, "}");
   }
-  rc |= hs_buf_printf(out, "}");
+  rc |= lit(out, "}");
   return rc ? HS_E_NOMEM : 0;
 }
 
-int hs_output_account_json(const hs_model_t *m, const hs_account_t *a, int64_t at_ms,
+int hs_output_score_json(const hs_model_t *m, const hs_eval_t *ev, hs_buf_t *out) {
+  return score_json(m, ev, true, out);
+}
+
+int hs_output_account_json(const hs_model_t *m, const hs_account_t *a, int64_t at_ms, bool explain,
                            hs_buf_t *out) {
   hs_eval_t *ev = hs_malloc(sizeof *ev);
   if (!ev)
@@ -158,7 +205,7 @@ int hs_output_account_json(const hs_model_t *m, const hs_account_t *a, int64_t a
   ev->at_ms = at_ms > hs_account_clock(a) ? at_ms : hs_account_clock(a);
   hs_account_score(m, a, at_ms, &ev->score);
   ev->prev_score = NAN;
-  int rc = hs_output_score_json(m, ev, out);
+  int rc = score_json(m, ev, explain, out);
   hs_free(ev);
   return rc;
 }

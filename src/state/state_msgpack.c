@@ -330,10 +330,11 @@ static int decode_body(dec_t *d, const msgpack_object *root) {
       const msgpack_object *c = arr(AT(e, 7), 0);
       for (uint32_t j = 0; c && j + 1 < c->via.array.size && a->n_custom < HS_MAX_ATTRS; j += 2) {
         char *ck = as_str(AT(c, j), &nomem), *cv = as_str(AT(c, j + 1), &nomem);
-        if (ck && cv) {
+        if (ck && cv && !hs__account_custom_alloc(a)) {
           a->custom_key[a->n_custom] = ck;
           a->custom_val[a->n_custom++] = cv;
         } else {
+          nomem |= ck && cv; /* no room for the arrays */
           hs_free(ck);
           hs_free(cv);
         }
@@ -355,6 +356,10 @@ static int decode_body(dec_t *d, const msgpack_object *root) {
             metric = (int)mi;
         if (metric == -2)
           continue; /* the metric is gone from the model */
+        if (hs__account_overrides_alloc(a)) {
+          nomem = true;
+          break;
+        }
         hs__override_t *ov = &a->overrides[a->n_overrides++];
         ov->metric = metric;
         ov->value = as_f64(AT(o, 1), 0);

@@ -98,8 +98,12 @@ uint16_t hs_rc_slot(const char *key, size_t len) {
   return crc16(key, len) & (HS_RC_SLOTS - 1);
 }
 
+/* Monotonic milliseconds, read now: the loop's cached time may be stale
+ * when commands are issued after the loop slept or worked for a while, and
+ * a stale send time would make a fresh command look late. */
 static uint64_t now_ms(const hs_rc_t *rc) {
-  return uv_now(rc->loop);
+  (void)rc;
+  return uv_hrtime() / 1000000;
 }
 
 /* The node at host:port, added when new; NULL when out of memory. */

@@ -30,7 +30,9 @@ check "events are applied although healthscore.empty never gets any" \
 today=$(date -u +%Y-%m-%d)
 check "the silent account's history reaches today ($today)" \
   wait_for 10 bash -c "[ -n \"\$(redis-cli -p $redis_port HGET 'hs:{acct-idle}:history' $today)\" ]"
-"$bin" show --redis "127.0.0.1:$redis_port" --json acct-idle >"$work/score.json"
+"$bin" show --redis "127.0.0.1:$redis_port" --json acct-idle >"$work/record.json"
+"$bin" show --settings "$work/d1.yaml" --json acct-idle >"$work/score.json"
+check "the stored record leaves the per-metric explanation out" bash -c "! grep -q metrics $work/record.json"
 check "its score record is as of today" grep -q "\"updated_at\":\"$today" "$work/score.json"
 # evaluated at today's midnight: the days from the meeting to it
 check "days since the last engagement have grown with time" python3 -c '

@@ -67,11 +67,22 @@ for m in healthscore_events_total healthscore_events_applied_total healthscore_e
   healthscore_events_late_total healthscore_deadletter_total healthscore_alerts_total \
   healthscore_consumer_lag healthscore_processing_latency_seconds_bucket \
   healthscore_redis_flush_seconds_bucket healthscore_redis_flush_accounts_bucket \
-  healthscore_accounts healthscore_accounts_dirty healthscore_accounts_by_band; do
+  healthscore_accounts healthscore_accounts_dirty healthscore_accounts_by_band \
+  healthscore_engine_delay_seconds_bucket healthscore_alert_delivery_seconds_bucket; do
   check "/metrics has $m" grep -q "^$m" "$work/metrics"
 done
 "$bin" show --redis "127.0.0.1:$redis_port" acct-000007 >"$work/show.txt"
-check "healthscore show explains the score" grep -q "top contributors:" "$work/show.txt"
+check "healthscore show gives the score and its top contributors" grep -q "top contributors:" "$work/show.txt"
+"$bin" show --redis "127.0.0.1:$redis_port" --config "$cfg" acct-000007 >"$work/explain.txt"
+check "with the profiles, show explains every metric from the stored state" grep -q "^  core_features_30d " "$work/explain.txt"
+curl -sf "http://127.0.0.1:$(cat "$work/d1.port")/v1/accounts/acct-000007" >"$work/api.json" || true
+check "the explanation recomputed from Redis equals the engine's own" python3 -c '
+import json, subprocess, sys
+api = json.load(open(sys.argv[1]))
+got = json.loads(subprocess.run(sys.argv[2:], capture_output=True, text=True).stdout)
+strip = lambda r: {k: v for k, v in r.items() if k not in ("history",)}
+sys.exit(0 if strip(api) == strip(got) or print(sorted(set(api) ^ set(got))) else 1)' \
+  "$work/api.json" "$bin" show --redis "127.0.0.1:$redis_port" --config "$cfg" --json acct-000007
 
 start=$(date +%s%N)
 kill -TERM "$(cat "$work/d1.pid")"

@@ -181,7 +181,7 @@ static void test_empty_account_round_trips(void **state) {
   /* its score record: no score, band unknown */
   hs_buf_t j;
   hs_buf_init(&j);
-  assert_int_equal(hs_output_account_json(m, c, INT64_MIN, &j), 0);
+  assert_int_equal(hs_output_account_json(m, c, INT64_MIN, true, &j), 0);
   assert_int_equal(hs_buf_append(&j, "", 1), 0);
   assert_non_null(strstr(j.data, "\"score\":null"));
   assert_non_null(strstr(j.data, "\"band\":\"unknown\""));
@@ -190,6 +190,38 @@ static void test_empty_account_round_trips(void **state) {
   hs_account_free(c);
   hs_buf_free(&b1);
   hs_buf_free(&b2);
+  hs_model_free(m);
+}
+
+/* The record stored in Redis is the explained record without "metrics". */
+static void test_stored_record_is_the_explained_one_without_metrics(void **state) {
+  (void)state;
+  hs_model_t *m = load_model("examples/eight-categories.yaml");
+  hs_account_t *a;
+  assert_int_equal(hs_account_new(m, (hs_str_t){"acme", 4}, &a), 0);
+  for (int d = 0; d < 60; d++)
+    day_events(a, m, d, NULL, NULL);
+  hs_buf_t full, lean;
+  hs_buf_init(&full);
+  hs_buf_init(&lean);
+  assert_int_equal(hs_output_account_json(m, a, INT64_MIN, true, &full), 0);
+  assert_int_equal(hs_output_account_json(m, a, INT64_MIN, false, &lean), 0);
+  assert_int_equal(hs_buf_append(&full, "", 1), 0);
+  assert_int_equal(hs_buf_append(&lean, "", 1), 0);
+  char *mk = strstr(full.data, ",\"metrics\":[");
+  char *tk = strstr(full.data, ",\"top_contributors\":[");
+  assert_non_null(mk);
+  assert_non_null(tk);
+  assert_true(mk < tk);
+  assert_null(strstr(lean.data, "\"metrics\""));
+  /* the same bytes before and after the explanation */
+  size_t before = (size_t)(mk - full.data);
+  assert_memory_equal(full.data, lean.data, before);
+  assert_string_equal(lean.data + before, tk);
+  assert_true(lean.len * 3 < full.len);
+  hs_buf_free(&full);
+  hs_buf_free(&lean);
+  hs_account_free(a);
   hs_model_free(m);
 }
 
@@ -266,6 +298,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip_is_bit_for_bit_and_behaves_the_same),
       cmocka_unit_test(test_empty_account_round_trips),
+      cmocka_unit_test(test_stored_record_is_the_explained_one_without_metrics),
       cmocka_unit_test(test_decodes_under_another_model),
       cmocka_unit_test(test_rejects_newer_versions_and_corrupt_bytes),
   };

@@ -1122,6 +1122,9 @@ static void test_failover_to_the_replica(void **state) {
     bool good = res[i].type == REDIS_REPLY_STRING && !strcmp(res[i].str, vals[i]);
     ok += good;
     failed += !good;
+    if (key_port(keys[i]) != victim && !good)
+      print_message("key %s (port %d, victim %d): type %d str \"%s\" err \"%s\"\n", keys[i],
+                    key_port(keys[i]), victim, res[i].type, res[i].str, res[i].err);
     if (key_port(keys[i]) == victim)
       assert_false(good);
     else

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Memory per account held, end to end: the broker (a separate process) ->
+# healthscored -> Redis, for ACCOUNTS accounts with DAYS days of events each.
+# Produces the events (msgpack), lets healthscored drain them, then reports
+# healthscored's RSS and Redis's used_memory per account, and the size of one
+# account's keys.
+#   bash bench/run_memory.sh [ACCOUNTS] [DAYS]
+# Mind the mock broker's 5 MiB per partition: PARTITIONS (default 128) input
+# partitions per topic hold about 2.5 million events.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+accounts=${1:-1000000}
+days=${2:-2}
+partitions=${PARTITIONS:-128}
+cmake --preset release >/dev/null
+cmake --build build/release -j "$(nproc)" >/dev/null
+hs=build/release/healthscore
+hsd=build/release/healthscored
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+metric() { # NAME: summed over its series
+  { curl -sf "http://127.0.0.1:$http_port/metrics" || true; } |
+    awk -v s="$1" 'index($0, s) == 1 && (substr($0, length(s) + 1, 1) ~ /[ {]/) { t += $NF } END { printf "%.0f\n", t }'
+}
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "commit:  $(git rev-parse --short HEAD) $(git diff --quiet || echo '(modified)')"
+echo "date:    $(date -u +%Y-%m-%dT%H:%MZ)"
+
+"$hs" broker --partitions "$partitions" --bootstrap-file "$work/bs" --quiet &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$work/bs" ] && break; sleep 0.1; done
+bs=$(cat "$work/bs")
+redis_port=$(free_port)
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
+  >/dev/null 2>&1 &
+pids+=($!)
+topics=(healthscore.usage healthscore.engagement healthscore.billing healthscore.surveys
+  healthscore.accounts)
+
+t0=$(date +%s.%N)
+"$hs" gen --accounts "$accounts" --days "$days" --seed 1 --format msgpack --kafka "$bs" --quiet
+n=$("$hs" gen --accounts "$accounts" --days "$days" --seed 1 --quiet | wc -l)
+echo "events: $n of $accounts accounts x $days days, produced in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }') s"
+
+http_port=$(free_port)
+cat >"$work/engine.yaml" <<YAML
+engine:
+  profiles: examples/eight-categories.yaml
+  idle_interval: 0
+  max_accounts: $((accounts * 2 > 1000 ? accounts * 2 : 1000))
+kafka:
+  bootstrap: $bs
+  group_id: memory-$$
+  client:
+    fetch.wait.max.ms: "10"
+redis:
+  port: $redis_port
+  timeout: 30s
+http:
+  port: $http_port
+log:
+  format: text
+YAML
+"$hsd" --config "$work/engine.yaml" >"$work/d.log" 2>&1 &
+dpid=$!
+pids+=("$dpid")
+covered() { # messages covered by the positions (one hash per partition)
+  for p in $(seq 0 $((partitions - 1))); do echo "HVALS hs:pos:memory-$$:$p"; done |
+    redis-cli -p "$redis_port" | awk '{ s += $1 } END { print s + 0 }'
+}
+t0=$(date +%s.%N)
+until [ "$(covered)" -ge "$n" ]; do
+  sleep 1
+  kill -0 "$dpid" 2>/dev/null || {
+    tail -n 20 "$work/d.log"
+    exit 1
+  }
+done
+echo "drained in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }') s"
+held=$(metric healthscore_accounts)
+rss=$(awk '/VmRSS/ { print $2 * 1024 }' "/proc/$dpid/status")
+used=$(redis-cli -p "$redis_port" info memory | awk -F: '/^used_memory:/ { print $2 + 0 }')
+keys=$(redis-cli -p "$redis_port" dbsize)
+awk -v r="$rss" -v h="$held" 'BEGIN { printf "healthscored right after the drain: %d accounts held, RSS %.1f MiB, %.0f bytes per account\n", h, r / 1048576, r / h }'
+sleep 11 # the engine returns memory freed after a burst every 10 s
+rss=$(awk '/VmRSS/ { print $2 * 1024 }' "/proc/$dpid/status")
+awk -v r="$rss" -v h="$held" 'BEGIN { printf "healthscored 11 s later: RSS %.1f MiB, %.0f bytes per account\n", r / 1048576, r / h }'
+awk -v u="$used" -v h="$held" -v k="$keys" 'BEGIN { printf "redis: used_memory %.1f MiB for %d keys, %.0f bytes per account\n", u / 1048576, k, u / h }'
+for k in state cover score history; do
+  echo "  hs:{acct-000001}:$k: $(redis-cli -p "$redis_port" memory usage "hs:{acct-000001}:$k") bytes"
+done
