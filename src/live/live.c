@@ -101,6 +101,7 @@ typedef struct outmsg_s {
   hs_producer_header_t headers[4];
   char hbuf[4][512];
   uint64_t sent_ns; /* uv_hrtime() of the first send */
+  uint64_t seq;     /* order of production; UINT64_MAX: not tracked */
 } outmsg_t;
 
 typedef struct req_s {
@@ -132,6 +133,12 @@ struct hs_live_s {
   size_t dirty_len, dirty_cap;
   /* Redis */
   uint64_t epoch, commit_seq, done_seq, store_connections;
+  struct commit_s *held; /* a flush built and waiting for deliveries */
+  /* messages produced (alerts, dead letters) and not yet delivered: a ring
+     of flags for seq in [out_low, out_next); below out_low all are done */
+  uint64_t out_next, out_low;
+  uint8_t *out_done;
+  size_t out_cap;
   bool committing, resync, store_up;
   uint64_t last_trim; /* loop time of the last malloc_trim */
   int pending_pos;
@@ -344,10 +351,13 @@ static void group_free(hs_live_t *l, group_t *g) {
   hs_free(g);
 }
 
+static void drop_held(hs_live_t *l);
+
 /* Drops every account, queued message and group: what a resync or a
  * revocation starts from. */
 static void drop_all(hs_live_t *l) {
   l->epoch++;
+  drop_held(l);
   for (size_t p = 0; p < l->n_groups; p++)
     if (l->groups[p]) {
       group_free(l, l->groups[p]);
@@ -373,6 +383,7 @@ static void want_resync(hs_live_t *l) {
   if (!l->resync && l->consumer)
     hs_consumer_pause(l->consumer, true);
   l->resync = true;
+  drop_held(l); /* a flush waiting for deliveries is not sent any more */
 }
 
 /* ---- output: alerts and dead letters ----------------------------------- */
@@ -382,6 +393,39 @@ static void outmsg_free(outmsg_t *o) {
   hs_free(o->key);
   hs_free(o->value);
   hs_free(o);
+}
+
+/* Numbers a message in the order of production. */
+static void out_track(hs_live_t *l, outmsg_t *o) {
+  o->seq = UINT64_MAX;
+  if (l->out_next - l->out_low == l->out_cap) {
+    size_t cap = l->out_cap ? l->out_cap * 2 : 1024;
+    uint8_t *d = hs_calloc(cap, 1);
+    if (!d) {
+      hs_log(HS_LOG_ERROR, "engine", "out of memory: a message is not waited for by flushes");
+      return;
+    }
+    for (uint64_t q = l->out_low; q < l->out_next; q++)
+      d[q % cap] = l->out_done[q % l->out_cap];
+    hs_free(l->out_done);
+    l->out_done = d;
+    l->out_cap = cap;
+  }
+  o->seq = l->out_next++;
+  l->out_done[o->seq % l->out_cap] = 0;
+}
+
+static void release_held(hs_live_t *l);
+
+/* A message is delivered, or given up: the flush waiting for it may go. */
+static void outmsg_done(hs_live_t *l, outmsg_t *o) {
+  if (o->seq != UINT64_MAX) {
+    l->out_done[o->seq % l->out_cap] = 1;
+    while (l->out_low < l->out_next && l->out_done[l->out_low % l->out_cap])
+      l->out_done[l->out_low++ % l->out_cap] = 0;
+  }
+  outmsg_free(o);
+  release_held(l);
 }
 
 static int outmsg_send(hs_live_t *l, outmsg_t *o) {
@@ -424,8 +468,9 @@ static void produce(hs_live_t *l, const char *topic, const void *key, size_t key
     o->n_headers++;
   }
   o->sent_ns = uv_hrtime();
+  out_track(l, o);
   if (outmsg_send(l, o))
-    outmsg_free(o);
+    outmsg_done(l, o);
 }
 
 static void on_delivery(void *ud, void *opaque, int status, int32_t partition, int64_t offset,
@@ -437,16 +482,16 @@ static void on_delivery(void *ud, void *opaque, int status, int32_t partition, i
   if (!status) {
     if (!strcmp(o->topic, l->s->alerts_topic))
       hs_series_observe(l->m_alert_delivery, (double)(uv_hrtime() - o->sent_ns) / 1e9);
-    outmsg_free(o);
+    outmsg_done(l, o);
     return;
   }
   add(series1(l->f_delivery, o->topic), 1);
   hs_log(HS_LOG_WARN, "kafka", "delivery to %s failed (%s); sending again", o->topic, reason);
   if (l->stopping) {
     hs_log(HS_LOG_ERROR, "kafka", "a message to %s is lost: shutting down", o->topic);
-    outmsg_free(o);
+    outmsg_done(l, o);
   } else if (outmsg_send(l, o)) {
-    outmsg_free(o);
+    outmsg_done(l, o);
   }
 }
 
@@ -1007,7 +1052,27 @@ typedef struct commit_s {
   hs_store_pos_t *pos; /* one per partition group */
   int64_t *offsets;    /* n_topics offsets, then n_topics expected, per group */
   size_t n_pos, n_accounts;
+  /* the writes, kept while the flush waits for deliveries (into flushbuf) */
+  hs_store_write_t *w;
+  size_t *off;
+  int32_t *days;
+  double *scores;
+  int64_t *covers;
+  uint64_t out_seq; /* messages produced before it was built */
 } commit_t;
+
+static void commit_free(commit_t *c) {
+  if (!c)
+    return;
+  hs_free(c->w);
+  hs_free(c->off);
+  hs_free(c->days);
+  hs_free(c->scores);
+  hs_free(c->covers);
+  hs_free(c->pos);
+  hs_free(c->offsets);
+  hs_free(c);
+}
 
 static void evict(hs_live_t *l) {
   size_t max = (size_t)l->s->max_accounts;
@@ -1058,12 +1123,12 @@ static void on_committed(void *ud, int status, const hs_err_t *err) {
       evict(l);
     }
   }
-  hs_free(c->pos);
-  hs_free(c->offsets);
-  hs_free(c);
+  commit_free(c);
   if (current)
     after_commit(l);
 }
+
+static void commit_send(hs_live_t *l, commit_t *c);
 
 /* True when the group's positions go into the next commit: they moved, or
  * accounts are written (so that a member whose partitions went elsewhere
@@ -1092,19 +1157,23 @@ static void flush(hs_live_t *l) {
   for (size_t i = 0; i < n; i++) /* the history days to write */
     n_hist += l->dirty[i]->n_days + 1;
   commit_t *c = hs_calloc(1, sizeof *c);
-  hs_store_write_t *w = hs_calloc(n ? n : 1, sizeof *w);
-  size_t *off = hs_malloc((n ? n : 1) * 2 * sizeof *off); /* state and record offsets */
-  int32_t *days = hs_malloc((n_hist ? n_hist : 1) * sizeof *days);
-  double *scores = hs_malloc((n_hist ? n_hist : 1) * sizeof *scores);
-  int64_t *covers = hs_malloc((n ? n : 1) * nt * sizeof *covers);
   hs_buf_t *b = &l->flushbuf; /* kept across flushes: no fresh pages each time */
   b->len = 0;
-  int rc = !c || !w || !off || !days || !scores || !covers ||
-                   !(c->pos = hs_calloc(n_pos ? n_pos : 1, sizeof *c->pos)) ||
-                   !(c->offsets = hs_calloc((n_pos ? n_pos : 1) * 2 * nt, sizeof *c->offsets))
-               ? HS_E_NOMEM
-               : 0;
-  size_t h = 0;
+  int rc = !c ? HS_E_NOMEM : 0;
+  if (!rc) {
+    c->w = hs_calloc(n ? n : 1, sizeof *c->w);
+    c->off = hs_malloc((n ? n : 1) * 2 * sizeof *c->off); /* state and record offsets */
+    c->days = hs_malloc((n_hist ? n_hist : 1) * sizeof *c->days);
+    c->scores = hs_malloc((n_hist ? n_hist : 1) * sizeof *c->scores);
+    c->covers = hs_malloc((n ? n : 1) * nt * sizeof *c->covers);
+    c->pos = hs_calloc(n_pos ? n_pos : 1, sizeof *c->pos);
+    c->offsets = hs_calloc((n_pos ? n_pos : 1) * 2 * nt, sizeof *c->offsets);
+    rc = !c->w || !c->off || !c->days || !c->scores || !c->covers || !c->pos || !c->offsets
+             ? HS_E_NOMEM
+             : 0;
+  }
+  hs_store_write_t *w = rc ? NULL : c->w;
+  size_t *off = rc ? NULL : c->off, h = 0;
   for (size_t i = 0; i < n && !rc; i++) {
     acct_t *a = l->dirty[i];
     off[2 * i] = b->len;
@@ -1116,7 +1185,7 @@ static void flush(hs_live_t *l) {
        and what its stored state held when it was read */
     group_t *g =
         a->partition >= 0 && a->partition < l->n_partitions ? l->groups[a->partition] : NULL;
-    int64_t *cover = covers + i * nt;
+    int64_t *cover = c->covers + i * nt;
     for (size_t t = 0; t < nt; t++) {
       cover[t] = g ? g->tp[t].applied : 0;
       if (a->cover_part == a->partition && a->cover[t] > cover[t])
@@ -1125,83 +1194,106 @@ static void flush(hs_live_t *l) {
     w[i] = (hs_store_write_t){.account = {a->id, a->id_len},
                               .state_len = off[2 * i + 1] - off[2 * i],
                               .score_len = b->len - off[2 * i + 1],
-                              .days = days + h,
-                              .scores = scores + h,
+                              .days = c->days + h,
+                              .scores = c->scores + h,
                               .partition = a->partition,
                               .cover = cover};
     for (uint32_t k = 0; k < a->n_days; k++, h++) {
-      days[h] = a->days[k].day;
-      scores[h] = a->days[k].score;
+      c->days[h] = a->days[k].day;
+      c->scores[h] = a->days[k].score;
     }
     w[i].n_days = a->n_days;
     if (a->cur_day != INT32_MIN && !isnan(a->cur_score)) {
-      days[h] = a->cur_day;
-      scores[h++] = a->cur_score;
+      c->days[h] = a->cur_day;
+      c->scores[h++] = a->cur_score;
       w[i].n_days++;
     }
   }
   if (rc) {
     hs_log(HS_LOG_ERROR, "engine", "out of memory building a flush; resuming from Redis");
-  } else {
-    for (size_t i = 0; i < n; i++) { /* the buffer stopped moving */
-      w[i].state = b->data + off[2 * i];
-      w[i].score_json = b->data + off[2 * i + 1];
-    }
-    c->live = l;
-    c->epoch = l->epoch;
-    c->seq = l->commit_seq + 1;
-    c->started = uv_now(l->loop);
-    c->n_accounts = n;
-    for (size_t p = 0; p < l->n_groups; p++) {
-      group_t *g = l->groups[p];
-      if (!group_moves(l, g))
-        continue;
-      int64_t *o = c->offsets + c->n_pos * 2 * nt;
-      for (size_t t = 0; t < nt; t++) {
-        o[t] = g->tp[t].applied;
-        o[nt + t] = g->tp[t].committed;
-      }
-      c->pos[c->n_pos++] = (hs_store_pos_t){l->s->group_id, g->partition, o, o + nt};
-    }
-    rc = hs_store_commit(l->store, w, n, c->pos, c->n_pos, on_committed, c);
-    if (rc)
-      hs_log(HS_LOG_ERROR, "redis", "cannot send a flush of %zu accounts (%d)", n, rc);
-  }
-  if (!rc) /* sent: what each account covers now */
-    for (size_t i = 0; i < n; i++) {
-      acct_t *a = l->dirty[i];
-      a->cover_part = a->partition;
-      memcpy(a->cover, covers + i * nt, nt * sizeof *covers);
-    }
-  hs_free(w);
-  hs_free(off);
-  hs_free(days);
-  hs_free(scores);
-  hs_free(covers);
-  if (b->cap > FLUSHBUF_KEEP) { /* a backlog's flushes are huge: do not keep that much */
-    hs_buf_free(b);
-    hs_buf_init(b);
-  }
-  if (rc) {
-    if (c) {
-      hs_free(c->pos);
-      hs_free(c->offsets);
-    }
-    hs_free(c);
+    commit_free(c);
     want_resync(l);
     return;
   }
-  /* sent: the accounts are clean until their next event */
+  for (size_t i = 0; i < n; i++) { /* the buffer stopped moving */
+    w[i].state = b->data + off[2 * i];
+    w[i].score_json = b->data + off[2 * i + 1];
+  }
+  c->live = l;
+  c->epoch = l->epoch;
+  c->seq = l->commit_seq + 1;
+  c->n_accounts = n;
+  c->out_seq = l->out_next;
+  for (size_t p = 0; p < l->n_groups; p++) {
+    group_t *g = l->groups[p];
+    if (!group_moves(l, g))
+      continue;
+    int64_t *o = c->offsets + c->n_pos * 2 * nt;
+    for (size_t t = 0; t < nt; t++) {
+      o[t] = g->tp[t].applied;
+      o[nt + t] = g->tp[t].committed;
+    }
+    c->pos[c->n_pos++] = (hs_store_pos_t){l->s->group_id, g->partition, o, o + nt};
+  }
+  /* built: the accounts are clean until their next event, and cover what
+     this flush writes */
   l->commit_seq = c->seq;
   for (size_t i = 0; i < n; i++) {
     acct_t *a = l->dirty[i];
     a->n_days = 0;
     a->dirty = false;
     a->commit_seq = c->seq;
+    a->cover_part = a->partition;
+    memcpy(a->cover, c->covers + i * nt, nt * sizeof *c->covers);
   }
   l->dirty_len = 0;
   l->n_dirty = 0;
   l->committing = true;
+  /* alerts and dead letters of the events it covers go out first: once
+     Redis holds the state, those events are not applied again */
+  if (l->out_low >= c->out_seq)
+    commit_send(l, c);
+  else
+    l->held = c;
+}
+
+/* Sends a flush built by flush(). */
+static void commit_send(hs_live_t *l, commit_t *c) {
+  if (l->held == c)
+    l->held = NULL;
+  c->started = uv_now(l->loop);
+  int rc = hs_store_commit(l->store, c->w, c->n_accounts, c->pos, c->n_pos, on_committed, c);
+  /* the store made its copies */
+  hs_free(c->w);
+  hs_free(c->off);
+  hs_free(c->days);
+  hs_free(c->scores);
+  hs_free(c->covers);
+  c->w = NULL, c->off = NULL, c->days = NULL, c->scores = NULL, c->covers = NULL;
+  hs_buf_t *b = &l->flushbuf;
+  if (b->cap > FLUSHBUF_KEEP) { /* a backlog's flushes are huge: do not keep that much */
+    hs_buf_free(b);
+    hs_buf_init(b);
+  }
+  if (rc) {
+    hs_log(HS_LOG_ERROR, "redis", "cannot send a flush of %zu accounts (%d)", c->n_accounts, rc);
+    commit_free(c);
+    l->committing = false;
+    want_resync(l);
+  }
+}
+
+static void release_held(hs_live_t *l) {
+  if (l->held && l->out_low >= l->held->out_seq)
+    commit_send(l, l->held);
+}
+
+static void drop_held(hs_live_t *l) {
+  if (!l->held)
+    return;
+  commit_free(l->held);
+  l->held = NULL;
+  l->committing = false;
 }
 
 static void stop_step(hs_live_t *l);
@@ -1706,6 +1798,7 @@ static void free_live(hs_live_t *l) {
   hs_free(l->groups);
   hs_free(l->buckets);
   hs_free(l->dirty);
+  hs_free(l->out_done);
   hs_free(l->ev_series);
   hs_free(l->lag_series);
   hs_free(l->band_series);

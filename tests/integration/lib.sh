@@ -226,6 +226,10 @@ key = lambda r: (r["alert_id"], r["state"])
 want = [key(json.loads(l)) for l in open(sys.argv[1]) if l.strip()]
 got = [key(json.loads(l)) for l in open(sys.argv[2]) if l.strip()]
 print("  alerts: %d from replay, %d published (%d distinct)" % (len(want), len(got), len(set(got))))
+for a in sorted(set(want) - set(got))[:5]:
+    print("  missing: %s %s" % a)
+for a in sorted(set(got) - set(want))[:5]:
+    print("  not from replay: %s %s" % a)
 sys.exit(0 if set(want) == set(got) and len(set(want)) == len(want) else 1)
 PY
 }
