@@ -18,44 +18,9 @@ days=${2:-12}
 rate=${3:-2000}
 duration=${4:-20}
 partitions=${PARTITIONS:-32}
-cmake --preset release >/dev/null
-cmake --build build/release -j "$(nproc)" >/dev/null
-hs=build/release/healthscore
-hsd=build/release/healthscored
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  cp "$work/d.log" build/e2e-healthscored.log 2>/dev/null || true # for a look afterwards
-  rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-metric() { # NAME: summed over its series
-  { curl -sf "http://127.0.0.1:$http_port/metrics" || true; } |
-    awk -v s="$1" 'index($0, s) == 1 && (substr($0, length(s) + 1, 1) ~ /[ {]/) { t += $NF } END { printf "%.0f\n", t }'
-}
+keep_log=build/e2e-healthscored.log # for a look afterwards
+source bench/lib.sh
 now() { date +%s.%N; }
-
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "commit:  $(git rev-parse --short HEAD) $(git diff --quiet || echo '(modified)')"
-echo "date:    $(date -u +%Y-%m-%dT%H:%MZ)"
-
-"$hs" broker --partitions "$partitions" --bootstrap-file "$work/bs" --quiet &
-pids+=($!)
-for _ in $(seq 100); do [ -s "$work/bs" ] && break; sleep 0.1; done
-bs=$(cat "$work/bs")
-redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
-  >/dev/null 2>&1 &
-pids+=($!)
-
-topics=(healthscore.usage healthscore.engagement healthscore.billing healthscore.surveys
-  healthscore.accounts)
 "$hs" gen --accounts "$accounts" --days "$days" --seed 1 --kafka "$bs" --quiet
 n=$("$hs" gen --accounts "$accounts" --days "$days" --seed 1 --quiet | wc -l)
 echo "backlog: $n events of $accounts accounts x $days days, $partitions partitions per topic"

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Shared by the end-to-end benchmarks: builds the release binaries, prints
+# the machine, commit and date, starts the broker (PARTITIONS per topic) and
+# redis-server on free loopback ports, and stops everything on exit.
+# Sets: hs, hsd, work, pids, bs, redis_port, topics; http_port is the
+# caller's. The caller's `keep_log` (a path), if set, receives healthscored's
+# log ($work/d.log) on exit.
+cmake --preset release >/dev/null
+cmake --build build/release -j "$(nproc)" >/dev/null
+hs=build/release/healthscore
+hsd=build/release/healthscored
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ -n "${keep_log:-}" ]; then cp "$work/d.log" "$keep_log" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+metric() { # NAME: summed over its series
+  { curl -sf "http://127.0.0.1:$http_port/metrics" || true; } |
+    awk -v s="$1" 'index($0, s) == 1 && (substr($0, length(s) + 1, 1) ~ /[ {]/) { t += $NF } END { printf "%.0f\n", t }'
+}
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "commit:  $(git rev-parse --short HEAD) $(git diff --quiet || echo '(modified)')"
+echo "date:    $(date -u +%Y-%m-%dT%H:%MZ)"
+
+"$hs" broker --partitions "$partitions" --bootstrap-file "$work/bs" --quiet &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$work/bs" ] && break; sleep 0.1; done
+bs=$(cat "$work/bs")
+redis_port=$(free_port)
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
+  >/dev/null 2>&1 &
+pids+=($!)
+topics=(healthscore.usage healthscore.engagement healthscore.billing healthscore.surveys
+  healthscore.accounts)
