@@ -2,8 +2,8 @@
 # Shared by the end-to-end benchmarks: builds the release binaries, prints
 # the machine, commit and date, starts the broker (PARTITIONS per topic) and
 # redis-server on free loopback ports, and stops everything on exit.
-# Sets: hs, hsd, work, pids, bs, redis_port, topics; http_port is the
-# caller's. The caller's `keep_log` (a path), if set, receives healthscored's
+# Sets: hs, hsd, work, pids, bs, redis_port, topics; start_engine starts
+# healthscored. The caller's `keep_log` (a path), if set, receives healthscored's
 # log ($work/d.log) on exit.
 cmake --preset release >/dev/null
 cmake --build build/release -j "$(nproc)" >/dev/null
@@ -41,3 +41,41 @@ redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --d
 pids+=($!)
 topics=(healthscore.usage healthscore.engagement healthscore.billing healthscore.surveys
   healthscore.accounts)
+
+# start_engine GROUP [LINE...]: healthscored with the example profiles,
+# consuming as GROUP; each LINE goes into its engine section. Sets group,
+# http_port and dpid.
+start_engine() {
+  group=$1
+  shift
+  http_port=$(free_port)
+  {
+    printf 'engine:\n  profiles: examples/eight-categories.yaml\n  idle_interval: 0\n'
+    for line in "$@"; do printf '  %s\n' "$line"; done
+    cat <<YAML
+kafka:
+  bootstrap: $bs
+  group_id: $group
+  client:
+    fetch.wait.max.ms: "10"
+redis:
+  port: $redis_port
+  timeout: 30s
+http:
+  port: $http_port
+log:
+  format: text
+YAML
+  } >"$work/engine.yaml"
+  "$hsd" --config "$work/engine.yaml" >"$work/d.log" 2>&1 &
+  dpid=$!
+  pids+=("$dpid")
+}
+
+# covered: the messages covered by the positions healthscored wrote for
+# $group (one hash per partition group; no KEYS, which would cost Redis more
+# than the engine's own traffic)
+covered() {
+  for p in $(seq 0 $((partitions - 1))); do echo "HVALS hs:pos:$group:$p"; done |
+    redis-cli -p "$redis_port" | awk '{ s += $1 } END { print s + 0 }'
+}

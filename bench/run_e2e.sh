@@ -30,31 +30,7 @@ build/release/bench/bench_consume "$bs" "$n" "${topics[@]}" | tee "$work/bare"
 bare=$(sed -E 's/.*messages_per_s=([0-9]+).*/\1/' "$work/bare")
 
 # (2) healthscored drains the same backlog
-http_port=$(free_port)
-cat >"$work/engine.yaml" <<YAML
-engine:
-  profiles: examples/eight-categories.yaml
-  idle_interval: 0
-kafka:
-  bootstrap: $bs
-  group_id: bench-$$
-  client:
-    fetch.wait.max.ms: "10"
-redis:
-  port: $redis_port
-http:
-  port: $http_port
-log:
-  format: text
-YAML
-"$hsd" --config "$work/engine.yaml" >"$work/d.log" 2>&1 &
-dpid=$!
-pids+=("$dpid")
-covered() { # messages covered by the positions healthscored wrote to Redis (no KEYS: it
-  # would cost Redis more than the engine's own traffic); one hash per partition
-  for p in $(seq 0 $((partitions - 1))); do echo "HVALS hs:pos:bench-$$:$p"; done |
-    redis-cli -p "$redis_port" | awk '{ s += $1 } END { print s + 0 }'
-}
+start_engine "bench-$$"
 until [ "$(metric healthscore_events_total)" -gt 0 ]; do sleep 0.02; done
 t0=$(now)
 if [ -n "${PERF:-}" ]; then # PERF=1: profile healthscored and Redis during the drain

@@ -19,32 +19,7 @@ t0=$(date +%s.%N)
 n=$("$hs" gen --accounts "$accounts" --days "$days" --seed 1 --quiet | wc -l)
 echo "events: $n of $accounts accounts x $days days, produced in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }') s"
 
-http_port=$(free_port)
-cat >"$work/engine.yaml" <<YAML
-engine:
-  profiles: examples/eight-categories.yaml
-  idle_interval: 0
-  max_accounts: $((accounts * 2 > 1000 ? accounts * 2 : 1000))
-kafka:
-  bootstrap: $bs
-  group_id: memory-$$
-  client:
-    fetch.wait.max.ms: "10"
-redis:
-  port: $redis_port
-  timeout: 30s
-http:
-  port: $http_port
-log:
-  format: text
-YAML
-"$hsd" --config "$work/engine.yaml" >"$work/d.log" 2>&1 &
-dpid=$!
-pids+=("$dpid")
-covered() { # messages covered by the positions (one hash per partition)
-  for p in $(seq 0 $((partitions - 1))); do echo "HVALS hs:pos:memory-$$:$p"; done |
-    redis-cli -p "$redis_port" | awk '{ s += $1 } END { print s + 0 }'
-}
+start_engine "memory-$$" "max_accounts: $((accounts * 2 > 1000 ? accounts * 2 : 1000))"
 t0=$(date +%s.%N)
 until [ "$(covered)" -ge "$n" ]; do
   sleep 1

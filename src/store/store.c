@@ -425,23 +425,31 @@ static void commit_reply_done(commit_t *c) {
     commit_step(c);
 }
 
+/* The reply of a conditional write script: OK, or {KEY, VALUE} when the
+ * value Redis holds refused the write (status `refused`, counted in
+ * *refusals, `why` says what it means). */
+static int script_reply(hs_err_t *e, const redisReply *r, const hs_err_t *err, int refused,
+                        uint64_t *refusals, const char *why, const char *what) {
+  int status = reply_error(e, r, err);
+  if (!status && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+      r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING) {
+    (*refusals)++;
+    hs_err_set(e, HS_E_IO, "redis: %.*s holds \"%.*s\", %s", (int)r->element[0]->len,
+               r->element[0]->str, (int)r->element[1]->len, r->element[1]->str, why);
+    return refused;
+  }
+  if (!status && r->type != REDIS_REPLY_STATUS && r->type != REDIS_REPLY_STRING)
+    return hs_err_set(e, HS_E_IO, "redis: unexpected reply to %s", what);
+  return status;
+}
+
 static void on_account(void *ud, redisReply *r, const hs_err_t *err) {
   commit_t *c = ud;
   hs_store_t *s = c->s;
   hs_err_t e = {0};
-  int status = reply_error(&e, r, err);
-  if (!status && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-      r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING) {
-    s->refused++;
-    hs_err_set(&e, HS_E_IO,
-               "redis: %.*s holds \"%.*s\", ahead of this write: the state stored covers more "
-               "of the input",
-               (int)r->element[0]->len, r->element[0]->str, (int)r->element[1]->len,
-               r->element[1]->str);
-    status = HS_STORE_REFUSED;
-  } else if (!status && r->type != REDIS_REPLY_STATUS && r->type != REDIS_REPLY_STRING) {
-    status = hs_err_set(&e, HS_E_IO, "redis: unexpected reply to an account write");
-  }
+  int status = script_reply(&e, r, err, HS_STORE_REFUSED, &s->refused,
+                            "ahead of this write: the state stored covers more of the input",
+                            "an account write");
   if (status) {
     commit_fail(c, status, &e);
   } else if (s->wait_replicas > 0) {
@@ -484,19 +492,8 @@ static void on_position(void *ud, redisReply *r, const hs_err_t *err) {
   commit_t *c = ud;
   hs_store_t *s = c->s;
   hs_err_t e = {0};
-  int status = reply_error(&e, r, err);
-  if (!status && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-      r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING) {
-    s->fenced++;
-    hs_err_set(&e, HS_E_IO,
-               "redis: the position %.*s holds \"%.*s\", not the one this writer "
-               "expected",
-               (int)r->element[0]->len, r->element[0]->str, (int)r->element[1]->len,
-               r->element[1]->str);
-    status = HS_STORE_FENCED;
-  } else if (!status && r->type != REDIS_REPLY_STATUS && r->type != REDIS_REPLY_STRING) {
-    status = hs_err_set(&e, HS_E_IO, "redis: unexpected reply to a position write");
-  }
+  int status = script_reply(&e, r, err, HS_STORE_FENCED, &s->fenced,
+                            "not the position this writer expected", "a position write");
   if (status)
     commit_fail(c, status, &e);
   commit_reply_done(c);
