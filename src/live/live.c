@@ -1457,8 +1457,8 @@ static int make_metrics(hs_live_t *l, hs_metrics_t *r) {
                             "From publishing an alert to Kafka's acknowledgement of it",
                             delay_bounds, sizeof delay_bounds / sizeof *delay_bounds);
   l->m_flush_s = one(r, HS_HISTOGRAM, "healthscore_redis_flush_seconds",
-                     "Duration of a Redis flush (one atomic commit)", flush_bounds,
-                     sizeof flush_bounds / sizeof *flush_bounds);
+                     "Duration of a Redis flush (every account write it holds, then the positions)",
+                     flush_bounds, sizeof flush_bounds / sizeof *flush_bounds);
   l->m_flush_n = one(r, HS_HISTOGRAM, "healthscore_redis_flush_accounts",
                      "Accounts written by one Redis flush", batch_bounds,
                      sizeof batch_bounds / sizeof *batch_bounds);
