@@ -22,7 +22,7 @@ static size_t layout(const hs_model_t *m, hs_account_t *a, uint32_t id_len) {
     off += align8((size_t)(count) * sizeof *a->field);                                             \
   } while (0)
   PLACE(id, id_len + 1);
-  PLACE(views, m->n_views + 1);
+  PLACE(views, m->view_slots + 1);
   PLACE(series, m->n_series + 1);
   PLACE(scalars, m->n_scalars + 1);
   PLACE(rules, m->n_rules + 1);
@@ -36,13 +36,13 @@ static void init(const hs_model_t *m, hs_account_t *a) {
   a->n_series = m->n_series;
   for (uint32_t i = 0; i < m->n_series; i++) {
     hs__series_state_t *st = &a->series[i];
+    uint8_t op = m->series[i].op;
     st->head = INT32_MIN;
     st->last_ms = INT64_MIN;
+    st->has_v = op == HS__OP_SUM || op == HS__OP_MIN || op == HS__OP_MAX;
   }
-  for (uint32_t i = 0; i < m->n_views; i++) {
-    a->views[i].ext = NAN;
-    a->views[i].ext_valid = true;
-  }
+  for (uint32_t i = 0; i < m->n_views; i++)
+    hs__view_clear(m, a, i);
   for (uint32_t i = 0; i < m->n_scalars; i++)
     a->scalars[i].ts = INT64_MIN;
   for (uint32_t i = 0; i < m->n_rules; i++)
@@ -77,7 +77,6 @@ void hs_account_free(hs_account_t *a) {
     return;
   for (uint32_t i = 0; a->series && i < a->n_series; i++) {
     hs_free(a->series[i].d);
-    hs_free(a->series[i].v);
     hs_free(a->series[i].keys);
   }
   hs_free(a->segment);
@@ -160,7 +159,7 @@ size_t hs_account_memory(const hs_model_t *m, const hs_account_t *a) {
   size_t n = layout(m, NULL, a->id_len);
   for (uint32_t i = 0; i < m->n_series; i++) {
     const hs__series_state_t *st = &a->series[i];
-    n += st->cap * (sizeof *st->d + (st->v ? sizeof *st->v : 0));
+    n += st->cap * (sizeof *st->d + (st->has_v ? sizeof(hs__dval_t) : 0));
     n += st->keys_cap * sizeof *st->keys;
   }
   n += (a->custom_key ? 2 * HS_MAX_ATTRS * sizeof *a->custom_key : 0) +

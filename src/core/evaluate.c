@@ -68,10 +68,13 @@ static void eval_metrics(const hs_model_t *m, const hs__profile_t *pr, const hs_
       const hs__series_t *s = &m->series[vw->series];
       u = a->series[vw->series].last_ms;
       if (u != INT64_MIN) { /* counts are 0, not missing, once data has flowed */
-        const hs__view_state_t *vs = &a->views[mt->view];
+        hs__view_state_t view;
+        const hs__view_state_t *vs = &view;
+        hs__view_load(m, a, (uint32_t)mt->view, &view);
         if (mt->kind == HS_MK_TREND) {
           hs_metric_kind_t ok = m->metrics[mt->of].kind;
-          hs__view_state_t prev = a->views[mt->view2];
+          hs__view_state_t prev;
+          hs__view_load(m, a, (uint32_t)mt->view2, &prev);
           prev.cnt -= vs->cnt;
           prev.sum -= vs->sum;
           double cur = view_value(s, vs, ok), old = view_value(s, &prev, ok);

@@ -18,6 +18,7 @@
 #include "healthscore/score.h"
 
 #include <math.h>
+#include <string.h>
 
 enum { HS__OP_COUNT = 0, HS__OP_SUM, HS__OP_MIN, HS__OP_MAX, HS__OP_DISTINCT };
 
@@ -39,10 +40,15 @@ typedef struct hs__series_s {
   uint32_t days; /* ring length: the longest view over it */
 } hs__series_t;
 
+/* The parts of a view's state an account keeps (the count always). */
+enum { HS__VP_SUM = 1, HS__VP_SLOPE = 2, HS__VP_EXT = 4 };
+
 typedef struct hs__view_s {
   uint16_t series;
   uint32_t days; /* window length */
   bool slope;    /* also keep the age-weighted sum for slopes */
+  uint8_t parts; /* HS__VP_*: what its series and metrics read */
+  uint16_t slot; /* first of its 8-byte slots in the account's view area */
 } hs__view_t;
 
 enum { HS__SCALAR_LAST = 0, HS__SCALAR_LATEST };
@@ -121,6 +127,7 @@ typedef struct hs__rule_s {
 
 struct hs_model_s {
   uint32_t n_series, n_views, n_scalars, n_metrics, n_profiles, n_rules, n_bands;
+  uint32_t view_slots; /* 8-byte slots of an account's view area */
   hs__series_t *series;
   hs__view_t *views;
   hs__scalar_t *scalars;
@@ -167,17 +174,22 @@ typedef struct hs__series_state_s {
   int32_t head;              /* INT32_MIN: nothing yet */
   uint16_t start, n, cap;    /* windows are at most HS_MAX_WINDOW_DAYS long */
   uint16_t n_keys, keys_cap; /* at most 2 * HS_MAX_DISTINCT */
+  bool has_v;                /* sum/min/max series: a value per day after the days */
   int64_t last_ms;           /* time of the latest matching event; INT64_MIN: none */
-  hs__dent_t *d;             /* capacity cap */
-  hs__dval_t *v;             /* parallel to d for sum/min/max series; NULL otherwise */
+  hs__dent_t *d;             /* capacity cap; then, if has_v, cap values (HS__V) */
   hs__dkey_t *keys;          /* HS__OP_DISTINCT: open addressing, capacity keys_cap */
 } hs__series_state_t;
 
+/* The values parallel to a series' days (in the same allocation), or NULL. */
+#define HS__V(st) ((st)->has_v && (st)->d ? (hs__dval_t *)((st)->d + (st)->cap) : NULL)
+
+/* A view's totals, as code works on them; an account keeps only the parts
+ * of each view that are ever read (hs__view_load / hs__view_store). */
 typedef struct hs__view_state_s {
   int64_t cnt, sum;       /* totals over the window */
   int64_t s1_cnt, s1_sum; /* slope: sums of age * daily value */
   double ext;             /* cached min/max, NAN if none */
-  bool ext_valid;         /* false: recompute from the ring */
+  bool ext_valid;         /* false: recompute from the days held */
 } hs__view_state_t;
 
 typedef struct hs__scalar_state_s {
@@ -221,7 +233,7 @@ struct hs_account_s {
   hs__override_t *overrides; /* HS__MAX_OVERRIDES, allocated with the first */
   /* aggregates */
   hs__series_state_t *series;
-  hs__view_state_t *views;
+  int64_t *views; /* packed view states, m->view_slots slots */
   hs__scalar_state_t *scalars;
   /* daily score history: slot d % history_days holds day d's last score */
   int32_t hist_head; /* INT32_MIN: none */
@@ -235,6 +247,53 @@ struct hs_account_s {
   int selected;   /* cached profile selection; -1: select again */
   float *contrib; /* per ref of `profile`, for deltas */
 };
+
+/* A view's state: its parts from the account's view area; the parts the
+ * view does not keep read as empty (sums of a series without values are
+ * always 0, and nothing reads the others). */
+static inline void hs__view_load(const hs_model_t *m, const hs_account_t *a, uint32_t vi,
+                                 hs__view_state_t *vs) {
+  const hs__view_t *v = &m->views[vi];
+  const int64_t *p = a->views + v->slot;
+  uint8_t parts = v->parts;
+  vs->cnt = *p++;
+  vs->sum = parts & HS__VP_SUM ? *p++ : 0;
+  vs->s1_cnt = parts & HS__VP_SLOPE ? *p++ : 0;
+  vs->s1_sum = (parts & HS__VP_SLOPE) && (parts & HS__VP_SUM) ? *p++ : 0;
+  if (parts & HS__VP_EXT) {
+    memcpy(&vs->ext, p, sizeof vs->ext);
+    vs->ext_valid = p[1] != 0;
+  } else {
+    vs->ext = NAN;
+    vs->ext_valid = true;
+  }
+}
+
+static inline void hs__view_store(const hs_model_t *m, hs_account_t *a, uint32_t vi,
+                                  const hs__view_state_t *vs) {
+  const hs__view_t *v = &m->views[vi];
+  int64_t *p = a->views + v->slot;
+  uint8_t parts = v->parts;
+  *p++ = vs->cnt;
+  if (parts & HS__VP_SUM)
+    *p++ = vs->sum;
+  if (parts & HS__VP_SLOPE)
+    *p++ = vs->s1_cnt;
+  if ((parts & HS__VP_SLOPE) && (parts & HS__VP_SUM))
+    *p++ = vs->s1_sum;
+  if (parts & HS__VP_EXT) {
+    memcpy(p, &vs->ext, sizeof vs->ext);
+    p[1] = vs->ext_valid;
+  }
+}
+
+/* An empty view: no count, no extremum. */
+static inline void hs__view_clear(const hs_model_t *m, hs_account_t *a, uint32_t vi) {
+  hs__view_state_t vs = {0};
+  vs.ext = NAN;
+  vs.ext_valid = true;
+  hs__view_store(m, a, vi, &vs);
+}
 
 /* Ring slot of `day` in a ring of `days` slots (the daily score history). */
 uint32_t hs__series_slot(int32_t day, uint32_t days);

@@ -118,7 +118,7 @@ static int view_for(hs_model_t *m, int series, uint32_t days, bool slope) {
   }
   if (m->series[series].days < days)
     m->series[series].days = days;
-  m->views[m->n_views] = (hs__view_t){(uint16_t)series, days, slope};
+  m->views[m->n_views] = (hs__view_t){.series = (uint16_t)series, .days = days, .slope = slope};
   return (int)m->n_views++;
 }
 
@@ -552,6 +552,17 @@ static int index_by_type(hs_model_t *m) {
   m->n_series_views = hs_calloc(m->n_series + 1, sizeof(uint16_t));
   if (!m->series_views || !m->n_series_views)
     return HS_E_NOMEM;
+  m->view_slots = 0;
+  for (uint32_t vi = 0; vi < m->n_views; vi++) {
+    hs__view_t *v = &m->views[vi];
+    uint8_t op = m->series[v->series].op;
+    v->parts = (uint8_t)((op == HS__OP_SUM ? HS__VP_SUM : 0) | (v->slope ? HS__VP_SLOPE : 0) |
+                         (op == HS__OP_MIN || op == HS__OP_MAX ? HS__VP_EXT : 0));
+    v->slot = (uint16_t)m->view_slots;
+    m->view_slots += 1 + !!(v->parts & HS__VP_SUM) +
+                     (v->slope ? 1 + !!(v->parts & HS__VP_SUM) : 0) +
+                     (v->parts & HS__VP_EXT ? 2 : 0);
+  }
   for (uint32_t si = 0; si < m->n_series; si++) {
     if (!(m->series_views[si] = hs_calloc(m->n_views + 1, sizeof(uint16_t))))
       return HS_E_NOMEM;

@@ -23,10 +23,6 @@ static inline int64_t to_milli(double v) {
   return (int64_t)llround(v * 1000.0);
 }
 
-static inline bool has_vals(uint8_t op) {
-  return op == HS__OP_SUM || op == HS__OP_MIN || op == HS__OP_MAX;
-}
-
 /* Index (from start) of the first day >= `day`. */
 static uint32_t lower_bound(const hs__series_state_t *st, int32_t day) {
   const hs__dent_t *d = st->d + st->start;
@@ -41,30 +37,26 @@ static uint32_t lower_bound(const hs__series_state_t *st, int32_t day) {
   return lo;
 }
 
-/* Makes room for one more entry at the end of the buffer. */
-static int reserve(const hs__series_t *s, hs__series_state_t *st) {
+/* Makes room for one more entry at the end of the days (and values). */
+static int reserve(hs__series_state_t *st) {
   if (st->start + st->n < st->cap)
     return 0;
-  bool vals = has_vals(s->op);
+  hs__dval_t *v = HS__V(st);
   if (st->start) { /* slide to the front */
     memmove(st->d, st->d + st->start, st->n * sizeof *st->d);
-    if (vals)
-      memmove(st->v, st->v + st->start, st->n * sizeof *st->v);
+    if (v)
+      memmove(v, v + st->start, st->n * sizeof *v);
     st->start = 0;
     return 0;
   }
   uint32_t cap = st->cap ? st->cap * 2 : 4;
-  hs__dent_t *d = hs_realloc(st->d, cap * sizeof *d);
+  hs__dent_t *d = hs_realloc(st->d, cap * (sizeof *d + (st->has_v ? sizeof(hs__dval_t) : 0)));
   if (!d)
     return HS_E_NOMEM;
+  if (st->has_v) /* the values move up past the grown days */
+    memmove(d + cap, d + st->cap, st->n * sizeof(hs__dval_t));
   st->d = d;
-  if (vals) {
-    hs__dval_t *v = hs_realloc(st->v, cap * sizeof *v);
-    if (!v)
-      return HS_E_NOMEM;
-    st->v = v;
-  }
-  st->cap = cap;
+  st->cap = (uint16_t)cap;
   return 0;
 }
 
@@ -79,13 +71,14 @@ static int64_t entry_of(const hs__series_t *s, hs__series_state_t *st, int32_t d
     if (st->d[st->start + i].day == day)
       return i;
   }
-  if (reserve(s, st))
+  if (reserve(st))
     return -1;
   hs__dent_t *d = st->d + st->start;
   memmove(d + i + 1, d + i, (st->n - i) * sizeof *d);
   d[i] = (hs__dent_t){day, 0};
-  if (st->v) {
-    hs__dval_t *v = st->v + st->start;
+  hs__dval_t *v = HS__V(st);
+  if (v) {
+    v += st->start;
     memmove(v + i + 1, v + i, (st->n - i) * sizeof *v);
     if (s->op == HS__OP_SUM)
       v[i].sum = 0;
@@ -100,16 +93,21 @@ void hs__view_recompute_ext(const hs_model_t *m, hs_account_t *a, uint32_t vi) {
   const hs__view_t *v = &m->views[vi];
   const hs__series_t *s = &m->series[v->series];
   const hs__series_state_t *st = &a->series[v->series];
-  hs__view_state_t *vs = &a->views[vi];
-  vs->ext = NAN;
-  vs->ext_valid = true;
-  if (!st->v || s->op == HS__OP_SUM || st->head == INT32_MIN)
+  if (!(v->parts & HS__VP_EXT))
     return;
-  for (uint32_t i = lower_bound(st, st->head - (int32_t)v->days + 1); i < st->n; i++) {
-    double e = st->v[st->start + i].ext;
-    if (!isnan(e) && (isnan(vs->ext) || better(s->op, e, vs->ext)))
-      vs->ext = e;
+  hs__view_state_t vs;
+  hs__view_load(m, a, vi, &vs);
+  vs.ext = NAN;
+  vs.ext_valid = true;
+  const hs__dval_t *sv = HS__V(st);
+  for (uint32_t i = st->head == INT32_MIN ? st->n
+                                          : lower_bound(st, st->head - (int32_t)v->days + 1);
+       sv && i < st->n; i++) {
+    double e = sv[st->start + i].ext;
+    if (!isnan(e) && (isnan(vs.ext) || better(s->op, e, vs.ext)))
+      vs.ext = e;
   }
+  hs__view_store(m, a, vi, &vs);
 }
 
 static void views_add(const hs_model_t *m, hs_account_t *a, uint32_t si, int32_t day, int64_t cnt,
@@ -121,16 +119,18 @@ static void views_add(const hs_model_t *m, hs_account_t *a, uint32_t si, int32_t
     const hs__view_t *v = &m->views[vi];
     if (day <= st->head - (int32_t)v->days)
       continue;
-    hs__view_state_t *vs = &a->views[vi];
-    vs->cnt += cnt;
-    vs->sum += sum;
+    hs__view_state_t vs;
+    hs__view_load(m, a, vi, &vs);
+    vs.cnt += cnt;
+    vs.sum += sum;
     if (v->slope) {
       int64_t age = st->head - day;
-      vs->s1_cnt += age * cnt;
-      vs->s1_sum += age * sum;
+      vs.s1_cnt += age * cnt;
+      vs.s1_sum += age * sum;
     }
-    if (!isnan(ext) && vs->ext_valid && (isnan(vs->ext) || better(op, ext, vs->ext)))
-      vs->ext = ext;
+    if (!isnan(ext) && vs.ext_valid && (isnan(vs.ext) || better(op, ext, vs.ext)))
+      vs.ext = ext;
+    hs__view_store(m, a, vi, &vs);
   }
 }
 
@@ -142,7 +142,9 @@ int hs__series_put(const hs__series_t *s, hs__series_state_t *st, int32_t day, i
   if (i < 0)
     return HS_E_NOMEM;
   st->d[st->start + i].cnt += cnt;
-  hs__dval_t *v = st->v ? &st->v[st->start + i] : NULL;
+  hs__dval_t *v = HS__V(st);
+  if (v)
+    v += st->start + i;
   if (v && s->op == HS__OP_SUM)
     v->sum += sum;
   else if (v && !isnan(ext) && (isnan(v->ext) || better(s->op, ext, v->ext)))
@@ -265,13 +267,14 @@ int hs__series_add(const hs_model_t *m, hs_account_t *a, uint32_t si, const hs_e
 static void view_advance(const hs__series_t *s, const hs__series_state_t *st, const hs__view_t *v,
                          hs__view_state_t *vs, int32_t from, int32_t to) {
   int32_t pos = from;
+  const hs__dval_t *sv = HS__V(st);
   uint32_t i = lower_bound(st, from - (int32_t)v->days + 1);
   for (; i < st->n; i++) {
     const hs__dent_t *e = &st->d[st->start + i];
     int32_t x = e->day + (int32_t)v->days; /* the day it leaves */
     if (x > to)
       break;
-    int64_t c = e->cnt, sm = s->op == HS__OP_SUM ? st->v[st->start + i].sum : 0;
+    int64_t c = e->cnt, sm = s->op == HS__OP_SUM ? sv[st->start + i].sum : 0;
     if (v->slope) {
       vs->s1_cnt += (int64_t)(x - pos) * vs->cnt - (int64_t)v->days * c;
       vs->s1_sum += (int64_t)(x - pos) * vs->sum - (int64_t)v->days * sm;
@@ -279,8 +282,8 @@ static void view_advance(const hs__series_t *s, const hs__series_state_t *st, co
     vs->cnt -= c;
     vs->sum -= sm;
     pos = x;
-    if (st->v && s->op != HS__OP_SUM && !isnan(st->v[st->start + i].ext) &&
-        st->v[st->start + i].ext == vs->ext)
+    if (sv && s->op != HS__OP_SUM && !isnan(sv[st->start + i].ext) &&
+        sv[st->start + i].ext == vs->ext)
       vs->ext_valid = false;
   }
   if (v->slope) {
@@ -299,18 +302,19 @@ void hs__series_advance(const hs_model_t *m, hs_account_t *a, int32_t new_head) 
     }
     if (st->head == INT32_MIN || new_head - st->head >= (int32_t)s->days) {
       st->start = st->n = 0;
-      for (uint32_t k = 0; k < m->n_series_views[si]; k++) {
-        hs__view_state_t *vs = &a->views[m->series_views[si][k]];
-        memset(vs, 0, sizeof *vs);
-        vs->ext = NAN;
-        vs->ext_valid = true;
-      }
+      for (uint32_t k = 0; k < m->n_series_views[si]; k++)
+        hs__view_clear(m, a, m->series_views[si][k]);
       st->head = new_head;
       continue;
     }
+    bool recompute = false;
     for (uint32_t k = 0; k < m->n_series_views[si]; k++) {
       uint32_t vi = m->series_views[si][k];
-      view_advance(s, st, &m->views[vi], &a->views[vi], st->head, new_head);
+      hs__view_state_t vs;
+      hs__view_load(m, a, vi, &vs);
+      view_advance(s, st, &m->views[vi], &vs, st->head, new_head);
+      hs__view_store(m, a, vi, &vs);
+      recompute |= !vs.ext_valid;
     }
     st->head = new_head;
     uint32_t gone = lower_bound(st, new_head - (int32_t)s->days + 1);
@@ -318,9 +322,12 @@ void hs__series_advance(const hs_model_t *m, hs_account_t *a, int32_t new_head) 
     st->n -= gone;
     if (!st->n)
       st->start = 0;
-    for (uint32_t k = 0; k < m->n_series_views[si]; k++)
-      if (!a->views[m->series_views[si][k]].ext_valid)
+    for (uint32_t k = 0; recompute && k < m->n_series_views[si]; k++) {
+      hs__view_state_t vs;
+      hs__view_load(m, a, m->series_views[si][k], &vs);
+      if (!vs.ext_valid)
         hs__view_recompute_ext(m, a, m->series_views[si][k]);
+    }
   }
 }
 
@@ -329,23 +336,23 @@ void hs__account_rebuild_views(const hs_model_t *m, hs_account_t *a) {
     const hs__view_t *v = &m->views[vi];
     const hs__series_t *s = &m->series[v->series];
     const hs__series_state_t *st = &a->series[v->series];
-    hs__view_state_t *vs = &a->views[vi];
-    memset(vs, 0, sizeof *vs);
-    vs->ext = NAN;
-    vs->ext_valid = true;
-    if (st->head == INT32_MIN)
-      continue;
-    for (uint32_t i = lower_bound(st, st->head - (int32_t)v->days + 1); i < st->n; i++) {
+    hs__view_state_t vs = {0};
+    vs.ext = NAN;
+    vs.ext_valid = true;
+    for (uint32_t i = st->head == INT32_MIN ? st->n
+                                            : lower_bound(st, st->head - (int32_t)v->days + 1);
+         i < st->n; i++) {
       const hs__dent_t *e = &st->d[st->start + i];
       int64_t age = st->head - e->day, c = e->cnt;
-      int64_t sm = s->op == HS__OP_SUM ? st->v[st->start + i].sum : 0;
-      vs->cnt += c;
-      vs->sum += sm;
+      int64_t sm = s->op == HS__OP_SUM ? HS__V(st)[st->start + i].sum : 0;
+      vs.cnt += c;
+      vs.sum += sm;
       if (v->slope) {
-        vs->s1_cnt += age * c;
-        vs->s1_sum += age * sm;
+        vs.s1_cnt += age * c;
+        vs.s1_sum += age * sm;
       }
     }
+    hs__view_store(m, a, vi, &vs);
     hs__view_recompute_ext(m, a, vi);
   }
 }

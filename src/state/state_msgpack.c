@@ -40,7 +40,9 @@ static void pk_key(msgpack_packer *pk, const char *k) {
 
 /* True when entry i of a series holds nothing (a distinct key moved on). */
 static bool day_empty(const hs__series_t *s, const hs__series_state_t *st, uint32_t i) {
-  const hs__dval_t *v = st->v ? &st->v[st->start + i] : NULL;
+  const hs__dval_t *v = HS__V(st);
+  if (v)
+    v += st->start + i;
   return !st->d[st->start + i].cnt && (!v || (s->op == HS__OP_SUM ? !v->sum : isnan(v->ext)));
 }
 
@@ -125,11 +127,12 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
       msgpack_pack_array(pk, 4);
       msgpack_pack_int32(pk, e->day);
       msgpack_pack_int32(pk, e->cnt);
-      msgpack_pack_int64(pk, s->op == HS__OP_SUM ? st->v[st->start + i].sum : 0);
-      if (s->op == HS__OP_SUM || !st->v || isnan(st->v[st->start + i].ext))
+      const hs__dval_t *v = HS__V(st);
+      msgpack_pack_int64(pk, s->op == HS__OP_SUM ? v[st->start + i].sum : 0);
+      if (s->op == HS__OP_SUM || !v || isnan(v[st->start + i].ext))
         msgpack_pack_nil(pk);
       else
-        msgpack_pack_double(pk, st->v[st->start + i].ext);
+        msgpack_pack_double(pk, v[st->start + i].ext);
     }
     /* distinct keys sorted by hash: canonical whatever the table layout */
     msgpack_pack_array(pk, n_keys * 2);
