@@ -49,7 +49,7 @@ static int reserve(hs__series_state_t *st) {
     st->start = 0;
     return 0;
   }
-  uint32_t cap = st->cap ? st->cap * 2 : 4;
+  uint32_t cap = st->cap ? st->cap + (st->cap + 1) / 2 : 2; /* grows by half: little slack */
   hs__dent_t *d = hs_realloc(st->d, cap * (sizeof *d + (st->has_v ? sizeof(hs__dval_t) : 0)));
   if (!d)
     return HS_E_NOMEM;
@@ -240,8 +240,11 @@ int hs__series_add(const hs_model_t *m, hs_account_t *a, uint32_t si, const hs_e
         return 0;
       if (k->day > st->head - (int32_t)s->days) {
         uint32_t i = lower_bound(st, k->day);
-        if (i < st->n && st->d[st->start + i].day == k->day)
-          st->d[st->start + i].cnt--;
+        hs__dent_t *d = st->d + st->start;
+        if (i < st->n && d[i].day == k->day && !--d[i].cnt) { /* no key's last day: dropped */
+          memmove(d + i, d + i + 1, (st->n - i - 1) * sizeof *d);
+          st->n--;
+        }
         views_add(m, a, si, k->day, -1, 0, NAN);
       }
       k->day = day;
