@@ -37,7 +37,9 @@ typedef struct hs__series_s {
   uint8_t op;
   hs_field_t field; /* value (sum/min/max) or key (distinct) field */
   hs__filter_t filter;
-  uint32_t days; /* ring length: the longest view over it */
+  uint32_t days;     /* ring length: the longest view over it */
+  uint32_t min_days; /* the shortest view over it */
+  bool slope;        /* a view over it keeps slope sums (they age every day) */
 } hs__series_t;
 
 /* The parts of a view's state an account keeps (the count always). */

@@ -566,9 +566,16 @@ static int index_by_type(hs_model_t *m) {
   for (uint32_t si = 0; si < m->n_series; si++) {
     if (!(m->series_views[si] = hs_calloc(m->n_views + 1, sizeof(uint16_t))))
       return HS_E_NOMEM;
-    for (uint32_t vi = 0; vi < m->n_views; vi++)
-      if (m->views[vi].series == si)
+    hs__series_t *sr = &m->series[si];
+    sr->min_days = sr->days;
+    for (uint32_t vi = 0; vi < m->n_views; vi++) {
+      if (m->views[vi].series == si) {
         m->series_views[si][m->n_series_views[si]++] = (uint16_t)vi;
+        if (m->views[vi].days < sr->min_days)
+          sr->min_days = m->views[vi].days;
+        sr->slope |= m->views[vi].slope;
+      }
+    }
   }
   for (int t = 0; t < HS_EV__COUNT; t++) {
     m->by_type_series[t] = hs_calloc(m->n_series + 1, sizeof(uint16_t));

@@ -310,6 +310,10 @@ void hs__series_advance(const hs_model_t *m, hs_account_t *a, int32_t new_head) 
       st->head = new_head;
       continue;
     }
+    if (!s->slope && st->d[st->start].day + (int32_t)s->min_days > new_head) {
+      st->head = new_head; /* no day leaves any view yet, and no view ages */
+      continue;
+    }
     bool recompute = false;
     for (uint32_t k = 0; k < m->n_series_views[si]; k++) {
       uint32_t vi = m->series_views[si][k];
