@@ -116,27 +116,31 @@ int main(int argc, char **argv) {
     /* events are decoded two ahead of their application, so that their
        accounts can be prefetched (hs_engine_prefetch): three decoders, as
        each event borrows its decoder's memory */
-    hs_decoder_t *dq[3] = {dec, NULL, NULL};
-    hs_event_t evq[3];
-    bool okq[3] = {false, false, false};
-    hs_decoder_new(&dq[1], 0);
-    hs_decoder_new(&dq[2], 0);
+    enum { AHEAD = 3 };
+    hs_decoder_t *dq[AHEAD + 1] = {dec};
+    hs_event_t evq[AHEAD + 1];
+    bool okq[AHEAD + 1] = {false};
+    for (int k = 1; k <= AHEAD; k++)
+      hs_decoder_new(&dq[k], 0);
     t0 = now_s();
-    for (size_t i = 0; i < n + 2; i++) {
-      size_t k = i % 3;
+    for (size_t i = 0; i < n + AHEAD; i++) {
+      size_t k = i % (AHEAD + 1);
       if (i < n) {
         okq[k] = hs_event_decode(dq[k], buf + msgs[i].off, msgs[i].len, fmt, &evq[k], &err) == 0;
         if (okq[k] && prefetch)
           hs_engine_prefetch(e, evq[k].account_id, 0);
       }
-      if (i >= 1 && i - 1 < n && okq[(i - 1) % 3] && prefetch)
-        hs_engine_prefetch(e, evq[(i - 1) % 3].account_id, 1);
-      if (i >= 2 && okq[(i - 2) % 3])
-        hs_engine_apply(e, &evq[(i - 2) % 3]);
+      size_t k1 = (i - 1) % (AHEAD + 1), k2 = (i - 2) % (AHEAD + 1), k3 = (i - 3) % (AHEAD + 1);
+      if (i >= 1 && i - 1 < n && okq[k1] && prefetch)
+        hs_engine_prefetch(e, evq[k1].account_id, 1);
+      if (i >= 2 && i - 2 < n && okq[k2] && prefetch)
+        hs_engine_prefetch_event(e, &evq[k2]);
+      if (i >= 3 && okq[k3])
+        hs_engine_apply(e, &evq[k3]);
     }
     double t_all = now_s() - t0;
-    hs_decoder_free(dq[1]);
-    hs_decoder_free(dq[2]);
+    for (int k = 1; k <= AHEAD; k++)
+      hs_decoder_free(dq[k]);
     hs_engine_stats_t st;
     hs_engine_stats(e, &st);
     printf("phase=decode+score format=%s events=%zu accounts=%llu evaluations=%llu "

@@ -32,6 +32,9 @@ int hs_engine_apply(hs_engine_t *e, const hs_event_t *ev);
  * later, when the slot has arrived) the account's state. Changes nothing;
  * hides memory latency when the accounts held outgrow the CPU caches. */
 void hs_engine_prefetch(const hs_engine_t *e, hs_str_t account_id, int stage);
+/* A step after stage 1: starts loading the days of the account's aggregates
+ * that `ev` will update (they live outside the account's block). */
+void hs_engine_prefetch_event(const hs_engine_t *e, const hs_event_t *ev);
 
 /* Advances every account to `now_ms` (see hs_account_advance), in account-id
  * order so that output is deterministic. */

@@ -176,6 +176,8 @@ double hs_account_history_day(const hs_model_t *m, const hs_account_t *a, int32_
 size_t hs_account_memory(const hs_model_t *m, const hs_account_t *a);
 /* Starts loading the parts of `a` that applying an event reads (a hint). */
 void hs_account_prefetch(const hs_model_t *m, const hs_account_t *a);
+/* Once `a` is in cache: starts loading the days event `ev` will update. */
+void hs_account_prefetch_days(const hs_model_t *m, const hs_account_t *a, const hs_event_t *ev);
 
 /* Serialises the whole account state as versioned msgpack into `out`.
  * Decoding with the same model gives a state whose encoding is byte-identical.

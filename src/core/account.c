@@ -118,6 +118,19 @@ void hs_account_prefetch(const hs_model_t *m, const hs_account_t *a) {
     __builtin_prefetch((const char *)a + off);
 }
 
+void hs_account_prefetch_days(const hs_model_t *m, const hs_account_t *a, const hs_event_t *ev) {
+  /* the newest day of each series the event may add to, where it lands */
+  int t = ev->type;
+  for (uint32_t k = 0; k < m->n_by_type_series[t]; k++) {
+    const hs__series_state_t *st = &a->series[m->by_type_series[t][k]];
+    if (st->n) {
+      __builtin_prefetch(&st->d[st->start + st->n - 1]);
+      if (st->has_v)
+        __builtin_prefetch(&HS__V(st)[st->start + st->n - 1]);
+    }
+  }
+}
+
 hs_str_t hs_account_id(const hs_account_t *a) {
   return (hs_str_t){a->id, a->id_len};
 }

@@ -109,6 +109,13 @@ void hs_engine_prefetch(const hs_engine_t *e, hs_str_t id, int stage) {
   }
 }
 
+void hs_engine_prefetch_event(const hs_engine_t *e, const hs_event_t *ev) {
+  uint64_t h = hs_hash64(ev->account_id.ptr, ev->account_id.len, HS_HASH_SEED);
+  const hs_account_t *a = e->slots[h & (e->cap - 1)];
+  if (a)
+    hs_account_prefetch_days(e->model, a, ev);
+}
+
 hs_account_t *hs_engine_find(hs_engine_t *e, hs_str_t id) {
   return e->slots[probe(e, id, hs_hash64(id.ptr, id.len, HS_HASH_SEED))];
 }
