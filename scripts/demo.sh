@@ -79,7 +79,7 @@ engine:
 kafka:
   bootstrap: $bs
   group_id: demo
-  client:
+  consumer:
     fetch.wait.max.ms: "10"
 redis:
   port: $redis_port

@@ -482,6 +482,8 @@ static void gen_usage(FILE *f) {
              "      --topic-prefix P topic prefix with --kafka (default \"healthscore.\")\n"
              "  -r, --rate N         with --kafka: at most N events per second (default: as\n"
              "                       fast as possible)\n"
+             "  -X NAME=VALUE        with --kafka: a librdkafka producer setting, e.g.\n"
+             "                       linger.ms=0 (repeatable)\n"
              "      --mix LIST       archetype percentages, e.g. healthy=45,declining=12\n"
              "  -q, --quiet          no progress or summary on stderr\n"
              "  -h, --help           this text\n\n"
@@ -509,11 +511,14 @@ int hs_cmd_gen(int argc, char **argv) {
   const char *start = "2026-01-01", *output = NULL, *kafka = NULL, *prefix = "healthscore.";
   double rate = 0;
   bool msgpack = false, quiet = false;
+  enum { MAX_SET = 32 };
+  const char *set[2 * MAX_SET];
+  size_t n_set = 0;
   double mix[A__COUNT];
   memcpy(mix, default_mix, sizeof mix);
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "n:d:s:f:o:k:r:qh", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "n:d:s:f:o:k:r:X:qh", opts, NULL)) != -1) {
     char *end = NULL;
     switch (c) {
     case 'n':
@@ -574,6 +579,18 @@ int hs_cmd_gen(int argc, char **argv) {
         return 2;
       }
       break;
+    case 'X': {
+      char *eq = strchr(optarg, '=');
+      if (!eq || eq == optarg || n_set == MAX_SET) {
+        fprintf(stderr, "healthscore gen: -X takes NAME=VALUE (at most %d)\n", MAX_SET);
+        return 2;
+      }
+      set[2 * n_set] = optarg;
+      set[2 * n_set + 1] = eq + 1;
+      *eq = 0; /* argv's own memory: NAME ends here */
+      n_set++;
+      break;
+    }
     case 'h':
       gen_usage(stdout);
       return 0;
@@ -593,6 +610,10 @@ int hs_cmd_gen(int argc, char **argv) {
     fprintf(stderr, "healthscore gen: --start takes a date YYYY-MM-DD\n");
     return 2;
   }
+  if (n_set && !kafka) {
+    fprintf(stderr, "healthscore gen: -X needs --kafka\n");
+    return 2;
+  }
   if (kafka && output) {
     fprintf(stderr, "healthscore gen: --kafka and --output exclude each other\n");
     return 2;
@@ -600,10 +621,24 @@ int hs_cmd_gen(int argc, char **argv) {
   kafka_out_t ko = {.prefix = prefix};
   if (kafka) {
     hs_err_t err = {0};
-    hs_producer_conf_t pc = {.bootstrap = kafka};
+    hs_producer_conf_t pc = {.bootstrap = kafka, .settings = set, .n_settings = n_set};
     uv_loop_init(&ko.loop);
-    if (hs_producer_new(&ko.producer, &ko.loop, &pc, on_report, &ko, &err)) {
+    char names[5][256];
+    const char *topics[5];
+    static const char *const suffixes[5] = {"usage", "engagement", "billing", "surveys",
+                                            "accounts"};
+    for (int i = 0; i < 5; i++) {
+      snprintf(names[i], sizeof names[i], "%s%s", prefix, suffixes[i]);
+      topics[i] = names[i];
+    }
+    /* every topic learnt before the first event, so that none stalls the rest */
+    if (hs_producer_new(&ko.producer, &ko.loop, &pc, on_report, &ko, &err) ||
+        hs_producer_warm(ko.producer, topics, 5, 10000, &err)) {
       fprintf(stderr, "healthscore gen: %s\n", err.msg);
+      if (ko.producer) {
+        hs_producer_close(ko.producer, 0, NULL, NULL);
+        uv_run(&ko.loop, UV_RUN_DEFAULT);
+      }
       uv_loop_close(&ko.loop);
       return 1;
     }

@@ -46,6 +46,12 @@ int hs_producer_send(hs_producer_t *p, const char *topic, const void *key, size_
                      size_t n_headers, void *opaque, hs_err_t *err);
 /* Messages queued and not yet reported. */
 size_t hs_producer_pending(const hs_producer_t *p);
+/* Learns `topics` now (partitions and leaders; blocks up to timeout_ms), so
+ * that the first message to each does not wait for a metadata request:
+ * while the producer learns a new topic, the messages of every topic wait
+ * with it. Returns 0, or HS_E_IO naming the first topic it could not learn. */
+int hs_producer_warm(hs_producer_t *p, const char *const *topics, size_t n, int timeout_ms,
+                     hs_err_t *err);
 /* Waits up to `timeout_ms` for every pending report (served on this
  * thread), then destroys the client and closes the handles; `closed` runs
  * when everything is released. Reports of messages still undelivered then

@@ -28,8 +28,10 @@ typedef struct hs_settings_s {
   size_t n_topics;
   char *alerts_topic;
   char *deadletter_topic;
-  char **client;   /* librdkafka settings as name, value pairs ... */
-  size_t n_client; /* pairs */
+  char **client;                             /* librdkafka settings as name, value pairs ... */
+  size_t n_client;                           /* pairs */
+  char **consumer_client, **producer_client; /* ... for one of the two only */
+  size_t n_consumer_client, n_producer_client;
   /* redis */
   char *redis_nodes; /* "host:port,..." of a Redis Cluster; empty: redis_host, redis_port */
   char *redis_host;

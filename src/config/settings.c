@@ -67,8 +67,14 @@ static const row_t rows[] = {
     {"kafka", "deadletter_topic", T_STR, "healthscore.deadletter", 0, 0, NULL,
      OFF(deadletter_topic), 0, "where rejected input goes, with the reason in headers"},
     {"kafka", "client", T_MAP, "", 0, 0, NULL, OFF(client), OFF(n_client),
-     "any librdkafka setting, e.g. security.protocol, sasl.mechanisms, sasl.username, "
-     "sasl.password: \"${KAFKA_PASSWORD}\""},
+     "any librdkafka setting, for the consumer and the producer alike, e.g. "
+     "security.protocol, sasl.mechanisms, sasl.username, sasl.password: \"${KAFKA_PASSWORD}\""},
+    {"kafka", "consumer", T_MAP, "", 0, 0, NULL, OFF(consumer_client), OFF(n_consumer_client),
+     "librdkafka settings for the consumer of the input topics only (over kafka.client), e.g. "
+     "fetch.wait.max.ms"},
+    {"kafka", "producer", T_MAP, "", 0, 0, NULL, OFF(producer_client), OFF(n_producer_client),
+     "librdkafka settings for the producer of alerts and dead letters only (over "
+     "kafka.client), e.g. linger.ms (default 5)"},
     {"redis", "nodes", T_NODES, "", 0, 0, NULL, OFF(redis_nodes), 0,
      "Redis Cluster seed nodes, \"host:port,host:port,...\" (any few of the cluster; the rest "
      "is discovered); empty: the one server at redis.host and redis.port. A server without "

@@ -130,6 +130,25 @@ int hs_producer_send(hs_producer_t *p, const char *topic, const void *key, size_
   return 0;
 }
 
+int hs_producer_warm(hs_producer_t *p, const char *const *topics, size_t n, int timeout_ms,
+                     hs_err_t *err) {
+  for (size_t i = 0; i < n; i++) {
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(p->rk, topics[i], NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e =
+        rkt ? rd_kafka_metadata(p->rk, 0, rkt, &md, timeout_ms) : RD_KAFKA_RESP_ERR__FAIL;
+    if (!e && (md->topic_cnt != 1 || md->topics[0].err))
+      e = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+    if (md)
+      rd_kafka_metadata_destroy(md);
+    if (rkt)
+      rd_kafka_topic_destroy(rkt);
+    if (e)
+      return hs_err_set(err, HS_E_IO, "kafka: topic %s: %s", topics[i], rd_kafka_err2str(e));
+  }
+  return 0;
+}
+
 size_t hs_producer_pending(const hs_producer_t *p) {
   return p->pending;
 }

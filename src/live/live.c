@@ -1708,20 +1708,26 @@ int hs_live_new(hs_live_t **out, uv_loop_t *loop, const hs_settings_t *s, const 
     rc = hs_err_set(err, HS_E_NOMEM, "out of memory");
   /* librdkafka settings: ours, then the operator's (which win) */
   size_t nd = sizeof consumer_defaults / sizeof *consumer_defaults;
-  const char **settings = hs_calloc(nd + s->n_client * 2 + 1, sizeof *settings);
-  if (!rc && !settings)
+  size_t nc = s->n_client + s->n_consumer_client, np = s->n_client + s->n_producer_client;
+  const char **settings = hs_calloc(nd + nc * 2 + 1, sizeof *settings);
+  const char **psettings = hs_calloc(np * 2 + 1, sizeof *psettings);
+  if (!rc && (!settings || !psettings))
     rc = hs_err_set(err, HS_E_NOMEM, "out of memory");
   if (!rc) {
     memcpy(settings, consumer_defaults, sizeof consumer_defaults);
-    for (size_t i = 0; i < s->n_client * 2; i++)
-      settings[nd + i] = s->client[i];
+    memcpy(settings + nd, s->client, s->n_client * 2 * sizeof *settings);
+    memcpy(settings + nd + s->n_client * 2, s->consumer_client,
+           s->n_consumer_client * 2 * sizeof *settings);
+    memcpy(psettings, s->client, s->n_client * 2 * sizeof *psettings);
+    memcpy(psettings + s->n_client * 2, s->producer_client,
+           s->n_producer_client * 2 * sizeof *psettings);
     hs_consumer_conf_t cc = {.bootstrap = s->bootstrap,
                              .group_id = s->group_id,
                              .instance_id = s->instance_id,
                              .topics = (const char *const *)s->topics,
                              .n_topics = s->n_topics,
                              .settings = settings,
-                             .n_settings = nd / 2 + s->n_client,
+                             .n_settings = nd / 2 + nc,
                              .manual_assign = true};
     hs_consumer_cbs_t cbs = {.assigned = on_assigned,
                              .revoked = on_revoked,
@@ -1730,11 +1736,19 @@ int hs_live_new(hs_live_t **out, uv_loop_t *loop, const hs_settings_t *s, const 
                              .stats = on_stats,
                              .log = on_kafka_log};
     rc = hs_consumer_new(&l->consumer, loop, &cc, &cbs, l, err);
-    hs_producer_conf_t pc = {s->bootstrap, (const char *const *)s->client, s->n_client, kafka_log};
+    hs_producer_conf_t pc = {s->bootstrap, psettings, np, kafka_log};
     if (!rc)
       rc = hs_producer_new(&l->producer, loop, &pc, on_delivery, l, err);
+    /* the output topics learnt now: a producer learning a topic at its first
+       message holds every topic's messages meanwhile (alerts behind the first
+       dead letter) */
+    const char *out_topics[] = {s->alerts_topic, s->deadletter_topic};
+    hs_err_t werr = {0};
+    if (!rc && hs_producer_warm(l->producer, out_topics, 2, 5000, &werr))
+      hs_log(HS_LOG_WARN, "kafka", "%s (learnt at its first message instead)", werr.msg);
   }
   hs_free(settings);
+  hs_free(psettings);
   if (!rc)
     rc = check_topics(l, err);
   if (!rc) {

@@ -109,7 +109,7 @@ engine:
 kafka:
   bootstrap: $bs
   group_id: $group
-  client:
+  consumer:
     session.timeout.ms: "6000"
     heartbeat.interval.ms: "500"
     fetch.wait.max.ms: "20"

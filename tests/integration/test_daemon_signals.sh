@@ -19,13 +19,21 @@ start_broker 8 -t healthscore.usage -t healthscore.engagement -t healthscore.bil
   -t other.usage:4
 start_redis
 
+# start_bad NAME SED: healthscored on settings NAME edited by SED; sets rc
+start_bad() {
+  engine_conf "$1" "$group-$1"
+  sed -i "$2" "$work/$1.yaml"
+  rc=0
+  timeout 60 "$daemon" --config "$work/$1.yaml" >"$work/$1.log" 2>&1 || rc=$?
+}
 # input topics with different partition counts are refused
-engine_conf bad "$group-bad"
-sed -i 's/^  group_id: .*/&\n  topics: healthscore.usage,other.usage/' "$work/bad.yaml"
-rc=0
-timeout 60 "$daemon" --config "$work/bad.yaml" >"$work/bad.log" 2>&1 || rc=$?
+start_bad bad 's/^  group_id: .*/&\n  topics: healthscore.usage,other.usage/'
 check "topics not co-partitioned: refused with exit 2" test "$rc" -eq 2
 check "... and the reason names both topics" grep -q "not co-partitioned: healthscore.usage has 8 partitions, other.usage has 4" "$work/bad.log"
+# librdkafka settings reach the client they are meant for
+start_bad badp 's/^  consumer:$/  producer:\n    linger.ms: "soon"\n&/'
+check "kafka.producer: a bad value stops the start" test "$rc" -ne 0
+check "... and the error names it" grep -q "linger.ms" "$work/badp.log"
 
 cp "$cfg" "$work/profiles.yaml"
 engine_conf d1 "$group"
@@ -33,6 +41,8 @@ sed -i "s|profiles: .*|profiles: $work/profiles.yaml|" "$work/d1.yaml"
 check "--check validates settings and profiles" bash -c "'$daemon' --config '$work/d1.yaml' --check | grep -q ok"
 start_daemon d1
 check "healthscored becomes ready" wait_for 30 ready d1
+check "kafka.consumer settings are not given to the producer (no CONFWARN)" \
+  bash -c "! grep -q CONFWARN '$work/d1.log'"
 
 gen=(--accounts 100 --days 60 --seed 66)
 "$bin" gen "${gen[@]}" --kafka "$bs" --rate 3000 --quiet &

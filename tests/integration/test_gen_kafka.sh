@@ -47,6 +47,18 @@ n=$("$bin" gen --accounts 5 --days 2 --seed 9 --quiet | wc -l)
 check "--rate 100 paces $n events (took ${elapsed}s)" \
   awk -v e="$elapsed" -v n="$n" 'BEGIN { exit !(e >= (n - 1) / 100 * 0.9) }'
 
+n=$("$bin" gen --accounts 3 --days 2 --seed 5 --quiet | wc -l)
+"$bin" gen --accounts 3 --days 2 --seed 5 --kafka "$bs" --topic-prefix x. -X linger.ms=0 \
+  -X acks=all 2>"$work/x.err"
+check "-X settings are taken: $n delivered" grep -q "$n delivered, 0 failed" "$work/x.err"
+rc=0
+"$bin" gen --accounts 3 --days 2 --kafka "$bs" -X no.such.setting=1 2>"$work/x.err" || rc=$?
+check "-X with an unknown setting: exit 1 naming it" \
+  bash -c "[ $rc -eq 1 ] && grep -q no.such.setting '$work/x.err'"
+rc=0
+"$bin" gen -X linger.ms=0 2>/dev/null || rc=$?
+check "-X without --kafka is a usage error" test "$rc" -eq 2
+
 rc=0
 "$bin" gen --kafka "$bs" --output /tmp/x 2>/dev/null || rc=$?
 check "--kafka with --output is a usage error" test "$rc" -eq 2

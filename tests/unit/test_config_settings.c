@@ -30,7 +30,8 @@ static void test_full_file_and_environment(void **state) {
   const char *y = "engine:\n  profiles: /srv/p.yaml\n  flush_interval: 250ms\n"
                   "  max_future: 2h\nkafka:\n  bootstrap: k1:9092,k2:9092\n"
                   "  topics: [a.usage, a.billing]\n  client:\n    security.protocol: SASL_SSL\n"
-                  "    sasl.password: \"${HS_TEST_REDIS_PW}\"\nredis:\n  port: 7000\n"
+                  "    sasl.password: \"${HS_TEST_REDIS_PW}\"\n  consumer: {fetch.wait.max.ms: 1}\n"
+                  "  producer:\n    linger.ms: 0\n    acks: all\nredis:\n  port: 7000\n"
                   "  password: \"${HS_TEST_REDIS_PW}\"\n  nodes: \"r1:7000, [::1]:7001\"\n"
                   "  wait_replicas: 1\nhttp: {port: 0}\nlog: {level: debug}\n";
   hs_settings_t s;
@@ -45,6 +46,11 @@ static void test_full_file_and_environment(void **state) {
   assert_int_equal(s.n_client, 2);
   assert_string_equal(s.client[0], "security.protocol");
   assert_string_equal(s.client[3], "s3cret");
+  assert_int_equal(s.n_consumer_client, 1);
+  assert_string_equal(s.consumer_client[0], "fetch.wait.max.ms");
+  assert_int_equal(s.n_producer_client, 2);
+  assert_string_equal(s.producer_client[2], "acks");
+  assert_string_equal(s.producer_client[3], "all");
   assert_string_equal(s.redis_password, "s3cret");
   assert_int_equal(s.redis_port, 7000);
   assert_int_equal(s.http_port, 0);
@@ -81,6 +87,7 @@ static void test_errors_say_where(void **state) {
          "e.yaml:2:13: environment variable HS_TEST_UNSET is not set");
   expect("kafka:\n  topics: []\n", "must list at least one topic");
   expect("kafka:\n  client: yes\n", "kafka.client must be a mapping");
+  expect("kafka:\n  producer: [linger.ms]\n", "kafka.producer must be a mapping");
   expect("redis: [1, 2]\n", "section \"redis\" must be a mapping");
   expect("redis:\n  port: [1]\n", "redis.port must be a single value");
   expect("redis:\n  port: 1\n  - x\n", "e.yaml:");
