@@ -56,8 +56,10 @@ start_engine() {
 kafka:
   bootstrap: $bs
   group_id: $group
-  client:
-    fetch.wait.max.ms: "10"
+  consumer:
+    fetch.wait.max.ms: "1" # the mock broker holds a fetch for the whole wait
+  producer:
+    linger.ms: "${ALERT_LINGER_MS:-5}"
 redis:
   port: $redis_port
   timeout: 30s
