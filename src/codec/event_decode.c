@@ -323,7 +323,7 @@ static bool take_time(hs_decoder_t *d, const char *name, const value_t *v, int64
 
 /* The index of field k (n bytes) in `fields`, or -1: by length, then bytes.
  * Keep in step with `fields` (hs_decoder_new checks it). */
-static int find_field(const char *k, size_t n) {
+__attribute__((always_inline)) static inline int find_field(const char *k, size_t n) {
 #define F(name, i)                                                                                 \
   if (memcmp(k, name, sizeof name - 1) == 0)                                                       \
   return i
