@@ -34,7 +34,7 @@ typedef struct big_s {
 
 struct hs_decoder_s {
   size_t max_message;
-  bool borrow;   /* string values point into the caller's message: no copy needed */
+  bool borrow;   /* msgpack: strings in the message are kept without counting against scratch */
   char *scratch; /* decoded strings of the current message */
   size_t scratch_len;
   char arena[ARENA_SIZE];
@@ -45,11 +45,11 @@ struct hs_decoder_s {
   hs_err_t *err;
   int rc;
   int depth;
-  int in_attrs;    /* depth at which the attributes object opened, or 0 */
-  int skip_depth;  /* >0: skipping an unknown nested value opened at this depth */
-  const char *key; /* current top-level key (in scratch) */
-  size_t key_len;
-  uint64_t seen; /* known keys seen, for duplicates */
+  int in_attrs;   /* depth at which the attributes object opened, or 0 */
+  int skip_depth; /* >0: skipping an unknown nested value opened at this depth */
+  int key_field;  /* the current top-level key's index in `fields`, or -1 */
+  const unsigned char *msg, *msg_end; /* JSON: the message, where yajl's strings may point */
+  uint64_t seen;                      /* known keys seen, for duplicates */
   char attr_key[HS_MAX_STR_LEN + 1];
   size_t attr_key_len;
   bool have_attr_key;
@@ -64,46 +64,43 @@ typedef struct field_s {
   size_t len;
   hs_field_t field; /* HS_F_NONE for envelope keys */
   int kind;
+  size_t off; /* where the value goes in hs_event_t (K_STR, K_ID, K_NUM, K_TIME) */
 } field_t;
 
 /* Known keys; index = bit in `seen`. */
 static const field_t fields[] = {
-    {"event_id", 8, HS_F_NONE, K_ID},
-    {"account_id", 10, HS_F_NONE, K_ID},
-    {"type", 4, HS_F_NONE, K_STR},
-    {"ts", 2, HS_F_NONE, K_TIME},
-    {"user_id", 7, HS_F_USER_ID, K_ID},
-    {"session_seconds", 15, HS_F_SESSION_SECONDS, K_NUM},
-    {"count", 5, HS_F_COUNT, K_NUM},
-    {"amount", 6, HS_F_AMOUNT, K_NUM},
-    {"score", 5, HS_F_SCORE, K_NUM},
-    {"rating", 6, HS_F_RATING, K_NUM},
-    {"value", 5, HS_F_VALUE, K_NUM},
-    {"licenses", 8, HS_F_LICENSES, K_NUM},
-    {"due", 3, HS_F_DUE, K_TIME},
-    {"expires", 7, HS_F_EXPIRES, K_TIME},
-    {"contract_start", 14, HS_F_CONTRACT_START, K_TIME},
-    {"renewal_date", 12, HS_F_RENEWAL_DATE, K_TIME},
-    {"feature", 7, HS_F_FEATURE, K_STR},
-    {"role", 4, HS_F_ROLE, K_STR},
-    {"priority", 8, HS_F_PRIORITY, K_STR},
-    {"ticket_id", 9, HS_F_TICKET_ID, K_ID},
-    {"invoice_id", 10, HS_F_INVOICE_ID, K_ID},
-    {"outcome", 7, HS_F_OUTCOME, K_STR},
-    {"target", 6, HS_F_TARGET, K_STR},
-    {"reason", 6, HS_F_REASON, K_STR},
-    {"author", 6, HS_F_AUTHOR, K_STR},
-    {"segment", 7, HS_F_SEGMENT, K_STR},
-    {"stage", 5, HS_F_STAGE, K_STR},
-    {"vertical", 8, HS_F_VERTICAL, K_STR},
-    {"attributes", 10, HS_F_NONE, K_OBJ},
-    {"currency", 8, HS_F_NONE, K_IGNORE},
+    {"event_id", 8, HS_F_NONE, K_ID, offsetof(hs_event_t, event_id)},
+    {"account_id", 10, HS_F_NONE, K_ID, offsetof(hs_event_t, account_id)},
+    {"type", 4, HS_F_NONE, K_STR, offsetof(hs_event_t, type_name)},
+    {"ts", 2, HS_F_NONE, K_TIME, offsetof(hs_event_t, ts_ms)},
+    {"user_id", 7, HS_F_USER_ID, K_ID, offsetof(hs_event_t, user_id)},
+    {"session_seconds", 15, HS_F_SESSION_SECONDS, K_NUM, offsetof(hs_event_t, session_seconds)},
+    {"count", 5, HS_F_COUNT, K_NUM, offsetof(hs_event_t, count)},
+    {"amount", 6, HS_F_AMOUNT, K_NUM, offsetof(hs_event_t, amount)},
+    {"score", 5, HS_F_SCORE, K_NUM, offsetof(hs_event_t, score)},
+    {"rating", 6, HS_F_RATING, K_NUM, offsetof(hs_event_t, rating)},
+    {"value", 5, HS_F_VALUE, K_NUM, offsetof(hs_event_t, value)},
+    {"licenses", 8, HS_F_LICENSES, K_NUM, offsetof(hs_event_t, licenses)},
+    {"due", 3, HS_F_DUE, K_TIME, offsetof(hs_event_t, due_ms)},
+    {"expires", 7, HS_F_EXPIRES, K_TIME, offsetof(hs_event_t, expires_ms)},
+    {"contract_start", 14, HS_F_CONTRACT_START, K_TIME, offsetof(hs_event_t, contract_start_ms)},
+    {"renewal_date", 12, HS_F_RENEWAL_DATE, K_TIME, offsetof(hs_event_t, renewal_ms)},
+    {"feature", 7, HS_F_FEATURE, K_STR, offsetof(hs_event_t, feature)},
+    {"role", 4, HS_F_ROLE, K_STR, offsetof(hs_event_t, role)},
+    {"priority", 8, HS_F_PRIORITY, K_STR, offsetof(hs_event_t, priority)},
+    {"ticket_id", 9, HS_F_TICKET_ID, K_ID, offsetof(hs_event_t, ticket_id)},
+    {"invoice_id", 10, HS_F_INVOICE_ID, K_ID, offsetof(hs_event_t, invoice_id)},
+    {"outcome", 7, HS_F_OUTCOME, K_STR, offsetof(hs_event_t, outcome)},
+    {"target", 6, HS_F_TARGET, K_STR, offsetof(hs_event_t, target)},
+    {"reason", 6, HS_F_REASON, K_STR, offsetof(hs_event_t, reason)},
+    {"author", 6, HS_F_AUTHOR, K_STR, offsetof(hs_event_t, author)},
+    {"segment", 7, HS_F_SEGMENT, K_STR, offsetof(hs_event_t, segment)},
+    {"stage", 5, HS_F_STAGE, K_STR, offsetof(hs_event_t, stage)},
+    {"vertical", 8, HS_F_VERTICAL, K_STR, offsetof(hs_event_t, vertical)},
+    {"attributes", 10, HS_F_NONE, K_OBJ, 0},
+    {"currency", 8, HS_F_NONE, K_IGNORE, 0},
 };
 #define N_FIELDS (sizeof fields / sizeof *fields)
-#define ENV_EVENT_ID 0
-#define ENV_ACCOUNT_ID 1
-#define ENV_TYPE 2
-#define ENV_TS 3
 
 #define B(f) HS_FIELD_BIT(f)
 /* Per type: the fields it carries, and those it requires. */
@@ -195,51 +192,100 @@ static bool valid_utf8(const unsigned char *s, size_t n) {
   return true;
 }
 
-/* True when every byte is printable ASCII (0x20..0x7e), eight at a time. */
-static bool printable_ascii(const unsigned char *s, size_t n) {
+/* The bytes of `w` outside printable ASCII (0x20..0x7e) have their high bit
+ * set in the result; a byte above a failing one may be flagged too, so a
+ * non-zero result is exact only in saying "check byte by byte". */
+static inline uint64_t nonprintable8(uint64_t w) {
   const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x;
-    memcpy(&x, s + i, 8);
-    /* a byte >= 0x80, < 0x20, or 0x7f (0x7f + 1 sets the high bit) */
-    if ((x | (x - 0x20 * ones) | (x + ones)) & highs)
-      return false;
-  }
-  for (; i < n; i++)
-    if (s[i] < 0x20 || s[i] >= 0x7f)
-      return false;
-  return true;
+  /* a byte >= 0x80, < 0x20, or 0x7f (0x7f + 1 sets the high bit) */
+  return (w | (w - 0x20 * ones) | (w + ones)) & highs;
 }
 
-/* Checks a string value and keeps it: borrowed from the message when the
- * decoder reads it in place (msgpack), else copied into scratch. */
-static bool take_str(hs_decoder_t *d, const char *name, const value_t *v, size_t max,
-                     hs_str_t *out) {
-  if (v->kind != V_STR)
-    return fail(d, HS_E_SCHEMA, "field \"%s\": expected a string", name), false;
-  if (v->n == 0)
-    return fail(d, HS_E_RANGE, "field \"%s\": empty", name), false;
-  if (v->n > max)
-    return fail(d, HS_E_RANGE, "field \"%s\": longer than %zu bytes", name, max), false;
-  if (!printable_ascii((const unsigned char *)v->s, v->n)) {
-    for (size_t i = 0; i < v->n; i++)
-      if ((unsigned char)v->s[i] < 0x20 || v->s[i] == 0x7f)
-        return fail(d, HS_E_RANGE, "field \"%s\": control characters are not allowed", name), false;
-    if (!valid_utf8((const unsigned char *)v->s, v->n))
-      return fail(d, HS_E_PARSE, "field \"%s\": invalid UTF-8", name), false;
+static inline uint64_t load8(const unsigned char *s) {
+  uint64_t w;
+  memcpy(&w, s, 8);
+  return w;
+}
+
+static inline uint32_t load4(const unsigned char *s) {
+  uint32_t w;
+  memcpy(&w, s, 4);
+  return w;
+}
+
+/* True when every byte is printable ASCII (0x20..0x7e), eight at a time:
+ * the last (partial) word is read overlapping the one before it, and strings
+ * under 8 bytes as two overlapping halves or byte by byte. May say false for
+ * a printable string; never says true for one that is not. */
+static inline bool printable_ascii(const unsigned char *s, size_t n) {
+  uint64_t bad;
+  if (n >= 8) {
+    bad = nonprintable8(load8(s + n - 8));
+    for (size_t i = 0; i + 8 < n; i += 8)
+      bad |= nonprintable8(load8(s + i));
+  } else if (n >= 4) {
+    bad = nonprintable8(load4(s) | (uint64_t)load4(s + n - 4) << 32);
+  } else if (n > 0) {
+    /* bytes 0, n/2 and n-1 cover 1..3 bytes; the rest are spaces */
+    bad = nonprintable8(UINT64_C(0x2020202020000000) | s[0] | (uint64_t)s[n >> 1] << 8 |
+                        (uint64_t)s[n - 1] << 16);
+  } else {
+    bad = 0;
   }
+  return bad == 0;
+}
+
+/* True when `v` is a string that take_str accepts without looking further:
+ * 1..max bytes of printable ASCII. */
+static inline bool plain_str(const value_t *v, size_t max) {
+  return v->kind == V_STR && v->n - 1 < max && printable_ascii((const unsigned char *)v->s, v->n);
+}
+
+/* Keeps an accepted string value: borrowed from the message when the decoder
+ * reads it in place (msgpack), else in scratch. JSON strings yajl hands over
+ * in place (no escapes) are borrowed from the message too, but still counted
+ * against scratch, so that the size limit applies exactly as if copied. */
+static inline bool keep_str(hs_decoder_t *d, const value_t *v, hs_str_t *out) {
   if (d->borrow && v->borrowable) {
     *out = (hs_str_t){v->s, (uint32_t)v->n};
     return true;
   }
   if (d->scratch_len + v->n > d->max_message)
     return fail(d, HS_E_TOOBIG, "message too large"), false;
-  char *p = d->scratch + d->scratch_len;
-  memcpy(p, v->s, v->n);
+  if (v->borrowable) {
+    *out = (hs_str_t){v->s, (uint32_t)v->n};
+  } else {
+    char *p = d->scratch + d->scratch_len;
+    memcpy(p, v->s, v->n);
+    *out = (hs_str_t){p, (uint32_t)v->n};
+  }
   d->scratch_len += v->n;
-  *out = (hs_str_t){p, (uint32_t)v->n};
   return true;
+}
+
+/* The checks of a string value that is not plain_str: returns false, with
+ * the reason, if it is rejected, and true for non-ASCII UTF-8. */
+static bool check_str(hs_decoder_t *d, const char *name, const value_t *v, size_t max) {
+  if (v->kind != V_STR)
+    return fail(d, HS_E_SCHEMA, "field \"%s\": expected a string", name), false;
+  if (v->n == 0)
+    return fail(d, HS_E_RANGE, "field \"%s\": empty", name), false;
+  if (v->n > max)
+    return fail(d, HS_E_RANGE, "field \"%s\": longer than %zu bytes", name, max), false;
+  for (size_t i = 0; i < v->n; i++)
+    if ((unsigned char)v->s[i] < 0x20 || v->s[i] == 0x7f)
+      return fail(d, HS_E_RANGE, "field \"%s\": control characters are not allowed", name), false;
+  if (!valid_utf8((const unsigned char *)v->s, v->n))
+    return fail(d, HS_E_PARSE, "field \"%s\": invalid UTF-8", name), false;
+  return true;
+}
+
+/* Checks a string value and keeps it (keep_str). */
+static inline bool take_str(hs_decoder_t *d, const char *name, const value_t *v, size_t max,
+                            hs_str_t *out) {
+  if (!plain_str(v, max) && !check_str(d, name, v, max))
+    return false;
+  return keep_str(d, v, out);
 }
 
 static bool take_num(hs_decoder_t *d, const char *name, const value_t *v, double *out) {
@@ -275,72 +321,9 @@ static bool take_time(hs_decoder_t *d, const char *name, const value_t *v, int64
   return true;
 }
 
-static double *num_slot(hs_event_t *ev, hs_field_t f) {
-  switch (f) {
-  case HS_F_SESSION_SECONDS:
-    return &ev->session_seconds;
-  case HS_F_COUNT:
-    return &ev->count;
-  case HS_F_AMOUNT:
-    return &ev->amount;
-  case HS_F_SCORE:
-    return &ev->score;
-  case HS_F_RATING:
-    return &ev->rating;
-  case HS_F_VALUE:
-    return &ev->value;
-  default:
-    return &ev->licenses;
-  }
-}
-
-static int64_t *time_slot(hs_event_t *ev, hs_field_t f) {
-  switch (f) {
-  case HS_F_DUE:
-    return &ev->due_ms;
-  case HS_F_EXPIRES:
-    return &ev->expires_ms;
-  case HS_F_CONTRACT_START:
-    return &ev->contract_start_ms;
-  default:
-    return &ev->renewal_ms;
-  }
-}
-
-static hs_str_t *str_slot(hs_event_t *ev, hs_field_t f) {
-  switch (f) {
-  case HS_F_USER_ID:
-    return &ev->user_id;
-  case HS_F_FEATURE:
-    return &ev->feature;
-  case HS_F_ROLE:
-    return &ev->role;
-  case HS_F_PRIORITY:
-    return &ev->priority;
-  case HS_F_TICKET_ID:
-    return &ev->ticket_id;
-  case HS_F_INVOICE_ID:
-    return &ev->invoice_id;
-  case HS_F_OUTCOME:
-    return &ev->outcome;
-  case HS_F_TARGET:
-    return &ev->target;
-  case HS_F_REASON:
-    return &ev->reason;
-  case HS_F_AUTHOR:
-    return &ev->author;
-  case HS_F_SEGMENT:
-    return &ev->segment;
-  case HS_F_STAGE:
-    return &ev->stage;
-  default:
-    return &ev->vertical;
-  }
-}
-
 /* The index of field k (n bytes) in `fields`, or -1: by length, then bytes.
  * Keep in step with `fields` (hs_decoder_new checks it). */
-static int find_field(const char *k, size_t n) {
+__attribute__((always_inline)) static inline int find_field(const char *k, size_t n) {
 #define F(name, i)                                                                                 \
   if (memcmp(k, name, sizeof name - 1) == 0)                                                       \
   return i
@@ -407,38 +390,34 @@ static int find_field(const char *k, size_t n) {
 }
 
 /* A top-level key's scalar value. Returns false to stop. */
-static bool set_field(hs_decoder_t *d, int fi, const value_t *v) {
+__attribute__((always_inline)) static inline bool set_field(hs_decoder_t *d, int fi,
+                                                            const value_t *v) {
   const field_t *f = &fields[fi];
-  hs_event_t *ev = d->ev;
   if (d->seen & (UINT64_C(1) << fi))
     return fail(d, HS_E_SCHEMA, "field \"%s\": duplicate", f->name), false;
   d->seen |= UINT64_C(1) << fi;
+  void *slot = (char *)d->ev + f->off;
   switch (f->kind) {
   case K_IGNORE:
     return true;
   case K_OBJ:
     return fail(d, HS_E_SCHEMA, "field \"%s\": expected an object", f->name), false;
   case K_ID:
-  case K_STR: {
-    hs_str_t *slot = fi == ENV_EVENT_ID     ? &ev->event_id
-                     : fi == ENV_ACCOUNT_ID ? &ev->account_id
-                     : fi == ENV_TYPE       ? &ev->type_name
-                                            : str_slot(ev, f->field);
+  case K_STR:
     if (!take_str(d, f->name, v, f->kind == K_ID ? HS_MAX_ID_LEN : HS_MAX_STR_LEN, slot))
       return false;
     break;
-  }
   case K_NUM:
-    if (!take_num(d, f->name, v, num_slot(ev, f->field)))
+    if (!take_num(d, f->name, v, slot))
       return false;
     break;
   case K_TIME:
-    if (!take_time(d, f->name, v, fi == ENV_TS ? &ev->ts_ms : time_slot(ev, f->field)))
+    if (!take_time(d, f->name, v, slot))
       return false;
     break;
   }
   if (f->field != HS_F_NONE)
-    ev->present |= HS_FIELD_BIT(f->field);
+    d->ev->present |= HS_FIELD_BIT(f->field);
   return true;
 }
 
@@ -468,11 +447,16 @@ static bool set_attr(hs_decoder_t *d, const value_t *v) {
                 "booleans"),
            false;
   }
-  char name[HS_MAX_ID_LEN + 20];
-  snprintf(name, sizeof name, "attributes.%.*s",
-           (int)(d->attr_key_len > 100 ? 100 : d->attr_key_len), d->attr_key);
-  if (!take_str(d, name, &sv, HS_MAX_STR_LEN, &ev->attr_val[ev->n_attrs]))
-    return false;
+  if (plain_str(&sv, HS_MAX_STR_LEN)) {
+    if (!keep_str(d, &sv, &ev->attr_val[ev->n_attrs]))
+      return false;
+  } else { /* the name is only for the error message */
+    char name[HS_MAX_ID_LEN + 20];
+    snprintf(name, sizeof name, "attributes.%.*s",
+             (int)(d->attr_key_len > 100 ? 100 : d->attr_key_len), d->attr_key);
+    if (!take_str(d, name, &sv, HS_MAX_STR_LEN, &ev->attr_val[ev->n_attrs]))
+      return false;
+  }
   for (uint32_t i = 0; i < ev->n_attrs; i++)
     if (ev->attr_key[i].len == ev->attr_key[ev->n_attrs].len &&
         !memcmp(ev->attr_key[i].ptr, ev->attr_key[ev->n_attrs].ptr, ev->attr_key[i].len))
@@ -558,7 +542,7 @@ static int on_value(hs_decoder_t *d, const value_t *v) {
     return set_attr(d, v);
   if (d->depth != 1)
     return fail(d, HS_E_PARSE, "the message must be a JSON object");
-  int fi = find_field(d->key, d->key_len);
+  int fi = d->key_field;
   return fi < 0 || set_field(d, fi, v);
 }
 
@@ -579,8 +563,12 @@ static int j_double(void *ctx, double x) {
   return on_value(ctx, &v);
 }
 static int j_string(void *ctx, const unsigned char *s, size_t n) {
-  value_t v = {.kind = V_STR, .s = (const char *)s, .n = n};
-  return on_value(ctx, &v);
+  hs_decoder_t *d = ctx;
+  /* yajl hands over a string without escapes in place, else a decoded copy
+     that lives only during this call */
+  bool in_msg = (uintptr_t)s >= (uintptr_t)d->msg && (uintptr_t)s < (uintptr_t)d->msg_end;
+  value_t v = {.kind = V_STR, .s = (const char *)s, .n = n, .borrowable = in_msg};
+  return on_value(d, &v);
 }
 
 static int open_container(hs_decoder_t *d, bool map) {
@@ -592,7 +580,7 @@ static int open_container(hs_decoder_t *d, bool map) {
   if (d->depth == 1)
     return map ? 1 : fail(d, HS_E_PARSE, "the message must be a JSON object");
   if (d->depth == 2) {
-    int fi = find_field(d->key, d->key_len);
+    int fi = d->key_field;
     if (fi >= 0 && fields[fi].kind == K_OBJ && map) {
       if (d->seen & (UINT64_C(1) << fi))
         return fail(d, HS_E_SCHEMA, "field \"attributes\": duplicate");
@@ -645,11 +633,10 @@ static int j_key(void *ctx, const unsigned char *k, size_t n) {
     d->attr_key_len = n;
     return 1;
   }
+  /* a key takes no room, but is refused where keeping it would not fit */
   if (d->scratch_len + n > d->max_message)
     return fail(d, HS_E_TOOBIG, "message too large");
-  d->key = d->scratch + d->scratch_len; /* keys are short-lived: reuse the tail */
-  memcpy(d->scratch + d->scratch_len, k, n);
-  d->key_len = n;
+  d->key_field = find_field((const char *)k, n);
   return 1;
 }
 
@@ -704,6 +691,8 @@ static void arena_reset(hs_decoder_t *d) {
 }
 
 static int decode_json(hs_decoder_t *d, const unsigned char *buf, size_t len) {
+  d->msg = buf;
+  d->msg_end = buf + len;
   yajl_alloc_funcs af = {a_malloc, a_realloc, a_free, d};
   yajl_handle h = yajl_alloc(&callbacks, &af, d);
   if (!h)
@@ -741,11 +730,20 @@ static bool rd(reader_t *r, size_t n, const unsigned char **out) {
   return true;
 }
 
+/* A big-endian unsigned integer of n = 1, 2, 4 or 8 bytes. */
 static uint64_t be(const unsigned char *p, int n) {
-  uint64_t v = 0;
-  for (int i = 0; i < n; i++)
-    v = (v << 8) | p[i];
-  return v;
+  switch (n) {
+  case 1:
+    return p[0];
+  case 2:
+    return (uint64_t)p[0] << 8 | p[1];
+  case 4:
+    return (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3];
+  default:
+    return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
+           (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+           (uint64_t)p[6] << 8 | p[7];
+  }
 }
 
 /* Reads one value header. Containers report their element count in v->i.
@@ -896,6 +894,37 @@ static int mp_value(reader_t *r, value_t *v) {
   }
 }
 
+/* mp_value, with the headers most events are made of read inline: positive
+ * fixint, fixstr and uint 64 (times). Sets only the members of *v that its
+ * kind uses. */
+static inline int mp_next(reader_t *r, value_t *v) {
+  size_t avail = (size_t)(r->end - r->p);
+  if (avail) {
+    unsigned c = r->p[0];
+    if (c <= 0x7f) {
+      v->kind = V_INT;
+      v->i = (int64_t)c;
+      r->p++;
+      return 0;
+    }
+    if (c >= 0xa0 && c <= 0xbf && (c & 0x1f) < avail) {
+      v->kind = V_STR;
+      v->s = (const char *)r->p + 1;
+      v->n = c & 0x1f;
+      v->borrowable = true;
+      r->p += 1 + v->n;
+      return 0;
+    }
+    if (c == 0xcf && avail > 8 && r->p[1] < 0x80) {
+      v->kind = V_INT;
+      v->i = (int64_t)be(r->p + 1, 8);
+      r->p += 9;
+      return 0;
+    }
+  }
+  return mp_value(r, v);
+}
+
 /* Skips `count` values (containers included) iteratively, to depth MAX_DEPTH. */
 static int mp_skip(reader_t *r, uint64_t count, int depth) {
   uint64_t stack[MAX_DEPTH + 1];
@@ -908,7 +937,7 @@ static int mp_skip(reader_t *r, uint64_t count, int depth) {
     }
     stack[top]--;
     value_t v;
-    int rc = mp_value(r, &v);
+    int rc = mp_next(r, &v);
     if (rc)
       return rc;
     if (v.kind == V_MAP || v.kind == V_ARRAY) {
@@ -946,11 +975,11 @@ static int decode_msgpack(hs_decoder_t *d, const unsigned char *buf, size_t len)
     return fail(d, HS_E_PARSE, "the message must be a msgpack map"), d->rc;
   for (int64_t i = 0; i < top.i && !d->rc; i++) {
     value_t k, v;
-    if ((rc = mp_value(&r, &k)))
+    if ((rc = mp_next(&r, &k)))
       return mp_fail(d, rc);
     if (k.kind != V_STR)
       return fail(d, HS_E_SCHEMA, "map keys must be strings"), d->rc;
-    if ((rc = mp_value(&r, &v)))
+    if ((rc = mp_next(&r, &v)))
       return mp_fail(d, rc);
     int fi = find_field(k.s, k.n);
     if (fi >= 0 && fields[fi].kind == K_OBJ && v.kind == V_MAP) {
@@ -959,7 +988,7 @@ static int decode_msgpack(hs_decoder_t *d, const unsigned char *buf, size_t len)
       d->seen |= UINT64_C(1) << fi;
       for (int64_t a = 0; a < v.i && !d->rc; a++) {
         value_t ak, av;
-        if ((rc = mp_value(&r, &ak)) || (rc = mp_value(&r, &av)))
+        if ((rc = mp_next(&r, &ak)) || (rc = mp_next(&r, &av)))
           return mp_fail(d, rc);
         if (ak.kind != V_STR)
           return fail(d, HS_E_SCHEMA, "field \"attributes\": keys must be strings"), d->rc;
@@ -1051,8 +1080,7 @@ int hs_event_decode(hs_decoder_t *d, const void *buf, size_t len, hs_format_t fm
   d->depth = d->in_attrs = d->skip_depth = 0;
   d->seen = 0;
   d->scratch_len = 0;
-  d->key = NULL;
-  d->key_len = 0;
+  d->key_field = -1;
   if (len > d->max_message)
     return hs_err_set(err, HS_E_TOOBIG, "message of %zu bytes is over the limit of %zu", len,
                       d->max_message);

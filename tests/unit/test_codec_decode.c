@@ -273,6 +273,69 @@ static void test_schema_examples(void **state) {
   assert_true(seen >= 20);
 }
 
+/* Strings are checked word-wise with a separate tail: a bad byte at any
+ * position of any length is found, and good strings are kept whole. */
+static void test_string_checks_at_every_length(void **state) {
+  (void)state;
+  char s[32], json[256];
+  for (size_t n = 1; n <= 20; n++) {
+    memset(s, 'k', n);
+    s[n] = 0;
+    snprintf(json, sizeof json, "{" ENV ",\"type\":\"call\",\"role\":\"%s\"}", s);
+    hs_event_t ev;
+    hs_err_t err = {0};
+    assert_int_equal(decode(json, &ev, &err), 0);
+    assert_int_equal(ev.role.len, n);
+    assert_memory_equal(ev.role.ptr, s, n);
+    for (size_t at = 0; at < n; at++) {
+      static const char *const bad[] = {"\\u0001", "\\u001f", "\\u007f"};
+      for (size_t b = 0; b < 3; b++) {
+        snprintf(json, sizeof json, "{" ENV ",\"type\":\"call\",\"role\":\"%.*s%s%s\"}", (int)at, s,
+                 bad[b], s + at + 1);
+        expect_error(json, HS_E_RANGE, "field \"role\": control characters");
+      }
+      snprintf(json, sizeof json,
+               "{" ENV ",\"type\":\"account\",\"attributes\":{\"k\":\"%.*s\\u0001%s\"}}", (int)at,
+               s, s + at + 1);
+      expect_error(json, HS_E_RANGE, "field \"attributes.k\": control characters");
+      /* UTF-8 is accepted at any position */
+      snprintf(json, sizeof json, "{" ENV ",\"type\":\"call\",\"role\":\"%.*s\xc3\xa9%s\"}",
+               (int)at, s, s + at + 1);
+      assert_int_equal(decode(json, &ev, &err), 0);
+      assert_int_equal(ev.role.len, n + 1);
+    }
+  }
+}
+
+/* JSON strings kept in place still count against the size limit, as when
+ * they were copied: attribute numbers kept as text can make the kept strings
+ * longer than the message. */
+static void test_json_size_limit_counts_kept_strings(void **state) {
+  (void)state;
+  for (int segment_first = 0; segment_first < 2; segment_first++) {
+    char json[1024], attrs[512], segment[400];
+    int na = snprintf(attrs, sizeof attrs, "\"attributes\":{");
+    for (int i = 0; i < 16; i++)
+      na += snprintf(attrs + na, sizeof attrs - (size_t)na, "%s\"a%d\":1e300", i ? "," : "", i);
+    snprintf(attrs + na, sizeof attrs - (size_t)na, "}");
+    snprintf(segment, sizeof segment, "\"segment\":\"%0300d\"", 7);
+    int n = snprintf(json, sizeof json, "{" ENV ",\"type\":\"account\",%s,%s}",
+                     segment_first ? segment : attrs, segment_first ? attrs : segment);
+    hs_decoder_t *small;
+    assert_int_equal(hs_decoder_new(&small, (size_t)n), 0);
+    hs_event_t ev;
+    hs_err_t err = {0};
+    assert_int_equal(hs_event_decode(small, json, (size_t)n, HS_FMT_JSON, &ev, &err), HS_E_TOOBIG);
+    assert_string_equal(err.msg, "message too large");
+    hs_decoder_free(small);
+    assert_int_equal(hs_decoder_new(&small, (size_t)n + 300), 0);
+    assert_int_equal(hs_event_decode(small, json, (size_t)n, HS_FMT_JSON, &ev, &err), 0);
+    assert_int_equal(ev.segment.len, 300);
+    assert_int_equal(ev.n_attrs, 16);
+    hs_decoder_free(small);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_decodes_each_type),
@@ -281,6 +344,8 @@ int main(void) {
       cmocka_unit_test(test_hostile_input_is_bounded),
       cmocka_unit_test(test_json_and_msgpack_round_trip),
       cmocka_unit_test(test_schema_examples),
+      cmocka_unit_test(test_string_checks_at_every_length),
+      cmocka_unit_test(test_json_size_limit_counts_kept_strings),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
