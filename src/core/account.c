@@ -22,11 +22,11 @@ static size_t layout(const hs_model_t *m, hs_account_t *a, uint32_t id_len) {
     off += align8((size_t)(count) * sizeof *a->field);                                             \
   } while (0)
   PLACE(id, id_len + 1);
-  PLACE(views, m->view_slots + 1);
-  PLACE(series, m->n_series + 1);
-  PLACE(scalars, m->n_scalars + 1);
-  PLACE(rules, m->n_rules + 1);
-  PLACE(contrib, m->max_refs + 1);
+  PLACE(views, m->view_slots);
+  PLACE(series, m->n_series);
+  PLACE(scalars, m->n_scalars);
+  PLACE(rules, m->n_rules);
+  PLACE(contrib, m->max_refs);
   PLACE(hist, m->history_days);
 #undef PLACE
   return off;
