@@ -63,7 +63,9 @@ typedef struct commit_s {
 /* Builds "PREFIX:{ACCOUNT}:SUFFIX" into s->key. */
 static int account_key(hs_store_t *s, hs_str_t account, const char *suffix) {
   s->key.len = 0;
-  return hs_buf_printf(&s->key, "%s:{%.*s}:%s", s->prefix, (int)account.len, account.ptr, suffix);
+  return hs_buf_append(&s->key, s->prefix, strlen(s->prefix)) || hs_buf_append(&s->key, ":{", 2) ||
+         hs_buf_append(&s->key, account.ptr, account.len) || hs_buf_append(&s->key, "}:", 2) ||
+         hs_buf_append(&s->key, suffix, strlen(suffix));
 }
 
 static int pos_key(hs_store_t *s, const char *group, int32_t partition) {
@@ -75,9 +77,35 @@ static uint16_t key_slot(const hs_store_t *s) {
   return hs_rc_slot(s->key.data, s->key.len);
 }
 
-/* RESP: one bulk string argument. */
+/* `v` in decimal at the end of `out` (24 bytes); returns where it starts. */
+static char *decimal(char out[24], long long v) {
+  char *p = out + 24;
+  unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+  do
+    *--p = (char)('0' + u % 10);
+  while (u /= 10);
+  if (v < 0)
+    *--p = '-';
+  return p;
+}
+
+/* RESP: one bulk string argument ($LEN CRLF BYTES CRLF). */
 static int resp_arg(hs_buf_t *b, const void *p, size_t n) {
-  return hs_buf_printf(b, "$%zu\r\n", n) || hs_buf_append(b, p, n) || hs_buf_append(b, "\r\n", 2);
+  char tmp[24 + 3];
+  char *d = decimal(tmp, (long long)n);
+  *--d = '$';
+  memcpy(tmp + 24, "\r\n", 2);
+  return hs_buf_append(b, d, (size_t)(tmp + 26 - d)) || hs_buf_append(b, p, n) ||
+         hs_buf_append(b, "\r\n", 2);
+}
+
+/* RESP: an array of n arguments follows. */
+static int resp_array(hs_buf_t *b, size_t n) {
+  char tmp[24 + 2];
+  char *d = decimal(tmp, (long long)n);
+  *--d = '*';
+  memcpy(tmp + 24, "\r\n", 2);
+  return hs_buf_append(b, d, (size_t)(tmp + 26 - d));
 }
 
 static int resp_str(hs_buf_t *b, const char *s) {
@@ -86,15 +114,20 @@ static int resp_str(hs_buf_t *b, const char *s) {
 
 static int resp_int(hs_buf_t *b, long long v) {
   char tmp[24];
-  int n = snprintf(tmp, sizeof tmp, "%lld", v);
-  return resp_arg(b, tmp, (size_t)n);
+  char *d = decimal(tmp, v);
+  return resp_arg(b, d, (size_t)(tmp + 24 - d));
 }
 
 /* The cover as stored: "PARTITION TOPIC=OFFSET ..." (every topic). */
 static int format_cover(hs_store_t *s, hs_buf_t *b, int32_t partition, const int64_t *cover) {
-  int rc = hs_buf_printf(b, "%d", (int)partition);
-  for (size_t t = 0; t < s->n_topics && !rc; t++)
-    rc = hs_buf_printf(b, " %s=%lld", s->topics[t], cover ? (long long)cover[t] : 0LL);
+  char tmp[24];
+  char *d = decimal(tmp, partition);
+  int rc = hs_buf_append(b, d, (size_t)(tmp + 24 - d));
+  for (size_t t = 0; t < s->n_topics && !rc; t++) {
+    d = decimal(tmp, cover ? (long long)cover[t] : 0LL);
+    rc = hs_buf_append(b, " ", 1) || hs_buf_append(b, s->topics[t], strlen(s->topics[t])) ||
+         hs_buf_append(b, "=", 1) || hs_buf_append(b, d, (size_t)(tmp + 24 - d));
+  }
   return rc;
 }
 
@@ -557,7 +590,7 @@ static int format_account(hs_store_t *s, const hs_store_write_t *w, uint16_t *sl
   size_t n_args =
       3 + n_keys + 1 + 2 + 2 * (w->score_json != NULL) + (w->n_days ? 2 + 2 * w->n_days : 0);
   c->len = 0;
-  int rc = hs_buf_printf(c, "*%zu\r\n", n_args) || resp_arg(c, "EVAL", 4) ||
+  int rc = resp_array(c, n_args) || resp_arg(c, "EVAL", 4) ||
            resp_arg(c, account_script, sizeof account_script - 1) ||
            resp_int(c, (long long)n_keys) || account_key(s, w->account, "cover") ||
            resp_arg(c, s->key.data, s->key.len);
@@ -599,10 +632,9 @@ static int format_positions(hs_store_t *s, commit_t *c, const hs_store_pos_t *po
   int rc = 0;
   for (size_t i = 0; i < n_pos && !rc; i++) {
     c->pos_off[i] = b->len;
-    rc = pos_key(s, pos[i].group, pos[i].partition) ||
-         hs_buf_printf(b, "*%zu\r\n", 4 + 3 * s->n_topics) || resp_arg(b, "EVAL", 4) ||
-         resp_arg(b, positions_script, sizeof positions_script - 1) || resp_int(b, 1) ||
-         resp_arg(b, s->key.data, s->key.len);
+    rc = pos_key(s, pos[i].group, pos[i].partition) || resp_array(b, 4 + 3 * s->n_topics) ||
+         resp_arg(b, "EVAL", 4) || resp_arg(b, positions_script, sizeof positions_script - 1) ||
+         resp_int(b, 1) || resp_arg(b, s->key.data, s->key.len);
     c->slots[i] = key_slot(s);
     for (size_t t = 0; t < s->n_topics && !rc; t++)
       rc = resp_str(b, s->topics[t]) ||
