@@ -28,7 +28,7 @@ metric() { # NAME: summed over its series
 }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "commit:  $(git rev-parse --short HEAD) $(git diff --quiet || echo '(modified)')"
+echo "commit:  $(git rev-parse --short HEAD) $(git diff --quiet -- . ':(exclude)bench/results.md' || echo '(modified)')"
 echo "date:    $(date -u +%Y-%m-%dT%H:%MZ)"
 
 "$hs" broker --partitions "$partitions" --bootstrap-file "$work/bs" --quiet &

@@ -67,7 +67,7 @@ fi
   echo "# Benchmark results"
   echo
   echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
-  echo "- commit: $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (modified)')"
+  echo "- commit: $(git rev-parse --short HEAD)$(git diff --quiet -- . ':(exclude)bench/results.md' || echo ' (modified)')"
   echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "- runs: medians of $runs; one core (taskset -c 0); $cfg unless said"
   echo

@@ -19,7 +19,7 @@ for fmt in json msgpack; do
     --format "$fmt" --quiet --output "$f"
 done
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "commit:  $(git rev-parse --short HEAD) $(git diff --quiet || echo '(modified)')"
+echo "commit:  $(git rev-parse --short HEAD) $(git diff --quiet -- . ':(exclude)bench/results.md' || echo '(modified)')"
 echo "date:    $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "data:    $accounts accounts x $days days, $config"
 for fmt in json msgpack; do
