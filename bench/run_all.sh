@@ -111,7 +111,8 @@ fi
   if [ -n "$smoke" ]; then
     bash bench/run_e2e.sh 300 10 300 3
   else
-    bash bench/run_e2e.sh 20000 12 2000 15
+    # 5,000 accounts x 48 days: a backlog with over 10 events per account per flush
+    bash bench/run_e2e.sh 5000 48 2000 15
   fi
   echo '```'
   echo

@@ -65,7 +65,8 @@ awk -v d="$drain" -v b="$bare" 'BEGIN { printf "ratio healthscored / bare consum
 awk -v r="$rss" -v h="$held" 'BEGIN { printf "healthscored RSS: %.1f MiB, %.0f bytes per account held (%d)\n", r / 1048576, r / h, h }'
 awk -v u="$used" -v h="$accounts" 'BEGIN { printf "redis used_memory: %.1f MiB, %.0f bytes per account\n", u / 1048576, u / h }'
 echo "resyncs: $(metric healthscore_resyncs_total), flush failures: $(metric healthscore_redis_flush_failures_total)"
-awk -v c="$cmds" -v b="$bytes" -v n="$n" -v f="$flushes" 'BEGIN { printf "redis traffic, backlog (many events per account per flush): %.4f commands and %.0f bytes per event, %d flushes\n", c / n, b / n, f }'
+writes=$(metric healthscore_redis_flush_accounts_sum)
+awk -v c="$cmds" -v b="$bytes" -v n="$n" -v f="$flushes" -v w="$writes" 'BEGIN { printf "redis traffic, backlog: %.4f commands and %.0f bytes per event; %d flushes wrote %d accounts: %.1f events per account per flush\n", c / n, b / n, f, w, n / w }'
 for k in state cover score history; do
   key=$(redis-cli -p "$redis_port" --scan --pattern "hs:{acct-000001}:$k" | head -1)
   echo "  $key: $(redis-cli -p "$redis_port" memory usage "$key") bytes"

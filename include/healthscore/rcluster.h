@@ -47,6 +47,9 @@ typedef struct hs_rc_conf_s {
   const char *password; /* AUTH, or NULL */
   int timeout_ms;       /* a reply later than this drops the connection; default 2000 */
   int reconnect_ms;     /* first retry delay, doubling to 5 s; default 100 */
+  /* Lua scripts to send by SHA1 (hs_rc_script_sha), NUL-terminated */
+  const char *const *scripts;
+  size_t n_scripts;
 } hs_rc_conf_t;
 
 typedef struct hs_rc_stats_s {
@@ -56,6 +59,7 @@ typedef struct hs_rc_stats_s {
   uint64_t moved;       /* MOVED replies followed */
   uint64_t asked;       /* ASK replies followed */
   uint64_t retries;     /* resends after TRYAGAIN or CLUSTERDOWN */
+  uint64_t noscript;    /* EVALSHA resent as EVAL: the node did not have the script */
   uint64_t maps;        /* slot maps loaded */
   uint64_t promotions;  /* nodes that became masters (those of the first map included): a
                            replica promoted by a failover, a node given its first slots */
@@ -92,6 +96,13 @@ uint64_t hs_rc_connections(const hs_rc_t *rc);
 /* Why the last connection attempt, connection or map request failed, or "". */
 const char *hs_rc_last_error(const hs_rc_t *rc);
 void hs_rc_stats(const hs_rc_t *rc, hs_rc_stats_t *out);
+
+/* The SHA1 of conf->scripts[i] (40 lowercase hex digits), so that commands
+ * can send `EVALSHA SHA ...` instead of the script: when a node answers
+ * NOSCRIPT (its script cache was flushed, or it is a promoted replica), the
+ * command is sent again to it as `EVAL SCRIPT ...`, which also loads the
+ * script there. */
+const char *hs_rc_script_sha(const hs_rc_t *rc, size_t i);
 
 /* Sends a command in RESP (as hiredis' redisFormatCommand makes it; `cmd` is
  * copied, the copy is kept for resends) to the master owning `slot`.

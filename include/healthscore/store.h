@@ -85,6 +85,7 @@ typedef struct hs_store_stats_s {
   uint64_t commands, bytes; /* commands (resends included) and their bytes */
   uint64_t moved, asked;    /* MOVED and ASK redirections followed */
   uint64_t retries;         /* resends after TRYAGAIN or CLUSTERDOWN */
+  uint64_t noscript;        /* scripts sent whole: the server did not have them cached */
   uint64_t refused;         /* account writes refused: the stored cover was ahead */
   uint64_t fenced;          /* partition groups whose positions were not as expected */
   uint64_t wait_short;      /* WAITs answered by fewer than wait_replicas replicas */

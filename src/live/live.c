@@ -159,7 +159,7 @@ struct hs_live_s {
   hs_series_t *m_applied, *m_dups, *m_late, *m_ignored, *m_latency, *m_flush_s, *m_flush_n,
       *m_flush_fail, *m_fenced, *m_accounts, *m_dirty, *m_parts, *m_loads, *m_evicted, *m_resyncs,
       *m_redis_up, *m_ready, *m_redis_cmds, *m_redis_bytes, *m_buffered, *m_covered, *m_refused,
-      *m_moved, *m_asked, *m_retries, *m_wait_short, *m_masters;
+      *m_moved, *m_asked, *m_retries, *m_noscript, *m_wait_short, *m_masters;
   hs_series_t **ev_series; /* [topic][type + 1]: type 0 is "invalid" */
   hs_series_t **lag_series;
   hs_series_t **band_series; /* [profile][band + 1] */
@@ -1477,6 +1477,9 @@ static int make_metrics(hs_live_t *l, hs_metrics_t *r) {
          "ASK redirections followed (Redis Cluster: a slot being migrated)");
   SIMPLE(l->m_retries, HS_COUNTER, "healthscore_redis_retries_total",
          "Commands sent again after TRYAGAIN or CLUSTERDOWN");
+  SIMPLE(l->m_noscript, HS_COUNTER, "healthscore_redis_noscript_total",
+         "Scripts sent whole because a Redis node did not have them cached (a restart, a "
+         "failover, SCRIPT FLUSH)");
   SIMPLE(l->m_masters, HS_GAUGE, "healthscore_redis_masters",
          "Redis masters in the slot map (1 for a standalone server)");
   SIMPLE(l->m_redis_cmds, HS_COUNTER, "healthscore_redis_commands_total", "Commands sent to Redis");
@@ -1526,10 +1529,10 @@ void hs_live_update_metrics(hs_live_t *l) {
     hs_store_stats(l->store, &st);
     hs_series_t *const stat_series[] = {l->m_redis_cmds, l->m_redis_bytes, l->m_refused,
                                         l->m_wait_short, l->m_moved,       l->m_asked,
-                                        l->m_retries,    l->m_masters};
-    const double stat_values[] = {(double)st.commands,   (double)st.bytes,  (double)st.refused,
-                                  (double)st.wait_short, (double)st.moved,  (double)st.asked,
-                                  (double)st.retries,    (double)st.masters};
+                                        l->m_retries,    l->m_noscript,    l->m_masters};
+    const double stat_values[] = {(double)st.commands,   (double)st.bytes,    (double)st.refused,
+                                  (double)st.wait_short, (double)st.moved,    (double)st.asked,
+                                  (double)st.retries,    (double)st.noscript, (double)st.masters};
     for (size_t i = 0; i < sizeof stat_values / sizeof *stat_values; i++)
       if (stat_series[i])
         hs_series_set(stat_series[i], stat_values[i]);

@@ -36,6 +36,7 @@ typedef struct op_s {
   node_t *pin; /* always send to this node (hs_rc_command_node) */
   char *cmd;   /* the formatted command, owned (OP_USER) */
   size_t len;
+  bool as_eval; /* an EVALSHA already resent as EVAL */
   hs_rc_reply_cb cb;
   void *ud;
   uint64_t start_ms, sent_ms, resend_ms, allowance_ms;
@@ -69,6 +70,12 @@ struct hs_rc_s {
   uint64_t tick_ms; /* when the timer last ran */
   node_t *replying; /* the node whose reply a callback is handling */
   op_t *parked;     /* commands waiting to be resent */
+  struct script_s {
+    char sha[41];
+    char *body;
+    size_t len;
+  } * scripts; /* registered with hs_rc_script */
+  size_t n_scripts;
   size_t inflight;
   hs_rc_stats_t stats;
   char last_error[192];
@@ -76,6 +83,57 @@ struct hs_rc_s {
   void (*closed)(void *ud);
   void *closed_ud;
 };
+
+/* SHA1 (FIPS 180-4) as 40 lowercase hex digits: what Redis names scripts by. */
+static void sha1_hex(const void *data, size_t len, char out[41]) {
+  uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
+  const unsigned char *p = data;
+  uint64_t bits = (uint64_t)len * 8;
+  size_t total = (len + 8) / 64 * 64 + 64; /* the message, 0x80, zeros, the length */
+  for (size_t off = 0; off < total; off += 64) {
+    unsigned char blk[64];
+    for (size_t i = 0; i < 64; i++) {
+      size_t k = off + i;
+      blk[i] = k < len ? p[k] : k == len ? 0x80 : 0;
+    }
+    if (off + 64 == total)
+      for (int i = 0; i < 8; i++)
+        blk[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
+    uint32_t w[80];
+    for (int i = 0; i < 16; i++)
+      w[i] = (uint32_t)blk[4 * i] << 24 | (uint32_t)blk[4 * i + 1] << 16 |
+             (uint32_t)blk[4 * i + 2] << 8 | blk[4 * i + 3];
+    for (int i = 16; i < 80; i++) {
+      uint32_t x = w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16];
+      w[i] = x << 1 | x >> 31;
+    }
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+    for (int i = 0; i < 80; i++) {
+      uint32_t f, k;
+      if (i < 20)
+        f = (b & c) | (~b & d), k = 0x5A827999;
+      else if (i < 40)
+        f = b ^ c ^ d, k = 0x6ED9EBA1;
+      else if (i < 60)
+        f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
+      else
+        f = b ^ c ^ d, k = 0xCA62C1D6;
+      uint32_t t = (a << 5 | a >> 27) + f + e + k + w[i];
+      e = d;
+      d = c;
+      c = b << 30 | b >> 2;
+      b = a;
+      a = t;
+    }
+    h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e;
+  }
+  static const char hex[] = "0123456789abcdef";
+  for (int i = 0; i < 20; i++) {
+    out[2 * i] = hex[(h[i / 4] >> (24 - 8 * (i % 4)) >> 4) & 15];
+    out[2 * i + 1] = hex[(h[i / 4] >> (24 - 8 * (i % 4))) & 15];
+  }
+  out[40] = 0;
+}
 
 static uint16_t crc16(const char *p, size_t n) {
   uint16_t crc = 0;
@@ -393,6 +451,40 @@ static void load_map(hs_rc_t *rc, node_t *from, const redisReply *r) {
       connect_now(rc->nodes[i]);
 }
 
+/* Rewrites an `EVALSHA SHA ...` command of a registered script into
+ * `EVAL SCRIPT ...`. Returns false when it is not one (or out of memory). */
+static bool as_eval(hs_rc_t *rc, op_t *op) {
+  static const char head[] = "$7\r\nEVALSHA\r\n$40\r\n";
+  const char *p = memchr(op->cmd, '\n', op->len); /* after "*N\r\n" */
+  size_t at = p ? (size_t)(p + 1 - op->cmd) : op->len, hl = sizeof head - 1;
+  if (at + hl + 42 > op->len || memcmp(op->cmd + at, head, hl))
+    return false;
+  const char *sha = op->cmd + at + hl;
+  const struct script_s *sc = NULL;
+  for (size_t i = 0; i < rc->n_scripts && !sc; i++)
+    if (!memcmp(rc->scripts[i].sha, sha, 40))
+      sc = &rc->scripts[i];
+  if (!sc)
+    return false;
+  size_t rest = at + hl + 42; /* the arguments after the SHA and its CRLF */
+  char num[32];
+  int nl = snprintf(num, sizeof num, "$4\r\nEVAL\r\n$%zu\r\n", sc->len);
+  size_t len = at + (size_t)nl + sc->len + 2 + (op->len - rest);
+  char *cmd = hs_malloc(len);
+  if (!cmd)
+    return false;
+  memcpy(cmd, op->cmd, at);
+  memcpy(cmd + at, num, (size_t)nl);
+  memcpy(cmd + at + nl, sc->body, sc->len);
+  memcpy(cmd + at + nl + sc->len, "\r\n", 2);
+  memcpy(cmd + at + nl + sc->len + 2, op->cmd + rest, op->len - rest);
+  hs_free(op->cmd);
+  op->cmd = cmd;
+  op->len = len;
+  op->as_eval = true;
+  return true;
+}
+
 /* Follows a redirection or parks a command for a retry. Returns false when
  * the error reply is the command's answer. */
 static bool redirect(hs_rc_t *rc, node_t *from, op_t *op, const redisReply *r) {
@@ -421,6 +513,11 @@ static bool redirect(hs_rc_t *rc, node_t *from, op_t *op, const redisReply *r) {
       rc->stats.asked++;
       op->ask = to;
     }
+    dispatch(rc, op);
+    return true;
+  }
+  if (!strncmp(r->str, "NOSCRIPT", 8) && !op->as_eval && as_eval(rc, op)) {
+    rc->stats.noscript++;
     dispatch(rc, op);
     return true;
   }
@@ -580,6 +677,20 @@ static void on_tick(uv_timer_t *t) {
   request_map(rc);
 }
 
+/* Frees the client's memory (nothing may be open on the loop). */
+static void free_parts(hs_rc_t *rc) {
+  for (size_t i = 0; i < rc->n_nodes; i++) {
+    hs_free(rc->nodes[i]->host);
+    hs_free(rc->nodes[i]);
+  }
+  hs_free(rc->nodes);
+  for (size_t i = 0; i < rc->n_scripts; i++)
+    hs_free(rc->scripts[i].body);
+  hs_free(rc->scripts);
+  hs_free(rc->password);
+  hs_free(rc);
+}
+
 int hs_rc_new(hs_rc_t **out, uv_loop_t *loop, const hs_rc_conf_t *conf, hs_err_t *err) {
   *out = NULL;
   hs_rc_t *rc = hs_calloc(1, sizeof *rc);
@@ -605,14 +716,21 @@ int hs_rc_new(hs_rc_t **out, uv_loop_t *loop, const hs_rc_conf_t *conf, hs_err_t
   }
   if (!status && rc->n_nodes == 0)
     status = hs_err_set(err, HS_E_INVAL, "redis cluster: no seed node");
-  if (status) {
-    for (size_t i = 0; i < rc->n_nodes; i++) {
-      hs_free(rc->nodes[i]->host);
-      hs_free(rc->nodes[i]);
+  if (!status && conf->n_scripts &&
+      !(rc->scripts = hs_calloc(conf->n_scripts, sizeof *rc->scripts)))
+    status = hs_err_set(err, HS_E_NOMEM, "out of memory");
+  for (size_t i = 0; !status && i < conf->n_scripts; i++) {
+    struct script_s *sc = &rc->scripts[rc->n_scripts];
+    sc->len = strlen(conf->scripts[i]);
+    if (!(sc->body = hs_strdup(conf->scripts[i]))) {
+      status = hs_err_set(err, HS_E_NOMEM, "out of memory");
+    } else {
+      sha1_hex(sc->body, sc->len, sc->sha);
+      rc->n_scripts++;
     }
-    hs_free(rc->nodes);
-    hs_free(rc->password);
-    hs_free(rc);
+  }
+  if (status) {
+    free_parts(rc);
     return status;
   }
   rc->map_wanted = true;
@@ -682,6 +800,10 @@ static int submit(hs_rc_t *rc, uint16_t slot, node_t *pin, char *cmd, size_t len
   return 0;
 }
 
+const char *hs_rc_script_sha(const hs_rc_t *rc, size_t i) {
+  return i < rc->n_scripts ? rc->scripts[i].sha : "";
+}
+
 int hs_rc_command(hs_rc_t *rc, uint16_t slot, const char *cmd, size_t len, hs_rc_reply_cb cb,
                   void *ud) {
   if (!len || slot >= HS_RC_SLOTS)
@@ -737,13 +859,7 @@ static void on_timer_closed(uv_handle_t *h) {
   hs_rc_t *rc = h->data;
   void (*closed)(void *) = rc->closed;
   void *ud = rc->closed_ud;
-  for (size_t i = 0; i < rc->n_nodes; i++) {
-    hs_free(rc->nodes[i]->host);
-    hs_free(rc->nodes[i]);
-  }
-  hs_free(rc->nodes);
-  hs_free(rc->password);
-  hs_free(rc);
+  free_parts(rc);
   if (closed)
     closed(ud);
 }

@@ -590,10 +590,9 @@ static int format_account(hs_store_t *s, const hs_store_write_t *w, uint16_t *sl
   size_t n_args =
       3 + n_keys + 1 + 2 + 2 * (w->score_json != NULL) + (w->n_days ? 2 + 2 * w->n_days : 0);
   c->len = 0;
-  int rc = resp_array(c, n_args) || resp_arg(c, "EVAL", 4) ||
-           resp_arg(c, account_script, sizeof account_script - 1) ||
-           resp_int(c, (long long)n_keys) || account_key(s, w->account, "cover") ||
-           resp_arg(c, s->key.data, s->key.len);
+  int rc = resp_array(c, n_args) || resp_arg(c, "EVALSHA", 7) ||
+           resp_arg(c, hs_rc_script_sha(s->rc, 0), 40) || resp_int(c, (long long)n_keys) ||
+           account_key(s, w->account, "cover") || resp_arg(c, s->key.data, s->key.len);
   if (rc)
     return HS_E_NOMEM;
   *slot = key_slot(s);
@@ -633,7 +632,7 @@ static int format_positions(hs_store_t *s, commit_t *c, const hs_store_pos_t *po
   for (size_t i = 0; i < n_pos && !rc; i++) {
     c->pos_off[i] = b->len;
     rc = pos_key(s, pos[i].group, pos[i].partition) || resp_array(b, 4 + 3 * s->n_topics) ||
-         resp_arg(b, "EVAL", 4) || resp_arg(b, positions_script, sizeof positions_script - 1) ||
+         resp_arg(b, "EVALSHA", 7) || resp_arg(b, hs_rc_script_sha(s->rc, 1), 40) ||
          resp_int(b, 1) || resp_arg(b, s->key.data, s->key.len);
     c->slots[i] = key_slot(s);
     for (size_t t = 0; t < s->n_topics && !rc; t++)
@@ -732,10 +731,13 @@ int hs_store_new(hs_store_t **out, uv_loop_t *loop, const hs_store_conf_t *conf,
   const char *host = conf->host && *conf->host ? conf->host : "127.0.0.1";
   snprintf(seed, sizeof seed, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host,
            conf->port ? conf->port : 6379);
+  static const char *const scripts[] = {account_script, positions_script};
   hs_rc_conf_t rcc = {.seeds = conf->nodes && *conf->nodes ? conf->nodes : seed,
                       .password = conf->password,
                       .timeout_ms = s->timeout_ms,
-                      .reconnect_ms = conf->reconnect_ms};
+                      .reconnect_ms = conf->reconnect_ms,
+                      .scripts = scripts,
+                      .n_scripts = 2};
   int rc =
       nomem ? hs_err_set(err, HS_E_NOMEM, "out of memory") : hs_rc_new(&s->rc, loop, &rcc, err);
   if (rc) {
@@ -780,6 +782,7 @@ void hs_store_stats(const hs_store_t *s, hs_store_stats_t *out) {
                             .moved = st.moved,
                             .asked = st.asked,
                             .retries = st.retries,
+                            .noscript = st.noscript,
                             .refused = s->refused,
                             .fenced = s->fenced,
                             .wait_short = s->wait_short,

@@ -6,6 +6,7 @@
  * restarted one is reconnected to, and closing leaves the loop empty. */
 #include "testutil.h"
 
+#include "healthscore/rcluster.h"
 #include "healthscore/store.h"
 
 #include <arpa/inet.h>
@@ -217,6 +218,19 @@ static bool redis_is(const char *want, const char *fmt, const char *arg) {
   return ok;
 }
 
+/* Calls of a command so far, from INFO commandstats. */
+static long calls(const char *cmd) {
+  redisContext *c = redisConnect("127.0.0.1", port);
+  redisReply *rep = redisCommand(c, "INFO commandstats");
+  char want[64];
+  snprintf(want, sizeof want, "cmdstat_%s:calls=", cmd);
+  const char *at = rep && rep->str ? strstr(rep->str, want) : NULL;
+  long n = at ? atol(at + strlen(want)) : 0;
+  freeReplyObject(rep);
+  redisFree(c);
+  return n;
+}
+
 static void close_store(uv_loop_t *loop, hs_store_t *s) {
   bool closed = false;
   hs_store_close(s, on_closed, &closed);
@@ -281,6 +295,79 @@ static void test_commit_reads_back(void **state) {
   assert_int_equal(r.partition, -1); /* not a cover: nothing known */
   assert_int_equal(hs_store_inflight(s), 0);
   close_store(&loop, s);
+}
+
+/* Scripts go by their SHA1; a server without them in its cache gets them
+ * whole once (a fresh server, or one whose cache was flushed). */
+static void test_scripts_by_sha(void **state) {
+  (void)state;
+  assert_true(redis_is("OK", "SCRIPT %s", "FLUSH"));
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  hs_store_t *s = open_store(&loop, 2000);
+  long sha0 = calls("evalsha"), eval0 = calls("eval");
+  const int64_t cover[] = {10, 5}, none[] = {-1, -1}, at1[] = {10, 5}, at2[] = {20, 5};
+  hs_store_write_t w = {{"acct-s", 6}, "v1", 2, NULL, 0, NULL, NULL, 0, 1, cover};
+  hs_store_pos_t pos = {"g", 11, at1, none};
+  result_t r;
+  hs_store_stats_t st;
+  assert_int_equal(commit(&loop, s, &w, 1, &pos, 1, &r), 0);
+  hs_store_stats(s, &st);
+  assert_int_equal(st.noscript, 2); /* the account script and the positions script */
+  assert_int_equal(calls("eval") - eval0, 2);
+  /* now cached: by SHA1 only */
+  const int64_t cover2[] = {20, 5};
+  w = (hs_store_write_t){{"acct-s", 6}, "v2", 2, NULL, 0, NULL, NULL, 0, 1, cover2};
+  pos = (hs_store_pos_t){"g", 11, at2, at1};
+  long sha1 = calls("evalsha");
+  assert_int_equal(commit(&loop, s, &w, 1, &pos, 1, &r), 0);
+  hs_store_stats(s, &st);
+  assert_int_equal(st.noscript, 2);
+  assert_int_equal(calls("evalsha") - sha1, 2);
+  assert_int_equal(calls("eval") - eval0, 2);
+  assert_true(calls("evalsha") - sha0 >= 4);
+  /* the cache flushed under it: sent whole again, and the write lands */
+  assert_true(redis_is("OK", "SCRIPT %s", "FLUSH"));
+  const int64_t cover3[] = {30, 5}, at3[] = {30, 5};
+  w = (hs_store_write_t){{"acct-s", 6}, "v3", 2, NULL, 0, NULL, NULL, 0, 1, cover3};
+  pos = (hs_store_pos_t){"g", 11, at3, at2};
+  assert_int_equal(commit(&loop, s, &w, 1, &pos, 1, &r), 0);
+  hs_store_stats(s, &st);
+  assert_int_equal(st.noscript, 4);
+  get_state(&loop, s, "acct-s", &r);
+  assert_true(r.present && r.len == 2 && !memcmp(r.data, "v3", 2));
+  get_positions(&loop, s, 11, &r);
+  assert_int_equal(r.offsets[0], 30);
+  close_store(&loop, s);
+}
+
+/* The SHA1 the client names scripts by is the one Redis computes. */
+static void test_script_sha_is_redis_sha(void **state) {
+  (void)state;
+  char longer[300];
+  memset(longer, ' ', sizeof longer - 1);
+  memcpy(longer, "return 'x'", 10);
+  longer[sizeof longer - 1] = 0;
+  const char *const scripts[] = {"return 1", "", longer,
+                                 "return 'exactly 55 bytes of script, one block of SHA1...'"};
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  char seed[32];
+  snprintf(seed, sizeof seed, "127.0.0.1:%d", port);
+  hs_rc_conf_t conf = {.seeds = seed, .scripts = scripts, .n_scripts = 4};
+  hs_rc_t *rc;
+  hs_err_t err = {0};
+  assert_int_equal(hs_rc_new(&rc, &loop, &conf, &err), 0);
+  assert_string_equal(hs_rc_script_sha(rc, 0), "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
+  assert_string_equal(hs_rc_script_sha(rc, 1), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+  for (size_t i = 0; i < 4; i++)
+    assert_true(redis_is(hs_rc_script_sha(rc, i), "SCRIPT LOAD %s", scripts[i]));
+  assert_string_equal(hs_rc_script_sha(rc, 4), "");
+  bool closed = false;
+  hs_rc_close(rc, on_closed, &closed);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_true(closed);
+  assert_int_equal(uv_loop_close(&loop), 0);
 }
 
 /* A writer whose expected position is stale writes no position. */
@@ -523,6 +610,8 @@ int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_commit_reads_back),
+      cmocka_unit_test(test_scripts_by_sha),
+      cmocka_unit_test(test_script_sha_is_redis_sha),
       cmocka_unit_test(test_stale_writer_is_fenced),
       cmocka_unit_test(test_write_behind_the_cover_is_refused),
       cmocka_unit_test(test_positions_of_an_earlier_build),
