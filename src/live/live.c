@@ -1718,12 +1718,12 @@ int hs_live_new(hs_live_t **out, uv_loop_t *loop, const hs_settings_t *s, const 
     rc = hs_err_set(err, HS_E_NOMEM, "out of memory");
   if (!rc) {
     memcpy(settings, consumer_defaults, sizeof consumer_defaults);
-    memcpy(settings + nd, s->client, s->n_client * 2 * sizeof *settings);
-    memcpy(settings + nd + s->n_client * 2, s->consumer_client,
-           s->n_consumer_client * 2 * sizeof *settings);
-    memcpy(psettings, s->client, s->n_client * 2 * sizeof *psettings);
-    memcpy(psettings + s->n_client * 2, s->producer_client,
-           s->n_producer_client * 2 * sizeof *psettings);
+    for (size_t i = 0; i < s->n_client * 2; i++)
+      settings[nd + i] = psettings[i] = s->client[i];
+    for (size_t i = 0; i < s->n_consumer_client * 2; i++)
+      settings[nd + s->n_client * 2 + i] = s->consumer_client[i];
+    for (size_t i = 0; i < s->n_producer_client * 2; i++)
+      psettings[s->n_client * 2 + i] = s->producer_client[i];
     hs_consumer_conf_t cc = {.bootstrap = s->bootstrap,
                              .group_id = s->group_id,
                              .instance_id = s->instance_id,
