@@ -159,7 +159,7 @@ struct hs_live_s {
   hs_series_t *m_applied, *m_dups, *m_late, *m_ignored, *m_latency, *m_flush_s, *m_flush_n,
       *m_flush_fail, *m_fenced, *m_accounts, *m_dirty, *m_parts, *m_loads, *m_evicted, *m_resyncs,
       *m_redis_up, *m_ready, *m_redis_cmds, *m_redis_bytes, *m_buffered, *m_covered, *m_refused,
-      *m_moved, *m_asked, *m_retries, *m_noscript, *m_wait_short, *m_masters;
+      *m_moved, *m_asked, *m_retries, *m_noscript, *m_wait_short, *m_masters, *m_rebalances;
   hs_series_t **ev_series; /* [topic][type + 1]: type 0 is "invalid" */
   hs_series_t **lag_series;
   hs_series_t **band_series; /* [profile][band + 1] */
@@ -871,6 +871,7 @@ static void on_assigned(void *ud, const rd_kafka_topic_partition_list_t *parts) 
   hs_live_t *l = ud;
   hs_log(HS_LOG_INFO, "kafka", "assigned %d topic partitions (%zu per input topic)", parts->cnt,
          (size_t)parts->cnt / l->n_topics);
+  add(l->m_rebalances, 1);
   l->revoking = false;
   start_sync(l);
 }
@@ -1489,6 +1490,9 @@ static int make_metrics(hs_live_t *l, hs_metrics_t *r) {
          "Account states read back from Redis");
   SIMPLE(l->m_evicted, HS_COUNTER, "healthscore_accounts_evicted_total",
          "Clean accounts dropped from memory to stay within engine.max_accounts");
+  SIMPLE(l->m_rebalances, HS_COUNTER, "healthscore_rebalances_total",
+         "Partition assignments received: every rebalance this member took part in, its "
+         "first included");
   SIMPLE(l->m_resyncs, HS_COUNTER, "healthscore_resyncs_total",
          "Times the engine dropped its memory and resumed from the state in Redis");
   SIMPLE(l->m_accounts, HS_GAUGE, "healthscore_accounts", "Accounts held in memory");

@@ -47,6 +47,9 @@ check "states equal replay's" same_states "$cfg" "$work/events.jsonl"
 check "daily histories equal replay's" same_history "$cfg" "$work/events.jsonl"
 check "alerts: replay's episodes, duplicates only by alert_id" alerts_ok "$cfg" "$work/events.jsonl"
 check "b gave partitions up" grep -q "partitions given up" "$work/b.log"
+rb=$(metric b healthscore_rebalances_total)
+echo "  rebalances member b took part in: $rb"
+check "b counts its rebalances (its first, a's death or c's arrival, its thaw)" test "$rb" -ge 3
 fenced=$(metric b healthscore_redis_flush_fenced_total)
 echo "  writes of the thawed member refused: $fenced"
 check "the thawed member's stale write was refused" test "$fenced" -ge 1
