@@ -113,12 +113,13 @@ int main(int argc, char **argv) {
   if (!decode_only) {
     hs_engine_t *e;
     hs_engine_new(&e, m, on_eval, NULL);
-    /* events are decoded two ahead of their application, so that their
-       accounts can be prefetched (hs_engine_prefetch): three decoders, as
-       each event borrows its decoder's memory */
+    /* events are decoded three ahead of their application, so that their
+       accounts can be prefetched in three stages (hs_engine_prefetch): four
+       decoders, as each event borrows its decoder's memory */
     enum { AHEAD = 3 };
     hs_decoder_t *dq[AHEAD + 1] = {dec};
     hs_event_t evq[AHEAD + 1];
+    uint64_t hq[AHEAD + 1];
     bool okq[AHEAD + 1] = {false};
     for (int k = 1; k <= AHEAD; k++)
       hs_decoder_new(&dq[k], 0);
@@ -127,14 +128,16 @@ int main(int argc, char **argv) {
       size_t k = i % (AHEAD + 1);
       if (i < n) {
         okq[k] = hs_event_decode(dq[k], buf + msgs[i].off, msgs[i].len, fmt, &evq[k], &err) == 0;
-        if (okq[k] && prefetch)
-          hs_engine_prefetch(e, evq[k].account_id, 0);
+        if (okq[k] && prefetch) {
+          hq[k] = hs_engine_hash(evq[k].account_id);
+          hs_engine_prefetch(e, hq[k], &evq[k], 0);
+        }
       }
       size_t k1 = (i - 1) % (AHEAD + 1), k2 = (i - 2) % (AHEAD + 1), k3 = (i - 3) % (AHEAD + 1);
       if (i >= 1 && i - 1 < n && okq[k1] && prefetch)
-        hs_engine_prefetch(e, evq[k1].account_id, 1);
+        hs_engine_prefetch(e, hq[k1], &evq[k1], 1);
       if (i >= 2 && i - 2 < n && okq[k2] && prefetch)
-        hs_engine_prefetch_event(e, &evq[k2]);
+        hs_engine_prefetch(e, hq[k2], &evq[k2], 2);
       if (i >= 3 && okq[k3])
         hs_engine_apply(e, &evq[k3]);
     }

@@ -27,14 +27,16 @@ void hs_engine_free(hs_engine_t *e);
  * hs_apply_result_t or HS_E_NOMEM. */
 int hs_engine_apply(hs_engine_t *e, const hs_event_t *ev);
 
-/* Hints that events of `account_id` come soon, for callers that know their
- * next events: `stage` 0 starts loading the table slot, stage 1 (a step
- * later, when the slot has arrived) the account's state. Changes nothing;
- * hides memory latency when the accounts held outgrow the CPU caches. */
-void hs_engine_prefetch(const hs_engine_t *e, hs_str_t account_id, int stage);
-/* A step after stage 1: starts loading the days of the account's aggregates
- * that `ev` will update (they live outside the account's block). */
-void hs_engine_prefetch_event(const hs_engine_t *e, const hs_event_t *ev);
+/* The hash the engine files an account id under (for hs_engine_prefetch). */
+uint64_t hs_engine_hash(hs_str_t account_id);
+/* Hints that event `ev`, of the account whose hs_engine_hash is `hash`,
+ * comes soon, for callers that know their next events. Each stage a step
+ * after the one before, when what it read has arrived: 0 starts loading the
+ * table slot, 1 the account's state, 2 the days of its aggregates that `ev`
+ * will update (they live outside the account's block; `ev` is read only
+ * then). Changes nothing; hides memory latency when the accounts held
+ * outgrow the CPU caches. */
+void hs_engine_prefetch(const hs_engine_t *e, uint64_t hash, const hs_event_t *ev, int stage);
 
 /* Advances every account to `now_ms` (see hs_account_advance), in account-id
  * order so that output is deterministic. */

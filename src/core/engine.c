@@ -98,22 +98,21 @@ static int grow(hs_engine_t *e) {
   return 0;
 }
 
-void hs_engine_prefetch(const hs_engine_t *e, hs_str_t id, int stage) {
-  uint64_t h = hs_hash64(id.ptr, id.len, HS_HASH_SEED);
-  size_t i = h & (e->cap - 1);
+uint64_t hs_engine_hash(hs_str_t id) {
+  return hs_hash64(id.ptr, id.len, HS_HASH_SEED);
+}
+
+void hs_engine_prefetch(const hs_engine_t *e, uint64_t hash, const hs_event_t *ev, int stage) {
+  size_t i = hash & (e->cap - 1);
   if (stage == 0) {
     __builtin_prefetch(&e->hashes[i]);
     __builtin_prefetch(&e->slots[i]);
   } else if (e->slots[i]) {
-    hs_account_prefetch(e->model, e->slots[i]);
+    if (stage == 1)
+      hs_account_prefetch(e->model, e->slots[i]);
+    else
+      hs_account_prefetch_days(e->model, e->slots[i], ev);
   }
-}
-
-void hs_engine_prefetch_event(const hs_engine_t *e, const hs_event_t *ev) {
-  uint64_t h = hs_hash64(ev->account_id.ptr, ev->account_id.len, HS_HASH_SEED);
-  const hs_account_t *a = e->slots[h & (e->cap - 1)];
-  if (a)
-    hs_account_prefetch_days(e->model, a, ev);
 }
 
 hs_account_t *hs_engine_find(hs_engine_t *e, hs_str_t id) {
