@@ -380,14 +380,19 @@ static int load_map(sload_t *L, const row_t *r, yaml_node_t *v) {
     if (rc || (rc = rdkafka_ok(L, what, ck, cv, val)))
       return rc;
     /* after librdkafka knows the name: the names compared are few */
-    for (size_t i = 0; i < *count; i += 2)
-      if (!strcmp((*list)[i], (const char *)ck->data.scalar.value))
-        return at(L->err, L->name, ck, "duplicate key \"%s\" in %s", (*list)[i], what);
-    if (!((*list)[(*count)++] = hs_strdup((const char *)ck->data.scalar.value)) ||
-        !((*list)[(*count)++] = hs_strdup(val)))
+    for (size_t i = 0; i < *count; i++)
+      if (!strcmp((*list)[2 * i], (const char *)ck->data.scalar.value))
+        return at(L->err, L->name, ck, "duplicate key \"%s\" in %s", (*list)[2 * i], what);
+    char *name = hs_strdup((const char *)ck->data.scalar.value), *value = hs_strdup(val);
+    if (!name || !value) {
+      hs_free(name);
+      hs_free(value);
       return HS_E_NOMEM;
+    }
+    (*list)[2 * *count] = name; /* whole pairs only, for hs_settings_free */
+    (*list)[2 * *count + 1] = value;
+    ++*count;
   }
-  *count /= 2;
   return 0;
 }
 

@@ -142,6 +142,9 @@ static void test_settings_the_engine_refuses_fail_the_check(void **state) {
          "\"fetch.wait.max.ms\"");
   expect("kafka:\n  producer:\n    linger.msec: 5\n",
          "e.yaml:3:5: kafka.producer: No such configuration property: \"linger.msec\"");
+  /* refused after two good pairs: what was read is freed, nothing more */
+  expect("kafka:\n  producer:\n    linger.ms: 1\n    acks: all\n    bogus.x: 1\n",
+         "e.yaml:5:5: kafka.producer: No such configuration property: \"bogus.x\"");
   expect("kafka:\n  client:\n    security.protocol: TLS\n",
          "e.yaml:3:24: kafka.client: Invalid value \"TLS\" for configuration property "
          "\"security.protocol\"");
