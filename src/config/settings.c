@@ -356,7 +356,8 @@ static int rdkafka_ok(sload_t *L, const char *what, const yaml_node_t *k, const 
   rd_kafka_conf_destroy(conf);
   if (res == RD_KAFKA_CONF_OK)
     return 0;
-  return at(L->err, L->name, res == RD_KAFKA_CONF_UNKNOWN ? k : v, "%s: %s", what, errstr);
+  /* named as written: librdkafka names an alias (linger.ms) by its property */
+  return at(L->err, L->name, res == RD_KAFKA_CONF_UNKNOWN ? k : v, "%s.%s: %s", what, prop, errstr);
 }
 
 static int load_map(sload_t *L, const row_t *r, yaml_node_t *v) {

@@ -138,15 +138,19 @@ static void test_settings_the_engine_refuses_fail_the_check(void **state) {
   expect("engine:\n  profiles: \"\"\n", "engine.profiles must not be empty");
   /* librdkafka's own checks, at the line of the property */
   expect("kafka:\n  consumer:\n    fetch.wait.max.ms: soon\n",
-         "e.yaml:3:24: kafka.consumer: Invalid value for configuration property "
+         "e.yaml:3:24: kafka.consumer.fetch.wait.max.ms: Invalid value for configuration property "
          "\"fetch.wait.max.ms\"");
   expect("kafka:\n  producer:\n    linger.msec: 5\n",
-         "e.yaml:3:5: kafka.producer: No such configuration property: \"linger.msec\"");
+         "e.yaml:3:5: kafka.producer.linger.msec: No such configuration property: \"linger.msec\"");
   /* refused after two good pairs: what was read is freed, nothing more */
   expect("kafka:\n  producer:\n    linger.ms: 1\n    acks: all\n    bogus.x: 1\n",
-         "e.yaml:5:5: kafka.producer: No such configuration property: \"bogus.x\"");
+         "e.yaml:5:5: kafka.producer.bogus.x: No such configuration property: \"bogus.x\"");
+  expect("kafka:\n  producer:\n    linger.ms: soon\n",
+         "e.yaml:3:16: kafka.producer.linger.ms: Invalid value for configuration property "
+         "\"queue.buffering.max.ms\"");
   expect("kafka:\n  client:\n    security.protocol: TLS\n",
-         "e.yaml:3:24: kafka.client: Invalid value \"TLS\" for configuration property "
+         "e.yaml:3:24: kafka.client.security.protocol: Invalid value \"TLS\" for configuration "
+         "property "
          "\"security.protocol\"");
 }
 
