@@ -344,20 +344,20 @@ static yaml_node_t *node(sload_t *L, int id) {
 }
 
 /* A librdkafka setting checked as librdkafka itself takes it, on a
- * configuration of its own. */
-static int rdkafka_ok(sload_t *L, const char *what, const yaml_node_t *k, const yaml_node_t *v,
-                      const char *val) {
+ * configuration of its own; refused at the name `k` when librdkafka does not
+ * know it, else at the value `v`, as `what` (the name as written: librdkafka
+ * names an alias such as linger.ms by its property). */
+static int rdkafka_ok(sload_t *L, const char *what, const char *prop, const yaml_node_t *k,
+                      const yaml_node_t *v, const char *val) {
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   if (!conf)
     return HS_E_NOMEM;
   char errstr[256] = "";
-  const char *prop = (const char *)k->data.scalar.value;
   rd_kafka_conf_res_t res = rd_kafka_conf_set(conf, prop, val, errstr, sizeof errstr);
   rd_kafka_conf_destroy(conf);
   if (res == RD_KAFKA_CONF_OK)
     return 0;
-  /* named as written: librdkafka names an alias (linger.ms) by its property */
-  return at(L->err, L->name, res == RD_KAFKA_CONF_UNKNOWN ? k : v, "%s.%s: %s", what, prop, errstr);
+  return at(L->err, L->name, res == RD_KAFKA_CONF_UNKNOWN ? k : v, "%s: %s", what, errstr);
 }
 
 static int load_map(sload_t *L, const row_t *r, yaml_node_t *v) {
@@ -378,7 +378,10 @@ static int load_map(sload_t *L, const row_t *r, yaml_node_t *v) {
     if (ck->type != YAML_SCALAR_NODE || cv->type != YAML_SCALAR_NODE)
       return at(L->err, L->name, ck, "%s takes name: value pairs", what);
     const char *val = scalar(cv, L->name, L->err, &rc);
-    if (rc || (rc = rdkafka_ok(L, what, ck, cv, val)))
+    const char *prop = (const char *)ck->data.scalar.value;
+    char full[320];
+    snprintf(full, sizeof full, "%s.%.250s", what, prop);
+    if (rc || (rc = rdkafka_ok(L, full, prop, ck, cv, val)))
       return rc;
     /* after librdkafka knows the name: the names compared are few */
     for (size_t i = 0; i < *count; i++)
@@ -464,6 +467,14 @@ static int load_section(sload_t *L, const char *section, yaml_node_t *map) {
       if (rc)
         return rc;
       rc = set_value(L->out, r, val, why, sizeof why);
+      const char *prop = r->offset == OFF(bootstrap)     ? "bootstrap.servers"
+                         : r->offset == OFF(group_id)    ? "group.id"
+                         : r->offset == OFF(instance_id) ? "group.instance.id"
+                                                         : NULL;
+      char what[64];
+      snprintf(what, sizeof what, "%s.%s", section, key);
+      if (!rc && prop && *val)
+        rc = rdkafka_ok(L, what, prop, v, v, val);
     }
     if (rc < 0)
       return rc;
