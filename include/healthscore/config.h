@@ -33,6 +33,8 @@ typedef enum hs_metric_kind_e {
 typedef enum hs_trend_mode_e { HS_TREND_PERCENT = 0, HS_TREND_DELTA } hs_trend_mode_t;
 
 #define HS_MAX_WHERE 4
+#define HS_MAX_SELECT 32 /* attributes in one profile's select */
+#define HS_MAX_STAGES 64 /* stage overrides of one metric reference */
 #define HS_MAX_WINDOW_DAYS 730
 
 /* `where: {field: [values...]}`: the string field must equal one of values. */

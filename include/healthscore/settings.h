@@ -10,6 +10,9 @@
 
 #include "healthscore/common.h"
 
+/* Input topics one engine consumes (co-partitioned). */
+#define HS_MAX_INPUT_TOPICS 16
+
 typedef struct hs_settings_s {
   /* engine */
   char *profiles;            /* scoring configuration file */

@@ -3,6 +3,7 @@
  * hs_config_t, with every error as FILE:LINE:COLUMN: reason. */
 #include "healthscore/config.h"
 #include "healthscore/score.h" /* the limits */
+#include "yaml_doc.h"
 
 #include <errno.h>
 #include <math.h>
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #define MAX_FILE (4 * 1024 * 1024)
 #define HS_MAX_METRICS_CFG HS_MAX_METRICS
@@ -173,9 +173,6 @@ static int each_pair(loader_t *l, node_t *map, const char *what, const char *con
       return rc;
     if (k->type != YAML_SCALAR_NODE)
       return lerr(l, k, "keys of %s must be scalars", what);
-    for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++)
-      if (!strcmp(sval(get(l, q->key)), sval(k)))
-        return lerr(l, k, "duplicate key \"%s\" in %s", sval(k), what);
     if (allowed) {
       bool ok = false;
       for (const char *const *a = allowed; *a && !ok; a++)
@@ -188,6 +185,11 @@ static int each_pair(loader_t *l, node_t *map, const char *what, const char *con
         return lerr(l, k, "unknown key \"%s\" in %s (expected one of: %s)", sval(k), what, list);
       }
     }
+    /* after the key is known: the pairs compared are bounded by the allowed
+       keys, or by the cap of the pair function for free-form keys */
+    for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++)
+      if (!strcmp(sval(get(l, q->key)), sval(k)))
+        return lerr(l, k, "duplicate key \"%s\" in %s", sval(k), what);
     if ((rc = visit(l, p->value, &v)))
       return rc;
     if ((rc = fn(l, sval(k), k, v, ctx)))
@@ -452,6 +454,8 @@ static int stage_range_pair(loader_t *l, const char *key, node_t *k, node_t *v, 
 
 static int stage_pair(loader_t *l, const char *key, node_t *k, node_t *v, void *ctx) {
   hs_metric_ref_t *r = ctx;
+  if (r->n_stages == HS_MAX_STAGES)
+    return lerr(l, k, "more than %d stages", HS_MAX_STAGES);
   hs_stage_range_t *s = &r->stages[r->n_stages++];
   static const char *const keys[] = {"worst", "best", NULL};
   s->pos = pos_of(k);
@@ -505,7 +509,8 @@ static int group_pair(loader_t *l, const char *key, node_t *k, node_t *v, void *
 
 static int select_pair(loader_t *l, const char *key, node_t *k, node_t *v, void *ctx) {
   hs_profile_def_t *p = ctx;
-  (void)k;
+  if (p->n_select == HS_MAX_SELECT)
+    return lerr(l, k, "more than %d attributes in select", HS_MAX_SELECT);
   hs_selector_t *s = &p->select[p->n_select++];
   if (!(s->attr = hs_strdup(key)))
     return HS_E_NOMEM;
@@ -713,19 +718,9 @@ int hs_config_load_string(const char *yaml, size_t len, const char *name, hs_con
   memset(&l, 0, sizeof l);
   l.name = name;
   l.err = err;
-  yaml_parser_t parser;
-  if (!yaml_parser_initialize(&parser))
-    return hs_err_set(err, HS_E_NOMEM, "out of memory");
-  yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
-  if (!yaml_parser_load(&parser, &l.doc)) {
-    int rc = hs_err_set(err, HS_E_CONFIG, "%s:%zu:%zu: %s", name, parser.problem_mark.line + 1,
-                        parser.problem_mark.column + 1,
-                        parser.problem ? parser.problem : "YAML syntax error");
-    yaml_parser_delete(&parser);
+  int rc = hs__yaml_load(yaml, len, name, &l.doc, err);
+  if (rc)
     return rc;
-  }
-  yaml_parser_delete(&parser);
-  int rc = 0;
   node_t *root = yaml_document_get_root_node(&l.doc);
   l.cfg = hs_calloc(1, sizeof *l.cfg);
   l.n_nodes = (size_t)(l.doc.nodes.top - l.doc.nodes.start);

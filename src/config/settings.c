@@ -3,13 +3,16 @@
  * generated reference (docs/settings.md). */
 #include "healthscore/settings.h"
 
+#include "yaml_doc.h"
+
+#include <arpa/inet.h>
 #include <errno.h>
+#include <librdkafka/rdkafka.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 typedef enum { T_STR, T_INT, T_DURATION, T_LIST, T_ENUM, T_MAP, T_NODES } stype_t;
 
@@ -25,6 +28,7 @@ typedef struct row_s {
 
 #define OFF(f) offsetof(hs_settings_t, f)
 #define DAY_MS INT64_C(86400000)
+#define MAX_SETTINGS_FILE (1u << 20)
 
 static const row_t rows[] = {
     {"engine", "profiles", T_STR, "/etc/healthscore/profiles.yaml", 0, 0, NULL, OFF(profiles), 0,
@@ -60,8 +64,9 @@ static const row_t rows[] = {
      "healthscore.usage,healthscore.engagement,healthscore.billing,healthscore.surveys,"
      "healthscore.accounts",
      0, 0, NULL, OFF(topics), OFF(n_topics),
-     "input topics; they must have the same partition count and be keyed by account id with "
-     "the murmur2 partitioner"},
+     "input topics (1 to 16 Kafka topic names, each once, none also the alerts or dead-letter "
+     "topic); they must have the same partition count and be keyed by account id with the "
+     "murmur2 partitioner"},
     {"kafka", "alerts_topic", T_STR, "healthscore.alerts", 0, 0, NULL, OFF(alerts_topic), 0,
      "where alert messages are published, keyed by account id"},
     {"kafka", "deadletter_topic", T_STR, "healthscore.deadletter", 0, 0, NULL,
@@ -80,7 +85,7 @@ static const row_t rows[] = {
      "is discovered); empty: the one server at redis.host and redis.port. A server without "
      "cluster support is used as one node that owns every slot"},
     {"redis", "host", T_STR, "127.0.0.1", 0, 0, NULL, OFF(redis_host), 0,
-     "Redis host, when redis.nodes is empty"},
+     "Redis host name or IP address (IPv6 without brackets), when redis.nodes is empty"},
     {"redis", "port", T_INT, "6379", 1, 65535, NULL, OFF(redis_port), 0,
      "Redis port, when redis.nodes is empty"},
     {"redis", "password", T_STR, "", 0, 0, NULL, OFF(redis_password), 0,
@@ -97,7 +102,8 @@ static const row_t rows[] = {
      "replicas in sync. 0: do not wait (a failover may lose the last writes before the "
      "replica had them)"},
     {"http", "host", T_STR, "127.0.0.1", 0, 0, NULL, OFF(http_host), 0,
-     "address of the admin endpoints (/healthz, /readyz, /metrics, /v1/accounts/{id})"},
+     "IP address of the admin endpoints (/healthz, /readyz, /metrics, /v1/accounts/{id}), "
+     "e.g. 127.0.0.1, 0.0.0.0 or ::; a host name such as localhost is refused"},
     {"http", "port", T_INT, "8080", 0, 65535, NULL, OFF(http_port), 0,
      "port of the admin endpoints; 0 disables them"},
     {"log", "level", T_ENUM, "info", 0, 0, "error|warn|info|debug", OFF(log_level), 0,
@@ -143,6 +149,66 @@ static bool nodes_ok(const char *v, char *why, size_t whylen) {
   return true;
 }
 
+/* A Kafka topic name as brokers accept it: 1..249 of [A-Za-z0-9._-], not
+ * "." or "..". */
+static bool topic_ok(const char *t, char *why, size_t whylen) {
+  size_t n = strlen(t);
+  if (n == 0 || n > 249 || !strcmp(t, ".") || !strcmp(t, "..") ||
+      strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n) {
+    snprintf(why, whylen,
+             "takes Kafka topic names (1..249 of letters, digits, '.', '_', '-'; not \".\" or "
+             "\"..\"), not \"%.*s\"",
+             (int)(n > 80 ? 80 : n), t);
+    return false;
+  }
+  return true;
+}
+
+static bool is_ip(const char *v) {
+  unsigned char a[16];
+  char host[64];
+  snprintf(host, sizeof host, "%.*s", (int)strcspn(v, "%"), v); /* fe80::1%eth0 */
+  return strlen(v) < sizeof host &&
+         (inet_pton(AF_INET, v, a) == 1 || inet_pton(AF_INET6, host, a) == 1);
+}
+
+/* What the engine would refuse at start, for the rows of strings. */
+static bool str_ok(const row_t *r, const char *v, char *why, size_t whylen) {
+  size_t off = r->offset;
+  if (!*v && (off == OFF(profiles) || off == OFF(bootstrap) || off == OFF(group_id) ||
+              off == OFF(redis_host) || off == OFF(redis_prefix) || off == OFF(http_host)))
+    return snprintf(why, whylen, "must not be empty"), false;
+  if (off == OFF(alerts_topic) || off == OFF(deadletter_topic))
+    return topic_ok(v, why, whylen);
+  if (off == OFF(redis_prefix) && strpbrk(v, "{}"))
+    return snprintf(why, whylen, "must not contain '{' or '}' (they delimit the hash tag)"), false;
+  if (off == OFF(http_host) && !is_ip(v))
+    return snprintf(why, whylen,
+                    "must be an IP address the admin endpoints listen on, like 127.0.0.1, "
+                    "0.0.0.0 or ::1, not the host name \"%s\"",
+                    v),
+           false;
+  if (off == OFF(redis_host) && (strpbrk(v, " \t\r\n,[]") || (strchr(v, ':') && !is_ip(v))))
+    return snprintf(why, whylen,
+                    "must be a host name or an IP address (IPv6 without brackets), not \"%s\"", v),
+           false;
+  return true;
+}
+
+/* The input topics: valid names, each once, at most HS_MAX_INPUT_TOPICS. */
+static bool topics_ok(char *const *t, size_t n, char *why, size_t whylen) {
+  if (n > HS_MAX_INPUT_TOPICS)
+    return snprintf(why, whylen, "lists %zu topics, more than %d", n, HS_MAX_INPUT_TOPICS), false;
+  for (size_t i = 0; i < n; i++) {
+    if (!topic_ok(t[i], why, whylen))
+      return false;
+    for (size_t j = 0; j < i; j++)
+      if (!strcmp(t[i], t[j]))
+        return snprintf(why, whylen, "lists \"%s\" twice", t[i]), false;
+  }
+  return true;
+}
+
 static int set_value(hs_settings_t *s, const row_t *r, const char *v, char *why, size_t whylen) {
   switch (r->type) {
   case T_NODES:
@@ -151,6 +217,8 @@ static int set_value(hs_settings_t *s, const row_t *r, const char *v, char *why,
     /* fall through */
   case T_STR:
   case T_ENUM: {
+    if (r->type == T_STR && !str_ok(r, v, why, whylen))
+      return 1;
     if (r->type == T_ENUM) {
       size_t n = strlen(v);
       const char *c = strstr(r->choices, v);
@@ -200,7 +268,9 @@ static int set_value(hs_settings_t *s, const row_t *r, const char *v, char *why,
         return HS_E_NOMEM;
       p += len + (e ? 1 : 0);
     }
-    return *n ? 0 : (snprintf(why, whylen, "must list at least one topic"), 1);
+    if (!*n)
+      return snprintf(why, whylen, "must list at least one topic"), 1;
+    return topics_ok(*list, *n, why, whylen) ? 0 : 1;
   }
   case T_MAP:
     return 0;
@@ -259,15 +329,109 @@ static const char *scalar(const yaml_node_t *n, const char *name, hs_err_t *err,
   return v;
 }
 
-static int load_section(yaml_document_t *doc, const char *name, const char *section,
-                        yaml_node_t *map, hs_settings_t *out, hs_err_t *err) {
+/* One load: the document, and where each row was set in it (NULL: its
+ * default), for the checks across settings. */
+typedef struct sload_s {
+  yaml_document_t *doc;
+  const char *name;
+  hs_err_t *err;
+  hs_settings_t *out;
+  const yaml_node_t *set_at[N_ROWS];
+} sload_t;
+
+static yaml_node_t *node(sload_t *L, int id) {
+  return yaml_document_get_node(L->doc, id);
+}
+
+/* A librdkafka setting checked as librdkafka itself takes it, on a
+ * configuration of its own; refused at the name `k` when librdkafka does not
+ * know it, else at the value `v`, as `what` (the name as written: librdkafka
+ * names an alias such as linger.ms by its property). */
+static int rdkafka_ok(sload_t *L, const char *what, const char *prop, const yaml_node_t *k,
+                      const yaml_node_t *v, const char *val) {
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  if (!conf)
+    return HS_E_NOMEM;
+  char errstr[256] = "";
+  rd_kafka_conf_res_t res = rd_kafka_conf_set(conf, prop, val, errstr, sizeof errstr);
+  rd_kafka_conf_destroy(conf);
+  if (res == RD_KAFKA_CONF_OK)
+    return 0;
+  return at(L->err, L->name, res == RD_KAFKA_CONF_UNKNOWN ? k : v, "%s: %s", what, errstr);
+}
+
+static int load_map(sload_t *L, const row_t *r, yaml_node_t *v) {
+  char what[64];
+  snprintf(what, sizeof what, "%s.%s", r->section, r->key);
+  if (v->type != YAML_MAPPING_NODE)
+    return at(L->err, L->name, v, "%s must be a mapping of settings", what);
+  size_t n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+  char ***list = field(L->out, r->offset);
+  size_t *count = field(L->out, r->count);
+  *count *= 2;
+  free_list(list, count);
+  if (!(*list = hs_calloc(2 * n + 1, sizeof(char *))))
+    return HS_E_NOMEM;
+  int rc = 0;
+  for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top; q++) {
+    yaml_node_t *ck = node(L, q->key), *cv = node(L, q->value);
+    if (ck->type != YAML_SCALAR_NODE || cv->type != YAML_SCALAR_NODE)
+      return at(L->err, L->name, ck, "%s takes name: value pairs", what);
+    const char *val = scalar(cv, L->name, L->err, &rc);
+    const char *prop = (const char *)ck->data.scalar.value;
+    char full[320];
+    snprintf(full, sizeof full, "%s.%.250s", what, prop);
+    if (rc || (rc = rdkafka_ok(L, full, prop, ck, cv, val)))
+      return rc;
+    /* after librdkafka knows the name: the names compared are few */
+    for (size_t i = 0; i < *count; i++)
+      if (!strcmp((*list)[2 * i], (const char *)ck->data.scalar.value))
+        return at(L->err, L->name, ck, "duplicate key \"%s\" in %s", (*list)[2 * i], what);
+    char *name = hs_strdup((const char *)ck->data.scalar.value), *value = hs_strdup(val);
+    if (!name || !value) {
+      hs_free(name);
+      hs_free(value);
+      return HS_E_NOMEM;
+    }
+    (*list)[2 * *count] = name; /* whole pairs only, for hs_settings_free */
+    (*list)[2 * *count + 1] = value;
+    ++*count;
+  }
+  return 0;
+}
+
+/* A list given as a YAML list: each item checked where it is written. */
+static int load_list(sload_t *L, const row_t *r, yaml_node_t *v, char *why, size_t whylen) {
+  hs_buf_t joined;
+  hs_buf_init(&joined);
+  int rc = 0;
+  for (yaml_node_item_t *it = v->data.sequence.items.start; !rc && it < v->data.sequence.items.top;
+       it++) {
+    yaml_node_t *item = node(L, *it);
+    const char *t = item->type == YAML_SCALAR_NODE ? (const char *)item->data.scalar.value : NULL;
+    if (!t || strchr(t, ','))
+      rc = at(L->err, L->name, item, "a topic name without commas");
+    else if (!topic_ok(t, why, whylen))
+      rc = at(L->err, L->name, item, "%s.%s %s", r->section, r->key, why);
+    for (yaml_node_item_t *o = v->data.sequence.items.start; !rc && o < it; o++)
+      if (!strcmp((const char *)node(L, *o)->data.scalar.value, t))
+        rc = at(L->err, L->name, item, "%s.%s lists \"%s\" twice", r->section, r->key, t);
+    if (!rc && hs_buf_printf(&joined, "%s%s", joined.len ? "," : "", t))
+      rc = HS_E_NOMEM;
+  }
+  if (!rc)
+    rc = set_value(L->out, r, joined.data ? joined.data : "", why, whylen);
+  hs_buf_free(&joined);
+  return rc;
+}
+
+static int load_section(sload_t *L, const char *section, yaml_node_t *map) {
   if (map->type != YAML_MAPPING_NODE)
-    return at(err, name, map, "section \"%s\" must be a mapping", section);
+    return at(L->err, L->name, map, "section \"%s\" must be a mapping", section);
   for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-    yaml_node_t *k = yaml_document_get_node(doc, p->key),
-                *v = yaml_document_get_node(doc, p->value);
+    yaml_node_t *k = node(L, p->key), *v = node(L, p->value);
     if (k->type != YAML_SCALAR_NODE)
-      return at(err, name, k, "keys must be scalars");
+      return at(L->err, L->name, k, "keys must be scalars");
     const char *key = (const char *)k->data.scalar.value;
     const row_t *r = NULL;
     for (size_t i = 0; i < N_ROWS && !r; i++)
@@ -279,96 +443,123 @@ static int load_section(yaml_document_t *doc, const char *name, const char *sect
         if (!strcmp(rows[i].section, section))
           snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", *list ? ", " : "",
                    rows[i].key);
-      return at(err, name, k, "unknown setting \"%s.%s\" (expected one of: %s)", section, key,
+      return at(L->err, L->name, k, "unknown setting \"%s.%s\" (expected one of: %s)", section, key,
                 list);
     }
+    const yaml_node_t **seen = &L->set_at[r - rows];
+    if (*seen)
+      return at(L->err, L->name, k, "duplicate setting \"%s.%s\" (first set at line %zu)", section,
+                key, (*seen)->start_mark.line + 1);
+    *seen = v;
     int rc = 0;
-    char why[160];
+    char why[300];
     if (r->type == T_MAP) {
-      if (v->type != YAML_MAPPING_NODE)
-        return at(err, name, v, "%s.%s must be a mapping of settings", section, key);
-      size_t n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
-      char ***list = field(out, r->offset);
-      size_t *count = field(out, r->count);
-      *count *= 2;
-      free_list(list, count);
-      if (!(*list = hs_calloc(2 * n + 1, sizeof(char *))))
-        return HS_E_NOMEM;
-      for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top; q++) {
-        yaml_node_t *ck = yaml_document_get_node(doc, q->key),
-                    *cv = yaml_document_get_node(doc, q->value);
-        if (ck->type != YAML_SCALAR_NODE || cv->type != YAML_SCALAR_NODE)
-          return at(err, name, ck, "%s.%s takes name: value pairs", section, key);
-        const char *val = scalar(cv, name, err, &rc);
-        if (rc)
-          return rc;
-        if (!((*list)[(*count)++] = hs_strdup((const char *)ck->data.scalar.value)) ||
-            !((*list)[(*count)++] = hs_strdup(val)))
-          return HS_E_NOMEM;
-      }
-      *count /= 2;
+      if ((rc = load_map(L, r, v)))
+        return rc;
       continue;
     }
     if (r->type == T_LIST && v->type == YAML_SEQUENCE_NODE) {
-      hs_buf_t joined;
-      hs_buf_init(&joined);
-      for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
-           it++) {
-        yaml_node_t *item = yaml_document_get_node(doc, *it);
-        if (item->type != YAML_SCALAR_NODE || strchr((const char *)item->data.scalar.value, ','))
-          return hs_buf_free(&joined), at(err, name, item, "a topic name without commas");
-        hs_buf_printf(&joined, "%s%s", joined.len ? "," : "", item->data.scalar.value);
-      }
-      rc = set_value(out, r, joined.data ? joined.data : "", why, sizeof why);
-      hs_buf_free(&joined);
+      rc = load_list(L, r, v, why, sizeof why);
     } else if (v->type != YAML_SCALAR_NODE) {
-      return at(err, name, v, "%s.%s must be a single value", section, key);
+      return at(L->err, L->name, v, "%s.%s must be a single value", section, key);
     } else {
-      const char *val = scalar(v, name, err, &rc);
+      const char *val = scalar(v, L->name, L->err, &rc);
       if (rc)
         return rc;
-      rc = set_value(out, r, val, why, sizeof why);
+      rc = set_value(L->out, r, val, why, sizeof why);
+      const char *prop = r->offset == OFF(bootstrap)     ? "bootstrap.servers"
+                         : r->offset == OFF(group_id)    ? "group.id"
+                         : r->offset == OFF(instance_id) ? "group.instance.id"
+                                                         : NULL;
+      char what[64];
+      snprintf(what, sizeof what, "%s.%s", section, key);
+      if (!rc && prop && *val)
+        rc = rdkafka_ok(L, what, prop, v, v, val);
     }
     if (rc < 0)
       return rc;
     if (rc)
-      return at(err, name, v, "%s.%s %s", section, key, why);
+      return at(L->err, L->name, v, "%s.%s %s", section, key, why);
   }
   return 0;
 }
 
+static const row_t *row_at(size_t off) {
+  for (size_t i = 0; i < N_ROWS; i++)
+    if (rows[i].offset == off)
+      return &rows[i];
+  return NULL;
+}
+
+/* Two settings that must differ: refused where the later of the two is set
+ * in the file (defaults never collide). */
+static int roles_differ(sload_t *L, size_t off_a, const char *a, size_t off_b, const char *b) {
+  if (strcmp(a, b))
+    return 0;
+  const row_t *ra = row_at(off_a), *rb = row_at(off_b);
+  const yaml_node_t *na = L->set_at[ra - rows], *nb = L->set_at[rb - rows];
+  const yaml_node_t *n = !na                                           ? nb
+                         : !nb                                         ? na
+                         : na->start_mark.index > nb->start_mark.index ? na
+                                                                       : nb;
+  const row_t *r = n == na ? ra : rb, *other = n == na ? rb : ra;
+  if (!n) /* two defaults: not in the table */
+    return hs_err_set(L->err, HS_E_CONFIG, "%s: %s.%s and %s.%s are both \"%s\"", L->name,
+                      r->section, r->key, other->section, other->key, a);
+  return at(L->err, L->name, n,
+            "%s.%s \"%s\" is also named by %s.%s; input, alerts "
+            "and dead letters need topics of their own",
+            r->section, r->key, a, other->section, other->key);
+}
+
+/* The checks across settings, once every setting is read. */
+static int check_roles(sload_t *L) {
+  hs_settings_t *s = L->out;
+  int rc = 0;
+  for (size_t i = 0; !rc && i < s->n_topics; i++) {
+    rc = roles_differ(L, OFF(topics), s->topics[i], OFF(alerts_topic), s->alerts_topic);
+    if (!rc)
+      rc = roles_differ(L, OFF(topics), s->topics[i], OFF(deadletter_topic), s->deadletter_topic);
+  }
+  if (!rc)
+    rc = roles_differ(L, OFF(alerts_topic), s->alerts_topic, OFF(deadletter_topic),
+                      s->deadletter_topic);
+  return rc;
+}
+
 int hs_settings_load_string(const char *yaml, size_t len, const char *name, hs_settings_t *out,
                             hs_err_t *err) {
-  yaml_parser_t parser;
+  if (len > MAX_SETTINGS_FILE)
+    return hs_err_set(err, HS_E_CONFIG, "%s: larger than 1 MiB", name);
   yaml_document_t doc;
-  if (!yaml_parser_initialize(&parser))
-    return hs_err_set(err, HS_E_NOMEM, "out of memory");
-  yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
-  if (!yaml_parser_load(&parser, &doc)) {
-    int rc = hs_err_set(err, HS_E_CONFIG, "%s:%zu:%zu: %s", name, parser.problem_mark.line + 1,
-                        parser.problem_mark.column + 1,
-                        parser.problem ? parser.problem : "YAML syntax error");
-    yaml_parser_delete(&parser);
+  int rc = hs__yaml_load(yaml, len, name, &doc, err);
+  if (rc)
     return rc;
-  }
-  yaml_parser_delete(&parser);
-  int rc = 0;
+  sload_t L = {.doc = &doc, .name = name, .err = err, .out = out};
   yaml_node_t *root = yaml_document_get_root_node(&doc);
   if (root && root->type != YAML_MAPPING_NODE)
     rc = at(err, name, root, "the file must be a mapping of sections");
   for (yaml_node_pair_t *p = root && !rc ? root->data.mapping.pairs.start : NULL;
        p && p < root->data.mapping.pairs.top && !rc; p++) {
-    yaml_node_t *k = yaml_document_get_node(&doc, p->key);
+    yaml_node_t *k = node(&L, p->key);
     const char *sec = k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "";
     bool known = false;
     for (size_t i = 0; i < N_ROWS; i++)
       known |= !strcmp(rows[i].section, sec);
+    for (yaml_node_pair_t *q = root->data.mapping.pairs.start; known && !rc && q < p; q++)
+      if (!strcmp((const char *)node(&L, q->key)->data.scalar.value, sec))
+        rc = at(err, name, k, "duplicate section \"%s\" (first at line %zu)", sec,
+                node(&L, q->key)->start_mark.line + 1);
+    if (rc)
+      break;
     if (!known)
       rc = at(err, name, k, "unknown section \"%s\" (expected engine, kafka, redis, http, log)",
               sec);
     else
-      rc = load_section(&doc, name, sec, yaml_document_get_node(&doc, p->value), out, err);
+      rc = load_section(&L, sec, node(&L, p->value));
   }
+  if (!rc)
+    rc = check_roles(&L);
   yaml_document_delete(&doc);
   if (rc == HS_E_NOMEM)
     hs_err_set(err, HS_E_NOMEM, "out of memory");
@@ -385,8 +576,8 @@ int hs_settings_load_file(const char *path, hs_settings_t *out, hs_err_t *err) {
   size_t n;
   int rc = 0;
   while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
-    rc = b.len + n > (1u << 20) ? hs_err_set(err, HS_E_CONFIG, "%s: larger than 1 MiB", path)
-                                : hs_buf_append(&b, chunk, n);
+    rc = b.len + n > MAX_SETTINGS_FILE ? hs_err_set(err, HS_E_CONFIG, "%s: larger than 1 MiB", path)
+                                       : hs_buf_append(&b, chunk, n);
   fclose(f);
   if (!rc)
     rc = hs_settings_load_string(b.data ? b.data : "", b.len, path, out, err);
@@ -400,10 +591,17 @@ int hs_settings_doc(hs_buf_t *out) {
   int rc = hs_buf_printf(
       out, "# Engine settings\n\n"
            "The live engine reads one YAML file of sections; `healthscore check --settings\n"
-           "FILE` validates one. Every setting has a default; unknown sections and keys are\n"
-           "errors reported as `FILE:LINE:COLUMN: reason`. A value written `\"${NAME}\"` is\n"
-           "read from the environment variable `NAME`. Durations are written like `250ms`,\n"
-           "`2s`, `5m`, `1h`, `7d`.\n\n"
+           "FILE` and `healthscored --check` validate one with the same checks the engine\n"
+           "runs at start, so a file that passes them is not refused at start. Every\n"
+           "setting has a default; unknown sections and keys, a section or a setting given\n"
+           "twice, tags (`!!int`, `!foo`), anchors and aliases, a second document (`---`),\n"
+           "nesting deeper than 64 levels and files over 1 MiB are errors reported as\n"
+           "`FILE:LINE:COLUMN: reason`. A value written `\"${NAME}\"` is read from the\n"
+           "environment variable `NAME`. Durations are written like `250ms`, `2s`, `5m`,\n"
+           "`1h`, `7d`. Topic names are Kafka's: 1 to 249 letters, digits, `.`, `_` or `-`\n"
+           "(not `.` or `..`). Every name and value of `kafka.client`, `kafka.consumer` and\n"
+           "`kafka.producer` is checked by librdkafka as it is read (an unknown property,\n"
+           "a value out of its range), each name once per mapping.\n\n"
            "This page is generated from the settings table in `src/config/settings.c`.\n");
   const char *section = "";
   for (size_t i = 0; i < N_ROWS && !rc; i++) {

@@ -138,11 +138,125 @@ static void test_limits_and_defaults(void **state) {
   hs_config_free(cfg);
 }
 
+static void expect_refused(const char *y, size_t len, const char *fragment) {
+  hs_config_t *cfg = NULL;
+  hs_err_t err = {0};
+  int rc = hs_config_load_string(y, len, "h.yaml", &cfg, &err);
+  if (rc != HS_E_CONFIG || !strstr(err.msg, fragment))
+    fail_msg("%.80s...\n  got %d \"%s\", want \"%s\"", y, rc, err.msg, fragment);
+  assert_null(cfg);
+}
+
+/* "OPEN" repeated `depth` times after `head`, closed by "CLOSE"s. */
+static char *nested(const char *head, const char *open, const char *mid, const char *close,
+                    size_t depth, size_t *len) {
+  size_t lo = strlen(open), lc = strlen(close), lh = strlen(head), lm = strlen(mid);
+  char *t = hs_malloc(lh + depth * (lo + lc) + lm + 1);
+  char *w = t;
+  memcpy(w, head, lh);
+  w += lh;
+  for (size_t i = 0; i < depth; i++, w += lo)
+    memcpy(w, open, lo);
+  memcpy(w, mid, lm);
+  w += lm;
+  for (size_t i = 0; i < depth; i++, w += lc)
+    memcpy(w, close, lc);
+  *w = 0;
+  *len = (size_t)(w - t);
+  return t;
+}
+
+/* Nesting is refused where it passes the bound, while parsing: 128 k levels
+ * of flow lists or mappings, or of block lists, end at level 64. */
+static void test_deep_nesting_is_refused_where_it_opens(void **state) {
+  (void)state;
+  size_t len;
+  char *t = nested("metrics: ", "[", "", "]", 1 << 17, &len);
+  expect_refused(t, len, "h.yaml:1:73: nesting deeper than 64");
+  hs_free(t);
+  t = nested("", "[", "", "]", 1 << 16, &len);
+  expect_refused(t, len, "h.yaml:1:65: nesting deeper than 64");
+  hs_free(t);
+  t = nested("metrics: ", "{a: ", "1", "}", 1 << 15, &len);
+  expect_refused(t, len, "h.yaml:1:262: nesting deeper than 64");
+  hs_free(t);
+  t = nested("", "- ", "x", "", 1 << 16, &len);
+  expect_refused(t, len, "h.yaml:1:129: nesting deeper than 64");
+  hs_free(t);
+  /* 63 levels under the root parse (and fail on what they mean) */
+  t = nested("metrics: ", "[", "", "]", 63, &len);
+  expect_refused(t, len, "h.yaml:1:10: metrics must be a mapping, not a list");
+  hs_free(t);
+}
+
+/* Width is bounded too: values in the file, keys in a mapping, attributes in
+ * a select. */
+static void test_wide_files_are_refused(void **state) {
+  (void)state;
+  hs_buf_t b;
+  hs_buf_init(&b);
+  hs_buf_printf(&b, "profiles:\n  - name: p\n    select:\n");
+  for (int i = 0; i < 4097; i++)
+    hs_buf_printf(&b, "      k%d: [v]\n", i);
+  expect_refused(b.data, b.len, "h.yaml:4100:7: more than 4096 keys in one mapping");
+  b.len = 0;
+  hs_buf_printf(&b, "profiles:\n  - name: p\n    select:\n");
+  for (int i = 0; i < 33; i++)
+    hs_buf_printf(&b, "      k%d: [v]\n", i);
+  expect_refused(b.data, b.len, "h.yaml:36:7: more than 32 attributes in select");
+  b.len = 0;
+  hs_buf_printf(&b, "metrics: {a: [");
+  for (int i = 0; i < 100000; i++)
+    hs_buf_printf(&b, "x,");
+  hs_buf_printf(&b, "x]}\n");
+  expect_refused(b.data, b.len, "more than 100000 values in one file");
+  hs_buf_free(&b);
+}
+
+/* Tags, anchors and documents after the first are refused, not ignored;
+ * duplicate keys too. */
+static void test_yaml_beyond_plain_data_is_refused(void **state) {
+  (void)state;
+  const char *ok = "metrics:\n  a: {kind: count, events: [login], window: 7d}\nprofiles:\n"
+                   "  - {name: p, default: true, groups: [{name: G, weight: 100, metrics: "
+                   "[{metric: a, worst: 0, best: 1}]}]}\n";
+  hs_buf_t b;
+  hs_buf_init(&b);
+  hs_buf_printf(&b, "%s---\nprofiles: []\n", ok);
+  expect_refused(b.data, b.len, "h.yaml:5:1: a second YAML document");
+  b.len = 0;
+  hs_buf_printf(&b, "---\n%s...\n", ok);
+  hs_config_t *cfg = NULL;
+  hs_err_t err = {0};
+  assert_int_equal(hs_config_load_string(b.data, b.len, "h.yaml", &cfg, &err), 0);
+  hs_config_free(cfg);
+  hs_buf_free(&b);
+  static const char *const tagged[][2] = {
+      {"metrics: !!map\n  a: {kind: count}\n", "h.yaml:1:10: tags are not supported (\"!!map\")"},
+      {"metrics:\n  a: {kind: !!str count}\n", "h.yaml:2:13: tags are not supported (\"!!str\")"},
+      {"metrics:\n  a: {kind: ! count}\n", "h.yaml:2:13: tags are not supported (\"!\")"},
+      {"%TAG !e! tag:example.com,2000:\n---\nmetrics: !e!m {}\n",
+       "h.yaml:3:10: tags are not supported (\"tag:example.com,2000:m\")"},
+      {"bands: [{name: r, min: !!float 0}]\n", "h.yaml:1:24: tags are not supported"},
+      {"metrics:\n  a: &x {kind: count}\n  b: *x\n",
+       "h.yaml:2:6: anchors and aliases are not supported"},
+      {"metrics:\n  a: {kind: count, window: 7d}\n  a: {kind: sum}\n",
+       "h.yaml:3:3: duplicate key \"a\""},
+      {"metrics:\n  a: {kind: count, kind: sum}\n", "h.yaml:2:20: duplicate key \"kind\""},
+      {"profiles: []\nprofiles: []\n", "h.yaml:2:1: duplicate key \"profiles\""},
+  };
+  for (size_t i = 0; i < sizeof tagged / sizeof *tagged; i++)
+    expect_refused(tagged[i][0], strlen(tagged[i][0]), tagged[i][1]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_examples_load_as_written),
       cmocka_unit_test(test_bad_files_say_where),
       cmocka_unit_test(test_limits_and_defaults),
+      cmocka_unit_test(test_deep_nesting_is_refused_where_it_opens),
+      cmocka_unit_test(test_wide_files_are_refused),
+      cmocka_unit_test(test_yaml_beyond_plain_data_is_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

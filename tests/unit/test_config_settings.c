@@ -5,6 +5,7 @@
 
 #include "healthscore/settings.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,6 +99,106 @@ static void test_errors_say_where(void **state) {
   expect("redis:\n  wait_replicas: -1\n", "redis.wait_replicas must be an integer 0..16");
 }
 
+/* Everything the engine would refuse at start is refused by the load that
+ * `healthscore check --settings` and `healthscored --check` run, where it is
+ * written. */
+static void test_settings_the_engine_refuses_fail_the_check(void **state) {
+  (void)state;
+  expect("http:\n  host: localhost\n",
+         "e.yaml:2:9: http.host must be an IP address the admin endpoints listen on");
+  expect("http:\n  host: \"\"\n", "e.yaml:2:9: http.host must not be empty");
+  expect("redis:\n  prefix: \"a{b}\"\n", "e.yaml:2:11: redis.prefix must not contain '{' or '}'");
+  expect("redis:\n  prefix: \"}\"\n", "e.yaml:2:11: redis.prefix must not contain");
+  expect("redis:\n  prefix: \"\"\n", "e.yaml:2:11: redis.prefix must not be empty");
+  expect("redis:\n  host: \"r1 r2\"\n", "e.yaml:2:9: redis.host must be a host name");
+  expect("redis:\n  host: \"[::1]\"\n", "redis.host must be a host name or an IP address");
+  expect("redis:\n  host: \"a:b\"\n", "redis.host must be a host name or an IP address");
+  expect("kafka:\n  topics: \"a,a\"\n", "e.yaml:2:11: kafka.topics lists \"a\" twice");
+  expect("kafka:\n  topics: [a, b, a]\n", "e.yaml:2:18: kafka.topics lists \"a\" twice");
+  expect("kafka:\n  topics: [a, \"b c\"]\n", "e.yaml:2:15: kafka.topics takes Kafka topic names");
+  expect("kafka:\n  topics: \"a, b\"\n", "not \" b\"");
+  expect("kafka:\n  topics: \"..\"\n", "kafka.topics takes Kafka topic names");
+  expect("kafka:\n  topics: [a, .]\n", "e.yaml:2:15: kafka.topics takes Kafka topic names");
+  expect("kafka:\n  topics: a/b\n", "not \"a/b\"");
+  char long_topic[300] = "kafka:\n  topics: ";
+  memset(long_topic + strlen(long_topic), 't', 250);
+  expect(long_topic, "kafka.topics takes Kafka topic names");
+  expect("kafka:\n  topics: a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q\n", "lists 17 topics, more than 16");
+  expect("kafka:\n  alerts_topic: \"a b\"\n", "e.yaml:2:17: kafka.alerts_topic takes Kafka topic");
+  expect("kafka:\n  deadletter_topic: \"\"\n", "kafka.deadletter_topic takes Kafka topic names");
+  /* one topic in two roles, reported where the later of the two is written */
+  expect("kafka:\n  alerts_topic: healthscore.usage\n",
+         "e.yaml:2:17: kafka.alerts_topic \"healthscore.usage\" is also named by kafka.topics");
+  expect("kafka:\n  alerts_topic: x\n  deadletter_topic: x\n",
+         "e.yaml:3:21: kafka.deadletter_topic \"x\" is also named by kafka.alerts_topic");
+  expect("kafka:\n  deadletter_topic: x\n  topics: [x, y]\n",
+         "e.yaml:3:11: kafka.topics \"x\" is also named by kafka.deadletter_topic");
+  expect("kafka:\n  bootstrap: \"\"\n", "kafka.bootstrap must not be empty");
+  expect("kafka:\n  group_id: \"\"\n", "kafka.group_id must not be empty");
+  expect("engine:\n  profiles: \"\"\n", "engine.profiles must not be empty");
+  /* librdkafka's own checks, at the line of the property */
+  expect("kafka:\n  consumer:\n    fetch.wait.max.ms: soon\n",
+         "e.yaml:3:24: kafka.consumer.fetch.wait.max.ms: Invalid value for configuration property "
+         "\"fetch.wait.max.ms\"");
+  expect("kafka:\n  producer:\n    linger.msec: 5\n",
+         "e.yaml:3:5: kafka.producer.linger.msec: No such configuration property: \"linger.msec\"");
+  /* refused after two good pairs: what was read is freed, nothing more */
+  expect("kafka:\n  producer:\n    linger.ms: 1\n    acks: all\n    bogus.x: 1\n",
+         "e.yaml:5:5: kafka.producer.bogus.x: No such configuration property: \"bogus.x\"");
+  expect("kafka:\n  producer:\n    linger.ms: soon\n",
+         "e.yaml:3:16: kafka.producer.linger.ms: Invalid value for configuration property "
+         "\"queue.buffering.max.ms\"");
+  expect("kafka:\n  client:\n    security.protocol: TLS\n",
+         "e.yaml:3:24: kafka.client.security.protocol: Invalid value \"TLS\" for configuration "
+         "property "
+         "\"security.protocol\"");
+}
+
+/* A setting, a section or a librdkafka setting given twice is an error, not
+ * "the last one wins". */
+static void test_duplicates_are_refused(void **state) {
+  (void)state;
+  expect("redis:\n  port: 7000\n  port: 7001\n",
+         "e.yaml:3:3: duplicate setting \"redis.port\" (first set at line 2)");
+  expect("redis:\n  port: 7000\nhttp: {port: 0}\nredis:\n  host: r1\n",
+         "e.yaml:4:1: duplicate section \"redis\" (first at line 1)");
+  expect("kafka:\n  client: {acks: all}\n  client: {acks: 1}\n",
+         "e.yaml:3:3: duplicate setting \"kafka.client\"");
+  expect("kafka:\n  producer:\n    linger.ms: 1\n    linger.ms: 2\n",
+         "e.yaml:4:5: duplicate key \"linger.ms\" in kafka.producer");
+}
+
+/* Tags, anchors and a second document are refused where they are written;
+ * deep nesting is refused where it opens, without parsing the rest. */
+static void test_yaml_beyond_plain_data_is_refused(void **state) {
+  (void)state;
+  expect("redis:\n  port: !!int 7000\n",
+         "e.yaml:2:9: tags are not supported (\"!!int\"): write the value plainly");
+  expect("redis: !!python/object:os.system\n  port: 1\n",
+         "e.yaml:1:8: tags are not supported (\"!!python/object:os.system\")");
+  expect("redis:\n  host: !foo r1\n", "e.yaml:2:9: tags are not supported (\"!foo\")");
+  expect("redis:\n  port: 7000\n---\nredis:\n  port: 7001\n",
+         "e.yaml:3:1: a second YAML document: the file must hold one");
+  expect("redis:\n  port: 7000\n...\n---\nx: 1\n", "e.yaml:4:1: a second YAML document");
+  expect("redis: &r\n  port: 7000\n", "e.yaml:1:8: anchors and aliases are not supported");
+  expect("kafka:\n  topics: &t [a]\n", "anchors and aliases are not supported");
+  size_t depth = 1 << 17;
+  char *deep = hs_malloc(2 * depth + 16);
+  size_t n = (size_t)sprintf(deep, "redis: ");
+  memset(deep + n, '[', depth);
+  memset(deep + n + depth, ']', depth);
+  deep[n + 2 * depth] = 0;
+  expect(deep, "e.yaml:1:71: nesting deeper than 64");
+  hs_free(deep);
+  /* a file over 1 MiB is refused before it is parsed */
+  size_t big = (1u << 20) + 1;
+  char *text = hs_malloc(big + 1);
+  memset(text, '#', big);
+  text[big] = 0;
+  expect(text, "e.yaml: larger than 1 MiB");
+  hs_free(text);
+}
+
 static void test_generated_reference_is_current(void **state) {
   (void)state;
   hs_buf_t b;
@@ -117,6 +218,9 @@ int main(void) {
       cmocka_unit_test(test_defaults),
       cmocka_unit_test(test_full_file_and_environment),
       cmocka_unit_test(test_errors_say_where),
+      cmocka_unit_test(test_settings_the_engine_refuses_fail_the_check),
+      cmocka_unit_test(test_duplicates_are_refused),
+      cmocka_unit_test(test_yaml_beyond_plain_data_is_refused),
       cmocka_unit_test(test_generated_reference_is_current),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,6 +31,8 @@ typedef struct daemon_s {
   hs_buf_t page;
   int exit_code;
   bool stopping;
+  bool reloading;    /* a profiles file is being read off the loop */
+  bool reload_again; /* SIGHUP during that read: read the file once more after it */
 } daemon_t;
 
 static void usage(FILE *f) {
@@ -93,29 +95,90 @@ static void on_stop_signal(uv_signal_t *s, int signum) {
   hs_live_stop(d->live, STOP_TIMEOUT_MS, on_stopped, d);
 }
 
+/* A reload: the file is read and compiled on a worker thread, so that a
+ * large or hostile file never holds the loop; the model is swapped in on the
+ * loop. */
+typedef struct reload_s {
+  uv_work_t req;
+  daemon_t *d;
+  char *path;
+  hs_model_t *model;
+  hs_err_t err;
+  int rc;
+} reload_t;
+
+static void reload_work(uv_work_t *req) {
+  reload_t *r = req->data;
+  r->rc = load_model(r->path, &r->model, &r->err);
+}
+
+static void start_reload(daemon_t *d);
+
+static void reload_done(uv_work_t *req, int status) {
+  reload_t *r = req->data;
+  daemon_t *d = r->d;
+  d->reloading = false;
+  const char *path = r->path;
+  int rc = status ? hs_err_set(&r->err, HS_E_IO, "%s", uv_strerror(status)) : r->rc;
+  if (d->stopping || !d->live) {
+    hs_log(HS_LOG_INFO, "config", "reload of %s dropped: the engine is stopping", path);
+    hs_model_free(r->model);
+    hs_free(r->path);
+    hs_free(r);
+    return;
+  }
+  if (!rc)
+    rc = hs_live_set_model(d->live, r->model, &r->err);
+  if (rc) {
+    hs_model_free(r->model);
+    hs_series_add(d->reload_failed, 1);
+    hs_log(HS_LOG_ERROR, "config", "reload of %s refused, the running profiles stay: %s", path,
+           r->err.msg);
+  } else {
+    hs_model_free(d->model);
+    d->model = r->model;
+    hs_series_add(d->reload_ok, 1);
+    hs_log(HS_LOG_INFO, "config", "profiles reloaded from %s: %zu profiles, %zu rules", path,
+           hs_model_n_profiles(r->model), hs_model_n_rules(r->model));
+  }
+  hs_free(r->path);
+  hs_free(r);
+  if (d->reload_again && !d->stopping) {
+    d->reload_again = false;
+    start_reload(d);
+  }
+}
+
+static void start_reload(daemon_t *d) {
+  reload_t *r = hs_calloc(1, sizeof *r);
+  char *path = hs_strdup(d->settings.profiles);
+  int rc = r && path ? 0 : UV_ENOMEM;
+  if (!rc) {
+    r->req.data = r;
+    r->d = d;
+    r->path = path;
+    rc = uv_queue_work(&d->loop, &r->req, reload_work, reload_done);
+  }
+  if (rc) {
+    hs_free(path);
+    hs_free(r);
+    hs_series_add(d->reload_failed, 1);
+    hs_log(HS_LOG_ERROR, "config", "reload of %s refused, the running profiles stay: %s",
+           d->settings.profiles, uv_strerror(rc));
+    return;
+  }
+  d->reloading = true;
+}
+
 static void on_sighup(uv_signal_t *s, int signum) {
   daemon_t *d = s->data;
   (void)signum;
   if (d->stopping)
     return;
-  hs_err_t err = {0};
-  hs_model_t *m = NULL;
-  const char *path = d->settings.profiles;
-  int rc = load_model(path, &m, &err);
-  if (!rc)
-    rc = hs_live_set_model(d->live, m, &err);
-  if (rc) {
-    hs_model_free(m);
-    hs_series_add(d->reload_failed, 1);
-    hs_log(HS_LOG_ERROR, "config", "reload of %s refused, the running profiles stay: %s", path,
-           err.msg);
-    return;
-  }
-  hs_model_free(d->model);
-  d->model = m;
-  hs_series_add(d->reload_ok, 1);
-  hs_log(HS_LOG_INFO, "config", "profiles reloaded from %s: %zu profiles, %zu rules", path,
-         hs_model_n_profiles(m), hs_model_n_rules(m));
+  if (d->reloading) /* the file may have changed since that read began */
+    d->reload_again = true;
+  else
+    start_reload(d);
 }
 
 /* Percent-decodes `s` in place; returns the length, or -1 when malformed. */
