@@ -360,6 +360,29 @@ static int rdkafka_ok(sload_t *L, const char *what, const char *prop, const yaml
   return at(L->err, L->name, res == RD_KAFKA_CONF_UNKNOWN ? k : v, "%s: %s", what, errstr);
 }
 
+/* librdkafka properties the engine sets itself because its guarantees rest on
+ * them, with the setting that holds the value or why it is fixed: given through
+ * kafka.client, kafka.consumer or kafka.producer they would break those
+ * guarantees without a word. */
+static const char *const reserved_props[][2] = {
+    {"bootstrap.servers", "kafka.bootstrap"},
+    {"metadata.broker.list", "kafka.bootstrap"},
+    {"group.id", "kafka.group_id"},
+    {"group.instance.id", "kafka.instance_id"},
+    {"partition.assignment.strategy",
+     "partition N of every co-partitioned input topic must go to one member (range)"},
+    {"enable.auto.offset.store", "positions are kept in Redis with the states they cover"},
+    {"enable.partition.eof", "the event-time merge needs to know a partition's end"},
+    {"enable.idempotence", "alerts and dead letters are produced without duplicates or reordering"},
+};
+
+static const char *reserved_why(const char *prop) {
+  for (size_t i = 0; i < sizeof reserved_props / sizeof *reserved_props; i++)
+    if (!strcmp(prop, reserved_props[i][0]))
+      return reserved_props[i][1];
+  return NULL;
+}
+
 static int load_map(sload_t *L, const row_t *r, yaml_node_t *v) {
   char what[64];
   snprintf(what, sizeof what, "%s.%s", r->section, r->key);
@@ -383,6 +406,10 @@ static int load_map(sload_t *L, const row_t *r, yaml_node_t *v) {
     snprintf(full, sizeof full, "%s.%.250s", what, prop);
     if (rc || (rc = rdkafka_ok(L, full, prop, ck, cv, val)))
       return rc;
+    const char *why = reserved_why(prop);
+    if (why)
+      return at(L->err, L->name, ck, "%s is set by the engine and cannot be changed (%s%s)", full,
+                strchr(why, ' ') ? "" : "use ", why);
     /* after librdkafka knows the name: the names compared are few */
     for (size_t i = 0; i < *count; i++)
       if (!strcmp((*list)[2 * i], (const char *)ck->data.scalar.value))
@@ -601,7 +628,11 @@ int hs_settings_doc(hs_buf_t *out) {
            "`1h`, `7d`. Topic names are Kafka's: 1 to 249 letters, digits, `.`, `_` or `-`\n"
            "(not `.` or `..`). Every name and value of `kafka.client`, `kafka.consumer` and\n"
            "`kafka.producer` is checked by librdkafka as it is read (an unknown property,\n"
-           "a value out of its range), each name once per mapping.\n\n"
+           "a value out of its range), each name once per mapping. The properties the\n"
+           "engine's guarantees rest on are set by the engine and refused there:\n"
+           "`bootstrap.servers`, `group.id`, `group.instance.id` (their own settings),\n"
+           "`partition.assignment.strategy`, `enable.auto.offset.store`,\n"
+           "`enable.partition.eof` and `enable.idempotence`.\n\n"
            "This page is generated from the settings table in `src/config/settings.c`.\n");
   const char *section = "";
   for (size_t i = 0; i < N_ROWS && !rc; i++) {

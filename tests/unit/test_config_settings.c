@@ -152,6 +152,18 @@ static void test_settings_the_engine_refuses_fail_the_check(void **state) {
          "e.yaml:3:24: kafka.client.security.protocol: Invalid value \"TLS\" for configuration "
          "property "
          "\"security.protocol\"");
+  /* what the engine's guarantees rest on cannot be changed through a passthrough */
+  expect("kafka:\n  consumer:\n    enable.auto.offset.store: \"true\"\n",
+         "e.yaml:3:5: kafka.consumer.enable.auto.offset.store is set by the engine and cannot be "
+         "changed (positions are kept in Redis");
+  expect("kafka:\n  client:\n    partition.assignment.strategy: roundrobin\n",
+         "e.yaml:3:5: kafka.client.partition.assignment.strategy is set by the engine");
+  expect("kafka:\n  producer:\n    enable.idempotence: \"false\"\n",
+         "kafka.producer.enable.idempotence is set by the engine");
+  expect("kafka:\n  client:\n    bootstrap.servers: 127.0.0.1:9092\n",
+         "kafka.client.bootstrap.servers is set by the engine and cannot be changed (use "
+         "kafka.bootstrap)");
+  expect("kafka:\n  consumer:\n    group.id: g\n", "(use kafka.group_id)");
 }
 
 /* A setting, a section or a librdkafka setting given twice is an error, not
