@@ -34,6 +34,8 @@ static double attribute_value(const hs__metric_t *mt, const hs_account_t *a, int
   default:
     for (uint32_t i = 0; i < a->n_custom; i++) {
       if (strcmp(a->custom_key[i], mt->attr_name) == 0) {
+        if (!a->custom_val[i])
+          return NAN; /* cleared by an empty value */
         char *end;
         double v = strtod(a->custom_val[i], &end);
         return *a->custom_val[i] && !*end && isfinite(v) ? v : NAN;

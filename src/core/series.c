@@ -214,8 +214,6 @@ int hs__series_add(const hs_model_t *m, hs_account_t *a, uint32_t si, const hs_e
   const hs__series_t *s = &m->series[si];
   hs__series_state_t *st = &a->series[si];
   int32_t day = hs_day_of(ev->ts_ms);
-  if (day > st->head || day <= st->head - (int32_t)s->days)
-    return 0;
   double v = 0;
   int64_t sum = 0;
   double ext = NAN;
@@ -226,8 +224,14 @@ int hs__series_add(const hs_model_t *m, hs_account_t *a, uint32_t si, const hs_e
     if (s->op != HS__OP_SUM)
       ext = v;
   }
+  /* "ever sent" and the data time count every accepted event, also one whose
+     day has already left this series' ring: otherwise the answer would
+     depend on whether it arrived before or after the events that moved the
+     ring on */
   if (ev->ts_ms > st->last_ms)
     st->last_ms = ev->ts_ms;
+  if (day > st->head || day <= st->head - (int32_t)s->days)
+    return 0;
   if (s->op == HS__OP_DISTINCT) {
     hs_str_t key = hs_event_str(ev, s->field);
     if (!key.len)
