@@ -10,6 +10,8 @@
 #include "healthscore/config.h"
 #include "healthscore/event.h"
 
+#include <math.h>
+
 #define HS_MAX_METRICS 256        /* metric definitions in one model */
 #define HS_MAX_GROUPS 16          /* groups in one profile */
 #define HS_MAX_PROFILE_METRICS 64 /* metrics in one profile */
@@ -79,7 +81,7 @@ typedef struct hs_override_info_s {
 /* A score with its explanation. */
 typedef struct hs_score_s {
   bool has_score; /* false: no data at all, band "unknown" */
-  double score;   /* 0..100 */
+  double score;   /* 0..100, rounded to 0.1 (hs_score_round) */
   int band;       /* index into the model's bands; -1 = unknown */
   uint16_t profile;
   double coverage; /* share (0..1) of the profile's weight that had data */
@@ -90,6 +92,13 @@ typedef struct hs_score_s {
   hs_metric_result_t metrics[HS_MAX_PROFILE_METRICS];
   hs_override_info_t override; /* a pinned score */
 } hs_score_t;
+
+/* The published rounding of a score: to the nearest 0.1, halves away from
+ * zero. The core rounds every score once, before bands and rules, so that
+ * the band, the alerts and the printed score agree. */
+static inline double hs_score_round(double score) {
+  return round(score * 10.0) / 10.0;
+}
 
 typedef enum hs_alert_state_e { HS_ALERT_FIRING = 0, HS_ALERT_RESOLVED = 1 } hs_alert_state_t;
 

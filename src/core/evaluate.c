@@ -15,6 +15,8 @@ static double view_value(const hs__series_t *s, const hs__view_state_t *vs, hs_m
   case HS_MK_MIN:
   case HS_MK_MAX:
     return vs->ext;
+  case HS_MK_DISTINCT: /* a series may hold more keys than one metric counts */
+    return (double)(vs->cnt < HS_MAX_DISTINCT ? vs->cnt : HS_MAX_DISTINCT);
   default:
     (void)s;
     return (double)vs->cnt;
@@ -254,6 +256,9 @@ static void compute_score(const hs_model_t *m, const hs_account_t *a, int64_t t,
                              (hs_str_t){o->author, o->author ? (uint32_t)strlen(o->author) : 0}};
   }
   if (s->has_score) {
+    /* the published score, rounded once here: the band, the rules, the
+       history and every output read this same value */
+    s->score = hs_score_round(s->score);
     s->band = 0;
     for (uint32_t b = 1; b < m->n_bands; b++)
       if (s->score >= m->band_min[b])
