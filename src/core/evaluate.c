@@ -288,7 +288,9 @@ static void record_history(const hs_model_t *m, hs_account_t *a, int32_t day, do
     a->hist[hs__series_slot(day, n)] = (float)score;
 }
 
-/* The last daily score at or before `day` still in the history, or NAN. */
+/* The last daily score at or before `day` still in the history, or NAN.
+ * Scores are kept as floats: rounded again, they are the published score
+ * exactly (the same double as the evaluation's). */
 static double history_at(const hs_model_t *m, const hs_account_t *a, int32_t day) {
   uint32_t n = m->history_days;
   for (int32_t d = day; d > a->hist_head - (int32_t)n; d--) {
@@ -296,7 +298,7 @@ static double history_at(const hs_model_t *m, const hs_account_t *a, int32_t day
       continue;
     float v = a->hist[hs__series_slot(d, n)];
     if (!isnan(v))
-      return v;
+      return hs_score_round(v);
   }
   return NAN;
 }
@@ -306,10 +308,10 @@ static double history_at(const hs_model_t *m, const hs_account_t *a, int32_t day
 static double history_slope(const hs_model_t *m, const hs_account_t *a, uint32_t w) {
   double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
   for (uint32_t k = 0; k < w && k < m->history_days; k++) {
-    float v = a->hist[hs__series_slot(a->hist_head - (int32_t)k, m->history_days)];
-    if (isnan(v))
+    float f = a->hist[hs__series_slot(a->hist_head - (int32_t)k, m->history_days)];
+    if (isnan(f))
       continue;
-    double x = -(double)k;
+    double x = -(double)k, v = hs_score_round(f);
     n++;
     sx += x;
     sy += v;
@@ -378,7 +380,9 @@ static void eval_rules(const hs_model_t *m, hs_account_t *a, int64_t t, hs_eval_
         ref = history_at(m, a, day - (int32_t)r->lookback_days);
         if (isnan(ref))
           break;
-        double change = value - ref;
+        /* in tenths, as the published scores give it: a drop from 83.2 to
+           68.2 is 15.0 points exactly */
+        double change = (double)(llround(value * 10) - llround(ref * 10)) / 10.0;
         if (r->drop_percent)
           change = ref > 0 ? change / ref * 100.0 : 0;
         fire_cond = change <= -r->drop;

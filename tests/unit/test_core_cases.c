@@ -291,6 +291,58 @@ static void test_band_and_rules_follow_the_printed_score(void **state) {
   hs_model_free(m);
 }
 
+/* A trend rule (drop: 15) reads the scores as printed: 83.2 then 68.2 is a
+ * drop of 15.0 and fires, 83.2 then 68.3 does not, whatever the digits
+ * behind the printed ones. */
+static const char *trend_yaml =
+    "metrics:\n"
+    "  nps: {kind: latest, events: [nps], field: score}\n"
+    "profiles:\n"
+    "  - name: p\n"
+    "    default: true\n"
+    "    groups:\n"
+    "      - {name: g, weight: 100, metrics: [{metric: nps, worst: 0, best: 100}]}\n"
+    "alerts:\n"
+    "  - {id: drop, kind: trend, lookback: 14d, drop: 15}\n";
+
+/* The printed score of a record, in tenths. */
+static long printed_tenths(const hs_buf_t *rec) {
+  const char *p = strstr(rec->data, "\"score\":");
+  assert_non_null(p);
+  char *end;
+  long whole = strtol(p + 8, &end, 10);
+  assert_true(*end == '.' && end[1] >= '0' && end[1] <= '9');
+  return whole * 10 + (end[1] - '0');
+}
+
+static void test_trend_rule_follows_the_printed_scores(void **state) {
+  (void)state;
+  hs_model_t *m = model_from(trend_yaml);
+  static const double pairs[][2] = {{83.16, 68.2},  {83.24, 68.16}, {83.14, 68.2},  {83.2, 68.26},
+                                    {83.25, 68.25}, {50.04, 35.05}, {50.05, 35.04}, {83.2, 68.2},
+                                    {70.0, 55.0},   {70.04, 54.96}, {69.96, 55.04}};
+  for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+    hs_account_t *a;
+    assert_int_equal(hs_account_new(m, S("B"), &a), 0);
+    last_t l = {m, {0}, 0, 0};
+    hs_event_t ev = ev_make(HS_EV_NPS, JUNE1 + 10 * HOUR, "1");
+    ev.score = pairs[i][0];
+    ev.present = HS_FIELD_BIT(HS_F_SCORE);
+    assert_int_equal(hs_account_apply(m, a, &ev, keep_last, &l), HS_APPLIED);
+    long before = printed_tenths(&l.rec);
+    ev.ts_ms += 14 * DAY;
+    ev.score = pairs[i][1];
+    assert_int_equal(hs_account_apply(m, a, &ev, keep_last, &l), HS_APPLIED);
+    long after = printed_tenths(&l.rec);
+    print_message("%.2f -> %.2f: printed %.1f -> %.1f, %s\n", pairs[i][0], pairs[i][1],
+                  (double)before / 10, (double)after / 10, l.firing ? "fired" : "quiet");
+    assert_int_equal(l.firing, after - before <= -150);
+    hs_buf_free(&l.rec);
+    hs_account_free(a);
+  }
+  hs_model_free(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_late_accepted_event_counts_as_data),
@@ -298,6 +350,7 @@ int main(void) {
       cmocka_unit_test(test_late_account_event_keeps_the_fields_no_newer_one_set),
       cmocka_unit_test(test_distinct_cap_is_per_metric),
       cmocka_unit_test(test_band_and_rules_follow_the_printed_score),
+      cmocka_unit_test(test_trend_rule_follows_the_printed_scores),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
