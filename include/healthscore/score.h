@@ -161,6 +161,15 @@ int hs_account_apply(const hs_model_t *m, hs_account_t *a, const hs_event_t *ev,
 int hs_account_advance(const hs_model_t *m, hs_account_t *a, int64_t now_ms, hs_eval_cb cb,
                        void *ud);
 
+/* hs_account_advance, at most `max_days` midnights at a time: returns how
+ * many midnights toward `now_ms` remain (0: done), or HS_E_NOMEM. Calling it
+ * again with the same `now_ms` until it returns 0 gives exactly the
+ * evaluations one hs_account_advance(now_ms) gives, so a caller can bound
+ * the work of one turn of its loop (an account whose clock is decades
+ * behind costs up to 3,660 evaluations, about a millisecond). */
+int64_t hs_account_advance_some(const hs_model_t *m, hs_account_t *a, int64_t now_ms,
+                                uint32_t max_days, hs_eval_cb cb, void *ud);
+
 /* Scores the account without changing anything, at `at_ms` if that is not
  * before the account's clock and in the same UTC day (call
  * hs_account_advance(at_ms) first), else at the clock. */

@@ -401,7 +401,11 @@ static int emit_eval(const hs_model_t *m, hs_account_t *a, int64_t at, const hs_
  * absurd gap is cut short: beyond HS__MAX_TICK_DAYS, the earliest midnights
  * are skipped. */
 #define HS__MAX_TICK_DAYS 3660
-static int catch_up(const hs_model_t *m, hs_account_t *a, int64_t t, hs_eval_cb cb, void *ud) {
+/* At most `max` of them; returns how many remain (or HS_E_NOMEM). The days
+ * skipped depend only on `t` and the last evaluation, so evaluating them in
+ * several calls gives the same evaluations as one call. */
+static int64_t catch_up(const hs_model_t *m, hs_account_t *a, int64_t t, int64_t max, hs_eval_cb cb,
+                        void *ud) {
   if (a->last_eval_ms == INT64_MIN)
     return 0;
   int64_t first = (int64_t)hs_day_of(a->last_eval_ms) + 1;
@@ -412,6 +416,8 @@ static int catch_up(const hs_model_t *m, hs_account_t *a, int64_t t, hs_eval_cb 
     int64_t mid = d * HS_MS_PER_DAY;
     if (mid <= a->last_eval_ms)
       continue;
+    if (max-- <= 0)
+      return last - d + 1;
     set_clock(m, a, mid);
     int rc = emit_eval(m, a, a->clock_ms, NULL, cb, ud);
     if (rc)
@@ -427,7 +433,7 @@ int hs_account_apply(const hs_model_t *m, hs_account_t *a, const hs_event_t *ev,
     a->n_late++;
     return HS_LATE;
   }
-  int rc = catch_up(m, a, ev->ts_ms, cb, ud);
+  int rc = (int)catch_up(m, a, ev->ts_ms, INT64_MAX, cb, ud);
   if (rc)
     return rc;
   set_clock(m, a, ev->ts_ms);
@@ -462,7 +468,14 @@ int hs_account_advance(const hs_model_t *m, hs_account_t *a, int64_t now_ms, hs_
                        void *ud) {
   if (a->clock_ms == INT64_MIN || now_ms <= a->clock_ms)
     return 0;
-  return catch_up(m, a, now_ms, cb, ud);
+  return (int)catch_up(m, a, now_ms, INT64_MAX, cb, ud);
+}
+
+int64_t hs_account_advance_some(const hs_model_t *m, hs_account_t *a, int64_t now_ms,
+                                uint32_t max_days, hs_eval_cb cb, void *ud) {
+  if (a->clock_ms == INT64_MIN || now_ms <= a->clock_ms)
+    return 0;
+  return catch_up(m, a, now_ms, max_days, cb, ud);
 }
 
 void hs_alert_id_hex(uint64_t id, char out[17]) {
