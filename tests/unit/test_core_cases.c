@@ -343,6 +343,59 @@ static void test_trend_rule_follows_the_printed_scores(void **state) {
   hs_model_free(m);
 }
 
+/* Eight pins in force and a lift of a ninth target: the lift, which ends
+ * first, is not kept; it does not push out a pin in force. */
+static const char *pins_yaml =
+    "metrics:\n"
+    "  m1: {kind: latest, events: [nps], field: score}\n"
+    "  m2: {kind: latest, events: [nps], field: score}\n"
+    "  m3: {kind: latest, events: [nps], field: score}\n"
+    "  m4: {kind: latest, events: [nps], field: score}\n"
+    "  m5: {kind: latest, events: [nps], field: score}\n"
+    "  m6: {kind: latest, events: [nps], field: score}\n"
+    "  m7: {kind: latest, events: [nps], field: score}\n"
+    "  m8: {kind: latest, events: [nps], field: score}\n"
+    "profiles:\n"
+    "  - name: p\n"
+    "    default: true\n"
+    "    groups:\n"
+    "      - name: g\n"
+    "        weight: 100\n"
+    "        metrics: [{metric: m1, worst: 0, best: 10}, {metric: m2, worst: 0, best: 10},\n"
+    "                  {metric: m3, worst: 0, best: 10}, {metric: m4, worst: 0, best: 10},\n"
+    "                  {metric: m5, worst: 0, best: 10}, {metric: m6, worst: 0, best: 10},\n"
+    "                  {metric: m7, worst: 0, best: 10}, {metric: m8, worst: 0, best: 10}]\n";
+
+static void test_a_lift_does_not_push_out_a_pin_in_force(void **state) {
+  (void)state;
+  hs_model_t *m = model_from(pins_yaml);
+  hs_account_t *a;
+  assert_int_equal(hs_account_new(m, S("B"), &a), 0);
+  static const char *ids[] = {"m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8"};
+  for (int i = 0; i < 8; i++) {
+    hs_event_t o = ev_make(HS_EV_OVERRIDE, JUNE1 + i * HOUR, ids[i]);
+    o.target = S(ids[i]);
+    o.value = i;
+    o.expires_ms = JUNE1 + (10 + i) * DAY;
+    o.present = HS_FIELD_BIT(HS_F_TARGET) | HS_FIELD_BIT(HS_F_VALUE) | HS_FIELD_BIT(HS_F_EXPIRES);
+    assert_int_equal(hs_account_apply(m, a, &o, NULL, NULL), HS_APPLIED);
+  }
+  hs_event_t lift = ev_make(HS_EV_OVERRIDE, JUNE1 + 9 * HOUR, "lift");
+  lift.target = S("score");
+  lift.value = 0;
+  lift.expires_ms = lift.ts_ms;
+  lift.present = HS_FIELD_BIT(HS_F_TARGET) | HS_FIELD_BIT(HS_F_VALUE) | HS_FIELD_BIT(HS_F_EXPIRES);
+  assert_int_equal(hs_account_apply(m, a, &lift, NULL, NULL), HS_APPLIED);
+  hs_score_t s;
+  hs_account_score(m, a, JUNE1 + 10 * HOUR, &s);
+  for (uint32_t i = 0; i < s.n_metrics; i++) {
+    assert_int_equal(s.metrics[i].source, HS_SRC_OVERRIDE);
+    assert_true(s.metrics[i].raw == i);
+  }
+  hs_account_free(a);
+  hs_model_free(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_late_accepted_event_counts_as_data),
@@ -351,6 +404,7 @@ int main(void) {
       cmocka_unit_test(test_distinct_cap_is_per_metric),
       cmocka_unit_test(test_band_and_rules_follow_the_printed_score),
       cmocka_unit_test(test_trend_rule_follows_the_printed_scores),
+      cmocka_unit_test(test_a_lift_does_not_push_out_a_pin_in_force),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
