@@ -321,8 +321,8 @@ static int apply_override(const hs_model_t *m, hs_account_t *a, const hs_event_t
     for (uint32_t k = 1; k < a->n_overrides; k++)
       if (a->overrides[k].expires_ms < a->overrides[soonest].expires_ms)
         soonest = k;
-    if (ev->expires_ms <= a->overrides[soonest].expires_ms)
-      return HS_APPLIED; /* the new one would end first (a lift, say): it is not kept */
+    if (ev->expires_ms <= ev->ts_ms)
+      return HS_APPLIED; /* a lift does not push out a pin: it is not kept */
     drop_override(a, soonest);
   }
   hs__override_t *o = &a->overrides[a->n_overrides];
