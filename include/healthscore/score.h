@@ -10,6 +10,8 @@
 #include "healthscore/config.h"
 #include "healthscore/event.h"
 
+#include <math.h>
+
 #define HS_MAX_METRICS 256        /* metric definitions in one model */
 #define HS_MAX_GROUPS 16          /* groups in one profile */
 #define HS_MAX_PROFILE_METRICS 64 /* metrics in one profile */
@@ -79,7 +81,7 @@ typedef struct hs_override_info_s {
 /* A score with its explanation. */
 typedef struct hs_score_s {
   bool has_score; /* false: no data at all, band "unknown" */
-  double score;   /* 0..100 */
+  double score;   /* 0..100, rounded to 0.1 (hs_score_round) */
   int band;       /* index into the model's bands; -1 = unknown */
   uint16_t profile;
   double coverage; /* share (0..1) of the profile's weight that had data */
@@ -90,6 +92,13 @@ typedef struct hs_score_s {
   hs_metric_result_t metrics[HS_MAX_PROFILE_METRICS];
   hs_override_info_t override; /* a pinned score */
 } hs_score_t;
+
+/* The published rounding of a score: to the nearest 0.1, halves away from
+ * zero. The core rounds every score once, before bands and rules, so that
+ * the band, the alerts and the printed score agree. */
+static inline double hs_score_round(double score) {
+  return round(score * 10.0) / 10.0;
+}
 
 typedef enum hs_alert_state_e { HS_ALERT_FIRING = 0, HS_ALERT_RESOLVED = 1 } hs_alert_state_t;
 
@@ -151,6 +160,15 @@ int hs_account_apply(const hs_model_t *m, hs_account_t *a, const hs_event_t *ev,
  * empty, "days since" grows. Does nothing if now_ms is not ahead. */
 int hs_account_advance(const hs_model_t *m, hs_account_t *a, int64_t now_ms, hs_eval_cb cb,
                        void *ud);
+
+/* hs_account_advance, at most `max_days` midnights at a time: returns how
+ * many midnights toward `now_ms` remain (0: done), or HS_E_NOMEM. Calling it
+ * again with the same `now_ms` until it returns 0 gives exactly the
+ * evaluations one hs_account_advance(now_ms) gives, so a caller can bound
+ * the work of one turn of its loop (an account whose clock is decades
+ * behind costs up to 3,660 evaluations, about a millisecond). */
+int64_t hs_account_advance_some(const hs_model_t *m, hs_account_t *a, int64_t now_ms,
+                                uint32_t max_days, hs_eval_cb cb, void *ud);
 
 /* Scores the account without changing anything, at `at_ms` if that is not
  * before the account's clock and in the same UTC day (call

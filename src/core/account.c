@@ -53,6 +53,8 @@ static void init(const hs_model_t *m, hs_account_t *a) {
   a->first_ms = a->clock_ms = a->last_eval_ms = INT64_MIN;
   a->licenses = NAN;
   a->contract_start_ms = a->renewal_ms = a->attrs_ms = a->outcome_ms = INT64_MIN;
+  for (uint32_t i = 0; i < HS__ATTR_FIELDS; i++)
+    a->attr_ms[i] = INT64_MIN;
   a->profile = -1;
   a->selected = -1;
   a->band = -1;
@@ -87,7 +89,7 @@ void hs_account_free(hs_account_t *a) {
     hs_free(a->custom_key[i]);
     hs_free(a->custom_val[i]);
   }
-  hs_free(a->custom_key); /* custom_val shares its allocation */
+  hs_free(a->custom_key); /* custom_val and custom_ms share its allocation */
   for (uint32_t i = 0; i < a->n_overrides; i++) {
     hs_free(a->overrides[i].reason);
     hs_free(a->overrides[i].author);
@@ -99,9 +101,11 @@ void hs_account_free(hs_account_t *a) {
 int hs__account_custom_alloc(hs_account_t *a) {
   if (a->custom_key)
     return 0;
-  if (!(a->custom_key = hs_calloc(2 * HS_MAX_ATTRS, sizeof *a->custom_key)))
+  if (!(a->custom_key = hs_calloc(1, 2 * HS_MAX_ATTRS * sizeof *a->custom_key +
+                                         HS_MAX_ATTRS * sizeof *a->custom_ms)))
     return HS_E_NOMEM;
   a->custom_val = a->custom_key + HS_MAX_ATTRS;
+  a->custom_ms = (int64_t *)(a->custom_val + HS_MAX_ATTRS);
   return 0;
 }
 
@@ -175,7 +179,9 @@ size_t hs_account_memory(const hs_model_t *m, const hs_account_t *a) {
     n += st->cap * (sizeof *st->d + (st->has_v ? sizeof(hs__dval_t) : 0));
     n += st->keys_cap * sizeof *st->keys;
   }
-  n += (a->custom_key ? 2 * HS_MAX_ATTRS * sizeof *a->custom_key : 0) +
+  n += (a->custom_key
+            ? 2 * HS_MAX_ATTRS * sizeof *a->custom_key + HS_MAX_ATTRS * sizeof *a->custom_ms
+            : 0) +
        (a->overrides ? HS__MAX_OVERRIDES * sizeof *a->overrides : 0);
   return n;
 }
@@ -190,19 +196,57 @@ static int set_str(char **dst, hs_str_t s) {
   return 0;
 }
 
+/* Orders two strings for ties: NULL (unset or cleared) first, then bytes. */
+static int str_order(const char *cur, hs_str_t s) {
+  if (!cur)
+    return s.len ? 1 : 0;
+  if (!s.len)
+    return -1;
+  size_t n = strlen(cur);
+  int c = memcmp(s.ptr, cur, n < s.len ? n : s.len);
+  return c ? c : (s.len > n) - (s.len < n);
+}
+
+/* True when a value of time `ts` replaces the one set at `*at`: the newer
+ * wins; at the same time, the greater value (`order` > 0), so that the
+ * result is a function of the events and not of their arrival. */
+static bool newer(int64_t *at, int64_t ts, int order) {
+  if (ts < *at || (ts == *at && order <= 0))
+    return false;
+  *at = ts;
+  return true;
+}
+
+static int num_order(double cur, double v) {
+  return isnan(cur) ? 1 : (v > cur) - (v < cur);
+}
+
+/* Account attributes are kept newest per field: an account event that
+ * arrives late still sets the fields no newer event set. */
 static int apply_account_event(hs_account_t *a, const hs_event_t *ev) {
   uint32_t p = ev->present;
-  if (ev->ts_ms < a->attrs_ms)
-    return 0; /* attributes: the newest event time wins */
-  if (((p & HS_FIELD_BIT(HS_F_SEGMENT)) && set_str(&a->segment, ev->segment)) ||
-      ((p & HS_FIELD_BIT(HS_F_STAGE)) && set_str(&a->stage, ev->stage)) ||
-      ((p & HS_FIELD_BIT(HS_F_VERTICAL)) && set_str(&a->vertical, ev->vertical)))
+  int64_t ts = ev->ts_ms, *at = a->attr_ms;
+  if (((p & HS_FIELD_BIT(HS_F_SEGMENT)) &&
+       newer(&at[HS__AF_SEGMENT], ts, str_order(a->segment, ev->segment)) &&
+       set_str(&a->segment, ev->segment)) ||
+      ((p & HS_FIELD_BIT(HS_F_STAGE)) &&
+       newer(&at[HS__AF_STAGE], ts, str_order(a->stage, ev->stage)) &&
+       set_str(&a->stage, ev->stage)) ||
+      ((p & HS_FIELD_BIT(HS_F_VERTICAL)) &&
+       newer(&at[HS__AF_VERTICAL], ts, str_order(a->vertical, ev->vertical)) &&
+       set_str(&a->vertical, ev->vertical)))
     return HS_E_NOMEM;
-  if (p & HS_FIELD_BIT(HS_F_LICENSES))
+  if ((p & HS_FIELD_BIT(HS_F_LICENSES)) &&
+      newer(&at[HS__AF_LICENSES], ts, num_order(a->licenses, ev->licenses)))
     a->licenses = ev->licenses;
-  if (p & HS_FIELD_BIT(HS_F_CONTRACT_START))
+  if ((p & HS_FIELD_BIT(HS_F_CONTRACT_START)) &&
+      newer(&at[HS__AF_CONTRACT_START], ts,
+            (ev->contract_start_ms > a->contract_start_ms) -
+                (ev->contract_start_ms < a->contract_start_ms)))
     a->contract_start_ms = ev->contract_start_ms;
-  if (p & HS_FIELD_BIT(HS_F_RENEWAL_DATE))
+  if ((p & HS_FIELD_BIT(HS_F_RENEWAL_DATE)) &&
+      newer(&at[HS__AF_RENEWAL], ts,
+            (ev->renewal_ms > a->renewal_ms) - (ev->renewal_ms < a->renewal_ms)))
     a->renewal_ms = ev->renewal_ms;
   for (uint32_t i = 0; i < ev->n_attrs && i < HS_MAX_ATTRS; i++) {
     uint32_t k = 0;
@@ -213,12 +257,16 @@ static int apply_account_event(hs_account_t *a, const hs_event_t *ev) {
         continue; /* full: further keys are not kept */
       if (hs__account_custom_alloc(a) || set_str(&a->custom_key[k], ev->attr_key[i]))
         return HS_E_NOMEM;
+      a->custom_val[k] = NULL;
+      a->custom_ms[k] = INT64_MIN;
       a->n_custom++;
     }
-    if (set_str(&a->custom_val[k], ev->attr_val[i]))
+    if (newer(&a->custom_ms[k], ts, str_order(a->custom_val[k], ev->attr_val[i])) &&
+        set_str(&a->custom_val[k], ev->attr_val[i]))
       return HS_E_NOMEM;
   }
-  a->attrs_ms = ev->ts_ms;
+  if (ts > a->attrs_ms)
+    a->attrs_ms = ts;
   a->selected = -1; /* attributes changed: select the profile again */
   return 0;
 }
@@ -237,8 +285,22 @@ static void drop_override(hs_account_t *a, uint32_t i) {
   memset(&a->overrides[a->n_overrides], 0, sizeof a->overrides[0]);
 }
 
+/* Orders two overrides of one target at the same time: the later expiry,
+ * then the greater value, reason and author win. */
+static int override_order(const hs__override_t *o, const hs_event_t *ev) {
+  if (ev->expires_ms != o->expires_ms)
+    return ev->expires_ms > o->expires_ms ? 1 : -1;
+  if (ev->value != o->value)
+    return ev->value > o->value ? 1 : -1;
+  int c = str_order(o->reason, ev->reason);
+  return c ? c : str_order(o->author, ev->author);
+}
+
 /* An override pins the score (target "score") or a metric until it expires;
- * one with an expiry not after its own time lifts the pin. */
+ * one with an expiry not after its own time lifts the pin. Per target, the
+ * newest override event wins, whatever the arrival order: a lifted pin
+ * stays as an entry that is never in force, so that an older override
+ * arriving after the lift does not pin again. */
 static int apply_override(const hs_model_t *m, hs_account_t *a, const hs_event_t *ev) {
   int target = hs_str_eq(ev->target, "score") ? -1 : find_metric_id(m, ev->target);
   if (target == -2)
@@ -246,10 +308,12 @@ static int apply_override(const hs_model_t *m, hs_account_t *a, const hs_event_t
   uint32_t i = 0;
   while (i < a->n_overrides && a->overrides[i].metric != target)
     i++;
-  if (i < a->n_overrides)
+  if (i < a->n_overrides) {
+    int64_t at = a->overrides[i].ts_ms;
+    if (!newer(&at, ev->ts_ms, override_order(&a->overrides[i], ev)))
+      return HS_APPLIED; /* a newer override of the target is in place */
     drop_override(a, i);
-  if (ev->expires_ms <= ev->ts_ms)
-    return HS_APPLIED;
+  }
   if (hs__account_overrides_alloc(a))
     return HS_E_NOMEM;
   if (a->n_overrides == HS__MAX_OVERRIDES) {
@@ -257,12 +321,15 @@ static int apply_override(const hs_model_t *m, hs_account_t *a, const hs_event_t
     for (uint32_t k = 1; k < a->n_overrides; k++)
       if (a->overrides[k].expires_ms < a->overrides[soonest].expires_ms)
         soonest = k;
+    if (ev->expires_ms <= ev->ts_ms)
+      return HS_APPLIED; /* a lift does not push out a pin: it is not kept */
     drop_override(a, soonest);
   }
   hs__override_t *o = &a->overrides[a->n_overrides];
   o->metric = target;
   o->value = ev->value;
   o->expires_ms = ev->expires_ms;
+  o->ts_ms = ev->ts_ms;
   if (set_str(&o->reason, ev->reason) || set_str(&o->author, ev->author))
     return HS_E_NOMEM;
   a->n_overrides++;
@@ -303,6 +370,8 @@ static int update_aggregates(const hs_model_t *m, hs_account_t *a, const hs_even
       double v;
       if (!hs_event_num(ev, s->field, &v))
         continue;
+      if (ev->ts_ms == st->ts && !(v > st->value))
+        continue; /* two values at one time: the greater, in any arrival order */
       st->value = v;
     }
     st->ts = ev->ts_ms;
@@ -334,7 +403,11 @@ static int emit_eval(const hs_model_t *m, hs_account_t *a, int64_t at, const hs_
  * absurd gap is cut short: beyond HS__MAX_TICK_DAYS, the earliest midnights
  * are skipped. */
 #define HS__MAX_TICK_DAYS 3660
-static int catch_up(const hs_model_t *m, hs_account_t *a, int64_t t, hs_eval_cb cb, void *ud) {
+/* At most `max` of them; returns how many remain (or HS_E_NOMEM). The days
+ * skipped depend only on `t` and the last evaluation, so evaluating them in
+ * several calls gives the same evaluations as one call. */
+static int64_t catch_up(const hs_model_t *m, hs_account_t *a, int64_t t, int64_t max, hs_eval_cb cb,
+                        void *ud) {
   if (a->last_eval_ms == INT64_MIN)
     return 0;
   int64_t first = (int64_t)hs_day_of(a->last_eval_ms) + 1;
@@ -345,6 +418,8 @@ static int catch_up(const hs_model_t *m, hs_account_t *a, int64_t t, hs_eval_cb 
     int64_t mid = d * HS_MS_PER_DAY;
     if (mid <= a->last_eval_ms)
       continue;
+    if (max-- <= 0)
+      return last - d + 1;
     set_clock(m, a, mid);
     int rc = emit_eval(m, a, a->clock_ms, NULL, cb, ud);
     if (rc)
@@ -360,7 +435,7 @@ int hs_account_apply(const hs_model_t *m, hs_account_t *a, const hs_event_t *ev,
     a->n_late++;
     return HS_LATE;
   }
-  int rc = catch_up(m, a, ev->ts_ms, cb, ud);
+  int rc = (int)catch_up(m, a, ev->ts_ms, INT64_MAX, cb, ud);
   if (rc)
     return rc;
   set_clock(m, a, ev->ts_ms);
@@ -371,8 +446,8 @@ int hs_account_apply(const hs_model_t *m, hs_account_t *a, const hs_event_t *ev,
   if (ev->type == HS_EV_ACCOUNT) {
     rc = apply_account_event(a, ev);
   } else if (ev->type == HS_EV_OUTCOME) {
-    rc = set_str(&a->outcome, ev->outcome);
-    a->outcome_ms = ev->ts_ms;
+    if (newer(&a->outcome_ms, ev->ts_ms, str_order(a->outcome, ev->outcome)))
+      rc = set_str(&a->outcome, ev->outcome); /* the newest outcome */
     result = HS_IGNORED;
   } else if (ev->type == HS_EV_OVERRIDE) {
     rc = apply_override(m, a, ev);
@@ -395,7 +470,14 @@ int hs_account_advance(const hs_model_t *m, hs_account_t *a, int64_t now_ms, hs_
                        void *ud) {
   if (a->clock_ms == INT64_MIN || now_ms <= a->clock_ms)
     return 0;
-  return catch_up(m, a, now_ms, cb, ud);
+  return (int)catch_up(m, a, now_ms, INT64_MAX, cb, ud);
+}
+
+int64_t hs_account_advance_some(const hs_model_t *m, hs_account_t *a, int64_t now_ms,
+                                uint32_t max_days, hs_eval_cb cb, void *ud) {
+  if (a->clock_ms == INT64_MIN || now_ms <= a->clock_ms)
+    return 0;
+  return catch_up(m, a, now_ms, max_days, cb, ud);
 }
 
 void hs_alert_id_hex(uint64_t id, char out[17]) {

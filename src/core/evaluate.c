@@ -15,6 +15,8 @@ static double view_value(const hs__series_t *s, const hs__view_state_t *vs, hs_m
   case HS_MK_MIN:
   case HS_MK_MAX:
     return vs->ext;
+  case HS_MK_DISTINCT: /* a series may hold more keys than one metric counts */
+    return (double)(vs->cnt < HS_MAX_DISTINCT ? vs->cnt : HS_MAX_DISTINCT);
   default:
     (void)s;
     return (double)vs->cnt;
@@ -34,6 +36,8 @@ static double attribute_value(const hs__metric_t *mt, const hs_account_t *a, int
   default:
     for (uint32_t i = 0; i < a->n_custom; i++) {
       if (strcmp(a->custom_key[i], mt->attr_name) == 0) {
+        if (!a->custom_val[i])
+          return NAN; /* cleared by an empty value */
         char *end;
         double v = strtod(a->custom_val[i], &end);
         return *a->custom_val[i] && !*end && isfinite(v) ? v : NAN;
@@ -252,6 +256,9 @@ static void compute_score(const hs_model_t *m, const hs_account_t *a, int64_t t,
                              (hs_str_t){o->author, o->author ? (uint32_t)strlen(o->author) : 0}};
   }
   if (s->has_score) {
+    /* the published score, rounded once here: the band, the rules, the
+       history and every output read this same value */
+    s->score = hs_score_round(s->score);
     s->band = 0;
     for (uint32_t b = 1; b < m->n_bands; b++)
       if (s->score >= m->band_min[b])
@@ -281,7 +288,9 @@ static void record_history(const hs_model_t *m, hs_account_t *a, int32_t day, do
     a->hist[hs__series_slot(day, n)] = (float)score;
 }
 
-/* The last daily score at or before `day` still in the history, or NAN. */
+/* The last daily score at or before `day` still in the history, or NAN.
+ * Scores are kept as floats: rounded again, they are the published score
+ * exactly (the same double as the evaluation's). */
 static double history_at(const hs_model_t *m, const hs_account_t *a, int32_t day) {
   uint32_t n = m->history_days;
   for (int32_t d = day; d > a->hist_head - (int32_t)n; d--) {
@@ -289,7 +298,7 @@ static double history_at(const hs_model_t *m, const hs_account_t *a, int32_t day
       continue;
     float v = a->hist[hs__series_slot(d, n)];
     if (!isnan(v))
-      return v;
+      return hs_score_round(v);
   }
   return NAN;
 }
@@ -299,10 +308,10 @@ static double history_at(const hs_model_t *m, const hs_account_t *a, int32_t day
 static double history_slope(const hs_model_t *m, const hs_account_t *a, uint32_t w) {
   double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
   for (uint32_t k = 0; k < w && k < m->history_days; k++) {
-    float v = a->hist[hs__series_slot(a->hist_head - (int32_t)k, m->history_days)];
-    if (isnan(v))
+    float f = a->hist[hs__series_slot(a->hist_head - (int32_t)k, m->history_days)];
+    if (isnan(f))
       continue;
-    double x = -(double)k;
+    double x = -(double)k, v = hs_score_round(f);
     n++;
     sx += x;
     sy += v;
@@ -371,7 +380,9 @@ static void eval_rules(const hs_model_t *m, hs_account_t *a, int64_t t, hs_eval_
         ref = history_at(m, a, day - (int32_t)r->lookback_days);
         if (isnan(ref))
           break;
-        double change = value - ref;
+        /* in tenths, as the published scores give it: a drop from 83.2 to
+           68.2 is 15.0 points exactly */
+        double change = (double)(llround(value * 10) - llround(ref * 10)) / 10.0;
         if (r->drop_percent)
           change = ref > 0 ? change / ref * 100.0 : 0;
         fire_cond = change <= -r->drop;

@@ -206,11 +206,23 @@ typedef struct hs__rule_state_s {
   int64_t cooldown_until; /* INT64_MIN: none */
 } hs__rule_state_t;
 
+/* The attributes of account events, in attr_ms order. */
+enum {
+  HS__AF_SEGMENT = 0,
+  HS__AF_STAGE,
+  HS__AF_VERTICAL,
+  HS__AF_LICENSES,
+  HS__AF_CONTRACT_START,
+  HS__AF_RENEWAL,
+  HS__ATTR_FIELDS
+};
+
 #define HS__MAX_OVERRIDES 8
 typedef struct hs__override_s {
   int metric; /* -1: the score */
   double value;
-  int64_t expires_ms;
+  int64_t expires_ms; /* not after ts_ms: a lifted pin, kept to order later arrivals */
+  int64_t ts_ms;      /* time of the override event; INT64_MIN: unknown (older states) */
   char *reason, *author;
 } hs__override_t;
 
@@ -226,9 +238,13 @@ struct hs_account_s {
   char *segment, *stage, *vertical;
   double licenses;                       /* NAN: unknown */
   int64_t contract_start_ms, renewal_ms; /* INT64_MIN: unknown */
-  int64_t attrs_ms;                      /* last account event */
+  int64_t attrs_ms;                      /* latest account event */
+  /* per attribute, the time of the account event that set it (INT64_MIN:
+     never): attributes are newest per field, whatever the arrival order */
+  int64_t attr_ms[HS__ATTR_FIELDS];
   uint32_t n_custom;
   char **custom_key, **custom_val; /* HS_MAX_ATTRS each, allocated with the first */
+  int64_t *custom_ms;              /* HS_MAX_ATTRS, in the same allocation */
   char *outcome;
   int64_t outcome_ms;
   uint32_t n_overrides;

@@ -6,7 +6,18 @@
  * days leaving the windows. */
 #include "internal.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+/* A distinct series keeps up to HS__KEYS_MAX keys, in a table of at most
+ * 2 * HS_MAX_DISTINCT slots. When it is full, the keys seen least recently
+ * are forgotten until HS_MAX_DISTINCT remain: every window over the series
+ * then still holds each of its keys up to HS_MAX_DISTINCT of them (a key
+ * of a window is forgotten only when the keys seen later, all in that
+ * window too, are that many), and the slack makes forgetting a pass over
+ * the table per HS__KEYS_MAX - HS_MAX_DISTINCT new keys. */
+#define HS__KEYS_MAX (HS_MAX_DISTINCT + HS_MAX_DISTINCT / 4)
+#define HS__KEYS_SLOTS (2 * HS_MAX_DISTINCT)
 
 static inline uint32_t slot_of(int32_t day, uint32_t days) {
   int64_t r = (int64_t)day % (int64_t)days;
@@ -182,22 +193,27 @@ static int keys_rehash(hs__series_state_t *st, uint32_t cap, int32_t min_day) {
   return 0;
 }
 
+/* The keys a table of `cap` slots holds at most. */
+static inline uint32_t keys_limit(uint32_t cap) {
+  return cap >= HS__KEYS_SLOTS ? HS__KEYS_MAX : cap / 2;
+}
+
 int hs__series_put_key(const hs__series_t *s, hs__series_state_t *st, uint32_t hash, int32_t day) {
   if (hash == 0)
     hash = 1;
   int32_t min_day = st->head == INT32_MIN ? INT32_MIN : st->head - (int32_t)s->days + 1;
-  if (st->n_keys + 1 > st->keys_cap / 2) {
+  if (st->n_keys + 1u > keys_limit(st->keys_cap)) {
     uint32_t cap = st->keys_cap ? st->keys_cap : 8;
-    if (st->n_keys + 1u > cap / 2)
+    if (st->n_keys + 1u > keys_limit(cap))
       cap *= 2;
-    if (cap > 2 * HS_MAX_DISTINCT) {
-      cap = 2 * HS_MAX_DISTINCT; /* full: make room by forgetting expired keys */
+    if (cap > HS__KEYS_SLOTS) {
+      cap = HS__KEYS_SLOTS; /* full: make room by forgetting expired keys */
     }
     int rc = keys_rehash(st, cap, min_day);
     if (rc)
       return rc;
-    if (st->n_keys + 1 > st->keys_cap / 2)
-      return 1; /* saturated: the key is not tracked */
+    if (st->n_keys + 1u > keys_limit(st->keys_cap))
+      return 1; /* saturated: the key is not tracked (see keys_forget) */
   }
   hs__dkey_t *k = key_find(st, hash);
   if (!k->hash) {
@@ -210,12 +226,76 @@ int hs__series_put_key(const hs__series_t *s, hs__series_state_t *st, uint32_t h
   return 0;
 }
 
+static int cmp_u32(const void *p, const void *q) {
+  uint32_t a = *(const uint32_t *)p, b = *(const uint32_t *)q;
+  return (a > b) - (a < b);
+}
+
+/* Makes room in a full distinct series: forgets the expired keys, then the
+ * keys seen least recently (on their oldest day, the smallest hashes first)
+ * until HS_MAX_DISTINCT remain, taking them out of the days and views. */
+static int keys_forget(const hs_model_t *m, hs_account_t *a, uint32_t si) {
+  const hs__series_t *s = &m->series[si];
+  hs__series_state_t *st = &a->series[si];
+  hs__dent_t *d = st->d + st->start;
+  uint32_t held = 0;
+  for (uint32_t i = 0; i < st->n; i++)
+    held += (uint32_t)d[i].cnt;
+  uint32_t drop = held > HS_MAX_DISTINCT ? held - HS_MAX_DISTINCT : 0;
+  uint32_t whole = 0; /* days forgotten whole, oldest first */
+  while (whole < st->n && (uint32_t)d[whole].cnt <= drop) {
+    drop -= (uint32_t)d[whole].cnt;
+    whole++;
+  }
+  int32_t cut = whole ? d[whole - 1].day : st->head - (int32_t)s->days;
+  uint32_t part_thr = 0; /* on day `part`, keys with hash <= part_thr go */
+  int32_t part = INT32_MIN;
+  if (drop && whole < st->n) {
+    part = d[whole].day;
+    uint32_t *h = hs_malloc((size_t)d[whole].cnt * sizeof *h), k = 0;
+    if (!h)
+      return HS_E_NOMEM;
+    for (uint32_t i = 0; i < st->keys_cap; i++)
+      if (st->keys[i].hash && st->keys[i].day == part)
+        h[k++] = st->keys[i].hash;
+    qsort(h, k, sizeof *h, cmp_u32);
+    drop = drop < k ? drop : k;
+    part_thr = drop ? h[drop - 1] : 0;
+    hs_free(h);
+  }
+  hs__dkey_t *old = st->keys;
+  uint32_t cap = st->keys_cap;
+  hs__dkey_t *nk = hs_calloc(cap, sizeof *nk);
+  if (!nk)
+    return HS_E_NOMEM;
+  st->keys = nk;
+  st->n_keys = 0;
+  for (uint32_t i = 0; i < cap; i++) {
+    const hs__dkey_t *k = &old[i];
+    if (k->hash && k->day > cut && !(k->day == part && k->hash <= part_thr)) {
+      *key_find(st, k->hash) = *k;
+      st->n_keys++;
+    }
+  }
+  hs_free(old);
+  /* the forgotten keys leave their days and every view holding them */
+  for (uint32_t i = 0; i < whole; i++)
+    views_add(m, a, si, d[i].day, -d[i].cnt, 0, NAN);
+  st->start = (uint16_t)(st->start + whole);
+  st->n = (uint16_t)(st->n - whole);
+  if (drop && st->n) {
+    st->d[st->start].cnt -= (int32_t)drop;
+    views_add(m, a, si, part, -(int64_t)drop, 0, NAN);
+  }
+  if (!st->n)
+    st->start = 0;
+  return 0;
+}
+
 int hs__series_add(const hs_model_t *m, hs_account_t *a, uint32_t si, const hs_event_t *ev) {
   const hs__series_t *s = &m->series[si];
   hs__series_state_t *st = &a->series[si];
   int32_t day = hs_day_of(ev->ts_ms);
-  if (day > st->head || day <= st->head - (int32_t)s->days)
-    return 0;
   double v = 0;
   int64_t sum = 0;
   double ext = NAN;
@@ -226,8 +306,14 @@ int hs__series_add(const hs_model_t *m, hs_account_t *a, uint32_t si, const hs_e
     if (s->op != HS__OP_SUM)
       ext = v;
   }
+  /* "ever sent" and the data time count every accepted event, also one whose
+     day has already left this series' ring: otherwise the answer would
+     depend on whether it arrived before or after the events that moved the
+     ring on */
   if (ev->ts_ms > st->last_ms)
     st->last_ms = ev->ts_ms;
+  if (day > st->head || day <= st->head - (int32_t)s->days)
+    return 0;
   if (s->op == HS__OP_DISTINCT) {
     hs_str_t key = hs_event_str(ev, s->field);
     if (!key.len)
@@ -249,6 +335,11 @@ int hs__series_add(const hs_model_t *m, hs_account_t *a, uint32_t si, const hs_e
       }
       k->day = day;
     } else {
+      if (st->keys_cap >= HS__KEYS_SLOTS && st->n_keys + 1u > HS__KEYS_MAX) {
+        int rc = keys_forget(m, a, si);
+        if (rc)
+          return rc;
+      }
       int rc = hs__series_put_key(s, st, hash, day);
       if (rc)
         return rc < 0 ? rc : 0;

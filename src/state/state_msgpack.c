@@ -38,6 +38,16 @@ static void pk_key(msgpack_packer *pk, const char *k) {
   pk_str(pk, k);
 }
 
+/* order[0..n) = the indexes of keys[0..n) in byte order of the keys. */
+static void sort_by(uint32_t *order, uint32_t n, char *const *keys) {
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t j = i;
+    for (; j > 0 && strcmp(keys[order[j - 1]], keys[i]) > 0; j--)
+      order[j] = order[j - 1];
+    order[j] = i;
+  }
+}
+
 /* True when entry i of a series holds nothing (a distinct key moved on). */
 static bool day_empty(const hs__series_t *s, const hs__series_state_t *st, uint32_t i) {
   const hs__dval_t *v = HS__V(st);
@@ -67,7 +77,7 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
   msgpack_pack_uint64(pk, a->n_late);
 
   pk_key(pk, "attrs");
-  msgpack_pack_array(pk, 8);
+  msgpack_pack_array(pk, 9);
   pk_str(pk, a->segment);
   pk_str(pk, a->stage);
   pk_str(pk, a->vertical);
@@ -78,27 +88,45 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
   pk_time(pk, a->contract_start_ms);
   pk_time(pk, a->renewal_ms);
   pk_time(pk, a->attrs_ms);
+  /* custom attributes by key: canonical whatever the order they came in */
+  uint32_t corder[HS_MAX_ATTRS];
+  sort_by(corder, a->n_custom, a->custom_key);
   msgpack_pack_array(pk, a->n_custom * 2);
   for (uint32_t i = 0; i < a->n_custom; i++) {
-    pk_str(pk, a->custom_key[i]);
-    pk_str(pk, a->custom_val[i]);
+    pk_str(pk, a->custom_key[corder[i]]);
+    pk_str(pk, a->custom_val[corder[i]]);
   }
+  /* since format 1 too (older builds read the first 8 and ignore this): the
+     time each attribute was set at, the custom ones in the order above */
+  msgpack_pack_array(pk, HS__ATTR_FIELDS + a->n_custom);
+  for (uint32_t i = 0; i < HS__ATTR_FIELDS; i++)
+    pk_time(pk, a->attr_ms[i]);
+  for (uint32_t i = 0; i < a->n_custom; i++)
+    pk_time(pk, a->custom_ms[corder[i]]);
 
   pk_key(pk, "outcome");
   msgpack_pack_array(pk, 2);
   pk_str(pk, a->outcome);
   pk_time(pk, a->outcome_ms);
 
+  /* overrides by target (one each), the score first: canonical; a sixth
+     element (the override's own time) is ignored by older builds, which
+     also never apply a lifted pin (expiry not after its time) */
   pk_key(pk, "overrides");
   msgpack_pack_array(pk, a->n_overrides);
-  for (uint32_t i = 0; i < a->n_overrides; i++) {
-    const hs__override_t *o = &a->overrides[i];
-    msgpack_pack_array(pk, 5);
-    pk_str(pk, o->metric < 0 ? "score" : m->metrics[o->metric].id);
-    msgpack_pack_double(pk, o->value);
-    msgpack_pack_int64(pk, o->expires_ms);
-    pk_str(pk, o->reason);
-    pk_str(pk, o->author);
+  for (int target = -1; target < (int)m->n_metrics; target++) {
+    for (uint32_t i = 0; i < a->n_overrides; i++) {
+      const hs__override_t *o = &a->overrides[i];
+      if (o->metric != target)
+        continue;
+      msgpack_pack_array(pk, 6);
+      pk_str(pk, o->metric < 0 ? "score" : m->metrics[o->metric].id);
+      msgpack_pack_double(pk, o->value);
+      msgpack_pack_int64(pk, o->expires_ms);
+      pk_str(pk, o->reason);
+      pk_str(pk, o->author);
+      pk_time(pk, o->ts_ms);
+    }
   }
 
   pk_key(pk, "series");
@@ -330,14 +358,31 @@ static int decode_body(dec_t *d, const msgpack_object *root) {
       a->contract_start_ms = as_i64(AT(e, 4), INT64_MIN);
       a->renewal_ms = as_i64(AT(e, 5), INT64_MIN);
       a->attrs_ms = as_i64(AT(e, 6), INT64_MIN);
+      /* the time each attribute was set at; a state without them (written
+         before they were kept) has every set attribute at the latest
+         account event */
+      const msgpack_object *times = e->via.array.size > 8 ? arr(AT(e, 8), 0) : NULL;
+      uint32_t n_times = times ? times->via.array.size : 0;
+      bool set[HS__ATTR_FIELDS] = {a->segment,
+                                   a->stage,
+                                   a->vertical,
+                                   !isnan(a->licenses),
+                                   a->contract_start_ms != INT64_MIN,
+                                   a->renewal_ms != INT64_MIN};
+      for (uint32_t j = 0; j < HS__ATTR_FIELDS; j++)
+        a->attr_ms[j] = j < n_times ? as_i64(AT(times, j), INT64_MIN)
+                        : set[j]    ? a->attrs_ms
+                                    : INT64_MIN;
       const msgpack_object *c = arr(AT(e, 7), 0);
       for (uint32_t j = 0; c && j + 1 < c->via.array.size && a->n_custom < HS_MAX_ATTRS; j += 2) {
         char *ck = as_str(AT(c, j), &nomem), *cv = as_str(AT(c, j + 1), &nomem);
-        if (ck && cv && !hs__account_custom_alloc(a)) {
+        if (ck && !hs__account_custom_alloc(a)) { /* a nil value: cleared */
+          uint32_t t = HS__ATTR_FIELDS + j / 2;
+          a->custom_ms[a->n_custom] = t < n_times ? as_i64(AT(times, t), INT64_MIN) : a->attrs_ms;
           a->custom_key[a->n_custom] = ck;
           a->custom_val[a->n_custom++] = cv;
         } else {
-          nomem |= ck && cv; /* no room for the arrays */
+          nomem |= ck != NULL; /* no room for the arrays */
           hs_free(ck);
           hs_free(cv);
         }
@@ -369,6 +414,7 @@ static int decode_body(dec_t *d, const msgpack_object *root) {
         ov->expires_ms = as_i64(AT(o, 2), 0);
         ov->reason = as_str(AT(o, 3), &nomem);
         ov->author = as_str(AT(o, 4), &nomem);
+        ov->ts_ms = o->via.array.size > 5 ? as_i64(AT(o, 5), INT64_MIN) : INT64_MIN;
       }
     } else if (!strcmp(key, "series") && (e = arr(v, 0))) {
       if (decode_series(d, e))

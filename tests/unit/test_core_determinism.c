@@ -247,10 +247,68 @@ static void test_advance_then_apply_equals_apply(void **state) {
   hs_config_free(cfg);
 }
 
+/* An advance done a few midnights at a time gives the evaluations of one
+ * advance: over a month, and over the 20,000 days from an account whose
+ * clock is in 1970 (of which the last 3,660 are evaluated). */
+static void test_advance_in_steps_equals_one_advance(void **state) {
+  (void)state;
+  hs_config_t *cfg;
+  hs_model_t *m;
+  hs_err_t err = {0};
+  assert_int_equal(hs_config_load_string(yaml, strlen(yaml), "t.yaml", &cfg, &err), 0);
+  assert_int_equal(hs_model_compile(cfg, &m, &err), 0);
+  size_t n;
+  gen_event_t *v = make_events(&n);
+  static const int64_t starts[] = {0, INT64_C(20000) * DAY}; /* 1970 and 2024 */
+  static const int64_t gaps[] = {INT64_C(20000) * DAY + DAY / 3, 31 * DAY};
+  for (int c = 0; c < 2; c++) {
+    trace_t once, steps;
+    memset(&once, 0, sizeof once);
+    memset(&steps, 0, sizeof steps);
+    hs_account_t *a1, *a2;
+    assert_int_equal(hs_account_new(m, (hs_str_t){"a3", 2}, &a1), 0);
+    assert_int_equal(hs_account_new(m, (hs_str_t){"a3", 2}, &a2), 0);
+    for (size_t i = 0; i < n; i++) { /* a3's events, moved to start at starts[c] */
+      if (strcmp(v[i].account, "a3") != 0)
+        continue;
+      hs_event_t ev = v[i].ev;
+      ev.ts_ms = ev.ts_ms - T0 + starts[c];
+      assert_true(hs_account_apply(m, a1, &ev, on_eval, &once) >= 0);
+      assert_true(hs_account_apply(m, a2, &ev, on_eval, &steps) >= 0);
+    }
+    int64_t now = hs_account_clock(a1) + gaps[c];
+    int before = once.n[3];
+    assert_int_equal(hs_account_advance(m, a1, now, on_eval, &once), 0);
+    int64_t left, calls = 0;
+    while ((left = hs_account_advance_some(m, a2, now, 7, on_eval, &steps)) > 0)
+      calls++;
+    assert_int_equal(left, 0);
+    print_message("advance by %lld days: %d evaluations, in %lld steps of 7\n",
+                  (long long)(gaps[c] / DAY), once.n[3] - before, (long long)calls + 1);
+    assert_int_equal(once.n[3] - before, c ? 31 : 3660);
+    assert_int_equal(once.n[3], steps.n[3]);
+    assert_true(once.h[3] == steps.h[3]);
+    assert_true(calls >= (once.n[3] - before) / 7);
+    hs_buf_t b1 = {0}, b2 = {0};
+    assert_int_equal(hs_account_encode(m, a1, &b1), 0);
+    assert_int_equal(hs_account_encode(m, a2, &b2), 0);
+    assert_int_equal(b1.len, b2.len);
+    assert_memory_equal(b1.data, b2.data, b1.len);
+    hs_buf_free(&b1);
+    hs_buf_free(&b2);
+    hs_account_free(a1);
+    hs_account_free(a2);
+  }
+  hs_free(v);
+  hs_model_free(m);
+  hs_config_free(cfg);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_interleaving_does_not_matter),
       cmocka_unit_test(test_advance_then_apply_equals_apply),
+      cmocka_unit_test(test_advance_in_steps_equals_one_advance),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -294,6 +294,156 @@ static void test_rejects_newer_versions_and_corrupt_bytes(void **state) {
   hs_model_free(m);
 }
 
+/* Attributes are newest per field: the state keeps the time each was set
+ * at, so that a late account event after a restart sets what it would have
+ * set before. A state written before those times were kept (an "attrs"
+ * entry of 8 elements) still decodes: its attributes count as set at the
+ * latest account event. */
+static const char *attrs_yaml = "metrics:\n"
+                                "  seats: {kind: attribute, attribute: licenses}\n"
+                                "  tenure: {kind: attribute, attribute: tenure_days}\n"
+                                "  renewal: {kind: attribute, attribute: days_to_renewal}\n"
+                                "profiles:\n"
+                                "  - name: p\n"
+                                "    default: true\n"
+                                "    groups:\n"
+                                "      - name: g\n"
+                                "        weight: 100\n"
+                                "        metrics:\n"
+                                "          - {metric: seats, worst: 0, best: 100}\n"
+                                "          - {metric: tenure, worst: 0, best: 365}\n"
+                                "          - {metric: renewal, worst: 0, best: 365}\n";
+
+static hs_event_t account_event(int64_t ts, double seats, int64_t start, int64_t renewal,
+                                const char *tier) {
+  hs_event_t ev;
+  memset(&ev, 0, sizeof ev);
+  ev.type = HS_EV_ACCOUNT;
+  ev.ts_ms = ts;
+  ev.account_id = (hs_str_t){"acme", 4};
+  ev.event_id = (hs_str_t){"e", 1};
+  if (seats > 0) {
+    ev.licenses = seats;
+    ev.present |= HS_FIELD_BIT(HS_F_LICENSES);
+  }
+  if (start) {
+    ev.contract_start_ms = start;
+    ev.present |= HS_FIELD_BIT(HS_F_CONTRACT_START);
+  }
+  if (renewal) {
+    ev.renewal_ms = renewal;
+    ev.present |= HS_FIELD_BIT(HS_F_RENEWAL_DATE);
+  }
+  if (tier) {
+    ev.n_attrs = 1;
+    ev.attr_key[0] = (hs_str_t){"tier", 4};
+    ev.attr_val[0] = (hs_str_t){tier, (uint32_t)strlen(tier)};
+  }
+  return ev;
+}
+
+/* The first occurrence of `needle` (n bytes) in b, or NULL. */
+static const char *find_bytes(const hs_buf_t *b, const char *needle, size_t n) {
+  for (size_t i = 0; i + n <= b->len; i++)
+    if (memcmp(b->data + i, needle, n) == 0)
+      return b->data + i;
+  return NULL;
+}
+
+/* Bytes of the msgpack integer or nil at p. */
+static size_t skip_time(const unsigned char *p) {
+  if (*p == 0xc0 || *p < 0x80)
+    return 1;
+  return *p == 0xcf || *p == 0xd3 ? 9 : *p == 0xce || *p == 0xd2 ? 5 : 0;
+}
+
+static void test_attribute_times_round_trip_and_older_states_decode(void **state) {
+  (void)state;
+  hs_config_t *cfg = NULL;
+  hs_model_t *m = NULL;
+  hs_err_t err = {0};
+  assert_int_equal(hs_config_load_string(attrs_yaml, strlen(attrs_yaml), "a.yaml", &cfg, &err), 0);
+  assert_int_equal(hs_model_compile(cfg, &m, &err), 0);
+  hs_config_free(cfg);
+  hs_account_t *a, *c, *o;
+  assert_int_equal(hs_account_new(m, (hs_str_t){"acme", 4}, &a), 0);
+  hs_event_t e1 = account_event(T0 + 10 * DAY, 20, T0 - 100 * DAY, 0, "gold");
+  hs_event_t e2 = account_event(T0 + 12 * DAY, 50, 0, 0, NULL);
+  assert_int_equal(hs_account_apply(m, a, &e1, NULL, NULL), HS_APPLIED);
+  assert_int_equal(hs_account_apply(m, a, &e2, NULL, NULL), HS_APPLIED);
+  hs_buf_t b1, b2, old;
+  hs_buf_init(&b1);
+  hs_buf_init(&b2);
+  hs_buf_init(&old);
+  assert_int_equal(hs_account_encode(m, a, &b1), 0);
+  assert_int_equal(hs_account_decode(m, b1.data, b1.len, &c, &err), 0);
+  assert_int_equal(hs_account_encode(m, c, &b2), 0);
+  assert_int_equal(b1.len, b2.len);
+  assert_memory_equal(b1.data, b2.data, b1.len);
+  /* the same state as a build that did not keep the times wrote it */
+  const char *at = find_bytes(&b1,
+                              "\xa5"
+                              "attrs\x99",
+                              7);
+  const char *end = find_bytes(&b1,
+                               "\xa7"
+                               "outcome",
+                               8);
+  assert_non_null(at);
+  assert_non_null(end);
+  const unsigned char *times = (const unsigned char *)end;
+  /* the times array: a fixarray of 7 (6 attributes and the custom one) */
+  const unsigned char *t = (const unsigned char *)at + 7;
+  const unsigned char *p = times;
+  for (p = (const unsigned char *)at + 7; p < times; p++) {
+    if (*p != 0x97)
+      continue;
+    const unsigned char *q = p + 1;
+    int k = 0;
+    for (; k < 7 && q < times; k++) {
+      size_t n = skip_time(q);
+      if (!n)
+        break;
+      q += n;
+    }
+    if (k == 7 && q == times) {
+      t = p;
+      break;
+    }
+  }
+  assert_true(p < times);
+  hs_buf_append(&old, b1.data, (size_t)((const char *)t - b1.data));
+  old.data[(at - b1.data) + 6] = (char)0x98;
+  hs_buf_append(&old, end, b1.len - (size_t)(end - b1.data));
+  assert_int_equal(hs_account_decode(m, old.data, old.len, &o, &err), 0);
+  /* a late account event: it sets what no newer event set (contract start
+     and renewal here), whether the state was read back or not */
+  hs_event_t late = account_event(T0 + 11 * DAY, 99, T0 - 50 * DAY, T0 + 300 * DAY, "silver");
+  hs_account_t *accounts[3] = {a, c, o};
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(hs_account_apply(m, accounts[i], &late, NULL, NULL), HS_APPLIED);
+    hs_score_t s;
+    hs_account_score(m, accounts[i], INT64_MIN, &s);
+    assert_true(s.metrics[0].raw == 50);                     /* seats: from e2 */
+    assert_true(fabs(s.metrics[2].raw - (300 - 12)) < 1e-9); /* renewal: set late */
+    bool old_state = i == 2; /* contract start: e1's time was not kept */
+    assert_true(fabs(s.metrics[1].raw - (old_state ? 112 : 62)) < 1e-9);
+    assert_true(hs_str_eq(hs_account_attr(accounts[i], "tier"), old_state ? "gold" : "silver"));
+  }
+  b1.len = b2.len = 0;
+  assert_int_equal(hs_account_encode(m, a, &b1), 0);
+  assert_int_equal(hs_account_encode(m, c, &b2), 0);
+  assert_int_equal(b1.len, b2.len);
+  assert_memory_equal(b1.data, b2.data, b1.len);
+  hs_account_free(a);
+  hs_account_free(c);
+  hs_account_free(o);
+  hs_buf_free(&b1);
+  hs_buf_free(&b2);
+  hs_buf_free(&old);
+  hs_model_free(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip_is_bit_for_bit_and_behaves_the_same),
@@ -301,6 +451,7 @@ int main(void) {
       cmocka_unit_test(test_stored_record_is_the_explained_one_without_metrics),
       cmocka_unit_test(test_decodes_under_another_model),
       cmocka_unit_test(test_rejects_newer_versions_and_corrupt_bytes),
+      cmocka_unit_test(test_attribute_times_round_trip_and_older_states_decode),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
