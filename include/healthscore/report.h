@@ -153,4 +153,42 @@ int hs_report_compare_json(const hs_report_t *a, const hs_report_t *b, const cha
 int hs_report_html(const hs_report_t *r, const hs_report_meta_t *meta, const hs_report_t *other,
                    const hs_report_meta_t *other_meta, hs_buf_t *out);
 
+/* Suggested weights for one profile of `cfg` (tune.c, tune_yaml.c): fitted
+ * on the accounts not held out, from a report made with metrics under that
+ * same configuration. Deterministic for a seed. docs/backtest.md. */
+#define HS_TUNE_MAX_GROUPS 16
+#define HS_TUNE_MAX_REFS 64
+struct hs_config_s;
+
+typedef struct hs_tune_conf_s {
+  double holdout;        /* share of accounts held out (0 < holdout < 1) */
+  uint64_t seed;         /* the split: by a hash of the account id and seed */
+  bool include_tracking; /* weight-0 metrics may get a weight */
+  size_t profile;        /* index into cfg->profiles */
+} hs_tune_conf_t;
+
+typedef struct hs_tune_result_s {
+  size_t n_train, n_holdout, train_churned; /* accounts scored at the horizon */
+  /* ROC AUC from the metric values kept at the horizon (the core's formula
+     re-applied), before and after; the held-out figures are only a preview:
+     judge with a replay */
+  double train_auc_before, train_auc_after, holdout_auc_before, holdout_auc_after;
+  size_t n_groups, n_refs;
+  double group_weight[HS_TUNE_MAX_GROUPS];
+  double *metric_weight; /* the profile's metric references, group by group */
+  bool changed;          /* some number differs from the configuration's */
+} hs_tune_result_t;
+
+bool hs_tune_is_holdout(hs_str_t account, uint64_t seed, double holdout);
+int hs_tune_fit(const hs_report_t *r, const struct hs_config_s *cfg, const hs_tune_conf_t *conf,
+                hs_tune_result_t *res, hs_err_t *err);
+void hs_tune_result_free(hs_tune_result_t *res);
+/* The configuration text `yaml` (what `cfg` was loaded from) with the
+ * profile's weights replaced in place by the result's, nothing else changed
+ * but for `comment` (lines starting "# ") put first, replacing such a comment
+ * left by an earlier run (lines starting "# healthscore tune"). Weights the
+ * text leaves out (default 1) are added. */
+int hs_tune_rewrite(const char *yaml, size_t len, const struct hs_config_s *cfg, size_t profile,
+                    const hs_tune_result_t *res, const char *comment, hs_buf_t *out, hs_err_t *err);
+
 #endif
