@@ -175,12 +175,12 @@ int hs_report_compare_text(const hs_report_t *a, const hs_report_t *b, const cha
   summary_rows(&c, rows);
   rc |= hs_buf_printf(out, "  %-32s %10s %10s\n", "", "A", "B");
   for (int k = 0; k < 6; k++) {
-    rc |= hs_buf_printf(out, "  %-32s ", rows[k].label);
+    rc |= hs_buf_printf(out, "  %-32s", rows[k].label);
     for (int i = 0; i < 2; i++) {
       hs_buf_t t;
       hs_buf_init(&t);
       rc |= fmt_num(&t, rows[k].fmt, rows[k].v[i]);
-      rc |= hs_buf_printf(out, "%10.*s ", (int)t.len, t.data ? t.data : "");
+      rc |= hs_buf_printf(out, " %10.*s", (int)t.len, t.data ? t.data : "");
       hs_buf_free(&t);
     }
     rc |= hs_buf_printf(out, "\n");

@@ -326,7 +326,7 @@ static int chart_bands(hs_buf_t *out, const hs_report_t *r, const hs_report_char
                 py(&p, acc) - py(&p, acc + v), colors[b], tip);
       acc += v;
     }
-    if (c->n_weeks <= 30 || w % 4 == 0)
+    if (w % ((c->n_weeks + 15) / 16) == 0)
       rc |= hs_buf_printf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%zu</text>",
                           ML + (w + 0.5) * bw, MT + PH + 14, w + 1);
   }
@@ -522,10 +522,10 @@ int hs_report_html(const hs_report_t *r, const hs_report_meta_t *meta, const hs_
   rc |= chart_distribution(out, &c);
   rc |= chart_calibration(out, &c);
   rc |= chart_pr(out, &c);
-  rc |= chart_leads(out, &c);
-  rc |= hs_buf_printf(out, "</div><h2>Over time</h2><div class=\"grid\">\n");
+  rc |= hs_buf_printf(out, "</div><h2>Over time and early warning</h2><div class=\"grid\">\n");
   rc |= chart_bands(out, r, &c);
   rc |= chart_alerts(out, r, &c);
+  rc |= chart_leads(out, &c);
   rc |= hs_buf_printf(out, "</div>\n");
   if (c.n_metrics)
     rc |= metric_table(out, &c);
