@@ -185,7 +185,7 @@ int hs_bt_read(FILE *in, int (*fn)(void *ud, const hs_event_t *ev), void *ud, hs
   return rc;
 }
 
-int hs_bt_write_html(const char *path, const hs_report_t *r, const hs_report_meta_t *meta,
+int hs_bt_write_html(FILE *f, const char *path, const hs_report_t *r, const hs_report_meta_t *meta,
                      const hs_report_t *other, const hs_report_meta_t *other_meta) {
   hs_buf_t b;
   hs_buf_init(&b);
@@ -193,10 +193,12 @@ int hs_bt_write_html(const char *path, const hs_report_t *r, const hs_report_met
   if (rc) {
     fprintf(stderr, "healthscore: out of memory writing the HTML report\n");
     hs_buf_free(&b);
+    if (f != stdout)
+      fclose(f);
     return rc;
   }
-  FILE *f = fopen(path, "w");
-  if (!f || fwrite(b.data, 1, b.len, f) != b.len || fclose(f) != 0) {
+  bool bad = fwrite(b.data, 1, b.len, f) != b.len;
+  if ((f == stdout ? fflush(f) : fclose(f)) != 0 || bad) {
     fprintf(stderr, "healthscore: cannot write %s: %s\n", path, strerror(errno));
     rc = HS_E_IO;
   }

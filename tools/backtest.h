@@ -43,8 +43,9 @@ typedef struct hs_bt_input_s {
 } hs_bt_input_t;
 int hs_bt_read(FILE *in, int (*fn)(void *ud, const hs_event_t *ev), void *ud, hs_bt_input_t *st);
 
-/* Writes the HTML report to `path`; prints the reason on failure. */
-int hs_bt_write_html(const char *path, const hs_report_t *r, const hs_report_meta_t *meta,
+/* Writes the HTML report to `f` (named `path` in messages) and closes it;
+ * prints the reason on failure. */
+int hs_bt_write_html(FILE *f, const char *path, const hs_report_t *r, const hs_report_meta_t *meta,
                      const hs_report_t *other, const hs_report_meta_t *other_meta);
 /* The command line as one string (shell-quoted where needed). */
 void hs_bt_command_line(int argc, char **argv, char *out, size_t cap);

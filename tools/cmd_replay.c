@@ -231,6 +231,7 @@ static void replay_usage(FILE *f) {
              "      --report FMT        text (default), json or none\n"
              "  -o, --output FILE       write the report to FILE instead of stdout\n"
              "      --html FILE         also write the report as one self-contained HTML page\n"
+             "                          ('-' = stdout)\n"
              "                          (charts, metric diagnostics; docs/backtest.md)\n"
              "      --compare OTHER     also replay under configuration OTHER and compare:\n"
              "                          band transitions, accounts that move most, figures\n"
@@ -302,7 +303,7 @@ static int replay_compare(replay_t *r, const char *fmt, FILE *o) {
 }
 
 static int replay_html(replay_t *r, int argc, char **argv, const char *config, const char *input,
-                       const char *path) {
+                       FILE *f, const char *path) {
   char label[256], cmd[1024];
   hs_bt_label(r->model, label, sizeof label);
   hs_bt_command_line(argc, argv, cmd, sizeof cmd);
@@ -311,7 +312,7 @@ static int replay_html(replay_t *r, int argc, char **argv, const char *config, c
   hs_report_meta_t other = meta;
   if (r->side)
     other.profile = r->side->label;
-  return hs_bt_write_html(path, r->report, &meta, r->side ? r->side->report : NULL, &other);
+  return hs_bt_write_html(f, path, r->report, &meta, r->side ? r->side->report : NULL, &other);
 }
 
 int hs_cmd_replay(int argc, char **argv) {
@@ -339,6 +340,7 @@ int hs_cmd_replay(int argc, char **argv) {
   const char *html = NULL, *compare = NULL;
   hs_bt_side_t side;
   memset(&side, 0, sizeof side);
+  FILE *hf = NULL;
   int horizon = 30;
   bool no_advance = false;
   replay_t r;
@@ -459,7 +461,7 @@ int hs_cmd_replay(int argc, char **argv) {
   }
   if ((alerts && !(r.alerts = open_out(alerts))) || (scores && !(r.scores = open_out(scores))) ||
       (output && !(rep = open_out(output))) || (final && !(fin = open_out(final))) ||
-      (states && !(sts = open_out(states))))
+      (states && !(sts = open_out(states))) || (html && !(hf = open_out(html))))
     goto done;
   if (compare) {
     if (hs_bt_side_open(&side, compare, NULL, horizon, &err)) {
@@ -519,13 +521,17 @@ int hs_cmd_replay(int argc, char **argv) {
     if (compare && replay_compare(&r, report_fmt, rep ? rep : stdout))
       goto done;
   }
-  if (html && replay_html(&r, argc, argv, config, input, html))
-    goto done;
+  if (html) {
+    FILE *f = hf;
+    hf = NULL; /* closed by hs_bt_write_html */
+    if (replay_html(&r, argc, argv, config, input, f, html))
+      goto done;
+  }
   status = 0;
 done:
   if (in && in != stdin)
     fclose(in);
-  FILE *outs[] = {r.alerts, r.scores, rep, fin, sts};
+  FILE *outs[] = {r.alerts, r.scores, rep, fin, sts, hf};
   for (size_t i = 0; i < sizeof outs / sizeof *outs; i++) {
     if (outs[i] && outs[i] != stdout && fclose(outs[i]) != 0) {
       fprintf(stderr, "healthscore replay: write error: %s\n", strerror(errno));
