@@ -228,7 +228,19 @@ static int chart_roc(hs_buf_t *out, const hs_report_charts_t *c) {
                       "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#adb5bd\" "
                       "stroke-dasharray=\"4 4\"/>",
                       px(&p, 0), py(&p, 0), px(&p, 1), py(&p, 1));
-  rc |= polyline(&p, c->roc_fpr, c->roc_tpr, c->n_roc, C_KEEP, false);
+  /* at most a point per 0.002 of either rate: the page stays small for
+     any number of accounts */
+  double *xs = hs_calloc(c->n_roc + 1, sizeof *xs), *ys = hs_calloc(c->n_roc + 1, sizeof *ys);
+  size_t k = 0;
+  for (size_t i = 0; xs && ys && i < c->n_roc; i++)
+    if (!k || i + 1 == c->n_roc || fabs(c->roc_fpr[i] - xs[k - 1]) >= 0.002 ||
+        fabs(c->roc_tpr[i] - ys[k - 1]) >= 0.002) {
+      xs[k] = c->roc_fpr[i];
+      ys[k++] = c->roc_tpr[i];
+    }
+  rc |= xs && ys ? polyline(&p, xs, ys, k, C_KEEP, false) : HS_E_NOMEM;
+  hs_free(xs);
+  hs_free(ys);
   rc |= hs_buf_printf(out, "<text class=\"ttl\" x=\"%.1f\" y=\"%.1f\">AUC %.3f</text>", px(&p, 0.6),
                       py(&p, 0.15), c->auc);
   return rc | fig_end(out);
