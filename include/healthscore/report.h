@@ -133,9 +133,9 @@ typedef struct hs_report_mover_s {
 
 #define HS_REPORT_MOVERS 10
 typedef struct hs_report_compare_s {
-  size_t n_bands;
-  size_t *transitions; /* (n_bands+1) x (n_bands+1): [band in a][band in b], unknown last */
-  size_t common;       /* accounts in both */
+  size_t n_bands_a, n_bands_b; /* each side's bands; "unknown" comes after them */
+  size_t *transitions;         /* (n_bands_a+1) x (n_bands_b+1): [band in a][band in b] */
+  size_t common;               /* accounts in both */
   size_t n_movers;
   hs_report_mover_t movers[HS_REPORT_MOVERS];
   hs_report_summary_t a, b;

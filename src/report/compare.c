@@ -62,16 +62,16 @@ static void why(const hs_report_t *a, const acct_t *x, const hs_report_t *b, con
   }
 }
 
-static size_t band_slot(const hs_report_t *r, int band, size_t nb) {
-  (void)r;
-  return band >= 0 && (size_t)band < nb ? (size_t)band : nb;
+static size_t band_slot(const hs_report_t *r, int band) {
+  return band >= 0 && (size_t)band < r->n_bands ? (size_t)band : r->n_bands;
 }
 
 int hs_report_compare(const hs_report_t *a, const hs_report_t *b, hs_report_compare_t *c) {
   memset(c, 0, sizeof *c);
-  size_t nb = a->n_bands;
-  c->n_bands = nb;
-  c->transitions = hs_calloc((nb + 1) * (nb + 1), sizeof *c->transitions);
+  c->n_bands_a = a->n_bands;
+  c->n_bands_b = b->n_bands;
+  size_t cols = b->n_bands + 1;
+  c->transitions = hs_calloc((a->n_bands + 1) * cols, sizeof *c->transitions);
   if (!c->transitions)
     return HS_E_NOMEM;
   double top[HS_REPORT_MOVERS];
@@ -84,7 +84,7 @@ int hs_report_compare(const hs_report_t *a, const hs_report_t *b, hs_report_comp
       continue;
     const acct_t *y = &b->acc[j];
     c->common++;
-    c->transitions[band_slot(a, x->band, nb) * (nb + 1) + band_slot(b, y->band, nb)]++;
+    c->transitions[band_slot(a, x->band) * cols + band_slot(b, y->band)]++;
     double sa = final_score(x), sb = final_score(y);
     double d = isnan(sa) || isnan(sb) ? (isnan(sa) && isnan(sb) ? 0 : 100) : fabs(sb - sa);
     if (d < 0.05)
@@ -168,7 +168,7 @@ int hs_report_compare_text(const hs_report_t *a, const hs_report_t *b, const cha
   int rc = hs_report_compare(a, b, &c);
   if (rc)
     return rc;
-  size_t nb = c.n_bands;
+  size_t na = c.n_bands_a, nb = c.n_bands_b;
   rc |= hs_buf_printf(out, "\ncomparison: A = %s, B = %s (%zu accounts in both)\n\n", name_a,
                       name_b, c.common);
   row_t rows[6];
@@ -189,7 +189,7 @@ int hs_report_compare_text(const hs_report_t *a, const hs_report_t *b, const cha
   for (size_t j = 0; j <= nb; j++)
     rc |= hs_buf_printf(out, " %9s", band_name(b, j));
   rc |= hs_buf_printf(out, "\n");
-  for (size_t i = 0; i <= nb; i++) {
+  for (size_t i = 0; i <= na; i++) {
     rc |= hs_buf_printf(out, "  %-10s", band_name(a, i));
     for (size_t j = 0; j <= nb; j++)
       rc |= hs_buf_printf(out, " %9zu", c.transitions[i * (nb + 1) + j]);
@@ -201,9 +201,9 @@ int hs_report_compare_text(const hs_report_t *a, const hs_report_t *b, const cha
     const hs_report_mover_t *m = &c.movers[k];
     rc |= hs_buf_printf(out, "  %-16s ", m->account);
     rc |= fmt_num(out, "%5.1f", m->score_a);
-    rc |= hs_buf_printf(out, " %-7s -> ", band_name(a, band_slot(a, m->band_a, nb)));
+    rc |= hs_buf_printf(out, " %-7s -> ", band_name(a, band_slot(a, m->band_a)));
     rc |= fmt_num(out, "%5.1f", m->score_b);
-    rc |= hs_buf_printf(out, " %-7s", band_name(b, band_slot(b, m->band_b, nb)));
+    rc |= hs_buf_printf(out, " %-7s", band_name(b, band_slot(b, m->band_b)));
     for (int j = 0; j < 3 && m->metric[j]; j++)
       rc |= hs_buf_printf(out, "%s%s %+.1f", j ? ", " : " ", m->metric[j], m->delta[j]);
     rc |= hs_buf_printf(out, "\n");
@@ -228,7 +228,7 @@ int hs_report_compare_json(const hs_report_t *a, const hs_report_t *b, const cha
   int rc = hs_report_compare(a, b, &c);
   if (rc)
     return rc;
-  size_t nb = c.n_bands;
+  size_t na = c.n_bands_a, nb = c.n_bands_b;
   static const char *const keys[] = {"roc_auc",          "precision_red", "recall_red",
                                      "median_lead_days", "alerts_fired",  "scored_at_horizon"};
   row_t rows[6];
@@ -247,7 +247,7 @@ int hs_report_compare_json(const hs_report_t *a, const hs_report_t *b, const cha
   }
   rc |= hs_buf_printf(out, "},\"common_accounts\":%zu,\"transitions\":[", c.common);
   bool first = true;
-  for (size_t i = 0; i <= nb; i++)
+  for (size_t i = 0; i <= na; i++)
     for (size_t j = 0; j <= nb; j++) {
       size_t n = c.transitions[i * (nb + 1) + j];
       if (!n)
@@ -269,9 +269,9 @@ int hs_report_compare_json(const hs_report_t *a, const hs_report_t *b, const cha
     rc |= hs_buf_printf(out, ",\"score_b\":");
     rc |= json_num(out, m->score_b);
     rc |= hs_buf_printf(out, ",\"band_a\":");
-    rc |= json_str(out, band_name(a, band_slot(a, m->band_a, nb)));
+    rc |= json_str(out, band_name(a, band_slot(a, m->band_a)));
     rc |= hs_buf_printf(out, ",\"band_b\":");
-    rc |= json_str(out, band_name(b, band_slot(b, m->band_b, nb)));
+    rc |= json_str(out, band_name(b, band_slot(b, m->band_b)));
     rc |= hs_buf_printf(out, ",\"metrics\":[");
     for (int j = 0; j < 3 && m->metric[j]; j++) {
       rc |= hs_buf_printf(out, j ? ",{\"metric\":" : "{\"metric\":");
@@ -291,7 +291,7 @@ int hs__compare_html(hs_buf_t *out, const hs_report_t *a, const hs_report_t *b, 
   int rc = hs_report_compare(a, b, &c);
   if (rc)
     return rc;
-  size_t nb = c.n_bands;
+  size_t na = c.n_bands_a, nb = c.n_bands_b;
   rc |= hs_buf_printf(out, "<h2 id=\"compare\">Compared: A = ");
   rc |= hs__html_esc(out, name_a);
   rc |= hs_buf_printf(out, ", B = ");
@@ -317,7 +317,7 @@ int hs__compare_html(hs_buf_t *out, const hs_report_t *a, const hs_report_t *b, 
     rc |= hs_buf_printf(out, "</th>");
   }
   rc |= hs_buf_printf(out, "</tr>");
-  for (size_t i = 0; i <= nb; i++) {
+  for (size_t i = 0; i <= na; i++) {
     rc |= hs_buf_printf(out, "<tr><th class=\"l\">");
     rc |= hs__html_esc(out, band_name(a, i));
     rc |= hs_buf_printf(out, "</th>");
@@ -340,9 +340,9 @@ int hs__compare_html(hs_buf_t *out, const hs_report_t *a, const hs_report_t *b, 
     rc |= hs__html_esc(out, m->account);
     rc |= hs_buf_printf(out, "</td><td>");
     rc |= fmt_num(out, "%.1f", m->score_a);
-    rc |= hs_buf_printf(out, " %s</td><td>", band_name(a, band_slot(a, m->band_a, nb)));
+    rc |= hs_buf_printf(out, " %s</td><td>", band_name(a, band_slot(a, m->band_a)));
     rc |= fmt_num(out, "%.1f", m->score_b);
-    rc |= hs_buf_printf(out, " %s</td><td class=\"l\">", band_name(b, band_slot(b, m->band_b, nb)));
+    rc |= hs_buf_printf(out, " %s</td><td class=\"l\">", band_name(b, band_slot(b, m->band_b)));
     for (int j = 0; j < 3 && m->metric[j]; j++) {
       rc |= hs_buf_printf(out, j ? ", " : "");
       rc |= hs__html_esc(out, m->metric[j]);

@@ -215,6 +215,8 @@ static void test_compare_transitions_and_movers(void **state) {
   assert_int_equal(hs_report_compare(a, b, &c), 0);
   assert_int_equal(c.common, 10);
   /* red: c1 -> green, r1 red -> red, c2 red -> red; yellow 3 stay; green 4 stay */
+  assert_int_equal(c.n_bands_a, 3);
+  assert_int_equal(c.n_bands_b, 3);
   size_t *t = c.transitions;
   assert_int_equal(t[0 * 4 + 0], 2);
   assert_int_equal(t[0 * 4 + 2], 1);
@@ -255,6 +257,36 @@ static void test_compare_transitions_and_movers(void **state) {
   hs_report_free(b);
 }
 
+/* B with four bands: the matrix is 4 x 5, and B's band names label its columns. */
+static void test_compare_profiles_with_different_bands(void **state) {
+  (void)state;
+  static const char *const four[] = {"red", "amber", "yellow", "green"};
+  hs_report_conf_t conf = {10, four, 4, profiles, 1, rules, 2, metrics, 4};
+  hs_report_t *a = new_report(), *b;
+  assert_int_equal(hs_report_new(&b, &conf), 0);
+  hs_str_t id = {"x", 1};
+  assert_int_equal(hs_report_score(a, id, T0, true, 90, 2, 0, HS_STR_NULL), 0);
+  assert_int_equal(hs_report_score(b, id, T0, true, 85, 3, 0, HS_STR_NULL), 0);
+  hs_str_t id2 = {"y", 1};
+  assert_int_equal(hs_report_score(a, id2, T0, true, 30, 0, 0, HS_STR_NULL), 0);
+  assert_int_equal(hs_report_score(b, id2, T0, true, 45, 1, 0, HS_STR_NULL), 0);
+  hs_report_compare_t c;
+  assert_int_equal(hs_report_compare(a, b, &c), 0);
+  assert_int_equal(c.n_bands_b, 4);
+  assert_int_equal(c.transitions[2 * 5 + 3], 1); /* green -> green */
+  assert_int_equal(c.transitions[0 * 5 + 1], 1); /* red -> amber */
+  hs_report_compare_free(&c);
+  hs_buf_t out;
+  hs_buf_init(&out);
+  assert_int_equal(hs_report_compare_json(a, b, "A", "B", &out), 0);
+  assert_int_equal(hs_buf_append(&out, "", 1), 0);
+  assert_non_null(strstr(out.data, "{\"from\":\"red\",\"to\":\"amber\",\"accounts\":1}"));
+  assert_non_null(strstr(out.data, "{\"from\":\"green\",\"to\":\"green\",\"accounts\":1}"));
+  hs_buf_free(&out);
+  hs_report_free(a);
+  hs_report_free(b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_charts_roc_distribution_deciles_and_pr),
@@ -262,6 +294,7 @@ int main(void) {
       cmocka_unit_test(test_metric_table_flags_noise_and_unweighted_signal),
       cmocka_unit_test(test_html_has_every_chart_and_no_nan),
       cmocka_unit_test(test_compare_transitions_and_movers),
+      cmocka_unit_test(test_compare_profiles_with_different_bands),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
