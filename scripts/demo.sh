@@ -29,7 +29,10 @@ if [ "${1:-}" = "--offline" ]; then
   head -n 25 "$out/alerts.txt"
   echo "   ... $(wc -l <"$out/alerts.txt") alert messages in all"
   echo "== the backtest report"
-  "$hs" replay --quiet --config "$profiles" "$out/events.jsonl"
+  "$hs" replay --quiet --config "$profiles" --html "$out/report.html" "$out/events.jsonl"
+  echo
+  echo "== the backtest report with charts: $(cd "$out" && pwd)/report.html"
+  echo "   open it in a browser (self-contained: no network needed); docs/backtest.md explains it"
   exit 0
 fi
 

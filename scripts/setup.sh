@@ -10,6 +10,7 @@ packages=(
   libuv1-dev libhiredis-dev librdkafka-dev libhttp-parser-dev
   redis-server redis-tools kcat curl python3 python3-jsonschema
   yamllint python3-yaml systemd
+  chromium python3-pil
 )
 
 missing=()

@@ -2,6 +2,7 @@
 /* `healthscore replay`: events + configuration -> score timeline, alerts and a
  * backtest report. Time comes from the events only, so a replay is
  * deterministic: the same input gives the same output, byte for byte. */
+#include "backtest.h"
 #include "cmds.h"
 
 #include "healthscore/codec.h"
@@ -24,6 +25,7 @@ typedef struct replay_s {
   hs_engine_t *engine;
   hs_decoder_t *dec;
   hs_report_t *report;
+  hs_bt_side_t *side; /* --compare */
   FILE *alerts, *scores;
   bool alerts_text, all_evals, quiet;
   hs_buf_t buf;
@@ -62,13 +64,9 @@ static void print_alert_text(replay_t *r, const hs_eval_t *ev, const hs_alert_t 
 
 static void on_eval(void *ud, const hs_account_t *a, const hs_eval_t *ev) {
   replay_t *r = ud;
-  (void)a;
-  const hs_score_t *s = &ev->score;
-  hs_report_score(r->report, ev->account_id, ev->at_ms, s->has_score, s->score, s->band, s->profile,
-                  hs_account_attr(a, "segment"));
+  hs_bt_feed(r->report, a, ev);
   for (uint32_t i = 0; i < ev->n_alerts; i++) {
     const hs_alert_t *al = &ev->alerts[i];
-    hs_report_alert(r->report, al->rule, al->state == HS_ALERT_FIRING);
     if (!r->alerts)
       continue;
     if (r->alerts_text) {
@@ -126,6 +124,8 @@ static void one_event(replay_t *r, const char *p, size_t n, hs_format_t fmt) {
   if (ev.type == HS_EV_OUTCOME)
     hs_report_outcome(r->report, ev.account_id, ev.ts_ms, ev.outcome);
   rc = hs_engine_apply(r->engine, &ev);
+  if (rc >= 0 && r->side)
+    rc = hs_bt_side_apply(r->side, &ev);
   if (rc < 0) {
     fprintf(stderr, "replay: %s\n", hs_strerror(rc));
     r->status = 1;
@@ -230,6 +230,11 @@ static void replay_usage(FILE *f) {
              "      --horizon DAYS      backtest: predict outcomes DAYS ahead (default 30)\n"
              "      --report FMT        text (default), json or none\n"
              "  -o, --output FILE       write the report to FILE instead of stdout\n"
+             "      --html FILE         also write the report as one self-contained HTML page\n"
+             "                          ('-' = stdout)\n"
+             "                          (charts, metric diagnostics; docs/backtest.md)\n"
+             "      --compare OTHER     also replay under configuration OTHER and compare:\n"
+             "                          band transitions, accounts that move most, figures\n"
              "      --format FMT        input format: auto (default), json or msgpack\n"
              "  -q, --quiet             no progress on stderr\n"
              "  -h, --help              this text\n\n"
@@ -283,6 +288,33 @@ static void write_state(void *ud, hs_account_t *a) {
   fputc('\n', sc->out);
 }
 
+static int replay_compare(replay_t *r, const char *fmt, FILE *o) {
+  char label[256];
+  hs_bt_label(r->model, label, sizeof label);
+  hs_buf_t b;
+  hs_buf_init(&b);
+  int rc = strcmp(fmt, "json") == 0
+               ? hs_report_compare_json(r->report, r->side->report, label, r->side->label, &b)
+               : hs_report_compare_text(r->report, r->side->report, label, r->side->label, &b);
+  if (!rc)
+    fwrite(b.data, 1, b.len, o);
+  hs_buf_free(&b);
+  return rc;
+}
+
+static int replay_html(replay_t *r, int argc, char **argv, const char *config, const char *input,
+                       FILE *f, const char *path) {
+  char label[256], cmd[1024];
+  hs_bt_label(r->model, label, sizeof label);
+  hs_bt_command_line(argc, argv, cmd, sizeof cmd);
+  hs_report_meta_t meta = {label, config, strcmp(input, "-") ? input : "standard input", r->offered,
+                           cmd};
+  hs_report_meta_t other = meta;
+  if (r->side)
+    other.profile = r->side->label;
+  return hs_bt_write_html(f, path, r->report, &meta, r->side ? r->side->report : NULL, &other);
+}
+
 int hs_cmd_replay(int argc, char **argv) {
   static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                        {"alerts", required_argument, NULL, 'a'},
@@ -298,11 +330,17 @@ int hs_cmd_replay(int argc, char **argv) {
                                        {"output", required_argument, NULL, 'o'},
                                        {"format", required_argument, NULL, 'f'},
                                        {"quiet", no_argument, NULL, 'q'},
+                                       {"html", required_argument, NULL, 'W'},
+                                       {"compare", required_argument, NULL, 'C'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   const char *config = NULL, *alerts = NULL, *scores = NULL, *at = NULL, *final = NULL,
              *states = NULL;
   const char *report_fmt = "text", *output = NULL, *format = "auto";
+  const char *html = NULL, *compare = NULL;
+  hs_bt_side_t side;
+  memset(&side, 0, sizeof side);
+  FILE *hf = NULL;
   int horizon = 30;
   bool no_advance = false;
   replay_t r;
@@ -372,6 +410,12 @@ int hs_cmd_replay(int argc, char **argv) {
     case 'q':
       r.quiet = true;
       break;
+    case 'W':
+      html = optarg;
+      break;
+    case 'C':
+      compare = optarg;
+      break;
     case 'h':
       replay_usage(stdout);
       return 0;
@@ -417,24 +461,17 @@ int hs_cmd_replay(int argc, char **argv) {
   }
   if ((alerts && !(r.alerts = open_out(alerts))) || (scores && !(r.scores = open_out(scores))) ||
       (output && !(rep = open_out(output))) || (final && !(fin = open_out(final))) ||
-      (states && !(sts = open_out(states))))
+      (states && !(sts = open_out(states))) || (html && !(hf = open_out(html))))
     goto done;
-  const char *names_b[HS_MAX_BANDS], *names_p[HS_MAX_PROFILES], *names_r[HS_MAX_RULES];
-  for (size_t i = 0; i < hs_model_n_bands(model); i++)
-    names_b[i] = hs_model_band_name(model, (int)i);
-  for (size_t i = 0; i < hs_model_n_profiles(model); i++)
-    names_p[i] = hs_model_profile_name(model, i);
-  for (size_t i = 0; i < hs_model_n_rules(model); i++)
-    names_r[i] = hs_model_rule_id(model, i);
-  hs_report_conf_t rc = {.horizon_days = horizon,
-                         .bands = names_b,
-                         .n_bands = hs_model_n_bands(model),
-                         .profiles = names_p,
-                         .n_profiles = hs_model_n_profiles(model),
-                         .rules = names_r,
-                         .n_rules = hs_model_n_rules(model)};
-  if (hs_report_new(&r.report, &rc) || hs_engine_new(&r.engine, model, on_eval, &r) ||
-      hs_decoder_new(&r.dec, 0)) {
+  if (compare) {
+    if (hs_bt_side_open(&side, compare, NULL, horizon, &err)) {
+      fprintf(stderr, "%s\n", err.msg);
+      goto done;
+    }
+    r.side = &side;
+  }
+  if (hs_bt_report_new(model, horizon, html || compare, &r.report) ||
+      hs_engine_new(&r.engine, model, on_eval, &r) || hs_decoder_new(&r.dec, 0)) {
     fprintf(stderr, "healthscore replay: out of memory\n");
     goto done;
   }
@@ -451,7 +488,8 @@ int hs_cmd_replay(int argc, char **argv) {
     }
   }
   int64_t end = no_advance ? INT64_MIN : at ? at_ms : hs_engine_watermark(r.engine);
-  if (end != INT64_MIN && hs_engine_advance(r.engine, end)) {
+  if (end != INT64_MIN &&
+      (hs_engine_advance(r.engine, end) || (r.side && hs_engine_advance(side.engine, end)))) {
     fprintf(stderr, "healthscore replay: out of memory\n");
     goto done;
   }
@@ -480,12 +518,20 @@ int hs_cmd_replay(int argc, char **argv) {
       }
     }
     hs_buf_free(&out);
+    if (compare && replay_compare(&r, report_fmt, rep ? rep : stdout))
+      goto done;
+  }
+  if (html) {
+    FILE *f = hf;
+    hf = NULL; /* closed by hs_bt_write_html */
+    if (replay_html(&r, argc, argv, config, input, f, html))
+      goto done;
   }
   status = 0;
 done:
   if (in && in != stdin)
     fclose(in);
-  FILE *outs[] = {r.alerts, r.scores, rep, fin, sts};
+  FILE *outs[] = {r.alerts, r.scores, rep, fin, sts, hf};
   for (size_t i = 0; i < sizeof outs / sizeof *outs; i++) {
     if (outs[i] && outs[i] != stdout && fclose(outs[i]) != 0) {
       fprintf(stderr, "healthscore replay: write error: %s\n", strerror(errno));
@@ -497,6 +543,7 @@ done:
   hs_engine_free(r.engine);
   hs_decoder_free(r.dec);
   hs_report_free(r.report);
+  hs_bt_side_close(&side);
   hs_buf_free(&r.buf);
   hs_model_free(model);
   hs_config_free(cfg);

@@ -12,5 +12,6 @@ int hs_cmd_check(int argc, char **argv);
 int hs_cmd_gen(int argc, char **argv);
 int hs_cmd_replay(int argc, char **argv);
 int hs_cmd_show(int argc, char **argv);
+int hs_cmd_tune(int argc, char **argv);
 
 #endif

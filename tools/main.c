@@ -18,6 +18,7 @@ static const struct {
     {"gen", hs_cmd_gen, "generate synthetic customer events"},
     {"replay", hs_cmd_replay, "score events offline: timeline, alerts and a backtest report"},
     {"show", hs_cmd_show, "an account's score and explanation, from Redis"},
+    {"tune", hs_cmd_tune, "suggest a profile's weights from outcomes, judged on held-out accounts"},
 };
 
 static void usage(FILE *f) {

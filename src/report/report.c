@@ -2,44 +2,12 @@
 /* Backtest statistics. Per account: a compact series of daily scores (the
  * last score of each UTC day), the last band, profile and segment, and the
  * outcome. Everything else is computed when the report is written. */
-#include "healthscore/report.h"
+#include "internal.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct day_s {
-  int32_t day;
-  float score; /* NAN: no score that day */
-  int8_t band;
-} day_t;
-
-enum { OUT_NONE = 0, OUT_CHURNED, OUT_RENEWED, OUT_EXPANDED };
-
-typedef struct acct_s {
-  char *id;
-  uint32_t id_len;
-  uint64_t hash;
-  char *segment;
-  int band, profile;
-  int outcome;
-  int32_t outcome_day;
-  day_t *days;
-  size_t n_days, cap_days;
-} acct_t;
-
-struct hs_report_s {
-  int horizon;
-  char **bands, **profiles, **rules;
-  size_t n_bands, n_profiles, n_rules;
-  uint64_t *fired, *resolved;
-  acct_t *acc;
-  size_t n_acc, cap_acc;
-  uint32_t *table; /* index + 1 into acc; 0 = empty */
-  size_t table_cap;
-  uint64_t evaluations;
-};
 
 static char **copy_names(const char *const *v, size_t n) {
   char **c = hs_calloc(n + 1, sizeof *c);
@@ -67,17 +35,23 @@ int hs_report_new(hs_report_t **out, const hs_report_conf_t *conf) {
   r->bands = copy_names(conf->bands, conf->n_bands);
   r->profiles = copy_names(conf->profiles, conf->n_profiles);
   r->rules = copy_names(conf->rules, conf->n_rules);
+  r->n_metrics = conf->metrics ? conf->n_metrics : 0;
+  r->metrics = copy_names(conf->metrics, r->n_metrics);
+  r->metric_seen = hs_calloc(r->n_metrics + 1, sizeof *r->metric_seen);
   r->fired = hs_calloc(conf->n_rules + 1, sizeof *r->fired);
   r->resolved = hs_calloc(conf->n_rules + 1, sizeof *r->resolved);
   r->table_cap = 1024;
   r->table = hs_calloc(r->table_cap, sizeof *r->table);
-  bool ok = r->bands && r->profiles && r->rules && r->fired && r->resolved && r->table;
+  bool ok = r->bands && r->profiles && r->rules && r->metrics && r->metric_seen && r->fired &&
+            r->resolved && r->table;
   for (size_t i = 0; ok && i < conf->n_bands; i++)
     ok = r->bands[i] != NULL;
   for (size_t i = 0; ok && i < conf->n_profiles; i++)
     ok = r->profiles[i] != NULL;
   for (size_t i = 0; ok && i < conf->n_rules; i++)
     ok = r->rules[i] != NULL;
+  for (size_t i = 0; ok && i < r->n_metrics; i++)
+    ok = r->metrics[i] != NULL;
   if (!ok) {
     hs_report_free(r);
     return HS_E_NOMEM;
@@ -93,7 +67,11 @@ void hs_report_free(hs_report_t *r) {
     hs_free(r->acc[i].id);
     hs_free(r->acc[i].segment);
     hs_free(r->acc[i].days);
+    hs_free(r->acc[i].mv);
   }
+  hs_free(r->alerts);
+  hs_free(r->metric_seen);
+  free_names(r->metrics, r->n_metrics);
   hs_free(r->acc);
   hs_free(r->table);
   free_names(r->bands, r->n_bands);
@@ -114,6 +92,11 @@ static size_t slot_for(const hs_report_t *r, hs_str_t id, uint64_t h) {
     if (a->hash == h && a->id_len == id.len && !memcmp(a->id, id.ptr, id.len))
       return i;
   }
+}
+
+long hs__find(const hs_report_t *r, hs_str_t id) {
+  uint32_t k = r->table[slot_for(r, id, hs_hash64(id.ptr, id.len, HS_HASH_SEED))];
+  return k ? (long)k - 1 : -1;
 }
 
 static acct_t *find_or_add(hs_report_t *r, hs_str_t id) {
@@ -158,15 +141,26 @@ int hs_report_score(hs_report_t *r, hs_str_t account, int64_t at_ms, bool has_sc
   r->evaluations++;
   int32_t day = hs_day_of(at_ms);
   day_t v = {day, has_score ? (float)score : NAN, (int8_t)(has_score ? band : -1)};
+  size_t row_bytes = 2 * r->n_metrics;
   if (a->n_days && a->days[a->n_days - 1].day >= day) {
     a->days[a->n_days - 1] = v;
   } else {
-    day_t *grown = hs_array_grow(a->days, &a->cap_days, a->n_days, sizeof *a->days, 8);
+    size_t cap = a->cap_days;
+    day_t *grown = hs_array_grow(a->days, &cap, a->n_days, sizeof *a->days, 8);
     if (!grown)
       return HS_E_NOMEM;
     a->days = grown;
+    if (row_bytes && cap != a->cap_days) {
+      uint8_t *mv = hs_realloc(a->mv, cap * row_bytes);
+      if (!mv)
+        return HS_E_NOMEM;
+      a->mv = mv;
+    }
+    a->cap_days = cap;
     a->days[a->n_days++] = v;
   }
+  if (row_bytes)
+    memset(a->mv + (a->n_days - 1) * row_bytes, MV_MISSING, row_bytes);
   a->band = has_score ? band : -1;
   a->profile = profile;
   if (segment.len && !(a->segment && hs_str_eq(segment, a->segment))) {
@@ -186,6 +180,46 @@ int hs_report_alert(hs_report_t *r, int rule, bool firing) {
   return 0;
 }
 
+int hs_report_alert_at(hs_report_t *r, int rule, bool firing, int64_t at_ms) {
+  int rc = hs_report_alert(r, rule, firing);
+  if (rc || !firing)
+    return rc;
+  alert_ev_t *grown = hs_array_grow(r->alerts, &r->cap_alerts, r->n_alerts, sizeof *r->alerts, 256);
+  if (!grown)
+    return HS_E_NOMEM;
+  r->alerts = grown;
+  r->alerts[r->n_alerts++] = (alert_ev_t){hs_day_of(at_ms), (uint16_t)rule};
+  return 0;
+}
+
+static uint8_t quantise(double v, double scale, double max) {
+  if (isnan(v))
+    return MV_MISSING;
+  v = v < 0 ? 0 : v > max ? max : v;
+  return (uint8_t)lround(v * scale);
+}
+
+int hs_report_metrics(hs_report_t *r, hs_str_t account, int64_t at_ms, size_t n,
+                      const uint16_t *metric, const double *norm, const double *weight) {
+  if (!r->n_metrics)
+    return 0;
+  acct_t *a = find_or_add(r, account);
+  if (!a)
+    return HS_E_NOMEM;
+  if (!a->n_days || a->days[a->n_days - 1].day != hs_day_of(at_ms))
+    return HS_E_INVAL; /* hs_report_score() first */
+  uint8_t *row = a->mv + (a->n_days - 1) * 2 * r->n_metrics;
+  memset(row, MV_MISSING, 2 * r->n_metrics);
+  for (size_t i = 0; i < n; i++) {
+    if (metric[i] >= r->n_metrics)
+      return HS_E_INVAL;
+    r->metric_seen[metric[i]] = true;
+    row[2 * metric[i]] = quantise(norm[i], 2.0, 100.0);
+    row[2 * metric[i] + 1] = isnan(norm[i]) ? 0 : quantise(weight[i], 250.0, 1.0);
+  }
+  return 0;
+}
+
 int hs_report_outcome(hs_report_t *r, hs_str_t account, int64_t at_ms, hs_str_t outcome) {
   acct_t *a = find_or_add(r, account);
   if (!a)
@@ -198,24 +232,78 @@ int hs_report_outcome(hs_report_t *r, hs_str_t account, int64_t at_ms, hs_str_t 
   return 0;
 }
 
-/* The last scored day at or before `day`, or NULL. */
-static const day_t *score_at(const acct_t *a, int32_t day) {
+long hs__score_at(const acct_t *a, int32_t day) {
   for (size_t i = a->n_days; i > 0; i--) {
     const day_t *d = &a->days[i - 1];
     if (d->day <= day && !isnan(d->score))
-      return d;
+      return (long)i - 1;
   }
-  return NULL;
+  return -1;
 }
 
-typedef struct pred_s {
-  float score;
-  bool churned;
-} pred_t;
+static int by_pred(const void *x, const void *y) {
+  const pred_t *a = x, *b = y;
+  if (a->score != b->score)
+    return (a->score > b->score) - (a->score < b->score);
+  if (a->churned != b->churned)
+    return a->churned ? -1 : 1;
+  return (a->acct > b->acct) - (a->acct < b->acct);
+}
 
-static int by_score(const void *x, const void *y) {
-  float a = ((const pred_t *)x)->score, b = ((const pred_t *)y)->score;
-  return (a > b) - (a < b);
+void hs__sort_preds(pred_t *p, size_t n) {
+  qsort(p, n, sizeof *p, by_pred);
+}
+
+size_t hs__predictions(const hs_report_t *r, bool (*keep)(void *ud, size_t acct), void *ud,
+                       pred_t *out, size_t *with_outcome) {
+  size_t n = 0, wo = 0;
+  for (size_t i = 0; i < r->n_acc; i++) {
+    const acct_t *a = &r->acc[i];
+    if (a->outcome == OUT_NONE || (keep && !keep(ud, i)))
+      continue;
+    wo++;
+    long k = hs__score_at(a, a->outcome_day - r->horizon);
+    if (k >= 0)
+      out[n++] = (pred_t){a->days[k].score, a->outcome == OUT_CHURNED, (uint32_t)i, (uint32_t)k};
+  }
+  if (with_outcome)
+    *with_outcome = wo;
+  return n;
+}
+
+double hs__auc(pred_t *p, size_t n) {
+  size_t pos = 0, neg = 0;
+  for (size_t i = 0; i < n; i++)
+    pos += p[i].churned;
+  neg = n - pos;
+  if (!pos || !neg)
+    return NAN;
+  hs__sort_preds(p, n);
+  double rank_neg = 0;
+  for (size_t i = 0; i < n;) {
+    size_t j = i;
+    while (j < n && p[j].score == p[i].score)
+      j++;
+    double avg = (double)(i + 1 + j) / 2.0; /* ranks i+1..j */
+    for (size_t k = i; k < j; k++)
+      if (!p[k].churned)
+        rank_neg += avg;
+    i = j;
+  }
+  return (rank_neg - (double)neg * (double)(neg + 1) / 2.0) / ((double)pos * (double)neg);
+}
+
+int hs__lead_days(const acct_t *a) {
+  int32_t first = INT32_MIN;
+  for (size_t k = a->n_days; k > 0; k--) {
+    const day_t *dd = &a->days[k - 1];
+    if (dd->day > a->outcome_day)
+      continue;
+    if (dd->band != 0)
+      break;
+    first = dd->day;
+  }
+  return first != INT32_MIN && a->outcome_day - first <= 365 ? a->outcome_day - first : -1;
 }
 
 static int by_int(const void *x, const void *y) {
@@ -223,89 +311,78 @@ static int by_int(const void *x, const void *y) {
   return (a > b) - (a < b);
 }
 
-typedef struct stats_s {
-  size_t with_outcome, excluded, churned;
-  size_t tp[2], fp[2], fn[2], tn[2]; /* [0] red, [1] red or yellow */
-  double auc;
-  bool auc_ok;
-  double median_lead;
-  size_t lead_n, never_red;
-} stats_t;
+typedef hs_report_summary_t stats_t;
 
-static void compute(const hs_report_t *r, stats_t *st) {
+typedef struct keep_ctx_s {
+  const hs_report_t *r;
+  bool (*keep)(void *ud, hs_str_t account);
+  void *ud;
+} keep_ctx_t;
+
+static bool keep_acct(void *ud, size_t i) {
+  keep_ctx_t *k = ud;
+  const acct_t *a = &k->r->acc[i];
+  return k->keep(k->ud, (hs_str_t){a->id, a->id_len});
+}
+
+int hs_report_summary(const hs_report_t *r, bool (*keep)(void *ud, hs_str_t account), void *ud,
+                      hs_report_summary_t *st) {
   memset(st, 0, sizeof *st);
+  st->auc = NAN;
+  st->median_lead = NAN;
   pred_t *p = hs_calloc(r->n_acc + 1, sizeof *p);
   int *leads = hs_calloc(r->n_acc + 1, sizeof *leads);
-  size_t n = 0;
-  for (size_t i = 0; p && leads && i < r->n_acc; i++) {
-    const acct_t *a = &r->acc[i];
-    if (a->outcome == OUT_NONE)
-      continue;
-    st->with_outcome++;
-    bool churned = a->outcome == OUT_CHURNED;
-    st->churned += churned;
-    const day_t *d = score_at(a, a->outcome_day - r->horizon);
-    if (!d) {
-      st->excluded++;
-    } else {
-      p[n++] = (pred_t){d->score, churned};
-      for (int k = 0; k < 2; k++) {
-        bool flagged = d->band >= 0 && d->band <= k;
-        if (flagged && churned)
-          st->tp[k]++;
-        else if (flagged)
-          st->fp[k]++;
-        else if (churned)
-          st->fn[k]++;
-        else
-          st->tn[k]++;
-      }
-    }
-    if (churned) {
-      /* the last unbroken run of red days reaching up to the churn */
-      int32_t first = INT32_MIN;
-      for (size_t k = a->n_days; k > 0; k--) {
-        const day_t *dd = &a->days[k - 1];
-        if (dd->day > a->outcome_day)
-          continue;
-        if (dd->band != 0)
-          break;
-        first = dd->day;
-      }
-      if (first != INT32_MIN && a->outcome_day - first <= 365)
-        leads[st->lead_n++] = a->outcome_day - first;
+  if (!p || !leads) {
+    hs_free(p);
+    hs_free(leads);
+    return HS_E_NOMEM;
+  }
+  keep_ctx_t kc = {r, keep, ud};
+  size_t n = hs__predictions(r, keep ? keep_acct : NULL, &kc, p, &st->with_outcome);
+  st->excluded = st->with_outcome - n;
+  for (size_t i = 0; i < n; i++) {
+    const acct_t *a = &r->acc[p[i].acct];
+    const day_t *d = &a->days[p[i].day];
+    bool churned = p[i].churned;
+    for (int k = 0; k < 2; k++) {
+      bool flagged = d->band >= 0 && d->band <= k;
+      if (flagged && churned)
+        st->tp[k]++;
+      else if (flagged)
+        st->fp[k]++;
+      else if (churned)
+        st->fn[k]++;
       else
-        st->never_red++;
+        st->tn[k]++;
     }
   }
-  /* AUC of "lower score means churn": Mann-Whitney with average ranks */
-  size_t pos = 0, neg = 0;
-  for (size_t i = 0; i < n; i++)
-    pos += p[i].churned;
-  neg = n - pos;
-  if (pos && neg) {
-    qsort(p, n, sizeof *p, by_score);
-    double rank_neg = 0;
-    for (size_t i = 0; i < n;) {
-      size_t j = i;
-      while (j < n && p[j].score == p[i].score)
-        j++;
-      double avg = (double)(i + 1 + j) / 2.0; /* ranks i+1..j */
-      for (size_t k = i; k < j; k++)
-        if (!p[k].churned)
-          rank_neg += avg;
-      i = j;
-    }
-    st->auc = (rank_neg - (double)neg * (double)(neg + 1) / 2.0) / ((double)pos * (double)neg);
-    st->auc_ok = true;
+  for (size_t i = 0; i < r->n_acc; i++) {
+    const acct_t *a = &r->acc[i];
+    if (a->outcome != OUT_CHURNED || (keep && !keep_acct(&kc, i)))
+      continue;
+    st->churned++;
+    int lead = hs__lead_days(a);
+    if (lead >= 0)
+      leads[st->lead_n++] = lead;
+    else
+      st->never_red++;
   }
+  st->auc = hs__auc(p, n);
+  st->auc_ok = !isnan(st->auc);
   if (st->lead_n) {
     qsort(leads, st->lead_n, sizeof *leads, by_int);
     size_t m = st->lead_n;
     st->median_lead = m % 2 ? leads[m / 2] : (leads[m / 2 - 1] + leads[m / 2]) / 2.0;
   }
+  for (size_t i = 0; i < r->n_rules; i++)
+    st->alerts_fired += r->fired[i];
   hs_free(p);
   hs_free(leads);
+  return 0;
+}
+
+static void compute(const hs_report_t *r, stats_t *st) {
+  hs_report_summary(r, NULL, NULL, st);
 }
 
 static double ratio(size_t a, size_t b) {

@@ -15,7 +15,7 @@ static const char *const rules[] = {"low", "drop"};
 
 static hs_report_t *new_report(int horizon) {
   hs_report_t *r;
-  hs_report_conf_t c = {horizon, bands, 3, profiles, 1, rules, 2};
+  hs_report_conf_t c = {horizon, bands, 3, profiles, 1, rules, 2, NULL, 0};
   assert_int_equal(hs_report_new(&r, &c), 0);
   return r;
 }
