@@ -50,6 +50,13 @@ int hs_event_decode(hs_decoder_t *d, const void *buf, size_t len, hs_format_t fm
  * holds only a prefix of an object, or HS_E_PARSE when it is malformed or
  * nested deeper than 32. Never reads past len; allocates nothing. */
 int hs_msgpack_object_size(const void *buf, size_t len, size_t *out);
+/* The same for a record of an event stream: the object must be a map whose
+ * keys are strings, so that a map cut short, which would take its missing
+ * entries from the records after it, is malformed (HS_E_PARSE) at its first
+ * key that is not a string: the next record's map header. On 1 or
+ * HS_E_PARSE, `err` (may be NULL) says where ("malformed msgpack at byte N:
+ * ...", offsets counted from 0). */
+int hs_msgpack_record_size(const void *buf, size_t len, size_t *out, hs_err_t *err);
 
 int hs_event_encode_json(const hs_event_t *ev, hs_buf_t *out);
 int hs_event_encode_msgpack(const hs_event_t *ev, hs_buf_t *out);
