@@ -116,32 +116,6 @@ static void reject(replay_t *r, const char *where, const char *why) {
     fprintf(stderr, "replay: %s: rejected: %s\n", where, why);
 }
 
-static void one_event(replay_t *r, const char *p, size_t n, hs_format_t fmt, const char *where) {
-  hs_event_t ev;
-  hs_err_t err = {0};
-  r->offered++;
-  int rc = hs_event_decode(r->dec, p, n, fmt, &ev, &err);
-  if (rc == HS_E_UNKNOWN) {
-    r->unknown_types++;
-    return;
-  }
-  if (rc == 0 && (rc = hs_event_check_time(ev.ts_ms, r->now_ms, r->min_event_time, r->max_future_ms,
-                                           err.msg, sizeof err.msg)) != 0)
-    err.code = rc;
-  if (rc) {
-    r->decode_errors[-rc & 15]++;
-    reject(r, where, err.msg);
-    return;
-  }
-  if (ev.type == HS_EV_OUTCOME)
-    hs_report_outcome(r->report, ev.account_id, ev.ts_ms, ev.outcome);
-  rc = hs_engine_apply(r->engine, &ev);
-  if (rc < 0) {
-    fprintf(stderr, "replay: %s\n", hs_strerror(rc));
-    r->status = 1;
-  }
-}
-
 /* ---- framing: records of a stream that may mix JSON lines and msgpack --- */
 
 #define MAX_BUF (64u << 20)
@@ -233,6 +207,49 @@ static int resumes_at(input_t *in, size_t q) {
   return rc == 0 || rc == HS_E_UNKNOWN;
 }
 
+/* Decodes, checks and applies one record. A msgpack record (`in` given,
+ * at buf[pos]) that does not decode is first searched for a valid event
+ * starting inside it: a map cut short takes the next record into its place,
+ * in front of a value or a key. Returns 1 when one is found (the caller
+ * skips to it), -1 when that needs more input, else 0. */
+static int one_event(replay_t *r, const char *p, size_t n, hs_format_t fmt, const char *where,
+                     input_t *in, size_t pos) {
+  hs_event_t ev;
+  hs_err_t err = {0};
+  int rc = hs_event_decode(r->dec, p, n, fmt, &ev, &err);
+  if (rc && rc != HS_E_UNKNOWN && in) {
+    for (size_t q = pos + 1; q < pos + n; q++) {
+      int res = map_header((unsigned char)in->buf[q]) ? resumes_at(in, q) : 0;
+      if (res) {
+        if (res > 0)
+          snprintf(in->broken_why, sizeof in->broken_why, "%s", err.msg);
+        return res;
+      }
+    }
+  }
+  r->offered++;
+  if (rc == HS_E_UNKNOWN) {
+    r->unknown_types++;
+    return 0;
+  }
+  if (rc == 0 && (rc = hs_event_check_time(ev.ts_ms, r->now_ms, r->min_event_time, r->max_future_ms,
+                                           err.msg, sizeof err.msg)) != 0)
+    err.code = rc;
+  if (rc) {
+    r->decode_errors[-rc & 15]++;
+    reject(r, where, err.msg);
+    return 0;
+  }
+  if (ev.type == HS_EV_OUTCOME)
+    hs_report_outcome(r->report, ev.account_id, ev.ts_ms, ev.outcome);
+  rc = hs_engine_apply(r->engine, &ev);
+  if (rc < 0) {
+    fprintf(stderr, "replay: %s\n", hs_strerror(rc));
+    r->status = 1;
+  }
+  return 0;
+}
+
 /* Hands over the records in buf[*pos..len); stops where more input is needed. */
 static void frame(input_t *in, size_t *pos_io) {
   replay_t *r = in->r;
@@ -258,9 +275,11 @@ static void frame(input_t *in, size_t *pos_io) {
     }
     const char *p = in->buf + pos;
     size_t avail = in->len - pos, n;
+    /* a record that does not fit in the largest buffer cannot wait for more */
+    bool wait = !in->eof && !(pos == 0 && in->len == in->cap && in->cap >= MAX_BUF);
     if (in->fmt == HS_FMT_JSON || (in->fmt == HS_FMT_AUTO && c == '{')) {
       const char *nl = memchr(p, '\n', avail);
-      if (!nl && !in->eof && in->len < in->cap)
+      if (!nl && wait)
         break; /* a line not read whole yet */
       n = nl ? (size_t)(nl - p) : avail;
       size_t m = n;
@@ -272,13 +291,13 @@ static void frame(input_t *in, size_t *pos_io) {
         pos += n;
         continue;
       }
-      one_event(r, p, m, HS_FMT_JSON, where);
+      one_event(r, p, m, HS_FMT_JSON, where, NULL, 0);
       pos += n + (nl ? 1 : 0);
       in->line += nl != NULL;
     } else if (in->fmt == HS_FMT_MSGPACK || map_header(c)) {
       hs_err_t err = {0};
       int rc = hs_msgpack_record_size(p, avail, &n, &err);
-      if (rc == 1 && !in->eof && in->len < in->cap)
+      if (rc == 1 && wait)
         break;
       if (rc) {
         start_broken(in, pos, err.msg);
@@ -286,7 +305,16 @@ static void frame(input_t *in, size_t *pos_io) {
         continue;
       }
       where_byte(in, in->base + pos, where);
-      one_event(r, p, n, HS_FMT_MSGPACK, where);
+      int res = one_event(r, p, n, HS_FMT_MSGPACK, where, in, pos);
+      if (res < 0 && wait)
+        break;
+      if (res > 0) { /* broken: skipped up to the event found inside */
+        char why[sizeof in->broken_why];
+        memcpy(why, in->broken_why, sizeof why);
+        start_broken(in, pos, why);
+        pos++;
+        continue;
+      }
       count_lines(in, pos, pos + n);
       pos += n;
     } else {
