@@ -42,8 +42,8 @@ static const row_t rows[] = {
      "may see their midnight already evaluated"},
     {"engine", "max_future", T_DURATION, "1h", 0, 30 * DAY_MS, NULL, OFF(max_future_ms), 0,
      "events timestamped further ahead of the wall clock are dead-lettered"},
-    {"engine", "min_event_time", T_TIME, HS_MIN_EVENT_TIME_DEFAULT, 0, 0, NULL,
-     OFF(min_event_time), 0,
+    {"engine", "min_event_time", T_TIME, HS_MIN_EVENT_TIME_DEFAULT, 0, 0, NULL, OFF(min_event_time),
+     0,
      "events timestamped earlier are dead-lettered: an RFC 3339 time, or a duration before now "
      "(e.g. 3650d). The fixed default rejects ts 0 and epoch seconds sent as milliseconds "
      "(1970), whatever the date"},
@@ -406,7 +406,7 @@ int hs_settings_load_file(const char *path, hs_settings_t *out, hs_err_t *err) {
 }
 
 int hs_settings_doc(hs_buf_t *out) {
-  static const char *const types[] = {"string", "integer", "duration",      "list",
+  static const char *const types[] = {"string", "integer", "duration",       "list",
                                       "one of", "mapping", "host:port list", "time or duration"};
   int rc = hs_buf_printf(
       out, "# Engine settings\n\n"

@@ -594,8 +594,8 @@ static int check_event(hs_live_t *l, hs_decoder_t *d, const rd_kafka_message_t *
                     (int)ev->account_id.len, ev->account_id.ptr,
                     (int)home_partition(l, m->key, m->key_len), (int)m->partition),
            -1;
-  if (hs_event_check_time(ev->ts_ms, (int64_t)wall_ms(), l->s->min_event_time,
-                          l->s->max_future_ms, why, n))
+  if (hs_event_check_time(ev->ts_ms, (int64_t)wall_ms(), l->s->min_event_time, l->s->max_future_ms,
+                          why, n))
     return -1; /* "implausible timestamp: ..." or "future timestamp: ..." */
   return 0;
 }
