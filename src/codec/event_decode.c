@@ -179,14 +179,11 @@ static const char *printable(const char *s, size_t n, char out[300]) {
   return out;
 }
 
-/* Counts a key of the event object and, for an unknown one, checks that it
- * is not a duplicate and keeps it (`k` must live as long as the message:
- * the message itself or scratch). */
-static bool top_key(hs_decoder_t *d, int fi, const char *k, size_t n) {
-  if (++d->n_keys > MAX_KEYS)
-    return fail(d, HS_E_RANGE, "more than %d keys", MAX_KEYS), false;
-  if (fi >= 0)
-    return true; /* known keys: `seen` */
+/* An unknown key of the event object: checks that it is not a duplicate
+ * and keeps it (`k` must live as long as the message: the message itself or
+ * scratch). Known keys have their bit in `seen`. The caller bounds the keys
+ * to MAX_KEYS. */
+static bool unknown_key(hs_decoder_t *d, const char *k, size_t n) {
   for (uint32_t i = 0; i < d->n_unknown; i++)
     if (d->unknown[i].len == n && memcmp(d->unknown[i].ptr, k, n) == 0) {
       char q[300];
@@ -760,7 +757,9 @@ static int j_key(void *ctx, const unsigned char *k, size_t n) {
     k = (const unsigned char *)d->scratch + d->scratch_len;
     d->scratch_len += n;
   }
-  return top_key(d, fi, (const char *)k, n);
+  if (++d->n_keys > MAX_KEYS)
+    return fail(d, HS_E_RANGE, "more than %d keys", MAX_KEYS);
+  return fi >= 0 || unknown_key(d, (const char *)k, n);
 }
 
 static const yajl_callbacks callbacks = {j_null,    j_bool,        j_int,       j_double,
@@ -1189,9 +1188,9 @@ static int decode_msgpack(hs_decoder_t *d, const unsigned char *buf, size_t len)
           !valid_utf8((const unsigned char *)v.s, v.n))
         return fail(d, HS_E_PARSE, "a string at byte %zu: invalid UTF-8", (size_t)(vat - buf)),
                d->rc;
+      if (!unknown_key(d, k.s, k.n)) /* top.i <= MAX_KEYS */
+        return d->rc;
     }
-    if (!top_key(d, fi, k.s, k.n))
-      return d->rc;
     if (fi >= 0 && fields[fi].kind == K_OBJ && v.kind == V_MAP) {
       if (d->seen & (UINT64_C(1) << fi))
         return fail(d, HS_E_SCHEMA, "field \"attributes\": duplicate"), d->rc;
