@@ -128,8 +128,9 @@ typedef struct input_s {
   uint64_t base; /* offset in the input of buf[0] */
   uint64_t line; /* 1 + newlines before buf[pos] */
   bool eof;
-  bool bol;    /* buf[0] starts a line */
-  bool broken; /* skipping bytes after a record that cannot be framed */
+  bool bol;       /* buf[0] starts a line */
+  bool broken;    /* skipping bytes after a record that cannot be framed */
+  bool broken_mp; /* ... that starts as a msgpack map: no text lines in it */
   uint64_t broken_at, broken_line;
   char broken_why[sizeof(((hs_err_t *)0)->msg)];
 } input_t;
@@ -172,19 +173,21 @@ static void start_broken(input_t *in, size_t pos, const char *why) {
   in->broken = true;
   in->broken_at = in->base + pos;
   in->broken_line = in->line;
+  in->broken_mp = map_header((unsigned char)in->buf[pos]);
   snprintf(in->broken_why, sizeof in->broken_why, "%s", why);
 }
 
 /* Whether a record starts at buf[q] while skipping: a '{' at the start of a
- * line, or a '{' (to the end of its line) or msgpack map from which a whole
- * event decodes. Returns 1, 0, or -1 when more input is needed. */
+ * line (after text that is not msgpack), or a '{' (to the end of its line)
+ * or msgpack map from which a whole event decodes. Returns 1, 0, or -1 when
+ * more input is needed. */
 static int resumes_at(input_t *in, size_t q) {
   unsigned char c = (unsigned char)in->buf[q];
   const char *p = in->buf + q;
   size_t avail = in->len - q, n;
   hs_format_t f;
   if (c == '{' && in->fmt != HS_FMT_MSGPACK) {
-    if (q > 0 ? in->buf[q - 1] == '\n' : in->bol)
+    if (!in->broken_mp && (q > 0 ? in->buf[q - 1] == '\n' : in->bol))
       return 1;
     const char *nl = memchr(p, '\n', avail);
     if (!nl && !in->eof && avail <= HS_DEFAULT_MAX_MESSAGE)

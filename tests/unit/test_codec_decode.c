@@ -368,7 +368,8 @@ static size_t mp_event(unsigned char *out, const char *account, size_t account_l
   n += account_len;
   memcpy(out + n, "\xa2ts\xcf\x00\x00\x01\x9c\xa9\x35\xb8\x00", 12); /* 1772359200000 */
   n += 12;
-  memcpy(out + n, extra, extra_len);
+  if (extra_len)
+    memcpy(out + n, extra, extra_len);
   return n + extra_len;
 }
 
