@@ -35,8 +35,14 @@ static int hs_fuzz_one(const uint8_t *data, size_t size, hs_format_t fmt) {
   } else if (err.msg[0] == 0) {
     abort(); /* every failure says why */
   }
-  size_t n;
+  size_t n, m;
   (void)hs_msgpack_object_size(data, size, &n);
+  /* a record frames as one object; a msgpack event that decodes frames whole */
+  int fr = hs_msgpack_record_size(data, size, &m, &err);
+  if (fr == 0 && (m > size || hs_msgpack_object_size(data, size, &n) != 0 || n != m))
+    abort();
+  if (fmt == HS_FMT_MSGPACK && (rc == 0 || rc == HS_E_UNKNOWN) && (fr != 0 || m != size))
+    abort();
   return 0;
 }
 #endif

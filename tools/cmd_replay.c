@@ -31,8 +31,9 @@ typedef struct replay_s {
   hs_buf_t buf;
   int status;
   /* input */
-  uint64_t offered, decode_errors[16], unknown_types, line;
-  uint64_t errors_shown;
+  uint64_t offered, decode_errors[16], unknown_types, rejected;
+  const char *input_name;                        /* in messages: the file, or "<stdin>" */
+  int64_t now_ms, min_event_time, max_future_ms; /* the event-time guard */
   double started, last_progress;
 } replay_t;
 
@@ -106,20 +107,139 @@ static void progress(replay_t *r, bool final) {
           (unsigned long long)r->unknown_types);
 }
 
-static void one_event(replay_t *r, const char *p, size_t n, hs_format_t fmt) {
+/* A rejected record: counted, and the first 10 shown with where they are. */
+static void reject(replay_t *r, const char *where, const char *why) {
+  r->rejected++;
+  if (r->rejected <= 10)
+    fprintf(stderr, "replay: %s: rejected: %s\n", where, why);
+}
+
+/* ---- framing: records of a stream that may mix JSON lines and msgpack --- */
+
+#define MAX_BUF (64u << 20)
+
+typedef struct input_s {
+  replay_t *r;
+  hs_format_t fmt; /* HS_FMT_AUTO: told apart per record */
+  char *buf;       /* bytes [base, base + len) of the input */
+  size_t cap, len;
+  uint64_t base; /* offset in the input of buf[0] */
+  uint64_t line; /* 1 + newlines before buf[pos] */
+  bool eof;
+  bool bol;       /* buf[0] starts a line */
+  bool broken;    /* skipping bytes after a record that cannot be framed */
+  bool broken_mp; /* ... that starts as a msgpack map: no text lines in it */
+  uint64_t broken_at, broken_line;
+  char broken_why[sizeof(((hs_err_t *)0)->msg)];
+} input_t;
+
+static bool map_header(unsigned char c) {
+  return (c >= 0x80 && c <= 0x8f) || c == 0xde || c == 0xdf;
+}
+
+static void where_line(const input_t *in, uint64_t line, char out[300]) {
+  snprintf(out, 300, "%s:%llu", in->r->input_name, (unsigned long long)line);
+}
+
+static void where_byte(const input_t *in, uint64_t at, char out[300]) {
+  snprintf(out, 300, "%s: byte %llu", in->r->input_name, (unsigned long long)at);
+}
+
+static void count_lines(input_t *in, size_t from, size_t to) {
+  for (const char *p = in->buf + from, *e = in->buf + to; (p = memchr(p, '\n', (size_t)(e - p)));
+       p++)
+    in->line++;
+}
+
+/* Ends a run of skipped bytes at buf[pos] (or at the end of the input): one
+ * rejection, located at its first byte. */
+static void end_broken(input_t *in, size_t pos) {
+  char where[300], why[400 + sizeof in->broken_why];
+  uint64_t to = in->base + pos;
+  snprintf(where, sizeof where, "%s: byte %llu (line %llu)", in->r->input_name,
+           (unsigned long long)in->broken_at, (unsigned long long)in->broken_line);
+  snprintf(why, sizeof why, "%s; %llu bytes skipped, up to %s", in->broken_why,
+           (unsigned long long)(to - in->broken_at),
+           pos < in->len ? "the next record" : "the end of the input");
+  in->r->offered++;
+  in->r->decode_errors[-HS_E_PARSE & 15]++;
+  reject(in->r, where, why);
+  in->broken = false;
+}
+
+static void start_broken(input_t *in, size_t pos, const char *why) {
+  in->broken = true;
+  in->broken_at = in->base + pos;
+  in->broken_line = in->line;
+  in->broken_mp = map_header((unsigned char)in->buf[pos]);
+  snprintf(in->broken_why, sizeof in->broken_why, "%s", why);
+}
+
+/* Whether a record starts at buf[q] while skipping: a '{' at the start of a
+ * line (after text that is not msgpack), or a '{' (to the end of its line)
+ * or msgpack map from which a whole event decodes. Returns 1, 0, or -1 when
+ * more input is needed. */
+static int resumes_at(input_t *in, size_t q) {
+  unsigned char c = (unsigned char)in->buf[q];
+  const char *p = in->buf + q;
+  size_t avail = in->len - q, n;
+  hs_format_t f;
+  if (c == '{' && in->fmt != HS_FMT_MSGPACK) {
+    if (!in->broken_mp && (q > 0 ? in->buf[q - 1] == '\n' : in->bol))
+      return 1;
+    const char *nl = memchr(p, '\n', avail);
+    if (!nl && !in->eof && avail <= HS_DEFAULT_MAX_MESSAGE)
+      return -1;
+    n = nl ? (size_t)(nl - p) : avail;
+    f = HS_FMT_JSON;
+  } else if (map_header(c) && in->fmt != HS_FMT_JSON) {
+    int rc = hs_msgpack_record_size(p, avail, &n, NULL);
+    if (rc == 1 && !in->eof && avail <= HS_DEFAULT_MAX_MESSAGE)
+      return -1;
+    if (rc)
+      return 0;
+    f = HS_FMT_MSGPACK;
+  } else {
+    return 0;
+  }
   hs_event_t ev;
   hs_err_t err = {0};
-  r->offered++;
+  int rc = hs_event_decode(in->r->dec, p, n, f, &ev, &err);
+  return rc == 0 || rc == HS_E_UNKNOWN;
+}
+
+/* Decodes, checks and applies one record. A msgpack record (`in` given,
+ * at buf[pos]) that does not decode is first searched for a valid event
+ * starting inside it: a map cut short takes the next record into its place,
+ * in front of a value or a key. Returns 1 when one is found (the caller
+ * skips to it), -1 when that needs more input, else 0. */
+static int one_event(replay_t *r, const char *p, size_t n, hs_format_t fmt, const char *where,
+                     input_t *in, size_t pos) {
+  hs_event_t ev;
+  hs_err_t err = {0};
   int rc = hs_event_decode(r->dec, p, n, fmt, &ev, &err);
+  if (rc && rc != HS_E_UNKNOWN && in) {
+    for (size_t q = pos + 1; q < pos + n; q++) {
+      int res = map_header((unsigned char)in->buf[q]) ? resumes_at(in, q) : 0;
+      if (res) {
+        if (res > 0)
+          snprintf(in->broken_why, sizeof in->broken_why, "%s", err.msg);
+        return res;
+      }
+    }
+  }
+  r->offered++;
   if (rc == HS_E_UNKNOWN) {
     r->unknown_types++;
-    return;
+    return 0;
   }
+  if (rc == 0 && (rc = hs_event_check_time(ev.ts_ms, r->now_ms, r->min_event_time, r->max_future_ms,
+                                           err.msg, sizeof err.msg)) != 0)
+    err.code = rc;
   if (rc) {
     r->decode_errors[-rc & 15]++;
-    if (r->errors_shown++ < 10)
-      fprintf(stderr, "replay: event %llu rejected: %s\n", (unsigned long long)r->line, err.msg);
-    return;
+    reject(r, where, err.msg);
+    return 0;
   }
   if (ev.type == HS_EV_OUTCOME)
     hs_report_outcome(r->report, ev.account_id, ev.ts_ms, ev.outcome);
@@ -130,79 +250,126 @@ static void one_event(replay_t *r, const char *p, size_t n, hs_format_t fmt) {
     fprintf(stderr, "replay: %s\n", hs_strerror(rc));
     r->status = 1;
   }
+  return 0;
 }
 
-/* Reads `in` to the end, handing each JSON line or msgpack object over. */
-static int read_events(replay_t *r, FILE *in, hs_format_t fmt) {
-  size_t cap = 1 << 20, len = 0;
-  char *buf = hs_malloc(cap);
-  if (!buf)
-    return HS_E_NOMEM;
-  bool eof = false;
-  while (!eof || len) {
-    if (!eof) {
-      if (len == cap) {
-        char *nb = cap < (64u << 20) ? hs_realloc(buf, cap * 2) : NULL;
-        if (!nb) {
-          fprintf(stderr, "replay: a message over 64 MiB; giving up\n");
-          hs_free(buf);
-          return HS_E_TOOBIG;
-        }
-        buf = nb;
-        cap *= 2;
+/* Hands over the records in buf[*pos..len); stops where more input is needed. */
+static void frame(input_t *in, size_t *pos_io) {
+  replay_t *r = in->r;
+  size_t pos = *pos_io;
+  char where[300];
+  while (pos < in->len) {
+    if (in->broken) {
+      int res = resumes_at(in, pos);
+      if (res < 0)
+        break;
+      if (res == 0) {
+        in->line += in->buf[pos] == '\n';
+        pos++;
+        continue;
       }
-      size_t got = fread(buf + len, 1, cap - len, in);
-      len += got;
-      eof = got == 0;
+      end_broken(in, pos);
+    }
+    unsigned char c = (unsigned char)in->buf[pos];
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+      in->line += c == '\n';
+      pos++;
+      continue;
+    }
+    const char *p = in->buf + pos;
+    size_t avail = in->len - pos, n;
+    /* a record that does not fit in the largest buffer cannot wait for more */
+    bool wait = !in->eof && !(pos == 0 && in->len == in->cap && in->cap >= MAX_BUF);
+    if (in->fmt == HS_FMT_JSON || (in->fmt == HS_FMT_AUTO && c == '{')) {
+      const char *nl = memchr(p, '\n', avail);
+      if (!nl && wait)
+        break; /* a line not read whole yet */
+      n = nl ? (size_t)(nl - p) : avail;
+      size_t m = n;
+      while (m && (p[m - 1] == '\r' || p[m - 1] == ' '))
+        m--;
+      where_line(in, in->line, where);
+      if (!nl && !in->eof) { /* a line over the buffer: skipped to its end */
+        start_broken(in, pos, "a line over 64 MiB");
+        pos += n;
+        continue;
+      }
+      one_event(r, p, m, HS_FMT_JSON, where, NULL, 0);
+      pos += n + (nl ? 1 : 0);
+      in->line += nl != NULL;
+    } else if (in->fmt == HS_FMT_MSGPACK || map_header(c)) {
+      hs_err_t err = {0};
+      int rc = hs_msgpack_record_size(p, avail, &n, &err);
+      if (rc == 1 && wait)
+        break;
+      if (rc) {
+        start_broken(in, pos, err.msg);
+        pos++;
+        continue;
+      }
+      where_byte(in, in->base + pos, where);
+      int res = one_event(r, p, n, HS_FMT_MSGPACK, where, in, pos);
+      if (res < 0 && wait)
+        break;
+      if (res > 0) { /* broken: skipped up to the event found inside */
+        char why[sizeof in->broken_why];
+        memcpy(why, in->broken_why, sizeof why);
+        start_broken(in, pos, why);
+        pos++;
+        continue;
+      }
+      count_lines(in, pos, pos + n);
+      pos += n;
+    } else {
+      start_broken(in, pos, "neither a JSON object nor a msgpack map");
+      in->line += c == '\n';
+      pos++;
+    }
+    progress(r, false);
+  }
+  *pos_io = pos;
+}
+
+/* Reads `f` to the end, handing each JSON line or msgpack map over. A stream
+ * may mix them: the format is told apart per record unless `fmt` says. */
+static int read_events(replay_t *r, FILE *f, hs_format_t fmt) {
+  input_t in = {.r = r, .fmt = fmt, .cap = 1 << 20, .line = 1, .bol = true};
+  if (!(in.buf = hs_malloc(in.cap)))
+    return HS_E_NOMEM;
+  for (;;) {
+    if (!in.eof && (in.len < in.cap || in.cap < MAX_BUF)) {
+      if (in.len == in.cap) {
+        char *nb = hs_realloc(in.buf, in.cap * 2);
+        if (!nb) {
+          hs_free(in.buf);
+          return HS_E_NOMEM;
+        }
+        in.buf = nb;
+        in.cap *= 2;
+      }
+      size_t got = fread(in.buf + in.len, 1, in.cap - in.len, f);
+      in.len += got;
+      in.eof = got == 0;
     }
     size_t pos = 0;
-    while (pos < len) {
-      if (fmt == HS_FMT_AUTO) {
-        while (pos < len &&
-               (buf[pos] == ' ' || buf[pos] == '\n' || buf[pos] == '\r' || buf[pos] == '\t'))
-          pos++;
-        if (pos == len)
-          break;
-        fmt = hs_detect_format(buf + pos, len - pos);
-        if (fmt == HS_FMT_AUTO)
-          fmt = HS_FMT_JSON; /* errors will say why */
-      }
-      size_t n;
-      if (fmt == HS_FMT_JSON) {
-        char *nl = memchr(buf + pos, '\n', len - pos);
-        if (!nl && !eof)
-          break;
-        n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
-        r->line++;
-        size_t m = n;
-        while (m && (buf[pos + m - 1] == '\r' || buf[pos + m - 1] == ' '))
-          m--;
-        if (m)
-          one_event(r, buf + pos, m, HS_FMT_JSON);
-        pos += n + (nl ? 1 : 0);
-      } else {
-        int rc = hs_msgpack_object_size(buf + pos, len - pos, &n);
-        if (rc == 1 && !eof)
-          break;
-        r->line++;
-        if (rc != 0) {
-          fprintf(stderr, "replay: msgpack stream broken at object %llu; stopping\n",
-                  (unsigned long long)r->line);
-          hs_free(buf);
-          return HS_E_PARSE;
-        }
-        one_event(r, buf + pos, n, HS_FMT_MSGPACK);
-        pos += n;
-      }
-      progress(r, false);
-    }
-    memmove(buf, buf + pos, len - pos);
-    len -= pos;
-    if (eof && len) /* an incomplete msgpack tail */
+    frame(&in, &pos);
+    if (in.broken && in.eof && pos == in.len)
+      end_broken(&in, pos);
+    if (pos)
+      in.bol = in.buf[pos - 1] == '\n';
+    memmove(in.buf, in.buf + pos, in.len - pos);
+    in.len -= pos;
+    in.base += pos;
+    if (in.eof && in.len == 0)
       break;
+    if (in.eof && pos == 0) { /* cannot happen: at the end, every byte is framed */
+      break;
+    }
   }
-  hs_free(buf);
-  if (ferror(in)) {
+  hs_free(in.buf);
+  if (r->rejected > 10)
+    fprintf(stderr, "replay: … and %llu more rejected\n", (unsigned long long)(r->rejected - 10));
+  if (ferror(f)) {
     fprintf(stderr, "replay: read error: %s\n", strerror(errno));
     return HS_E_IO;
   }
@@ -212,16 +379,16 @@ static int read_events(replay_t *r, FILE *in, hs_format_t fmt) {
 static void replay_usage(FILE *f) {
   fprintf(f, "usage: healthscore replay --config CONFIG.yaml [options] [EVENTS]\n\n"
              "Scores events offline with the engine's own scoring core and prints a backtest\n"
-             "report. EVENTS is a file of JSON lines or concatenated msgpack maps (told apart\n"
-             "by the first byte); '-' or nothing reads standard input. Event time drives\n"
-             "everything: the same input gives the same output.\n\n"
+             "report. EVENTS is a file of JSON lines and msgpack maps, which may be mixed (told\n"
+             "apart per record by its first byte); '-' or nothing reads standard input. Event\n"
+             "time drives everything: the same input (and --now) gives the same output.\n\n"
              "  -c, --config FILE       scoring configuration (required)\n"
              "  -a, --alerts FILE       write alert messages as JSON lines ('-' = stdout)\n"
              "      --alert-format FMT  json (default) or text: one readable line per alert\n"
              "  -s, --scores FILE       write score records (JSON lines) whenever a score changes\n"
              "      --all-evaluations   with --scores: every evaluation, changed or not\n"
              "      --at TIME           at the end, advance every account to TIME (RFC 3339);\n"
-             "                          default: the latest event time seen\n"
+             "                          default: the latest accepted event time\n"
              "      --no-advance        leave idle accounts where their last event left them\n"
              "                          (as healthscored with engine.idle_interval 0)\n"
              "      --final FILE        write each account's final score record (JSON lines)\n"
@@ -236,10 +403,19 @@ static void replay_usage(FILE *f) {
              "      --compare OTHER     also replay under configuration OTHER and compare:\n"
              "                          band transitions, accounts that move most, figures\n"
              "      --format FMT        input format: auto (default), json or msgpack\n"
+             "      --min-event-time T  reject events before T: an RFC 3339 time or a duration\n"
+             "                          before --now (default " HS_MIN_EVENT_TIME_DEFAULT ")\n"
+             "      --max-future DUR    reject events more than DUR after --now (default 1h)\n"
+             "      --now TIME          the time those two are relative to (RFC 3339;\n"
+             "                          default: the wall clock); as engine.min_event_time and\n"
+             "                          engine.max_future in healthscored\n"
+             "      --keep-going        exit 0 even if some input was rejected\n"
              "  -q, --quiet             no progress on stderr\n"
              "  -h, --help              this text\n\n"
              "Exit status: 0 on success, 1 on an invalid configuration or unreadable input,\n"
-             "2 on a usage error. Rejected events are counted and reported, not fatal.\n");
+             "2 on a usage error, 3 when input was rejected (every record is read and the\n"
+             "outputs cover the accepted events; the first 10 rejections are shown with\n"
+             "where they are: FILE:LINE for JSON, FILE: byte OFFSET for msgpack).\n");
 }
 
 static FILE *open_out(const char *path) {
@@ -332,6 +508,10 @@ int hs_cmd_replay(int argc, char **argv) {
                                        {"quiet", no_argument, NULL, 'q'},
                                        {"html", required_argument, NULL, 'W'},
                                        {"compare", required_argument, NULL, 'C'},
+                                       {"now", required_argument, NULL, 256},
+                                       {"min-event-time", required_argument, NULL, 'M'},
+                                       {"max-future", required_argument, NULL, 'X'},
+                                       {"keep-going", no_argument, NULL, 'K'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   const char *config = NULL, *alerts = NULL, *scores = NULL, *at = NULL, *final = NULL,
@@ -341,6 +521,8 @@ int hs_cmd_replay(int argc, char **argv) {
   hs_bt_side_t side;
   memset(&side, 0, sizeof side);
   FILE *hf = NULL;
+  const char *now = NULL, *min_time = HS_MIN_EVENT_TIME_DEFAULT, *max_future = "1h";
+  bool keep_going = false;
   int horizon = 30;
   bool no_advance = false;
   replay_t r;
@@ -416,6 +598,18 @@ int hs_cmd_replay(int argc, char **argv) {
     case 'C':
       compare = optarg;
       break;
+    case 256:
+      now = optarg;
+      break;
+    case 'M':
+      min_time = optarg;
+      break;
+    case 'X':
+      max_future = optarg;
+      break;
+    case 'K':
+      keep_going = true;
+      break;
     case 'h':
       replay_usage(stdout);
       return 0;
@@ -439,7 +633,29 @@ int hs_cmd_replay(int argc, char **argv) {
     fprintf(stderr, "healthscore replay: --at \"%s\" is not an RFC 3339 time\n", at);
     return 2;
   }
+  /* the event-time guard: as healthscored's, against the wall clock or --now */
+  if (now && hs_time_parse_rfc3339(now, strlen(now), &r.now_ms)) {
+    fprintf(stderr, "healthscore replay: --now \"%s\" is not an RFC 3339 time\n", now);
+    return 2;
+  }
+  if (!now) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    r.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  }
+  if (hs_event_min_time_parse(min_time, &r.min_event_time)) {
+    fprintf(stderr,
+            "healthscore replay: --min-event-time \"%s\" is neither an RFC 3339 time nor a "
+            "duration\n",
+            min_time);
+    return 2;
+  }
+  if (hs_duration_parse(max_future, &r.max_future_ms)) {
+    fprintf(stderr, "healthscore replay: --max-future \"%s\" is not a duration\n", max_future);
+    return 2;
+  }
   const char *input = optind < argc ? argv[optind] : "-";
+  r.input_name = strcmp(input, "-") == 0 ? "<stdin>" : input;
   hs_format_t fmt = strcmp(format, "json") == 0      ? HS_FMT_JSON
                     : strcmp(format, "msgpack") == 0 ? HS_FMT_MSGPACK
                                                      : HS_FMT_AUTO;
@@ -527,7 +743,7 @@ int hs_cmd_replay(int argc, char **argv) {
     if (replay_html(&r, argc, argv, config, input, f, html))
       goto done;
   }
-  status = 0;
+  status = r.rejected && !keep_going ? 3 : 0;
 done:
   if (in && in != stdin)
     fclose(in);

@@ -29,16 +29,23 @@ hs_format_t hs_detect_format(const void *buf, size_t len);
  * `fmt` says which). Returns 0 and fills *ev, whose strings are borrowed from
  * `buf` and from the decoder (valid until the next call on `d` and while `buf`
  * lives). Otherwise returns a negative code and sets `err` to a reason that
- * names the field, e.g. `field "ts": not an RFC 3339 time or epoch ms`:
- *   HS_E_PARSE   malformed JSON/msgpack, or trailing bytes
- *   HS_E_SCHEMA  a required field missing, or a field of the wrong type
+ * names the field, e.g. `field "ts": not an RFC 3339 time or epoch ms`, or
+ * where in the message it is (`malformed JSON at byte 57: ...`, offsets
+ * counted from 0):
+ *   HS_E_PARSE   malformed JSON/msgpack, truncated, trailing bytes, a string
+ *                anywhere that is not UTF-8 or (JSON) has an unpaired UTF-16
+ *                surrogate escape such as "\ud800"
+ *   HS_E_SCHEMA  a required field missing, a field of the wrong type, a key
+ *                (known or not) twice in the event object or its attributes
  *   HS_E_RANGE   a value out of bounds (NPS 11, negative amount, ts out of
- *                years 1970..9999, a string over its length limit, |number| > 1e12)
+ *                years 1970..9999, a string over its length limit, |number| > 1e12,
+ *                more than 256 keys)
  *   HS_E_TOOBIG  the message is over the size limit
  *   HS_E_UNKNOWN the envelope is valid but the type is not known: ev->type is
  *                HS_EV_UNKNOWN and ev->type_name, event_id, account_id, ts are
  *                set; callers count and skip such events.
- * Unknown fields are ignored (forward compatibility). */
+ * Unknown fields are ignored (forward compatibility). The event time is not
+ * checked against the clock here: see hs_event_check_time(). */
 int hs_event_decode(hs_decoder_t *d, const void *buf, size_t len, hs_format_t fmt, hs_event_t *ev,
                     hs_err_t *err);
 
@@ -50,6 +57,13 @@ int hs_event_decode(hs_decoder_t *d, const void *buf, size_t len, hs_format_t fm
  * holds only a prefix of an object, or HS_E_PARSE when it is malformed or
  * nested deeper than 32. Never reads past len; allocates nothing. */
 int hs_msgpack_object_size(const void *buf, size_t len, size_t *out);
+/* The same for a record of an event stream: the object must be a map whose
+ * keys are strings, so that a map cut short, which would take its missing
+ * entries from the records after it, is malformed (HS_E_PARSE) at its first
+ * key that is not a string: the next record's map header. On 1 or
+ * HS_E_PARSE, `err` (may be NULL) says where ("malformed msgpack at byte N:
+ * ...", offsets counted from 0). */
+int hs_msgpack_record_size(const void *buf, size_t len, size_t *out, hs_err_t *err);
 
 int hs_event_encode_json(const hs_event_t *ev, hs_buf_t *out);
 int hs_event_encode_msgpack(const hs_event_t *ev, hs_buf_t *out);

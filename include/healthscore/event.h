@@ -109,4 +109,30 @@ bool hs_event_num(const hs_event_t *ev, hs_field_t f, double *out);
 /* The string value of field `f` if present, else HS_STR_NULL. */
 hs_str_t hs_event_str(const hs_event_t *ev, hs_field_t f);
 
+/* ---- the event-time guard (live and replay alike) ----------------------- */
+
+/* The earliest event time accepted, as one int64: >= 0 is a fixed time (epoch
+ * ms), < 0 is that many milliseconds before now (-86400000: one day before
+ * now). The default, 2000-01-01T00:00:00Z, is fixed so that replays do not
+ * depend on when they run; any real event is later, and epoch seconds sent
+ * as milliseconds (1970-01-01..1970-04-26 for the years 1970..2286) and
+ * `ts: 0` are earlier. */
+#define HS_MIN_EVENT_TIME_DEFAULT "2000-01-01T00:00:00Z"
+
+/* Parses `engine.min_event_time` / `--min-event-time`: an RFC 3339 time
+ * (1970..9999) or a duration before now ("3650d", at least 1ms). Returns 0
+ * and *out (encoded as above), or HS_E_PARSE. */
+int hs_event_min_time_parse(const char *s, int64_t *out);
+/* The earliest accepted time at `now_ms` of a value of hs_event_min_time_parse. */
+int64_t hs_event_min_time_at(int64_t min_event_time, int64_t now_ms);
+
+/* Checks an event time against [min_event_time, now + max_future]: returns 0,
+ * or HS_E_RANGE and writes the reason to `why` (n bytes), which starts with
+ * "implausible timestamp:" or "future timestamp:" and recognises epoch
+ * seconds sent where milliseconds are expected ("1733500000 looks like
+ * epoch seconds, not milliseconds"). One function for healthscored (whose
+ * reason goes to the dead-letter topic) and `healthscore replay`. */
+int hs_event_check_time(int64_t ts_ms, int64_t now_ms, int64_t min_event_time,
+                        int64_t max_future_ms, char *why, size_t n);
+
 #endif

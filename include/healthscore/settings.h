@@ -21,6 +21,7 @@ typedef struct hs_settings_s {
   int max_accounts;          /* accounts held in memory; clean ones are evicted beyond */
   int64_t lateness_ms;       /* idle accounts advance to wall clock minus this */
   int64_t max_future_ms;     /* events further ahead of the wall clock are dead-lettered */
+  int64_t min_event_time;    /* earlier events are dead-lettered (hs_event_min_time_parse) */
   int64_t idle_interval_ms;  /* how often idle accounts are re-evaluated; 0: never */
   int64_t max_idle_ms;       /* how long an event waits for an empty co-partition */
   /* kafka */

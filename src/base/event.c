@@ -2,6 +2,7 @@
 /* Names of event types and fields, and generic field access. */
 #include "healthscore/event.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char *const type_names[HS_EV__COUNT] = {
@@ -210,4 +211,68 @@ hs_str_t hs_event_str(const hs_event_t *ev, hs_field_t f) {
   default:
     return HS_STR_NULL;
   }
+}
+
+/* ---- the event-time guard ------------------------------------------------ */
+
+#define MAX_EVENT_MS INT64_C(253402300799999) /* 9999-12-31T23:59:59.999Z */
+
+int hs_event_min_time_parse(const char *s, int64_t *out) {
+  int64_t v;
+  if (!s || !*s)
+    return HS_E_PARSE;
+  if (hs_time_parse_rfc3339(s, strlen(s), &v) == 0) {
+    if (v < 0 || v > MAX_EVENT_MS)
+      return HS_E_PARSE;
+    *out = v;
+    return 0;
+  }
+  if (hs_duration_parse(s, &v) || v < 1)
+    return HS_E_PARSE;
+  *out = -v;
+  return 0;
+}
+
+int64_t hs_event_min_time_at(int64_t min_event_time, int64_t now_ms) {
+  return min_event_time >= 0 ? min_event_time : now_ms + min_event_time;
+}
+
+/* "1h", "30m", "250ms": the largest unit that divides `ms`. */
+static void format_duration(int64_t ms, char out[32]) {
+  static const struct {
+    int64_t ms;
+    const char *unit;
+  } units[] = {{HS_MS_PER_DAY, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}};
+  for (size_t i = 0; i < sizeof units / sizeof *units; i++)
+    if (ms && ms % units[i].ms == 0) {
+      snprintf(out, 32, "%lld%s", (long long)(ms / units[i].ms), units[i].unit);
+      return;
+    }
+  snprintf(out, 32, "%lldms", (long long)ms);
+}
+
+int hs_event_check_time(int64_t ts_ms, int64_t now_ms, int64_t min_event_time,
+                        int64_t max_future_ms, char *why, size_t n) {
+  int64_t lo = hs_event_min_time_at(min_event_time, now_ms), hi = now_ms + max_future_ms;
+  char ts[32], bound[32], d[32];
+  if (ts_ms < lo) {
+    hs_time_format(ts_ms, ts);
+    hs_time_format(lo, bound);
+    int k = snprintf(why, n, "implausible timestamp: %s is before min_event_time %s", ts, bound);
+    /* epoch seconds read as milliseconds land in 1970: times 1000 fits */
+    if (ts_ms > 0 && ts_ms <= MAX_EVENT_MS / 1000 && ts_ms * 1000 >= lo && ts_ms * 1000 <= hi &&
+        k >= 0 && (size_t)k < n)
+      snprintf(why + k, n - (size_t)k, "; %lld looks like epoch seconds, not milliseconds",
+               (long long)ts_ms);
+    return HS_E_RANGE;
+  }
+  if (ts_ms > hi) {
+    hs_time_format(ts_ms, ts);
+    hs_time_format(now_ms, bound);
+    format_duration(max_future_ms, d);
+    snprintf(why, n, "future timestamp: %s is more than max_future (%s) ahead of now (%s)", ts, d,
+             bound);
+    return HS_E_RANGE;
+  }
+  return 0;
 }

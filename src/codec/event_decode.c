@@ -14,6 +14,7 @@
 #define MAX_DEPTH 32
 #define ARENA_SIZE (64 * 1024)
 #define MAX_NUMBER 1e12
+#define MAX_KEYS 256 /* keys of the event object (not counting nested ones) */
 
 typedef enum { V_STR, V_INT, V_DBL, V_BOOL, V_NIL, V_MAP, V_ARRAY } vkind_t;
 
@@ -49,7 +50,11 @@ struct hs_decoder_s {
   int skip_depth; /* >0: skipping an unknown nested value opened at this depth */
   int key_field;  /* the current top-level key's index in `fields`, or -1 */
   const unsigned char *msg, *msg_end; /* JSON: the message, where yajl's strings may point */
+  yajl_handle yh;                     /* JSON: the parser, for the offset of a token */
   uint64_t seen;                      /* known keys seen, for duplicates */
+  uint32_t n_keys;                    /* keys of the event object so far */
+  uint32_t n_unknown;                 /* unknown keys kept in `unknown`, for duplicates */
+  hs_str_t unknown[MAX_KEYS];
   char attr_key[HS_MAX_STR_LEN + 1];
   size_t attr_key_len;
   bool have_attr_key;
@@ -155,6 +160,37 @@ __attribute__((format(printf, 3, 4))) static int fail(hs_decoder_t *d, int code,
   }
   va_end(ap);
   return 0; /* aborts the parse */
+}
+
+/* `s` for an error message: at most 64 bytes, printable ASCII as is and any
+ * other byte as \xNN, so that no input can put control bytes in a log. */
+static const char *printable(const char *s, size_t n, char out[300]) {
+  size_t o = 0;
+  for (size_t i = 0; i < n && i < 64; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+      out[o++] = (char)c;
+    else
+      o += (size_t)snprintf(out + o, 5, "\\x%02x", c);
+  }
+  if (n > 64)
+    o += (size_t)snprintf(out + o, 4, "...");
+  out[o] = 0;
+  return out;
+}
+
+/* An unknown key of the event object: checks that it is not a duplicate
+ * and keeps it (`k` must live as long as the message: the message itself or
+ * scratch). Known keys have their bit in `seen`. The caller bounds the keys
+ * to MAX_KEYS. */
+static bool unknown_key(hs_decoder_t *d, const char *k, size_t n) {
+  for (uint32_t i = 0; i < d->n_unknown; i++)
+    if (d->unknown[i].len == n && memcmp(d->unknown[i].ptr, k, n) == 0) {
+      char q[300];
+      return fail(d, HS_E_SCHEMA, "field \"%s\": duplicate", printable(k, n, q)), false;
+    }
+  d->unknown[d->n_unknown++] = (hs_str_t){k, (uint32_t)n};
+  return true;
 }
 
 static bool valid_utf8(const unsigned char *s, size_t n) {
@@ -459,8 +495,12 @@ static bool set_attr(hs_decoder_t *d, const value_t *v) {
   }
   for (uint32_t i = 0; i < ev->n_attrs; i++)
     if (ev->attr_key[i].len == ev->attr_key[ev->n_attrs].len &&
-        !memcmp(ev->attr_key[i].ptr, ev->attr_key[ev->n_attrs].ptr, ev->attr_key[i].len))
-      return fail(d, HS_E_SCHEMA, "field \"attributes\": duplicate key"), false;
+        !memcmp(ev->attr_key[i].ptr, ev->attr_key[ev->n_attrs].ptr, ev->attr_key[i].len)) {
+      char q[300];
+      return fail(d, HS_E_SCHEMA, "field \"attributes\": duplicate key \"%s\"",
+                  printable(ev->attr_key[i].ptr, ev->attr_key[i].len, q)),
+             false;
+    }
   ev->n_attrs++;
   return true;
 }
@@ -534,6 +574,75 @@ static int finish(hs_decoder_t *d) {
 
 /* ---- JSON -------------------------------------------------------------- */
 
+static int hex4(const unsigned char *p) {
+  int v = 0;
+  for (int i = 0; i < 4; i++) {
+    int c = p[i], x = c >= '0' && c <= '9'   ? c - '0'
+                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                             : -1;
+    if (x < 0)
+      return -1;
+    v = v << 4 | x;
+  }
+  return v;
+}
+
+/* yajl decodes a high UTF-16 surrogate escape not followed by an escaped
+ * low one into "?", a lone low one into bytes that are not UTF-8, and a high
+ * one followed by any other \u escape into some unrelated character, so
+ * that different strings would become equal. The string token just read
+ * (yajl hands over a decoded copy only when it had escapes) ends before the
+ * parser's offset; its escapes are checked here. Returns false with the
+ * reason. */
+static bool check_surrogates(hs_decoder_t *d, bool key) {
+  size_t end = yajl_get_bytes_consumed(d->yh), len = (size_t)(d->msg_end - d->msg);
+  const unsigned char *m = d->msg;
+  if (end < 2 || end > len || m[end - 1] != '"')
+    return true; /* not where the token should be: nothing to check */
+  size_t close = end - 1, open = close;
+  /* the opening quote: the first one before that no backslash escapes */
+  while (open-- > 0) {
+    if (m[open] != '"')
+      continue;
+    size_t bs = 0;
+    while (bs < open && m[open - bs - 1] == '\\')
+      bs++;
+    if (bs % 2 == 0)
+      break;
+  }
+  for (size_t k = open + 1; k < close; k++) {
+    if (m[k] != '\\')
+      continue;
+    if (m[++k] != 'u' || k + 4 >= close)
+      continue;
+    int u = hex4(m + k + 1);
+    k += 4;
+    bool high = u >= 0xd800 && u <= 0xdbff, low = u >= 0xdc00 && u <= 0xdfff;
+    if (high && k + 6 < close && m[k + 1] == '\\' && m[k + 2] == 'u') {
+      int v = hex4(m + k + 3);
+      if (v >= 0xdc00 && v <= 0xdfff) {
+        k += 6;
+        continue;
+      }
+    }
+    if (high || low) {
+      int fi = d->key_field;
+      if (!key && !d->skip_depth && !d->in_attrs && d->depth == 1 && fi >= 0)
+        return fail(d, HS_E_PARSE,
+                    "field \"%s\": \\u%04x is an unpaired UTF-16 surrogate, not a character",
+                    fields[fi].name, (unsigned)u),
+               false;
+      return fail(d, HS_E_PARSE,
+                  "malformed JSON at byte %zu: \\u%04x is an unpaired UTF-16 surrogate, not a "
+                  "character",
+                  k - 5, (unsigned)u),
+             false;
+    }
+  }
+  return true;
+}
+
 /* Routes one scalar JSON value: a top-level field, an attribute, or skipped. */
 static int on_value(hs_decoder_t *d, const value_t *v) {
   if (d->skip_depth)
@@ -567,6 +676,8 @@ static int j_string(void *ctx, const unsigned char *s, size_t n) {
   /* yajl hands over a string without escapes in place, else a decoded copy
      that lives only during this call */
   bool in_msg = (uintptr_t)s >= (uintptr_t)d->msg && (uintptr_t)s < (uintptr_t)d->msg_end;
+  if (!in_msg && !check_surrogates(d, false))
+    return 0;
   value_t v = {.kind = V_STR, .s = (const char *)s, .n = n, .borrowable = in_msg};
   return on_value(d, &v);
 }
@@ -624,6 +735,9 @@ static int j_end_array(void *ctx) {
 
 static int j_key(void *ctx, const unsigned char *k, size_t n) {
   hs_decoder_t *d = ctx;
+  bool in_msg = (uintptr_t)k >= (uintptr_t)d->msg && (uintptr_t)k < (uintptr_t)d->msg_end;
+  if (!in_msg && !check_surrogates(d, true))
+    return 0;
   if (d->skip_depth)
     return 1;
   if (d->in_attrs && d->depth == d->in_attrs) {
@@ -636,8 +750,16 @@ static int j_key(void *ctx, const unsigned char *k, size_t n) {
   /* a key takes no room, but is refused where keeping it would not fit */
   if (d->scratch_len + n > d->max_message)
     return fail(d, HS_E_TOOBIG, "message too large");
-  d->key_field = find_field((const char *)k, n);
-  return 1;
+  int fi = find_field((const char *)k, n);
+  d->key_field = fi;
+  if (fi < 0 && !in_msg) { /* a decoded copy: kept in scratch for duplicates */
+    memcpy(d->scratch + d->scratch_len, k, n);
+    k = (const unsigned char *)d->scratch + d->scratch_len;
+    d->scratch_len += n;
+  }
+  if (++d->n_keys > MAX_KEYS)
+    return fail(d, HS_E_RANGE, "more than %d keys", MAX_KEYS);
+  return fi >= 0 || unknown_key(d, (const char *)k, n);
 }
 
 static const yajl_callbacks callbacks = {j_null,    j_bool,        j_int,       j_double,
@@ -697,9 +819,13 @@ static int decode_json(hs_decoder_t *d, const unsigned char *buf, size_t len) {
   yajl_handle h = yajl_alloc(&callbacks, &af, d);
   if (!h)
     return fail(d, HS_E_NOMEM, "out of memory"), d->rc;
+  d->yh = h;
   yajl_status st = yajl_parse(h, buf, len);
-  if (st == yajl_status_ok)
+  bool ended = false; /* the text ended inside the object */
+  if (st == yajl_status_ok) {
     st = yajl_complete_parse(h);
+    ended = true;
+  }
   if (st != yajl_status_ok && !d->rc) {
     unsigned char *msg = yajl_get_error(h, 0, buf, len);
     char m[200];
@@ -709,8 +835,16 @@ static int decode_json(hs_decoder_t *d, const unsigned char *buf, size_t len) {
         *p = ' ';
     if (msg)
       yajl_free_error(h, msg);
-    size_t at = yajl_get_bytes_consumed(h);
-    fail(d, HS_E_PARSE, "malformed JSON at byte %zu: %s", at, m);
+    /* yajl counts the bytes consumed up to the token in error, and
+       yajl_complete_parse starts its count again at 0: then the error is
+       the end of the message */
+    size_t at = ended ? len : yajl_get_bytes_consumed(h);
+    if (!ended && at) /* offsets count from 0: the last byte consumed */
+      at--;
+    if (ended)
+      fail(d, HS_E_PARSE, "malformed JSON at byte %zu: truncated (the message ends inside it)", at);
+    else
+      fail(d, HS_E_PARSE, "malformed JSON at byte %zu: %s", at, m);
   }
   yajl_free(h);
   return d->rc;
@@ -720,6 +854,8 @@ static int decode_json(hs_decoder_t *d, const unsigned char *buf, size_t len) {
 
 typedef struct reader_s {
   const unsigned char *p, *end;
+  const unsigned char *at; /* where the value mp_value read last starts */
+  bool text;               /* mp_skip: strings must be valid UTF-8 */
 } reader_t;
 
 static bool rd(reader_t *r, size_t n, const unsigned char **out) {
@@ -750,6 +886,7 @@ static uint64_t be(const unsigned char *p, int n) {
  * Returns 0, 1 if the input ends early, or HS_E_PARSE. */
 static int mp_value(reader_t *r, value_t *v) {
   const unsigned char *p;
+  r->at = r->p;
   if (!rd(r, 1, &p))
     return 1;
   unsigned c = p[0];
@@ -925,7 +1062,9 @@ static inline int mp_next(reader_t *r, value_t *v) {
   return mp_value(r, v);
 }
 
-/* Skips `count` values (containers included) iteratively, to depth MAX_DEPTH. */
+/* Skips `count` values (containers included) iteratively, to depth MAX_DEPTH.
+ * With r->text, a string that is not valid UTF-8 is an error (HS_E_RANGE),
+ * as yajl makes it in JSON. */
 static int mp_skip(reader_t *r, uint64_t count, int depth) {
   uint64_t stack[MAX_DEPTH + 1];
   int top = 0;
@@ -937,12 +1076,20 @@ static int mp_skip(reader_t *r, uint64_t count, int depth) {
     }
     stack[top]--;
     value_t v;
+    const unsigned char *at = r->p;
     int rc = mp_next(r, &v);
     if (rc)
       return rc;
+    if (r->text && v.kind == V_STR && !printable_ascii((const unsigned char *)v.s, v.n) &&
+        !valid_utf8((const unsigned char *)v.s, v.n)) {
+      r->at = at;
+      return HS_E_RANGE;
+    }
     if (v.kind == V_MAP || v.kind == V_ARRAY) {
-      if (depth + top + 1 > MAX_DEPTH)
+      if (depth + top + 1 > MAX_DEPTH) {
+        r->at = at;
         return HS_E_SCHEMA;
+      }
       stack[++top] = (uint64_t)v.i * (v.kind == V_MAP ? 2 : 1);
     }
   }
@@ -950,38 +1097,100 @@ static int mp_skip(reader_t *r, uint64_t count, int depth) {
 }
 
 int hs_msgpack_object_size(const void *buf, size_t len, size_t *out) {
-  reader_t r = {buf, (const unsigned char *)buf + len};
+  reader_t r = {buf, (const unsigned char *)buf + len, buf, false};
   int rc = mp_skip(&r, 1, 0);
   if (rc == 0)
     *out = (size_t)(r.p - (const unsigned char *)buf);
   return rc == HS_E_SCHEMA ? HS_E_PARSE : rc;
 }
 
-static int mp_fail(hs_decoder_t *d, int rc) {
-  if (rc == 1)
-    return fail(d, HS_E_PARSE, "malformed msgpack: truncated"), d->rc;
+int hs_msgpack_record_size(const void *buf, size_t len, size_t *out, hs_err_t *err) {
+  const unsigned char *b = buf;
+  reader_t r = {b, b + len, b, false};
+  value_t top;
+  int rc = mp_value(&r, &top);
+  if (!rc && top.kind != V_MAP)
+    return hs_err_set(err, HS_E_PARSE, "the message must be a msgpack map");
+  for (int64_t i = 0; !rc && i < top.i; i++) {
+    value_t k, v;
+    const unsigned char *kat = r.p;
+    if ((rc = mp_next(&r, &k)))
+      break;
+    if (k.kind != V_STR)
+      return hs_err_set(err, HS_E_PARSE,
+                        "malformed msgpack at byte %zu: a key that is not a string (a map cut "
+                        "short?)",
+                        (size_t)(kat - b));
+    if (!(rc = mp_next(&r, &v)) && (v.kind == V_MAP || v.kind == V_ARRAY))
+      rc = mp_skip(&r, (uint64_t)v.i * (v.kind == V_MAP ? 2 : 1), 1);
+  }
+  size_t at = (size_t)(r.at - b);
+  if (rc == 1) {
+    hs_err_set(err, HS_E_PARSE,
+               "malformed msgpack at byte %zu: truncated (the input ends inside it)", at);
+    return 1;
+  }
   if (rc == HS_E_SCHEMA)
-    return fail(d, HS_E_SCHEMA, "nesting deeper than %d", MAX_DEPTH), d->rc;
-  return fail(d, HS_E_PARSE, "malformed msgpack"), d->rc;
+    return hs_err_set(err, HS_E_PARSE, "malformed msgpack at byte %zu: nesting deeper than %d", at,
+                      MAX_DEPTH);
+  if (rc)
+    return hs_err_set(err, HS_E_PARSE,
+                      "malformed msgpack at byte %zu: 0x%02x is not a msgpack type", at, *r.at);
+  *out = (size_t)(r.p - b);
+  return 0;
+}
+
+/* The reason for an error of the reader; `r->at` is where the value in error
+ * starts, as a byte offset from `buf`. */
+static int mp_fail(hs_decoder_t *d, int rc, const reader_t *r, const unsigned char *buf) {
+  size_t at = (size_t)(r->at - buf);
+  if (rc == 1)
+    return fail(d, HS_E_PARSE,
+                "malformed msgpack at byte %zu: truncated (the message ends inside it)", at),
+           d->rc;
+  if (rc == HS_E_SCHEMA)
+    return fail(d, HS_E_SCHEMA, "nesting deeper than %d at byte %zu", MAX_DEPTH, at), d->rc;
+  if (rc == HS_E_RANGE)
+    return fail(d, HS_E_PARSE, "a string at byte %zu: invalid UTF-8", at), d->rc;
+  return fail(d, HS_E_PARSE, "malformed msgpack at byte %zu: 0x%02x is not a msgpack type", at,
+              *r->at),
+         d->rc;
 }
 
 static int decode_msgpack(hs_decoder_t *d, const unsigned char *buf, size_t len) {
-  reader_t r = {buf, buf + len};
+  reader_t r = {buf, buf + len, buf, true};
   value_t top;
   int rc = mp_value(&r, &top);
   if (rc)
-    return mp_fail(d, rc);
+    return mp_fail(d, rc, &r, buf);
   if (top.kind != V_MAP)
     return fail(d, HS_E_PARSE, "the message must be a msgpack map"), d->rc;
+  if (top.i > MAX_KEYS)
+    return fail(d, HS_E_RANGE, "more than %d keys", MAX_KEYS), d->rc;
   for (int64_t i = 0; i < top.i && !d->rc; i++) {
     value_t k, v;
+    const unsigned char *kat = r.p;
     if ((rc = mp_next(&r, &k)))
-      return mp_fail(d, rc);
+      return mp_fail(d, rc, &r, buf);
     if (k.kind != V_STR)
-      return fail(d, HS_E_SCHEMA, "map keys must be strings"), d->rc;
+      return fail(d, HS_E_SCHEMA, "malformed msgpack at byte %zu: map keys must be strings",
+                  (size_t)(kat - buf)),
+             d->rc;
+    const unsigned char *vat = r.p;
     if ((rc = mp_next(&r, &v)))
-      return mp_fail(d, rc);
+      return mp_fail(d, rc, &r, buf);
     int fi = find_field(k.s, k.n);
+    if (fi < 0) { /* unknown: text, once */
+      if (!printable_ascii((const unsigned char *)k.s, k.n) &&
+          !valid_utf8((const unsigned char *)k.s, k.n))
+        return fail(d, HS_E_PARSE, "a key at byte %zu: invalid UTF-8", (size_t)(kat - buf)), d->rc;
+      if (v.kind == V_STR && !printable_ascii((const unsigned char *)v.s, v.n) &&
+          !valid_utf8((const unsigned char *)v.s, v.n))
+        return fail(d, HS_E_PARSE, "a string at byte %zu: invalid UTF-8", (size_t)(vat - buf)),
+               d->rc;
+      if (!unknown_key(d, k.s, k.n)) /* top.i <= MAX_KEYS */
+        return d->rc;
+    }
     if (fi >= 0 && fields[fi].kind == K_OBJ && v.kind == V_MAP) {
       if (d->seen & (UINT64_C(1) << fi))
         return fail(d, HS_E_SCHEMA, "field \"attributes\": duplicate"), d->rc;
@@ -989,7 +1198,7 @@ static int decode_msgpack(hs_decoder_t *d, const unsigned char *buf, size_t len)
       for (int64_t a = 0; a < v.i && !d->rc; a++) {
         value_t ak, av;
         if ((rc = mp_next(&r, &ak)) || (rc = mp_next(&r, &av)))
-          return mp_fail(d, rc);
+          return mp_fail(d, rc, &r, buf);
         if (ak.kind != V_STR)
           return fail(d, HS_E_SCHEMA, "field \"attributes\": keys must be strings"), d->rc;
         if (ak.n > HS_MAX_ID_LEN)
@@ -1012,7 +1221,7 @@ static int decode_msgpack(hs_decoder_t *d, const unsigned char *buf, size_t len)
                     fields[fi].kind == K_OBJ ? "an object" : "a scalar"),
                d->rc;
       if ((rc = mp_skip(&r, (uint64_t)v.i * (v.kind == V_MAP ? 2 : 1), 1)))
-        return mp_fail(d, rc);
+        return mp_fail(d, rc, &r, buf);
       continue;
     }
     if (fi < 0)
@@ -1079,6 +1288,7 @@ int hs_event_decode(hs_decoder_t *d, const void *buf, size_t len, hs_format_t fm
   d->rc = 0;
   d->depth = d->in_attrs = d->skip_depth = 0;
   d->seen = 0;
+  d->n_keys = d->n_unknown = 0;
   d->scratch_len = 0;
   d->key_field = -1;
   if (len > d->max_message)

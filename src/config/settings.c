@@ -3,6 +3,7 @@
  * generated reference (docs/settings.md). */
 #include "healthscore/settings.h"
 
+#include "healthscore/event.h"
 #include "yaml_doc.h"
 
 #include <arpa/inet.h>
@@ -14,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { T_STR, T_INT, T_DURATION, T_LIST, T_ENUM, T_MAP, T_NODES } stype_t;
+typedef enum { T_STR, T_INT, T_DURATION, T_LIST, T_ENUM, T_MAP, T_NODES, T_TIME } stype_t;
 
 typedef struct row_s {
   const char *section, *key;
@@ -44,6 +45,11 @@ static const row_t rows[] = {
      "may see their midnight already evaluated"},
     {"engine", "max_future", T_DURATION, "1h", 0, 30 * DAY_MS, NULL, OFF(max_future_ms), 0,
      "events timestamped further ahead of the wall clock are dead-lettered"},
+    {"engine", "min_event_time", T_TIME, HS_MIN_EVENT_TIME_DEFAULT, 0, 0, NULL, OFF(min_event_time),
+     0,
+     "events timestamped earlier are dead-lettered: an RFC 3339 time, or a duration before now "
+     "(e.g. 3650d). The fixed default rejects ts 0 and epoch seconds sent as milliseconds "
+     "(1970), whatever the date"},
     {"engine", "idle_interval", T_DURATION, "1m", 0, DAY_MS, NULL, OFF(idle_interval_ms), 0,
      "how often accounts held in memory are re-evaluated at the wall clock minus "
      "allowed_lateness, so that silent accounts age; 0 turns it off (for replays of old events)"},
@@ -273,6 +279,10 @@ static int set_value(hs_settings_t *s, const row_t *r, const char *v, char *why,
     return topics_ok(*list, *n, why, whylen) ? 0 : 1;
   }
   case T_MAP:
+    return 0;
+  case T_TIME:
+    if (hs_event_min_time_parse(v, field(s, r->offset)))
+      return snprintf(why, whylen, "must be an RFC 3339 time or a duration before now"), 1;
     return 0;
   }
   return 0;
@@ -613,8 +623,8 @@ int hs_settings_load_file(const char *path, hs_settings_t *out, hs_err_t *err) {
 }
 
 int hs_settings_doc(hs_buf_t *out) {
-  static const char *const types[] = {"string", "integer", "duration",      "list",
-                                      "one of", "mapping", "host:port list"};
+  static const char *const types[] = {"string", "integer", "duration",       "list",
+                                      "one of", "mapping", "host:port list", "time or duration"};
   int rc = hs_buf_printf(
       out, "# Engine settings\n\n"
            "The live engine reads one YAML file of sections; `healthscore check --settings\n"

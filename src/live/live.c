@@ -594,11 +594,9 @@ static int check_event(hs_live_t *l, hs_decoder_t *d, const rd_kafka_message_t *
                     (int)ev->account_id.len, ev->account_id.ptr,
                     (int)home_partition(l, m->key, m->key_len), (int)m->partition),
            -1;
-  if (ev->ts_ms > (int64_t)wall_ms() + l->s->max_future_ms) {
-    char ts[32];
-    hs_time_format(ev->ts_ms, ts);
-    return snprintf(why, n, "future timestamp: %s is more than engine.max_future ahead", ts), -1;
-  }
+  if (hs_event_check_time(ev->ts_ms, (int64_t)wall_ms(), l->s->min_event_time, l->s->max_future_ms,
+                          why, n))
+    return -1; /* "implausible timestamp: ..." or "future timestamp: ..." */
   return 0;
 }
 

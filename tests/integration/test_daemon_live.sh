@@ -32,7 +32,8 @@ bad healthscore.surveys acct-000004 "$(home_partition acct-000004 8)" '{"type":"
 bad healthscore.surveys acct-000004 $((($(home_partition acct-000004 8) + 1) % 8)) '{"type":"nps","event_id":"x5","account_id":"acct-000004","ts":"2026-01-05T00:00:00Z","score":9}'
 bad healthscore.engagement someone-else 4 '{"type":"call","event_id":"x4","account_id":"acct-000005","ts":"2026-01-05T00:00:00Z","role":"admin"}'
 bad healthscore.accounts acct-000006 5 'not json at all'
-n_bad=7
+bad healthscore.surveys acct-000004 "$(home_partition acct-000004 8)" '{"type":"nps","event_id":"x6","account_id":"acct-000004","ts":1733500000,"score":9}'
+n_bad=8
 wait "$gen_pid"
 check "the daemon drains every event" wait_for 60 drained $((good + n_bad)) d1
 sleep 0.5
@@ -50,7 +51,8 @@ kcat -b "$bs" -C -t healthscore.deadletter -o beginning -e -q -f '%h|%s\n' >"$wo
 check "all $n_bad bad messages dead-lettered" test "$(wc -l <"$work/dead")" -eq "$n_bad"
 check "dead letters name their source" grep -q 'source_topic=healthscore.usage,source_partition=0,source_offset=' "$work/dead"
 for reason in 'invalid event: malformed JSON' 'unknown event type: "teleport"' \
-  'future timestamp' 'wrong key' 'invalid event: field "amount"' 'wrong partition'; do
+  'future timestamp' 'wrong key' 'invalid event: field "amount"' 'wrong partition' \
+  'implausible timestamp: 1970-01-21T01:31:40.000Z is before min_event_time 2000-01-01T00:00:00.000Z; 1733500000 looks like epoch seconds'; do
   check "a dead letter says: $reason" grep -q "reason=$reason" "$work/dead"
 done
 check "the raw bytes are kept" grep -q '|not json at all$' "$work/dead"

@@ -51,10 +51,52 @@ static void test_type_from_near_misses(void **state) {
   }
 }
 
+#define T2026 INT64_C(1796083200000) /* 2026-12-01T00:00:00Z */
+
+static void test_event_time_guard(void **state) {
+  (void)state;
+  char why[256];
+  int64_t min;
+  assert_int_equal(hs_event_min_time_parse(HS_MIN_EVENT_TIME_DEFAULT, &min), 0);
+  assert_int_equal(min, INT64_C(946684800000));
+  /* ts 0 */
+  assert_int_equal(hs_event_check_time(0, T2026, min, 3600000, why, sizeof why), HS_E_RANGE);
+  assert_string_equal(why, "implausible timestamp: 1970-01-01T00:00:00.000Z is before "
+                           "min_event_time 2000-01-01T00:00:00.000Z");
+  /* epoch seconds where milliseconds are expected */
+  assert_int_equal(hs_event_check_time(1733500000, T2026, min, 3600000, why, sizeof why),
+                   HS_E_RANGE);
+  assert_string_equal(why, "implausible timestamp: 1970-01-21T01:31:40.000Z is before "
+                           "min_event_time 2000-01-01T00:00:00.000Z; 1733500000 looks like "
+                           "epoch seconds, not milliseconds");
+  /* an early time that is not seconds either way gets no guess */
+  assert_int_equal(hs_event_check_time(86400000, T2026, min, 3600000, why, sizeof why), HS_E_RANGE);
+  assert_null(strstr(why, "epoch seconds"));
+  /* the future, relative to now */
+  assert_int_equal(hs_event_check_time(T2026 + 3600001, T2026, min, 3600000, why, sizeof why),
+                   HS_E_RANGE);
+  assert_string_equal(why, "future timestamp: 2026-12-01T01:00:00.001Z is more than max_future "
+                           "(1h) ahead of now (2026-12-01T00:00:00.000Z)");
+  assert_int_equal(hs_event_check_time(T2026 + 3600000, T2026, min, 3600000, why, sizeof why), 0);
+  assert_int_equal(hs_event_check_time(min, T2026, min, 0, why, sizeof why), 0);
+  assert_int_equal(hs_event_check_time(min - 1, T2026, min, 0, why, sizeof why), HS_E_RANGE);
+  /* a duration before now */
+  assert_int_equal(hs_event_min_time_parse("30d", &min), 0);
+  assert_int_equal(min, -30 * INT64_C(86400000));
+  assert_int_equal(hs_event_check_time(T2026 - 30 * INT64_C(86400000), T2026, min, 0, why, 8), 0);
+  assert_int_equal(hs_event_check_time(T2026 - 31 * INT64_C(86400000), T2026, min, 0, why, 8),
+                   HS_E_RANGE);
+  assert_string_equal(why, "implaus"); /* truncated to the room given */
+  const char *bad[] = {"", "0", "yesterday", "-5d", "1969-12-31T23:59:59Z", "2026-13-01T00:00:00Z"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    assert_int_equal(hs_event_min_time_parse(bad[i], &min), HS_E_PARSE);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_type_from_every_name),
       cmocka_unit_test(test_type_from_near_misses),
+      cmocka_unit_test(test_event_time_guard),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -336,6 +336,183 @@ static void test_json_size_limit_counts_kept_strings(void **state) {
   }
 }
 
+/* Decodes msgpack bytes; the error must carry `fragment`. */
+static void expect_mp(const unsigned char *b, size_t n, int code, const char *fragment) {
+  hs_event_t ev;
+  hs_err_t err = {0};
+  int rc = hs_event_decode(dec, b, n, HS_FMT_MSGPACK, &ev, &err);
+  if (rc != code || !strstr(err.msg, fragment))
+    fail_msg("msgpack of %zu bytes: got %d \"%s\", want %d containing \"%s\"", n, rc, err.msg, code,
+             fragment);
+}
+
+/* A msgpack event map: the envelope, then `extra` (k, v already encoded). */
+static size_t mp_event(unsigned char *out, const char *account, size_t account_len,
+                       const unsigned char *extra, size_t extra_len, int extra_pairs) {
+  size_t n = 0;
+  out[n++] = (unsigned char)(0x84 + extra_pairs);
+  const char *kv[] = {"event_id", "e1", "type", "login"};
+  for (int i = 0; i < 4; i++) {
+    size_t l = strlen(kv[i]);
+    out[n++] = (unsigned char)(0xa0 | l);
+    memcpy(out + n, kv[i], l);
+    n += l;
+  }
+  memcpy(out + n,
+         "\xaa"
+         "account_id",
+         11);
+  n += 11;
+  out[n++] = (unsigned char)(0xa0 | account_len);
+  memcpy(out + n, account, account_len);
+  n += account_len;
+  memcpy(out + n, "\xa2ts\xcf\x00\x00\x01\x9c\xa9\x35\xb8\x00", 12); /* 1772359200000 */
+  n += 12;
+  if (extra_len)
+    memcpy(out + n, extra, extra_len);
+  return n + extra_len;
+}
+
+static void test_lone_surrogates_are_rejected(void **state) {
+  (void)state;
+  /* before: yajl made "\ud800" (and "\ud800\u0041", ...) a "?", so that
+     different account ids merged */
+  const char *lone[] = {"\\ud800",        "\\udc00",        "a\\ud800",       "\\ud800x",
+                        "\\ud800\\u0041", "\\udbff\\ud800", "\\udc00\\ud800", "\\uD800"};
+  for (size_t i = 0; i < sizeof lone / sizeof *lone; i++) {
+    char msg[300];
+    snprintf(msg, sizeof msg,
+             "{\"event_id\":\"e\",\"account_id\":\"%s\",\"type\":\"login\",\"ts\":1772359200000}",
+             lone[i]);
+    expect_error(msg, HS_E_PARSE, "\"account_id\": \\u");
+    expect_error(msg, HS_E_PARSE, "unpaired UTF-16 surrogate");
+  }
+  /* anywhere: a user id, an attribute, a key, an ignored field */
+  expect_error("{" ENV ",\"type\":\"login\",\"user_id\":\"\\ud800\"}", HS_E_PARSE,
+               "\"user_id\": \\ud800 is an unpaired");
+  expect_error("{" ENV ",\"type\":\"account\",\"attributes\":{\"csm\":\"\\udfff\"}}", HS_E_PARSE,
+               "unpaired UTF-16 surrogate");
+  expect_error("{" ENV ",\"type\":\"account\",\"attributes\":{\"\\ud800\":\"x\"}}", HS_E_PARSE,
+               "unpaired UTF-16 surrogate");
+  expect_error("{" ENV ",\"type\":\"login\",\"x\\ud800\":1}", HS_E_PARSE, "unpaired");
+  expect_error("{" ENV ",\"type\":\"login\",\"extra\":[{\"y\":\"\\ud800\"}]}", HS_E_PARSE,
+               "unpaired");
+  /* a pair is one character; an escaped backslash is not an escape */
+  hs_event_t ev;
+  hs_err_t err = {0};
+  assert_int_equal(decode("{\"event_id\":\"e\",\"account_id\":\"\\ud83d\\ude00\",\"type\":"
+                          "\"login\",\"ts\":1772359200000}",
+                          &ev, &err),
+                   0);
+  assert_true(hs_str_eq(ev.account_id, "\xf0\x9f\x98\x80"));
+  assert_int_equal(decode("{\"event_id\":\"e\",\"account_id\":\"a\\\\ud800\\\"\",\"type\":"
+                          "\"login\",\"ts\":1772359200000}",
+                          &ev, &err),
+                   0);
+  assert_true(hs_str_eq(ev.account_id, "a\\ud800\""));
+  /* msgpack agrees: a surrogate (CESU-8) or any invalid UTF-8 in an id, a
+     key or an ignored string is rejected as in JSON */
+  unsigned char b[200];
+  expect_mp(b, mp_event(b, "\xed\xa0\x80", 3, NULL, 0, 0), HS_E_PARSE,
+            "\"account_id\": invalid UTF-8");
+  expect_mp(b, mp_event(b, "a\xff", 2, NULL, 0, 0), HS_E_PARSE, "\"account_id\": invalid UTF-8");
+  expect_mp(b, mp_event(b, "a", 1, (const unsigned char *)"\xa1x\xa2\xc3\x28", 5, 1), HS_E_PARSE,
+            "invalid UTF-8");
+  expect_mp(b, mp_event(b, "a", 1, (const unsigned char *)"\xa2\xc3\x28\x01", 4, 1), HS_E_PARSE,
+            "a key at byte");
+  expect_mp(b, mp_event(b, "a", 1, (const unsigned char *)"\xa1x\x91\xa1\xff", 5, 1), HS_E_PARSE,
+            "invalid UTF-8");
+  assert_int_equal(
+      hs_event_decode(dec, b, mp_event(b, "\xc3\xa9", 2, NULL, 0, 0), HS_FMT_MSGPACK, &ev, &err),
+      0);
+}
+
+static void test_duplicate_keys_are_rejected_naming_the_key(void **state) {
+  (void)state;
+  /* before: unknown keys could repeat, known ones could not */
+  expect_error("{" ENV ",\"type\":\"login\",\"x\":1,\"x\":2}", HS_E_SCHEMA,
+               "field \"x\": duplicate");
+  expect_error("{" ENV ",\"type\":\"login\",\"x\":{\"a\":1},\"x\":[2]}", HS_E_SCHEMA,
+               "field \"x\": duplicate");
+  expect_error("{" ENV ",\"type\":\"login\",\"\\u0078\":1,\"x\":2}", HS_E_SCHEMA,
+               "field \"x\": duplicate");
+  expect_error("{" ENV ",\"type\":\"login\",\"a\\nb\":1,\"a\\nb\":2}", HS_E_SCHEMA,
+               "field \"a\\x0ab\": duplicate");
+  expect_error("{" ENV ",\"type\":\"login\",\"ts\":1772359200000}", HS_E_SCHEMA,
+               "field \"ts\": duplicate");
+  expect_error("{" ENV ",\"type\":\"login\",\"currency\":1,\"currency\":1}", HS_E_SCHEMA,
+               "field \"currency\": duplicate");
+  expect_error("{" ENV ",\"type\":\"account\",\"attributes\":{\"tier\":\"a\",\"tier\":\"b\"}}",
+               HS_E_SCHEMA, "duplicate key \"tier\"");
+  /* nested ignored objects are not the event's keys */
+  hs_event_t ev;
+  hs_err_t err = {0};
+  assert_int_equal(
+      decode("{" ENV ",\"type\":\"login\",\"x\":{\"a\":1},\"y\":{\"a\":1,\"a\":2}}", &ev, &err), 0);
+  /* msgpack alike */
+  unsigned char b[200];
+  expect_mp(b, mp_event(b, "a", 1, (const unsigned char *)"\xa1x\x01\xa1x\x02", 6, 2), HS_E_SCHEMA,
+            "field \"x\": duplicate");
+  expect_mp(b, mp_event(b, "a", 1, (const unsigned char *)"\xa4type\xa3nps", 9, 1), HS_E_SCHEMA,
+            "field \"type\": duplicate");
+  /* at most 256 keys: the check stays linear */
+  hs_buf_t m;
+  hs_buf_init(&m);
+  hs_buf_printf(&m, "{" ENV ",\"type\":\"login\"");
+  for (int i = 0; i < 300; i++)
+    hs_buf_printf(&m, ",\"k%d\":%d", i, i);
+  hs_buf_printf(&m, "}");
+  expect_error(m.data, HS_E_RANGE, "more than 256 keys");
+  hs_buf_free(&m);
+}
+
+static void test_errors_say_where_in_the_message(void **state) {
+  (void)state;
+  /* before: a truncated JSON object was "at byte 1" */
+  const char *cut = "{\"event_id\":\"e\",\"account_id\":\"a\",\"type\":\"login\",\"ts\":17";
+  char want[64];
+  snprintf(want, sizeof want, "malformed JSON at byte %zu: truncated", strlen(cut));
+  expect_error(cut, HS_E_PARSE, want);
+  expect_error("{\"event_id\":\"e\",x}", HS_E_PARSE, "malformed JSON at byte 16:");
+  /* msgpack: where the value in error starts */
+  unsigned char b[200];
+  size_t n = mp_event(b, "a", 1, (const unsigned char *)"\xa1x\xc1", 3, 1);
+  char w2[64];
+  snprintf(w2, sizeof w2, "malformed msgpack at byte %zu:", n - 1);
+  expect_mp(b, n, HS_E_PARSE, w2);
+  n = mp_event(b, "a", 1,
+               (const unsigned char *)"\xa1x\xa5"
+                                      "ab",
+               5, 1);
+  snprintf(w2, sizeof w2, "malformed msgpack at byte %zu: truncated", n - 3);
+  expect_mp(b, n, HS_E_PARSE, w2);
+  n = mp_event(b, "a", 1, (const unsigned char *)"\x01\x02", 2, 1);
+  snprintf(w2, sizeof w2, "malformed msgpack at byte %zu: map keys must be strings", n - 2);
+  expect_mp(b, n, HS_E_SCHEMA, w2);
+}
+
+static void test_record_size_stops_at_a_map_cut_short(void **state) {
+  (void)state;
+  /* a map that announces 6 entries, has 4, and is followed by a good record:
+     hs_msgpack_object_size would take the next record's map as its 5th key */
+  unsigned char b[400];
+  size_t a = mp_event(b, "a", 1, NULL, 0, 0);
+  b[0] = 0x86;
+  size_t second = mp_event(b + a, "b", 1, NULL, 0, 0);
+  size_t n, sz;
+  hs_err_t err = {0};
+  assert_int_equal(hs_msgpack_object_size(b, a + second, &sz), 1);
+  assert_int_equal(hs_msgpack_record_size(b, a + second, &n, &err), HS_E_PARSE);
+  char want[80];
+  snprintf(want, sizeof want, "malformed msgpack at byte %zu: a key that is not a string", a);
+  assert_non_null(strstr(err.msg, want));
+  assert_int_equal(hs_msgpack_record_size(b + a, second, &n, &err), 0);
+  assert_int_equal(n, second);
+  assert_int_equal(hs_msgpack_record_size(b + a, second - 1, &n, &err), 1);
+  assert_non_null(strstr(err.msg, "truncated"));
+  assert_int_equal(hs_msgpack_record_size("\x91\x01", 2, &n, &err), HS_E_PARSE);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_decodes_each_type),
@@ -346,6 +523,10 @@ int main(void) {
       cmocka_unit_test(test_schema_examples),
       cmocka_unit_test(test_string_checks_at_every_length),
       cmocka_unit_test(test_json_size_limit_counts_kept_strings),
+      cmocka_unit_test(test_lone_surrogates_are_rejected),
+      cmocka_unit_test(test_duplicate_keys_are_rejected_naming_the_key),
+      cmocka_unit_test(test_errors_say_where_in_the_message),
+      cmocka_unit_test(test_record_size_stops_at_a_map_cut_short),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

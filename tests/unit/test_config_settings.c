@@ -225,6 +225,25 @@ static void test_generated_reference_is_current(void **state) {
   hs_buf_free(&b);
 }
 
+static void test_min_event_time(void **state) {
+  (void)state;
+  hs_settings_t s;
+  hs_err_t err = {0};
+  assert_int_equal(hs_settings_defaults(&s), 0);
+  assert_int_equal(s.min_event_time, INT64_C(946684800000)); /* 2000-01-01T00:00:00Z */
+  const char *y = "engine:\n  min_event_time: 3650d\n";
+  assert_int_equal(hs_settings_load_string(y, strlen(y), "e.yaml", &s, &err), 0);
+  assert_int_equal(s.min_event_time, -3650 * INT64_C(86400000));
+  y = "engine:\n  min_event_time: \"2020-01-01T00:00:00+01:00\"\n";
+  assert_int_equal(hs_settings_load_string(y, strlen(y), "e.yaml", &s, &err), 0);
+  assert_int_equal(s.min_event_time, INT64_C(1577833200000));
+  y = "engine:\n  min_event_time: soon\n";
+  assert_int_equal(hs_settings_load_string(y, strlen(y), "e.yaml", &s, &err), HS_E_CONFIG);
+  assert_string_equal(err.msg, "e.yaml:2:19: engine.min_event_time must be an RFC 3339 time or a "
+                               "duration before now");
+  hs_settings_free(&s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_defaults),
@@ -234,6 +253,7 @@ int main(void) {
       cmocka_unit_test(test_duplicates_are_refused),
       cmocka_unit_test(test_yaml_beyond_plain_data_is_refused),
       cmocka_unit_test(test_generated_reference_is_current),
+      cmocka_unit_test(test_min_event_time),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,8 @@
  * deterministic and JSON and msgpack inputs give the same alerts. */
 #include "testutil.h"
 
+#include "healthscore/codec.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,14 +179,18 @@ static void test_replay_is_deterministic_across_formats(void **state) {
 
 static void test_replay_reports_bad_input_and_goes_on(void **state) {
   (void)state;
-  assert_int_equal(
-      hs_test_run("(head -n 2000 %s/events.jsonl; printf '{\"broken\\n'; "
-                  "printf '{\"event_id\":\"x\",\"account_id\":\"a\",\"type\":\"teleport\","
-                  "\"ts\":\"2026-01-01T00:00:00Z\"}\\n'; tail -n +2001 %s/events.jsonl) "
-                  "| %s replay -c %s --report text -o %s/r4.txt 2> %s/err4.txt",
-                  dir, dir, hs_test_bin(), hs_test_path("examples/customer-behavior.yaml"), dir,
-                  dir),
-      0);
+  const char *cmd = "(head -n 2000 %s/events.jsonl; printf '{\"broken\\n'; "
+                    "printf '{\"event_id\":\"x\",\"account_id\":\"a\",\"type\":\"teleport\","
+                    "\"ts\":\"2026-01-01T00:00:00Z\"}\\n'; tail -n +2001 %s/events.jsonl) "
+                    "| %s replay -c %s --report text -o %s/r4.txt %s 2> %s/err4.txt";
+  /* rejected input: every record read, exit 3; --keep-going: 0 */
+  assert_int_equal(hs_test_run(cmd, dir, dir, hs_test_bin(),
+                               hs_test_path("examples/customer-behavior.yaml"), dir, "", dir),
+                   3);
+  assert_int_equal(hs_test_run(cmd, dir, dir, hs_test_bin(),
+                               hs_test_path("examples/customer-behavior.yaml"), dir, "--keep-going",
+                               dir),
+                   0);
   char *err = file_text("err4.txt");
   assert_non_null(strstr(err, "rejected"));
   hs_free(err);
@@ -202,11 +208,245 @@ static void test_replay_reports_bad_input_and_goes_on(void **state) {
   assert_int_equal(hs_test_run("%s --version | grep -q '^healthscore '", hs_test_bin()), 0);
 }
 
+/* The msgpack records of a file, as offsets (n + 1 of them). */
+static size_t split_msgpack(const char *data, size_t len, size_t *off, size_t max) {
+  size_t n = 0, pos = 0, sz;
+  while (pos < len && n < max) {
+    off[n++] = pos;
+    assert_int_equal(hs_msgpack_object_size(data + pos, len - pos, &sz), 0);
+    pos += sz;
+  }
+  off[n] = pos;
+  return n;
+}
+
+static void write_file(const char *name, const hs_buf_t *b) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(b->data, 1, b->len, f), b->len);
+  fclose(f);
+}
+
+/* Replays `input` into scores, alerts, finals and the JSON report named
+ * after `tag`; returns the exit status. */
+static int replay_to(const char *input, const char *tag, const char *opts) {
+  return hs_test_run("%s replay -q -c %s --alerts %s/%s.alerts --scores %s/%s.scores "
+                     "--final %s/%s.final --report json -o %s/%s.report %s %s/%s 2> %s/%s.err",
+                     hs_test_bin(), hs_test_path("examples/eight-categories.yaml"), dir, tag, dir,
+                     tag, dir, tag, dir, tag, opts, dir, input, dir, tag);
+}
+
+static bool same_outputs(const char *a, const char *b) {
+  return hs_test_run("cd %s && cmp -s %s.alerts %s.alerts && cmp -s %s.scores %s.scores && "
+                     "cmp -s %s.final %s.final",
+                     dir, a, b, a, b, a, b) == 0;
+}
+
+static void ensure_msgpack(void) {
+  assert_int_equal(hs_test_run("[ -s %s/events.msgpack ] || %s gen --accounts 300 --days 150 "
+                               "--seed 11 --quiet --format msgpack > %s/events.msgpack",
+                               dir, hs_test_bin(), dir),
+                   0);
+}
+
+static void test_replay_reads_mixed_json_and_msgpack_per_record(void **state) {
+  (void)state;
+  /* before: the format was chosen once per file; a mixed file lost every
+     record of the other format, reported as a few rejections, exit 0 */
+  ensure_msgpack();
+  char path[512];
+  snprintf(path, sizeof path, "%s/events.msgpack", dir);
+  size_t mlen, jlen;
+  char *mp = hs_test_slurp(path, &mlen);
+  snprintf(path, sizeof path, "%s/events.jsonl", dir);
+  char *js = hs_test_slurp(path, &jlen);
+  size_t max = 400000, *off = hs_malloc((max + 1) * sizeof *off);
+  size_t n = split_msgpack(mp, mlen, off, max);
+  hs_buf_t mixed;
+  hs_buf_init(&mixed);
+  const char *line = js;
+  for (size_t i = 0; i < n; i++) {
+    const char *nl = strchr(line, '\n');
+    assert_non_null(nl);
+    if ((i / 97) % 2) /* blocks of 97 records: msgpack, then JSON lines */
+      hs_buf_append(&mixed, mp + off[i], off[i + 1] - off[i]);
+    else
+      hs_buf_append(&mixed, line, (size_t)(nl + 1 - line));
+    line = nl + 1;
+  }
+  assert_int_equal(*line, 0); /* the same events in both files */
+  write_file("mixed.bin", &mixed);
+  assert_int_equal(replay_to("events.jsonl", "pure", ""), 0);
+  assert_int_equal(replay_to("mixed.bin", "mixed", ""), 0);
+  assert_true(same_outputs("pure", "mixed"));
+  assert_int_equal(hs_test_run("cmp -s %s/pure.report %s/mixed.report", dir, dir), 0);
+  hs_buf_free(&mixed);
+  hs_free(off);
+  hs_free(mp);
+  hs_free(js);
+}
+
+static void test_replay_broken_msgpack_does_not_swallow_good_records(void **state) {
+  (void)state;
+  /* before: a map cut short took the next records as its missing entries
+     (one rejection for 8 records), and a stray byte stopped the replay */
+  ensure_msgpack();
+  char path[512];
+  snprintf(path, sizeof path, "%s/events.msgpack", dir);
+  size_t mlen;
+  char *mp = hs_test_slurp(path, &mlen);
+  size_t max = 3000, *off = hs_malloc((max + 1) * sizeof *off);
+  size_t n = split_msgpack(mp, mlen, off, max);
+  assert_int_equal(n, max);
+  /* the reference: the records without those that are broken below */
+  const size_t cut[] = {100, 900, 1500, 2200};
+  hs_buf_t good, bad;
+  hs_buf_init(&good);
+  hs_buf_init(&bad);
+  size_t where[4] = {0};
+  for (size_t i = 0, c = 0; i < n; i++) {
+    const char *rec = mp + off[i];
+    size_t len = off[i + 1] - off[i];
+    if (c < 4 && i == cut[c]) {
+      where[c] = bad.len;
+      if (c == 0) { /* the map announces two more entries than it has */
+        char h = (char)(rec[0] + 2);
+        hs_buf_append(&bad, &h, 1);
+        hs_buf_append(&bad, rec + 1, len - 1);
+      } else if (c == 1) { /* cut inside its last value */
+        hs_buf_append(&bad, rec, len - 3);
+      } else if (c == 2) { /* a byte that is no msgpack type, then text */
+        hs_buf_append(&bad, "\xc1garbage\n", 9);
+      } else { /* cut after its first entry: the next record is read as a key */
+        hs_buf_append(&bad, rec, 12);
+      }
+      c++;
+      if (c != 3) /* the garbage replaces nothing */
+        continue;
+    }
+    hs_buf_append(&good, rec, len);
+    hs_buf_append(&bad, rec, len);
+  }
+  write_file("good.msgpack", &good);
+  write_file("bad.msgpack", &bad);
+  assert_int_equal(replay_to("good.msgpack", "good", ""), 0);
+  assert_int_equal(replay_to("bad.msgpack", "bad", ""), 3);
+  snprintf(path, sizeof path, "%s/bad.err", dir);
+  char *err = hs_test_slurp(path, NULL);
+  print_message("%s", err);
+  assert_true(same_outputs("good", "bad"));
+  for (int c = 0; c < 4; c++) {
+    char want[128];
+    snprintf(want, sizeof want, "bad.msgpack: byte %zu (line ", where[c]);
+    assert_non_null(strstr(err, want));
+  }
+  assert_non_null(strstr(err, "a key that is not a string"));
+  assert_non_null(strstr(err, "neither a JSON object nor a msgpack map; 9 bytes skipped"));
+  hs_free(err);
+  assert_int_equal(hs_test_run("test $(grep -c ': rejected: ' %s/bad.err) -eq 4", dir), 0);
+  assert_int_equal(replay_to("bad.msgpack", "bad2", "--keep-going"), 0);
+  hs_buf_free(&good);
+  hs_buf_free(&bad);
+  hs_free(off);
+  hs_free(mp);
+}
+
+static void test_replay_says_where_each_rejection_is(void **state) {
+  (void)state;
+  /* before: "event N", 10 messages and nothing about the rest, and a
+     truncated JSON object "at byte 1" */
+  assert_int_equal(
+      hs_test_run("(head -n 2 %s/events.jsonl; for i in $(seq 12); do echo '{\"x\":'$i'}'; done; "
+                  "head -n 20 %s/events.jsonl | tail -n 1 | head -c 60) > %s/where.jsonl",
+                  dir, dir, dir),
+      0);
+  assert_int_equal(hs_test_run("%s replay -c %s --report none %s/where.jsonl 2> %s/where.err",
+                               hs_test_bin(), hs_test_path("examples/eight-categories.yaml"), dir,
+                               dir),
+                   3);
+  char *err = file_text("where.err");
+  print_message("%s", err);
+  char want[600];
+  snprintf(want, sizeof want, "replay: %s/where.jsonl:3: rejected: field \"event_id\": missing",
+           dir);
+  assert_non_null(strstr(err, want));
+  snprintf(want, sizeof want, "%s/where.jsonl:12: rejected", dir);
+  assert_non_null(strstr(err, want));
+  snprintf(want, sizeof want, "%s/where.jsonl:13: rejected", dir);
+  assert_null(strstr(err, want));
+  assert_non_null(strstr(err, "replay: … and 3 more rejected\n"));
+  assert_non_null(strstr(err, "13 rejected"));
+  hs_free(err);
+  assert_int_equal(hs_test_run("%s replay -c %s --report none --keep-going < %s/where.jsonl 2>&1 "
+                               "| grep -q '<stdin>:15: rejected: malformed JSON at byte 60: "
+                               "truncated'",
+                               hs_test_bin(), hs_test_path("examples/eight-categories.yaml"), dir),
+                   1); /* the 11th is not shown... */
+  assert_int_equal(hs_test_run("(head -n 20 %s/events.jsonl | tail -n 1 | head -c 60) | %s replay "
+                               "-c %s --report none 2>&1 | grep -q '<stdin>:1: rejected: "
+                               "malformed JSON at byte 60: truncated'",
+                               dir, hs_test_bin(), hs_test_path("examples/eight-categories.yaml")),
+                   0); /* ...but alone it is */
+}
+
+static void test_replay_rejects_implausible_event_times(void **state) {
+  (void)state;
+  /* before: one event dated 2999 set the default --at to 2999 (every
+     account aged to score 0, with alerts) and made later events late; ts 0
+     and epoch seconds were accepted as 1970 */
+  assert_int_equal(
+      hs_test_run("(head -n 3000 %s/events.jsonl; "
+                  "echo '{\"event_id\":\"f1\",\"account_id\":\"acct-000001\",\"type\":\"login\","
+                  "\"ts\":\"2999-01-01T00:00:00Z\"}'; "
+                  "echo '{\"event_id\":\"f2\",\"account_id\":\"acct-000002\",\"type\":\"login\","
+                  "\"ts\":0}'; "
+                  "echo '{\"event_id\":\"f3\",\"account_id\":\"acct-000003\",\"type\":\"login\","
+                  "\"ts\":1733500000}'; "
+                  "tail -n +3001 %s/events.jsonl) > %s/times.jsonl",
+                  dir, dir, dir),
+      0);
+  assert_int_equal(replay_to("events.jsonl", "clean", ""), 0);
+  assert_int_equal(replay_to("times.jsonl", "times", ""), 3);
+  assert_true(same_outputs("clean", "times"));
+  char *err = file_text("times.err");
+  print_message("%s", err);
+  char want[600];
+  snprintf(want, sizeof want,
+           "%s/times.jsonl:3001: rejected: future timestamp: 2999-01-01T00:00:00.000Z is more "
+           "than max_future (1h) ahead of now",
+           dir);
+  assert_non_null(strstr(err, want));
+  snprintf(want, sizeof want,
+           "%s/times.jsonl:3002: rejected: implausible timestamp: 1970-01-01T00:00:00.000Z is "
+           "before min_event_time 2000-01-01T00:00:00.000Z",
+           dir);
+  assert_non_null(strstr(err, want));
+  assert_non_null(strstr(err, "1733500000 looks like epoch seconds, not milliseconds"));
+  hs_free(err);
+  /* relative to --now, with the bounds given */
+  assert_int_equal(replay_to("times.jsonl", "later",
+                             "--now 2999-01-01T00:00:00Z --max-future 0 --min-event-time 1000d"),
+                   3);
+  err = file_text("later.err");
+  assert_null(strstr(err, "future timestamp"));
+  assert_non_null(strstr(err, "before min_event_time 2996-"));
+  hs_free(err);
+  assert_int_equal(replay_to("times.jsonl", "bad", "--max-future soon"), 2);
+  assert_int_equal(replay_to("times.jsonl", "bad", "--now tomorrow"), 2);
+  assert_int_equal(replay_to("times.jsonl", "bad", "--min-event-time 0"), 2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_archetypes_fire_expected_alerts),
       cmocka_unit_test(test_replay_is_deterministic_across_formats),
       cmocka_unit_test(test_replay_reports_bad_input_and_goes_on),
+      cmocka_unit_test(test_replay_reads_mixed_json_and_msgpack_per_record),
+      cmocka_unit_test(test_replay_broken_msgpack_does_not_swallow_good_records),
+      cmocka_unit_test(test_replay_says_where_each_rejection_is),
+      cmocka_unit_test(test_replay_rejects_implausible_event_times),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
