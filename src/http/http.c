@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #define MAX_HEAD 8192
 #define MAX_URL 1024
@@ -447,8 +448,19 @@ static void on_connection(uv_stream_t *server, int status) {
   http_parser_init(&c->parser, HTTP_REQUEST);
   c->parser.data = c;
   uv_timer_start(&c->timer, on_timeout, (uint64_t)h->header_ms, 0);
-  if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read))
+  if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read)) {
     conn_close(c, R_ERROR);
+    return;
+  }
+  /* A request usually arrives with its connection: read it now. Otherwise
+   * it would wait for the next poll, while the rest of a flood of
+   * connections accepted in this one could evict it. */
+  uv_os_fd_t fd;
+  if (!uv_fileno((uv_handle_t *)&c->tcp, &fd)) {
+    ssize_t n = recv(fd, c->in, sizeof c->in, MSG_DONTWAIT);
+    if (n > 0)
+      read_head(c, c->in, (size_t)n);
+  }
 }
 
 static int register_metrics(hs_http_t *h, hs_metrics_t *m) {

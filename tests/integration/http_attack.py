@@ -198,8 +198,10 @@ def probe(port, timeout):
         dt = time.monotonic() - t0
         if buf.startswith(b"HTTP/1.1 "):
             return int(buf[9:12]), dt
+        sys.stderr.write("probe: no answer (%r)\n" % buf[:40])
         return None, dt
-    except OSError:
+    except OSError as e:
+        sys.stderr.write("probe: %s\n" % e)
         return None, time.monotonic() - t0
 
 
