@@ -234,10 +234,11 @@ def main():
     ok = [dt for st, dt in results if st == 200]
     worst = max(dt for _, dt in results) * 1000
     med = statistics.median(dt for _, dt in results) * 1000
-    print("kind=%s conns=%d answered=%d/%d worst_ms=%.1f median_ms=%.1f open_now=%d "
-          "opened=%d closed_by_server=%d"
-          % (a.kind, a.conns, len(ok), len(results), worst, med, len(attack.conns),
-             attack.opened, attack.closed_by_server))
+    print("kind=%s conns=%d answered=%d/%d worst_ms=%.1f (answered: %s) median_ms=%.1f "
+          "open_now=%d opened=%d closed_by_server=%d"
+          % (a.kind, a.conns, len(ok), len(results), worst,
+             "%.1f" % (max(ok) * 1000) if ok else "-", med, len(attack.conns), attack.opened,
+             attack.closed_by_server))
     sys.exit(0 if len(ok) == len(results) else 1)
 
 

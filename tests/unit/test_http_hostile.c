@@ -390,6 +390,115 @@ static void test_slow_connections_time_out_and_are_counted(void **state) {
   hs_metrics_free(m);
 }
 
+/* The child: holds 1,000 idle connections to the server, opened again as the
+ * server closes them, until the parent closes `ctl`. */
+static void child_flood(int ctl, int ready) {
+  static int fds[HOSTILE];
+  for (int i = 0; i < HOSTILE; i++)
+    fds[i] = open_conn(0);
+  if (write(ready, "r", 1) != 1)
+    _exit(1);
+  for (;;) {
+    struct pollfd p = {.fd = ctl, .events = POLLIN};
+    if (poll(&p, 1, 10) != 0)
+      break;
+    for (int i = 0; i < HOSTILE; i++) {
+      struct pollfd q = {.fd = fds[i], .events = POLLIN};
+      if (fds[i] >= 0 && poll(&q, 1, 0) <= 0)
+        continue;
+      char b;
+      if (fds[i] >= 0 && recv(fds[i], &b, 1, MSG_DONTWAIT) > 0)
+        continue;
+      if (fds[i] >= 0)
+        close(fds[i]);
+      fds[i] = open_conn(0);
+    }
+  }
+  _exit(0);
+}
+
+typedef struct prober_s {
+  int ready, answered;
+  uv_async_t *wake;
+} prober_t;
+
+static void *prober_main(void *arg) {
+  prober_t *p = arg;
+  char b;
+  if (read(p->ready, &b, 1) == 1)
+    for (int i = 0; i < PROBES; i++)
+      p->answered += probe();
+  uv_async_send(p->wake);
+  return NULL;
+}
+
+/* With an open-file limit lower than http.max_connections, the server
+ * holds fewer connections and keeps descriptors free: out of descriptors,
+ * libuv would drop every pending connection, the probes among them. */
+static void test_connections_fit_the_open_file_limit(void **state) {
+  (void)state;
+  int ctl[2], ready[2];
+  assert_int_equal(pipe(ctl), 0);
+  assert_int_equal(pipe(ready), 0);
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  hs_metrics_t *m = hs_metrics_new();
+  struct rlimit saved, low;
+  getrlimit(RLIMIT_NOFILE, &saved);
+  int base = dup(0); /* the lowest free descriptor: about as many are open */
+  close(base);
+  low = saved;
+  low.rlim_cur = (rlim_t)base + 200;
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+  hs_http_t *h;
+  hs_err_t err = {0};
+  hs_http_conf_t conf = {
+      .host = "127.0.0.1", .max_connections = 1000, .header_timeout_ms = 60000, .metrics = m};
+  assert_int_equal(hs_http_new(&h, &loop, &conf, handler, NULL, &err), 0);
+  assert_true(hs_http_max_connections(h) < 200 - 64);
+  assert_true(hs_http_max_connections(h) >= 8);
+  assert_true(metric(m, "healthscore_http_connections_max") == hs_http_max_connections(h));
+  port_of_server = hs_http_port(h);
+  fflush(NULL);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    setrlimit(RLIMIT_NOFILE, &saved);
+    close(ctl[1]);
+    close(ready[0]);
+    child_flood(ctl[0], ready[1]);
+  }
+  close(ctl[0]);
+  close(ready[1]);
+  bool done = false;
+  uv_async_t wake;
+  uv_async_init(&loop, &wake, on_wake);
+  wake.data = &done;
+  prober_t p = {.ready = ready[0], .wake = &wake};
+  pthread_t t;
+  pthread_create(&t, NULL, prober_main, &p);
+  while (!done)
+    uv_run(&loop, UV_RUN_ONCE);
+  pthread_join(t, NULL);
+  close(ctl[1]);
+  int status;
+  waitpid(pid, &status, 0);
+  close(ready[0]);
+  uv_close((uv_handle_t *)&wake, NULL);
+  print_message("%d/%d probes answered with %d connections at most\n", p.answered, PROBES,
+                hs_http_max_connections(h));
+  assert_int_equal(p.answered, PROBES);
+  assert_true(hs_http_connections(h) <= hs_http_max_connections(h));
+  settle(&loop, h);
+  bool closed = false;
+  hs_http_close(h, on_closed, &closed);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_true(closed);
+  assert_int_equal(uv_loop_close(&loop), 0);
+  hs_metrics_free(m);
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+}
+
 /* Needs descriptors for 1,000 client connections and the server's. */
 static int raise_fd_limit(void **state) {
   (void)state;
@@ -412,6 +521,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_healthz_answers_under_1000_hostile_connections),
       cmocka_unit_test(test_slow_connections_time_out_and_are_counted),
+      cmocka_unit_test(test_connections_fit_the_open_file_limit),
   };
   return cmocka_run_group_tests(tests, raise_fd_limit, NULL);
 }
