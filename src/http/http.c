@@ -24,7 +24,7 @@
 #define MAX_DISCARD (1024 * 1024) /* bytes after the head read and dropped */
 #define FD_RESERVE 64             /* descriptors left to the rest of the process */
 #define MIN_CONNS 8
-#define BACKLOG 511
+#define BACKLOG 4096      /* the kernel caps it at net.core.somaxconn */
 #define SHED_LOG_MS 10000 /* at most one line about shed connections per 10 s */
 
 enum { Q_HEAD, Q_WRITE, Q_LINGER, N_QUEUES };
@@ -357,6 +357,8 @@ static void read_head(conn_t *c, const char *data, size_t n) {
   if (c->url_too_long) {
     respond_text(c, 414, "request URI longer than 1 KiB\n");
   } else if (e == HPE_PAUSED) {
+    if (done < n && data[done] == '\n')
+      done++; /* the parser pauses on the head's last byte */
     c->head_bytes += done;
     c->discarded += n - done;
     if (c->head_bytes > MAX_HEAD)

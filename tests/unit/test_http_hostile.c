@@ -297,20 +297,21 @@ static void test_healthz_answers_under_1000_hostile_connections(void **state) {
 }
 
 typedef struct slow_s {
-  int fds[40];
+  int fds[50];
   volatile bool stop;
 } slow_t;
 
-/* Opens 10 connections of each slow kind, and until told to stop sends a
- * byte every 10 ms on the slow bodies. */
+/* Opens 10 connections of each slow kind and 10 that are answered and kept
+ * open, and until told to stop sends a byte every 10 ms on the slow bodies. */
 static void *slow_main(void *arg) {
   slow_t *s = arg;
-  static const char *const first[4] = {
-      "",                                                              /* idle */
-      "GET /healthz HTTP/1.1\r\nHost:",                                /* slow head */
-      "GET /big HTTP/1.1\r\n\r\n",                                     /* never read */
-      "POST /x HTTP/1.1\r\nContent-Length: 1000000\r\n\r\nsome body"}; /* slow body */
-  for (int i = 0; i < 40; i++) {
+  static const char *const first[5] = {
+      "",                                                             /* idle */
+      "GET /healthz HTTP/1.1\r\nHost:",                               /* slow head */
+      "GET /big HTTP/1.1\r\n\r\n",                                    /* never read */
+      "POST /x HTTP/1.1\r\nContent-Length: 1000000\r\n\r\nsome body", /* slow body */
+      "GET /healthz HTTP/1.1\r\n\r\n"};                               /* answered, then kept open */
+  for (int i = 0; i < 50; i++) {
     s->fds[i] = open_conn(i / 10 == 2 ? 2048 : 0);
     struct pollfd p = {.fd = s->fds[i], .events = POLLOUT};
     poll(&p, 1, 5000);
@@ -321,7 +322,7 @@ static void *slow_main(void *arg) {
     for (int i = 30; i < 40; i++)
       send(s->fds[i], "x", 1, MSG_NOSIGNAL);
   }
-  for (int i = 0; i < 40; i++)
+  for (int i = 0; i < 50; i++)
     close(s->fds[i]);
   return NULL;
 }
@@ -342,7 +343,8 @@ static double closed_total(hs_metrics_t *m) {
 
 /* An idle connection, a request head that does not end, an answer nobody
  * reads and a body that keeps coming after the answer are each closed by
- * their deadline and counted by reason. */
+ * their deadline and counted by reason; a client that got its answer and
+ * sends nothing more counts as answered. */
 static void test_slow_connections_time_out_and_are_counted(void **state) {
   (void)state;
   big_len = 4 * 1024 * 1024; /* more than the socket buffers take */
@@ -365,13 +367,13 @@ static void test_slow_connections_time_out_and_are_counted(void **state) {
   uv_timer_t timer;
   uv_timer_init(&loop, &timer);
   uv_timer_start(&timer, tick, 20, 20);
-  /* until the server has closed all 40 (bounded: 30 s against a hang) */
-  for (int i = 0; i < 1500 && closed_total(m) < 40; i++)
+  /* until the server has closed all 50 (bounded: 30 s against a hang) */
+  for (int i = 0; i < 1500 && closed_total(m) < 50; i++)
     uv_run(&loop, UV_RUN_ONCE);
   s.stop = true;
   pthread_join(t, NULL);
   uv_close((uv_handle_t *)&timer, NULL);
-  assert_true(closed_total(m) == 40);
+  assert_true(closed_total(m) == 50);
   settle(&loop, h);
   assert_true(metric(m, "healthscore_http_connections_closed_total{reason=\"idle\"}") == 10);
   assert_true(metric(m, "healthscore_http_connections_closed_total{reason=\"header_timeout\"}") ==
@@ -380,6 +382,7 @@ static void test_slow_connections_time_out_and_are_counted(void **state) {
               10);
   assert_true(metric(m, "healthscore_http_connections_closed_total{reason=\"body_timeout\"}") ==
               10);
+  assert_true(metric(m, "healthscore_http_connections_closed_total{reason=\"answered\"}") == 10);
   assert_true(metric(m, "healthscore_http_connections_closed_total{reason=\"evicted\"}") == 0);
   assert_true(metric(m, "healthscore_http_connections") == 0);
   bool closed = false;
