@@ -270,16 +270,22 @@ static void test_healthz_answers_under_1000_hostile_connections(void **state) {
     attack_t a = {.kind = k, .wake = &wake, .first = malloc(70000)};
     pthread_t t;
     pthread_create(&t, NULL, attacker_main, &a);
-    while (!done)
+    size_t before = hs_alloc_bytes(), peak = before;
+    while (!done) {
       uv_run(&loop, UV_RUN_ONCE);
+      peak = hs_alloc_bytes() > peak ? hs_alloc_bytes() : peak;
+    }
     pthread_join(t, NULL);
     free(a.first);
     uv_close((uv_handle_t *)&wake, NULL);
     print_message("%-9s: %d/%d probes answered; %d hostile connections opened again; "
-                  "%.0f evicted\n",
+                  "%.0f evicted; %zu KiB held at most\n",
                   kind_names[k], a.answered, a.probes, a.reopened,
-                  metric(m, "healthscore_http_connections_closed_total{reason=\"evicted\"}"));
+                  metric(m, "healthscore_http_connections_closed_total{reason=\"evicted\"}"),
+                  (peak - before) / 1024);
     assert_int_equal(a.answered, PROBES);
+    /* answers nobody reads are held by at most 256 connections */
+    assert_true(peak - before <= 256 * (big_len + 16 * 1024));
     assert_true(metric(m, "healthscore_http_connections_closed_total{reason=\"evicted\"}") >=
                 HOSTILE - 256);
     assert_true(metric(m, "healthscore_http_responses_total{status=\"200\"}") >= PROBES);
