@@ -55,7 +55,7 @@ int hs_http_new(hs_http_t **out, uv_loop_t *loop, const hs_http_conf_t *conf,
                 hs_http_handler handler, void *ud, hs_err_t *err);
 /* The port actually bound. */
 int hs_http_port(const hs_http_t *h);
-/* Requests answered so far (any status). */
+/* Requests answered so far, malformed ones (400, 414, 431) not counted. */
 uint64_t hs_http_requests(const hs_http_t *h);
 /* Connections open now, and the most held at once (max_connections, or
  * fewer when the open-file limit is low). */

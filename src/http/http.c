@@ -160,13 +160,16 @@ static void log_shed(hs_http_t *h, reason_t r) {
   uint64_t total = 0;
   for (int i = 0; i < N_REASONS; i++)
     total += h->shed[i];
+  char since[48] = "";
+  if (h->shed_logged)
+    snprintf(since, sizeof since, " in the last %llu s",
+             (unsigned long long)((now - h->last_shed_log) / 1000));
   hs_log(HS_LOG_WARN, "http",
          "shed %llu connections%s: %llu evicted at the limit of %d, %llu idle, %llu with a slow "
          "request head, %llu not taking their answer, %llu still sending after it (%llu over "
          "1 MiB)",
-         (unsigned long long)total, h->shed_logged ? " in the last 10 s" : "",
-         (unsigned long long)h->shed[R_EVICTED], h->max_conns, (unsigned long long)h->shed[R_IDLE],
-         (unsigned long long)h->shed[R_HEADER_TIMEOUT],
+         (unsigned long long)total, since, (unsigned long long)h->shed[R_EVICTED], h->max_conns,
+         (unsigned long long)h->shed[R_IDLE], (unsigned long long)h->shed[R_HEADER_TIMEOUT],
          (unsigned long long)h->shed[R_WRITE_TIMEOUT],
          (unsigned long long)(h->shed[R_BODY_TIMEOUT] + h->shed[R_BODY_TOO_LARGE]),
          (unsigned long long)h->shed[R_BODY_TOO_LARGE]);
