@@ -13,8 +13,8 @@
  * of URL (414 beyond, whatever the head), a deadline for the head, for the
  * answer to be taken and for the rest of the request; at most
  * `max_connections` connections (fewer when the open-file limit would not
- * hold them), the oldest idle one closed to admit a new one, so that a probe
- * of /healthz is answered under any number of idle or slow connections.
+ * hold them), the oldest idle one closed to admit a new one, so that a request
+ * for /healthz is answered under any number of idle or slow connections.
  * Loop thread only. */
 #ifndef HEALTHSCORE_HTTP_H
 #define HEALTHSCORE_HTTP_H

@@ -7,7 +7,7 @@
  * closes). Each queue has its deadline. At the connection limit the oldest
  * lingering connection, else the oldest still sending its head, else the
  * oldest being written to is closed to admit the new one: hostile clients
- * hold old connections, a liveness probe opens a new one, and its request
+ * hold old connections, a liveness check opens a new one, and its request
  * is answered as soon as it is read. */
 #include "healthscore/http.h"
 
@@ -502,7 +502,7 @@ static int register_metrics(hs_http_t *h, hs_metrics_t *m) {
 /* Lowers the connection limit so that the connections, and FD_RESERVE
  * descriptors for the rest of the process, fit under the open-file limit:
  * libuv's answer to EMFILE is to drop every pending connection, a
- * liveness probe among them. */
+ * liveness check among them. */
 static void fit_fd_limit(hs_http_t *h) {
   uv_os_fd_t fd;
   struct rlimit rl;

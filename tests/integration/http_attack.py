@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Hostile clients against an admin HTTP server on loopback, and a liveness
-probe beside them.
+liveness check beside them.
 
-usage: http_attack.py PORT KIND [--conns N] [--probes P] [--interval S]
-                      [--probe-timeout S] [--warmup S]
+usage: http_attack.py PORT KIND [--conns N] [--checks P] [--interval S]
+                      [--timeout S] [--warmup S]
 
 KIND is one of
   idle       connections that never send a byte
@@ -13,18 +13,18 @@ KIND is one of
   noread     complete requests whose answers are never read
   pipeline   three pipelined requests per connection, answers not read
   bighead    request heads of 64 KiB (a large header), as fast as possible
-  none       no attack: the probe alone
+  none       no attack: the checks alone
 
 The attack keeps N connections open for the whole run: a connection the
 server closes is opened again on the next tick (every 50 ms), as an attacker
-would. After WARMUP seconds, P probes (`GET /healthz` on a new connection,
-one every INTERVAL seconds, each given PROBE-TIMEOUT seconds, the liveness
+would. After WARMUP seconds, P checks (`GET /healthz` on a new connection,
+one every INTERVAL seconds, each given TIMEOUT seconds, the liveness
 timeout of the manifests) are sent from another thread. Prints one line:
 
   kind=slowloris conns=1000 answered=20/20 worst_ms=12.3 median_ms=1.1 ...
 
-and exits 0 when every probe got a 200, 1 otherwise. Loopback only; bounded
-in time (warmup + probes x interval + probe timeout).
+and exits 0 when every check got a 200, 1 otherwise. Loopback only; bounded
+in time (warmup + checks x interval + timeout).
 """
 import argparse
 import errno
@@ -181,13 +181,13 @@ class Attack:
         self.closed_by_server += 1
 
 
-def probe(port, timeout):
+def check(port, timeout):
     """One GET /healthz on a new connection: (status or None, seconds)."""
     t0 = time.monotonic()
     try:
         s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         s.settimeout(max(0.001, timeout - (time.monotonic() - t0)))
-        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: probe\r\n\r\n")
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: check\r\n\r\n")
         buf = b""
         while b"\r\n" not in buf:
             d = s.recv(4096)
@@ -198,10 +198,10 @@ def probe(port, timeout):
         dt = time.monotonic() - t0
         if buf.startswith(b"HTTP/1.1 "):
             return int(buf[9:12]), dt
-        sys.stderr.write("probe: no answer (%r)\n" % buf[:40])
+        sys.stderr.write("check: no answer (%r)\n" % buf[:40])
         return None, dt
     except OSError as e:
-        sys.stderr.write("probe: %s\n" % e)
+        sys.stderr.write("check: %s\n" % e)
         return None, time.monotonic() - t0
 
 
@@ -211,9 +211,9 @@ def main():
     ap.add_argument("kind", choices=["idle", "partial", "slowloris", "slowbody", "noread",
                                      "pipeline", "bighead", "none"])
     ap.add_argument("--conns", type=int, default=1000)
-    ap.add_argument("--probes", type=int, default=20)
+    ap.add_argument("--checks", type=int, default=20)
     ap.add_argument("--interval", type=float, default=0.5)
-    ap.add_argument("--probe-timeout", type=float, default=3.0)
+    ap.add_argument("--timeout", type=float, default=3.0)
     ap.add_argument("--warmup", type=float, default=3.0)
     a = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -225,9 +225,9 @@ def main():
     t.start()
     time.sleep(a.warmup)
     results = []
-    for _ in range(a.probes):
+    for _ in range(a.checks):
         t0 = time.monotonic()
-        results.append(probe(a.port, a.probe_timeout))
+        results.append(check(a.port, a.timeout))
         time.sleep(max(0.0, a.interval - (time.monotonic() - t0)))
     attack.stop = True
     t.join(5)

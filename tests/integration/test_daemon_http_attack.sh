@@ -2,9 +2,9 @@
 # The admin endpoints under hostile clients: healthscored with a broker and
 # Redis, 1,000 connections of each kind (idle, half a request line,
 # slowloris, slow body, answers never read, pipelined, 64 KiB heads) held
-# open and opened again as they are closed, while /healthz is probed 20
-# times with the manifests' 3 s liveness timeout: every probe is answered.
-# The worst probe latency is printed, never judged. What was shed is counted
+# open and opened again as they are closed, while /healthz is requested
+# 20 times with the manifests' 3 s liveness timeout: every request is answered.
+# The worst latency is printed, never judged. What was shed is counted
 # and logged.
 source "$(dirname "$0")/lib.sh"
 group=http-attack-$$
@@ -18,10 +18,10 @@ check "healthscored becomes ready" wait_for 30 ready d1
 port=$(cat "$work/d1.port")
 
 for kind in idle partial slowloris slowbody noread pipeline bighead; do
-  out=$(python3 "$src/tests/integration/http_attack.py" "$port" "$kind" --conns 1000 --probes 20 \
+  out=$(python3 "$src/tests/integration/http_attack.py" "$port" "$kind" --conns 1000 --checks 20 \
     --interval 0.25 --warmup 2 2>&1) && rc=0 || rc=$?
   echo "  $out"
-  check "/healthz answers every probe under 1,000 $kind connections" test "$rc" -eq 0
+  check "/healthz answers every request under 1,000 $kind connections" test "$rc" -eq 0
 done
 
 check "evicted connections are counted" \

@@ -4,7 +4,7 @@
  * thread. 1,000 connections of each kind (idle, half a request line,
  * slowloris, slow body, answers never read, pipelined, oversized heads) are
  * held open, and opened again when the server closes them, while /healthz
- * is probed: every probe must be answered. Deadlines close slow
+ * is requested: every request must be answered. Deadlines close slow
  * connections, and every close is counted by reason. */
 #include "testutil.h"
 
@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #define HOSTILE 1000
-#define PROBES 20
+#define CHECKS 20
 
 typedef enum { IDLE, PARTIAL, SLOWLORIS, SLOWBODY, NOREAD, PIPELINE, BIGHEAD, N_KINDS } kind_t;
 static const char *const kind_names[N_KINDS] = {"idle",   "partial",  "slowloris", "slowbody",
@@ -101,7 +101,7 @@ typedef struct hostile_s {
 
 typedef struct attack_s {
   kind_t kind;
-  int answered, probes, reopened;
+  int answered, checks, reopened;
   uv_async_t *wake;
   char *first; /* the first bytes, 70 KB for bighead */
 } attack_t;
@@ -151,7 +151,7 @@ static bool closed_by_server(attack_t *a, hostile_t *c) {
 }
 
 /* One GET /healthz on a new connection; true on a 200. */
-static bool probe(void) {
+static bool healthz_answers(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct timeval guard = {.tv_sec = 20}; /* against a hang only, never judged */
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &guard, sizeof guard);
@@ -162,7 +162,7 @@ static bool probe(void) {
   char buf[512];
   size_t len = 0;
   if (!connect(fd, (struct sockaddr *)&a, sizeof a)) {
-    const char req[] = "GET /healthz HTTP/1.1\r\nHost: probe\r\n\r\n";
+    const char req[] = "GET /healthz HTTP/1.1\r\nHost: check\r\n\r\n";
     if (send(fd, req, sizeof req - 1, MSG_NOSIGNAL) == (ssize_t)sizeof req - 1) {
       ssize_t n;
       while (len < sizeof buf - 1 && (n = recv(fd, buf + len, sizeof buf - 1 - len, 0)) > 0)
@@ -179,7 +179,7 @@ static void *attacker_main(void *arg) {
   static hostile_t conns[HOSTILE];
   for (int i = 0; i < HOSTILE; i++)
     start_hostile(a, &conns[i]);
-  for (int round = 0; round < PROBES; round++) {
+  for (int round = 0; round < CHECKS; round++) {
     /* keep HOSTILE connections open: open again what the server closed */
     for (int i = 0; i < HOSTILE; i++) {
       if (closed_by_server(a, &conns[i])) {
@@ -194,8 +194,8 @@ static void *attacker_main(void *arg) {
     for (int pass = 0; pass < 3; pass++)
       for (int i = 0; i < HOSTILE; i++)
         feed_hostile(a, &conns[i], false);
-    a->answered += probe();
-    a->probes++;
+    a->answered += healthz_answers();
+    a->checks++;
   }
   for (int i = 0; i < HOSTILE; i++)
     if (conns[i].fd >= 0)
@@ -243,7 +243,7 @@ static void settle(uv_loop_t *loop, hs_http_t *h) {
 }
 
 /* Under 1,000 hostile connections of each kind, held open and opened again
- * as they are closed, every /healthz probe is answered: the oldest idle
+ * as they are closed, every /healthz request is answered: the oldest idle
  * connection makes room for the new one. Deadlines are long here, so that
  * eviction alone keeps the server answering. */
 static void test_healthz_answers_under_1000_hostile_connections(void **state) {
@@ -278,17 +278,17 @@ static void test_healthz_answers_under_1000_hostile_connections(void **state) {
     pthread_join(t, NULL);
     free(a.first);
     uv_close((uv_handle_t *)&wake, NULL);
-    print_message("%-9s: %d/%d probes answered; %d hostile connections opened again; "
+    print_message("%-9s: %d/%d answers to /healthz; %d hostile connections opened again; "
                   "%.0f evicted; %zu KiB held at most\n",
-                  kind_names[k], a.answered, a.probes, a.reopened,
+                  kind_names[k], a.answered, a.checks, a.reopened,
                   metric(m, "healthscore_http_connections_closed_total{reason=\"evicted\"}"),
                   (peak - before) / 1024);
-    assert_int_equal(a.answered, PROBES);
+    assert_int_equal(a.answered, CHECKS);
     /* answers nobody reads are held by at most 256 connections */
     assert_true(peak - before <= 256 * (big_len + 16 * 1024));
     assert_true(metric(m, "healthscore_http_connections_closed_total{reason=\"evicted\"}") >=
                 HOSTILE - 256);
-    assert_true(metric(m, "healthscore_http_responses_total{status=\"200\"}") >= PROBES);
+    assert_true(metric(m, "healthscore_http_responses_total{status=\"200\"}") >= CHECKS);
     assert_true(hs_http_connections(h) <= 256);
     settle(&loop, h);
     assert_int_equal(hs_http_connections(h), 0);
@@ -426,24 +426,24 @@ static void child_flood(int ctl, int ready) {
   _exit(0);
 }
 
-typedef struct prober_s {
+typedef struct checker_s {
   int ready, answered;
   uv_async_t *wake;
-} prober_t;
+} checker_t;
 
-static void *prober_main(void *arg) {
-  prober_t *p = arg;
+static void *checker_main(void *arg) {
+  checker_t *p = arg;
   char b;
   if (read(p->ready, &b, 1) == 1)
-    for (int i = 0; i < PROBES; i++)
-      p->answered += probe();
+    for (int i = 0; i < CHECKS; i++)
+      p->answered += healthz_answers();
   uv_async_send(p->wake);
   return NULL;
 }
 
 /* With an open-file limit lower than http.max_connections, the server
  * holds fewer connections and keeps descriptors free: out of descriptors,
- * libuv would drop every pending connection, the probes among them. */
+ * libuv would drop every pending connection, the /healthz requests among them. */
 static void test_connections_fit_the_open_file_limit(void **state) {
   (void)state;
   int ctl[2], ready[2];
@@ -483,9 +483,9 @@ static void test_connections_fit_the_open_file_limit(void **state) {
   uv_async_t wake;
   uv_async_init(&loop, &wake, on_wake);
   wake.data = &done;
-  prober_t p = {.ready = ready[0], .wake = &wake};
+  checker_t p = {.ready = ready[0], .wake = &wake};
   pthread_t t;
-  pthread_create(&t, NULL, prober_main, &p);
+  pthread_create(&t, NULL, checker_main, &p);
   while (!done)
     uv_run(&loop, UV_RUN_ONCE);
   pthread_join(t, NULL);
@@ -494,9 +494,9 @@ static void test_connections_fit_the_open_file_limit(void **state) {
   waitpid(pid, &status, 0);
   close(ready[0]);
   uv_close((uv_handle_t *)&wake, NULL);
-  print_message("%d/%d probes answered with %d connections at most\n", p.answered, PROBES,
+  print_message("%d/%d answers to /healthz with %d connections at most\n", p.answered, CHECKS,
                 hs_http_max_connections(h));
-  assert_int_equal(p.answered, PROBES);
+  assert_int_equal(p.answered, CHECKS);
   assert_true(hs_http_connections(h) <= hs_http_max_connections(h));
   settle(&loop, h);
   bool closed = false;
