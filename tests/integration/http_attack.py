@@ -118,8 +118,6 @@ class Attack:
                     if not data:
                         self.drop(c, True)
                         continue
-                    # noread and pipeline never read; they were registered
-                    # for reading only to see the close; stop reading.
                 if ev & selectors.EVENT_WRITE:
                     first = first_bytes(c.kind)
                     try:
@@ -156,8 +154,8 @@ class Attack:
                     except OSError:
                         self.drop(c, True)
             if self.kind in ("noread", "pipeline"):
-                # sockets not watched: find the ones the server closed
-                # by a zero-length peek once a second
+                # sockets not watched (their answers stay unread): once a
+                # second, find the ones the server reset
                 if trickle:
                     for c in list(self.conns.values()):
                         if c.sent < len(first_bytes(c.kind)):
