@@ -1,13 +1,26 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
 /* A small HTTP/1.1 server for the admin endpoints (/healthz, /readyz,
  * /metrics, /v1/accounts/{id}) on a libuv loop, parsing with http-parser.
- * One request per connection (responses carry "Connection: close"); bounded:
- * 8 KiB of request head, no bodies, 256 connections, 5 s per request.
+ *
+ * One request per connection: the answer carries "Connection: close" and is
+ * sent as soon as the request head is complete (GET and HEAD need no body;
+ * any other method gets 405 at once, which also answers "Expect:
+ * 100-continue"). Whatever the client sends after the head (a body, more
+ * pipelined requests) is read and discarded until it closes, so that it
+ * reads the answer rather than a reset.
+ *
+ * Bounded against hostile clients: 8 KiB of request head (431 beyond), 1 KiB
+ * of URL (414 beyond, whatever the head), a deadline for the head, for the
+ * answer to be taken and for the rest of the request; at most
+ * `max_connections` connections (fewer when the open-file limit would not
+ * hold them), the oldest idle one closed to admit a new one, so that a request
+ * for /healthz is answered under any number of idle or slow connections.
  * Loop thread only. */
 #ifndef HEALTHSCORE_HTTP_H
 #define HEALTHSCORE_HTTP_H
 
 #include "healthscore/common.h"
+#include "healthscore/metrics.h"
 
 #include <uv.h>
 
@@ -24,14 +37,30 @@ typedef struct hs_http_response_s {
 typedef void (*hs_http_handler)(void *ud, const char *method, const char *path,
                                 hs_http_response_t *resp);
 
-/* Listens on host:port (port 0: any free port, see hs_http_port). Returns 0
- * or a negative code with the reason in `err`. */
-int hs_http_new(hs_http_t **out, uv_loop_t *loop, const char *host, int port,
+/* Limits of the server; a zero field takes the default in brackets. */
+typedef struct hs_http_conf_s {
+  const char *host;          /* an IP address (copied) */
+  int port;                  /* 0: any free port, see hs_http_port */
+  int max_connections;       /* [256] */
+  int64_t header_timeout_ms; /* [5000] from accept to the end of the request head */
+  int64_t write_timeout_ms;  /* [10000] for the client to take the whole answer */
+  int64_t body_timeout_ms;   /* [2000] after the answer, for the client to close */
+  hs_metrics_t *metrics;     /* borrowed, outlives the server; NULL: no metrics */
+} hs_http_conf_t;
+
+/* Listens on conf->host:conf->port. Returns 0 or a negative code with the
+ * reason in `err`. Registers the healthscore_http_* families in
+ * conf->metrics. */
+int hs_http_new(hs_http_t **out, uv_loop_t *loop, const hs_http_conf_t *conf,
                 hs_http_handler handler, void *ud, hs_err_t *err);
 /* The port actually bound. */
 int hs_http_port(const hs_http_t *h);
-/* Requests answered so far. */
+/* Requests answered so far, malformed ones (400, 414, 431) not counted. */
 uint64_t hs_http_requests(const hs_http_t *h);
+/* Connections open now, and the most held at once (max_connections, or
+ * fewer when the open-file limit is low). */
+int hs_http_connections(const hs_http_t *h);
+int hs_http_max_connections(const hs_http_t *h);
 /* Stops listening, closes every connection; `closed` runs when all handles
  * are released. */
 void hs_http_close(hs_http_t *h, void (*closed)(void *ud), void *ud);

@@ -47,6 +47,8 @@ typedef struct hs_settings_s {
   /* http */
   char *http_host;
   int http_port;
+  int http_max_connections;
+  int64_t http_header_timeout_ms, http_write_timeout_ms, http_body_timeout_ms;
   /* log */
   char *log_level;  /* error, warn, info, debug */
   char *log_format; /* json or text */

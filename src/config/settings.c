@@ -112,6 +112,16 @@ static const row_t rows[] = {
      "e.g. 127.0.0.1, 0.0.0.0 or ::; a host name such as localhost is refused"},
     {"http", "port", T_INT, "8080", 0, 65535, NULL, OFF(http_port), 0,
      "port of the admin endpoints; 0 disables them"},
+    {"http", "max_connections", T_INT, "256", 8, 65536, NULL, OFF(http_max_connections), 0,
+     "admin connections held at once; at the limit the oldest idle one is closed to admit a "
+     "new one (lowered at start when the open-file limit cannot hold them)"},
+    {"http", "header_timeout", T_DURATION, "5s", 100, 60000, NULL, OFF(http_header_timeout_ms), 0,
+     "a connection whose request head is not complete this long after it opened is closed"},
+    {"http", "write_timeout", T_DURATION, "10s", 100, 60000, NULL, OFF(http_write_timeout_ms), 0,
+     "a connection that has not taken its whole answer within this is closed"},
+    {"http", "body_timeout", T_DURATION, "2s", 100, 60000, NULL, OFF(http_body_timeout_ms), 0,
+     "after the answer, what the client still sends (a request body, more requests) is read "
+     "and dropped for up to this long (and 1 MiB) before the connection closes"},
     {"log", "level", T_ENUM, "info", 0, 0, "error|warn|info|debug", OFF(log_level), 0,
      "lowest level logged"},
     {"log", "format", T_ENUM, "json", 0, 0, "json|text", OFF(log_format), 0,

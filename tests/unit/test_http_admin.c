@@ -1,6 +1,7 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
 /* The admin HTTP server over real loopback sockets: routing, status codes,
- * malformed and oversized requests, and a clean close. */
+ * malformed and oversized requests, Expect: 100-continue, and a clean close.
+ * Hostile connections are in test_http_hostile.c. */
 #include "testutil.h"
 
 #include "healthscore/http.h"
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 typedef struct client_s {
@@ -27,6 +29,8 @@ static void *client_main(void *arg) {
   struct sockaddr_in a = {.sin_family = AF_INET,
                           .sin_port = htons((uint16_t)c->port),
                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  struct timeval guard = {.tv_sec = 30}; /* against a hang only, never judged */
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &guard, sizeof guard);
   if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
     for (size_t off = 0; off < c->request_len;) {
       ssize_t n = write(fd, c->request + off, c->request_len - off);
@@ -95,7 +99,8 @@ static void test_routes_and_status_codes(void **state) {
   uv_loop_init(&loop);
   hs_http_t *h;
   hs_err_t err = {0};
-  assert_int_equal(hs_http_new(&h, &loop, "127.0.0.1", 0, handler, NULL, &err), 0);
+  assert_int_equal(
+      hs_http_new(&h, &loop, &(hs_http_conf_t){.host = "127.0.0.1"}, handler, NULL, &err), 0);
   assert_true(hs_http_port(h) > 0);
   const char *r;
   r = exchange(&loop, h, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
@@ -124,7 +129,7 @@ static void test_routes_and_status_codes(void **state) {
   memset(big + 19, 'a', sizeof big - 23);
   memcpy(big + sizeof big - 4, "\r\n\r\n", 4);
   r = exchange(&loop, h, big, sizeof big);
-  assert_non_null(strstr(r, "HTTP/1.1 413"));
+  assert_non_null(strstr(r, "HTTP/1.1 431 Request Header Fields Too Large\r\n"));
   assert_int_equal(hs_http_requests(h), 5);
   bool closed = false;
   hs_http_close(h, on_closed, &closed);
@@ -139,9 +144,14 @@ static void test_bind_errors_are_clear(void **state) {
   uv_loop_init(&loop);
   hs_http_t *a, *b;
   hs_err_t err = {0};
-  assert_int_equal(hs_http_new(&a, &loop, "not-an-ip", 0, handler, NULL, &err), HS_E_INVAL);
-  assert_int_equal(hs_http_new(&a, &loop, "127.0.0.1", 0, handler, NULL, &err), 0);
-  assert_int_equal(hs_http_new(&b, &loop, "127.0.0.1", hs_http_port(a), handler, NULL, &err),
+  assert_int_equal(
+      hs_http_new(&a, &loop, &(hs_http_conf_t){.host = "not-an-ip"}, handler, NULL, &err),
+      HS_E_INVAL);
+  assert_int_equal(
+      hs_http_new(&a, &loop, &(hs_http_conf_t){.host = "127.0.0.1"}, handler, NULL, &err), 0);
+  assert_int_equal(hs_http_new(&b, &loop,
+                               &(hs_http_conf_t){.host = "127.0.0.1", .port = hs_http_port(a)},
+                               handler, NULL, &err),
                    HS_E_IO);
   assert_non_null(strstr(err.msg, "cannot listen"));
   bool closed = false;
@@ -151,10 +161,97 @@ static void test_bind_errors_are_clear(void **state) {
   assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+static hs_http_t *start(uv_loop_t *loop) {
+  hs_http_t *h;
+  hs_err_t err = {0};
+  uv_loop_init(loop);
+  assert_int_equal(
+      hs_http_new(&h, loop, &(hs_http_conf_t){.host = "127.0.0.1"}, handler, NULL, &err), 0);
+  return h;
+}
+
+static void stop(uv_loop_t *loop, hs_http_t *h) {
+  bool closed = false;
+  hs_http_close(h, on_closed, &closed);
+  uv_run(loop, UV_RUN_DEFAULT);
+  assert_true(closed);
+  assert_int_equal(uv_loop_close(loop), 0);
+}
+
+static const char *exchange_str(uv_loop_t *loop, hs_http_t *h, const char *req) {
+  return exchange(loop, h, req, strlen(req));
+}
+
+/* A URL over 1 KiB is 414 URI Too Long, also when it is larger than the
+ * whole head budget (it was 413 beyond 8 KiB). */
+static void test_uri_too_long_is_414_whatever_the_head_budget(void **state) {
+  (void)state;
+  uv_loop_t loop;
+  hs_http_t *h = start(&loop);
+  static char req[10300];
+  for (size_t url_len = 2000; url_len <= 10000; url_len += 8000) {
+    memcpy(req, "GET /", 5);
+    memset(req + 5, 'a', url_len);
+    strcpy(req + 5 + url_len, " HTTP/1.1\r\nHost: x\r\n\r\n");
+    const char *r = exchange_str(&loop, h, req);
+    assert_non_null(strstr(r, "HTTP/1.1 414 URI Too Long\r\n"));
+  }
+  /* a head over budget with a short URL stays 431 */
+  memcpy(req, "GET /healthz HTTP/1.1\r\nX: ", 26);
+  memset(req + 26, 'b', 9000);
+  strcpy(req + 26 + 9000, "\r\n\r\n");
+  assert_non_null(strstr(exchange_str(&loop, h, req), "HTTP/1.1 431 "));
+  stop(&loop, h);
+}
+
+/* "Expect: 100-continue" gets its final answer at once (RFC 9110 10.1.1):
+ * 405 for a method that is refused, the answer for a GET; neither waits
+ * for a body that the client holds back until it hears from the server. */
+static void test_expect_100_continue_is_answered_at_once(void **state) {
+  (void)state;
+  uv_loop_t loop;
+  hs_http_t *h = start(&loop);
+  const char *r = exchange_str(&loop, h,
+                               "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
+                               "Expect: 100-continue\r\n\r\n");
+  assert_non_null(strstr(r, "HTTP/1.1 405 Method Not Allowed\r\n"));
+  assert_non_null(strstr(r, "Allow: GET, HEAD\r\n"));
+  r = exchange_str(&loop, h,
+                   "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                   "Expect: 100-continue\r\n\r\n");
+  assert_non_null(strstr(r, "HTTP/1.1 200 OK\r\n"));
+  assert_non_null(strstr(r, "\r\n\r\nok\n"));
+  /* a body that does come is read and dropped after the answer */
+  r = exchange_str(&loop, h, "POST /x HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd");
+  assert_non_null(strstr(r, "HTTP/1.1 405 "));
+  stop(&loop, h);
+}
+
+/* Pipelined requests: the first is answered whole, the rest dropped (one
+ * request per connection), and the client reads the answer, not a reset. */
+static void test_pipelined_requests_get_one_whole_answer(void **state) {
+  (void)state;
+  uv_loop_t loop;
+  hs_http_t *h = start(&loop);
+  static char req[3 * 64 + 70000];
+  size_t n = 0;
+  for (int i = 0; i < 3; i++)
+    n += (size_t)sprintf(req + n, "GET /v1/accounts/a%d HTTP/1.1\r\nHost: x\r\n\r\n", i);
+  memset(req + n, 'p', 70000); /* and more bytes after them */
+  const char *r = exchange(&loop, h, req, n + 70000);
+  assert_non_null(strstr(r, "{\"account_id\":\"a0\"}"));
+  assert_null(strstr(r, "a1"));
+  assert_int_equal(hs_http_requests(h), 1);
+  stop(&loop, h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_routes_and_status_codes),
       cmocka_unit_test(test_bind_errors_are_clear),
+      cmocka_unit_test(test_uri_too_long_is_414_whatever_the_head_budget),
+      cmocka_unit_test(test_expect_100_continue_is_answered_at_once),
+      cmocka_unit_test(test_pipelined_requests_get_one_whole_answer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -341,8 +341,15 @@ int main(int argc, char **argv) {
          d.settings.profiles);
   int rc = hs_live_new(&d.live, &d.loop, &d.settings, d.model, d.metrics, &err);
   if (!rc && d.settings.http_port > 0)
-    rc = hs_http_new(&d.http, &d.loop, d.settings.http_host, d.settings.http_port, on_request, &d,
-                     &err);
+    rc = hs_http_new(&d.http, &d.loop,
+                     &(hs_http_conf_t){.host = d.settings.http_host,
+                                       .port = d.settings.http_port,
+                                       .max_connections = d.settings.http_max_connections,
+                                       .header_timeout_ms = d.settings.http_header_timeout_ms,
+                                       .write_timeout_ms = d.settings.http_write_timeout_ms,
+                                       .body_timeout_ms = d.settings.http_body_timeout_ms,
+                                       .metrics = d.metrics},
+                     on_request, &d, &err);
   if (!rc && d.http)
     hs_log(HS_LOG_INFO, "http", "admin endpoints on http://%s:%d/", d.settings.http_host,
            hs_http_port(d.http));
