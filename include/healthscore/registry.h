@@ -12,7 +12,8 @@
  *                 unreachable, times out, or refuses the credentials): pause
  *                 the source and try the same message again after
  *                 `on_resolve` or a while; never dead-letter it;
- *   < 0           reject the message, with *why and err: the registry does
+ *   < 0           reject the message (HS_E_SCHEMA, or HS_E_TOOBIG when over
+ *                 max_schemas ids), with *why and err: the registry does
  *                 not know the id (404; remembered for `negative_ttl_ms`), or
  *                 its schema does not parse or is not of the expected type.
  * Loop thread only. */

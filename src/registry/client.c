@@ -386,8 +386,7 @@ int hs_registry_lookup(hs_registry_t *r, uint32_t id, hs_schema_type_t expect,
   }
   if (e->state == E_REJECTED) {
     *why = e->why;
-    return hs_err_set(err, e->why == HS_REJ_UNKNOWN_SCHEMA ? HS_E_UNKNOWN : HS_E_SCHEMA, "%s",
-                      e->reason ? e->reason : "schema rejected");
+    return hs_err_set(err, HS_E_SCHEMA, "%s", e->reason ? e->reason : "schema rejected");
   }
   if (expect && e->schema.type != expect) {
     *why = HS_REJ_SCHEMA;

@@ -5,7 +5,7 @@
 # without schemaType as the registry does; {id}.json: a JSON Schema, answered
 # with "schemaType": "JSON"), 404 with error_code 40403 for other ids, 401
 # without the expected basic auth. Each request is logged to --log as
-# "GET <path> auth=<Authorization or -> active=<requests being served>".
+# "GET <path> auth=<Authorization or -> active=<requests not yet answered>".
 import argparse
 import json
 import os
@@ -50,12 +50,10 @@ class Handler(BaseHTTPRequestHandler):
             with open(args.log, "a") as f:
                 f.write("GET %s auth=%s active=%d\n"
                         % (self.path, self.headers.get("Authorization", "-"), active))
-        try:
-            time.sleep(args.delay)
-            self.serve()
-        finally:
-            with lock:
-                active -= 1
+        time.sleep(args.delay)
+        with lock:  # before answering: the client may start its next request at once
+            active -= 1
+        self.serve()
 
     def serve(self):
         if args.user is not None:
