@@ -66,7 +66,9 @@ typedef struct hs_avro_schema_s hs_avro_schema_t;
  * avro-c's reason, or HS_E_NOMEM. */
 int hs_avro_schema_parse(const char *json, size_t len, const hs_avro_limits_t *limits,
                          hs_avro_schema_t **out, hs_err_t *err);
-/* Reads and parses an .avsc file. HS_E_IO when it cannot be read. */
+/* Reads and parses an .avsc file. HS_E_IO when it cannot be read,
+ * HS_E_TOOBIG when over HS_AVRO_MAX_SCHEMA bytes. */
+#define HS_AVRO_MAX_SCHEMA (1 << 20)
 int hs_avro_schema_load(const char *path, const hs_avro_limits_t *limits, hs_avro_schema_t **out,
                         hs_err_t *err);
 void hs_avro_schema_free(hs_avro_schema_t *s);

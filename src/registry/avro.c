@@ -70,13 +70,13 @@ int hs_avro_schema_load(const char *path, const hs_avro_limits_t *limits, hs_avr
   char chunk[4096];
   size_t n;
   int rc = 0;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-    if ((rc = hs_buf_append(&b, chunk, n)) != 0)
-      break;
+  while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+    rc = b.len + n > HS_AVRO_MAX_SCHEMA
+             ? hs_err_set(err, HS_E_TOOBIG, "%s: larger than %d bytes", path, HS_AVRO_MAX_SCHEMA)
+         : hs_buf_append(&b, chunk, n) ? hs_err_set(err, HS_E_NOMEM, "out of memory")
+                                       : 0;
   if (!rc && ferror(f))
     rc = hs_err_set(err, HS_E_IO, "%s: read error", path);
-  else if (rc)
-    hs_err_set(err, rc, "out of memory");
   fclose(f);
   if (!rc) {
     rc = hs_avro_schema_parse(b.data ? b.data : "", b.len, limits, out, err);

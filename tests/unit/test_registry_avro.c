@@ -9,7 +9,9 @@
 #include "healthscore/framing.h"
 
 #include <avro.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yajl/yajl_tree.h>
 
 static msgpack_zone *zone;
@@ -374,6 +376,15 @@ static void test_schema_that_does_not_parse(void **state) {
     assert_non_null(strstr(err.msg, "avro schema"));
   }
   assert_int_equal(hs_avro_schema_load("/nonexistent/1.avsc", NULL, &s, &err), HS_E_IO);
+  /* a schema file is read up to 1 MiB, not whatever size it has */
+  char path[] = "/tmp/hs-avsc-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  assert_int_equal(ftruncate(fd, HS_AVRO_MAX_SCHEMA + 1), 0);
+  close(fd);
+  assert_int_equal(hs_avro_schema_load(path, NULL, &s, &err), HS_E_TOOBIG);
+  assert_non_null(strstr(err.msg, "larger than 1048576 bytes"));
+  unlink(path);
 }
 
 /* avro-c alone mallocs an announced string length (2^40 + 1 bytes) and

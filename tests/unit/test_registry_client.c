@@ -12,6 +12,7 @@
 
 #include <netinet/in.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@
 typedef struct standin_s {
   pid_t pid;
   int port;
-  char dir[256], log[300];
+  char log[300], url[64];
 } standin_t;
 
 static char tmpdir[256];
@@ -119,6 +120,22 @@ static void standin_start(standin_t *s, int port, const char *a1, const char *a2
   fail_msg("the registry stand-in did not start");
 }
 
+/* A stand-in started with the arguments, a loop, and a client of it with
+ * `o` (whose url is set here). */
+static hs_registry_t *with_standin(standin_t *s, uv_loop_t *loop, hs_registry_opts_t o,
+                                   const char *a1, const char *a2, const char *a3, const char *a4) {
+  standin_start(s, 0, a1, a2, a3, a4);
+  resolved = 0;
+  snprintf(s->url, sizeof s->url, "http://127.0.0.1:%d", s->port);
+  o.url = s->url;
+  uv_loop_init(loop);
+  hs_registry_t *r = NULL;
+  hs_err_t err = {0};
+  if (hs_registry_new(loop, &o, &r, &err))
+    fail_msg("hs_registry_new: %s", err.msg);
+  return r;
+}
+
 static void standin_stop(standin_t *s) {
   kill(s->pid, SIGTERM);
   waitpid(s->pid, NULL, 0);
@@ -163,6 +180,22 @@ static void run_until(uv_loop_t *loop, bool (*cond)(void *), void *arg) {
   uv_run(loop, UV_RUN_NOWAIT);
   if (guard_expired)
     fail_msg("condition not reached");
+}
+
+/* A counter of hs_registry_stats_t (by offset) at `min` or more. */
+typedef struct stat_at_s {
+  hs_registry_t *r;
+  size_t offset;
+  uint64_t min;
+} stat_at_t;
+
+static bool stat_reached(void *arg) {
+  const stat_at_t *a = arg;
+  hs_registry_stats_t st;
+  hs_registry_stats(a->r, &st);
+  uint64_t v;
+  memcpy(&v, (const char *)&st + a->offset, sizeof v);
+  return v >= a->min;
 }
 
 static bool resolved_at_least(void *arg) {
@@ -231,15 +264,11 @@ static void test_cache_hit_one_get_for_many_messages(void **state) {
 static void test_unknown_id_is_a_reject(void **state) {
   (void)state;
   standin_t s;
-  standin_start(&s, 0, NULL, NULL, NULL, NULL);
-  char url[64];
-  snprintf(url, sizeof url, "http://127.0.0.1:%d", s.port);
   uv_loop_t loop;
-  uv_loop_init(&loop);
-  hs_registry_t *r = reg_of(&loop, &(hs_registry_opts_t){.url = url, .on_resolve = on_resolve});
+  hs_registry_t *r = with_standin(&s, &loop, (hs_registry_opts_t){.on_resolve = on_resolve}, NULL,
+                                  NULL, NULL, NULL);
   hs_reject_t why;
   hs_err_t err = {0};
-  resolved = 0;
   assert_int_equal(lookup(r, 99, &why, &err), HS_REG_PENDING);
   int one = 1;
   run_until(&loop, resolved_at_least, &one);
@@ -253,12 +282,6 @@ static void test_unknown_id_is_a_reject(void **state) {
   assert_true(hs_registry_available(r, &reason)); /* a 404 is an answer */
   finish(&loop, r);
   standin_stop(&s);
-}
-
-static bool unreachable_seen(void *arg) {
-  hs_registry_stats_t st;
-  hs_registry_stats(arg, &st);
-  return st.unreachable >= 2;
 }
 
 static void test_registry_down_pauses_then_resumes(void **state) {
@@ -278,7 +301,9 @@ static void test_registry_down_pauses_then_resumes(void **state) {
   hs_err_t err = {0};
   resolved = 0;
   assert_int_equal(lookup(r, 3, &why, &err), HS_REG_PENDING);
-  run_until(&loop, unreachable_seen, r); /* refused, backed off, refused again */
+  run_until(&loop, stat_reached,
+            &(stat_at_t){r, offsetof(hs_registry_stats_t, unreachable),
+                         2}); /* refused, backed off, refused again */
   const char *reason;
   assert_false(hs_registry_available(r, &reason));
   assert_non_null(strstr(reason, "connection refused"));
@@ -308,53 +333,34 @@ static void test_registry_down_pauses_then_resumes(void **state) {
   standin_stop(&s);
 }
 
-static bool timeout_seen(void *arg) {
-  hs_registry_stats_t st;
-  hs_registry_stats(arg, &st);
-  return st.timeouts >= 1;
-}
-
 static void test_slow_registry_times_out_and_pauses(void **state) {
   (void)state;
   standin_t s;
-  standin_start(&s, 0, "--delay", "30", NULL, NULL);
-  char url[64];
-  snprintf(url, sizeof url, "http://127.0.0.1:%d", s.port);
   uv_loop_t loop;
-  uv_loop_init(&loop);
   hs_registry_t *r =
-      reg_of(&loop, &(hs_registry_opts_t){.url = url, .timeout_ms = 200, .backoff_min_ms = 10000});
+      with_standin(&s, &loop, (hs_registry_opts_t){.timeout_ms = 200, .backoff_min_ms = 10000},
+                   "--delay", "30", NULL, NULL);
   hs_reject_t why;
   hs_err_t err = {0};
   assert_int_equal(lookup(r, 4, &why, &err), HS_REG_PENDING);
-  run_until(&loop, timeout_seen, r);
+  run_until(&loop, stat_reached, &(stat_at_t){r, offsetof(hs_registry_stats_t, timeouts), 1});
   assert_int_equal(lookup(r, 4, &why, &err), HS_REG_PENDING);
   assert_non_null(strstr(err.msg, "no response within 200 ms"));
   finish(&loop, r); /* a backoff timer pending: closed cleanly too */
   standin_stop(&s);
 }
 
-static bool unauthorized_seen(void *arg) {
-  hs_registry_stats_t st;
-  hs_registry_stats(arg, &st);
-  return st.unauthorized >= 1;
-}
-
 static void test_basic_auth_sent_and_401_surfaced(void **state) {
   (void)state;
   standin_t s;
-  standin_start(&s, 0, "--user", "healthscore", "--password", "s3cr3t:x");
-  char url[64];
-  snprintf(url, sizeof url, "http://127.0.0.1:%d", s.port);
   uv_loop_t loop;
-  uv_loop_init(&loop);
-  hs_registry_t *r = reg_of(&loop, &(hs_registry_opts_t){.url = url,
-                                                         .username = "healthscore",
-                                                         .password = "s3cr3t:x",
-                                                         .on_resolve = on_resolve});
+  hs_registry_t *r =
+      with_standin(&s, &loop,
+                   (hs_registry_opts_t){
+                       .username = "healthscore", .password = "s3cr3t:x", .on_resolve = on_resolve},
+                   "--user", "healthscore", "--password", "s3cr3t:x");
   hs_reject_t why;
   hs_err_t err = {0};
-  resolved = 0;
   assert_int_equal(lookup(r, 5, &why, &err), HS_REG_PENDING);
   int one = 1;
   run_until(&loop, resolved_at_least, &one);
@@ -364,12 +370,12 @@ static void test_basic_auth_sent_and_401_surfaced(void **state) {
   finish(&loop, r);
 
   uv_loop_init(&loop);
-  r = reg_of(&loop, &(hs_registry_opts_t){.url = url,
+  r = reg_of(&loop, &(hs_registry_opts_t){.url = s.url,
                                           .username = "healthscore",
                                           .password = "wrong",
                                           .backoff_min_ms = 10000});
   assert_int_equal(lookup(r, 5, &why, &err), HS_REG_PENDING);
-  run_until(&loop, unauthorized_seen, r);
+  run_until(&loop, stat_reached, &(stat_at_t){r, offsetof(hs_registry_stats_t, unauthorized), 1});
   const char *reason;
   assert_false(hs_registry_available(r, &reason));
   assert_non_null(strstr(reason, "HTTP 401 Unauthorized: check its username and password"));
@@ -381,16 +387,12 @@ static void test_basic_auth_sent_and_401_surfaced(void **state) {
 static void test_fetches_in_flight_are_bounded(void **state) {
   (void)state;
   standin_t s;
-  standin_start(&s, 0, "--delay", "0.2", NULL, NULL);
-  char url[64];
-  snprintf(url, sizeof url, "http://127.0.0.1:%d", s.port);
   uv_loop_t loop;
-  uv_loop_init(&loop);
   hs_registry_t *r =
-      reg_of(&loop, &(hs_registry_opts_t){.url = url, .max_inflight = 2, .on_resolve = on_resolve});
+      with_standin(&s, &loop, (hs_registry_opts_t){.max_inflight = 2, .on_resolve = on_resolve},
+                   "--delay", "0.2", NULL, NULL);
   hs_reject_t why;
   hs_err_t err = {0};
-  resolved = 0;
   for (uint32_t id = 1; id <= 6; id++)
     assert_int_equal(lookup(r, id, &why, &err), HS_REG_PENDING);
   int six = 6;
@@ -407,15 +409,11 @@ static void test_fetches_in_flight_are_bounded(void **state) {
 static void test_schema_types_and_broken_schemas(void **state) {
   (void)state;
   standin_t s;
-  standin_start(&s, 0, NULL, NULL, NULL, NULL);
-  char url[64];
-  snprintf(url, sizeof url, "http://127.0.0.1:%d", s.port);
   uv_loop_t loop;
-  uv_loop_init(&loop);
-  hs_registry_t *r = reg_of(&loop, &(hs_registry_opts_t){.url = url, .on_resolve = on_resolve});
+  hs_registry_t *r = with_standin(&s, &loop, (hs_registry_opts_t){.on_resolve = on_resolve}, NULL,
+                                  NULL, NULL, NULL);
   hs_reject_t why;
   hs_err_t err = {0};
-  resolved = 0;
   assert_int_equal(lookup(r, 20, &why, &err), HS_REG_PENDING);
   assert_int_equal(lookup(r, 21, &why, &err), HS_REG_PENDING);
   int two = 2;
