@@ -4,8 +4,8 @@
  * malloc of 2^40 + 1; an array of 2^31 nulls, 2^31 appends), so every datum
  * is first walked here against its schema without allocating: each length
  * and block count is checked against the bytes left, entries against the
- * item limit, nesting against the depth limit. Only a datum that passes
- * reaches avro_value_read. */
+ * item limit and the message's length, nesting against the depth limit.
+ * Only a datum that passes reaches avro_value_read. */
 #include "healthscore/framing.h"
 
 #include <avro.h>
@@ -245,6 +245,12 @@ static int walk_blocks(walk_t *w, avro_schema_t elem, bool is_map, unsigned dept
     if (min && (uint64_t)count > left(w) / min)
       return fail(w, HS_REJ_DECODE, "truncated: %lld entries announced, %zu bytes left",
                   (long long)count, left(w));
+    /* entries that take no bytes (null, empty records) still cost memory:
+     * no more entries in a message than it has bytes */
+    if ((uint64_t)count > w->len - w->items)
+      return fail(w, HS_REJ_TOOBIG,
+                  "%lld entries announced, more than the %zu bytes of the message",
+                  (long long)count, w->len);
     w->items += (size_t)count;
     for (int64_t i = 0; i < count; i++) {
       if ((is_map && walk_blob(w, true)) || walk(w, elem, depth + 1))

@@ -413,6 +413,18 @@ static void test_hostile_announced_lengths(void **state) {
   expect_reject(nulls, buf, n, HS_REJ_TOOBIG, "over the limit of 65536");
   n = put_long(buf, INT64_MIN);
   expect_reject(nulls, buf, n, HS_REJ_DECODE, "block count out of range");
+  /* 65536 nulls in 4 bytes would be 2 MiB of avro-c values and msgpack
+   * objects (5.5 MiB for empty records): no more entries than bytes */
+  n = put_long(buf, 65536);
+  buf[n++] = 0;
+  expect_reject(nulls, buf, n, HS_REJ_TOOBIG, "more than the 4 bytes of the message");
+  n = put_long(buf, 2);
+  buf[n++] = 0;
+  msgpack_object o;
+  hs_reject_t why;
+  hs_err_t err = {0};
+  assert_int_equal(hs_avro_decode(nulls, buf, n, zone, &o, &why, &err), 0);
+  assert_int_equal(o.via.array.size, 2);
   hs_avro_schema_free(nulls);
 
   hs_avro_schema_t *ints = schema_of("{\"type\":\"array\",\"items\":\"long\"}");
@@ -425,9 +437,6 @@ static void test_hostile_announced_lengths(void **state) {
   n += put_long(buf + n, 3);
   n += put_long(buf + n, -4);
   buf[n++] = 0;
-  msgpack_object o;
-  hs_reject_t why;
-  hs_err_t err = {0};
   assert_int_equal(hs_avro_decode(ints, buf, n, zone, &o, &why, &err), 0);
   assert_int_equal(o.via.array.size, 2);
   assert_int_equal(o.via.array.ptr[1].via.i64, -4);
