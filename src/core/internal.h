@@ -218,6 +218,21 @@ enum {
 };
 
 #define HS__MAX_OVERRIDES 8
+
+/* The event ids an account applied, so that a redelivered event is dropped
+ * (docs/scoring.md, "Duplicates"): an open-addressing table (linear probing,
+ * at most 3/4 full) of 64-bit hashes of the ids with the UTC day of their
+ * event. An id is remembered while its day is within the horizon of the
+ * account's clock (hs__eid_cutoff); slots of forgotten ids are reclaimed
+ * when the table would grow. At most HS__MAX_EVENT_IDS ids are held: past
+ * that, those of the oldest days are forgotten first. */
+typedef struct hs__eid_s {
+  uint32_t lo, hi; /* the hash; both 0: an empty slot */
+  int32_t day;
+} hs__eid_t;
+
+#define HS__MAX_EVENT_IDS 4096
+#define HS__EID_MAX_CAP 8192 /* slots: the smallest power of two 3/4 of which holds the cap */
 typedef struct hs__override_s {
   int metric; /* -1: the score */
   double value;
@@ -234,6 +249,9 @@ struct hs_account_s {
   int64_t clock_ms;     /* INT64_MIN before the first event */
   int64_t last_eval_ms; /* INT64_MIN before the first evaluation */
   uint64_t n_events, n_late;
+  /* event ids applied (hs__eid_t), its own allocation: eid_n slots used of eid_cap */
+  hs__eid_t *eids;
+  uint32_t eid_n, eid_cap;
   /* attributes */
   char *segment, *stage, *vertical;
   double licenses;                       /* NAN: unknown */
@@ -340,6 +358,25 @@ void hs__account_rebuild_views(const hs_model_t *m, hs_account_t *a);
  * the window are ignored. Returns 0 or HS_E_NOMEM. */
 int hs__series_put(const hs__series_t *s, hs__series_state_t *st, int32_t day, int32_t cnt,
                    int64_t sum, double ext);
+/* The hash an event id is remembered by: never 0. */
+uint64_t hs__eid_hash(hs_str_t event_id);
+/* Ids of events of this UTC day or before are forgotten: the last day an
+ * event of the account is late on (INT32_MIN before its first event). */
+int32_t hs__eid_cutoff(const hs_model_t *m, const hs_account_t *a);
+/* True when `hash` is remembered (an event with that id was applied and its
+ * day is after `cutoff`). Else sets *slot to where hs__eid_add puts it. */
+bool hs__eid_known(const hs_account_t *a, uint64_t hash, int32_t cutoff, uint32_t *slot);
+/* Remembers `hash` with `day`, at `slot` from hs__eid_known (UINT32_MAX: find
+ * it) if the table keeps its size, under the cutoff of the account's clock.
+ * Returns 0 or HS_E_NOMEM. */
+int hs__eid_add(const hs_model_t *m, hs_account_t *a, uint64_t hash, int32_t day, uint32_t slot);
+/* The ids remembered, sorted by day then hash: returns 0 with a new array
+ * *out (hs_free it; NULL when there are none) of *n, or HS_E_NOMEM. */
+int hs__eid_sorted(const hs_model_t *m, const hs_account_t *a, hs__eid_t **out, uint32_t *n);
+/* Remembers `hash` with `day` unless it is remembered or the day is not
+ * after the cutoff (for decoding). Returns 0 or HS_E_NOMEM. */
+int hs__eid_put(const hs_model_t *m, hs_account_t *a, uint64_t hash, int32_t day);
+
 /* Inserts or updates a distinct key's last day (for decoding). */
 int hs__series_put_key(const hs__series_t *s, hs__series_state_t *st, uint32_t hash, int32_t day);
 

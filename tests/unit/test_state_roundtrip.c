@@ -321,7 +321,11 @@ static hs_event_t account_event(int64_t ts, double seats, int64_t start, int64_t
   ev.type = HS_EV_ACCOUNT;
   ev.ts_ms = ts;
   ev.account_id = (hs_str_t){"acme", 4};
-  ev.event_id = (hs_str_t){"e", 1};
+  static char ids[64][8]; /* every event its own id */
+  static unsigned next;
+  char *id = ids[next++ % 64];
+  snprintf(id, sizeof ids[0], "e%u", next);
+  ev.event_id = (hs_str_t){id, (uint32_t)strlen(id)};
   if (seats > 0) {
     ev.licenses = seats;
     ev.present |= HS_FIELD_BIT(HS_F_LICENSES);

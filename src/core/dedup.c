@@ -1,0 +1,153 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* The event ids an account applied, so that an event delivered again is
+ * dropped (docs/scoring.md, "Duplicates"). What is held is a function of the
+ * ids applied and of the account's clock, never of the table's history, so
+ * that a state decoded from its encoding drops and forgets exactly what the
+ * state it was encoded from would. */
+#include "internal.h"
+
+#include <stdlib.h>
+
+#define EID_SEED UINT64_C(0x6a09e667f3bcc909) /* not the account ids' seed */
+#define EID_MIN_CAP 16
+
+static inline uint64_t hash_of(const hs__eid_t *e) {
+  return (uint64_t)e->hi << 32 | e->lo;
+}
+
+uint64_t hs__eid_hash(hs_str_t event_id) {
+  uint64_t h = hs_hash64(event_id.ptr, event_id.len, EID_SEED);
+  /* FNV's low bits, which pick the slot, mix poorly: finish as murmur3 does */
+  h ^= h >> 33;
+  h *= UINT64_C(0xff51afd7ed558ccd);
+  h ^= h >> 33;
+  h *= UINT64_C(0xc4ceb9fe1a85ec53);
+  h ^= h >> 33;
+  return h ? h : 1;
+}
+
+int32_t hs__eid_cutoff(const hs_model_t *m, const hs_account_t *a) {
+  if (a->clock_ms == INT64_MIN)
+    return INT32_MIN;
+  /* a model without windows drops nothing as late: it keeps the ids of the
+     account's day */
+  uint32_t h = m->horizon_days ? m->horizon_days : 1;
+  return hs_day_of(a->clock_ms) - (int32_t)h;
+}
+
+/* The slot holding `hash`, or the empty slot where it goes. */
+static uint32_t find(const hs__eid_t *t, uint32_t cap, uint64_t hash) {
+  uint32_t lo = (uint32_t)hash, hi = (uint32_t)(hash >> 32), mask = cap - 1;
+  for (uint32_t i = lo & mask;; i = (i + 1) & mask)
+    if ((t[i].lo == lo && t[i].hi == hi) || (!t[i].lo && !t[i].hi))
+      return i;
+}
+
+bool hs__eid_known(const hs_account_t *a, uint64_t hash, int32_t cutoff, uint32_t *slot) {
+  if (!a->eids) {
+    *slot = UINT32_MAX;
+    return false;
+  }
+  uint32_t i = find(a->eids, a->eid_cap, hash);
+  if (a->eids[i].lo | a->eids[i].hi && a->eids[i].day > cutoff)
+    return true;
+  *slot = i;
+  return false;
+}
+
+static int by_day_hash(const void *x, const void *y) {
+  const hs__eid_t *a = x, *b = y;
+  if (a->day != b->day)
+    return a->day < b->day ? -1 : 1;
+  uint64_t p = hash_of(a), q = hash_of(b);
+  return (p > q) - (p < q);
+}
+
+static inline bool held(const hs__eid_t *e, int32_t cutoff) {
+  return (e->lo || e->hi) && e->day > cutoff;
+}
+
+/* Copies the ids with a day after `cutoff` into a new array: returns 0 with
+ * *out (NULL when there are none) and *n, or HS_E_NOMEM. */
+static int live(const hs_account_t *a, int32_t cutoff, hs__eid_t **out, uint32_t *n) {
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < a->eid_cap; i++)
+    k += held(&a->eids[i], cutoff);
+  *out = NULL;
+  *n = 0;
+  if (!k)
+    return 0;
+  if (!(*out = hs_malloc((size_t)k * sizeof **out)))
+    return HS_E_NOMEM;
+  for (uint32_t i = 0; i < a->eid_cap; i++)
+    if (held(&a->eids[i], cutoff))
+      (*out)[(*n)++] = a->eids[i];
+  return 0;
+}
+
+int hs__eid_sorted(const hs_model_t *m, const hs_account_t *a, hs__eid_t **out, uint32_t *n) {
+  int rc = live(a, hs__eid_cutoff(m, a), out, n);
+  if (*out)
+    qsort(*out, *n, sizeof **out, by_day_hash);
+  return rc;
+}
+
+/* Builds the table anew from the ids still remembered (dropping those whose
+ * day passed `cutoff`) with room for one more; past the cap, forgets the
+ * oldest (by day, then hash) until 7/8 of it remain. Returns 0 or
+ * HS_E_NOMEM (the table unchanged). */
+static int rebuild(hs_account_t *a, int32_t cutoff) {
+  uint32_t n = 0, from = 0;
+  hs__eid_t *v = NULL;
+  if (live(a, cutoff, &v, &n))
+    return HS_E_NOMEM;
+  if (n + 1 > HS__MAX_EVENT_IDS) {
+    qsort(v, n, sizeof *v, by_day_hash);
+    from = n - (HS__MAX_EVENT_IDS - HS__MAX_EVENT_IDS / 8);
+  }
+  uint32_t keep = n - from, cap = EID_MIN_CAP;
+  while (cap < HS__EID_MAX_CAP && (uint64_t)(keep + 1) * 8 > (uint64_t)cap * 3)
+    cap *= 2; /* at most 3/8 full: room to grow before the next rebuild */
+  hs__eid_t *t = hs_calloc(cap, sizeof *t);
+  if (!t) {
+    hs_free(v);
+    return HS_E_NOMEM;
+  }
+  for (uint32_t i = from; i < n; i++)
+    t[find(t, cap, hash_of(&v[i]))] = v[i];
+  hs_free(v);
+  hs_free(a->eids);
+  a->eids = t;
+  a->eid_cap = cap;
+  a->eid_n = keep;
+  return 0;
+}
+
+int hs__eid_add(const hs_model_t *m, hs_account_t *a, uint64_t hash, int32_t day, uint32_t slot) {
+  uint32_t lo = (uint32_t)hash, hi = (uint32_t)(hash >> 32);
+  if (slot != UINT32_MAX && a->eids[slot].lo == lo && a->eids[slot].hi == hi) {
+    a->eids[slot].day = day; /* forgotten, and applied again: remembered anew */
+    return 0;
+  }
+  /* the cap counts the ids remembered: past it, first make sure of them */
+  if (slot == UINT32_MAX || a->eid_n >= HS__MAX_EVENT_IDS || (a->eid_n + 1) * 4 > a->eid_cap * 3) {
+    if (rebuild(a, hs__eid_cutoff(m, a)))
+      return HS_E_NOMEM;
+    slot = find(a->eids, a->eid_cap, hash);
+    if (a->eids[slot].lo || a->eids[slot].hi) {
+      a->eids[slot].day = day;
+      return 0;
+    }
+  }
+  a->eids[slot] = (hs__eid_t){lo, hi, day};
+  a->eid_n++;
+  return 0;
+}
+
+int hs__eid_put(const hs_model_t *m, hs_account_t *a, uint64_t hash, int32_t day) {
+  int32_t cutoff = hs__eid_cutoff(m, a);
+  uint32_t slot;
+  if (day <= cutoff || hs__eid_known(a, hash, cutoff, &slot))
+    return 0;
+  return hs__eid_add(m, a, hash, day, slot);
+}
