@@ -97,12 +97,15 @@ static void progress(replay_t *r, bool final) {
   hs_engine_stats_t st;
   hs_engine_stats(r->engine, &st);
   double el = t - r->started;
+  char dups[40] = ""; /* said only when there are any */
+  if (st.duplicates)
+    snprintf(dups, sizeof dups, "%llu duplicate, ", (unsigned long long)st.duplicates);
   fprintf(stderr,
           "replay: %s%llu events (%.0f/s), %llu accounts, %llu evaluations, %llu alerts fired, "
-          "%llu late, %llu rejected, %llu unknown type\n",
+          "%llu late, %s%llu rejected, %llu unknown type\n",
           final ? "done: " : "", (unsigned long long)r->offered, el > 0 ? r->offered / el : 0.0,
           (unsigned long long)st.accounts, (unsigned long long)st.evaluations,
-          (unsigned long long)st.alerts_firing, (unsigned long long)st.late,
+          (unsigned long long)st.alerts_firing, (unsigned long long)st.late, dups,
           (unsigned long long)(r->offered - st.events - r->unknown_types),
           (unsigned long long)r->unknown_types);
 }
@@ -241,9 +244,10 @@ static int one_event(replay_t *r, const char *p, size_t n, hs_format_t fmt, cons
     reject(r, where, err.msg);
     return 0;
   }
-  if (ev.type == HS_EV_OUTCOME)
-    hs_report_outcome(r->report, ev.account_id, ev.ts_ms, ev.outcome);
   rc = hs_engine_apply(r->engine, &ev);
+  /* an outcome delivered again does not undo one that came in between */
+  if (ev.type == HS_EV_OUTCOME && rc >= 0 && rc != HS_DUPLICATE)
+    hs_report_outcome(r->report, ev.account_id, ev.ts_ms, ev.outcome);
   if (rc >= 0 && r->side)
     rc = hs_bt_side_apply(r->side, &ev);
   if (rc < 0) {
@@ -725,11 +729,15 @@ int hs_cmd_replay(int argc, char **argv) {
       FILE *o = rep ? rep : stdout;
       fwrite(out.data, 1, out.len, o);
       if (strcmp(report_fmt, "text") == 0) {
+        char dups[48] = ""; /* said only when there are any */
+        if (st.duplicates)
+          snprintf(dups, sizeof dups, "%llu duplicate (dropped), ",
+                   (unsigned long long)st.duplicates);
         fprintf(o,
-                "\ninput: %llu events read, %llu applied, %llu late (dropped), %llu unknown "
+                "\ninput: %llu events read, %llu applied, %llu late (dropped), %s%llu unknown "
                 "type (ignored), %llu rejected\n",
                 (unsigned long long)r.offered, (unsigned long long)st.applied,
-                (unsigned long long)st.late, (unsigned long long)r.unknown_types,
+                (unsigned long long)st.late, dups, (unsigned long long)r.unknown_types,
                 (unsigned long long)(r.offered - st.events - r.unknown_types));
       }
     }

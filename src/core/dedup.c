@@ -15,24 +15,38 @@ static inline uint64_t hash_of(const hs__eid_t *e) {
   return (uint64_t)e->hi << 32 | e->lo;
 }
 
+/* Eight bytes from p, little-endian whatever the host (one load where it is). */
+static inline uint64_t le64(const unsigned char *p) {
+  return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+         (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+/* A word at a time (ids are 1..128 bytes), then murmur3's finaliser. For a
+ * given length each step is a bijection of the state, so two ids of one
+ * length that differ in a single word never share a hash. The same on every
+ * host: the hashes are stored. */
 uint64_t hs__eid_hash(hs_str_t event_id) {
-  uint64_t h = hs_hash64(event_id.ptr, event_id.len, EID_SEED);
-  /* FNV's low bits, which pick the slot, mix poorly: finish as murmur3 does */
+  const unsigned char *p = (const unsigned char *)event_id.ptr;
+  size_t n = event_id.len, i = 0;
+  const uint64_t k = UINT64_C(0x9e3779b97f4a7c15);
+  uint64_t h = EID_SEED ^ (n * UINT64_C(0xc2b2ae3d27d4eb4f));
+  for (; i + 8 <= n; i += 8) {
+    h = (h ^ le64(p + i)) * k;
+    h ^= h >> 32;
+  }
+  if (i < n) {
+    uint64_t w = 0;
+    for (size_t j = 0; i + j < n; j++)
+      w |= (uint64_t)p[i + j] << (8 * j);
+    h = (h ^ w) * k;
+    h ^= h >> 32;
+  }
   h ^= h >> 33;
   h *= UINT64_C(0xff51afd7ed558ccd);
   h ^= h >> 33;
   h *= UINT64_C(0xc4ceb9fe1a85ec53);
   h ^= h >> 33;
   return h ? h : 1;
-}
-
-int32_t hs__eid_cutoff(const hs_model_t *m, const hs_account_t *a) {
-  if (a->clock_ms == INT64_MIN)
-    return INT32_MIN;
-  /* a model without windows drops nothing as late: it keeps the ids of the
-     account's day */
-  uint32_t h = m->horizon_days ? m->horizon_days : 1;
-  return hs_day_of(a->clock_ms) - (int32_t)h;
 }
 
 /* The slot holding `hash`, or the empty slot where it goes. */
@@ -98,10 +112,12 @@ int hs__eid_sorted(const hs_model_t *m, const hs_account_t *a, hs__eid_t **out, 
  * HS_E_NOMEM (the table unchanged). */
 static int rebuild(hs_account_t *a, int32_t cutoff) {
   uint32_t n = 0, from = 0;
-  hs__eid_t *v = NULL;
-  if (live(a, cutoff, &v, &n))
-    return HS_E_NOMEM;
+  for (uint32_t i = 0; i < a->eid_cap; i++)
+    n += held(&a->eids[i], cutoff);
+  hs__eid_t *v = NULL; /* past the cap: the ids in the order they are forgotten */
   if (n + 1 > HS__MAX_EVENT_IDS) {
+    if (live(a, cutoff, &v, &n))
+      return HS_E_NOMEM;
     qsort(v, n, sizeof *v, by_day_hash);
     from = n - (HS__MAX_EVENT_IDS - HS__MAX_EVENT_IDS / 8);
   }
@@ -113,8 +129,14 @@ static int rebuild(hs_account_t *a, int32_t cutoff) {
     hs_free(v);
     return HS_E_NOMEM;
   }
-  for (uint32_t i = from; i < n; i++)
-    t[find(t, cap, hash_of(&v[i]))] = v[i];
+  if (v) {
+    for (uint32_t i = from; i < n; i++)
+      t[find(t, cap, hash_of(&v[i]))] = v[i];
+  } else {
+    for (uint32_t i = 0; i < a->eid_cap; i++)
+      if (held(&a->eids[i], cutoff))
+        t[find(t, cap, hash_of(&a->eids[i]))] = a->eids[i];
+  }
   hs_free(v);
   hs_free(a->eids);
   a->eids = t;

@@ -361,8 +361,14 @@ int hs__series_put(const hs__series_t *s, hs__series_state_t *st, int32_t day, i
 /* The hash an event id is remembered by: never 0. */
 uint64_t hs__eid_hash(hs_str_t event_id);
 /* Ids of events of this UTC day or before are forgotten: the last day an
- * event of the account is late on (INT32_MIN before its first event). */
-int32_t hs__eid_cutoff(const hs_model_t *m, const hs_account_t *a);
+ * event of the account is late on (INT32_MIN before its first event). A
+ * model without windows drops nothing as late: it keeps the ids of the
+ * account's day. */
+static inline int32_t hs__eid_cutoff(const hs_model_t *m, const hs_account_t *a) {
+  if (a->clock_ms == INT64_MIN)
+    return INT32_MIN;
+  return hs_day_of(a->clock_ms) - (int32_t)(m->horizon_days ? m->horizon_days : 1);
+}
 /* True when `hash` is remembered (an event with that id was applied and its
  * day is after `cutoff`). Else sets *slot to where hs__eid_add puts it. */
 bool hs__eid_known(const hs_account_t *a, uint64_t hash, int32_t cutoff, uint32_t *slot);
