@@ -15,31 +15,40 @@ static inline uint64_t hash_of(const hs__eid_t *e) {
   return (uint64_t)e->hi << 32 | e->lo;
 }
 
-/* Eight bytes from p, little-endian whatever the host (one load where it is). */
+static inline uint32_t find(const hs__eid_t *t, uint32_t cap, uint64_t hash) {
+  return hs__eid_find(t, cap, hs__eid_key(hash));
+}
+
+/* Bytes from p, little-endian whatever the host (one load where it is). */
 static inline uint64_t le64(const unsigned char *p) {
   return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
          (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
 }
+static inline uint64_t le32(const unsigned char *p) {
+  return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+}
 
-/* A word at a time (ids are 1..128 bytes), then murmur3's finaliser. For a
- * given length each step is a bijection of the state, so two ids of one
- * length that differ in a single word never share a hash. The same on every
- * host: the hashes are stored. */
+static inline uint64_t step(uint64_t h, uint64_t w) {
+  h = (h ^ w) * UINT64_C(0x9e3779b97f4a7c15);
+  return h ^ (h >> 32);
+}
+
+/* A word at a time (ids are 1..128 bytes; the last word overlaps the one
+ * before it), starting from the length, then murmur3's finaliser. Each step
+ * is a bijection of the state. The same on every host: the hashes are
+ * stored. */
 uint64_t hs__eid_hash(hs_str_t event_id) {
   const unsigned char *p = (const unsigned char *)event_id.ptr;
-  size_t n = event_id.len, i = 0;
-  const uint64_t k = UINT64_C(0x9e3779b97f4a7c15);
+  size_t n = event_id.len;
   uint64_t h = EID_SEED ^ (n * UINT64_C(0xc2b2ae3d27d4eb4f));
-  for (; i + 8 <= n; i += 8) {
-    h = (h ^ le64(p + i)) * k;
-    h ^= h >> 32;
-  }
-  if (i < n) {
-    uint64_t w = 0;
-    for (size_t j = 0; i + j < n; j++)
-      w |= (uint64_t)p[i + j] << (8 * j);
-    h = (h ^ w) * k;
-    h ^= h >> 32;
+  if (n >= 8) {
+    for (size_t i = 0; i + 8 < n; i += 8)
+      h = step(h, le64(p + i));
+    h = step(h, le64(p + n - 8));
+  } else if (n >= 4) {
+    h = step(h, le32(p) | le32(p + n - 4) << 32);
+  } else if (n) {
+    h = step(h, (uint64_t)p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16);
   }
   h ^= h >> 33;
   h *= UINT64_C(0xff51afd7ed558ccd);
@@ -47,26 +56,6 @@ uint64_t hs__eid_hash(hs_str_t event_id) {
   h *= UINT64_C(0xc4ceb9fe1a85ec53);
   h ^= h >> 33;
   return h ? h : 1;
-}
-
-/* The slot holding `hash`, or the empty slot where it goes. */
-static uint32_t find(const hs__eid_t *t, uint32_t cap, uint64_t hash) {
-  uint32_t lo = (uint32_t)hash, hi = (uint32_t)(hash >> 32), mask = cap - 1;
-  for (uint32_t i = lo & mask;; i = (i + 1) & mask)
-    if ((t[i].lo == lo && t[i].hi == hi) || (!t[i].lo && !t[i].hi))
-      return i;
-}
-
-bool hs__eid_known(const hs_account_t *a, uint64_t hash, int32_t cutoff, uint32_t *slot) {
-  if (!a->eids) {
-    *slot = UINT32_MAX;
-    return false;
-  }
-  uint32_t i = find(a->eids, a->eid_cap, hash);
-  if (a->eids[i].lo | a->eids[i].hi && a->eids[i].day > cutoff)
-    return true;
-  *slot = i;
-  return false;
 }
 
 static int by_day_hash(const void *x, const void *y) {
@@ -78,7 +67,7 @@ static int by_day_hash(const void *x, const void *y) {
 }
 
 static inline bool held(const hs__eid_t *e, int32_t cutoff) {
-  return (e->lo || e->hi) && e->day > cutoff;
+  return hs__eid_used(e) && e->day > cutoff;
 }
 
 /* Copies the ids with a day after `cutoff` into a new array: returns 0 with
@@ -111,9 +100,12 @@ int hs__eid_sorted(const hs_model_t *m, const hs_account_t *a, hs__eid_t **out, 
  * oldest (by day, then hash) until 7/8 of it remain. Returns 0 or
  * HS_E_NOMEM (the table unchanged). */
 static int rebuild(hs_account_t *a, int32_t cutoff) {
-  uint32_t n = 0, from = 0;
-  for (uint32_t i = 0; i < a->eid_cap; i++)
-    n += held(&a->eids[i], cutoff);
+  uint32_t n = a->eid_n, from = 0; /* short of the cap, a bound is enough */
+  if (n + 1 > HS__MAX_EVENT_IDS) {
+    n = 0;
+    for (uint32_t i = 0; i < a->eid_cap; i++)
+      n += held(&a->eids[i], cutoff);
+  }
   hs__eid_t *v = NULL; /* past the cap: the ids in the order they are forgotten */
   if (n + 1 > HS__MAX_EVENT_IDS) {
     if (live(a, cutoff, &v, &n))
@@ -137,6 +129,9 @@ static int rebuild(hs_account_t *a, int32_t cutoff) {
       if (held(&a->eids[i], cutoff))
         t[find(t, cap, hash_of(&a->eids[i]))] = a->eids[i];
   }
+  if (!v) /* the ids held, now counted */
+    for (uint32_t i = keep = 0; i < cap; i++)
+      keep += hs__eid_used(&t[i]);
   hs_free(v);
   hs_free(a->eids);
   a->eids = t;
@@ -145,23 +140,15 @@ static int rebuild(hs_account_t *a, int32_t cutoff) {
   return 0;
 }
 
-int hs__eid_add(const hs_model_t *m, hs_account_t *a, uint64_t hash, int32_t day, uint32_t slot) {
-  uint32_t lo = (uint32_t)hash, hi = (uint32_t)(hash >> 32);
-  if (slot != UINT32_MAX && a->eids[slot].lo == lo && a->eids[slot].hi == hi) {
-    a->eids[slot].day = day; /* forgotten, and applied again: remembered anew */
+int hs__eid_add_slow(const hs_model_t *m, hs_account_t *a, uint64_t hash, int32_t day) {
+  if (rebuild(a, hs__eid_cutoff(m, a)))
+    return HS_E_NOMEM;
+  uint32_t slot = find(a->eids, a->eid_cap, hash);
+  if (hs__eid_used(&a->eids[slot])) {
+    a->eids[slot].day = day;
     return 0;
   }
-  /* the cap counts the ids remembered: past it, first make sure of them */
-  if (slot == UINT32_MAX || a->eid_n >= HS__MAX_EVENT_IDS || (a->eid_n + 1) * 4 > a->eid_cap * 3) {
-    if (rebuild(a, hs__eid_cutoff(m, a)))
-      return HS_E_NOMEM;
-    slot = find(a->eids, a->eid_cap, hash);
-    if (a->eids[slot].lo || a->eids[slot].hi) {
-      a->eids[slot].day = day;
-      return 0;
-    }
-  }
-  a->eids[slot] = (hs__eid_t){lo, hi, day};
+  a->eids[slot] = (hs__eid_t){(uint32_t)hash, (uint32_t)(hash >> 32), day};
   a->eid_n++;
   return 0;
 }

@@ -369,13 +369,65 @@ static inline int32_t hs__eid_cutoff(const hs_model_t *m, const hs_account_t *a)
     return INT32_MIN;
   return hs_day_of(a->clock_ms) - (int32_t)(m->horizon_days ? m->horizon_days : 1);
 }
+/* The 8 bytes of a slot's hash as one word, and of `hash` the same way. */
+static inline uint64_t hs__eid_word(const hs__eid_t *e) {
+  uint64_t w;
+  memcpy(&w, e, sizeof w);
+  return w;
+}
+static inline uint64_t hs__eid_key(uint64_t hash) {
+  hs__eid_t e = {(uint32_t)hash, (uint32_t)(hash >> 32), 0};
+  return hs__eid_word(&e);
+}
+static inline bool hs__eid_used(const hs__eid_t *e) {
+  return hs__eid_word(e) != 0;
+}
+/* The slot of a table of `cap` holding `key` (hs__eid_key), or the empty
+ * slot where it goes. */
+static inline uint32_t hs__eid_find(const hs__eid_t *t, uint32_t cap, uint64_t key) {
+  uint32_t mask = cap - 1;
+  for (uint32_t i = (uint32_t)key & mask;; i = (i + 1) & mask) {
+    uint64_t w = hs__eid_word(&t[i]);
+    if (w == key || !w)
+      return i;
+  }
+}
+
 /* True when `hash` is remembered (an event with that id was applied and its
  * day is after `cutoff`). Else sets *slot to where hs__eid_add puts it. */
-bool hs__eid_known(const hs_account_t *a, uint64_t hash, int32_t cutoff, uint32_t *slot);
-/* Remembers `hash` with `day`, at `slot` from hs__eid_known (UINT32_MAX: find
- * it) if the table keeps its size, under the cutoff of the account's clock.
- * Returns 0 or HS_E_NOMEM. */
-int hs__eid_add(const hs_model_t *m, hs_account_t *a, uint64_t hash, int32_t day, uint32_t slot);
+static inline bool hs__eid_known(const hs_account_t *a, uint64_t hash, int32_t cutoff,
+                                 uint32_t *slot) {
+  if (!a->eids) {
+    *slot = UINT32_MAX;
+    return false;
+  }
+  uint32_t i = hs__eid_find(a->eids, a->eid_cap, hs__eid_key(hash));
+  if (hs__eid_used(&a->eids[i]) && a->eids[i].day > cutoff)
+    return true;
+  *slot = i;
+  return false;
+}
+
+/* Remembers `hash` with `day` when the table must be built anew first (it
+ * is full, or past the cap). */
+int hs__eid_add_slow(const hs_model_t *m, hs_account_t *a, uint64_t hash, int32_t day);
+
+/* Remembers `hash` with `day`, at `slot` from hs__eid_known (UINT32_MAX:
+ * none) under the cutoff of the account's clock. Returns 0 or HS_E_NOMEM. */
+static inline int hs__eid_add(const hs_model_t *m, hs_account_t *a, uint64_t hash, int32_t day,
+                              uint32_t slot) {
+  if (slot != UINT32_MAX && hs__eid_used(&a->eids[slot])) {
+    a->eids[slot].day = day; /* forgotten, and applied again: remembered anew */
+    return 0;
+  }
+  /* the cap counts the ids remembered: past it, first make sure of them */
+  if (slot == UINT32_MAX || a->eid_n >= HS__MAX_EVENT_IDS || (a->eid_n + 1) * 4 > a->eid_cap * 3)
+    return hs__eid_add_slow(m, a, hash, day);
+  a->eids[slot] = (hs__eid_t){(uint32_t)hash, (uint32_t)(hash >> 32), day};
+  a->eid_n++;
+  return 0;
+}
+
 /* The ids remembered, sorted by day then hash: returns 0 with a new array
  * *out (hs_free it; NULL when there are none) of *n, or HS_E_NOMEM. */
 int hs__eid_sorted(const hs_model_t *m, const hs_account_t *a, hs__eid_t **out, uint32_t *n);
