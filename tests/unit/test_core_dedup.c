@@ -11,6 +11,7 @@
 #include "healthscore/engine.h"
 #include "healthscore/score.h"
 
+#include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,6 +292,52 @@ static void test_state_round_trip_keeps_the_event_ids(void **state) {
   hs_model_free(m);
 }
 
+/* A state whose "ids" entry is damaged decodes: what is well formed is
+ * kept, the rest skipped (a day that is no integer, a bin that is no
+ * multiple of 8 bytes, a zero hash, a day out of range). */
+static int buf_write(void *data, const char *p, size_t n) {
+  return hs_buf_append(data, p, n) ? -1 : 0;
+}
+
+static void test_damaged_ids_in_a_state_are_skipped(void **state) {
+  (void)state;
+  hs_model_t *m = model();
+  hs_buf_t b = {0};
+  msgpack_packer pk;
+  msgpack_packer_init(&pk, &b, buf_write);
+  int32_t day = (int32_t)(T0 / DAY);
+  msgpack_pack_map(&pk, 4);
+  msgpack_pack_str_with_body(&pk, "v", 1);
+  msgpack_pack_int(&pk, 1);
+  msgpack_pack_str_with_body(&pk, "id", 2);
+  msgpack_pack_str_with_body(&pk, "A", 1);
+  msgpack_pack_str_with_body(&pk, "time", 4);
+  msgpack_pack_array(&pk, 3);
+  for (int i = 0; i < 3; i++)
+    msgpack_pack_int64(&pk, T0 + HOUR);
+  msgpack_pack_str_with_body(&pk, "ids", 3);
+  msgpack_pack_array(&pk, 11);
+  static const char good[16] = {1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0, 0, 0};
+  msgpack_pack_str_with_body(&pk, "x", 1); /* no day */
+  msgpack_pack_bin_with_body(&pk, good, 8);
+  msgpack_pack_int32(&pk, day);
+  msgpack_pack_bin_with_body(&pk, good, 7);  /* not whole hashes */
+  msgpack_pack_int64(&pk, INT64_C(1) << 40); /* no day */
+  msgpack_pack_bin_with_body(&pk, good, 8);
+  msgpack_pack_int32(&pk, day);
+  msgpack_pack_str_with_body(&pk, "hashes", 6); /* not a bin */
+  msgpack_pack_int32(&pk, day);
+  msgpack_pack_bin_with_body(&pk, good, 16); /* one hash, one zero */
+  msgpack_pack_int32(&pk, day);              /* a day without its bin */
+  hs_account_t *a;
+  hs_err_t err = {0};
+  assert_int_equal(hs_account_decode(m, b.data, b.len, &a, &err), 0);
+  assert_int_equal(ids_held(m, a), 1);
+  hs_account_free(a);
+  hs_buf_free(&b);
+  hs_model_free(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_redelivered_event_is_dropped_and_counted),
@@ -298,6 +345,7 @@ int main(void) {
       cmocka_unit_test(test_two_events_with_one_id_the_first_applied_wins),
       cmocka_unit_test(test_past_the_cap_the_oldest_days_are_forgotten),
       cmocka_unit_test(test_state_round_trip_keeps_the_event_ids),
+      cmocka_unit_test(test_damaged_ids_in_a_state_are_skipped),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
