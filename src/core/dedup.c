@@ -100,12 +100,9 @@ int hs__eid_sorted(const hs_model_t *m, const hs_account_t *a, hs__eid_t **out, 
  * oldest (by day, then hash) until 7/8 of it remain. Returns 0 or
  * HS_E_NOMEM (the table unchanged). */
 static int rebuild(hs_account_t *a, int32_t cutoff) {
-  uint32_t n = a->eid_n, from = 0; /* short of the cap, a bound is enough */
-  if (n + 1 > HS__MAX_EVENT_IDS) {
-    n = 0;
-    for (uint32_t i = 0; i < a->eid_cap; i++)
-      n += held(&a->eids[i], cutoff);
-  }
+  uint32_t n = 0, from = 0;
+  for (uint32_t i = 0; i < a->eid_cap; i++)
+    n += held(&a->eids[i], cutoff);
   hs__eid_t *v = NULL; /* past the cap: the ids in the order they are forgotten */
   if (n + 1 > HS__MAX_EVENT_IDS) {
     if (live(a, cutoff, &v, &n))
@@ -114,8 +111,8 @@ static int rebuild(hs_account_t *a, int32_t cutoff) {
     from = n - (HS__MAX_EVENT_IDS - HS__MAX_EVENT_IDS / 8);
   }
   uint32_t keep = n - from, cap = EID_MIN_CAP;
-  while (cap < HS__EID_MAX_CAP && (uint64_t)(keep + 1) * 8 > (uint64_t)cap * 3)
-    cap *= 2; /* at most 3/8 full: room to grow before the next rebuild */
+  while (cap < HS__EID_MAX_CAP && (keep + 1) * 2 > cap)
+    cap *= 2; /* at most half full: room to grow before the next rebuild */
   hs__eid_t *t = hs_calloc(cap, sizeof *t);
   if (!t) {
     hs_free(v);
@@ -129,9 +126,6 @@ static int rebuild(hs_account_t *a, int32_t cutoff) {
       if (held(&a->eids[i], cutoff))
         t[find(t, cap, hash_of(&a->eids[i]))] = a->eids[i];
   }
-  if (!v) /* the ids held, now counted */
-    for (uint32_t i = keep = 0; i < cap; i++)
-      keep += hs__eid_used(&t[i]);
   hs_free(v);
   hs_free(a->eids);
   a->eids = t;

@@ -232,7 +232,7 @@ typedef struct hs__eid_s {
 } hs__eid_t;
 
 #define HS__MAX_EVENT_IDS 4096
-#define HS__EID_MAX_CAP 8192 /* slots: the smallest power of two 3/4 of which holds the cap */
+#define HS__EID_MAX_CAP 8192 /* slots: twice the cap, so that a full table is half full */
 typedef struct hs__override_s {
   int metric; /* -1: the score */
   double value;
