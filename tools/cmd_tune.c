@@ -16,27 +16,28 @@
 #include <string.h>
 
 static void tune_usage(FILE *f) {
-  fprintf(f, "usage: healthscore tune --config CONFIG.yaml [options] EVENTS\n\n"
-             "Suggests weights for a profile from events with outcomes (churned, renewed,\n"
-             "expanded): fitted to raise the ROC AUC on a training split of accounts, then\n"
-             "judged by replaying all events and scoring the held-out accounts. Writes the\n"
-             "configuration back with only the weights changed and a comment saying what\n"
-             "was fitted on what. Refuses (and writes nothing) when the held-out AUC would\n"
-             "not improve. The same input and seed give the same result.\n\n"
-             "  -c, --config FILE       the configuration to start from (required)\n"
-             "  -p, --profile NAME      the profile to tune (default: the default profile)\n"
-             "      --holdout SHARE     share of accounts held out, by account (default 0.3)\n"
-             "      --seed N            the split (default 1)\n"
-             "      --horizon DAYS      predict outcomes DAYS ahead (default 30)\n"
-             "      --include-tracking  let weight-0 (tracking) metrics get a weight\n"
-             "  -o, --output FILE       write the configuration to FILE (default stdout)\n"
-             "EVENTS is read as by `healthscore replay`: JSON lines and msgpack maps, which\n"
-             "may be mixed, through the same event-time guard:\n" HS_ER_USAGE
-             "  -q, --quiet             no summary on stderr\n"
-             "  -h, --help              this text\n\n"
-             "Exit status: 0 written, 1 invalid configuration, unreadable input or no better\n"
-             "weights (nothing written), 2 usage error, 3 written but some input was rejected\n"
-             "(the first 10 rejections are shown with where they are, as by replay).\n");
+  fprintf(f,
+          "usage: healthscore tune --config CONFIG.yaml [options] EVENTS\n\n"
+          "Suggests weights for a profile from events with outcomes (churned, renewed,\n"
+          "expanded): fitted to raise the ROC AUC on a training split of accounts, then\n"
+          "judged by replaying all events and scoring the held-out accounts. Writes the\n"
+          "configuration back with only the weights changed and a comment saying what\n"
+          "was fitted on what. Refuses (and writes nothing) when the held-out AUC would\n"
+          "not improve. The same input and seed give the same result. EVENTS is read as\n"
+          "by `healthscore replay`: JSON lines and msgpack maps, which may be mixed,\n"
+          "through the same event-time guard.\n\n"
+          "  -c, --config FILE       the configuration to start from (required)\n"
+          "  -p, --profile NAME      the profile to tune (default: the default profile)\n"
+          "      --holdout SHARE     share of accounts held out, by account (default 0.3)\n"
+          "      --seed N            the split (default 1)\n"
+          "      --horizon DAYS      predict outcomes DAYS ahead (default 30)\n"
+          "      --include-tracking  let weight-0 (tracking) metrics get a weight\n"
+          "  -o, --output FILE       write the configuration to FILE (default stdout)\n" HS_ER_USAGE
+          "  -q, --quiet             no summary on stderr\n"
+          "  -h, --help              this text\n\n"
+          "Exit status: 0 written, 1 invalid configuration, unreadable input or no better\n"
+          "weights (nothing written), 2 usage error, 3 written but some input was rejected\n"
+          "(the first 10 rejections are shown with where they are, as by replay).\n");
 }
 
 /* One read of the events file: into `side`, counted in `st`. */
@@ -126,8 +127,8 @@ int hs_cmd_tune(int argc, char **argv) {
                                        {"include-tracking", no_argument, NULL, 'I'},
                                        {"output", required_argument, NULL, 'o'},
                                        {"quiet", no_argument, NULL, 'q'},
-                                       HS_ER_LONG_OPTIONS,
                                        {"help", no_argument, NULL, 'h'},
+                                       HS_ER_LONG_OPTIONS,
                                        {NULL, 0, NULL, 0}};
   const char *config = NULL, *profile = NULL, *output = NULL;
   hs_tune_conf_t tc = {.holdout = 0.3, .seed = 1};
