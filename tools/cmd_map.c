@@ -15,23 +15,22 @@
 #define MAX_HEADERS 32
 
 static void map_usage(FILE *f) {
-  fprintf(f,
-          "usage: healthscore map --mapping FILE [--format json|msgpack] [--key K]\n"
-          "                       [--header NAME=VALUE]... [INPUT]\n\n"
-          "Maps raw records (JSON lines or concatenated msgpack maps, told apart per\n"
-          "record; INPUT or standard input) to engine events with a mapping file\n"
-          "(docs/sources.md). Events go to standard output as JSON lines or msgpack,\n"
-          "ready for 'healthscore replay'. Each rejected record is reported on\n"
-          "standard error with its reason (source, rule and path); a summary per rule\n"
-          "follows at the end. Exits 0 when no record was rejected, 1 otherwise, 2 on\n"
-          "a usage or mapping file error.\n\n"
-          "  -m, --mapping FILE       the mapping (required)\n"
-          "  -f, --format F           json (default) or msgpack output\n"
-          "  -k, --key K              the message key every record is read with ($key)\n"
-          "  -H, --header NAME=VALUE  a message header every record carries\n"
-          "                           ($headers.NAME); repeatable\n"
-          "  -q, --quiet              no summary\n"
-          "  -h, --help               this text\n");
+  fprintf(f, "usage: healthscore map --mapping FILE [--format json|msgpack] [--key K]\n"
+             "                       [--header NAME=VALUE]... [INPUT]\n\n"
+             "Maps raw records (JSON lines or concatenated msgpack maps, told apart per\n"
+             "record; INPUT or standard input) to engine events with a mapping file\n"
+             "(docs/sources.md). Events go to standard output as JSON lines or msgpack,\n"
+             "ready for 'healthscore replay'. Each rejected record is reported on\n"
+             "standard error with its reason (source, rule and path); a summary per rule\n"
+             "follows at the end. Exits 0 when no record was rejected, 1 otherwise, 2 on\n"
+             "a usage or mapping file error.\n\n"
+             "  -m, --mapping FILE       the mapping (required)\n"
+             "  -f, --format F           json (default) or msgpack output\n"
+             "  -k, --key K              the message key every record is read with ($key)\n"
+             "  -H, --header NAME=VALUE  a message header every record carries\n"
+             "                           ($headers.NAME); repeatable\n"
+             "  -q, --quiet              no summary\n"
+             "  -h, --help               this text\n");
 }
 
 typedef struct mapper_s {
@@ -140,9 +139,9 @@ static void summary(const mapper_t *mp) {
   fprintf(stderr,
           "healthscore map: %s: %llu records: %llu events, %llu without event, %llu unmatched, "
           "%llu rejected\n",
-          hs_mapping_source(mp->m), (unsigned long long)mp->records,
-          (unsigned long long)mp->events, (unsigned long long)mp->no_event,
-          (unsigned long long)mp->unmatched, (unsigned long long)mp->rejected);
+          hs_mapping_source(mp->m), (unsigned long long)mp->records, (unsigned long long)mp->events,
+          (unsigned long long)mp->no_event, (unsigned long long)mp->unmatched,
+          (unsigned long long)mp->rejected);
   for (size_t i = 0; i < hs_mapping_n_rules(mp->m); i++) {
     const hs_map_stats_t *s = hs_mapping_rule_stats(mp->m, i);
     fprintf(stderr, "  rule %-28s %-28s matched %llu, rejected %llu\n",
@@ -204,7 +203,8 @@ int hs_cmd_map(int argc, char **argv) {
   hs_buf_t in;
   hs_buf_init(&in);
   hs_buf_init(&mp.out);
-  if (hs_doc_parser_new(&mp.parser, 0) == 0 && !read_all(optind < argc ? argv[optind] : NULL, &in)) {
+  if (hs_doc_parser_new(&mp.parser, 0) == 0 &&
+      !read_all(optind < argc ? argv[optind] : NULL, &in)) {
     run(&mp, in.data, in.len);
     fflush(stdout);
     if (!quiet)

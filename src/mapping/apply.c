@@ -121,17 +121,17 @@ static bool get(const run_t *x, const path_t *p, msgpack_object *box, const msgp
   if (p->root == ROOT_KEY) {
     if (!in->key)
       return false;
-    *box = (msgpack_object){.type = MSGPACK_OBJECT_STR,
-                            .via.str = {(uint32_t)in->key_len, in->key}};
+    *box =
+        (msgpack_object){.type = MSGPACK_OBJECT_STR, .via.str = {(uint32_t)in->key_len, in->key}};
     return *out = box, true;
   }
   if (p->root == ROOT_HEADER) {
     bool found = false;
     for (size_t i = 0; i < in->n_headers; i++)
       if (!strcmp(in->headers[i].name, p->header) && in->headers[i].value) {
-        *box = (msgpack_object){.type = MSGPACK_OBJECT_STR,
-                                .via.str = {(uint32_t)in->headers[i].value_len,
-                                            in->headers[i].value}};
+        *box =
+            (msgpack_object){.type = MSGPACK_OBJECT_STR,
+                             .via.str = {(uint32_t)in->headers[i].value_len, in->headers[i].value}};
         found = true;
       }
     return found && (*out = box, true);
@@ -227,36 +227,53 @@ static int source(run_t *x, const spec_t *s, msgpack_object *box, const msgpack_
       *c++ = ':';
     memcpy(c, t.ptr, t.len);
   }
-  *box = (msgpack_object){.type = MSGPACK_OBJECT_STR,
-                          .via.str = {(uint32_t)(x->m->scratch_len - start),
-                                      x->m->scratch + start}};
+  *box =
+      (msgpack_object){.type = MSGPACK_OBJECT_STR,
+                       .via.str = {(uint32_t)(x->m->scratch_len - start), x->m->scratch + start}};
   *v = box;
   return 0;
 }
 
-static int lookup(run_t *x, const spec_t *s, const char *path, hs_str_t *t) {
-  const lookup_t *lk = &x->m->lookups[s->lookup];
+/* `t` through lookup `li`, the file's table first, then learned aliases:
+ * 0 with *t replaced, 1 unknown, or HS_E_IO (the store failed). */
+static int resolve(run_t *x, int li, hs_str_t *t) {
+  const lookup_t *lk = &x->m->lookups[li];
   const char *hit = hs__table_get(&lk->table, t->ptr, t->len);
-  if (hit)
-    return keep(x, s, hit, strlen(hit), t);
-  if (lk->learned && x->m->store.get) {
-    char val[HS_MAX_STR_LEN];
-    int n = x->m->store.get(x->m->store.ctx, lk->name, *t, val, sizeof val);
-    if (n >= 0)
-      return keep(x, s, val, (size_t)n, t);
-    if (n < -1)
-      return hs_err_set(x->why, HS_E_IO, "%s: lookup \"%s\": the alias store failed",
-                        x->m->source, lk->name);
+  if (hit) {
+    *t = (hs_str_t){hit, (uint32_t)strlen(hit)};
+    return 0;
   }
+  if (!lk->learned || !x->m->store.get)
+    return 1;
+  char *val = scratch(x, HS_MAX_ID_LEN);
+  if (!val)
+    return 1;
+  int n = x->m->store.get(x->m->store.ctx, lk->name, *t, val, HS_MAX_ID_LEN);
+  x->m->scratch_len -= HS_MAX_ID_LEN - (n > 0 ? (size_t)n : 0);
+  if (n >= 0) {
+    *t = (hs_str_t){val, (uint32_t)n};
+    return 0;
+  }
+  if (n < -1)
+    return hs_err_set(x->why, HS_E_IO, "%s: lookup \"%s\": the alias store failed", x->m->source,
+                      lk->name);
+  return 1;
+}
+
+static int lookup(run_t *x, const spec_t *s, const char *path, hs_str_t *t) {
+  hs_str_t key = *t;
+  int rc = resolve(x, s->lookup, t);
+  if (rc != 1)
+    return rc;
   return reject(x, "%s: path \"%s\": unknown alias \"%.*s\" in lookup \"%s\"", s->target, path,
-                (int)(t->len > 64 ? 64 : t->len), t->ptr, lk->name);
+                (int)(key.len > 64 ? 64 : key.len), key.ptr, x->m->lookups[s->lookup].name);
 }
 
 static int text_of(run_t *x, const spec_t *s, const msgpack_object *v, const char *path,
                    hs_str_t *out) {
   char tmp[40];
-  bool integer = v->type == MSGPACK_OBJECT_POSITIVE_INTEGER ||
-                 v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER;
+  bool integer =
+      v->type == MSGPACK_OBJECT_POSITIVE_INTEGER || v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER;
   bool attr = s->kind == T_ATTR || s->kind == T_ATTRS;
   if (!(v->type == MSGPACK_OBJECT_STR || integer || (attr && as_text(v, tmp, out))) ||
       !as_text(v, tmp, out))
@@ -306,8 +323,8 @@ static int time_of(run_t *x, const spec_t *s, const msgpack_object *v, const cha
                   units[s->unit], s->unit == U_AUTO ? " or RFC 3339 text" : "");
   d = s->unit == U_S ? d * 1000 : s->unit == U_US ? floor(d / 1000) : d;
   if (!(d >= 0 && d <= MAX_TIME_MS))
-    return reject(x, "%s: path \"%s\": %.17g %s is outside the years 1970..9999", s->target,
-                  path, number_of(v, &d) ? d : 0, units[s->unit]);
+    return reject(x, "%s: path \"%s\": %.17g %s is outside the years 1970..9999", s->target, path,
+                  number_of(v, &d) ? d : 0, units[s->unit]);
   *out = (int64_t)d;
   return 0;
 }
@@ -342,9 +359,9 @@ static int64_t *time_slot(hs_event_t *ev, hs_field_t f) {
 }
 
 static hs_str_t *str_slot(hs_event_t *ev, hs_field_t f) {
-  hs_str_t *slots[] = {&ev->user_id, &ev->feature, &ev->role,     &ev->priority, &ev->ticket_id,
-                       &ev->invoice_id, &ev->outcome, &ev->target, &ev->reason,   &ev->author,
-                       &ev->segment, &ev->stage,   &ev->vertical};
+  hs_str_t *slots[] = {&ev->user_id,    &ev->feature, &ev->role,    &ev->priority, &ev->ticket_id,
+                       &ev->invoice_id, &ev->outcome, &ev->target,  &ev->reason,   &ev->author,
+                       &ev->segment,    &ev->stage,   &ev->vertical};
   return f >= HS_F_USER_ID && f <= HS_F_VERTICAL ? slots[f - HS_F_USER_ID] : NULL;
 }
 
@@ -362,13 +379,14 @@ static int set_one(run_t *x, const spec_t *s, hs_event_t *ev) {
   const char *path = NULL;
   int rc = source(x, s, &box, &v, &path);
   if (rc == 1)
-    return s->optional ? 0
-                       : reject(x, "%s: path \"%s\" is missing (required)", s->target, path);
+    return s->optional ? 0 : reject(x, "%s: path \"%s\" is missing (required)", s->target, path);
   if (rc)
     return rc;
   hs_str_t t;
   double d;
-  int64_t *ts = s->kind == T_ENV_TS ? &ev->ts_ms : s->kind == T_FIELD ? time_slot(ev, s->field) : NULL;
+  int64_t *ts = s->kind == T_ENV_TS  ? &ev->ts_ms
+                : s->kind == T_FIELD ? time_slot(ev, s->field)
+                                     : NULL;
   if (ts) {
     if (s->constant && !number_of(v, &d))
       return reject(x, "%s: const is not a time", s->target);
@@ -428,13 +446,20 @@ static int learn(run_t *x) {
     if (!get(x, &ln->key, &kb, &k) || !get(x, &ln->value, &vb, &v) || !as_text(k, kt, &ks) ||
         !as_text(v, vt, &vs) || !ks.len || !vs.len)
       continue; /* nothing to learn from this record */
+    if (ln->through >= 0) {
+      int rc = resolve(x, ln->through, &vs);
+      if (rc == 1)
+        continue; /* what it stands for is not known yet */
+      if (rc)
+        return rc;
+    }
     if (ks.len > HS_MAX_ID_LEN || vs.len > HS_MAX_ID_LEN)
       return reject(x, "learn: path \"%s\" or \"%s\" is longer than %d bytes", ln->key.text,
                     ln->value.text, HS_MAX_ID_LEN);
     const char *table = x->m->lookups[ln->lookup].name;
     if (x->m->store.put && x->m->store.put(x->m->store.ctx, table, ks, vs))
-      return hs_err_set(x->why, HS_E_IO, "%s: lookup \"%s\": the alias store failed",
-                        x->m->source, table);
+      return hs_err_set(x->why, HS_E_IO, "%s: lookup \"%s\": the alias store failed", x->m->source,
+                        table);
   }
   return 0;
 }

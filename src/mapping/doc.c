@@ -25,8 +25,8 @@ struct hs_doc_parser_s {
   yajl_handle yh;
 };
 
-__attribute__((format(printf, 3, 4))) static int fail(hs_doc_parser_t *p, int code,
-                                                      const char *fmt, ...) {
+__attribute__((format(printf, 3, 4))) static int fail(hs_doc_parser_t *p, int code, const char *fmt,
+                                                      ...) {
   if (p->rc)
     return 0;
   p->rc = code;
@@ -148,8 +148,7 @@ static int close_container(hs_doc_parser_t *p) {
   bool map = p->frame_map[p->depth];
   msgpack_object o;
   if (map) {
-    msgpack_object_kv *kv =
-        n ? msgpack_zone_malloc(&p->zone, n / 2 * sizeof *kv) : NULL;
+    msgpack_object_kv *kv = n ? msgpack_zone_malloc(&p->zone, n / 2 * sizeof *kv) : NULL;
     if (n && !kv)
       return fail(p, HS_E_NOMEM, "out of memory");
     for (size_t i = 0; i < n / 2; i++)
@@ -178,15 +177,16 @@ static int j_end(void *ctx) {
   return close_container(ctx);
 }
 
-static const yajl_callbacks callbacks = {j_null,    j_bool,        j_int, j_double,
-                                         NULL,      j_string,      j_start_map, j_key,
-                                         j_end, j_start_array, j_end};
+static const yajl_callbacks callbacks = {j_null,      j_bool, j_int, j_double,      NULL, j_string,
+                                         j_start_map, j_key,  j_end, j_start_array, j_end};
 
 static int hexval(const unsigned char *s) {
   int v = 0;
   for (int i = 0; i < 4; i++) {
     int c = s[i];
-    int x = c >= '0' && c <= '9' ? c - '0' : (c | 32) >= 'a' && (c | 32) <= 'f' ? (c | 32) - 'a' + 10 : -1;
+    int x = c >= '0' && c <= '9'                 ? c - '0'
+            : (c | 32) >= 'a' && (c | 32) <= 'f' ? (c | 32) - 'a' + 10
+                                                 : -1;
     if (x < 0)
       return -1;
     v = v << 4 | x;
@@ -269,8 +269,7 @@ int hs_doc_parse_json(hs_doc_parser_t *p, const void *buf, size_t len, msgpack_o
     if (m)
       yajl_free_error(h, m);
     if (ended)
-      fail(p, HS_E_PARSE, "malformed JSON at byte %zu: truncated (the record ends inside it)",
-           len);
+      fail(p, HS_E_PARSE, "malformed JSON at byte %zu: truncated (the record ends inside it)", len);
     else
       fail(p, HS_E_PARSE, "malformed JSON at byte %zu: %s", at(p), msg);
   }
@@ -333,8 +332,7 @@ static int check_tree(hs_doc_parser_t *p, const msgpack_object *o) {
     return 0;
   case MSGPACK_OBJECT_MAP:
     if (o->via.map.size > HS_DOC_MAX_KEYS)
-      return fail(p, HS_E_RANGE, "malformed msgpack: a map of more than %d keys",
-                  HS_DOC_MAX_KEYS),
+      return fail(p, HS_E_RANGE, "malformed msgpack: a map of more than %d keys", HS_DOC_MAX_KEYS),
              p->rc;
     for (uint32_t i = 0; i < o->via.map.size; i++) {
       const msgpack_object *k = &o->via.map.ptr[i].key;
@@ -365,8 +363,9 @@ int hs_doc_unpack_msgpack(hs_doc_parser_t *p, const void *buf, size_t len, msgpa
   /* bounds-checked first: msgpack-c allocates what a header claims */
   int rc = hs_msgpack_object_size(buf, len, &n);
   if (rc == 1)
-    return fail(p, HS_E_PARSE, "malformed msgpack at byte %zu: truncated (the record ends inside "
-                               "it)",
+    return fail(p, HS_E_PARSE,
+                "malformed msgpack at byte %zu: truncated (the record ends inside "
+                "it)",
                 len),
            p->rc;
   if (rc)

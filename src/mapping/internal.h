@@ -16,9 +16,9 @@ typedef struct seg_s {
   seg_kind_t kind;
   char *name; /* SEG_KEY */
   size_t len;
-  uint32_t index;        /* SEG_INDEX */
-  struct path_s *where;  /* SEG_FIND: the element's path ... */
-  char *equals;          /* ... whose value, as text, is this */
+  uint32_t index;       /* SEG_INDEX */
+  struct path_s *where; /* SEG_FIND: the element's path ... */
+  char *equals;         /* ... whose value, as text, is this */
 } seg_t;
 
 typedef struct path_s {
@@ -87,6 +87,7 @@ typedef struct spec_s {
 typedef struct learn_s {
   int lookup;
   path_t key, value;
+  int through; /* the value is first looked up in this lookup, or -1 */
 } learn_t;
 
 typedef struct rule_s {

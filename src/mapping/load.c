@@ -19,8 +19,8 @@ typedef struct ld_s {
   hs_mapping_t *m;
 } ld_t;
 
-__attribute__((format(printf, 3, 4))) static int at(ld_t *l, const yaml_node_t *n,
-                                                    const char *fmt, ...) {
+__attribute__((format(printf, 3, 4))) static int at(ld_t *l, const yaml_node_t *n, const char *fmt,
+                                                    ...) {
   char reason[200];
   va_list ap;
   va_start(ap, fmt);
@@ -49,8 +49,8 @@ static bool is_scalar(const yaml_node_t *n) {
 /* Calls `fn` on each pair of mapping `n`, whose keys must be among `keys`
  * (NULL-terminated; NULL: any). */
 typedef int (*pair_fn)(ld_t *l, yaml_node_t *k, yaml_node_t *v, void *ctx);
-static int each_pair(ld_t *l, yaml_node_t *n, const char *what, const char *const *keys,
-                     pair_fn fn, void *ctx) {
+static int each_pair(ld_t *l, yaml_node_t *n, const char *what, const char *const *keys, pair_fn fn,
+                     void *ctx) {
   if (n->type != YAML_MAPPING_NODE)
     return at(l, n, "%s must be a mapping", what);
   for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
@@ -308,8 +308,8 @@ static int one_spec(ld_t *l, yaml_node_t *k, yaml_node_t *v, void *ctx) {
     return rc;
   if (is_scalar(v))
     return add_path(l, s, v, "a path");
-  static const char *const keys[] = {"path",   "coalesce", "join",   "const",    "scale",
-                                     "time",   "case",     "lookup", "optional", NULL};
+  static const char *const keys[] = {"path", "coalesce", "join",   "const",    "scale",
+                                     "time", "case",     "lookup", "optional", NULL};
   rc = each_pair(l, v, "a field", keys, spec_key, s);
   if (rc)
     return rc;
@@ -326,6 +326,8 @@ static int learn_key(ld_t *l, yaml_node_t *k, yaml_node_t *v, void *ctx) {
   learn_t *ln = ctx;
   if (!strcmp(text(k), "lookup"))
     return (ln->lookup = find_lookup(l, v, "lookup")) < 0 ? HS_E_CONFIG : 0;
+  if (!strcmp(text(k), "through"))
+    return (ln->through = find_lookup(l, v, "through")) < 0 ? HS_E_CONFIG : 0;
   return path_at(l, v, text(k), text(k)[0] == 'k' ? &ln->key : &ln->value);
 }
 
@@ -336,8 +338,8 @@ static int one_learn(ld_t *l, rule_t *r, yaml_node_t *v) {
     return nomem(l);
   r->learns = g;
   learn_t *ln = &r->learns[r->n_learns++];
-  *ln = (learn_t){.lookup = -1};
-  static const char *const keys[] = {"lookup", "key", "value", NULL};
+  *ln = (learn_t){.lookup = -1, .through = -1};
+  static const char *const keys[] = {"lookup", "key", "value", "through", NULL};
   int rc = each_pair(l, v, "learn", keys, learn_key, ln);
   if (!rc && (ln->lookup < 0 || !ln->key.text || !ln->value.text))
     return at(l, v, "learn needs lookup, key and value");

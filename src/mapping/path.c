@@ -48,7 +48,8 @@ static int parse_segs(const char *full, const char *s, const char *end, path_t *
     while (e < end && *e != '.' && *e != '[' && *e != ']' && *e != '=')
       e++;
     if (e < end && (*e == ']' || *e == '='))
-      return bad(why, wn, full, nested ? "a selector's path holds no [ ] or =" : "unexpected ] or =");
+      return bad(why, wn, full,
+                 nested ? "a selector's path holds no [ ] or =" : "unexpected ] or =");
     if (e == s && !(first && e < end && *e == '[' && !nested))
       return bad(why, wn, full, "an empty name");
     if (e > s) {
