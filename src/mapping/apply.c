@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The largest epoch ms of the years 1970..9999. */
@@ -198,8 +199,15 @@ static int source(run_t *x, const spec_t *s, msgpack_object *box, const msgpack_
                   const char **path) {
   *path = s->n_paths ? s->paths[0].text : "const";
   if (s->constant) {
-    *box = (msgpack_object){.type = MSGPACK_OBJECT_STR,
-                            .via.str = {(uint32_t)strlen(s->constant), s->constant}};
+    /* a number where a number or time goes, else text */
+    char *end;
+    double d = strtod(s->constant, &end);
+    bool numeric = s->kind == T_ENV_TS || (s->kind == T_FIELD && hs_field_is_number(s->field));
+    if (numeric && end != s->constant && !*end)
+      *box = (msgpack_object){.type = MSGPACK_OBJECT_FLOAT64, .via.f64 = d};
+    else
+      *box = (msgpack_object){.type = MSGPACK_OBJECT_STR,
+                              .via.str = {(uint32_t)strlen(s->constant), s->constant}};
     *v = box;
     return 0;
   }
@@ -365,6 +373,14 @@ static hs_str_t *str_slot(hs_event_t *ev, hs_field_t f) {
   return f >= HS_F_USER_ID && f <= HS_F_VERTICAL ? slots[f - HS_F_USER_ID] : NULL;
 }
 
+/* x * scale, dividing when scale is 1/N (cents: 0.01) so that the result is
+ * the double nearest the decimal value: 1999 * 0.01 is 19.990000000000002,
+ * 1999 / 100 is 19.99. */
+static double scaled(double x, double scale) {
+  double inv = 1 / scale, n = round(inv);
+  return fabs(scale) < 1 && fabs(inv - n) < 1e-9 * fabs(n) ? x / n : x * scale;
+}
+
 static int add_attr(run_t *x, const spec_t *s, hs_event_t *ev, hs_str_t k, hs_str_t v) {
   if (ev->n_attrs == HS_MAX_ATTRS)
     return reject(x, "%s: more than %d attributes", s->target, HS_MAX_ATTRS);
@@ -388,20 +404,12 @@ static int set_one(run_t *x, const spec_t *s, hs_event_t *ev) {
                 : s->kind == T_FIELD ? time_slot(ev, s->field)
                                      : NULL;
   if (ts) {
-    if (s->constant && !number_of(v, &d))
-      return reject(x, "%s: const is not a time", s->target);
     if ((rc = time_of(x, s, v, path, ts)))
       return rc;
   } else if (s->kind == T_FIELD && num_slot(ev, s->field)) {
-    bool ok = number_of(v, &d);
-    if (!ok && s->constant) {
-      char *e;
-      d = strtod(s->constant, &e);
-      ok = e != s->constant && !*e;
-    }
-    if (!ok)
+    if (!number_of(v, &d))
       return reject(x, "%s: path \"%s\" is %s, not a number", s->target, path, kind_name(v));
-    *num_slot(ev, s->field) = d * s->scale;
+    *num_slot(ev, s->field) = scaled(d, s->scale);
   } else if (s->kind == T_ATTRS) {
     if (v->type != MSGPACK_OBJECT_MAP)
       return reject(x, "%s: path \"%s\" is %s, not an object", s->target, path, kind_name(v));
