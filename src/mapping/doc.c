@@ -104,11 +104,12 @@ static int j_double(void *ctx, double d) {
 }
 
 static bool str_obj(hs_doc_parser_t *p, const unsigned char *s, size_t n, msgpack_object *o) {
-  char *c = n ? msgpack_zone_malloc_no_align(&p->zone, n) : NULL;
-  if (n && !c)
+  static char empty[1];
+  /* never NULL, so that an empty string is never (NULL, 0) for memcpy */
+  char *c = n ? msgpack_zone_malloc_no_align(&p->zone, n) : empty;
+  if (!c)
     return fail(p, HS_E_NOMEM, "out of memory"), false;
-  if (n)
-    memcpy(c, s, n);
+  memcpy(c, s, n);
   *o = (msgpack_object){.type = MSGPACK_OBJECT_STR, .via.str = {(uint32_t)n, c}};
   return true;
 }
