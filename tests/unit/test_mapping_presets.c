@@ -18,7 +18,8 @@ typedef struct run_s {
 /* Maps every line of tests/fixtures/sources/NAME.jsonl with
  * examples/mappings/NAME.yaml, after `prime` (may be NULL) has put aliases
  * in the mapping's store. */
-static void run(const char *name, run_t *r, const hs_alias_store_t *store) {
+static void run_h(const char *name, const char *fixture, run_t *r, const hs_alias_store_t *store,
+                  const hs_map_header_t *h, size_t nh) {
   char path[256];
   snprintf(path, sizeof path, "%s/examples/mappings/%s.yaml", HS_SOURCE_DIR, name);
   hs_mapping_t *m = NULL;
@@ -27,7 +28,7 @@ static void run(const char *name, run_t *r, const hs_alias_store_t *store) {
     fail_msg("%s", err.msg);
   if (store)
     hs_mapping_set_alias_store(m, store);
-  snprintf(path, sizeof path, "tests/fixtures/sources/%s.jsonl", name);
+  snprintf(path, sizeof path, "tests/fixtures/sources/%s.jsonl", fixture);
   size_t len;
   char *text = hs_test_read_file(path, &len);
   hs_doc_parser_t *p;
@@ -41,7 +42,7 @@ static void run(const char *name, run_t *r, const hs_alias_store_t *store) {
     msgpack_object doc;
     if (hs_doc_parse_json(p, line, n, &doc, &err))
       fail_msg("%s: %s", name, err.msg);
-    hs_map_input_t in = {.doc = &doc};
+    hs_map_input_t in = {.headers = h, .n_headers = nh, .doc = &doc};
     int rc = hs_mapping_apply(m, &in, HS_FMT_JSON, &r->out, NULL, &err);
     if (rc == HS_MAP_EVENT) {
       r->events++;
@@ -61,6 +62,10 @@ static void run(const char *name, run_t *r, const hs_alias_store_t *store) {
   hs_doc_parser_free(p);
   hs_free(text);
   hs_mapping_free(m);
+}
+
+static void run(const char *name, run_t *r, const hs_alias_store_t *store) {
+  run_h(name, name, r, store, NULL, 0);
 }
 
 static void expect_expected(const char *name, const run_t *r) {
@@ -186,6 +191,60 @@ static void test_delighted_preset(void **state) {
   done(&r);
 }
 
+static void test_debezium_preset(void **state) {
+  (void)state;
+  run_t r;
+  run("debezium", &r, NULL);
+  assert_int_equal(r.events, 2);
+  assert_int_equal(r.unmatched, 1); /* the delete */
+  /* ts_ms 1465491411815; the row's columns as attributes, id as text */
+  assert_non_null(strstr(r.out.data,
+                         "{\"event_id\":\"mysql-server-1:mysql-bin.000003:154:1004\","
+                         "\"account_id\":\"1004\",\"type\":\"account\",\"ts\":"
+                         "\"2016-06-09T16:56:51.815Z\",\"attributes\":{\"id\":\"1004\","
+                         "\"first_name\":\"Anne\",\"last_name\":\"Kretchmar\",\"email\":"
+                         "\"annek@noanswer.org\"}}\n"));
+  assert_non_null(strstr(r.out.data, "\"first_name\":\"Anne Marie\""));
+  expect_expected("debezium", &r);
+  done(&r);
+}
+
+static void test_typeform_preset(void **state) {
+  (void)state;
+  run_t r;
+  run("typeform", &r, NULL);
+  assert_int_equal(r.events, 1);
+  assert_string_equal(
+      r.out.data, "{\"event_id\":\"a3a12ec67a1365927098a606107fac15\",\"account_id\":\"acme\","
+                  "\"type\":\"nps\",\"ts\":\"2018-01-18T18:17:02.000Z\",\"score\":7,\"user_id\":"
+                  "\"abc123456\"}\n");
+  expect_expected("typeform", &r);
+  done(&r);
+}
+
+static void test_cloudevents_preset(void **state) {
+  (void)state;
+  run_t r;
+  run("cloudevents", &r, NULL);
+  assert_int_equal(r.events, 2);
+  assert_int_equal(r.unmatched, 1); /* the spec's com.example.someevent */
+  expect_expected("cloudevents", &r);
+  done(&r);
+  /* binary mode: the attributes in ce_ headers, the data as the value */
+  hs_map_header_t h[] = {{"ce_specversion", "1.0", 3},
+                         {"ce_type", "io.healthscore.nps", 18},
+                         {"ce_source", "/surveys/q1", 11},
+                         {"ce_id", "D234-1234-1234", 14},
+                         {"ce_time", "2018-04-05T17:33:00Z", 20},
+                         {"ce_subject", "globex", 6},
+                         {"content-type", "application/json", 16}};
+  run_h("cloudevents", "cloudevents-binary", &r, NULL, h, 7);
+  assert_string_equal(r.out.data,
+                      "{\"event_id\":\"D234-1234-1234\",\"account_id\":\"globex\","
+                      "\"type\":\"nps\",\"ts\":\"2018-04-05T17:33:00.000Z\",\"score\":6}\n");
+  done(&r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_segment_preset),
@@ -193,6 +252,9 @@ int main(void) {
       cmocka_unit_test(test_stripe_preset),
       cmocka_unit_test(test_stripe_unknown_customer_is_a_reject),
       cmocka_unit_test(test_delighted_preset),
+      cmocka_unit_test(test_debezium_preset),
+      cmocka_unit_test(test_typeform_preset),
+      cmocka_unit_test(test_cloudevents_preset),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
