@@ -76,7 +76,8 @@ int hs_mapping_load_file(const char *path, hs_mapping_t **out, hs_err_t *err);
 void hs_mapping_free(hs_mapping_t *m);
 
 /* Reads the lookup table files again (on SIGHUP, say): all or nothing, the
- * tables in use are kept when one fails. Returns 0, HS_E_CONFIG or HS_E_IO. */
+ * tables in use are kept when one fails. Returns 0, HS_E_CONFIG, HS_E_IO,
+ * HS_E_TOOBIG (a table over 64 MiB) or HS_E_NOMEM. */
 int hs_mapping_reload_lookups(hs_mapping_t *m, hs_err_t *err);
 /* Replaces the alias store (the mapping does not own `store`; the in-memory
  * one it started with is released). */

@@ -227,21 +227,22 @@ static size_t bad_surrogate(const unsigned char *s, size_t len, int *code) {
   return len;
 }
 
-static void reset(hs_doc_parser_t *p, hs_err_t *err) {
+/* Starts a record: the previous tree is released; 0, or HS_E_TOOBIG. */
+static int start(hs_doc_parser_t *p, size_t len, hs_err_t *err) {
   msgpack_zone_clear(&p->zone);
   p->n_items = 0;
   p->depth = 0;
   p->rc = 0;
   p->err = err;
+  if (len > p->max_message)
+    fail(p, HS_E_TOOBIG, "record of %zu bytes is over the limit of %zu", len, p->max_message);
+  return p->rc;
 }
 
 int hs_doc_parse_json(hs_doc_parser_t *p, const void *buf, size_t len, msgpack_object *out,
                       hs_err_t *err) {
-  reset(p, err);
-  if (len > p->max_message)
-    return fail(p, HS_E_TOOBIG, "record of %zu bytes is over the limit of %zu", len,
-                p->max_message),
-           p->rc;
+  if (start(p, len, err))
+    return p->rc;
   int u = 0;
   size_t bad = bad_surrogate(buf, len, &u);
   if (bad < len)
@@ -355,11 +356,8 @@ static int check_tree(hs_doc_parser_t *p, const msgpack_object *o) {
 
 int hs_doc_unpack_msgpack(hs_doc_parser_t *p, const void *buf, size_t len, msgpack_object *out,
                           hs_err_t *err) {
-  reset(p, err);
-  if (len > p->max_message)
-    return fail(p, HS_E_TOOBIG, "record of %zu bytes is over the limit of %zu", len,
-                p->max_message),
-           p->rc;
+  if (start(p, len, err))
+    return p->rc;
   size_t n = 0;
   /* bounds-checked first: msgpack-c allocates what a header claims */
   int rc = hs_msgpack_object_size(buf, len, &n);

@@ -48,6 +48,10 @@ typedef struct lookup_s {
   table_t table;
 } lookup_t;
 
+/* Reads the file at `path` (at most `max` bytes) into `b`: 0, HS_E_IO,
+ * HS_E_TOOBIG or HS_E_NOMEM with the reason in `err`. */
+int hs__file_read(const char *path, size_t max, hs_buf_t *b, hs_err_t *err);
+
 /* Reads a CSV (key,value per line; a first line "key,value" is a header) or
  * YAML (a mapping of strings) file into `t`. */
 int hs__lookup_read(const char *path, table_t *t, hs_err_t *err);

@@ -122,7 +122,7 @@ static int lookup_key(ld_t *l, yaml_node_t *k, yaml_node_t *v, void *ctx) {
   if (!(lk->file = hs_strdup(path)))
     return nomem(l);
   rc = hs__lookup_read(lk->file, &lk->table, l->err);
-  if (rc == HS_E_IO || rc == HS_E_CONFIG) {
+  if (rc && rc != HS_E_NOMEM) {
     char inner[256];
     snprintf(inner, sizeof inner, "%s", l->err->msg);
     return at(l, v, "lookup file: %s", inner);
@@ -536,21 +536,12 @@ int hs_mapping_load(const char *text_, size_t len, const char *name, const char 
 
 int hs_mapping_load_file(const char *path, hs_mapping_t **out, hs_err_t *err) {
   *out = NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return hs_err_set(err, HS_E_IO, "%s: %s", path, strerror(errno));
   hs_buf_t b;
   hs_buf_init(&b);
-  char chunk[8192];
-  size_t n;
-  int rc = 0;
-  while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
-    rc = b.len + n > 4 * 1024 * 1024 ? hs_err_set(err, HS_E_TOOBIG, "%s: over 4 MiB", path)
-                                     : hs_buf_append(&b, chunk, n);
-  fclose(f);
-  char *dir = hs_strdup(path);
-  if (!dir)
-    rc = HS_E_NOMEM;
+  int rc = hs__file_read(path, 4 * 1024 * 1024, &b, err);
+  char *dir = rc ? NULL : hs_strdup(path);
+  if (!rc && !dir)
+    rc = hs_err_set(err, HS_E_NOMEM, "out of memory");
   if (!rc) {
     char *slash = strrchr(dir, '/');
     if (slash)

@@ -136,20 +136,29 @@ static int read_yaml(const char *path, const char *text, size_t len, table_t *t,
   return rc;
 }
 
-int hs__lookup_read(const char *path, table_t *t, hs_err_t *err) {
+int hs__file_read(const char *path, size_t max, hs_buf_t *b, hs_err_t *err) {
   FILE *f = fopen(path, "rb");
   if (!f)
     return hs_err_set(err, HS_E_IO, "%s: %s", path, strerror(errno));
-  hs_buf_t b;
-  hs_buf_init(&b);
   char chunk[8192];
   size_t n;
   int rc = 0;
   while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
-    rc = hs_buf_append(&b, chunk, n);
+    rc = b->len + n > max ? hs_err_set(err, HS_E_TOOBIG, "%s: over %zu bytes", path, max)
+                          : hs_buf_append(b, chunk, n);
   if (!rc && ferror(f))
     rc = hs_err_set(err, HS_E_IO, "%s: read error", path);
   fclose(f);
+  return rc == HS_E_NOMEM ? hs_err_set(err, rc, "%s: out of memory", path) : rc;
+}
+
+/* A table file is at most this large. */
+#define MAX_TABLE_FILE (64 * 1024 * 1024)
+
+int hs__lookup_read(const char *path, table_t *t, hs_err_t *err) {
+  hs_buf_t b;
+  hs_buf_init(&b);
+  int rc = hs__file_read(path, MAX_TABLE_FILE, &b, err);
   if (!rc)
     rc = hs_buf_append(&b, "", 1);
   table_t nt = {0};
