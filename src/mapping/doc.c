@@ -197,32 +197,32 @@ static int hexval(const unsigned char *s) {
 
 /* yajl turns an unpaired UTF-16 surrogate escape into "?" or into bytes that
  * are not UTF-8, so distinct strings would become equal: every `\u` escape
- * of the raw text is checked before parsing. Malformed escapes are left to
+ * of the raw text is checked before parsing (a backslash outside a string
+ * is a syntax error yajl reports anyway). Malformed escapes are left to
  * yajl. Returns the byte of the first bad escape, or len. */
 static size_t bad_surrogate(const unsigned char *s, size_t len, int *code) {
-  bool in_str = false;
-  for (size_t i = 0; i < len; i++) {
-    if (s[i] == '"') {
-      in_str = !in_str;
-    } else if (in_str && s[i] == '\\' && i + 1 < len) {
-      i++;
-      if (s[i] != 'u' || i + 4 >= len)
+  for (const unsigned char *b = memchr(s, '\\', len); b;
+       b = memchr(b, '\\', len - (size_t)(b - s))) {
+    size_t i = (size_t)(b - s) + 1; /* the escaped character */
+    if (i >= len)
+      break;
+    b = s + i + 1;
+    if (s[i] != 'u' || i + 4 >= len)
+      continue;
+    int u = hexval(s + i + 1);
+    bool high = u >= 0xd800 && u <= 0xdbff, low = u >= 0xdc00 && u <= 0xdfff;
+    if (high && i + 10 < len && s[i + 5] == '\\' && s[i + 6] == 'u') {
+      int v = hexval(s + i + 7);
+      if (v >= 0xdc00 && v <= 0xdfff) {
+        b = s + i + 11;
         continue;
-      int u = hexval(s + i + 1);
-      bool high = u >= 0xd800 && u <= 0xdbff, low = u >= 0xdc00 && u <= 0xdfff;
-      if (high && i + 10 < len && s[i + 5] == '\\' && s[i + 6] == 'u') {
-        int v = hexval(s + i + 7);
-        if (v >= 0xdc00 && v <= 0xdfff) {
-          i += 10;
-          continue;
-        }
       }
-      if (high || low) {
-        *code = u;
-        return i - 1;
-      }
-      i += 4;
     }
+    if (high || low) {
+      *code = u;
+      return i - 1;
+    }
+    b = s + i + 5;
   }
   return len;
 }
