@@ -378,6 +378,47 @@ static int rule_key(ld_t *l, yaml_node_t *k, yaml_node_t *v, void *ctx) {
   return one_learn(l, r, v);
 }
 
+/* The fields the engine keeps on an event of type `t`: asked of its own
+ * decoder with every field set to a valid value, so that the table lives in
+ * one place (src/codec). */
+static uint32_t fields_of(hs_decoder_t *dec, hs_event_type_t t) {
+  const char *tn = hs_event_type_name(t);
+  hs_event_t ev = {.type = t, .ts_ms = 0, .event_id = {"x", 1}, .account_id = {"x", 1}};
+  ev.type_name = (hs_str_t){tn, (uint32_t)strlen(tn)};
+  ev.session_seconds = ev.count = ev.amount = ev.score = ev.rating = ev.value = ev.licenses = 1;
+  hs_str_t x = {"x", 1};
+  ev.user_id = ev.feature = ev.role = ev.ticket_id = ev.invoice_id = ev.reason = ev.author = x;
+  ev.segment = ev.stage = ev.vertical = x;
+  ev.priority = (hs_str_t){"low", 3};
+  ev.outcome = (hs_str_t){"churned", 7};
+  ev.target = (hs_str_t){"score", 5};
+  for (int f = 1; f < HS_F__COUNT; f++)
+    ev.present |= HS_FIELD_BIT(f);
+  hs_buf_t b;
+  hs_buf_init(&b);
+  hs_event_t back;
+  hs_err_t err = {0};
+  uint32_t mask = UINT32_MAX; /* when it cannot be told, nothing is refused here */
+  if (!hs_event_encode_msgpack(&ev, &b) &&
+      !hs_event_decode(dec, b.data, b.len, HS_FMT_MSGPACK, &back, &err))
+    mask = back.present;
+  hs_buf_free(&b);
+  return mask;
+}
+
+static int check_fields(ld_t *l, yaml_node_t *v, const rule_t *r) {
+  uint32_t have = fields_of(l->m->dec, r->emit);
+  for (size_t i = 0; i < r->n_specs; i++) {
+    const spec_t *s = &r->specs[i];
+    bool attr = s->kind == T_ATTRS || s->kind == T_ATTR;
+    if ((s->kind == T_FIELD && !(have & HS_FIELD_BIT(s->field))) ||
+        (attr && r->emit != HS_EV_ACCOUNT))
+      return at(l, v, "rule %s: %s is not a field of %s events (docs/events.md)", r->name,
+                s->target, hs_event_type_name(r->emit));
+  }
+  return 0;
+}
+
 static int one_rule(ld_t *l, yaml_node_t *v, size_t index) {
   hs_mapping_t *m = l->m;
   rule_t *r = &m->rules[m->n_rules++];
@@ -407,7 +448,7 @@ static int one_rule(ld_t *l, yaml_node_t *v, size_t index) {
       return at(l, v, "rule %s: emit %s needs set: %s (not optional)", r->name,
                 hs_event_type_name(r->emit), names[i]);
   }
-  return 0;
+  return r->emit ? check_fields(l, v, r) : 0;
 }
 
 /* Two passes over the top level, so that rules may name lookups declared

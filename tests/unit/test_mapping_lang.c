@@ -532,6 +532,16 @@ static void test_load_errors_name_file_line_column(void **state) {
              "a rule: duplicate key \"set\"");
   load_fails("rules:\n  - emit: !!str login\n", "tags are not supported");
   load_fails("rules:\n  - emit: login\n    emit2: x\n", "a rule: unknown key \"emit2\"");
+  /* a field the engine would drop for the emitted type */
+  load_fails("rules:\n  - name: l\n    emit: login\n    set: {event_id: a, account_id: b, ts: c, "
+             "score: d}\n",
+             "t.yaml:2:5: rule l: score is not a field of login events");
+  load_fails("rules:\n  - emit: nps\n    set: {event_id: a, account_id: b, ts: c, score: d, "
+             "attributes.x: e}\n",
+             "rule #1: attributes.x is not a field of nps events");
+  load_fails("rules:\n  - emit: override\n    set: {event_id: a, account_id: b, ts: c, "
+             "licenses: d}\n",
+             "licenses is not a field of override events");
   load_fails("rules:\n  - learn: {lookup: u, key: a, value: b}\n    set: {a: b}\n",
              "no lookup \"u\"");
 }
