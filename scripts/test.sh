@@ -82,10 +82,10 @@ bench_smoke() {
 
 fuzz() {
   CC=clang cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHS_FUZZ=ON \
-    >/dev/null && cmake --build build/fuzz -j "$jobs" --target fuzz_decode_json fuzz_decode_msgpack ||
+    >/dev/null && cmake --build build/fuzz -j "$jobs" --target fuzz_decode_json fuzz_decode_msgpack fuzz_map ||
     return 1
   local failed=0
-  for target in fuzz_decode_json fuzz_decode_msgpack; do
+  for target in fuzz_decode_json fuzz_decode_msgpack fuzz_map; do
     local corpus=build/fuzz/corpus-$target
     mkdir -p "$corpus"
     cp -n fuzz/corpus/"$target"/* "$corpus"/ 2>/dev/null || true

@@ -3,6 +3,7 @@
  * archetypes fire the alerts they should, healthy accounts none; replay is
  * deterministic and JSON and msgpack inputs give the same alerts. */
 #include "testutil.h"
+#include "toolutil.h"
 
 #include "healthscore/codec.h"
 
@@ -208,18 +209,6 @@ static void test_replay_reports_bad_input_and_goes_on(void **state) {
   assert_int_equal(hs_test_run("%s --version | grep -q '^healthscore '", hs_test_bin()), 0);
 }
 
-/* The msgpack records of a file, as offsets (n + 1 of them). */
-static size_t split_msgpack(const char *data, size_t len, size_t *off, size_t max) {
-  size_t n = 0, pos = 0, sz;
-  while (pos < len && n < max) {
-    off[n++] = pos;
-    assert_int_equal(hs_msgpack_object_size(data + pos, len - pos, &sz), 0);
-    pos += sz;
-  }
-  off[n] = pos;
-  return n;
-}
-
 static void write_file(const char *name, const hs_buf_t *b) {
   char path[512];
   snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -256,36 +245,15 @@ static void test_replay_reads_mixed_json_and_msgpack_per_record(void **state) {
   /* before: the format was chosen once per file; a mixed file lost every
      record of the other format, reported as a few rejections, exit 0 */
   ensure_msgpack();
-  char path[512];
-  snprintf(path, sizeof path, "%s/events.msgpack", dir);
-  size_t mlen, jlen;
-  char *mp = hs_test_slurp(path, &mlen);
-  snprintf(path, sizeof path, "%s/events.jsonl", dir);
-  char *js = hs_test_slurp(path, &jlen);
-  size_t max = 400000, *off = hs_malloc((max + 1) * sizeof *off);
-  size_t n = split_msgpack(mp, mlen, off, max);
-  hs_buf_t mixed;
-  hs_buf_init(&mixed);
-  const char *line = js;
-  for (size_t i = 0; i < n; i++) {
-    const char *nl = strchr(line, '\n');
-    assert_non_null(nl);
-    if ((i / 97) % 2) /* blocks of 97 records: msgpack, then JSON lines */
-      hs_buf_append(&mixed, mp + off[i], off[i + 1] - off[i]);
-    else
-      hs_buf_append(&mixed, line, (size_t)(nl + 1 - line));
-    line = nl + 1;
-  }
-  assert_int_equal(*line, 0); /* the same events in both files */
-  write_file("mixed.bin", &mixed);
+  char js[512], mp[512], out[512];
+  snprintf(js, sizeof js, "%s/events.jsonl", dir);
+  snprintf(mp, sizeof mp, "%s/events.msgpack", dir);
+  snprintf(out, sizeof out, "%s/mixed.bin", dir);
+  hs_test_write_mixed(js, mp, NULL, 0, out);
   assert_int_equal(replay_to("events.jsonl", "pure", ""), 0);
   assert_int_equal(replay_to("mixed.bin", "mixed", ""), 0);
   assert_true(same_outputs("pure", "mixed"));
   assert_int_equal(hs_test_run("cmp -s %s/pure.report %s/mixed.report", dir, dir), 0);
-  hs_buf_free(&mixed);
-  hs_free(off);
-  hs_free(mp);
-  hs_free(js);
 }
 
 static void test_replay_broken_msgpack_does_not_swallow_good_records(void **state) {
@@ -298,7 +266,7 @@ static void test_replay_broken_msgpack_does_not_swallow_good_records(void **stat
   size_t mlen;
   char *mp = hs_test_slurp(path, &mlen);
   size_t max = 3000, *off = hs_malloc((max + 1) * sizeof *off);
-  size_t n = split_msgpack(mp, mlen, off, max);
+  size_t n = hs_test_split_msgpack(mp, mlen, off, max);
   assert_int_equal(n, max);
   /* the reference: the records without those that are broken below */
   const size_t cut[] = {100, 900, 1500, 2200};
