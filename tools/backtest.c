@@ -81,9 +81,9 @@ void hs_bt_side_close(hs_bt_side_t *s) {
 }
 
 int hs_bt_side_apply(hs_bt_side_t *s, const hs_event_t *ev) {
-  if (ev->type == HS_EV_OUTCOME)
-    hs_report_outcome(s->report, ev->account_id, ev->ts_ms, ev->outcome);
   int rc = hs_engine_apply(s->engine, ev);
+  if (ev->type == HS_EV_OUTCOME && rc >= 0 && rc != HS_DUPLICATE)
+    hs_report_outcome(s->report, ev->account_id, ev->ts_ms, ev->outcome);
   return rc < 0 ? rc : 0;
 }
 

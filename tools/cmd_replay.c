@@ -94,13 +94,16 @@ static void progress(replay_t *r, bool final) {
   hs_engine_stats_t st;
   hs_engine_stats(r->engine, &st);
   double el = t - r->started;
+  char dups[40] = ""; /* said only when there are any */
+  if (st.duplicates)
+    snprintf(dups, sizeof dups, "%llu duplicate, ", (unsigned long long)st.duplicates);
   fprintf(stderr,
           "replay: %s%llu events (%.0f/s), %llu accounts, %llu evaluations, %llu alerts fired, "
-          "%llu late, %llu rejected, %llu unknown type\n",
+          "%llu late, %s%llu rejected, %llu unknown type\n",
           final ? "done: " : "", (unsigned long long)r->read.records,
           el > 0 ? r->read.records / el : 0.0, (unsigned long long)st.accounts,
           (unsigned long long)st.evaluations, (unsigned long long)st.alerts_firing,
-          (unsigned long long)st.late,
+          (unsigned long long)st.late, dups,
           (unsigned long long)(r->read.records - st.events - r->read.unknown),
           (unsigned long long)r->read.unknown);
 }
@@ -116,9 +119,10 @@ static void on_reject(void *ud, const hs_er_reject_t *rej) {
 /* An event read: to the report (outcomes), the engine and --compare's. */
 static int on_event(void *ud, const hs_event_t *ev) {
   replay_t *r = ud;
-  if (ev->type == HS_EV_OUTCOME)
-    hs_report_outcome(r->report, ev->account_id, ev->ts_ms, ev->outcome);
   int rc = hs_engine_apply(r->engine, ev);
+  /* an outcome delivered again does not undo one that came in between */
+  if (ev->type == HS_EV_OUTCOME && rc >= 0 && rc != HS_DUPLICATE)
+    hs_report_outcome(r->report, ev->account_id, ev->ts_ms, ev->outcome);
   if (rc >= 0 && r->side)
     rc = hs_bt_side_apply(r->side, ev);
   return rc < 0 ? rc : 0;
@@ -448,11 +452,15 @@ static int write_report(const replay_opts_t *o, replay_t *r, FILE *o_file) {
     hs_engine_stats(r->engine, &st);
     fwrite(out.data, 1, out.len, o_file);
     if (!json) {
+      char dups[48] = ""; /* said only when there are any */
+      if (st.duplicates)
+        snprintf(dups, sizeof dups, "%llu duplicate (dropped), ",
+                 (unsigned long long)st.duplicates);
       fprintf(o_file,
-              "\ninput: %llu events read, %llu applied, %llu late (dropped), %llu unknown "
+              "\ninput: %llu events read, %llu applied, %llu late (dropped), %s%llu unknown "
               "type (ignored), %llu rejected\n",
               (unsigned long long)r->read.records, (unsigned long long)st.applied,
-              (unsigned long long)st.late, (unsigned long long)r->read.unknown,
+              (unsigned long long)st.late, dups, (unsigned long long)r->read.unknown,
               (unsigned long long)(r->read.records - st.events - r->read.unknown));
     }
   }

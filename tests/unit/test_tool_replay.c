@@ -406,6 +406,49 @@ static void test_replay_rejects_implausible_event_times(void **state) {
   assert_int_equal(replay_to("times.jsonl", "bad", "--min-event-time 0"), 2);
 }
 
+/* Events delivered again (every 20th line a second time, 400 lines later)
+ * are dropped: the alerts, scores, states and report are those of the
+ * input without them, and the input line counts them. */
+static void test_replay_drops_redelivered_events(void **state) {
+  (void)state;
+  const char *cfg = hs_test_path("examples/eight-categories.yaml");
+  assert_int_equal(hs_test_run("awk 'NR %% 20 == 0 { held[NR] = $0 } { print } "
+                               "(NR - 400) in held { print held[NR - 400]; delete held[NR - 400] } "
+                               "END { for (k = NR - 399; k <= NR; k++) if (k in held) "
+                               "print held[k] }' %s/events.jsonl > %s/again.jsonl",
+                               dir, dir),
+                   0);
+  size_t lines = 0;
+  char *events = file_text("events.jsonl");
+  for (char *p = events; *p; p++)
+    lines += *p == '\n';
+  hs_free(events);
+  const char *tags[] = {"once", "again"}, *inputs[] = {"events.jsonl", "again.jsonl"};
+  for (int i = 0; i < 2; i++)
+    assert_int_equal(hs_test_run("%s replay -q -c %s --alerts %s/%s.alerts --scores %s/%s.scores "
+                                 "--final %s/%s.final --states %s/%s.states --report text "
+                                 "-o %s/%s.report %s/%s",
+                                 hs_test_bin(), cfg, dir, tags[i], dir, tags[i], dir, tags[i], dir,
+                                 tags[i], dir, tags[i], dir, inputs[i]),
+                     0);
+  assert_true(same_outputs("once", "again"));
+  assert_int_equal(hs_test_run("cd %s && cmp -s once.states again.states && "
+                               "grep -v '^input:' once.report > once.r && "
+                               "grep -v '^input:' again.report > again.r && cmp -s once.r again.r",
+                               dir),
+                   0);
+  char *once = file_text("once.report"), *again = file_text("again.report");
+  assert_null(strstr(once, "duplicate"));
+  char want[128];
+  snprintf(want, sizeof want, "input: %zu events read, ", lines + lines / 20);
+  assert_non_null(strstr(again, want));
+  snprintf(want, sizeof want, " late (dropped), %zu duplicate (dropped), ", lines / 20);
+  print_message("%s", strstr(again, "input:"));
+  assert_non_null(strstr(again, want));
+  hs_free(once);
+  hs_free(again);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_archetypes_fire_expected_alerts),
@@ -415,6 +458,7 @@ int main(void) {
       cmocka_unit_test(test_replay_broken_msgpack_does_not_swallow_good_records),
       cmocka_unit_test(test_replay_says_where_each_rejection_is),
       cmocka_unit_test(test_replay_rejects_implausible_event_times),
+      cmocka_unit_test(test_replay_drops_redelivered_events),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
