@@ -2,8 +2,6 @@
 /* Backtest plumbing shared by `replay` and `tune` (see backtest.h). */
 #include "backtest.h"
 
-#include "healthscore/codec.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -83,106 +81,10 @@ void hs_bt_side_close(hs_bt_side_t *s) {
 }
 
 int hs_bt_side_apply(hs_bt_side_t *s, const hs_event_t *ev) {
-  if (ev->type == HS_EV_OUTCOME)
-    hs_report_outcome(s->report, ev->account_id, ev->ts_ms, ev->outcome);
   int rc = hs_engine_apply(s->engine, ev);
+  if (ev->type == HS_EV_OUTCOME && rc >= 0 && rc != HS_DUPLICATE)
+    hs_report_outcome(s->report, ev->account_id, ev->ts_ms, ev->outcome);
   return rc < 0 ? rc : 0;
-}
-
-typedef struct reader_s {
-  hs_decoder_t *dec;
-  int (*fn)(void *ud, const hs_event_t *ev);
-  void *ud;
-  hs_bt_input_t *st;
-} reader_t;
-
-static int one(reader_t *rd, const char *p, size_t n, hs_format_t fmt) {
-  hs_event_t ev;
-  hs_err_t err = {0};
-  int rc = hs_event_decode(rd->dec, p, n, fmt, &ev, &err);
-  if (rc == HS_E_UNKNOWN) {
-    rd->st->unknown++;
-    return 0;
-  }
-  if (rc) {
-    rd->st->rejected++;
-    return 0;
-  }
-  rd->st->events++;
-  return rd->fn(rd->ud, &ev);
-}
-
-int hs_bt_read(FILE *in, int (*fn)(void *ud, const hs_event_t *ev), void *ud, hs_bt_input_t *st) {
-  reader_t rd = {NULL, fn, ud, st};
-  memset(st, 0, sizeof *st);
-  size_t cap = 1 << 20, len = 0;
-  char *buf = hs_malloc(cap);
-  if (!buf || hs_decoder_new(&rd.dec, 0)) {
-    hs_free(buf);
-    return HS_E_NOMEM;
-  }
-  hs_format_t fmt = HS_FMT_AUTO;
-  bool eof = false;
-  int rc = 0;
-  while (!rc && (!eof || len)) {
-    if (!eof) {
-      if (len == cap) {
-        char *nb = cap < (64u << 20) ? hs_realloc(buf, cap * 2) : NULL;
-        if (!nb) {
-          rc = HS_E_TOOBIG;
-          break;
-        }
-        buf = nb;
-        cap *= 2;
-      }
-      size_t got = fread(buf + len, 1, cap - len, in);
-      len += got;
-      eof = got == 0;
-    }
-    size_t pos = 0;
-    while (!rc && pos < len) {
-      if (fmt == HS_FMT_AUTO) {
-        while (pos < len && (buf[pos] == ' ' || buf[pos] == '\n' || buf[pos] == '\r'))
-          pos++;
-        if (pos == len)
-          break;
-        fmt = hs_detect_format(buf + pos, len - pos);
-        fmt = fmt == HS_FMT_AUTO ? HS_FMT_JSON : fmt;
-      }
-      size_t n;
-      if (fmt == HS_FMT_JSON) {
-        char *nl = memchr(buf + pos, '\n', len - pos);
-        if (!nl && !eof)
-          break;
-        n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
-        size_t m = n;
-        while (m && (buf[pos + m - 1] == '\r' || buf[pos + m - 1] == ' '))
-          m--;
-        if (m)
-          rc = one(&rd, buf + pos, m, HS_FMT_JSON);
-        pos += n + (nl ? 1 : 0);
-      } else {
-        int r = hs_msgpack_object_size(buf + pos, len - pos, &n);
-        if (r == 1 && !eof)
-          break;
-        if (r != 0) {
-          rc = HS_E_PARSE;
-          break;
-        }
-        rc = one(&rd, buf + pos, n, HS_FMT_MSGPACK);
-        pos += n;
-      }
-    }
-    memmove(buf, buf + pos, len - pos);
-    len -= pos;
-    if (eof && len)
-      break;
-  }
-  hs_free(buf);
-  hs_decoder_free(rd.dec);
-  if (!rc && ferror(in))
-    rc = HS_E_IO;
-  return rc;
 }
 
 int hs_bt_write_html(FILE *f, const char *path, const hs_report_t *r, const hs_report_meta_t *meta,

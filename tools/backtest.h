@@ -1,7 +1,7 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
 /* What `replay` and `tune` share around the backtest report: a report set up
  * for a model, fed from evaluations; a second configuration replayed beside
- * the first (`replay --compare`); an events file read into an engine. */
+ * the first (`replay --compare`). */
 #ifndef HS_TOOLS_BACKTEST_H
 #define HS_TOOLS_BACKTEST_H
 
@@ -35,13 +35,6 @@ int hs_bt_side_open(hs_bt_side_t *s, const char *path, hs_config_t *cfg, int hor
                     hs_err_t *err);
 void hs_bt_side_close(hs_bt_side_t *s);
 int hs_bt_side_apply(hs_bt_side_t *s, const hs_event_t *ev);
-
-/* Reads JSON lines or msgpack (told apart by the first byte) from `in`,
- * calling fn for each event decoded; counts what it reads. */
-typedef struct hs_bt_input_s {
-  uint64_t events, rejected, unknown;
-} hs_bt_input_t;
-int hs_bt_read(FILE *in, int (*fn)(void *ud, const hs_event_t *ev), void *ud, hs_bt_input_t *st);
 
 /* Writes the HTML report to `f` (named `path` in messages) and closes it;
  * prints the reason on failure. */

@@ -3,6 +3,7 @@
 #include "cmds.h"
 
 #include "healthscore/config.h"
+#include "healthscore/mapping.h"
 #include "healthscore/score.h"
 #include "healthscore/settings.h"
 
@@ -12,12 +13,14 @@
 static void check_usage(FILE *f) {
   fprintf(f, "usage: healthscore check [--quiet] CONFIG.yaml...\n"
              "       healthscore check --settings ENGINE.yaml\n"
-             "       healthscore check --settings-reference\n\n"
+             "       healthscore check --settings-reference\n"
+             "       healthscore check --mapping MAPPING.yaml...\n\n"
              "Validates scoring configurations: YAML syntax, unknown keys, types,\n"
              "ranges, metric references, group weights and alert rules. Errors are\n"
              "printed as FILE:LINE:COLUMN: reason. Exits 0 when every file is valid,\n"
              "1 otherwise.\n\n"
              "  -s, --settings FILE       validate an engine settings file instead\n"
+             "  -m, --mapping             the files are source mappings (docs/sources.md)\n"
              "      --settings-reference  print the reference of every engine setting\n"
              "                            (Markdown, as in docs/settings.md)\n"
              "  -q, --quiet               print errors only\n"
@@ -28,14 +31,17 @@ int hs_cmd_check(int argc, char **argv) {
   static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'},
                                        {"settings", required_argument, NULL, 's'},
                                        {"settings-reference", no_argument, NULL, 'R'},
+                                       {"mapping", no_argument, NULL, 'm'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
-  bool quiet = false;
+  bool quiet = false, mapping = false;
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "qs:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "qms:h", opts, NULL)) != -1) {
     if (c == 'q') {
       quiet = true;
+    } else if (c == 'm') {
+      mapping = true;
     } else if (c == 'R') {
       hs_buf_t b;
       hs_buf_init(&b);
@@ -73,7 +79,19 @@ int hs_cmd_check(int argc, char **argv) {
     return 2;
   }
   int status = 0;
-  for (int i = optind; i < argc; i++) {
+  for (int i = optind; mapping && i < argc; i++) {
+    hs_err_t err = {0};
+    hs_mapping_t *m = NULL;
+    if (hs_mapping_load_file(argv[i], &m, &err)) {
+      fprintf(stderr, "%s\n", err.msg);
+      status = 1;
+    } else if (!quiet) {
+      printf("%s: ok: source %s, %zu rules\n", argv[i], hs_mapping_source(m),
+             hs_mapping_n_rules(m));
+    }
+    hs_mapping_free(m);
+  }
+  for (int i = optind; !mapping && i < argc; i++) {
     hs_err_t err = {0};
     hs_config_t *cfg = NULL;
     hs_model_t *m = NULL;

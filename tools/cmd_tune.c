@@ -6,6 +6,7 @@
  * held-out figures would be worse. */
 #include "backtest.h"
 #include "cmds.h"
+#include "event_reader.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -15,39 +16,63 @@
 #include <string.h>
 
 static void tune_usage(FILE *f) {
-  fprintf(f, "usage: healthscore tune --config CONFIG.yaml [options] EVENTS\n\n"
-             "Suggests weights for a profile from events with outcomes (churned, renewed,\n"
-             "expanded): fitted to raise the ROC AUC on a training split of accounts, then\n"
-             "judged by replaying all events and scoring the held-out accounts. Writes the\n"
-             "configuration back with only the weights changed and a comment saying what\n"
-             "was fitted on what. Refuses (and writes nothing) when the held-out AUC would\n"
-             "not improve. The same input and seed give the same result.\n\n"
-             "  -c, --config FILE       the configuration to start from (required)\n"
-             "  -p, --profile NAME      the profile to tune (default: the default profile)\n"
-             "      --holdout SHARE     share of accounts held out, by account (default 0.3)\n"
-             "      --seed N            the split (default 1)\n"
-             "      --horizon DAYS      predict outcomes DAYS ahead (default 30)\n"
-             "      --include-tracking  let weight-0 (tracking) metrics get a weight\n"
-             "  -o, --output FILE       write the configuration to FILE (default stdout)\n"
-             "  -q, --quiet             no summary on stderr\n"
-             "  -h, --help              this text\n\n"
-             "Exit status: 0 written, 1 invalid input or no better weights (nothing written),\n"
-             "2 usage error.\n");
+  fprintf(f,
+          "usage: healthscore tune --config CONFIG.yaml [options] EVENTS\n\n"
+          "Suggests weights for a profile from events with outcomes (churned, renewed,\n"
+          "expanded): fitted to raise the ROC AUC on a training split of accounts, then\n"
+          "judged by replaying all events and scoring the held-out accounts. Writes the\n"
+          "configuration back with only the weights changed and a comment saying what\n"
+          "was fitted on what. Refuses (and writes nothing) when the held-out AUC would\n"
+          "not improve. The same input and seed give the same result. EVENTS is read as\n"
+          "by `healthscore replay`: JSON lines and msgpack maps, which may be mixed,\n"
+          "through the same event-time guard.\n\n"
+          "  -c, --config FILE       the configuration to start from (required)\n"
+          "  -p, --profile NAME      the profile to tune (default: the default profile)\n"
+          "      --holdout SHARE     share of accounts held out, by account (default 0.3)\n"
+          "      --seed N            the split (default 1)\n"
+          "      --horizon DAYS      predict outcomes DAYS ahead (default 30)\n"
+          "      --include-tracking  let weight-0 (tracking) metrics get a weight\n"
+          "  -o, --output FILE       write the configuration to FILE (default stdout)\n" HS_ER_USAGE
+          "  -q, --quiet             no summary on stderr\n"
+          "  -h, --help              this text\n\n"
+          "Exit status: 0 written, 1 invalid configuration, unreadable input or no better\n"
+          "weights (nothing written), 2 usage error, 3 written but some input was rejected\n"
+          "(the first 10 rejections are shown with where they are, as by replay).\n");
 }
+
+/* One read of the events file: into `side`, counted in `st`. */
+typedef struct tune_read_s {
+  hs_bt_side_t *side;
+  const hs_er_stats_t *st;
+} tune_read_t;
 
 static int apply_side(void *ud, const hs_event_t *ev) {
-  return hs_bt_side_apply(ud, ev);
+  return hs_bt_side_apply(((tune_read_t *)ud)->side, ev);
 }
 
-static int replay_file(hs_bt_side_t *s, const char *path) {
+static void show_reject(void *ud, const hs_er_reject_t *rej) {
+  hs_er_show("tune", ((tune_read_t *)ud)->st->rejected, rej);
+}
+
+/* Replays `path` into s's engine, then advances every account to the
+ * latest event time; shows the rejections when `show` (the first of the two
+ * reads). `st` says what was read. */
+static int replay_file(hs_bt_side_t *s, const char *path, hs_er_conf_t *conf, bool show,
+                       hs_er_stats_t *st) {
   FILE *in = fopen(path, "rb");
   if (!in) {
     fprintf(stderr, "healthscore tune: cannot read %s: %s\n", path, strerror(errno));
     return 1;
   }
-  hs_bt_input_t st;
-  int rc = hs_bt_read(in, apply_side, s, &st);
+  tune_read_t tr = {s, st};
+  conf->name = path;
+  conf->on_event = apply_side;
+  conf->on_reject = show ? show_reject : NULL;
+  conf->ud = &tr;
+  int rc = hs_er_read(in, conf, st);
   fclose(in);
+  if (show)
+    hs_er_show_rest("tune", st->rejected);
   int64_t end = hs_engine_watermark(s->engine);
   if (!rc && end != INT64_MIN)
     rc = hs_engine_advance(s->engine, end);
@@ -94,19 +119,30 @@ static char *slurp(const char *path, size_t *len) {
 }
 
 int hs_cmd_tune(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"config", required_argument, NULL, 'c'},  {"profile", required_argument, NULL, 'p'},
-      {"holdout", required_argument, NULL, 'H'}, {"seed", required_argument, NULL, 'S'},
-      {"horizon", required_argument, NULL, 'Z'}, {"include-tracking", no_argument, NULL, 'I'},
-      {"output", required_argument, NULL, 'o'},  {"quiet", no_argument, NULL, 'q'},
-      {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                       {"profile", required_argument, NULL, 'p'},
+                                       {"holdout", required_argument, NULL, 'H'},
+                                       {"seed", required_argument, NULL, 'S'},
+                                       {"horizon", required_argument, NULL, 'Z'},
+                                       {"include-tracking", no_argument, NULL, 'I'},
+                                       {"output", required_argument, NULL, 'o'},
+                                       {"quiet", no_argument, NULL, 'q'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       HS_ER_LONG_OPTIONS,
+                                       {NULL, 0, NULL, 0}};
   const char *config = NULL, *profile = NULL, *output = NULL;
   hs_tune_conf_t tc = {.holdout = 0.3, .seed = 1};
   int horizon = 30, c;
   bool quiet = false;
   char *end;
+  hs_er_opts_t in_opts = {0};
   optind = 1;
   while ((c = getopt_long(argc, argv, "c:p:o:qh", opts, NULL)) != -1) {
+    int taken = hs_er_take_option(&in_opts, c, optarg, "tune");
+    if (taken < 0)
+      return 2;
+    if (taken)
+      continue;
     switch (c) {
     case 'c':
       config = optarg;
@@ -160,7 +196,11 @@ int hs_cmd_tune(int argc, char **argv) {
     tune_usage(stderr);
     return 2;
   }
+  hs_er_conf_t in = {0};
+  if (hs_er_apply_options(&in_opts, "tune", &in))
+    return 2;
   const char *events = argv[optind];
+  hs_er_stats_t read_a, read_b;
   hs_err_t err = {0};
   hs_bt_side_t a, b;
   memset(&a, 0, sizeof a);
@@ -186,7 +226,7 @@ int hs_cmd_tune(int argc, char **argv) {
     fprintf(stderr, "healthscore tune: %s has no profile \"%s\"\n", config, profile);
     goto done;
   }
-  if (replay_file(&a, events))
+  if (replay_file(&a, events, &in, true, &read_a))
     goto done;
   if (hs_tune_fit(a.report, a.cfg, &tc, &res, &err)) {
     fprintf(stderr, "healthscore tune: %s\n", err.msg);
@@ -212,7 +252,7 @@ int hs_cmd_tune(int argc, char **argv) {
     fprintf(stderr, "healthscore tune: the suggested configuration does not load: %s\n", err.msg);
     goto done;
   }
-  if (replay_file(&b, events))
+  if (replay_file(&b, events, &in, false, &read_b))
     goto done;
   hs_report_summary(b.report, is_held, &split, &after);
   if (!quiet) {
@@ -265,7 +305,7 @@ int hs_cmd_tune(int argc, char **argv) {
   }
   if (!quiet && output)
     fprintf(stderr, "tune: wrote %s\n", output);
-  status = 0;
+  status = read_a.rejected && !in_opts.keep_going ? 3 : 0;
 done:
   hs_free(text);
   hs_buf_free(&yaml);

@@ -16,6 +16,7 @@ static const struct {
     {"broker", hs_cmd_broker, "run a local Kafka-protocol broker for development and tests"},
     {"check", hs_cmd_check, "validate a scoring configuration"},
     {"gen", hs_cmd_gen, "generate synthetic customer events"},
+    {"map", hs_cmd_map, "map raw records (Segment, Stripe, ...) to engine events with a mapping"},
     {"replay", hs_cmd_replay, "score events offline: timeline, alerts and a backtest report"},
     {"show", hs_cmd_show, "an account's score and explanation, from Redis"},
     {"tune", hs_cmd_tune, "suggest a profile's weights from outcomes, judged on held-out accounts"},

@@ -11,7 +11,8 @@ typedef struct hs_engine_s hs_engine_t;
 typedef struct hs_engine_stats_s {
   uint64_t events; /* events offered */
   uint64_t applied;
-  uint64_t late; /* dropped: older than the horizon */
+  uint64_t late;       /* dropped: older than the horizon */
+  uint64_t duplicates; /* dropped: an event with its event_id was applied */
   uint64_t ignored;
   uint64_t accounts;
   uint64_t evaluations;

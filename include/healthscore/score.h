@@ -143,15 +143,18 @@ hs_str_t hs_account_id(const hs_account_t *a);
 typedef enum hs_apply_result_e {
   HS_APPLIED = 0,
   HS_LATE = 1,      /* older than the horizon on the account's clock: dropped */
-  HS_DUPLICATE = 2, /* reserved for the daemon's position check */
+  HS_DUPLICATE = 2, /* its event_id was applied already (docs/scoring.md,
+                       "Duplicates"): dropped, nothing changed */
   HS_IGNORED = 3    /* outcome events and the like: recorded, not scored */
 } hs_apply_result_t;
 
-/* Applies `ev` (which must belong to this account) under model `m`:
- * first evaluates every UTC midnight that passed on the account's clock
- * since its last evaluation (ticks), then updates the state and evaluates at
- * the account's clock, max(event time, clock). Calls `cb` once per evaluation,
- * in time order. Returns a hs_apply_result_t (>= 0) or HS_E_NOMEM. */
+/* Applies `ev` (which must belong to this account) under model `m`, unless
+ * it is late (HS_LATE) or an event with its `event_id` was applied and is
+ * remembered (HS_DUPLICATE): both change nothing and evaluate nothing. An
+ * event with an empty id is never a duplicate. Otherwise it first evaluates every UTC midnight that
+ * passed on the account's clock since its last evaluation (ticks), then updates the state and
+ * evaluates at the account's clock, max(event time, clock). Calls `cb` once per evaluation, in time
+ * order. Returns a hs_apply_result_t (>= 0) or HS_E_NOMEM. */
 int hs_account_apply(const hs_model_t *m, hs_account_t *a, const hs_event_t *ev, hs_eval_cb cb,
                      void *ud);
 

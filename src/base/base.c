@@ -183,7 +183,8 @@ int hs_buf_reserve(hs_buf_t *b, size_t n) {
 int hs_buf_append(hs_buf_t *b, const void *p, size_t n) {
   if (hs_buf_reserve(b, n))
     return HS_E_NOMEM;
-  memcpy(b->data + b->len, p, n);
+  if (n) /* memcpy from NULL is undefined even for 0 bytes */
+    memcpy(b->data + b->len, p, n);
   b->len += n;
   b->data[b->len] = 0;
   return 0;

@@ -95,6 +95,7 @@ void hs_account_free(hs_account_t *a) {
     hs_free(a->overrides[i].author);
   }
   hs_free(a->overrides);
+  hs_free(a->eids);
   hs_free(a);
 }
 
@@ -183,7 +184,7 @@ size_t hs_account_memory(const hs_model_t *m, const hs_account_t *a) {
             ? 2 * HS_MAX_ATTRS * sizeof *a->custom_key + HS_MAX_ATTRS * sizeof *a->custom_ms
             : 0) +
        (a->overrides ? HS__MAX_OVERRIDES * sizeof *a->overrides : 0);
-  return n;
+  return n + (size_t)a->eid_cap * sizeof *a->eids;
 }
 
 /* Replaces *dst with a copy of s (empty s clears it). */
@@ -435,10 +436,21 @@ int hs_account_apply(const hs_model_t *m, hs_account_t *a, const hs_event_t *ev,
     a->n_late++;
     return HS_LATE;
   }
+  /* an event whose id was applied (and is remembered) is dropped whole:
+     same id, same event, the first applied wins */
+  uint64_t id_hash = 0;
+  uint32_t slot = UINT32_MAX;
+  if (ev->event_id.len) {
+    id_hash = hs__eid_hash(ev->event_id);
+    if (hs__eid_known(a, id_hash, hs__eid_cutoff(m, a), &slot))
+      return HS_DUPLICATE;
+  }
   int rc = (int)catch_up(m, a, ev->ts_ms, INT64_MAX, cb, ud);
   if (rc)
     return rc;
   set_clock(m, a, ev->ts_ms);
+  if (id_hash && (rc = hs__eid_add(m, a, id_hash, hs_day_of(ev->ts_ms), slot)))
+    return rc;
   if (a->first_ms == INT64_MIN || ev->ts_ms < a->first_ms)
     a->first_ms = ev->ts_ms;
   a->n_events++;

@@ -142,6 +142,8 @@ int hs_engine_apply(hs_engine_t *e, const hs_event_t *ev) {
     e->stats.applied++;
   else if (rc == HS_LATE)
     e->stats.late++;
+  else if (rc == HS_DUPLICATE)
+    e->stats.duplicates++;
   else if (rc == HS_IGNORED)
     e->stats.ignored++;
   return rc;

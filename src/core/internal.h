@@ -218,6 +218,21 @@ enum {
 };
 
 #define HS__MAX_OVERRIDES 8
+
+/* The event ids an account applied, so that a redelivered event is dropped
+ * (docs/scoring.md, "Duplicates"): an open-addressing table (linear probing,
+ * at most 3/4 full) of 64-bit hashes of the ids with the UTC day of their
+ * event. An id is remembered while its day is within the horizon of the
+ * account's clock (hs__eid_cutoff); slots of forgotten ids are reclaimed
+ * when the table would grow. At most HS__MAX_EVENT_IDS ids are held: past
+ * that, those of the oldest days are forgotten first. */
+typedef struct hs__eid_s {
+  uint32_t lo, hi; /* the hash; both 0: an empty slot */
+  int32_t day;
+} hs__eid_t;
+
+#define HS__MAX_EVENT_IDS 4096
+#define HS__EID_MAX_CAP 8192 /* slots: twice the cap, so that a full table is half full */
 typedef struct hs__override_s {
   int metric; /* -1: the score */
   double value;
@@ -234,6 +249,9 @@ struct hs_account_s {
   int64_t clock_ms;     /* INT64_MIN before the first event */
   int64_t last_eval_ms; /* INT64_MIN before the first evaluation */
   uint64_t n_events, n_late;
+  /* event ids applied (hs__eid_t), its own allocation: eid_n slots used of eid_cap */
+  hs__eid_t *eids;
+  uint32_t eid_n, eid_cap;
   /* attributes */
   char *segment, *stage, *vertical;
   double licenses;                       /* NAN: unknown */
@@ -340,6 +358,83 @@ void hs__account_rebuild_views(const hs_model_t *m, hs_account_t *a);
  * the window are ignored. Returns 0 or HS_E_NOMEM. */
 int hs__series_put(const hs__series_t *s, hs__series_state_t *st, int32_t day, int32_t cnt,
                    int64_t sum, double ext);
+/* The hash an event id is remembered by: never 0. */
+uint64_t hs__eid_hash(hs_str_t event_id);
+/* Ids of events of this UTC day or before are forgotten: the last day an
+ * event of the account is late on (INT32_MIN before its first event). A
+ * model without windows drops nothing as late: it keeps the ids of the
+ * account's day. */
+static inline int32_t hs__eid_cutoff(const hs_model_t *m, const hs_account_t *a) {
+  if (a->clock_ms == INT64_MIN)
+    return INT32_MIN;
+  return hs_day_of(a->clock_ms) - (int32_t)(m->horizon_days ? m->horizon_days : 1);
+}
+/* The 8 bytes of a slot's hash as one word, and of `hash` the same way. */
+static inline uint64_t hs__eid_word(const hs__eid_t *e) {
+  uint64_t w;
+  memcpy(&w, e, sizeof w);
+  return w;
+}
+static inline uint64_t hs__eid_key(uint64_t hash) {
+  hs__eid_t e = {(uint32_t)hash, (uint32_t)(hash >> 32), 0};
+  return hs__eid_word(&e);
+}
+static inline bool hs__eid_used(const hs__eid_t *e) {
+  return hs__eid_word(e) != 0;
+}
+/* The slot of a table of `cap` holding `key` (hs__eid_key), or the empty
+ * slot where it goes. */
+static inline uint32_t hs__eid_find(const hs__eid_t *t, uint32_t cap, uint64_t key) {
+  uint32_t mask = cap - 1;
+  for (uint32_t i = (uint32_t)key & mask;; i = (i + 1) & mask) {
+    uint64_t w = hs__eid_word(&t[i]);
+    if (w == key || !w)
+      return i;
+  }
+}
+
+/* True when `hash` is remembered (an event with that id was applied and its
+ * day is after `cutoff`). Else sets *slot to where hs__eid_add puts it. */
+static inline bool hs__eid_known(const hs_account_t *a, uint64_t hash, int32_t cutoff,
+                                 uint32_t *slot) {
+  if (!a->eids) {
+    *slot = UINT32_MAX;
+    return false;
+  }
+  uint32_t i = hs__eid_find(a->eids, a->eid_cap, hs__eid_key(hash));
+  if (hs__eid_used(&a->eids[i]) && a->eids[i].day > cutoff)
+    return true;
+  *slot = i;
+  return false;
+}
+
+/* Remembers `hash` with `day` when the table must be built anew first (it
+ * is full, or past the cap). */
+int hs__eid_add_slow(const hs_model_t *m, hs_account_t *a, uint64_t hash, int32_t day);
+
+/* Remembers `hash` with `day`, at `slot` from hs__eid_known (UINT32_MAX:
+ * none) under the cutoff of the account's clock. Returns 0 or HS_E_NOMEM. */
+static inline int hs__eid_add(const hs_model_t *m, hs_account_t *a, uint64_t hash, int32_t day,
+                              uint32_t slot) {
+  if (slot != UINT32_MAX && hs__eid_used(&a->eids[slot])) {
+    a->eids[slot].day = day; /* forgotten, and applied again: remembered anew */
+    return 0;
+  }
+  /* the cap counts the ids remembered: past it, first make sure of them */
+  if (slot == UINT32_MAX || a->eid_n >= HS__MAX_EVENT_IDS || (a->eid_n + 1) * 4 > a->eid_cap * 3)
+    return hs__eid_add_slow(m, a, hash, day);
+  a->eids[slot] = (hs__eid_t){(uint32_t)hash, (uint32_t)(hash >> 32), day};
+  a->eid_n++;
+  return 0;
+}
+
+/* The ids remembered, sorted by day then hash: returns 0 with a new array
+ * *out (hs_free it; NULL when there are none) of *n, or HS_E_NOMEM. */
+int hs__eid_sorted(const hs_model_t *m, const hs_account_t *a, hs__eid_t **out, uint32_t *n);
+/* Remembers `hash` with `day` unless it is remembered or the day is not
+ * after the cutoff (for decoding). Returns 0 or HS_E_NOMEM. */
+int hs__eid_put(const hs_model_t *m, hs_account_t *a, uint64_t hash, int32_t day);
+
 /* Inserts or updates a distinct key's last day (for decoding). */
 int hs__series_put_key(const hs__series_t *s, hs__series_state_t *st, uint32_t hash, int32_t day);
 

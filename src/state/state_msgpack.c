@@ -60,7 +60,11 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
   size_t before = out->len;
   msgpack_packer pk_, *pk = &pk_;
   msgpack_packer_init(pk, out, buf_write);
-  msgpack_pack_map(pk, 12);
+  hs__eid_t *ids = NULL;
+  uint32_t n_ids = 0;
+  if (hs__eid_sorted(m, a, &ids, &n_ids))
+    return HS_E_NOMEM;
+  msgpack_pack_map(pk, 13);
   pk_key(pk, "v");
   msgpack_pack_int(pk, STATE_VERSION);
   pk_key(pk, "id");
@@ -238,6 +242,28 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
   msgpack_pack_array(pk, n_contrib);
   for (uint32_t i = 0; i < n_contrib; i++)
     msgpack_pack_float(pk, a->contrib[i]);
+
+  /* since format 1 too (older builds skip it): the event ids remembered, by
+     day: [day, bin of their 64-bit hashes big-endian ascending, ...] */
+  pk_key(pk, "ids");
+  uint32_t n_days = 0;
+  for (uint32_t i = 0; i < n_ids; i++)
+    n_days += i == 0 || ids[i].day != ids[i - 1].day;
+  msgpack_pack_array(pk, n_days * 2);
+  for (uint32_t i = 0, j; i < n_ids; i = j) {
+    for (j = i; j < n_ids && ids[j].day == ids[i].day; j++)
+      ;
+    msgpack_pack_int32(pk, ids[i].day);
+    msgpack_pack_bin(pk, (size_t)(j - i) * 8);
+    for (uint32_t k = i; k < j; k++) {
+      unsigned char b[8];
+      uint64_t h = (uint64_t)ids[k].hi << 32 | ids[k].lo;
+      for (int x = 7; x >= 0; x--, h >>= 8)
+        b[x] = (unsigned char)h;
+      msgpack_pack_bin_body(pk, b, 8);
+    }
+  }
+  hs_free(ids);
   return out->len > before ? 0 : HS_E_NOMEM;
 }
 
@@ -527,6 +553,34 @@ int hs_account_decode(const hs_model_t *m, const void *buf, size_t len, hs_accou
     hs_account_free(a);
     rc = hs_err_set(err, HS_E_NOMEM, "out of memory");
     goto done;
+  }
+  /* the event ids, once the clock is known (a state without them, written
+     before they were kept, knows none) */
+  for (uint32_t i = 0; i < root->via.map.size; i++) {
+    const msgpack_object *k = &root->via.map.ptr[i].key;
+    const msgpack_object *v = arr(&root->via.map.ptr[i].val, 0);
+    if (k->type != MSGPACK_OBJECT_STR ||
+        !hs_str_eq((hs_str_t){k->via.str.ptr, k->via.str.size}, "ids") || !v)
+      continue;
+    for (uint32_t j = 0; j + 1 < v->via.array.size; j += 2) {
+      const msgpack_object *b = AT(v, j + 1);
+      if (!is_int(AT(v, j)) || b->type != MSGPACK_OBJECT_BIN || b->via.bin.size % 8)
+        continue;
+      int64_t day = as_i64(AT(v, j), INT64_MIN);
+      if (day <= INT32_MIN || day > INT32_MAX)
+        continue;
+      const unsigned char *p = (const unsigned char *)b->via.bin.ptr;
+      for (uint32_t x = 0; x < b->via.bin.size; x += 8) {
+        uint64_t h = 0;
+        for (int y = 0; y < 8; y++)
+          h = h << 8 | p[x + y];
+        if (h && hs__eid_put(m, a, h, (int32_t)day)) {
+          hs_account_free(a);
+          rc = hs_err_set(err, HS_E_NOMEM, "out of memory");
+          goto done;
+        }
+      }
+    }
   }
   /* series the state did not know start empty at the account's day */
   for (uint32_t si = 0; a->clock_ms != INT64_MIN && si < m->n_series; si++)

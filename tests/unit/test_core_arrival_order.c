@@ -3,8 +3,10 @@
  * order within the allowed lateness, leave the same state, score and
  * explanation, and the evaluations after the last of them give the same
  * scores and alerts. Seeded random permutations over every metric kind,
- * with ties in time, partial account events, overrides and outcomes. A
- * failure prints its seed: HS_TEST_SEED=N reruns that one; HS_TEST_SEEDS=N
+ * with ties in time, partial account events, overrides and outcomes; and
+ * with 5 % of the events delivered again at random places, which must
+ * change nothing but the count of duplicates (docs/scoring.md,
+ * "Duplicates"). A failure prints its seed: HS_TEST_SEED=N reruns that one; HS_TEST_SEEDS=N
  * runs seeds 1..N (200 by default). */
 #include "testutil.h"
 
@@ -21,6 +23,7 @@
 #define DAY HS_MS_PER_DAY
 #define HOUR (DAY / 24)
 #define MAX_EVENTS 400
+#define MAX_COPIES (MAX_EVENTS / 20 + 1)
 #define SPAN_DAYS 59 /* the horizon is 60 days (a 30-day trend): none is late */
 static const int64_t T0 = INT64_C(1767225600000); /* 2026-01-01 */
 
@@ -258,17 +261,22 @@ static void forget_evaluations(const hs_model_t *m, hs_account_t *a) {
   a->last_eval_ms = a->clock_ms;
 }
 
-/* Applies `n` events in `order` to a new account; then what must not
+/* Applies `n` events in `order` to a new account (indexes from `n_distinct`
+ * on are copies of earlier events, delivered again: each must come back
+ * HS_DUPLICATE, or be the first of its id to arrive); then what must not
  * depend on the order: the state, the score record with its explanation,
  * and 30 days of evaluations and alerts after. */
-static void run(const hs_model_t *m, const hs_event_t *evs, const size_t *order, size_t n,
-                hs_buf_t *out) {
+static void run(const hs_model_t *m, const hs_event_t *evs, size_t n_distinct, const size_t *order,
+                size_t n, hs_buf_t *out) {
   hs_account_t *a;
   assert_int_equal(hs_account_new(m, S("A"), &a), 0);
+  size_t dups = 0;
   for (size_t i = 0; i < n; i++) {
     int rc = hs_account_apply(m, a, &evs[order[i]], NULL, NULL);
-    assert_true(rc == HS_APPLIED || rc == HS_IGNORED);
+    assert_true(rc == HS_APPLIED || rc == HS_IGNORED || rc == HS_DUPLICATE);
+    dups += rc == HS_DUPLICATE;
   }
+  assert_int_equal(dups, n - n_distinct);
   forget_evaluations(m, a);
   assert_int_equal(hs_account_encode(m, a, out), 0);
   hs_buf_append(out, "\n", 1);
@@ -324,8 +332,8 @@ static void test_any_arrival_order_gives_the_same_state_score_and_alerts(void **
   const char *many = getenv("HS_TEST_SEEDS"); /* how many seeds, for longer runs */
   uint64_t first = fixed ? strtoull(fixed, NULL, 10) : 1;
   uint64_t last = fixed ? first : many ? strtoull(many, NULL, 10) : 200;
-  static hs_event_t evs[MAX_EVENTS];
-  static size_t order[MAX_EVENTS];
+  static hs_event_t evs[MAX_EVENTS + MAX_COPIES];
+  static size_t order[MAX_EVENTS + MAX_COPIES];
   for (uint64_t seed = first; seed <= last; seed++) {
     rng_state = seed;
     size_t n = 20 + pick(MAX_EVENTS - 20);
@@ -336,24 +344,35 @@ static void test_any_arrival_order_gives_the_same_state_score_and_alerts(void **
     /* the reference: in time order (stable), then permutations */
     sort_by_time(evs, order, n);
     hs_buf_t ref = {0};
-    run(m, evs, order, n, &ref);
-    for (int p = 0; p < 4; p++) {
-      for (size_t i = n - 1; i > 0; i--) {
+    run(m, evs, n, order, n, &ref);
+    /* redelivered: 5 % of the events (at least one) a second time */
+    size_t copies = n / 20 + 1;
+    for (size_t i = 0; i < copies; i++) {
+      evs[n + i] = evs[pick((uint32_t)n)];
+      order[n + i] = n + i;
+    }
+    for (int p = 0; p < 8; p++) {
+      /* even permutations: the events once; odd: with the copies */
+      size_t len = p % 2 ? n + copies : n;
+      for (size_t i = 0; i < len; i++)
+        order[i] = i;
+      for (size_t i = len - 1; i > 0; i--) {
         size_t j = pick((uint32_t)i + 1), x = order[i];
         order[i] = order[j];
         order[j] = x;
       }
       hs_buf_t got = {0};
-      run(m, evs, order, n, &got);
+      run(m, evs, n, order, len, &got);
       if (got.len != ref.len || memcmp(got.data, ref.data, ref.len) != 0) {
         size_t at = first_difference(&ref, &got);
         size_t from = at > 60 ? at - 60 : 0;
         hs_buf_t x = {0}, y = {0};
         show(&x, &ref, from, 200);
         show(&y, &got, from, 200);
-        print_message("seed %" PRIu64 " permutation %d: %zu events; first difference at byte %zu\n"
+        print_message("seed %" PRIu64 " permutation %d: %zu events, %zu delivered again; first "
+                      "difference at byte %zu\n"
                       "  in time order: ...%s\n  permuted:      ...%s\n",
-                      seed, p, n, at, x.data, y.data);
+                      seed, p, n, len - n, at, x.data, y.data);
         hs_buf_free(&x);
         hs_buf_free(&y);
         fail_msg("arrival order changed the result (HS_TEST_SEED=%" PRIu64 " reruns it)", seed);

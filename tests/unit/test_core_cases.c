@@ -202,7 +202,7 @@ static void test_distinct_cap_is_per_metric(void **state) {
   char user[16];
   for (int u = 0; u < 5500; u++) { /* users 0..2499 20 days ago, the rest this week */
     snprintf(user, sizeof user, "user%d", u);
-    hs_event_t ev = ev_make(HS_EV_LOGIN, JUNE1 - (u < 2500 ? 20 : 6 - u % 7) * DAY + HOUR, "e");
+    hs_event_t ev = ev_make(HS_EV_LOGIN, JUNE1 - (u < 2500 ? 20 : 6 - u % 7) * DAY + HOUR, user);
     ev.user_id = S(user);
     ev.present = HS_FIELD_BIT(HS_F_USER_ID);
     assert_int_equal(hs_account_apply(m, a, &ev, NULL, NULL), HS_APPLIED);
@@ -332,6 +332,7 @@ static void test_trend_rule_follows_the_printed_scores(void **state) {
     long before = printed_tenths(&l.rec);
     ev.ts_ms += 14 * DAY;
     ev.score = pairs[i][1];
+    ev.event_id = S("2"); /* another event */
     assert_int_equal(hs_account_apply(m, a, &ev, keep_last, &l), HS_APPLIED);
     long after = printed_tenths(&l.rec);
     print_message("%.2f -> %.2f: printed %.1f -> %.1f, %s\n", pairs[i][0], pairs[i][1],

@@ -56,7 +56,7 @@ static const char *yaml =
 
 typedef struct gen_event_s {
   hs_event_t ev;
-  char account[16], user[8];
+  char account[16], user[8], id[24];
 } gen_event_t;
 
 static uint64_t rng_state;
@@ -129,7 +129,8 @@ static gen_event_t *make_events(size_t *n_out) {
   for (size_t i = 0; i < n; i++) {
     v[i].ev.account_id = (hs_str_t){v[i].account, (uint32_t)strlen(v[i].account)};
     v[i].ev.user_id = (hs_str_t){v[i].user, (uint32_t)strlen(v[i].user)};
-    v[i].ev.event_id = v[i].ev.account_id;
+    snprintf(v[i].id, sizeof v[i].id, "e%zu", i);
+    v[i].ev.event_id = (hs_str_t){v[i].id, (uint32_t)strlen(v[i].id)};
   }
   *n_out = n;
   return v;

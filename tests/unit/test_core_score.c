@@ -111,7 +111,11 @@ static hs_event_t ev_make(hs_event_type_t type, const char *account, int64_t ts)
   ev.type = type;
   ev.ts_ms = ts;
   ev.account_id = (hs_str_t){account, (uint32_t)strlen(account)};
-  ev.event_id = (hs_str_t){"e", 1};
+  static char ids[1 << 16][8]; /* every event its own id */
+  static unsigned next;
+  char *id = ids[next++ % (1 << 16)];
+  snprintf(id, sizeof ids[0], "e%u", next);
+  ev.event_id = (hs_str_t){id, (uint32_t)strlen(id)};
   return ev;
 }
 

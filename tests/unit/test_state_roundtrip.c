@@ -62,6 +62,9 @@ static void day_events(hs_account_t *a, const hs_model_t *m, int d, hs_eval_cb c
     memset(&ev, 0, sizeof ev);
     ev.ts_ms = T0 + d * DAY + (int64_t)(k + 1) * 3600000;
     ev.account_id = (hs_str_t){"acme", 4};
+    char id[32]; /* the state holds the ids of the horizon */
+    snprintf(id, sizeof id, "d%d-%d", d, k);
+    ev.event_id = (hs_str_t){id, (uint32_t)strlen(id)};
     uint64_t r = rnd() % 12;
     ev.user_id = (hs_str_t){users[rnd() % 4], 2};
     ev.present = HS_FIELD_BIT(HS_F_USER_ID);
@@ -321,7 +324,11 @@ static hs_event_t account_event(int64_t ts, double seats, int64_t start, int64_t
   ev.type = HS_EV_ACCOUNT;
   ev.ts_ms = ts;
   ev.account_id = (hs_str_t){"acme", 4};
-  ev.event_id = (hs_str_t){"e", 1};
+  static char ids[64][8]; /* every event its own id */
+  static unsigned next;
+  char *id = ids[next++ % 64];
+  snprintf(id, sizeof ids[0], "e%u", next);
+  ev.event_id = (hs_str_t){id, (uint32_t)strlen(id)};
   if (seats > 0) {
     ev.licenses = seats;
     ev.present |= HS_FIELD_BIT(HS_F_LICENSES);

@@ -3,6 +3,7 @@
  * archetypes fire the alerts they should, healthy accounts none; replay is
  * deterministic and JSON and msgpack inputs give the same alerts. */
 #include "testutil.h"
+#include "toolutil.h"
 
 #include "healthscore/codec.h"
 
@@ -208,18 +209,6 @@ static void test_replay_reports_bad_input_and_goes_on(void **state) {
   assert_int_equal(hs_test_run("%s --version | grep -q '^healthscore '", hs_test_bin()), 0);
 }
 
-/* The msgpack records of a file, as offsets (n + 1 of them). */
-static size_t split_msgpack(const char *data, size_t len, size_t *off, size_t max) {
-  size_t n = 0, pos = 0, sz;
-  while (pos < len && n < max) {
-    off[n++] = pos;
-    assert_int_equal(hs_msgpack_object_size(data + pos, len - pos, &sz), 0);
-    pos += sz;
-  }
-  off[n] = pos;
-  return n;
-}
-
 static void write_file(const char *name, const hs_buf_t *b) {
   char path[512];
   snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -256,36 +245,15 @@ static void test_replay_reads_mixed_json_and_msgpack_per_record(void **state) {
   /* before: the format was chosen once per file; a mixed file lost every
      record of the other format, reported as a few rejections, exit 0 */
   ensure_msgpack();
-  char path[512];
-  snprintf(path, sizeof path, "%s/events.msgpack", dir);
-  size_t mlen, jlen;
-  char *mp = hs_test_slurp(path, &mlen);
-  snprintf(path, sizeof path, "%s/events.jsonl", dir);
-  char *js = hs_test_slurp(path, &jlen);
-  size_t max = 400000, *off = hs_malloc((max + 1) * sizeof *off);
-  size_t n = split_msgpack(mp, mlen, off, max);
-  hs_buf_t mixed;
-  hs_buf_init(&mixed);
-  const char *line = js;
-  for (size_t i = 0; i < n; i++) {
-    const char *nl = strchr(line, '\n');
-    assert_non_null(nl);
-    if ((i / 97) % 2) /* blocks of 97 records: msgpack, then JSON lines */
-      hs_buf_append(&mixed, mp + off[i], off[i + 1] - off[i]);
-    else
-      hs_buf_append(&mixed, line, (size_t)(nl + 1 - line));
-    line = nl + 1;
-  }
-  assert_int_equal(*line, 0); /* the same events in both files */
-  write_file("mixed.bin", &mixed);
+  char js[512], mp[512], out[512];
+  snprintf(js, sizeof js, "%s/events.jsonl", dir);
+  snprintf(mp, sizeof mp, "%s/events.msgpack", dir);
+  snprintf(out, sizeof out, "%s/mixed.bin", dir);
+  hs_test_write_mixed(js, mp, NULL, 0, out);
   assert_int_equal(replay_to("events.jsonl", "pure", ""), 0);
   assert_int_equal(replay_to("mixed.bin", "mixed", ""), 0);
   assert_true(same_outputs("pure", "mixed"));
   assert_int_equal(hs_test_run("cmp -s %s/pure.report %s/mixed.report", dir, dir), 0);
-  hs_buf_free(&mixed);
-  hs_free(off);
-  hs_free(mp);
-  hs_free(js);
 }
 
 static void test_replay_broken_msgpack_does_not_swallow_good_records(void **state) {
@@ -298,7 +266,7 @@ static void test_replay_broken_msgpack_does_not_swallow_good_records(void **stat
   size_t mlen;
   char *mp = hs_test_slurp(path, &mlen);
   size_t max = 3000, *off = hs_malloc((max + 1) * sizeof *off);
-  size_t n = split_msgpack(mp, mlen, off, max);
+  size_t n = hs_test_split_msgpack(mp, mlen, off, max);
   assert_int_equal(n, max);
   /* the reference: the records without those that are broken below */
   const size_t cut[] = {100, 900, 1500, 2200};
@@ -438,6 +406,49 @@ static void test_replay_rejects_implausible_event_times(void **state) {
   assert_int_equal(replay_to("times.jsonl", "bad", "--min-event-time 0"), 2);
 }
 
+/* Events delivered again (every 20th line a second time, 400 lines later)
+ * are dropped: the alerts, scores, states and report are those of the
+ * input without them, and the input line counts them. */
+static void test_replay_drops_redelivered_events(void **state) {
+  (void)state;
+  const char *cfg = hs_test_path("examples/eight-categories.yaml");
+  assert_int_equal(hs_test_run("awk 'NR %% 20 == 0 { held[NR] = $0 } { print } "
+                               "(NR - 400) in held { print held[NR - 400]; delete held[NR - 400] } "
+                               "END { for (k = NR - 399; k <= NR; k++) if (k in held) "
+                               "print held[k] }' %s/events.jsonl > %s/again.jsonl",
+                               dir, dir),
+                   0);
+  size_t lines = 0;
+  char *events = file_text("events.jsonl");
+  for (char *p = events; *p; p++)
+    lines += *p == '\n';
+  hs_free(events);
+  const char *tags[] = {"once", "again"}, *inputs[] = {"events.jsonl", "again.jsonl"};
+  for (int i = 0; i < 2; i++)
+    assert_int_equal(hs_test_run("%s replay -q -c %s --alerts %s/%s.alerts --scores %s/%s.scores "
+                                 "--final %s/%s.final --states %s/%s.states --report text "
+                                 "-o %s/%s.report %s/%s",
+                                 hs_test_bin(), cfg, dir, tags[i], dir, tags[i], dir, tags[i], dir,
+                                 tags[i], dir, tags[i], dir, inputs[i]),
+                     0);
+  assert_true(same_outputs("once", "again"));
+  assert_int_equal(hs_test_run("cd %s && cmp -s once.states again.states && "
+                               "grep -v '^input:' once.report > once.r && "
+                               "grep -v '^input:' again.report > again.r && cmp -s once.r again.r",
+                               dir),
+                   0);
+  char *once = file_text("once.report"), *again = file_text("again.report");
+  assert_null(strstr(once, "duplicate"));
+  char want[128];
+  snprintf(want, sizeof want, "input: %zu events read, ", lines + lines / 20);
+  assert_non_null(strstr(again, want));
+  snprintf(want, sizeof want, " late (dropped), %zu duplicate (dropped), ", lines / 20);
+  print_message("%s", strstr(again, "input:"));
+  assert_non_null(strstr(again, want));
+  hs_free(once);
+  hs_free(again);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_archetypes_fire_expected_alerts),
@@ -447,6 +458,7 @@ int main(void) {
       cmocka_unit_test(test_replay_broken_msgpack_does_not_swallow_good_records),
       cmocka_unit_test(test_replay_says_where_each_rejection_is),
       cmocka_unit_test(test_replay_rejects_implausible_event_times),
+      cmocka_unit_test(test_replay_drops_redelivered_events),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -7,6 +7,7 @@
  * in-place rewrite is checked on hand-made YAML (flow and block mappings,
  * a weight the text leaves out, comments). */
 #include "testutil.h"
+#include "toolutil.h"
 
 #include "healthscore/codec.h"
 #include "healthscore/config.h"
@@ -231,6 +232,69 @@ static void test_tune_refuses_a_worse_held_out_profile(void **state) {
   hs_free(log);
 }
 
+/* tune reads its events as replay does: a file mixing JSON lines and
+ * msgpack gives the weights of the JSON-only file; implausible times and
+ * bytes that are no record are rejected, shown with where they are, and
+ * make the exit status 3 (0 with --keep-going). */
+static void test_tune_reads_events_as_replay_does(void **state) {
+  (void)state;
+  /* before: the format was chosen once per file, so the msgpack records of
+     a mixed file were dropped silently (other weights, exit 0), and an
+     event dated 2999 was taken as the latest time of the replay */
+  write_profile("bad.yaml", true);
+  assert_int_equal(hs_test_run("%s gen --accounts 300 --days 120 --seed 3 --quiet > %s/mid.jsonl "
+                               "&& %s gen --accounts 300 --days 120 --seed 3 --quiet --format "
+                               "msgpack > %s/mid.msgpack",
+                               hs_test_bin(), dir, hs_test_bin(), dir),
+                   0);
+  char js[512], mp[512], path[512];
+  snprintf(js, sizeof js, "%s/mid.jsonl", dir);
+  snprintf(mp, sizeof mp, "%s/mid.msgpack", dir);
+  snprintf(path, sizeof path, "%s/mid.mixed", dir);
+  /* in the middle: a future event and a byte that starts no record */
+  hs_test_write_mixed(js, mp,
+                      "{\"event_id\":\"f1\",\"account_id\":\"acct-000001\",\"type\":\"login\","
+                      "\"ts\":\"2999-01-01T00:00:00Z\"}\n\xc1garbage\n",
+                      20000, path);
+  const char *cmd = "%s tune -q --config %s/bad.yaml --seed 5 %s -o %s/%s.yaml %s/%s 2> %s/%s.err";
+  assert_int_equal(
+      hs_test_run(cmd, hs_test_bin(), dir, "", dir, "pure", dir, "mid.jsonl", dir, "pure"), 0);
+  assert_int_equal(
+      hs_test_run(cmd, hs_test_bin(), dir, "", dir, "mixed", dir, "mid.mixed", dir, "mixed"), 3);
+  /* the same weights and held-out figures; only the file named differs */
+  assert_int_equal(
+      hs_test_run("cd %s && sed 2d pure.yaml > pure.cut && sed 2d mixed.yaml > "
+                  "mixed.cut && cmp -s pure.cut mixed.cut && grep -q 'of %s/mid.mixed,' "
+                  "mixed.yaml",
+                  dir, dir),
+      0);
+  snprintf(path, sizeof path, "%s/mixed.err", dir);
+  char *err = hs_test_slurp(path, NULL);
+  print_message("%s", err);
+  char want[600];
+  snprintf(want, sizeof want, "tune: %s/mid.mixed:", dir);
+  const char *p = strstr(err, want);
+  assert_non_null(p);
+  assert_non_null(strstr(p, ": rejected: future timestamp: 2999-01-01T00:00:00.000Z"));
+  snprintf(want, sizeof want, "tune: %s/mid.mixed: byte ", dir);
+  p = strstr(err, want);
+  assert_non_null(p);
+  assert_non_null(strstr(p, ": rejected: neither a JSON object nor a msgpack map; 9 bytes"));
+  assert_int_equal(hs_test_run("test $(grep -c ': rejected: ' %s/mixed.err) -eq 2", dir), 0);
+  hs_free(err);
+  assert_int_equal(hs_test_run(cmd, hs_test_bin(), dir, "--keep-going", dir, "kept", dir,
+                               "mid.mixed", dir, "kept"),
+                   0);
+  assert_int_equal(hs_test_run("cmp -s %s/mixed.yaml %s/kept.yaml", dir, dir), 0);
+  /* the input options are replay's */
+  assert_int_equal(hs_test_run(cmd, hs_test_bin(), dir, "--max-future soon", dir, "x", dir,
+                               "mid.mixed", dir, "x"),
+                   2);
+  assert_int_equal(
+      hs_test_run(cmd, hs_test_bin(), dir, "--format xml", dir, "x", dir, "mid.mixed", dir, "x"),
+      2);
+}
+
 static const char *const YAML =
     "# my profile\n"
     "metrics:\n"
@@ -311,6 +375,7 @@ int main(void) {
       cmocka_unit_test(test_rewrite_edits_numbers_in_place),
       cmocka_unit_test(test_tune_recovers_a_signal_weighted_near_zero),
       cmocka_unit_test(test_tune_refuses_a_worse_held_out_profile),
+      cmocka_unit_test(test_tune_reads_events_as_replay_does),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,156 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* The event ids an account applied, so that an event delivered again is
+ * dropped (docs/scoring.md, "Duplicates"). What is held is a function of the
+ * ids applied and of the account's clock, never of the table's history, so
+ * that a state decoded from its encoding drops and forgets exactly what the
+ * state it was encoded from would. */
+#include "internal.h"
+
+#include <stdlib.h>
+
+#define EID_SEED UINT64_C(0x6a09e667f3bcc909) /* not the account ids' seed */
+#define EID_MIN_CAP 16
+
+static inline uint64_t hash_of(const hs__eid_t *e) {
+  return (uint64_t)e->hi << 32 | e->lo;
+}
+
+static inline uint32_t find(const hs__eid_t *t, uint32_t cap, uint64_t hash) {
+  return hs__eid_find(t, cap, hs__eid_key(hash));
+}
+
+/* Bytes from p, little-endian whatever the host (one load where it is). */
+static inline uint64_t le64(const unsigned char *p) {
+  return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+         (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+static inline uint64_t le32(const unsigned char *p) {
+  return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+}
+
+static inline uint64_t step(uint64_t h, uint64_t w) {
+  h = (h ^ w) * UINT64_C(0x9e3779b97f4a7c15);
+  return h ^ (h >> 32);
+}
+
+/* A word at a time (ids are 1..128 bytes; the last word overlaps the one
+ * before it), starting from the length, then murmur3's finaliser. Each step
+ * is a bijection of the state. The same on every host: the hashes are
+ * stored. */
+uint64_t hs__eid_hash(hs_str_t event_id) {
+  const unsigned char *p = (const unsigned char *)event_id.ptr;
+  size_t n = event_id.len;
+  uint64_t h = EID_SEED ^ (n * UINT64_C(0xc2b2ae3d27d4eb4f));
+  if (n >= 8) {
+    for (size_t i = 0; i + 8 < n; i += 8)
+      h = step(h, le64(p + i));
+    h = step(h, le64(p + n - 8));
+  } else if (n >= 4) {
+    h = step(h, le32(p) | le32(p + n - 4) << 32);
+  } else if (n) {
+    h = step(h, (uint64_t)p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16);
+  }
+  h ^= h >> 33;
+  h *= UINT64_C(0xff51afd7ed558ccd);
+  h ^= h >> 33;
+  h *= UINT64_C(0xc4ceb9fe1a85ec53);
+  h ^= h >> 33;
+  return h ? h : 1;
+}
+
+static int by_day_hash(const void *x, const void *y) {
+  const hs__eid_t *a = x, *b = y;
+  if (a->day != b->day)
+    return a->day < b->day ? -1 : 1;
+  uint64_t p = hash_of(a), q = hash_of(b);
+  return (p > q) - (p < q);
+}
+
+static inline bool held(const hs__eid_t *e, int32_t cutoff) {
+  return hs__eid_used(e) && e->day > cutoff;
+}
+
+/* Copies the ids with a day after `cutoff` into a new array: returns 0 with
+ * *out (NULL when there are none) and *n, or HS_E_NOMEM. */
+static int live(const hs_account_t *a, int32_t cutoff, hs__eid_t **out, uint32_t *n) {
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < a->eid_cap; i++)
+    k += held(&a->eids[i], cutoff);
+  *out = NULL;
+  *n = 0;
+  if (!k)
+    return 0;
+  if (!(*out = hs_malloc((size_t)k * sizeof **out)))
+    return HS_E_NOMEM;
+  for (uint32_t i = 0; i < a->eid_cap; i++)
+    if (held(&a->eids[i], cutoff))
+      (*out)[(*n)++] = a->eids[i];
+  return 0;
+}
+
+int hs__eid_sorted(const hs_model_t *m, const hs_account_t *a, hs__eid_t **out, uint32_t *n) {
+  int rc = live(a, hs__eid_cutoff(m, a), out, n);
+  if (*out)
+    qsort(*out, *n, sizeof **out, by_day_hash);
+  return rc;
+}
+
+/* Builds the table anew from the ids still remembered (dropping those whose
+ * day passed `cutoff`) with room for one more; past the cap, forgets the
+ * oldest (by day, then hash) until 7/8 of it remain. Returns 0 or
+ * HS_E_NOMEM (the table unchanged). */
+static int rebuild(hs_account_t *a, int32_t cutoff) {
+  uint32_t n = 0, from = 0;
+  for (uint32_t i = 0; i < a->eid_cap; i++)
+    n += held(&a->eids[i], cutoff);
+  hs__eid_t *v = NULL; /* past the cap: the ids in the order they are forgotten */
+  if (n + 1 > HS__MAX_EVENT_IDS) {
+    if (live(a, cutoff, &v, &n))
+      return HS_E_NOMEM;
+    qsort(v, n, sizeof *v, by_day_hash);
+    from = n - (HS__MAX_EVENT_IDS - HS__MAX_EVENT_IDS / 8);
+  }
+  uint32_t keep = n - from, cap = EID_MIN_CAP;
+  while (cap < HS__EID_MAX_CAP && (keep + 1) * 2 > cap)
+    cap *= 2; /* at most half full: room to grow before the next rebuild */
+  hs__eid_t *t = hs_calloc(cap, sizeof *t);
+  if (!t) {
+    hs_free(v);
+    return HS_E_NOMEM;
+  }
+  if (v) {
+    for (uint32_t i = from; i < n; i++)
+      t[find(t, cap, hash_of(&v[i]))] = v[i];
+  } else {
+    for (uint32_t i = 0; i < a->eid_cap; i++)
+      if (held(&a->eids[i], cutoff))
+        t[find(t, cap, hash_of(&a->eids[i]))] = a->eids[i];
+  }
+  hs_free(v);
+  hs_free(a->eids);
+  a->eids = t;
+  a->eid_cap = cap;
+  a->eid_n = keep;
+  return 0;
+}
+
+int hs__eid_add_slow(const hs_model_t *m, hs_account_t *a, uint64_t hash, int32_t day) {
+  if (rebuild(a, hs__eid_cutoff(m, a)))
+    return HS_E_NOMEM;
+  uint32_t slot = find(a->eids, a->eid_cap, hash);
+  if (hs__eid_used(&a->eids[slot])) {
+    a->eids[slot].day = day;
+    return 0;
+  }
+  a->eids[slot] = (hs__eid_t){(uint32_t)hash, (uint32_t)(hash >> 32), day};
+  a->eid_n++;
+  return 0;
+}
+
+int hs__eid_put(const hs_model_t *m, hs_account_t *a, uint64_t hash, int32_t day) {
+  int32_t cutoff = hs__eid_cutoff(m, a);
+  uint32_t slot;
+  if (day <= cutoff || hs__eid_known(a, hash, cutoff, &slot))
+    return 0;
+  return hs__eid_add(m, a, hash, day, slot);
+}
