@@ -84,9 +84,4 @@ void hs_avro_schema_free(hs_avro_schema_t *s);
 int hs_avro_decode(hs_avro_schema_t *s, const void *buf, size_t len, msgpack_zone *zone,
                    msgpack_object *out, hs_reject_t *why, hs_err_t *err);
 
-/* Unpacks exactly one msgpack object (trailing bytes rejected, nesting over
- * 64 rejected) into `zone`. Same return convention as hs_avro_decode. */
-int hs_msgpack_tree(const void *buf, size_t len, msgpack_zone *zone, msgpack_object *out,
-                    hs_reject_t *why, hs_err_t *err);
-
 #endif

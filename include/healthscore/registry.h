@@ -4,7 +4,8 @@
  * schemas cached by id for the life of the process (ids are immutable), at
  * most `max_inflight` fetches at once, each within `timeout_ms`, retried with
  * exponential backoff while the registry is unreachable. A directory of
- * `{id}.avsc` files serves air-gapped sites, alone or before the registry.
+ * `{id}.avsc` (Avro) and `{id}.json` (JSON Schema) files serves air-gapped
+ * sites, alone or before the registry.
  *
  * A lookup answers one of three things, and the caller acts on it:
  *   0             the schema: decode the message;
@@ -43,7 +44,7 @@ typedef struct hs_registry_opts_s {
   const char *url;        /* "http://host[:port][/prefix]", or NULL: schema_dir only */
   const char *username;   /* basic auth, or NULL */
   const char *password;   /* (from "${ENV}" in settings) */
-  const char *schema_dir; /* {id}.avsc files, read before asking the registry; or NULL */
+  const char *schema_dir; /* {id}.avsc and {id}.json files, read before asking the registry */
   unsigned max_inflight;  /* concurrent fetches; default 4 */
   uint64_t timeout_ms;    /* per fetch; default 5000 */
   uint64_t backoff_min_ms, backoff_max_ms; /* default 250 and 30000 */
@@ -88,11 +89,17 @@ bool hs_registry_available(const hs_registry_t *r, const char **reason);
 void hs_registry_stats(const hs_registry_t *r, hs_registry_stats_t *out);
 
 /* A message value turned into the mapping's input. */
+typedef enum hs_framed_kind_e {
+  HS_FRAMED_JSON = 1, /* raw: JSON text, for the mapping's hs_doc_parse_json */
+  HS_FRAMED_MSGPACK,  /* raw: one msgpack object, for hs_doc_unpack_msgpack */
+  HS_FRAMED_TREE      /* tree: a decoded Avro value, in the zone */
+} hs_framed_kind_t;
+
 typedef struct hs_framed_s {
-  bool is_json;        /* json, confluent-json: the JSON text is in json/json_len */
-  const uint8_t *json; /* borrowed from the message */
-  size_t json_len;
-  msgpack_object tree; /* msgpack, avro, confluent-avro: allocated in the zone */
+  hs_framed_kind_t kind;
+  const uint8_t *raw; /* JSON, MSGPACK: the payload, borrowed from the message */
+  size_t raw_len;
+  msgpack_object tree; /* TREE */
   uint32_t schema_id;  /* confluent-*: the id of the frame */
 } hs_framed_t;
 

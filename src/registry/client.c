@@ -337,9 +337,17 @@ static void pump(hs_registry_t *r) {
   gauges(r);
 }
 
-/* {dir}/{id}.avsc: 0 found (resolved), 1 absent. */
+/* {dir}/{id}.avsc (an Avro schema) or {dir}/{id}.json (a JSON Schema, not
+ * read: JSON payloads are not validated against it): 0 found (resolved), 1
+ * absent. */
 static int from_dir(hs_registry_t *r, entry_t *e) {
   char path[4096];
+  snprintf(path, sizeof path, "%s/%u.json", r->dir, e->schema.id);
+  if (access(path, F_OK) == 0) {
+    e->schema.type = HS_SCHEMA_JSON;
+    e->state = E_READY;
+    return 0;
+  }
   snprintf(path, sizeof path, "%s/%u.avsc", r->dir, e->schema.id);
   hs_err_t err = {0};
   int rc = hs_avro_schema_load(path, &r->o.limits, &e->schema.avro, &err);
@@ -374,8 +382,8 @@ int hs_registry_lookup(hs_registry_t *r, uint32_t id, hs_schema_type_t expect,
                         r->o.max_schemas);
     }
     if ((!r->dir || from_dir(r, e) == 1) && !r->host)
-      reject(r, e, HS_REJ_UNKNOWN_SCHEMA, r->o.negative_ttl_ms, "schema id %u: no %s/%u.avsc", id,
-             r->dir, id);
+      reject(r, e, HS_REJ_UNKNOWN_SCHEMA, r->o.negative_ttl_ms,
+             "schema id %u: no %s/%u.avsc or .json", id, r->dir, id);
   }
   if (e->state == E_PENDING) {
     enqueue(r, e);

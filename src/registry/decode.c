@@ -31,18 +31,18 @@ int hs_frame_decode(hs_src_format_t fmt, hs_avro_schema_t *avro, hs_registry_t *
   switch (fmt) {
   case HS_SRC_JSON:
   case HS_SRC_CONFLUENT_JSON:
-    out->is_json = true;
-    out->json = p;
-    out->json_len = n;
-    return 0;
   case HS_SRC_MSGPACK:
-    return hs_msgpack_tree(p, n, zone, &out->tree, why, err);
+    out->kind = fmt == HS_SRC_MSGPACK ? HS_FRAMED_MSGPACK : HS_FRAMED_JSON;
+    out->raw = p;
+    out->raw_len = n;
+    return 0;
   case HS_SRC_AVRO:
   case HS_SRC_CONFLUENT_AVRO:
     if (!avro) {
       *why = HS_REJ_SCHEMA;
       return hs_err_set(err, HS_E_CONFIG, "format avro without a schema");
     }
+    out->kind = HS_FRAMED_TREE;
     return hs_avro_decode(avro, p, n, zone, &out->tree, why, err);
   default:
     return hs_err_set(err, HS_E_INVAL, "unknown source format %d", (int)fmt);

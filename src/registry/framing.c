@@ -1,7 +1,5 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
-/* Source formats, reject reasons, the Confluent wire-format header and
- * msgpack values as trees. */
-#include "healthscore/codec.h"
+/* Source formats, reject reasons and the Confluent wire-format header. */
 #include "healthscore/framing.h"
 
 #include <string.h>
@@ -45,37 +43,6 @@ int hs_confluent_split(const void *buf, size_t len, uint32_t *schema_id, const u
   *schema_id = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4];
   *payload = p + HS_CONFLUENT_HEADER;
   *payload_len = len - HS_CONFLUENT_HEADER;
-  *why = HS_REJ_NONE;
-  return 0;
-}
-
-int hs_msgpack_tree(const void *buf, size_t len, msgpack_zone *zone, msgpack_object *out,
-                    hs_reject_t *why, hs_err_t *err) {
-  /* msgpack_unpack allocates by announced counts: measure the object first
-   * (no allocation, every count backed by bytes, nesting bounded) */
-  size_t size = 0;
-  int rc = hs_msgpack_object_size(buf, len, &size);
-  if (rc == 1 || len == 0) {
-    *why = HS_REJ_DECODE;
-    return hs_err_set(err, HS_E_PARSE, "msgpack: truncated (%zu bytes)", len);
-  }
-  if (rc) {
-    *why = HS_REJ_DECODE;
-    return hs_err_set(err, HS_E_PARSE, "msgpack: malformed or nested deeper than 32");
-  }
-  if (size != len) {
-    *why = HS_REJ_TRAILING;
-    return hs_err_set(err, HS_E_PARSE, "msgpack: %zu trailing bytes after the value (at byte %zu)",
-                      len - size, size);
-  }
-  size_t off = 0;
-  msgpack_unpack_return r = msgpack_unpack(buf, len, &off, zone, out);
-  if (r == MSGPACK_UNPACK_NOMEM_ERROR)
-    return hs_err_set(err, HS_E_NOMEM, "msgpack: out of memory");
-  if (r != MSGPACK_UNPACK_SUCCESS) {
-    *why = HS_REJ_DECODE;
-    return hs_err_set(err, HS_E_PARSE, "msgpack: malformed");
-  }
   *why = HS_REJ_NONE;
   return 0;
 }

@@ -1,12 +1,12 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
 /* Source framing and Avro decoding: every reject reason of the Confluent
- * framing, every Avro type written by avro-c's own writer and decoded back
- * into msgpack objects, a Stripe event read from its fixture, and hostile
- * payloads (lengths and counts announced far beyond the message, negative
- * lengths, truncation at every byte, deep nesting). */
+ * framing, each format through hs_frame_decode, every Avro type written by
+ * avro-c's own writer and decoded back into msgpack objects, a Stripe event read from its fixture,
+ * and hostile payloads (lengths and counts announced far beyond the message, negative lengths,
+ * truncation at every byte, deep nesting). */
 #include "testutil.h"
 
-#include "healthscore/framing.h"
+#include "healthscore/registry.h"
 
 #include <avro.h>
 #include <stdlib.h>
@@ -509,25 +509,50 @@ static void test_hostile_deep_nesting(void **state) {
   hs_avro_schema_free(s);
 }
 
-static void test_msgpack_tree(void **state) {
+/* Each format without a registry: JSON and msgpack pass through for the
+ * mapping's parsers, avro decodes with the file's schema, a Confluent frame
+ * without a registry is a reject that says so. */
+static void test_frame_decode_formats(void **state) {
   (void)state;
-  msgpack_object o;
+  hs_framed_t fr;
   hs_reject_t why;
   hs_err_t err = {0};
-  const char ok[] = "\x81\xa2id\xa3"
+  const char mp[] = "\x81\xa2id\xa3"
                     "evt";
-  assert_int_equal(hs_msgpack_tree(ok, sizeof ok - 1, zone, &o, &why, &err), 0);
-  assert_str(get(&o, "id"), "evt");
-  assert_int_equal(hs_msgpack_tree(ok, sizeof ok, zone, &o, &why, &err), HS_E_PARSE);
+  assert_int_equal(
+      hs_frame_decode(HS_SRC_MSGPACK, NULL, NULL, mp, sizeof mp - 1, zone, &fr, &why, &err), 0);
+  assert_true(fr.kind == HS_FRAMED_MSGPACK && fr.raw == (const uint8_t *)mp &&
+              fr.raw_len == sizeof mp - 1);
+  assert_int_equal(hs_frame_decode(HS_SRC_JSON, NULL, NULL, "{}", 2, zone, &fr, &why, &err), 0);
+  assert_true(fr.kind == HS_FRAMED_JSON && fr.raw_len == 2);
+
+  hs_avro_schema_t *s = schema_of("{\"type\":\"record\",\"name\":\"R\",\"fields\":["
+                                  "{\"name\":\"id\",\"type\":\"string\"}]}");
+  assert_int_equal(hs_frame_decode(HS_SRC_AVRO, s, NULL,
+                                   "\x06"
+                                   "evt",
+                                   4, zone, &fr, &why, &err),
+                   0);
+  assert_int_equal(fr.kind, HS_FRAMED_TREE);
+  assert_str(get(&fr.tree, "id"), "evt");
+  assert_int_equal(hs_frame_decode(HS_SRC_AVRO, s, NULL,
+                                   "\x06"
+                                   "evtX",
+                                   5, zone, &fr, &why, &err),
+                   HS_E_PARSE);
   assert_int_equal(why, HS_REJ_TRAILING);
-  assert_int_equal(hs_msgpack_tree(ok, 4, zone, &o, &why, &err), HS_E_PARSE);
-  assert_int_equal(why, HS_REJ_DECODE);
-  assert_non_null(strstr(err.msg, "truncated"));
-  /* an array of 2^32 - 1 entries announced in 5 bytes: not allocated */
-  assert_int_equal(hs_msgpack_tree("\xdd\xff\xff\xff\xff", 5, zone, &o, &why, &err), HS_E_PARSE);
-  assert_int_equal(why, HS_REJ_DECODE);
-  assert_int_equal(hs_msgpack_tree("\xc1", 1, zone, &o, &why, &err), HS_E_PARSE);
-  assert_int_equal(hs_msgpack_tree("", 0, zone, &o, &why, &err), HS_E_PARSE);
+  assert_int_equal(hs_frame_decode(HS_SRC_AVRO, NULL, NULL, "\x00", 1, zone, &fr, &why, &err),
+                   HS_E_CONFIG);
+  hs_avro_schema_free(s);
+  const uint8_t frame[] = {0, 0, 0, 0, 1, 0};
+  assert_int_equal(hs_frame_decode(HS_SRC_CONFLUENT_AVRO, NULL, NULL, frame, sizeof frame, zone,
+                                   &fr, &why, &err),
+                   HS_E_CONFIG);
+  assert_non_null(strstr(err.msg, "without a schema registry"));
+  assert_int_equal(
+      hs_frame_decode(HS_SRC_CONFLUENT_AVRO, NULL, NULL, "\x01\0\0\0\1", 5, zone, &fr, &why, &err),
+      HS_E_PARSE);
+  assert_int_equal(why, HS_REJ_MAGIC);
 }
 
 int main(void) {
@@ -540,7 +565,7 @@ int main(void) {
       cmocka_unit_test(test_hostile_announced_lengths),
       cmocka_unit_test(test_hostile_indexes_and_values),
       cmocka_unit_test(test_hostile_deep_nesting),
-      cmocka_unit_test(test_msgpack_tree),
+      cmocka_unit_test(test_frame_decode_formats),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
