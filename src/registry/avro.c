@@ -146,31 +146,6 @@ static int rd_varint(walk_t *w, unsigned max_bytes, int64_t *out) {
   return 0;
 }
 
-static bool valid_utf8(const uint8_t *s, size_t n) {
-  size_t i = 0;
-  while (i < n) {
-    uint8_t c = s[i];
-    size_t k = c < 0x80             ? 0
-               : (c & 0xe0) == 0xc0 ? 1
-               : (c & 0xf0) == 0xe0 ? 2
-               : (c & 0xf8) == 0xf0 ? 3
-                                    : 9;
-    if (k == 9 || k >= n - i || (k == 1 && c < 0xc2) || (k == 3 && c > 0xf4))
-      return false;
-    uint32_t cp = k ? c & (0x3f >> k) : c;
-    for (size_t j = 1; j <= k; j++) {
-      if ((s[i + j] & 0xc0) != 0x80)
-        return false;
-      cp = cp << 6 | (s[i + j] & 0x3f);
-    }
-    if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-      return false;
-    i += k + 1;
-  }
-  return true;
-}
-
 /* A string or bytes: a length, then that many bytes. */
 static int walk_blob(walk_t *w, bool text) {
   int64_t n;
@@ -181,7 +156,7 @@ static int walk_blob(walk_t *w, bool text) {
   if ((uint64_t)n > left(w))
     return fail(w, HS_REJ_DECODE, "truncated: length %lld announced, %zu bytes left", (long long)n,
                 left(w));
-  if (text && !valid_utf8(w->p + w->pos, (size_t)n))
+  if (text && !hs_utf8_valid(w->p + w->pos, (size_t)n))
     return fail(w, HS_REJ_DECODE, "string is not UTF-8");
   w->pos += (size_t)n;
   return 0;

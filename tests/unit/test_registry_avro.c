@@ -403,6 +403,19 @@ static void test_hostile_announced_lengths(void **state) {
   n = put_long(buf, 2);
   memcpy(buf + n, "\xff\xfe", 2);
   expect_reject(str, buf, n + 2, HS_REJ_DECODE, "not UTF-8");
+  const char *bad_utf8[] = {"\xed\xa0\x80" /* surrogate */, "\xc0\xaf" /* overlong */,
+                            "\xf4\x90\x80\x80" /* over U+10FFFF */, "\xe2\x82" /* cut */, "\x80"};
+  for (size_t i = 0; i < 5; i++) {
+    n = put_long(buf, (int64_t)strlen(bad_utf8[i]));
+    memcpy(buf + n, bad_utf8[i], strlen(bad_utf8[i]));
+    expect_reject(str, buf, n + strlen(bad_utf8[i]), HS_REJ_DECODE, "not UTF-8");
+  }
+  n = put_long(buf, 4);
+  memcpy(buf + n, "\xf0\x9f\x98\x80", 4); /* U+1F600 */
+  msgpack_object ok;
+  hs_reject_t okwhy;
+  hs_err_t okerr = {0};
+  assert_int_equal(hs_avro_decode(str, buf, n + 4, zone, &ok, &okwhy, &okerr), 0);
   memset(buf, 0xff, 11);
   expect_reject(str, buf, 11, HS_REJ_DECODE, "varint");
   hs_avro_schema_free(str);
