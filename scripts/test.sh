@@ -82,10 +82,11 @@ bench_smoke() {
 
 fuzz() {
   CC=clang cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHS_FUZZ=ON \
-    >/dev/null && cmake --build build/fuzz -j "$jobs" --target fuzz_decode_json fuzz_decode_msgpack fuzz_map ||
+    >/dev/null && cmake --build build/fuzz -j "$jobs" --target fuzz_decode_json fuzz_decode_msgpack fuzz_map \
+    fuzz_decode_source ||
     return 1
   local failed=0
-  for target in fuzz_decode_json fuzz_decode_msgpack fuzz_map; do
+  for target in fuzz_decode_json fuzz_decode_msgpack fuzz_map fuzz_decode_source; do
     local corpus=build/fuzz/corpus-$target
     mkdir -p "$corpus"
     cp -n fuzz/corpus/"$target"/* "$corpus"/ 2>/dev/null || true

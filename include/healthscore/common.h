@@ -49,6 +49,10 @@ typedef struct hs_str_s {
 /* True when `s` equals the NUL-terminated `z`. */
 bool hs_str_eq(hs_str_t s, const char *z);
 
+/* True when the n bytes at s are well-formed UTF-8: shortest forms only, no
+ * UTF-16 surrogates (U+D800..U+DFFF), nothing above U+10FFFF. */
+bool hs_utf8_valid(const void *s, size_t n);
+
 /* Allocator: every heap allocation of the project goes through these, so the
  * byte count can be exported and tests can make allocation fail. */
 void *hs_malloc(size_t n);

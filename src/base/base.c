@@ -53,6 +53,28 @@ bool hs_str_eq(hs_str_t s, const char *z) {
   return s.len == n && (n == 0 || memcmp(s.ptr, z, n) == 0);
 }
 
+bool hs_utf8_valid(const void *p, size_t n) {
+  const unsigned char *s = p;
+  size_t i = 0;
+  while (i < n) {
+    unsigned c = s[i];
+    size_t k = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : 3;
+    if ((c >= 0x80 && c < 0xc2) || c > 0xf4 || k >= n - i)
+      return false;
+    uint32_t cp = c & (0x7f >> k);
+    for (size_t j = 1; j <= k; j++) {
+      if ((s[i + j] & 0xc0) != 0x80)
+        return false;
+      cp = cp << 6 | (s[i + j] & 0x3f);
+    }
+    if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+      return false;
+    i += k + 1;
+  }
+  return true;
+}
+
 _Noreturn void hs__assert_fail(const char *expr, const char *file, int line) {
   fprintf(stderr, "%s:%d: assertion failed: %s\n", file, line, expr);
   abort();
