@@ -650,6 +650,31 @@ static int check_rule(loader_t *l, node_t *n, rule_ctx_t *c) {
   return 0;
 }
 
+/* ---- dedup ------------------------------------------------------------ */
+
+static int dedup_pair(loader_t *l, const char *key, node_t *k, node_t *v, void *ctx) {
+  (void)k;
+  (void)ctx;
+  (void)key; /* only "window" gets here */
+  int rc = want(l, v, YAML_SCALAR_NODE, "dedup window");
+  if (rc)
+    return rc;
+  const char *s = sval(v);
+  int64_t ms;
+  char *end;
+  long plain = strtol(s, &end, 10);
+  if (*s && !*end)
+    ms = (int64_t)plain * HS_MS_PER_DAY;
+  else if (hs_duration_parse(s, &ms))
+    ms = -1;
+  if (ms < 0 || ms % HS_MS_PER_DAY || ms / HS_MS_PER_DAY > HS_MAX_WINDOW_DAYS)
+    return lerr(
+        l, v, "dedup window must be whole days like 7d (0: off), up to the horizon, not \"%s\"", s);
+  l->cfg->dedup_days = (int32_t)(ms / HS_MS_PER_DAY);
+  l->cfg->dedup_pos = pos_of(v);
+  return 0;
+}
+
 /* ---- top level -------------------------------------------------------- */
 
 static int top_pair(loader_t *l, const char *key, node_t *k, node_t *v, void *ctx) {
@@ -657,6 +682,12 @@ static int top_pair(loader_t *l, const char *key, node_t *k, node_t *v, void *ct
   (void)k;
   hs_config_t *cfg = l->cfg;
   int rc;
+  if (!strcmp(key, "dedup")) {
+    static const char *const keys[] = {"window", NULL};
+    if ((rc = each_pair(l, v, "dedup", keys, dedup_pair, NULL)))
+      return rc;
+    return has_key(l, v, "window") ? 0 : lerr(l, v, "dedup needs window (days, 0: off)");
+  }
   if (!strcmp(key, "metrics")) {
     cfg->metrics = hs_calloc(HS_MAX_METRICS_CFG, sizeof *cfg->metrics);
     if (!cfg->metrics)
@@ -730,8 +761,9 @@ int hs_config_load_string(const char *yaml, size_t len, const char *name, hs_con
   } else if (!root) {
     rc = hs_err_set(err, HS_E_CONFIG, "%s:1:1: the file is empty", name);
   } else {
-    static const char *const keys[] = {"bands", "metrics", "profiles", "alerts", NULL};
+    static const char *const keys[] = {"bands", "metrics", "profiles", "alerts", "dedup", NULL};
     node_t *r = NULL;
+    l.cfg->dedup_days = -1;
     rc = visit(&l, 1, &r);
     if (!rc)
       rc = each_pair(&l, r, "the top level", keys, top_pair, NULL);
