@@ -136,22 +136,33 @@ static int get_duration(loader_t *l, const node_t *n, const char *what, int64_t 
   return 0;
 }
 
-/* Whole days: "30d", "4w", or a plain integer meaning days. */
-static int get_days(loader_t *l, const node_t *n, const char *what, uint32_t *out) {
-  int rc = want(l, n, YAML_SCALAR_NODE, what);
-  if (rc)
-    return rc;
-  const char *v = sval(n);
+/* Days written as "30d", "4w", or a plain integer meaning days: returns 0
+ * with *days, 1 when `v` is no duration, 2 when it is not whole days. */
+static int days_of(const char *v, int64_t *days) {
   int64_t ms;
   char *end;
   long plain = strtol(v, &end, 10);
   if (*v && !*end)
     ms = (int64_t)plain * HS_MS_PER_DAY;
   else if (hs_duration_parse(v, &ms))
-    return lerr(l, n, "%s must be a number of days like 30d, not \"%s\"", what, v);
+    return 1;
   if (ms % HS_MS_PER_DAY)
+    return 2;
+  *days = ms / HS_MS_PER_DAY;
+  return 0;
+}
+
+/* Whole days, 1..HS_MAX_WINDOW_DAYS. */
+static int get_days(loader_t *l, const node_t *n, const char *what, uint32_t *out) {
+  int rc = want(l, n, YAML_SCALAR_NODE, what);
+  if (rc)
+    return rc;
+  const char *v = sval(n);
+  int64_t d = 0;
+  if ((rc = days_of(v, &d)) == 1)
+    return lerr(l, n, "%s must be a number of days like 30d, not \"%s\"", what, v);
+  if (rc)
     return lerr(l, n, "%s must be whole days", what);
-  int64_t d = ms / HS_MS_PER_DAY;
   if (d < 1 || d > HS_MAX_WINDOW_DAYS)
     return lerr(l, n, "%s must be 1..%d days", what, HS_MAX_WINDOW_DAYS);
   *out = (uint32_t)d;
@@ -659,18 +670,12 @@ static int dedup_pair(loader_t *l, const char *key, node_t *k, node_t *v, void *
   int rc = want(l, v, YAML_SCALAR_NODE, "dedup window");
   if (rc)
     return rc;
-  const char *s = sval(v);
-  int64_t ms;
-  char *end;
-  long plain = strtol(s, &end, 10);
-  if (*s && !*end)
-    ms = (int64_t)plain * HS_MS_PER_DAY;
-  else if (hs_duration_parse(s, &ms))
-    ms = -1;
-  if (ms < 0 || ms % HS_MS_PER_DAY || ms / HS_MS_PER_DAY > HS_MAX_WINDOW_DAYS)
-    return lerr(
-        l, v, "dedup window must be whole days like 7d (0: off), up to the horizon, not \"%s\"", s);
-  l->cfg->dedup_days = (int32_t)(ms / HS_MS_PER_DAY);
+  int64_t d = 0;
+  if (days_of(sval(v), &d) || d < 0 || d > HS_MAX_WINDOW_DAYS)
+    return lerr(l, v,
+                "dedup window must be whole days like 7d (0: off), up to the horizon, not \"%s\"",
+                sval(v));
+  l->cfg->dedup_days = (int32_t)d;
   l->cfg->dedup_pos = pos_of(v);
   return 0;
 }
