@@ -100,9 +100,13 @@ int hs_cmd_check(int argc, char **argv) {
       status = 1;
     } else if (!quiet) {
       printf("%s: ok: %zu metrics, %zu profiles, %zu bands, %zu alert rules; longest window "
-             "%u days\n",
+             "%u days; ",
              argv[i], hs_model_n_metrics(m), hs_model_n_profiles(m), hs_model_n_bands(m),
              hs_model_n_rules(m), hs_model_horizon_days(m));
+      if (hs_model_dedup_days(m))
+        printf("duplicates dropped within %u days\n", hs_model_dedup_days(m));
+      else
+        printf("duplicates not dropped (dedup window 0)\n");
       for (size_t p = 0; p < hs_model_n_profiles(m); p++)
         printf("  profile %s (version %s)\n", hs_model_profile_name(m, p),
                hs_model_profile_version(m, p));

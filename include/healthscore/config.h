@@ -162,6 +162,10 @@ typedef struct hs_config_s {
   size_t n_bands;
   hs_rule_def_t *rules;
   size_t n_rules;
+  /* dedup: {window}: days an applied event id is remembered for (0: off);
+     -1 when not set: the horizon (docs/config.md) */
+  int32_t dedup_days;
+  hs_pos_t dedup_pos;
 } hs_config_t;
 
 /* Loads a YAML configuration file. Returns 0 and a new config in *out (free

@@ -35,6 +35,9 @@ void hs_model_free(hs_model_t *m);
 /* The longest window any metric needs, in days (events older than that, on the
  * account's clock, are late and dropped). */
 uint32_t hs_model_horizon_days(const hs_model_t *m);
+/* Days an applied event id is remembered for, so that a redelivery is
+ * dropped (0: off; docs/scoring.md, "Duplicates"). */
+uint32_t hs_model_dedup_days(const hs_model_t *m);
 size_t hs_model_n_metrics(const hs_model_t *m);
 const char *hs_model_metric_id(const hs_model_t *m, size_t i);
 const char *hs_model_metric_label(const hs_model_t *m, size_t i);

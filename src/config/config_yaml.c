@@ -136,22 +136,33 @@ static int get_duration(loader_t *l, const node_t *n, const char *what, int64_t 
   return 0;
 }
 
-/* Whole days: "30d", "4w", or a plain integer meaning days. */
-static int get_days(loader_t *l, const node_t *n, const char *what, uint32_t *out) {
-  int rc = want(l, n, YAML_SCALAR_NODE, what);
-  if (rc)
-    return rc;
-  const char *v = sval(n);
+/* Days written as "30d", "4w", or a plain integer meaning days: returns 0
+ * with *days, 1 when `v` is no duration, 2 when it is not whole days. */
+static int days_of(const char *v, int64_t *days) {
   int64_t ms;
   char *end;
   long plain = strtol(v, &end, 10);
   if (*v && !*end)
     ms = (int64_t)plain * HS_MS_PER_DAY;
   else if (hs_duration_parse(v, &ms))
-    return lerr(l, n, "%s must be a number of days like 30d, not \"%s\"", what, v);
+    return 1;
   if (ms % HS_MS_PER_DAY)
+    return 2;
+  *days = ms / HS_MS_PER_DAY;
+  return 0;
+}
+
+/* Whole days, 1..HS_MAX_WINDOW_DAYS. */
+static int get_days(loader_t *l, const node_t *n, const char *what, uint32_t *out) {
+  int rc = want(l, n, YAML_SCALAR_NODE, what);
+  if (rc)
+    return rc;
+  const char *v = sval(n);
+  int64_t d = 0;
+  if ((rc = days_of(v, &d)) == 1)
+    return lerr(l, n, "%s must be a number of days like 30d, not \"%s\"", what, v);
+  if (rc)
     return lerr(l, n, "%s must be whole days", what);
-  int64_t d = ms / HS_MS_PER_DAY;
   if (d < 1 || d > HS_MAX_WINDOW_DAYS)
     return lerr(l, n, "%s must be 1..%d days", what, HS_MAX_WINDOW_DAYS);
   *out = (uint32_t)d;
@@ -650,6 +661,25 @@ static int check_rule(loader_t *l, node_t *n, rule_ctx_t *c) {
   return 0;
 }
 
+/* ---- dedup ------------------------------------------------------------ */
+
+static int dedup_pair(loader_t *l, const char *key, node_t *k, node_t *v, void *ctx) {
+  (void)k;
+  (void)ctx;
+  (void)key; /* only "window" gets here */
+  int rc = want(l, v, YAML_SCALAR_NODE, "dedup window");
+  if (rc)
+    return rc;
+  int64_t d = 0;
+  if (days_of(sval(v), &d) || d < 0 || d > HS_MAX_WINDOW_DAYS)
+    return lerr(l, v,
+                "dedup window must be whole days like 7d (0: off), up to the horizon, not \"%s\"",
+                sval(v));
+  l->cfg->dedup_days = (int32_t)d;
+  l->cfg->dedup_pos = pos_of(v);
+  return 0;
+}
+
 /* ---- top level -------------------------------------------------------- */
 
 static int top_pair(loader_t *l, const char *key, node_t *k, node_t *v, void *ctx) {
@@ -657,6 +687,12 @@ static int top_pair(loader_t *l, const char *key, node_t *k, node_t *v, void *ct
   (void)k;
   hs_config_t *cfg = l->cfg;
   int rc;
+  if (!strcmp(key, "dedup")) {
+    static const char *const keys[] = {"window", NULL};
+    if ((rc = each_pair(l, v, "dedup", keys, dedup_pair, NULL)))
+      return rc;
+    return has_key(l, v, "window") ? 0 : lerr(l, v, "dedup needs window (days, 0: off)");
+  }
   if (!strcmp(key, "metrics")) {
     cfg->metrics = hs_calloc(HS_MAX_METRICS_CFG, sizeof *cfg->metrics);
     if (!cfg->metrics)
@@ -730,8 +766,9 @@ int hs_config_load_string(const char *yaml, size_t len, const char *name, hs_con
   } else if (!root) {
     rc = hs_err_set(err, HS_E_CONFIG, "%s:1:1: the file is empty", name);
   } else {
-    static const char *const keys[] = {"bands", "metrics", "profiles", "alerts", NULL};
+    static const char *const keys[] = {"bands", "metrics", "profiles", "alerts", "dedup", NULL};
     node_t *r = NULL;
+    l.cfg->dedup_days = -1;
     rc = visit(&l, 1, &r);
     if (!rc)
       rc = each_pair(&l, r, "the top level", keys, top_pair, NULL);

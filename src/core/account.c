@@ -440,7 +440,7 @@ int hs_account_apply(const hs_model_t *m, hs_account_t *a, const hs_event_t *ev,
      same id, same event, the first applied wins */
   uint64_t id_hash = 0;
   uint32_t slot = UINT32_MAX;
-  if (ev->event_id.len) {
+  if (ev->event_id.len && m->dedup_days) {
     id_hash = hs__eid_hash(ev->event_id);
     if (hs__eid_known(a, id_hash, hs__eid_cutoff(m, a), &slot))
       return HS_DUPLICATE;
@@ -449,7 +449,10 @@ int hs_account_apply(const hs_model_t *m, hs_account_t *a, const hs_event_t *ev,
   if (rc)
     return rc;
   set_clock(m, a, ev->ts_ms);
-  if (id_hash && (rc = hs__eid_add(m, a, id_hash, hs_day_of(ev->ts_ms), slot)))
+  /* an event older than the window is applied but not remembered: a
+     redelivery of it counts again, as it would once forgotten */
+  if (id_hash && hs_day_of(ev->ts_ms) > hs__eid_cutoff(m, a) &&
+      (rc = hs__eid_add(m, a, id_hash, hs_day_of(ev->ts_ms), slot)))
     return rc;
   if (a->first_ms == INT64_MIN || ev->ts_ms < a->first_ms)
     a->first_ms = ev->ts_ms;

@@ -150,7 +150,7 @@ int hs__eid_add_slow(const hs_model_t *m, hs_account_t *a, uint64_t hash, int32_
 int hs__eid_put(const hs_model_t *m, hs_account_t *a, uint64_t hash, int32_t day) {
   int32_t cutoff = hs__eid_cutoff(m, a);
   uint32_t slot;
-  if (day <= cutoff || hs__eid_known(a, hash, cutoff, &slot))
+  if (!m->dedup_days || day <= cutoff || hs__eid_known(a, hash, cutoff, &slot))
     return 0;
   return hs__eid_add(m, a, hash, day, slot);
 }

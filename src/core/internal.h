@@ -141,6 +141,7 @@ struct hs_model_s {
   char *band_name[HS_MAX_BANDS];
   double band_min[HS_MAX_BANDS];
   uint32_t horizon_days;   /* longest series */
+  uint32_t dedup_days;     /* event ids remembered: 0 (off) .. max(horizon_days, 1) */
   uint32_t history_days;   /* daily score history length */
   uint32_t max_refs;       /* most metrics in one profile */
   uint16_t **series_views; /* per series: the views over it */
@@ -222,8 +223,8 @@ enum {
 /* The event ids an account applied, so that a redelivered event is dropped
  * (docs/scoring.md, "Duplicates"): an open-addressing table (linear probing,
  * at most 3/4 full) of 64-bit hashes of the ids with the UTC day of their
- * event. An id is remembered while its day is within the horizon of the
- * account's clock (hs__eid_cutoff); slots of forgotten ids are reclaimed
+ * event. An id is remembered while its day is within the dedup window of
+ * the account's clock (hs__eid_cutoff); slots of forgotten ids are reclaimed
  * when the table would grow. At most HS__MAX_EVENT_IDS ids are held: past
  * that, those of the oldest days are forgotten first. */
 typedef struct hs__eid_s {
@@ -360,14 +361,13 @@ int hs__series_put(const hs__series_t *s, hs__series_state_t *st, int32_t day, i
                    int64_t sum, double ext);
 /* The hash an event id is remembered by: never 0. */
 uint64_t hs__eid_hash(hs_str_t event_id);
-/* Ids of events of this UTC day or before are forgotten: the last day an
- * event of the account is late on (INT32_MIN before its first event). A
- * model without windows drops nothing as late: it keeps the ids of the
- * account's day. */
+/* Ids of events of this UTC day or before are forgotten: the dedup window
+ * before the account's day (INT32_MIN before its first event). With the
+ * window at the horizon, the last day an event of the account is late on. */
 static inline int32_t hs__eid_cutoff(const hs_model_t *m, const hs_account_t *a) {
   if (a->clock_ms == INT64_MIN)
     return INT32_MIN;
-  return hs_day_of(a->clock_ms) - (int32_t)(m->horizon_days ? m->horizon_days : 1);
+  return hs_day_of(a->clock_ms) - (int32_t)m->dedup_days;
 }
 /* The 8 bytes of a slot's hash as one word, and of `hash` the same way. */
 static inline uint64_t hs__eid_word(const hs__eid_t *e) {

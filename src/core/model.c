@@ -626,6 +626,26 @@ static uint64_t fingerprint(const hs_model_t *m) {
   return h;
 }
 
+/* The days an applied event id is remembered (docs/scoring.md,
+ * "Duplicates"): 0 (off) up to the horizon, past which an event is late
+ * anyway; a model without windows remembers the ids of the account's day. */
+static int compile_dedup(compiler_t *c) {
+  hs_model_t *m = c->m;
+  uint32_t most = m->horizon_days ? m->horizon_days : 1;
+  int32_t d = c->cfg->dedup_days;
+  if (d < 0) {
+    m->dedup_days = most; /* the default: exactly once within the allowed lateness */
+    return 0;
+  }
+  if ((uint32_t)d > most)
+    return cerr(c, c->cfg->dedup_pos,
+                "dedup window %d days is longer than the horizon (%u days, the longest "
+                "window): an older event is late, its id need not be kept",
+                (int)d, most);
+  m->dedup_days = (uint32_t)d;
+  return 0;
+}
+
 int hs_model_compile(const hs_config_t *cfg, hs_model_t **out, hs_err_t *err) {
   *out = NULL;
   compiler_t c = {cfg, hs_calloc(1, sizeof(hs_model_t)), err};
@@ -642,6 +662,8 @@ int hs_model_compile(const hs_config_t *cfg, hs_model_t **out, hs_err_t *err) {
     rc = index_by_type(c.m);
   if (!rc)
     rc = compile_needed(c.m);
+  if (!rc)
+    rc = compile_dedup(&c);
   if (rc) {
     if (rc == HS_E_NOMEM)
       hs_err_set(err, HS_E_NOMEM, "out of memory");
@@ -717,6 +739,9 @@ void hs_model_free(hs_model_t *m) {
 
 uint32_t hs_model_horizon_days(const hs_model_t *m) {
   return m->horizon_days;
+}
+uint32_t hs_model_dedup_days(const hs_model_t *m) {
+  return m->dedup_days;
 }
 size_t hs_model_n_metrics(const hs_model_t *m) {
   return m->n_metrics;

@@ -6,8 +6,9 @@
  * with ties in time, partial account events, overrides and outcomes; and
  * with 5 % of the events delivered again at random places, which must
  * change nothing but the count of duplicates (docs/scoring.md,
- * "Duplicates"). A failure prints its seed: HS_TEST_SEED=N reruns that one; HS_TEST_SEEDS=N
- * runs seeds 1..N (200 by default). */
+ * "Duplicates"); with a dedup window shorter than the horizon, the same for
+ * redeliveries that arrive inside the window. A failure prints its seed: HS_TEST_SEED=N reruns that
+ * one; HS_TEST_SEEDS=N runs seeds 1..N (200 by default). */
 #include "testutil.h"
 
 #include "../../src/core/internal.h"
@@ -319,21 +320,60 @@ static void show(hs_buf_t *dst, const hs_buf_t *b, size_t from, size_t n) {
   hs_buf_append(dst, "", 1);
 }
 
-static void test_any_arrival_order_gives_the_same_state_score_and_alerts(void **state) {
-  (void)state;
+/* Puts the copies evs[n .. n + copies) of twin[] into `order` (the n
+ * events, permuted), each at a random place after its event's first
+ * delivery and while the account's clock (the latest event time so far)
+ * is less than `window` days past the event's day: inside the dedup
+ * window, where a redelivery is dropped whatever arrived between. A copy
+ * whose event arrived when its day had already left the window has no such
+ * place and is left out. Returns the length of `order`. */
+static size_t insert_copies(const hs_event_t *evs, size_t n, size_t copies, const size_t *twin,
+                            size_t *order, uint32_t window) {
+  size_t len = n;
+  for (size_t c = 0; c < copies; c++) {
+    int32_t day = hs_day_of(evs[twin[c]].ts_ms);
+    int64_t clock = INT64_MIN;
+    size_t p = 0;
+    while (order[p] != twin[c]) /* before the event: the clock it arrives on */
+      clock = evs[order[p]].ts_ms > clock ? evs[order[p]].ts_ms : clock, p++;
+    if (clock != INT64_MIN && day <= hs_day_of(clock) - (int32_t)window)
+      continue;
+    clock = evs[order[p]].ts_ms > clock ? evs[order[p]].ts_ms : clock;
+    size_t last = p + 1; /* the places after the event still inside the window */
+    while (last < len && hs_day_of(clock) - (int32_t)window < day) {
+      clock = evs[order[last]].ts_ms > clock ? evs[order[last]].ts_ms : clock;
+      if (hs_day_of(clock) - (int32_t)window >= day)
+        break;
+      last++;
+    }
+    size_t at = p + 1 + pick((uint32_t)(last - p));
+    memmove(order + at + 1, order + at, (len - at) * sizeof *order);
+    order[at] = n + c;
+    len++;
+  }
+  return len;
+}
+
+/* The property under the configuration `text`. With `window` 0 (a dedup
+ * window at the horizon) the copies arrive anywhere; else only inside the
+ * window of `window` days (insert_copies): a redelivery arriving later is
+ * applied again, so whether it counts depends on what arrived before it. */
+static void check_any_order(const char *text, uint32_t window) {
   hs_config_t *cfg = NULL;
   hs_model_t *m = NULL;
   hs_err_t err = {0};
-  assert_int_equal(hs_config_load_string(yaml, strlen(yaml), "order.yaml", &cfg, &err), 0);
+  assert_int_equal(hs_config_load_string(text, strlen(text), "order.yaml", &cfg, &err), 0);
   if (hs_model_compile(cfg, &m, &err))
     fail_msg("compile: %s", err.msg);
   assert_int_equal(hs_model_horizon_days(m), SPAN_DAYS + 1);
+  assert_int_equal(hs_model_dedup_days(m), window ? window : SPAN_DAYS + 1);
   const char *fixed = getenv("HS_TEST_SEED");
   const char *many = getenv("HS_TEST_SEEDS"); /* how many seeds, for longer runs */
   uint64_t first = fixed ? strtoull(fixed, NULL, 10) : 1;
   uint64_t last = fixed ? first : many ? strtoull(many, NULL, 10) : 200;
   static hs_event_t evs[MAX_EVENTS + MAX_COPIES];
-  static size_t order[MAX_EVENTS + MAX_COPIES];
+  static size_t order[MAX_EVENTS + MAX_COPIES], twin[MAX_COPIES];
+  size_t late_copies = 0, all_copies = 0;
   for (uint64_t seed = first; seed <= last; seed++) {
     rng_state = seed;
     size_t n = 20 + pick(MAX_EVENTS - 20);
@@ -348,18 +388,35 @@ static void test_any_arrival_order_gives_the_same_state_score_and_alerts(void **
     /* redelivered: 5 % of the events (at least one) a second time */
     size_t copies = n / 20 + 1;
     for (size_t i = 0; i < copies; i++) {
-      evs[n + i] = evs[pick((uint32_t)n)];
+      twin[i] = pick((uint32_t)n);
+      evs[n + i] = evs[twin[i]];
       order[n + i] = n + i;
     }
     for (int p = 0; p < 8; p++) {
       /* even permutations: the events once; odd: with the copies */
-      size_t len = p % 2 ? n + copies : n;
+      size_t len = p % 2 && !window ? n + copies : n;
       for (size_t i = 0; i < len; i++)
         order[i] = i;
       for (size_t i = len - 1; i > 0; i--) {
         size_t j = pick((uint32_t)i + 1), x = order[i];
         order[i] = order[j];
         order[j] = x;
+      }
+      if (p % 2 && window) {
+        /* sources deliver roughly in time: each event up to 12 days behind
+           (some past the window), then the copies inside it */
+        static int64_t key[MAX_EVENTS];
+        for (size_t i = 0; i < n; i++)
+          key[i] = evs[i].ts_ms + (int64_t)pick(12 * 24) * HOUR;
+        for (size_t i = 1; i < n; i++) {
+          size_t x = order[i], j = i;
+          for (; j > 0 && key[order[j - 1]] > key[x]; j--)
+            order[j] = order[j - 1];
+          order[j] = x;
+        }
+        len = insert_copies(evs, n, copies, twin, order, window);
+        all_copies += copies;
+        late_copies += n + copies - len;
       }
       hs_buf_t got = {0};
       run(m, evs, n, order, len, &got);
@@ -381,13 +438,33 @@ static void test_any_arrival_order_gives_the_same_state_score_and_alerts(void **
     }
     hs_buf_free(&ref);
   }
+  /* most copies found a place inside the window: the property was tested */
+  if (window)
+    print_message("%zu of %zu copies delivered inside the window\n", all_copies - late_copies,
+                  all_copies);
+  assert_true(late_copies * 2 <= all_copies);
   hs_model_free(m);
   hs_config_free(cfg);
+}
+
+static void test_any_arrival_order_gives_the_same_state_score_and_alerts(void **state) {
+  (void)state;
+  check_any_order(yaml, 0);
+}
+
+/* With a dedup window shorter than the horizon, the same holds for
+ * redeliveries that arrive inside the window. */
+static void test_any_order_with_redeliveries_inside_a_shorter_dedup_window(void **state) {
+  (void)state;
+  static char text[8192];
+  snprintf(text, sizeof text, "%sdedup: {window: 7d}\n", yaml);
+  check_any_order(text, 7);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_any_arrival_order_gives_the_same_state_score_and_alerts),
+      cmocka_unit_test(test_any_order_with_redeliveries_inside_a_shorter_dedup_window),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

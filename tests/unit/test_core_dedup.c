@@ -1,7 +1,8 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
 /* Duplicates (docs/scoring.md, "Duplicates"): an event whose event_id the
  * account applied is dropped and counted while its day is within the
- * horizon; after that a redelivery is late; of two events with one id the
+ * dedup window (by default the horizon, after which a redelivery is late;
+ * a shorter window lets a later redelivery count again; 0: off); of two events with one id the
  * first applied wins; past the cap the oldest days are forgotten; the ids
  * survive a state round trip, and a state without them knows none. */
 #include "testutil.h"
@@ -35,16 +36,25 @@ static const char *yaml = "metrics:\n"
                           "          - {metric: logins_10d, worst: 0, best: 10}\n"
                           "          - {metric: session_10d, worst: 0, best: 6000}\n";
 
-static hs_model_t *model(void) {
+/* The model of `yaml` followed by `more` (a top-level key). */
+static hs_model_t *model_with(const char *more) {
   hs_config_t *cfg = NULL;
   hs_model_t *m = NULL;
   hs_err_t err = {0};
-  if (hs_config_load_string(yaml, strlen(yaml), "dedup.yaml", &cfg, &err))
+  char text[2048];
+  snprintf(text, sizeof text, "%s%s", yaml, more);
+  if (hs_config_load_string(text, strlen(text), "dedup.yaml", &cfg, &err))
     fail_msg("config: %s", err.msg);
   if (hs_model_compile(cfg, &m, &err))
     fail_msg("compile: %s", err.msg);
   hs_config_free(cfg);
   assert_int_equal(hs_model_horizon_days(m), 10);
+  return m;
+}
+
+static hs_model_t *model(void) {
+  hs_model_t *m = model_with("");
+  assert_int_equal(hs_model_dedup_days(m), 10); /* the default: the horizon */
   return m;
 }
 
@@ -82,6 +92,19 @@ static void encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out) {
 static void assert_same_bytes(const hs_buf_t *x, const hs_buf_t *y) {
   assert_int_equal(x->len, y->len);
   assert_memory_equal(x->data, y->data, x->len);
+}
+
+/* The account read back from its state: it encodes to the same bytes. */
+static hs_account_t *round_trip(const hs_model_t *m, const hs_account_t *a, hs_buf_t *b1) {
+  hs_buf_t b2 = {0};
+  encode(m, a, b1);
+  hs_account_t *d;
+  hs_err_t err = {0};
+  assert_int_equal(hs_account_decode(m, b1->data, b1->len, &d, &err), 0);
+  encode(m, d, &b2);
+  assert_same_bytes(b1, &b2);
+  hs_buf_free(&b2);
+  return d;
 }
 
 static uint32_t ids_held(const hs_model_t *m, const hs_account_t *a) {
@@ -259,13 +282,9 @@ static void test_state_round_trip_keeps_the_event_ids(void **state) {
     evs[k] = login(k, T0 + (int64_t)k * 5 * HOUR, 60); /* 8 days */
     assert_int_equal(hs_account_apply(m, a, &evs[k], NULL, NULL), HS_APPLIED);
   }
-  hs_buf_t b1 = {0}, b2 = {0};
-  encode(m, a, &b1);
-  hs_account_t *d;
+  hs_buf_t b1 = {0};
+  hs_account_t *d = round_trip(m, a, &b1);
   hs_err_t err = {0};
-  assert_int_equal(hs_account_decode(m, b1.data, b1.len, &d, &err), 0);
-  encode(m, d, &b2);
-  assert_same_bytes(&b1, &b2);
   assert_int_equal(ids_held(m, d), 40);
   for (int k = 0; k < 40; k++)
     assert_int_equal(hs_account_apply(m, d, &evs[k], NULL, NULL), HS_DUPLICATE);
@@ -285,7 +304,6 @@ static void test_state_round_trip_keeps_the_event_ids(void **state) {
   assert_int_equal(hs_account_apply(m, o, &evs[39], NULL, NULL), HS_APPLIED);
   assert_int_equal(hs_account_events(o), 41);
   hs_buf_free(&b1);
-  hs_buf_free(&b2);
   hs_account_free(a);
   hs_account_free(d);
   hs_account_free(o);
@@ -338,6 +356,164 @@ static void test_damaged_ids_in_a_state_are_skipped(void **state) {
   hs_model_free(m);
 }
 
+/* A window shorter than the horizon (docs/scoring.md, "Duplicates"): an id
+ * is remembered while its event's day is within the window of the
+ * account's clock; a redelivery arriving later is applied again unless it
+ * is late, and an event older than the window is applied but not
+ * remembered. */
+static void test_redelivery_outside_the_dedup_window_counts_again(void **state) {
+  (void)state;
+  hs_model_t *m = model_with("dedup: {window: 3d}\n");
+  assert_int_equal(hs_model_dedup_days(m), 3);
+  hs_account_t *a;
+  assert_int_equal(hs_account_new(m, S("A"), &a), 0);
+  hs_event_t d0 = login(0, T0 + HOUR, 60), d2 = login(1, T0 + 2 * DAY + HOUR, 60);
+  assert_int_equal(hs_account_apply(m, a, &d0, NULL, NULL), HS_APPLIED);
+  assert_int_equal(hs_account_apply(m, a, &d2, NULL, NULL), HS_APPLIED);
+  /* clock on day 2: day 0 is inside the window (days 0..2) */
+  assert_int_equal(hs_account_apply(m, a, &d0, NULL, NULL), HS_DUPLICATE);
+  hs_event_t d3 = login(2, T0 + 3 * DAY + HOUR, 60);
+  assert_int_equal(hs_account_apply(m, a, &d3, NULL, NULL), HS_APPLIED);
+  /* clock on day 3: day 0 left the window, not the horizon: counted again */
+  assert_int_equal(hs_account_apply(m, a, &d0, NULL, NULL), HS_APPLIED);
+  assert_int_equal(hs_account_apply(m, a, &d2, NULL, NULL), HS_DUPLICATE);
+  assert_int_equal(hs_account_events(a), 4);
+  hs_score_t sc;
+  hs_account_score(m, a, hs_account_clock(a), &sc);
+  assert_true(sc.metrics[0].raw == 4); /* logins_10d: day 0 twice */
+  /* an event older than the window is applied, and not remembered */
+  hs_event_t d1 = login(3, T0 + DAY - 1, 60);
+  assert_int_equal(hs_account_apply(m, a, &d1, NULL, NULL), HS_APPLIED);
+  assert_int_equal(hs_account_apply(m, a, &d1, NULL, NULL), HS_APPLIED);
+  assert_int_equal(ids_held(m, a), 2); /* days 2 and 3 */
+  assert_true(a->eid_n <= 3);
+  /* the stored state holds the same: a decoded account drops and counts
+     alike */
+  hs_buf_t b1 = {0};
+  hs_account_t *d = round_trip(m, a, &b1);
+  assert_int_equal(hs_account_apply(m, d, &d2, NULL, NULL), HS_DUPLICATE);
+  assert_int_equal(hs_account_apply(m, d, &d0, NULL, NULL), HS_APPLIED);
+  /* the same account under the default window drops every redelivery */
+  hs_model_t *hz = model();
+  hs_account_t *x;
+  assert_int_equal(hs_account_new(hz, S("A"), &x), 0);
+  const hs_event_t *seq[] = {&d0, &d2, &d3, &d0, &d1, &d1};
+  int dups = 0;
+  for (size_t i = 0; i < sizeof seq / sizeof *seq; i++)
+    dups += hs_account_apply(hz, x, seq[i], NULL, NULL) == HS_DUPLICATE;
+  assert_int_equal(dups, 2);
+  hs_buf_free(&b1);
+  hs_account_free(a);
+  hs_account_free(d);
+  hs_account_free(x);
+  hs_model_free(hz);
+  hs_model_free(m);
+}
+
+/* dedup: {window: 0}: nothing is remembered, every redelivery counts, and
+ * the state holds no ids. */
+static void test_dedup_window_0_drops_nothing_and_keeps_no_ids(void **state) {
+  (void)state;
+  hs_model_t *m = model_with("dedup:\n  window: 0\n");
+  assert_int_equal(hs_model_dedup_days(m), 0);
+  hs_account_t *a, *plain;
+  assert_int_equal(hs_account_new(m, S("A"), &a), 0);
+  assert_int_equal(hs_account_new(m, S("A"), &plain), 0);
+  hs_event_t ev = login(0, T0 + HOUR, 60);
+  for (int k = 0; k < 3; k++)
+    assert_int_equal(hs_account_apply(m, a, &ev, NULL, NULL), HS_APPLIED);
+  assert_int_equal(hs_account_events(a), 3);
+  assert_null(a->eids);
+  assert_int_equal(ids_held(m, a), 0);
+  hs_score_t sc;
+  hs_account_score(m, a, hs_account_clock(a), &sc);
+  assert_true(sc.metrics[0].raw == 3);
+  /* its state is that of an account whose events had no id */
+  hs_event_t anon = ev;
+  anon.event_id = S("");
+  for (int k = 0; k < 3; k++)
+    assert_int_equal(hs_account_apply(m, plain, &anon, NULL, NULL), HS_APPLIED);
+  hs_buf_t b1 = {0}, b2 = {0};
+  encode(m, a, &b1);
+  encode(m, plain, &b2);
+  assert_same_bytes(&b1, &b2);
+  /* a state stored under a window decodes under 0 with no ids */
+  hs_model_t *hz = model();
+  hs_account_t *x, *d;
+  assert_int_equal(hs_account_new(hz, S("A"), &x), 0);
+  assert_int_equal(hs_account_apply(hz, x, &ev, NULL, NULL), HS_APPLIED);
+  encode(hz, x, &b1);
+  hs_err_t err = {0};
+  assert_int_equal(hs_account_decode(m, b1.data, b1.len, &d, &err), 0);
+  assert_int_equal(ids_held(m, d), 0);
+  assert_int_equal(hs_account_apply(m, d, &ev, NULL, NULL), HS_APPLIED);
+  hs_buf_free(&b1);
+  hs_buf_free(&b2);
+  hs_account_free(a);
+  hs_account_free(plain);
+  hs_account_free(x);
+  hs_account_free(d);
+  hs_model_free(hz);
+  hs_model_free(m);
+}
+
+/* The window is 0 up to the horizon: past it is an error at its
+ * file:line:column (an older event is late: its id need not be kept); a
+ * model without windows allows 1 (the account's day, its default). */
+static void test_dedup_window_past_the_horizon_is_an_error(void **state) {
+  (void)state;
+  static const struct {
+    const char *more, *err;
+  } bad[] = {
+      {"dedup: {window: 11d}\n", "dedup.yaml:14:17: dedup window 11 days is longer than the "
+                                 "horizon (10 days"},
+      {"dedup:\n  window: 2w\n", "dedup.yaml:15:11: dedup window 14 days is longer"},
+      {"dedup: {window: -1}\n", "dedup.yaml:14:17: dedup window must be whole days"},
+      {"dedup: {window: 36h}\n", "dedup.yaml:14:17: dedup window must be whole days"},
+      {"dedup: {window: 731}\n", "dedup.yaml:14:17: dedup window must be whole days"},
+      {"dedup: {days: 3}\n", "dedup.yaml:14:9: unknown key \"days\" in dedup"},
+      {"dedup: {}\n", "dedup.yaml:14:8: dedup needs window"},
+      {"dedup: 3\n", "dedup.yaml:14:8: dedup must be a mapping"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    char text[2048];
+    snprintf(text, sizeof text, "%s%s", yaml, bad[i].more);
+    hs_config_t *cfg = NULL;
+    hs_model_t *m = NULL;
+    hs_err_t err = {0};
+    int rc = hs_config_load_string(text, strlen(text), "dedup.yaml", &cfg, &err);
+    if (!rc)
+      rc = hs_model_compile(cfg, &m, &err);
+    assert_int_equal(rc, HS_E_CONFIG);
+    if (strncmp(err.msg, bad[i].err, strlen(bad[i].err)))
+      fail_msg("%s: got \"%s\"", bad[i].more, err.msg);
+    hs_model_free(m);
+    hs_config_free(cfg);
+  }
+  hs_model_t *m = model_with("dedup: {window: 10d}\n");
+  assert_int_equal(hs_model_dedup_days(m), 10);
+  hs_model_free(m);
+  static const char *flat = "metrics:\n  seats: {kind: attribute, attribute: licenses}\n"
+                            "profiles:\n  - name: p\n    default: true\n    groups:\n"
+                            "      - {name: g, weight: 100, metrics: [{metric: seats, worst: 0, "
+                            "best: 10}]}\n";
+  for (int w = -1; w <= 2; w++) {
+    char text[1024];
+    snprintf(text, sizeof text, "%s%s%d\n", flat, w < 0 ? "#" : "dedup:\n  window: ", w);
+    hs_config_t *cfg = NULL;
+    hs_err_t err = {0};
+    assert_int_equal(hs_config_load_string(text, strlen(text), "flat.yaml", &cfg, &err), 0);
+    int rc = hs_model_compile(cfg, &m, &err);
+    assert_int_equal(rc, w == 2 ? HS_E_CONFIG : 0);
+    if (!rc) {
+      assert_int_equal(hs_model_horizon_days(m), 0);
+      assert_int_equal(hs_model_dedup_days(m), w < 0 ? 1 : (uint32_t)w);
+      hs_model_free(m);
+    }
+    hs_config_free(cfg);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_redelivered_event_is_dropped_and_counted),
@@ -346,6 +522,9 @@ int main(void) {
       cmocka_unit_test(test_past_the_cap_the_oldest_days_are_forgotten),
       cmocka_unit_test(test_state_round_trip_keeps_the_event_ids),
       cmocka_unit_test(test_damaged_ids_in_a_state_are_skipped),
+      cmocka_unit_test(test_redelivery_outside_the_dedup_window_counts_again),
+      cmocka_unit_test(test_dedup_window_0_drops_nothing_and_keeps_no_ids),
+      cmocka_unit_test(test_dedup_window_past_the_horizon_is_an_error),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

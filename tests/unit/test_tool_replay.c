@@ -406,18 +406,24 @@ static void test_replay_rejects_implausible_event_times(void **state) {
   assert_int_equal(replay_to("times.jsonl", "bad", "--min-event-time 0"), 2);
 }
 
-/* Events delivered again (every 20th line a second time, 400 lines later)
- * are dropped: the alerts, scores, states and report are those of the
- * input without them, and the input line counts them. */
-static void test_replay_drops_redelivered_events(void **state) {
-  (void)state;
-  const char *cfg = hs_test_path("examples/eight-categories.yaml");
+/* again.jsonl: events.jsonl with every 20th line a second time, 400 lines
+ * (about half a day) later. */
+static void write_again(void) {
   assert_int_equal(hs_test_run("awk 'NR %% 20 == 0 { held[NR] = $0 } { print } "
                                "(NR - 400) in held { print held[NR - 400]; delete held[NR - 400] } "
                                "END { for (k = NR - 399; k <= NR; k++) if (k in held) "
                                "print held[k] }' %s/events.jsonl > %s/again.jsonl",
                                dir, dir),
                    0);
+}
+
+/* Events delivered again (every 20th line a second time, 400 lines later)
+ * are dropped: the alerts, scores, states and report are those of the
+ * input without them, and the input line counts them. */
+static void test_replay_drops_redelivered_events(void **state) {
+  (void)state;
+  const char *cfg = hs_test_path("examples/eight-categories.yaml");
+  write_again();
   size_t lines = 0;
   char *events = file_text("events.jsonl");
   for (char *p = events; *p; p++)
@@ -449,6 +455,48 @@ static void test_replay_drops_redelivered_events(void **state) {
   hs_free(again);
 }
 
+/* The dedup window comes from the configuration: with `window: 7d` the
+ * redeliveries of half a day later are dropped as under the default (the
+ * same alerts, scores and final records, a smaller state); with 0 they
+ * count. */
+static void test_replay_reads_the_dedup_window_from_the_configuration(void **state) {
+  (void)state;
+  const char *cfg = hs_test_path("examples/eight-categories.yaml");
+  write_again();
+  const char *tags[] = {"hz", "w7", "w0"},
+             *more[] = {"", "dedup: {window: 7d}", "dedup: {window: 0}"};
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(
+        hs_test_run("{ cat %s; echo '%s'; } > %s/%s.yaml && "
+                    "%s replay -q -c %s/%s.yaml --alerts %s/%s.alerts --scores %s/%s.scores "
+                    "--final %s/%s.final --states %s/%s.states --report text "
+                    "-o %s/%s.report %s/again.jsonl",
+                    cfg, more[i], dir, tags[i], hs_test_bin(), dir, tags[i], dir, tags[i], dir,
+                    tags[i], dir, tags[i], dir, tags[i], dir, tags[i], dir),
+        0);
+  assert_true(same_outputs("hz", "w7"));
+  assert_false(same_outputs("hz", "w0"));
+  char *hz = file_text("hz.report"), *w7 = file_text("w7.report"), *w0 = file_text("w0.report");
+  char *s_hz = file_text("hz.states"), *s_w7 = file_text("w7.states"),
+       *s_w0 = file_text("w0.states");
+  const char *dup = strstr(hz, " duplicate (dropped)");
+  assert_non_null(dup);
+  const char *in_hz = strstr(hz, "input:"), *in_w7 = strstr(w7, "input:");
+  assert_non_null(in_w7);
+  assert_int_equal(strcspn(in_hz, "\n"), strcspn(in_w7, "\n"));
+  assert_memory_equal(in_hz, in_w7, strcspn(in_hz, "\n"));
+  assert_null(strstr(w0, "duplicate"));
+  /* 300 accounts of about 430 events: a year of ids against a week's */
+  assert_true(strlen(s_w0) < strlen(s_w7));
+  assert_true(strlen(s_w7) * 2 < strlen(s_hz));
+  hs_free(hz);
+  hs_free(w7);
+  hs_free(w0);
+  hs_free(s_hz);
+  hs_free(s_w7);
+  hs_free(s_w0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_archetypes_fire_expected_alerts),
@@ -459,6 +507,7 @@ int main(void) {
       cmocka_unit_test(test_replay_says_where_each_rejection_is),
       cmocka_unit_test(test_replay_rejects_implausible_event_times),
       cmocka_unit_test(test_replay_drops_redelivered_events),
+      cmocka_unit_test(test_replay_reads_the_dedup_window_from_the_configuration),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
