@@ -134,9 +134,10 @@ static void on_done(void *ud, int status, const hs_err_t *err) {
   snprintf(r->err, sizeof r->err, "%s", err ? err->msg : "");
 }
 
-static void on_get(void *ud, int status, const char *data, size_t len, int32_t partition,
-                   const int64_t *cover) {
+static void on_get(void *ud, int status, const hs_err_t *err, const char *data, size_t len,
+                   int32_t partition, const int64_t *cover) {
   result_t *r = ud;
+  snprintf(r->err, sizeof r->err, "%s", err ? err->msg : "");
   r->done = true;
   r->status = status;
   r->present = data != NULL;
