@@ -109,6 +109,13 @@ typedef struct acct_s {
   char id[];
 } acct_t;
 
+/* A kind of log line repeated in a loop: written at most every
+ * LOG_EVERY_MS, with the number left out since. */
+typedef struct ratelimit_s {
+  uint64_t at;
+  unsigned skipped;
+} ratelimit_t;
+
 /* a message queued to the producer, kept until delivered */
 typedef struct outmsg_s {
   struct outmsg_s *next; /* in the list of messages to send again */
@@ -182,11 +189,10 @@ struct hs_live_s {
   char failure[256]; /* the last reason progress failed */
   int resync_cause;
   char resync_why[256];
-  uint64_t resync_log_ms;
-  unsigned resyncs_unlogged;
   char redis_err[192]; /* the connection failure last logged */
   uint64_t redis_err_ms;
   char kafka_err[256];
+  ratelimit_t rl_flush, rl_resume, rl_resync;
   /* produced messages whose sending failed, sent again at the next tick */
   outmsg_t *retry;
   uint64_t out_fail_log_ms;
@@ -241,6 +247,28 @@ static hs_series_t *series2(hs_family_t *f, const char *a, const char *b) {
 static void add(hs_series_t *s, double v) {
   if (s)
     hs_series_add(s, v);
+}
+
+/* True when a line limited by `r` may be written now; otherwise it is
+ * counted in r->skipped (the next line written says how many). */
+static bool rate_ok(const hs_live_t *l, ratelimit_t *r) {
+  uint64_t now = uv_now(l->loop);
+  if (r->at && now - r->at < LOG_EVERY_MS) {
+    r->skipped++;
+    return false;
+  }
+  r->at = now ? now : 1;
+  return true;
+}
+
+/* " (N more since the last such line)" when lines were left out, else "";
+ * resets the count. */
+static const char *rate_note(ratelimit_t *r, char *buf, size_t n) {
+  buf[0] = 0;
+  if (r->skipped)
+    snprintf(buf, n, " (%u more since the last such line)", r->skipped);
+  r->skipped = 0;
+  return buf;
 }
 
 /* ---- accounts ---------------------------------------------------------- */
@@ -1199,8 +1227,10 @@ static void assign_from_positions(hs_live_t *l) {
   }
   hs_consumer_assign(l->consumer, list);
   hs_consumer_pause(l->consumer, false);
-  hs_log(HS_LOG_INFO, "engine", "resuming %d topic partitions from the positions in Redis",
-         list->cnt);
+  char note[64];
+  if (rate_ok(l, &l->rl_resume))
+    hs_log(HS_LOG_INFO, "engine", "resuming %d topic partitions from the positions in Redis%s",
+           list->cnt, rate_note(&l->rl_resume, note, sizeof note));
   rd_kafka_topic_partition_list_destroy(list);
 }
 
@@ -1328,15 +1358,22 @@ static void on_committed(void *ud, int status, const hs_err_t *err) {
     l->committing = false;
     if (status) {
       add(l->m_flush_fail, 1);
+      char note[64];
+      bool log = rate_ok(l, &l->rl_flush);
+      if (log)
+        rate_note(&l->rl_flush, note, sizeof note);
       if (status == HS_STORE_FENCED || status == HS_STORE_REFUSED) {
         add(l->m_fenced, 1);
-        hs_log(HS_LOG_WARN, "redis",
-               "write refused: %s; another member owns these partitions now, or Redis lost "
-               "writes; resuming from what Redis holds",
-               err->msg);
+        if (log)
+          hs_log(HS_LOG_WARN, "redis",
+                 "write refused: %s; another member owns these partitions now, or Redis lost "
+                 "writes; resuming from what Redis holds%s",
+                 err->msg, note);
         want_resync(l, RS_FENCED, "a write was refused: %s", err->msg);
       } else {
-        hs_log(HS_LOG_ERROR, "redis", "flush of %zu accounts failed: %s", c->n_accounts, err->msg);
+        if (log)
+          hs_log(HS_LOG_ERROR, "redis", "flush of %zu accounts failed: %s%s", c->n_accounts,
+                 err->msg, note);
         want_resync(l, RS_FLUSH, "a flush failed: %s", err->msg);
       }
     } else {
@@ -1602,18 +1639,12 @@ static void log_unreachable(hs_live_t *l) {
  * out (a resync loop is visible, not a flood). */
 static void resync_now(hs_live_t *l) {
   add(series1(l->f_resyncs, resync_causes[l->resync_cause]), 1);
-  uint64_t now = uv_now(l->loop);
-  if (!l->resync_log_ms || now - l->resync_log_ms >= LOG_EVERY_MS) {
-    hs_log(l->resync_cause == RS_RECONNECT && !l->resyncs_unlogged ? HS_LOG_INFO : HS_LOG_WARN,
-           "engine",
-           "resuming from the state in Redis (cause %s: %s); %u more resyncs since the "
-           "last such line",
-           resync_causes[l->resync_cause], l->resync_why, l->resyncs_unlogged);
-    l->resync_log_ms = now;
-    l->resyncs_unlogged = 0;
-  } else {
-    l->resyncs_unlogged++;
-  }
+  char note[64];
+  bool loop = l->rl_resync.at && uv_now(l->loop) - l->rl_resync.at < 2 * LOG_EVERY_MS;
+  if (rate_ok(l, &l->rl_resync))
+    hs_log(l->resync_cause == RS_RECONNECT && !loop ? HS_LOG_INFO : HS_LOG_WARN, "engine",
+           "resuming from the state in Redis (cause %s: %s)%s", resync_causes[l->resync_cause],
+           l->resync_why, rate_note(&l->rl_resync, note, sizeof note));
   start_sync(l);
 }
 
