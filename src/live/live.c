@@ -192,11 +192,9 @@ struct hs_live_s {
   char redis_err[192]; /* the connection failure last logged */
   uint64_t redis_err_ms;
   char kafka_err[256];
-  ratelimit_t rl_flush, rl_resume, rl_resync;
+  ratelimit_t rl_flush, rl_resume, rl_resync, rl_out;
   /* produced messages whose sending failed, sent again at the next tick */
   outmsg_t *retry;
-  uint64_t out_fail_log_ms;
-  unsigned out_fails_unlogged;
   bool out_lost; /* a message was given up (stopping): nothing more is written */
   size_t out_max;
   /* stop */
@@ -560,18 +558,14 @@ static void out_failed(hs_live_t *l, outmsg_t *o, int code, const char *reason) 
     strip_dead_letter(o);
   snprintf(l->failure, sizeof l->failure, "%s to %s undelivered: %s",
            o->dead ? "a dead letter" : "a message", o->topic, reason);
-  uint64_t now = uv_now(l->loop);
-  if (!l->out_fail_log_ms || now - l->out_fail_log_ms >= LOG_EVERY_MS) {
+  char note[64];
+  if (rate_ok(l, &l->rl_out))
     hs_log(HS_LOG_WARN, "kafka",
            "%s to %s was not delivered (%s); sending it again%s; positions stay before its "
-           "input until it is delivered (%u more failures since the last such line)",
+           "input until it is delivered%s",
            o->dead ? "a dead letter" : "a message", o->topic, reason,
-           o->stripped ? " with its reason and source only" : "", l->out_fails_unlogged);
-    l->out_fail_log_ms = now;
-    l->out_fails_unlogged = 0;
-  } else {
-    l->out_fails_unlogged++;
-  }
+           o->stripped ? " with its reason and source only" : "",
+           rate_note(&l->rl_out, note, sizeof note));
   if (l->stopping) {
     hs_log(HS_LOG_ERROR, "kafka",
            "%s to %s is not delivered: shutting down; its input is read again at the next start",

@@ -21,7 +21,7 @@ echo "  readyz: $(readyz d1)"
 grep -m1 'cannot connect' "$work/d1.log" | sed 's/^/  log: /'
 kill -TERM "$(cat "$work/d1.pid")"
 wait "$(cat "$work/d1.pid")" || true
-n=$(grep -c 'cannot connect' "$work/d1.log")
+n=$(grep -c "cannot connect" "$work/d1.log" || true)
 check "logged once or a few times, not at every attempt" test "$n" -le 3
 
 # nothing listening
