@@ -27,7 +27,7 @@ PY
 port=$(cat "$work/d1.port")
 ( worst=0
   while [ ! -e "$work/stop-probe" ]; do
-    t=$(curl -s -o /dev/null --max-time 30 -w '%{time_total}' "http://127.0.0.1:$port/healthz" || echo 30)
+    t=$(curl -sf -o /dev/null --max-time 30 -w '%{time_total}' "http://127.0.0.1:$port/healthz") || t=30
     worst=$(python3 -c "print(max($worst, $t))")
     echo "$worst" >"$work/worst"
     sleep 0.05
