@@ -280,8 +280,9 @@ static acct_t *acct_find(hs_live_t *l, const char *id, size_t len, uint64_t h) {
 
 static void lru_unlink(hs_live_t *l, acct_t *a) {
   if (!a->lru_prev && !a->lru_next && l->lru_head != a)
-    return;              /* not in the list */
-  if (l->idle_next == a) /* the idle pass goes on after it */
+    return; /* not in the list */
+  /* the idle pass goes on after it */
+  if (l->idle_next == a)
     l->idle_next = a->lru_next;
   if (a->lru_prev)
     a->lru_prev->lru_next = a->lru_next;
@@ -526,15 +527,15 @@ static void outmsg_done(hs_live_t *l, outmsg_t *o, bool delivered) {
 /* Makes a dead letter fit what Kafka takes: its reason and source only,
  * the key cut to 1 KiB at most (the headers say so). */
 static void strip_dead_letter(outmsg_t *o) {
-  char note[64];
-  size_t k = o->n_headers;
-  snprintf(note, sizeof note, "%zu", o->len);
+  size_t k = o->n_headers; /* where original_size goes, or is already */
   for (size_t i = 0; i < o->n_headers; i++)
     if (!strcmp(o->headers[i].name, "original_size"))
-      snprintf(note, sizeof note, "%s", o->hbuf[i]), k = i;
-  if (k >= DL_HEADERS - 1)
-    k = DL_HEADERS - 2;
-  snprintf(o->hbuf[k], sizeof o->hbuf[k], "%s", note);
+      k = i;
+  if (k == o->n_headers) {
+    if (k > DL_HEADERS - 2)
+      k = DL_HEADERS - 2;
+    snprintf(o->hbuf[k], sizeof o->hbuf[k], "%zu", o->len);
+  }
   snprintf(o->hbuf[k + 1], sizeof o->hbuf[k + 1], "value left out%s",
            o->key_len > 1024 ? ", key cut to 1024 bytes" : "");
   o->headers[k] = (hs_producer_header_t){"original_size", o->hbuf[k], strlen(o->hbuf[k])};
