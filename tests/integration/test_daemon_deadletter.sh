@@ -45,4 +45,30 @@ kill -TERM "$(cat "$work/d1.pid")"
 rc=0
 wait "$(cat "$work/d1.pid")" || rc=$?
 check "SIGTERM: exit 0" test "$rc" -eq 0
+
+# a dead letter Kafka never takes (the producer is told the topic does not exist):
+# the position stays before it, the replica says it makes no progress, and
+# nothing is counted delivered
+engine_conf d2 "$group-2"
+sed -i 's/^kafka:$/kafka:\n  producer:\n    topic.blacklist: healthscore.deadletter\n    message.timeout.ms: "500"/' "$work/d2.yaml"
+start_daemon d2
+check "the second replica becomes ready" wait_for 30 ready d2
+printf 'acme:not json\n' | kcat -b "$bs" -P -K: -t healthscore.accounts -p "$p" 2>/dev/null
+readyz() {
+  curl -s --max-time 5 "http://127.0.0.1:$(cat "$work/$1.port")/readyz"
+}
+check "its delivery failures are counted" \
+  wait_for 30 bash -c "$(declare -f http_get metric); work=$work; [ \$(metric d2 healthscore_deadletter_failures_total) -gt 0 ]"
+check "not ready: no durable progress, the dead letter undelivered" \
+  wait_for 60 bash -c "$(declare -f readyz); work=$work; readyz d2 | grep -q 'no durable progress.*dead letter.*undelivered'"
+echo "  readyz: $(readyz d2)"
+off=$(kcat -b "$bs" -C -t healthscore.accounts -p "$p" -o -1 -e -q -f '%o' 2>/dev/null)
+pos=$(rcli hget "hs:pos:$group-2:$p" healthscore.accounts)
+echo "  the rejected message is at offset $off of healthscore.accounts[$p]; the position stored: ${pos:-none}"
+check "no position passes the undelivered dead letter" test "${pos:-0}" -le "$off"
+check "it is not counted delivered" test "$(metric d2 healthscore_deadletter_total)" -eq 0
+kill -TERM "$(cat "$work/d2.pid")"
+rc=0
+wait "$(cat "$work/d2.pid")" || rc=$?
+check "SIGTERM with a dead letter undelivered: exit 1, its input read again at the next start" test "$rc" -eq 1
 finish daemon-deadletter
