@@ -9,6 +9,7 @@
 #include "healthscore/output.h"
 #include "healthscore/score.h"
 #include "healthscore/settings.h"
+#include "healthscore/store.h"
 
 #include <getopt.h>
 #include <hiredis/hiredis.h>
@@ -223,9 +224,24 @@ static redisReply *query(nodes_t *ns, const char *fmt, ...) {
   return r;
 }
 
-static int explain(nodes_t *nodes, const char *prefix, const char *id, const hs_model_t *m,
-                   hs_buf_t *out) {
-  redisReply *r = query(nodes, "GET %s:{%s}:state", prefix, id);
+/* The key of an account's `suffix` as healthscored writes it (store.h), or
+ * as earlier versions did (`legacy`), in `k`. */
+static const char *key_of(hs_buf_t *k, const char *prefix, const char *id, const char *suffix,
+                          bool legacy) {
+  k->len = 0;
+  hs_str_t a = {id, (uint32_t)strlen(id)};
+  if ((legacy ? hs_store_legacy_key : hs_store_account_key)(k, prefix, a, suffix))
+    return NULL;
+  return k->data;
+}
+
+static int explain(nodes_t *nodes, const char *prefix, const char *id, bool legacy,
+                   const hs_model_t *m, hs_buf_t *out) {
+  hs_buf_t k;
+  hs_buf_init(&k);
+  const char *key = key_of(&k, prefix, id, "state", legacy);
+  redisReply *r = key ? query(nodes, "GET %b", key, k.len) : NULL;
+  hs_buf_free(&k);
   int rc = 1;
   hs_account_t *a = NULL;
   hs_err_t err = {0};
@@ -243,8 +259,8 @@ static int explain(nodes_t *nodes, const char *prefix, const char *id, const hs_
 }
 
 /* Prints the readable view of one account. */
-static int print_account(nodes_t *nodes, const char *prefix, const char *id, const char *json,
-                         int days) {
+static int print_account(nodes_t *nodes, const char *prefix, const char *id, bool legacy,
+                         const char *json, int days) {
   char errbuf[256];
   yajl_val r = yajl_tree_parse(json, errbuf, sizeof errbuf);
   if (!r) {
@@ -306,7 +322,11 @@ static int print_account(nodes_t *nodes, const char *prefix, const char *id, con
            hs_json_str(ov, "reason", ""));
   yajl_tree_free(r);
   /* the daily history: the last `days` days recorded */
-  redisReply *h = query(nodes, "HGETALL %s:{%s}:history", prefix, id);
+  hs_buf_t k;
+  hs_buf_init(&k);
+  const char *key = key_of(&k, prefix, id, "history", legacy);
+  redisReply *h = key ? query(nodes, "HGETALL %b", key, k.len) : NULL;
+  hs_buf_free(&k);
   if (h && h->type == REDIS_REPLY_ARRAY && h->elements >= 2) {
     size_t n = h->elements / 2;
     char **lines = calloc(n, sizeof *lines);
@@ -426,36 +446,59 @@ int hs_cmd_show(int argc, char **argv) {
   }
   for (int i = optind; !rc && i < argc; i++) {
     const char *id = argv[i];
-    redisReply *r = query(ns, "GET %s:{%s}:%s", prefix, id, state ? "state" : "score");
+    hs_buf_t k;
+    hs_buf_init(&k);
+    const char *suffix = state ? "state" : "score";
+    const char *key = key_of(&k, prefix, id, suffix, false);
+    redisReply *r = key ? query(ns, "GET %b", key, k.len) : NULL;
+    /* an id whose keys changed, and that healthscored has not written since:
+       the keys an earlier version wrote */
+    bool legacy = false;
+    if (r && r->type == REDIS_REPLY_NIL &&
+        hs_store_key_encoded((hs_str_t){id, (uint32_t)strlen(id)})) {
+      hs_buf_t lk;
+      hs_buf_init(&lk);
+      const char *old = key_of(&lk, prefix, id, suffix, true);
+      redisReply *o = old ? query(ns, "GET %b", old, lk.len) : NULL;
+      hs_buf_free(&lk);
+      if (o && o->type == REDIS_REPLY_STRING) {
+        freeReplyObject(r);
+        r = o;
+        legacy = true;
+      } else {
+        freeReplyObject(o);
+      }
+    }
     if (!r || r->type == REDIS_REPLY_ERROR) {
       fprintf(stderr, "healthscore show: %s\n", r ? r->str : ns->err);
       freeReplyObject(r);
+      hs_buf_free(&k);
       rc = 2;
       break;
     }
     if (r->type != REDIS_REPLY_STRING) {
-      fprintf(stderr, "healthscore show: %s: no score stored (key %s:{%s}:score)\n", id, prefix,
-              id);
+      fprintf(stderr, "healthscore show: %s: no %s stored (key %s)\n", id, suffix, key ? key : "?");
       rc = 1;
     } else if (state) {
       printf("%s ", id);
-      for (size_t k = 0; k < r->len; k++)
-        printf("%02x", (unsigned char)r->str[k]);
+      for (size_t b = 0; b < r->len; b++)
+        printf("%02x", (unsigned char)r->str[b]);
       printf("\n");
     } else if (model) {
       full.len = 0;
-      if (explain(ns, prefix, id, model, &full))
+      if (explain(ns, prefix, id, legacy, model, &full))
         rc = 1;
       else if (json)
         printf("%s\n", full.data);
-      else if (print_account(ns, prefix, id, full.data, days))
+      else if (print_account(ns, prefix, id, legacy, full.data, days))
         rc = 1;
     } else if (json) {
       printf("%s\n", r->str);
-    } else if (print_account(ns, prefix, id, r->str, days)) {
+    } else if (print_account(ns, prefix, id, legacy, r->str, days)) {
       rc = 1;
     }
     freeReplyObject(r);
+    hs_buf_free(&k);
   }
   if (ns)
     nodes_close(ns);

@@ -38,12 +38,16 @@ typedef struct hs_producer_header_s {
  * clients would put them). Returns 0 or a negative code with the reason. */
 int hs_producer_new(hs_producer_t **out, uv_loop_t *loop, const hs_producer_conf_t *conf,
                     hs_producer_report_cb report, void *ud, hs_err_t *err);
-/* Queues a message (key, value and headers are copied). Returns 0, or a
- * negative code when the local queue is full or the topic name is invalid —
- * then no report will come. */
+/* Queues a message (key, value and headers are copied; a key or value
+ * pointer that is not NULL is sent as present, even when empty). Returns 0,
+ * or a negative code — then no report will come: HS_E_TOOBIG when the local
+ * queue is full, HS_E_RANGE when the message is larger than the producer's
+ * message.max.bytes, HS_E_IO otherwise (an invalid topic name, ...). */
 int hs_producer_send(hs_producer_t *p, const char *topic, const void *key, size_t key_len,
                      const void *value, size_t len, const hs_producer_header_t *headers,
                      size_t n_headers, void *opaque, hs_err_t *err);
+/* The largest message the producer sends (its message.max.bytes). */
+size_t hs_producer_max_bytes(const hs_producer_t *p);
 /* Messages queued and not yet reported. */
 size_t hs_producer_pending(const hs_producer_t *p);
 /* Learns `topics` now (partitions and leaders; blocks up to timeout_ms), so

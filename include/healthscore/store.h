@@ -1,8 +1,9 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
 /* The Redis state store, on the Redis Cluster client (rcluster.h): a Redis
  * Cluster, or a standalone server used as one node that owns every slot.
- * Keys of one account share a cluster slot through a {account} hash tag
- * (docs/state.md):
+ * Keys of one account share a cluster slot through a hash tag that holds
+ * the account id, or its encoding when the id could empty or end the tag
+ * (hs_store_account_key, docs/state.md):
  *   PREFIX:{ACCOUNT}:state     msgpack account state
  *   PREFIX:{ACCOUNT}:cover     the input positions the state covers:
  *                              "PARTITION TOPIC=NEXT_OFFSET ..."
@@ -99,11 +100,27 @@ typedef struct hs_store_stats_s {
 typedef void (*hs_store_done_cb)(void *ud, int status, const hs_err_t *err);
 /* data: the stored state (borrowed for the callback), NULL when absent.
  * cover: what it covers (n_topics offsets, 0 for a topic it does not name)
- * in partition `partition`; NULL (and partition -1) when nothing is known. */
-typedef void (*hs_store_get_cb)(void *ud, int status, const char *data, size_t len,
-                                int32_t partition, const int64_t *cover);
+ * in partition `partition`; NULL (and partition -1) when nothing is known.
+ * On failure (status < 0) `err` says why; it is borrowed, NULL on success. */
+typedef void (*hs_store_get_cb)(void *ud, int status, const hs_err_t *err, const char *data,
+                                size_t len, int32_t partition, const int64_t *cover);
 /* offsets: n_topics positions, -1 where none is stored; borrowed. */
 typedef void (*hs_store_pos_cb)(void *ud, int status, const int64_t *offsets);
+
+/* Appends the Redis key of an account's `suffix` ("state", "cover", "score",
+ * "history") under `prefix` to `out`. An id of one byte or more without '{'
+ * or '}' gives "PREFIX:{ID}:SUFFIX", the key every earlier version used. Any
+ * other id gives "PREFIX:%{ENC}:SUFFIX", ENC being the id with '%', '{' and
+ * '}' written %25, %7B and %7D (the empty id: "%"): so every id has a hash
+ * tag of its own that is never empty and never ends early, all its keys
+ * share one Redis Cluster slot, and no two ids share a key. Returns 0 or
+ * HS_E_NOMEM. */
+int hs_store_account_key(hs_buf_t *out, const char *prefix, hs_str_t account, const char *suffix);
+/* The key earlier versions used for any id: "PREFIX:{ID}:SUFFIX" (whose hash
+ * tag is empty, or cut short, when the id holds '}'). */
+int hs_store_legacy_key(hs_buf_t *out, const char *prefix, hs_str_t account, const char *suffix);
+/* True when the account's keys are not the ones earlier versions used. */
+bool hs_store_key_encoded(hs_str_t account);
 
 /* Creates a store on `loop` and starts connecting; `conf` is copied. Returns
  * 0 or a negative code with the reason in `err` (a malformed node address,
@@ -127,8 +144,11 @@ void hs_store_stats(const hs_store_t *s, hs_store_stats_t *out);
 /* Why the last connection attempt or connection failed, or "". */
 const char *hs_store_last_error(const hs_store_t *s);
 
-/* Reads an account's state and cover, atomically. Returns 0, or HS_E_IO
- * when not connected. */
+/* Reads an account's state and cover, atomically. For an id whose keys
+ * changed (hs_store_key_encoded) and that has none yet, the keys an earlier
+ * version wrote are read, and copied to the new ones (state, cover, score
+ * record, history; the old keys stay). Returns 0, or HS_E_IO when not
+ * connected. */
 int hs_store_get_state(hs_store_t *s, hs_str_t account, hs_store_get_cb cb, void *ud);
 /* Reads the stored positions of a partition group. Returns 0, or HS_E_IO
  * when not connected. */

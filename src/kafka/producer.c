@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include <librdkafka/rdkafka.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -123,7 +124,10 @@ int hs_producer_send(hs_producer_t *p, const char *topic, const void *key, size_
   if (e) {
     if (hdrs)
       rd_kafka_headers_destroy(hdrs); /* not taken over on failure */
-    return hs_err_set(err, e == RD_KAFKA_RESP_ERR__QUEUE_FULL ? HS_E_TOOBIG : HS_E_IO,
+    return hs_err_set(err,
+                      e == RD_KAFKA_RESP_ERR__QUEUE_FULL          ? HS_E_TOOBIG
+                      : e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? HS_E_RANGE
+                                                                  : HS_E_IO,
                       "kafka produce to %s: %s", topic, rd_kafka_err2str(e));
   }
   p->pending++;
@@ -147,6 +151,15 @@ int hs_producer_warm(hs_producer_t *p, const char *const *topics, size_t n, int 
       return hs_err_set(err, HS_E_IO, "kafka: topic %s: %s", topics[i], rd_kafka_err2str(e));
   }
   return 0;
+}
+
+size_t hs_producer_max_bytes(const hs_producer_t *p) {
+  char buf[32];
+  size_t n = sizeof buf;
+  if (rd_kafka_conf_get(rd_kafka_conf(p->rk), "message.max.bytes", buf, &n) != RD_KAFKA_CONF_OK)
+    return 1000000;
+  long long v = atoll(buf);
+  return v > 0 ? (size_t)v : 1000000;
 }
 
 size_t hs_producer_pending(const hs_producer_t *p) {

@@ -27,6 +27,7 @@
 #include <malloc.h>
 #endif
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,21 @@
 #define REVOKE_TIMEOUT_MS 10000
 #define MAX_TOPICS 16
 #define FLUSHBUF_KEEP (8u << 20) /* flush buffer capacity kept for the next flush */
+/* Work done in one turn of the loop, in account-days evaluated (an event
+ * applied counts one, plus the days it makes its account catch up): beyond
+ * it, applying and the idle pass go on in the next turn, so that the loop
+ * keeps serving /healthz and Kafka whatever the input's timestamps. One
+ * account never costs more than the core's catch-up bound (3,660 days). */
+#define TURN_BUDGET 16384
+#define LOG_EVERY_MS 10000 /* a repeated failure is logged at most this often */
+#define STALL_MIN_MS 10000 /* no durable progress this long (at least): not ready */
+#define STALL_FLUSHES 20   /* ... or this many flush intervals */
+#define DL_HEADERS 6
+
+/* Why the engine dropped its memory and resumed from Redis. */
+enum { RS_READ, RS_FLUSH, RS_FENCED, RS_RECONNECT, RS_UNREACHABLE, RS_NOMEM, RS__COUNT };
+static const char *const resync_causes[RS__COUNT] = {
+    "read_failed", "flush_failed", "fenced", "reconnected", "unreachable", "out_of_memory"};
 
 enum { G_LOADING, G_ACTIVE, G_REVOKING };
 
@@ -93,15 +109,26 @@ typedef struct acct_s {
   char id[];
 } acct_t;
 
+/* A kind of log line repeated in a loop: written at most every
+ * LOG_EVERY_MS, with the number left out since. */
+typedef struct ratelimit_s {
+  uint64_t at;
+  unsigned skipped;
+} ratelimit_t;
+
 /* a message queued to the producer, kept until delivered */
 typedef struct outmsg_s {
+  struct outmsg_s *next; /* in the list of messages to send again */
   char *topic;
   size_t key_len, len, n_headers;
-  char *key, *value;
-  hs_producer_header_t headers[4];
-  char hbuf[4][512];
+  char *key, *value; /* never NULL: an empty key or value is sent as present */
+  hs_producer_header_t headers[DL_HEADERS];
+  char hbuf[DL_HEADERS][512];
   uint64_t sent_ns; /* uv_hrtime() of the first send */
   uint64_t seq;     /* order of production; UINT64_MAX: not tracked */
+  bool dead;        /* a dead letter */
+  bool stripped;    /* a dead letter sent with its reason and source only */
+  char kind[48];    /* a dead letter's kind of reason, for the metrics */
 } outmsg_t;
 
 typedef struct req_s {
@@ -119,6 +146,7 @@ struct hs_live_s {
   hs_store_t *store;
   hs_decoder_t *dec, *peek;
   uv_timer_t flush_timer, tick_timer, idle_timer, wait_timer;
+  uv_idle_t resume; /* work left for the next turn of the loop */
   int open;
   /* input */
   size_t n_topics;
@@ -148,16 +176,39 @@ struct hs_live_s {
   int64_t cur_ts; /* Kafka timestamp of the message being applied; -1: none */
   uint64_t revoke_started;
   hs_buf_t json, flushbuf;
+  /* the work of one turn of the loop (TURN_BUDGET) */
+  int64_t budget;
+  uint64_t budget_at, turn_work, turn_work_max;
+  bool idle_pass;    /* an idle pass is under way, continued turn by turn */
+  acct_t *idle_next; /* the next account it looks at */
+  /* per partition and topic: offsets after the last message applied, then
+     after the last taken, by this process (seen_at, taken_at) */
+  int64_t *seen;
+  /* durable progress: the last flush acknowledged, or nothing to do */
+  uint64_t progress_ms;
+  char failure[256]; /* the last reason progress failed */
+  int resync_cause;
+  char resync_why[256];
+  char redis_err[192]; /* the connection failure last logged */
+  uint64_t redis_err_ms;
+  char kafka_err[256];
+  ratelimit_t rl_flush, rl_resume, rl_resync, rl_out;
+  /* produced messages whose sending failed, sent again at the next tick */
+  outmsg_t *retry;
+  bool out_lost; /* a message was given up (stopping): nothing more is written */
+  size_t out_max;
   /* stop */
   void (*stop_done)(void *ud, int status);
   void *stop_ud;
   int stop_status;
   uint64_t stop_deadline;
   /* metrics */
-  hs_family_t *f_events, *f_dead, *f_alerts, *f_lag, *f_bands, *f_delivery;
+  hs_family_t *f_events, *f_dead, *f_dead_fail, *f_alerts, *f_lag, *f_bands, *f_delivery,
+      *f_resyncs;
+  hs_series_t *m_reapplied, *m_dead_trunc, *m_turn_max, *m_deferrals;
   hs_series_t *m_engine_delay, *m_alert_delivery;
-  hs_series_t *m_applied, *m_dups, *m_late, *m_ignored, *m_latency, *m_flush_s, *m_flush_n,
-      *m_flush_fail, *m_fenced, *m_accounts, *m_dirty, *m_parts, *m_loads, *m_evicted, *m_resyncs,
+  hs_series_t *m_applied, *m_dups, *m_dup_ids, *m_late, *m_ignored, *m_latency, *m_flush_s,
+      *m_flush_n, *m_flush_fail, *m_fenced, *m_accounts, *m_dirty, *m_parts, *m_loads, *m_evicted,
       *m_redis_up, *m_ready, *m_redis_cmds, *m_redis_bytes, *m_buffered, *m_covered, *m_refused,
       *m_moved, *m_asked, *m_retries, *m_noscript, *m_wait_short, *m_masters, *m_rebalances;
   hs_series_t **ev_series; /* [topic][type + 1]: type 0 is "invalid" */
@@ -196,6 +247,28 @@ static void add(hs_series_t *s, double v) {
     hs_series_add(s, v);
 }
 
+/* True when a line limited by `r` may be written now; otherwise it is
+ * counted in r->skipped (the next line written says how many). */
+static bool rate_ok(const hs_live_t *l, ratelimit_t *r) {
+  uint64_t now = uv_now(l->loop);
+  if (r->at && now - r->at < LOG_EVERY_MS) {
+    r->skipped++;
+    return false;
+  }
+  r->at = now ? now : 1;
+  return true;
+}
+
+/* " (N more since the last such line)" when lines were left out, else "";
+ * resets the count. */
+static const char *rate_note(ratelimit_t *r, char *buf, size_t n) {
+  buf[0] = 0;
+  if (r->skipped)
+    snprintf(buf, n, " (%u more since the last such line)", r->skipped);
+  r->skipped = 0;
+  return buf;
+}
+
 /* ---- accounts ---------------------------------------------------------- */
 
 static acct_t *acct_find(hs_live_t *l, const char *id, size_t len, uint64_t h) {
@@ -208,6 +281,9 @@ static acct_t *acct_find(hs_live_t *l, const char *id, size_t len, uint64_t h) {
 static void lru_unlink(hs_live_t *l, acct_t *a) {
   if (!a->lru_prev && !a->lru_next && l->lru_head != a)
     return; /* not in the list */
+  /* the idle pass goes on after it */
+  if (l->idle_next == a)
+    l->idle_next = a->lru_next;
   if (a->lru_prev)
     a->lru_prev->lru_next = a->lru_next;
   else
@@ -372,16 +448,30 @@ static void drop_all(hs_live_t *l) {
   }
   l->n_accounts = l->n_dirty = l->dirty_len = 0;
   l->lru_head = l->lru_tail = NULL;
+  l->idle_next = NULL;
+  l->idle_pass = false;
   l->committing = false;
   l->pending_pos = 0;
 }
 
 /* Asks for a resync (done by the tick timer, outside any callback chain):
  * what is held can no longer be trusted to match Redis. Fetching stops at
- * once, so nothing is read only to be dropped. */
-static void want_resync(hs_live_t *l) {
-  if (!l->resync && l->consumer)
-    hs_consumer_pause(l->consumer, true);
+ * once, so nothing is read only to be dropped. `cause` (RS_*) and the
+ * reason go to the metrics, the log and /readyz. */
+static void want_resync(hs_live_t *l, int cause, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void want_resync(hs_live_t *l, int cause, const char *fmt, ...) {
+  if (!l->resync) {
+    if (l->consumer)
+      hs_consumer_pause(l->consumer, true);
+    l->resync_cause = cause;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(l->resync_why, sizeof l->resync_why, fmt, ap);
+    va_end(ap);
+    if (cause != RS_RECONNECT)
+      snprintf(l->failure, sizeof l->failure, "%s", l->resync_why);
+  }
   l->resync = true;
   drop_held(l); /* a flush waiting for deliveries is not sent any more */
 }
@@ -417,8 +507,14 @@ static void out_track(hs_live_t *l, outmsg_t *o) {
 
 static void release_held(hs_live_t *l);
 
-/* A message is delivered, or given up: the flush waiting for it may go. */
-static void outmsg_done(hs_live_t *l, outmsg_t *o) {
+/* A message is delivered (or, while stopping, given up: then nothing more
+ * is written to Redis, so that its input is read again at the next start):
+ * the flush waiting for it may go. */
+static void outmsg_done(hs_live_t *l, outmsg_t *o, bool delivered) {
+  if (!delivered && !l->out_lost) {
+    l->out_lost = true;
+    drop_held(l);
+  }
   if (o->seq != UINT64_MAX) {
     l->out_done[o->seq % l->out_cap] = 1;
     while (l->out_low < l->out_next && l->out_done[l->out_low % l->out_cap])
@@ -428,33 +524,101 @@ static void outmsg_done(hs_live_t *l, outmsg_t *o) {
   release_held(l);
 }
 
-static int outmsg_send(hs_live_t *l, outmsg_t *o) {
+/* Makes a dead letter fit what Kafka takes: its reason and source only,
+ * the key cut to 1 KiB at most (the headers say so). */
+static void strip_dead_letter(outmsg_t *o) {
+  size_t k = o->n_headers; /* where original_size goes, or is already */
+  for (size_t i = 0; i < o->n_headers; i++)
+    if (!strcmp(o->headers[i].name, "original_size"))
+      k = i;
+  if (k == o->n_headers) {
+    if (k > DL_HEADERS - 2)
+      k = DL_HEADERS - 2;
+    snprintf(o->hbuf[k], sizeof o->hbuf[k], "%zu", o->len);
+  }
+  snprintf(o->hbuf[k + 1], sizeof o->hbuf[k + 1], "value left out%s",
+           o->key_len > 1024 ? ", key cut to 1024 bytes" : "");
+  o->headers[k] = (hs_producer_header_t){"original_size", o->hbuf[k], strlen(o->hbuf[k])};
+  o->headers[k + 1] = (hs_producer_header_t){"truncated", o->hbuf[k + 1], strlen(o->hbuf[k + 1])};
+  o->n_headers = k + 2;
+  o->len = 0;
+  if (o->key_len > 1024)
+    o->key_len = 1024;
+  o->stripped = true;
+}
+
+/* A send or a delivery failed: counted, logged (at most every
+ * LOG_EVERY_MS), and the message is sent again at the next tick; a dead
+ * letter too large for Kafka goes with its reason and source only. */
+static void out_failed(hs_live_t *l, outmsg_t *o, int code, const char *reason) {
+  add(series1(l->f_delivery, o->topic), 1);
+  if (o->dead)
+    add(series1(l->f_dead_fail, o->kind), 1);
+  bool too_big = code == HS_E_RANGE || (reason && strstr(reason, "too large"));
+  if (o->dead && too_big && !o->stripped)
+    strip_dead_letter(o);
+  snprintf(l->failure, sizeof l->failure, "%s to %s undelivered: %s",
+           o->dead ? "a dead letter" : "a message", o->topic, reason);
+  char note[64];
+  if (rate_ok(l, &l->rl_out))
+    hs_log(HS_LOG_WARN, "kafka",
+           "%s to %s was not delivered (%s); sending it again%s; positions stay before its "
+           "input until it is delivered%s",
+           o->dead ? "a dead letter" : "a message", o->topic, reason,
+           o->stripped ? " with its reason and source only" : "",
+           rate_note(&l->rl_out, note, sizeof note));
+  if (l->stopping) {
+    hs_log(HS_LOG_ERROR, "kafka",
+           "%s to %s is not delivered: shutting down; its input is read again at the next start",
+           o->dead ? "a dead letter" : "a message", o->topic);
+    outmsg_done(l, o, false);
+    return;
+  }
+  o->next = l->retry;
+  l->retry = o;
+}
+
+static void outmsg_send(hs_live_t *l, outmsg_t *o) {
   hs_err_t err = {0};
   int rc = hs_producer_send(l->producer, o->topic, o->key, o->key_len, o->value, o->len, o->headers,
                             o->n_headers, o, &err);
-  if (rc) {
-    add(series1(l->f_delivery, o->topic), 1);
-    hs_log(HS_LOG_ERROR, "kafka", "a message to %s is lost: cannot queue it: %s", o->topic,
-           err.msg);
-  }
-  return rc;
+  if (rc)
+    out_failed(l, o, rc, err.msg);
 }
 
-/* Queues a copy of the message; delivery failures are retried. */
-static void produce(hs_live_t *l, const char *topic, const void *key, size_t key_len,
-                    const void *value, size_t len, const char *const *hdr, size_t n_hdr) {
+/* Sends again what failed; called by the tick timer. */
+static void retry_sends(hs_live_t *l) {
+  outmsg_t *list = l->retry;
+  l->retry = NULL;
+  while (list) {
+    outmsg_t *o = list;
+    list = o->next;
+    o->next = NULL;
+    if (l->producer)
+      outmsg_send(l, o);
+    else
+      outmsg_done(l, o, false);
+  }
+}
+
+/* Queues a copy of the message; failed sends are retried until delivered.
+ * The key and value are always present (never null, which a compacted topic
+ * would take for a tombstone), even when empty. */
+static outmsg_t *produce(hs_live_t *l, const char *topic, const void *key, size_t key_len,
+                         const void *value, size_t len, const char *const *hdr, size_t n_hdr,
+                         const char *dead_kind) {
   outmsg_t *o = hs_calloc(1, sizeof *o);
   if (!o) {
     hs_log(HS_LOG_ERROR, "kafka", "a message to %s is lost: out of memory", topic);
-    return;
+    return NULL;
   }
   o->topic = hs_strdup(topic);
-  o->key = key_len ? hs_malloc(key_len) : NULL;
-  o->value = len ? hs_malloc(len) : NULL;
-  if (!o->topic || (key_len && !o->key) || (len && !o->value)) {
+  o->key = hs_malloc(key_len ? key_len : 1);
+  o->value = hs_malloc(len ? len : 1);
+  if (!o->topic || !o->key || !o->value) {
     hs_log(HS_LOG_ERROR, "kafka", "a message to %s is lost: out of memory", topic);
     outmsg_free(o);
-    return;
+    return NULL;
   }
   if (key_len)
     memcpy(o->key, key, key_len);
@@ -462,15 +626,19 @@ static void produce(hs_live_t *l, const char *topic, const void *key, size_t key
     memcpy(o->value, value, len);
   o->key_len = key_len;
   o->len = len;
-  for (size_t i = 0; i < n_hdr && i < 4; i++) {
+  for (size_t i = 0; i < n_hdr && i < DL_HEADERS; i++) {
     snprintf(o->hbuf[i], sizeof o->hbuf[i], "%s", hdr[2 * i + 1]);
     o->headers[i] = (hs_producer_header_t){hdr[2 * i], o->hbuf[i], strlen(o->hbuf[i])};
     o->n_headers++;
   }
+  if (dead_kind) {
+    o->dead = true;
+    snprintf(o->kind, sizeof o->kind, "%s", dead_kind);
+  }
   o->sent_ns = uv_hrtime();
   out_track(l, o);
-  if (outmsg_send(l, o))
-    outmsg_done(l, o);
+  outmsg_send(l, o);
+  return o;
 }
 
 static void on_delivery(void *ud, void *opaque, int status, int32_t partition, int64_t offset,
@@ -482,26 +650,39 @@ static void on_delivery(void *ud, void *opaque, int status, int32_t partition, i
   if (!status) {
     if (!strcmp(o->topic, l->s->alerts_topic))
       hs_series_observe(l->m_alert_delivery, (double)(uv_hrtime() - o->sent_ns) / 1e9);
-    outmsg_done(l, o);
+    if (o->dead)
+      add(series1(l->f_dead, o->kind), 1);
+    outmsg_done(l, o, true);
     return;
   }
-  add(series1(l->f_delivery, o->topic), 1);
-  hs_log(HS_LOG_WARN, "kafka", "delivery to %s failed (%s); sending again", o->topic, reason);
-  if (l->stopping) {
-    hs_log(HS_LOG_ERROR, "kafka", "a message to %s is lost: shutting down", o->topic);
-    outmsg_done(l, o);
-  } else if (outmsg_send(l, o)) {
-    outmsg_done(l, o);
-  }
+  out_failed(l, o, status, reason);
 }
 
+/* Sends a rejected message to the dead-letter topic with its reason and
+ * source. A message larger than the producer takes is cut to fit, with
+ * headers saying so and giving its original size. */
 static void dead_letter(hs_live_t *l, const rd_kafka_message_t *m, const char *reason) {
-  char part[24], off[24];
+  char part[24], off[24], size[24], cut[96];
   snprintf(part, sizeof part, "%d", (int)m->partition);
   snprintf(off, sizeof off, "%lld", (long long)m->offset);
-  const char *hdr[] = {"reason",           reason, "source_topic",  rd_kafka_topic_name(m->rkt),
-                       "source_partition", part,   "source_offset", off};
-  produce(l, l->s->deadletter_topic, m->key, m->key_len, m->payload, m->len, hdr, 4);
+  const char *hdr[2 * DL_HEADERS] = {
+      "reason",           reason, "source_topic",  rd_kafka_topic_name(m->rkt),
+      "source_partition", part,   "source_offset", off};
+  size_t n_hdr = 4, key_len = m->key_len, len = m->len;
+  /* room for the key and value: what the producer takes, less the headers
+     (each at most 512 bytes) and the record's own overhead */
+  size_t room = l->out_max > 16384 ? l->out_max - 8192 : l->out_max / 2;
+  if (key_len + len > room) {
+    if (key_len > room / 2)
+      key_len = 1024;
+    len = key_len + len > room ? room - key_len : len;
+    snprintf(size, sizeof size, "%zu", m->len);
+    snprintf(cut, sizeof cut, "value cut to its first %zu bytes%s", len,
+             key_len < m->key_len ? ", key to 1024 bytes" : "");
+    hdr[8] = "original_size", hdr[9] = size, hdr[10] = "truncated", hdr[11] = cut;
+    n_hdr = 6;
+    add(l->m_dead_trunc, 1);
+  }
   /* the reason's first words name the kind of problem */
   char kind[48];
   size_t k = 0;
@@ -510,7 +691,8 @@ static void dead_letter(hs_live_t *l, const rd_kafka_message_t *m, const char *r
     k++;
   }
   kind[k] = 0;
-  add(series1(l->f_dead, kind), 1);
+  produce(l, l->s->deadletter_topic, m->key ? m->key : "", key_len, m->payload ? m->payload : "",
+          len, hdr, n_hdr, kind);
   hs_log(HS_LOG_DEBUG, "input", "dead-lettered %s[%d]@%lld: %s", rd_kafka_topic_name(m->rkt),
          (int)m->partition, (long long)m->offset, reason);
 }
@@ -552,7 +734,7 @@ static void on_eval(void *ud, const hs_account_t *acct, const hs_eval_t *ev) {
     snprintf(ts, sizeof ts, "%lld", (long long)l->cur_ts);
     const char *hdr[] = {"source_timestamp", ts};
     produce(l, l->s->alerts_topic, ev->account_id.ptr, ev->account_id.len, l->json.data,
-            l->json.len, hdr, l->cur_ts > 0);
+            l->json.len, hdr, l->cur_ts > 0, NULL);
     add(series2(l->f_alerts, hs_model_rule_id(l->model, al->rule),
                 al->state == HS_ALERT_FIRING ? "firing" : "resolved"),
         1);
@@ -602,6 +784,51 @@ static int check_event(hs_live_t *l, hs_decoder_t *d, const rd_kafka_message_t *
 
 static void load_account(hs_live_t *l, acct_t *a);
 
+/* True when this turn of the loop may do more work; otherwise the work
+ * left is picked up at the next turn (on_resume). */
+static void on_resume(uv_idle_t *h);
+
+static bool budget_left(hs_live_t *l) {
+  if (uv_now(l->loop) != l->budget_at) { /* a new turn */
+    l->budget_at = uv_now(l->loop);
+    l->budget = TURN_BUDGET;
+    l->turn_work = 0;
+  }
+  if (l->budget > 0)
+    return true;
+  if (!uv_is_active((uv_handle_t *)&l->resume)) {
+    uv_idle_start(&l->resume, on_resume);
+    add(l->m_deferrals, 1);
+  }
+  return false;
+}
+
+/* Counts work done in this turn: `days` account-days evaluated. */
+static void budget_spend(hs_live_t *l, int64_t days) {
+  l->budget -= days;
+  l->turn_work += (uint64_t)days;
+  if (l->turn_work > l->turn_work_max)
+    l->turn_work_max = l->turn_work;
+}
+
+/* The account-days an account's clock moved from `before` to `after`. */
+static int64_t days_moved(int64_t before, int64_t after) {
+  if (before == INT64_MIN || after <= before)
+    return 0;
+  int64_t d = (int64_t)hs_day_of(after) - (int64_t)hs_day_of(before);
+  return d > 3660 ? 3660 : d;
+}
+
+/* The offset after the last message of a topic partition this process
+ * applied (or skipped), and (taken_at) after the last one it took in. */
+static int64_t *seen_at(hs_live_t *l, int32_t partition, int t) {
+  return &l->seen[(size_t)partition * l->n_topics + (size_t)t];
+}
+
+static int64_t *taken_at(hs_live_t *l, int32_t partition, int t) {
+  return &l->seen[((size_t)l->n_partitions + (size_t)partition) * l->n_topics + (size_t)t];
+}
+
 /* Applies the entry at the head of `tp`. Returns false when it must wait
  * (its account is being read from Redis). */
 static bool apply_entry(hs_live_t *l, group_t *g, int t, entry_t *e) {
@@ -616,7 +843,10 @@ static bool apply_entry(hs_live_t *l, group_t *g, int t, entry_t *e) {
     dead_letter(l, m, err.msg); /* decoded on arrival: cannot happen */
     return true;
   }
-  add(event_series(l, t, ev.type), 1);
+  /* read again after a resync: counted apart, as a re-application */
+  bool again = m->offset < *seen_at(l, g->partition, t);
+  if (!again)
+    add(event_series(l, t, ev.type), 1);
   acct_t *a = e->acc;
   if (!a) { /* no memory for it on arrival: try again */
     uint64_t h = hs_hash64(ev.account_id.ptr, ev.account_id.len, HS_HASH_SEED);
@@ -641,7 +871,9 @@ static bool apply_entry(hs_live_t *l, group_t *g, int t, entry_t *e) {
   int64_t produced = rd_kafka_message_timestamp(m, &tt);
   l->cur = a;
   l->cur_ts = produced;
+  int64_t before = hs_account_clock(a->a);
   int rc = hs_account_apply(l->model, a->a, &ev, on_eval, l);
+  budget_spend(l, 1 + days_moved(before, hs_account_clock(a->a)));
   l->cur = NULL;
   l->cur_ts = -1;
   if (rc < 0) {
@@ -649,7 +881,12 @@ static bool apply_entry(hs_live_t *l, group_t *g, int t, entry_t *e) {
            a->id);
     return false;
   }
-  add(rc == HS_APPLIED ? l->m_applied : rc == HS_LATE ? l->m_late : l->m_ignored, 1);
+  add(again                ? l->m_reapplied
+      : rc == HS_APPLIED   ? l->m_applied
+      : rc == HS_LATE      ? l->m_late
+      : rc == HS_DUPLICATE ? l->m_dup_ids
+                           : l->m_ignored,
+      1);
   if (produced > 0 && l->m_latency)
     hs_series_observe(l->m_latency, (double)((int64_t)wall_ms() - produced) / 1000.0);
   hs_series_observe(l->m_engine_delay, (double)(uv_hrtime() - e->arrived_ns) / 1e9);
@@ -673,6 +910,8 @@ static void pop_head(hs_live_t *l, group_t *g, int t) {
   tp_t *tp = &g->tp[t];
   entry_t *e = &tp->q[tp->head];
   tp->applied = e->m->offset + 1;
+  if (*seen_at(l, g->partition, t) < tp->applied)
+    *seen_at(l, g->partition, t) = tp->applied;
   if (e->acc)
     e->acc->refs--;
   rd_kafka_message_destroy(e->m);
@@ -731,6 +970,8 @@ static void group_pump(hs_live_t *l, group_t *g) {
         return;
       }
     }
+    if (!budget_left(l))
+      return; /* on_resume pumps again at the next turn */
     prefetch_next(l, &g->tp[best]);
     if (!apply_entry(l, g, best, e))
       return;
@@ -748,8 +989,8 @@ typedef struct load_s {
   char id[];
 } load_t;
 
-static void on_loaded(void *ud, int status, const char *data, size_t len, int32_t partition,
-                      const int64_t *cover) {
+static void on_loaded(void *ud, int status, const hs_err_t *rerr, const char *data, size_t len,
+                      int32_t partition, const int64_t *cover) {
   load_t *r = ud;
   hs_live_t *l = r->live;
   acct_t *a = r->epoch == l->epoch ? acct_find(l, r->id, r->id_len, r->hash) : NULL;
@@ -757,8 +998,11 @@ static void on_loaded(void *ud, int status, const char *data, size_t len, int32_
   if (!a || !a->loading)
     return;
   if (status) {
-    /* Redis went away: a resync follows, which drops this account anyway */
-    want_resync(l);
+    /* Redis went away, or refused the read: resume from what it holds
+       (which drops this account anyway), and say so */
+    want_resync(l, RS_READ, "reading the state of account \"%.*s\" failed: %s",
+                (int)(a->id_len > 128 ? 128 : a->id_len), a->id,
+                rerr ? rerr->msg : "no reason given");
     return;
   }
   hs_err_t err = {0};
@@ -796,10 +1040,13 @@ static void load_account(hs_live_t *l, acct_t *a) {
   r->hash = a->hash;
   memcpy(r->id, a->id, a->id_len);
   a->loading = true;
-  if (hs_store_get_state(l->store, (hs_str_t){a->id, a->id_len}, on_loaded, r)) {
+  int rc = hs_store_get_state(l->store, (hs_str_t){a->id, a->id_len}, on_loaded, r);
+  if (rc) {
     hs_free(r);
     a->loading = false;
-    want_resync(l);
+    want_resync(l, rc == HS_E_NOMEM ? RS_NOMEM : RS_UNREACHABLE,
+                "cannot read the state of an account: %s",
+                rc == HS_E_NOMEM ? "out of memory" : "Redis not connected");
   }
 }
 
@@ -837,9 +1084,13 @@ static bool on_take(void *ud, rd_kafka_message_t *m) {
   char why[512];
   if (check_event(l, l->peek, m, &ev, why, sizeof why)) {
     /* rejected now, so that a bad timestamp never takes part in the order;
-       the message still queues for its position to move in turn */
-    add(event_series(l, t, 0), 1);
-    dead_letter(l, m, why);
+       the message still queues for its position to move in turn. Read
+       again after a resync, it was dead-lettered already: that dead letter
+       is delivered before any position passes it (flushes wait for it) */
+    if (m->offset >= *taken_at(l, m->partition, t)) {
+      add(event_series(l, t, 0), 1);
+      dead_letter(l, m, why);
+    }
   } else {
     e.ts = ev.ts_ms;
     /* first sight of an account held nowhere here: read it from Redis now,
@@ -852,6 +1103,8 @@ static bool on_take(void *ud, rd_kafka_message_t *m) {
   }
   if (queue_push(tp, &e))
     return false;
+  if (*taken_at(l, m->partition, t) <= m->offset)
+    *taken_at(l, m->partition, t) = m->offset + 1;
   if (e.acc)
     e.acc->refs++;
   if (!tp->paused && tp->len >= QUEUE_PAUSE) {
@@ -902,6 +1155,7 @@ static void on_kafka_error(void *ud, int code, const char *reason) {
   hs_live_t *l = ud;
   if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
     l->kafka_down = true;
+  snprintf(l->kafka_err, sizeof l->kafka_err, "%s", reason);
   hs_log(HS_LOG_WARN, "kafka", "%s", reason);
 }
 
@@ -967,8 +1221,10 @@ static void assign_from_positions(hs_live_t *l) {
   }
   hs_consumer_assign(l->consumer, list);
   hs_consumer_pause(l->consumer, false);
-  hs_log(HS_LOG_INFO, "engine", "resuming %d topic partitions from the positions in Redis",
-         list->cnt);
+  char note[64];
+  if (rate_ok(l, &l->rl_resume))
+    hs_log(HS_LOG_INFO, "engine", "resuming %d topic partitions from the positions in Redis%s",
+           list->cnt, rate_note(&l->rl_resume, note, sizeof note));
   rd_kafka_topic_partition_list_destroy(list);
 }
 
@@ -981,7 +1237,8 @@ static void on_positions(void *ud, int status, const int64_t *offsets) {
   if (!current || !g)
     return;
   if (status) {
-    want_resync(l); /* try again once Redis answers */
+    want_resync(l, RS_READ, "reading the positions of partition %d failed",
+                (int)g->partition); /* try again once Redis answers */
     l->pending_pos--;
     return;
   }
@@ -1007,7 +1264,7 @@ static void start_sync(hs_live_t *l) {
       continue;
     group_t *g = hs_calloc(1, sizeof *g);
     if (!g) {
-      want_resync(l);
+      want_resync(l, RS_NOMEM, "out of memory for a partition group");
       break;
     }
     g->partition = p;
@@ -1018,7 +1275,8 @@ static void start_sync(hs_live_t *l) {
   }
   rd_kafka_topic_partition_list_destroy(parts);
   if (!l->store_up) {
-    want_resync(l); /* once Redis is back */
+    want_resync(l, RS_UNREACHABLE, "Redis unreachable: %s",
+                hs_store_last_error(l->store)); /* once Redis is back */
     return;
   }
   /* each answer counts pending_pos down; the last one assigns */
@@ -1028,13 +1286,13 @@ static void start_sync(hs_live_t *l) {
       continue;
     req_t *r = hs_malloc(sizeof *r);
     if (!r) {
-      want_resync(l);
+      want_resync(l, RS_NOMEM, "out of memory reading positions");
       break;
     }
     *r = (req_t){l, l->epoch, (int32_t)p};
     if (hs_store_get_positions(l->store, l->s->group_id, (int32_t)p, on_positions, r)) {
       hs_free(r);
-      want_resync(l);
+      want_resync(l, RS_UNREACHABLE, "cannot read the positions of partition %d", (int)p);
     } else {
       l->pending_pos++;
     }
@@ -1094,18 +1352,27 @@ static void on_committed(void *ud, int status, const hs_err_t *err) {
     l->committing = false;
     if (status) {
       add(l->m_flush_fail, 1);
+      char note[64];
+      bool log = rate_ok(l, &l->rl_flush);
+      if (log)
+        rate_note(&l->rl_flush, note, sizeof note);
       if (status == HS_STORE_FENCED || status == HS_STORE_REFUSED) {
         add(l->m_fenced, 1);
-        hs_log(HS_LOG_WARN, "redis",
-               "write refused: %s; another member owns these partitions now, or Redis lost "
-               "writes; resuming from what Redis holds",
-               err->msg);
+        if (log)
+          hs_log(HS_LOG_WARN, "redis",
+                 "write refused: %s; another member owns these partitions now, or Redis lost "
+                 "writes; resuming from what Redis holds%s",
+                 err->msg, note);
+        want_resync(l, RS_FENCED, "a write was refused: %s", err->msg);
       } else {
-        hs_log(HS_LOG_ERROR, "redis", "flush of %zu accounts failed: %s", c->n_accounts, err->msg);
+        if (log)
+          hs_log(HS_LOG_ERROR, "redis", "flush of %zu accounts failed: %s%s", c->n_accounts,
+                 err->msg, note);
+        want_resync(l, RS_FLUSH, "a flush failed: %s", err->msg);
       }
-      want_resync(l);
     } else {
       l->done_seq = c->seq;
+      l->progress_ms = uv_now(l->loop);
       if (l->m_flush_s)
         hs_series_observe(l->m_flush_s, (double)(uv_now(l->loop) - c->started) / 1000.0);
       if (l->m_flush_n)
@@ -1145,7 +1412,7 @@ static bool group_moves(const hs_live_t *l, const group_t *g) {
  * positions of every group, in one commit (store.h). One commit is in
  * flight at a time. */
 static void flush(hs_live_t *l) {
-  if (l->committing || l->resync || !l->store_up)
+  if (l->committing || l->resync || !l->store_up || l->out_lost)
     return;
   size_t n_pos = 0, nt = l->n_topics;
   for (size_t p = 0; p < l->n_groups; p++)
@@ -1211,7 +1478,7 @@ static void flush(hs_live_t *l) {
   if (rc) {
     hs_log(HS_LOG_ERROR, "engine", "out of memory building a flush; resuming from Redis");
     commit_free(c);
-    want_resync(l);
+    want_resync(l, RS_NOMEM, "out of memory building a flush");
     return;
   }
   for (size_t i = 0; i < n; i++) { /* the buffer stopped moving */
@@ -1278,7 +1545,8 @@ static void commit_send(hs_live_t *l, commit_t *c) {
     hs_log(HS_LOG_ERROR, "redis", "cannot send a flush of %zu accounts (%d)", c->n_accounts, rc);
     commit_free(c);
     l->committing = false;
-    want_resync(l);
+    want_resync(l, rc == HS_E_NOMEM ? RS_NOMEM : RS_UNREACHABLE, "cannot send a flush: %s",
+                rc == HS_E_NOMEM ? "out of memory" : "Redis not connected");
   }
 }
 
@@ -1323,20 +1591,87 @@ static void on_flush_timer(uv_timer_t *t) {
 
 /* ---- housekeeping ----------------------------------------------------- */
 
+/* True when nothing waits to be made durable: no resync, no flush, no
+ * account changed, and every partition group assigned has applied and
+ * written all its input up to the end of its partitions. */
+static bool caught_up(const hs_live_t *l) {
+  if (l->resync || l->committing || l->held || l->n_dirty || l->pending_pos || l->retry)
+    return false;
+  for (size_t p = 0; p < l->n_groups; p++) {
+    const group_t *g = l->groups[p];
+    if (!g)
+      continue;
+    if (g->state != G_ACTIVE)
+      return false;
+    for (size_t t = 0; t < l->n_topics; t++)
+      if (g->tp[t].len || !g->tp[t].eof || g->tp[t].applied != g->tp[t].committed)
+        return false;
+  }
+  return true;
+}
+
+/* While Redis is unreachable: says why, when the reason changes and at
+ * most every LOG_EVERY_MS otherwise (a wrong password, a refused
+ * connection, a timeout are all told apart). */
+static void log_unreachable(hs_live_t *l) {
+  const char *why = hs_store_last_error(l->store);
+  uint64_t now = uv_now(l->loop);
+  if (!*why)
+    why = "no answer yet";
+  bool changed = strcmp(why, l->redis_err) != 0;
+  if (!changed && l->redis_err_ms && now - l->redis_err_ms < LOG_EVERY_MS)
+    return;
+  if (changed && l->redis_err_ms && now - l->redis_err_ms < 1000)
+    return; /* several nodes failing in turn: one line a second at most */
+  hs_log(HS_LOG_WARN, "redis", "cannot connect: %s; retrying", why);
+  snprintf(l->redis_err, sizeof l->redis_err, "%s", why);
+  l->redis_err_ms = now;
+}
+
+/* Resumes from Redis, counted by cause and logged: every resync when they
+ * are rare, then at most one line every LOG_EVERY_MS with the number left
+ * out (a resync loop is visible, not a flood). */
+static void resync_now(hs_live_t *l) {
+  add(series1(l->f_resyncs, resync_causes[l->resync_cause]), 1);
+  char note[64];
+  bool loop = l->rl_resync.at && uv_now(l->loop) - l->rl_resync.at < 2 * LOG_EVERY_MS;
+  if (rate_ok(l, &l->rl_resync))
+    hs_log(l->resync_cause == RS_RECONNECT && !loop ? HS_LOG_INFO : HS_LOG_WARN, "engine",
+           "resuming from the state in Redis (cause %s: %s)%s", resync_causes[l->resync_cause],
+           l->resync_why, rate_note(&l->rl_resync, note, sizeof note));
+  start_sync(l);
+}
+
 static void on_tick(uv_timer_t *t) {
   hs_live_t *l = t->data;
   bool up = hs_store_connected(l->store);
   if (up != l->store_up) {
-    if (up)
+    if (up) {
       hs_log(HS_LOG_INFO, "redis", "connected");
-    else
+    } else {
       hs_log(HS_LOG_WARN, "redis", "unreachable: %s; consumption pauses",
              hs_store_last_error(l->store));
+      snprintf(l->redis_err, sizeof l->redis_err, "%s", hs_store_last_error(l->store));
+      l->redis_err_ms = uv_now(l->loop);
+    }
     l->store_up = up;
+  }
+  if (!up) {
+    log_unreachable(l);
+    snprintf(l->failure, sizeof l->failure, "Redis unreachable: %s",
+             *hs_store_last_error(l->store) ? hs_store_last_error(l->store) : "no answer yet");
+  } else {
+    l->redis_err[0] = 0;
+    l->redis_err_ms = 0;
   }
   /* a new connection: Redis may have restarted and lost writes */
   if (up && hs_store_connections(l->store) != l->store_connections)
-    want_resync(l);
+    want_resync(l, RS_RECONNECT,
+                "a new connection to Redis (a restart or a failover may have lost writes)");
+  if (l->retry)
+    retry_sends(l);
+  if (caught_up(l))
+    l->progress_ms = uv_now(l->loop);
   if (l->revoking) {
     if ((!up || l->resync) || uv_now(l->loop) - l->revoke_started > (uint64_t)REVOKE_TIMEOUT_MS) {
       if (up && !l->resync)
@@ -1353,11 +1688,8 @@ static void on_tick(uv_timer_t *t) {
   }
   if (l->n_accounts > (size_t)l->s->max_accounts)
     evict(l);
-  if (l->resync && up && !l->committing && !l->pending_pos) {
-    add(l->m_resyncs, 1);
-    hs_log(HS_LOG_INFO, "engine", "resuming from the state in Redis");
-    start_sync(l);
-  }
+  if (l->resync && up && !l->committing && !l->pending_pos)
+    resync_now(l);
 #ifdef __GLIBC__
   /* give memory freed after a burst (a backlog's fetch buffers and flushes,
      a rebalance) back to the system; malloc keeps it otherwise */
@@ -1368,12 +1700,21 @@ static void on_tick(uv_timer_t *t) {
 #endif
 }
 
-static void on_idle_timer(uv_timer_t *t) {
-  hs_live_t *l = t->data;
-  if (l->stopping || l->resync || l->revoking)
+/* Ages idle accounts, from the most recently used on, within the turn's
+ * budget: the pass goes on at the next turn (on_resume) where it stopped. */
+static void idle_continue(hs_live_t *l) {
+  if (l->stopping || l->resync || l->revoking) {
+    l->idle_pass = false;
+    l->idle_next = NULL;
     return;
+  }
   int64_t now = (int64_t)wall_ms() - l->s->lateness_ms;
-  for (acct_t *a = l->lru_head; a; a = a->lru_next) {
+  while (l->idle_next) {
+    if (!budget_left(l))
+      return;
+    acct_t *a = l->idle_next;
+    l->idle_next = a->lru_next;
+    budget_spend(l, 1);
     if (!a->a || a->partition < 0 || !l->groups[a->partition] ||
         l->groups[a->partition]->state != G_ACTIVE)
       continue;
@@ -1385,7 +1726,33 @@ static void on_idle_timer(uv_timer_t *t) {
         hs_account_clock(a->a) != before)
       mark_dirty(l, a);
     l->cur = NULL;
+    budget_spend(l, days_moved(before, hs_account_clock(a->a)));
   }
+  l->idle_pass = false;
+}
+
+static void on_idle_timer(uv_timer_t *t) {
+  hs_live_t *l = t->data;
+  if (l->stopping || l->resync || l->revoking || l->idle_pass)
+    return; /* a pass under way goes on */
+  l->idle_pass = true;
+  l->idle_next = l->lru_head;
+  idle_continue(l);
+}
+
+/* The next turn of the loop after one that ran out of budget: the work
+ * left goes on. */
+static void on_resume(uv_idle_t *h) {
+  hs_live_t *l = h->data;
+  uv_idle_stop(h);
+  l->budget_at = uv_now(l->loop);
+  l->budget = TURN_BUDGET;
+  l->turn_work = 0;
+  if (l->idle_pass)
+    idle_continue(l);
+  for (size_t p = 0; p < l->n_groups; p++)
+    if (l->groups[p] && l->groups[p]->state == G_ACTIVE)
+      group_pump(l, l->groups[p]);
 }
 
 /* ---- metrics --------------------------------------------------------- */
@@ -1423,15 +1790,29 @@ static int make_metrics(hs_live_t *l, hs_metrics_t *r) {
          "Events applied to an account's state");
   SIMPLE(l->m_dups, HS_COUNTER, "healthscore_events_duplicate_total",
          "Messages delivered again by Kafka and skipped (already applied or buffered)");
+  SIMPLE(l->m_dup_ids, HS_COUNTER, "healthscore_events_duplicate_id_total",
+         "Events dropped because their account already applied their event_id (a source "
+         "delivered them again)");
   SIMPLE(l->m_covered, HS_COUNTER, "healthscore_events_covered_total",
          "Events read again whose account's stored state already holds them, skipped");
   SIMPLE(l->m_late, HS_COUNTER, "healthscore_events_late_total",
          "Events older than the longest window on their account's clock, dropped");
   SIMPLE(l->m_ignored, HS_COUNTER, "healthscore_events_ignored_total",
          "Events recorded but not scored (outcomes)");
-  l->f_dead =
-      hs_metrics_family(r, HS_COUNTER, "healthscore_deadletter_total",
-                        "Messages sent to the dead-letter topic, by reason", "reason", NULL, 0);
+  l->f_dead = hs_metrics_family(
+      r, HS_COUNTER, "healthscore_deadletter_total",
+      "Dead letters delivered to the dead-letter topic, by kind of reason", "reason", NULL, 0);
+  l->f_dead_fail = hs_metrics_family(
+      r, HS_COUNTER, "healthscore_deadletter_failures_total",
+      "Attempts to deliver a dead letter that failed, by kind of reason (each is sent again; "
+      "positions never pass an undelivered one)",
+      "reason", NULL, 0);
+  SIMPLE(l->m_dead_trunc, HS_COUNTER, "healthscore_deadletter_truncated_total",
+         "Dead letters whose key or value was cut to fit Kafka's message size (headers "
+         "original_size and truncated say so)");
+  SIMPLE(l->m_reapplied, HS_COUNTER, "healthscore_events_reapplied_total",
+         "Events applied again after a resync (read again from the positions in Redis), counted "
+         "apart from healthscore_events_applied_total");
   l->f_alerts =
       hs_metrics_family(r, HS_COUNTER, "healthscore_alerts_total",
                         "Alert transitions published, by rule and state", "rule,state", NULL, 0);
@@ -1491,8 +1872,16 @@ static int make_metrics(hs_live_t *l, hs_metrics_t *r) {
   SIMPLE(l->m_rebalances, HS_COUNTER, "healthscore_rebalances_total",
          "Partition assignments received: every rebalance this member took part in, its "
          "first included");
-  SIMPLE(l->m_resyncs, HS_COUNTER, "healthscore_resyncs_total",
-         "Times the engine dropped its memory and resumed from the state in Redis");
+  l->f_resyncs = hs_metrics_family(r, HS_COUNTER, "healthscore_resyncs_total",
+                                   "Times the engine dropped its memory and resumed from the state "
+                                   "in Redis, by cause",
+                                   "cause", NULL, 0);
+  SIMPLE(l->m_turn_max, HS_GAUGE, "healthscore_loop_turn_work_max",
+         "The most work done in one turn of the event loop, in account-days evaluated (bounded "
+         "so that the loop keeps answering)");
+  SIMPLE(l->m_deferrals, HS_COUNTER, "healthscore_loop_deferrals_total",
+         "Turns of the event loop that left work (applying, ageing idle accounts) for the next "
+         "turn to stay responsive");
   SIMPLE(l->m_accounts, HS_GAUGE, "healthscore_accounts", "Accounts held in memory");
   SIMPLE(l->m_dirty, HS_GAUGE, "healthscore_accounts_dirty",
          "Accounts changed since they were last written to Redis");
@@ -1503,8 +1892,8 @@ static int make_metrics(hs_live_t *l, hs_metrics_t *r) {
   SIMPLE(l->m_redis_up, HS_GAUGE, "healthscore_redis_connected", "1 when Redis answers");
   SIMPLE(l->m_ready, HS_GAUGE, "healthscore_ready", "1 when /readyz answers 200");
 #undef SIMPLE
-  return l->f_events && l->f_dead && l->f_alerts && l->f_lag && l->f_bands && l->f_delivery &&
-                 l->m_engine_delay && l->m_alert_delivery
+  return l->f_events && l->f_dead && l->f_dead_fail && l->f_resyncs && l->f_alerts && l->f_lag &&
+                 l->f_bands && l->f_delivery && l->m_engine_delay && l->m_alert_delivery
              ? 0
              : HS_E_NOMEM;
 }
@@ -1518,6 +1907,8 @@ void hs_live_update_metrics(hs_live_t *l) {
         buffered += l->groups[p]->tp[t].len;
     }
   char why[8];
+  if (l->m_turn_max)
+    hs_series_set(l->m_turn_max, (double)l->turn_work_max);
   if (l->m_accounts) {
     hs_series_set(l->m_accounts, (double)l->n_accounts);
     hs_series_set(l->m_dirty, (double)l->n_dirty);
@@ -1553,21 +1944,38 @@ void hs_live_update_metrics(hs_live_t *l) {
 
 /* ---- the public face ------------------------------------------------ */
 
+/* How long the engine may hold input it has not made durable. */
+static uint64_t stall_ms(const hs_live_t *l) {
+  uint64_t by_flushes = (uint64_t)l->s->flush_interval_ms * STALL_FLUSHES;
+  return by_flushes > STALL_MIN_MS ? by_flushes : STALL_MIN_MS;
+}
+
 bool hs_live_ready(const hs_live_t *l, char *why, size_t n) {
   size_t parts = 0;
   for (size_t p = 0; p < l->n_groups; p++)
     parts += l->groups[p] && l->groups[p]->state == G_ACTIVE;
-  const char *r = l->stopping      ? "shutting down"
-                  : !l->store_up   ? "Redis unreachable"
-                  : l->kafka_down  ? "Kafka unreachable"
-                  : l->resync      ? "resuming from Redis"
-                  : l->revoking    ? "rebalancing"
-                  : !parts         ? "no partitions assigned"
-                  : l->pending_pos ? "reading positions from Redis"
-                                   : NULL;
-  if (r)
-    snprintf(why, n, "%s", r);
-  return !r;
+  uint64_t stalled = uv_now(l->loop) - l->progress_ms;
+  if (l->stopping)
+    snprintf(why, n, "shutting down");
+  else if (!l->store_up)
+    snprintf(why, n, "Redis unreachable: %s",
+             *hs_store_last_error(l->store) ? hs_store_last_error(l->store) : "no answer yet");
+  else if (l->kafka_down)
+    snprintf(why, n, "Kafka unreachable%s%s", *l->kafka_err ? ": " : "", l->kafka_err);
+  else if (stalled > stall_ms(l))
+    snprintf(why, n, "no durable progress for %llu s (nothing written to Redis): %s",
+             (unsigned long long)stalled / 1000, *l->failure ? l->failure : "no reason known");
+  else if (l->resync)
+    snprintf(why, n, "resuming from Redis: %s", l->resync_why);
+  else if (l->revoking)
+    snprintf(why, n, "rebalancing");
+  else if (!parts)
+    snprintf(why, n, "no partitions assigned");
+  else if (l->pending_pos)
+    snprintf(why, n, "reading positions from Redis");
+  else
+    return true;
+  return false;
 }
 
 int hs_live_account_json(hs_live_t *l, hs_str_t id, hs_buf_t *out) {
@@ -1761,7 +2169,8 @@ int hs_live_new(hs_live_t **out, uv_loop_t *loop, const hs_settings_t *s, const 
     l->groups = hs_calloc(l->n_groups ? l->n_groups : 1, sizeof *l->groups);
     l->ev_series = hs_calloc(l->n_topics * (HS_EV__COUNT + 1), sizeof *l->ev_series);
     l->lag_series = hs_calloc(l->n_topics * l->n_groups + 1, sizeof *l->lag_series);
-    if (!l->groups || !l->ev_series || !l->lag_series)
+    l->seen = hs_calloc(2 * l->n_topics * l->n_groups + 1, sizeof *l->seen);
+    if (!l->groups || !l->ev_series || !l->lag_series || !l->seen)
       rc = hs_err_set(err, HS_E_NOMEM, "out of memory");
   }
   hs_store_conf_t sc = {.nodes = s->redis_nodes,
@@ -1787,7 +2196,11 @@ int hs_live_new(hs_live_t **out, uv_loop_t *loop, const hs_settings_t *s, const 
     uv_timer_init(loop, timers[i]);
     timers[i]->data = l;
   }
-  l->open = 4;
+  uv_idle_init(loop, &l->resume);
+  l->resume.data = l;
+  l->open = 5;
+  l->out_max = hs_producer_max_bytes(l->producer);
+  l->progress_ms = uv_now(loop);
   uv_timer_start(&l->flush_timer, on_flush_timer, (uint64_t)s->flush_interval_ms,
                  (uint64_t)s->flush_interval_ms);
   uv_timer_start(&l->tick_timer, on_tick, TICK_MS, TICK_MS);
@@ -1820,6 +2233,12 @@ static void free_live(hs_live_t *l) {
   hs_free(l->out_done);
   hs_free(l->ev_series);
   hs_free(l->lag_series);
+  hs_free(l->seen);
+  while (l->retry) {
+    outmsg_t *o = l->retry;
+    l->retry = o->next;
+    outmsg_free(o);
+  }
   hs_free(l->band_series);
   hs_free(l->band_count);
   hs_decoder_free(l->dec);
@@ -1873,12 +2292,17 @@ static void stop_step(hs_live_t *l) {
   if (l->stop_flushed)
     return;
   bool expired = uv_now(l->loop) >= l->stop_deadline;
-  if (!expired && l->store_up && !l->resync && (l->committing || l->n_dirty)) {
+  if (!expired && l->store_up && !l->resync && !l->out_lost && (l->committing || l->n_dirty)) {
     flush(l);
-    if (l->committing || (l->n_dirty && !l->resync))
+    if (l->committing || (l->n_dirty && !l->resync && !l->out_lost))
       return;
   }
-  if (l->n_dirty || l->resync || expired) {
+  if (l->out_lost) {
+    hs_log(HS_LOG_ERROR, "engine",
+           "stopping with an alert or dead letter undelivered: the state of its input is not "
+           "written, it is read again from Kafka at the next start");
+    l->stop_status = -1;
+  } else if (l->n_dirty || l->resync || expired) {
     if (l->n_dirty || l->committing) {
       hs_log(HS_LOG_ERROR, "engine",
              "stopping with %zu accounts not written to Redis; they "
@@ -1892,8 +2316,10 @@ static void stop_step(hs_live_t *l) {
   uv_timer_t *timers[] = {&l->flush_timer, &l->tick_timer, &l->idle_timer, &l->wait_timer};
   for (size_t i = 0; i < 4; i++)
     uv_close((uv_handle_t *)timers[i], on_timer_closed);
-  /* parts still to close: 4 timers + consumer chain (producer, store, itself) */
-  l->open = 4 + 3;
+  uv_close((uv_handle_t *)&l->resume, on_timer_closed);
+  /* parts still to close: 4 timers, the idle handle + consumer chain
+     (producer, store, itself) */
+  l->open = 5 + 3;
   hs_log(HS_LOG_INFO, "engine", "state written; leaving the consumer group");
   hs_consumer_t *c = l->consumer;
   if (c)

@@ -32,13 +32,18 @@ struct hs_store_s {
   void *closed_ud;
 };
 
+/* Reading an account: MGET of its state and cover (GS_NEW); for an id
+ * whose keys changed and that has none, the keys an earlier version wrote
+ * (GS_OLD), then their copy to the new keys (GS_COPY). */
+enum { GS_NEW, GS_OLD, GS_COPY };
+
 typedef struct get_s {
   hs_store_t *s;
-  union {
-    hs_store_get_cb state;
-    hs_store_pos_cb pos;
-  } cb;
+  hs_store_get_cb cb;
   void *ud;
+  int phase;
+  size_t id_len;
+  char id[]; /* the account */
 } get_t;
 
 typedef struct commit_s {
@@ -60,12 +65,48 @@ typedef struct commit_s {
 
 /* ---- keys and RESP ------------------------------------------------------ */
 
-/* Builds "PREFIX:{ACCOUNT}:SUFFIX" into s->key. */
+static bool key_plain(hs_str_t account) {
+  return account.len && !memchr(account.ptr, '{', account.len) &&
+         !memchr(account.ptr, '}', account.len);
+}
+
+bool hs_store_key_encoded(hs_str_t account) {
+  return !key_plain(account);
+}
+
+int hs_store_legacy_key(hs_buf_t *out, const char *prefix, hs_str_t account, const char *suffix) {
+  return hs_buf_append(out, prefix, strlen(prefix)) || hs_buf_append(out, ":{", 2) ||
+                 hs_buf_append(out, account.ptr, account.len) || hs_buf_append(out, "}:", 2) ||
+                 hs_buf_append(out, suffix, strlen(suffix))
+             ? HS_E_NOMEM
+             : 0;
+}
+
+int hs_store_account_key(hs_buf_t *out, const char *prefix, hs_str_t account, const char *suffix) {
+  if (key_plain(account))
+    return hs_store_legacy_key(out, prefix, account, suffix);
+  /* '%' before the brace: no key of an earlier version, and no key of a
+     plain id, starts so; the tag holds no brace, and never nothing */
+  int rc = hs_buf_append(out, prefix, strlen(prefix)) || hs_buf_append(out, ":%{", 3) ||
+           (!account.len && hs_buf_append(out, "%", 1));
+  size_t from = 0;
+  for (size_t i = 0; i < account.len && !rc; i++) {
+    char c = account.ptr[i];
+    const char *esc = c == '%' ? "%25" : c == '{' ? "%7B" : c == '}' ? "%7D" : NULL;
+    if (esc) {
+      rc = hs_buf_append(out, account.ptr + from, i - from) || hs_buf_append(out, esc, 3);
+      from = i + 1;
+    }
+  }
+  rc = rc || hs_buf_append(out, account.ptr + from, account.len - from) ||
+       hs_buf_append(out, "}:", 2) || hs_buf_append(out, suffix, strlen(suffix));
+  return rc ? HS_E_NOMEM : 0;
+}
+
+/* Builds the key of an account's `suffix` into s->key. */
 static int account_key(hs_store_t *s, hs_str_t account, const char *suffix) {
   s->key.len = 0;
-  return hs_buf_append(&s->key, s->prefix, strlen(s->prefix)) || hs_buf_append(&s->key, ":{", 2) ||
-         hs_buf_append(&s->key, account.ptr, account.len) || hs_buf_append(&s->key, "}:", 2) ||
-         hs_buf_append(&s->key, suffix, strlen(suffix));
+  return hs_store_account_key(&s->key, s->prefix, account, suffix);
 }
 
 static int pos_key(hs_store_t *s, const char *group, int32_t partition) {
@@ -170,54 +211,198 @@ static int reply_error(hs_err_t *e, const redisReply *r, const hs_err_t *err) {
   return 0;
 }
 
+/* Reads the old keys of an account. KEYS: state, cover, score, history. */
+static const char legacy_read_script[] =
+    "return {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]), "
+    "redis.call('GET', KEYS[3]), redis.call('HGETALL', KEYS[4])}\n";
+
+/* Copies what the old keys held to the new ones, unless these hold a state
+ * or a cover already (another member was quicker); answers the new state
+ * and cover as MGET would. KEYS: state, cover, score, history; ARGV: for
+ * state, cover and score a flag ("1": present) and the value, then the
+ * history's field-value pairs. */
+static const char legacy_copy_script[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 and redis.call('EXISTS', KEYS[2]) == 0 then\n"
+    "  for i = 1, 3 do\n"
+    "    if ARGV[2 * i - 1] == '1' then redis.call('SET', KEYS[i], ARGV[2 * i]) end\n"
+    "  end\n"
+    "  for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1]) end\n"
+    "end\n"
+    "return {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2])}\n";
+
+static const char *const key_suffixes[] = {"state", "cover", "score", "history"};
+
+static void on_state(void *ud, redisReply *r, const hs_err_t *err);
+
+/* Sends `EVAL script 4 KEYS... ARGS...` for the keys of the account (legacy
+ * ones or not) to their slot. */
+static int send_eval(get_t *g, const char *script, bool legacy, int n_args, const char **args,
+                     const size_t *arg_lens) {
+  hs_store_t *s = g->s;
+  hs_str_t id = {g->id, (uint32_t)g->id_len};
+  hs_buf_t keys;
+  hs_buf_init(&keys);
+  size_t off[5] = {0};
+  int rc = 0;
+  for (int k = 0; k < 4 && !rc; k++) {
+    off[k] = keys.len;
+    rc = (legacy ? hs_store_legacy_key : hs_store_account_key)(&keys, s->prefix, id,
+                                                               key_suffixes[k]);
+  }
+  off[4] = keys.len;
+  size_t argc = 3 + 4 + (size_t)n_args;
+  const char **argv = hs_calloc(argc, sizeof *argv);
+  size_t *lens = hs_calloc(argc, sizeof *lens);
+  if (rc || !argv || !lens) {
+    hs_buf_free(&keys);
+    hs_free(argv);
+    hs_free(lens);
+    return HS_E_NOMEM;
+  }
+  argv[0] = "EVAL", lens[0] = 4;
+  argv[1] = script, lens[1] = strlen(script);
+  argv[2] = "4", lens[2] = 1;
+  for (int k = 0; k < 4; k++)
+    argv[3 + k] = keys.data + off[k], lens[3 + k] = off[k + 1] - off[k];
+  for (int i = 0; i < n_args; i++)
+    argv[7 + i] = args[i], lens[7 + i] = arg_lens[i];
+  uint16_t slot = hs_rc_slot(argv[3], lens[3]);
+  rc = hs_rc_command_argv(s->rc, slot, (int)argc, argv, lens, on_state, g);
+  hs_buf_free(&keys);
+  hs_free(argv);
+  hs_free(lens);
+  return rc;
+}
+
+/* True when the keys an earlier version used for the account may hold
+ * something: a Redis Cluster refused writes to keys of different slots, so
+ * an id whose old keys spread over slots (an empty tag) has none there. */
+static bool legacy_possible(const get_t *g) {
+  hs_rc_stats_t st;
+  hs_rc_stats(g->s->rc, &st);
+  if (st.standalone)
+    return true;
+  hs_str_t id = {g->id, (uint32_t)g->id_len};
+  hs_buf_t k;
+  hs_buf_init(&k);
+  int slot = -1;
+  bool one = true;
+  for (int i = 0; i < 4 && one; i++) {
+    k.len = 0;
+    if (hs_store_legacy_key(&k, g->s->prefix, id, key_suffixes[i])) {
+      one = false;
+      break;
+    }
+    int sl = hs_rc_slot(k.data, k.len);
+    one = slot < 0 || sl == slot;
+    slot = sl;
+  }
+  hs_buf_free(&k);
+  return one;
+}
+
+static bool nil(const redisReply *r) {
+  return r->type != REDIS_REPLY_STRING;
+}
+
+/* The old keys' values: copied to the new keys when there is a state or a
+ * cover. Returns 1 when a copy was sent, 0 when there is nothing to copy,
+ * or a negative code. */
+static int legacy_copy(get_t *g, const redisReply *r) {
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 4)
+    return HS_E_PARSE;
+  const redisReply *const *e = (const redisReply *const *)r->element;
+  if (nil(e[0]) && nil(e[1]))
+    return 0;
+  size_t n_hist = e[3]->type == REDIS_REPLY_ARRAY ? e[3]->elements : 0;
+  const char **args = hs_calloc(6 + n_hist, sizeof *args);
+  size_t *lens = hs_calloc(6 + n_hist, sizeof *lens);
+  int rc = args && lens ? 0 : HS_E_NOMEM;
+  for (size_t i = 0; i < 3 && !rc; i++) {
+    args[2 * i] = nil(e[i]) ? "0" : "1", lens[2 * i] = 1;
+    args[2 * i + 1] = nil(e[i]) ? "" : e[i]->str, lens[2 * i + 1] = nil(e[i]) ? 0 : e[i]->len;
+  }
+  for (size_t i = 0; i < n_hist && !rc; i++) {
+    const redisReply *h = e[3]->element[i];
+    args[6 + i] = h->type == REDIS_REPLY_STRING ? h->str : "";
+    lens[6 + i] = h->type == REDIS_REPLY_STRING ? h->len : 0;
+  }
+  if (!rc)
+    rc = send_eval(g, legacy_copy_script, false, (int)(6 + n_hist), args, lens);
+  hs_free(args);
+  hs_free(lens);
+  return rc ? rc : 1;
+}
+
 static void on_state(void *ud, redisReply *r, const hs_err_t *err) {
   get_t *g = ud;
   hs_store_t *s = g->s;
   hs_err_t e = {0};
   int status = reply_error(&e, r, err);
+  if (!status && g->phase == GS_OLD && !s->closing) {
+    g->phase = GS_COPY;
+    int rc = legacy_copy(g, r);
+    if (rc > 0)
+      return; /* its answer comes back here */
+    if (rc < 0)
+      status = hs_err_set(&e, rc, "redis: reading the keys of %.*s an earlier version wrote: %s",
+                          (int)g->id_len, g->id, rc == HS_E_PARSE ? "unexpected reply" : "failed");
+    else
+      r = NULL; /* nothing there either */
+  } else if (!status && (r->type != REDIS_REPLY_ARRAY || r->elements != 2)) {
+    status = hs_err_set(&e, HS_E_PARSE, "redis: unexpected reply to a state read");
+  } else if (!status && g->phase == GS_NEW && nil(r->element[0]) && nil(r->element[1]) &&
+             !s->closing && hs_store_key_encoded((hs_str_t){g->id, (uint32_t)g->id_len}) &&
+             legacy_possible(g)) {
+    g->phase = GS_OLD;
+    int rc = send_eval(g, legacy_read_script, true, 0, NULL, NULL);
+    if (!rc)
+      return;
+    status = hs_err_set(&e, rc == HS_E_NOMEM ? rc : HS_E_IO,
+                        "redis: cannot read the keys of %.*s an earlier version wrote",
+                        (int)g->id_len, g->id);
+  }
   s->inflight--;
-  if (!status && (r->type != REDIS_REPLY_ARRAY || r->elements != 2))
-    status = HS_E_PARSE;
   if (status) {
-    g->cb.state(g->ud, status, NULL, 0, -1, NULL);
+    g->cb(g->ud, status, &e, NULL, 0, -1, NULL);
+  } else if (!r) {
+    g->cb(g->ud, 0, NULL, NULL, 0, -1, NULL);
   } else {
     const redisReply *st = r->element[0], *cv = r->element[1];
     int32_t part = cv->type == REDIS_REPLY_STRING ? parse_cover(s, cv->str, cv->len) : -1;
     bool have = st->type == REDIS_REPLY_STRING;
-    g->cb.state(g->ud, 0, have ? st->str : NULL, have ? st->len : 0, part,
-                part >= 0 ? s->offsets : NULL);
+    g->cb(g->ud, 0, NULL, have ? st->str : NULL, have ? st->len : 0, part,
+          part >= 0 ? s->offsets : NULL);
   }
   hs_free(g);
 }
 
-static int send_get(hs_store_t *s, uint16_t slot, int argc, const char **argv, const size_t *lens,
-                    hs_rc_reply_cb on_reply, get_t *g) {
-  int rc = hs_rc_command_argv(s->rc, slot, argc, argv, lens, on_reply, g);
+int hs_store_get_state(hs_store_t *s, hs_str_t account, hs_store_get_cb cb, void *ud) {
+  if (s->closing || !hs_rc_ready(s->rc))
+    return HS_E_IO;
+  get_t *g = hs_calloc(1, sizeof *g + account.len + 1);
+  hs_buf_t keys;
+  hs_buf_init(&keys);
+  size_t state_len = 0;
+  if (!g || account_key(s, account, "state") || hs_buf_append(&keys, s->key.data, s->key.len) ||
+      account_key(s, account, "cover")) {
+    hs_free(g);
+    hs_buf_free(&keys);
+    return HS_E_NOMEM;
+  }
+  state_len = keys.len;
+  *g = (get_t){.s = s, .cb = cb, .ud = ud, .phase = GS_NEW, .id_len = account.len};
+  memcpy(g->id, account.ptr, account.len);
+  const char *argv[] = {"MGET", keys.data, s->key.data};
+  size_t lens[] = {4, state_len, s->key.len};
+  int rc = hs_rc_command_argv(s->rc, key_slot(s), 3, argv, lens, on_state, g);
+  hs_buf_free(&keys);
   if (rc) {
     hs_free(g);
     return rc == HS_E_NOMEM ? rc : HS_E_IO;
   }
   s->inflight++;
   return 0;
-}
-
-int hs_store_get_state(hs_store_t *s, hs_str_t account, hs_store_get_cb cb, void *ud) {
-  if (s->closing || !hs_rc_ready(s->rc))
-    return HS_E_IO;
-  get_t *g = hs_calloc(1, sizeof *g);
-  char *state = NULL;
-  if (!g || account_key(s, account, "state") || !(state = hs_strdup(s->key.data)) ||
-      account_key(s, account, "cover")) {
-    hs_free(g);
-    hs_free(state);
-    return HS_E_NOMEM;
-  }
-  *g = (get_t){s, {.state = cb}, ud};
-  const char *argv[] = {"MGET", state, s->key.data};
-  size_t lens[] = {4, strlen(state), s->key.len};
-  int rc = send_get(s, key_slot(s), 3, argv, lens, on_state, g);
-  hs_free(state);
-  return rc;
 }
 
 /* Reading a partition group's positions: HMGET of its hash. When the hash

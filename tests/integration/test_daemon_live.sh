@@ -35,7 +35,17 @@ bad healthscore.accounts acct-000006 5 'not json at all'
 bad healthscore.surveys acct-000004 "$(home_partition acct-000004 8)" '{"type":"nps","event_id":"x6","account_id":"acct-000004","ts":1733500000,"score":9}'
 n_bad=8
 wait "$gen_pid"
-check "the daemon drains every event" wait_for 60 drained $((good + n_bad)) d1
+# a source delivering again: ten logins produced a second time, as new
+# Kafka messages with the event ids already applied
+grep '"type":"login"' "$work/events.jsonl" | sed -n '100,109p' >"$work/again.jsonl"
+n_again=$(wc -l <"$work/again.jsonl")
+while read -r line; do
+  acct=$(printf '%s' "$line" | python3 -c 'import json,sys; print(json.load(sys.stdin)["account_id"])')
+  printf '%s' "$line" | kcat -b "$bs" -P -t healthscore.usage -k "$acct" -p "$(home_partition "$acct" 8)" 2>/dev/null
+done <"$work/again.jsonl"
+check "the daemon drains every event" wait_for 60 drained $((good + n_bad + n_again)) d1
+check "events a source delivered again are dropped by event id and counted" \
+  test "$(metric d1 healthscore_events_duplicate_id_total)" -eq "$n_again"
 sleep 0.5
 
 check "states in Redis equal replay's, byte for byte" same_states "$cfg" "$work/events.jsonl"

@@ -897,9 +897,10 @@ static void on_store_done(void *ud, int status, const hs_err_t *err) {
   snprintf(r->err, sizeof r->err, "%s", err ? err->msg : "");
 }
 
-static void on_store_get(void *ud, int status, const char *data, size_t len, int32_t partition,
-                         const int64_t *cover) {
+static void on_store_get(void *ud, int status, const hs_err_t *err, const char *data, size_t len,
+                         int32_t partition, const int64_t *cover) {
   sres_t *r = ud;
+  snprintf(r->err, sizeof r->err, "%s", err ? err->msg : "");
   (void)len;
   r->done = true;
   r->status = status;
@@ -1037,6 +1038,101 @@ static void test_store_commits_across_masters(void **state) {
   hs_store_stats(s, &st);
   assert_int_equal(st.refused, 1);
   assert_int_equal(st.fenced, 1);
+  bool closed = false;
+  hs_store_close(s, on_closed, &closed);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_true(closed);
+  assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* Account ids are user data: ids made of braces, blanks, and 128 bytes of
+ * them each keep their four keys in one slot, so commits and reads succeed
+ * on the cluster (an id starting with '}' gave an empty hash tag, and every
+ * read of it answered CROSSSLOT). An id whose old keys were in one slot
+ * ("a}b", tag "a") finds what an earlier version wrote there. */
+static void test_hostile_account_ids_on_the_cluster(void **state) {
+  (void)state;
+  load_slot_ports(ports[0]);
+  char seeds[64];
+  snprintf(seeds, sizeof seeds, "127.0.0.1:%d", ports[0]);
+  static const char *const topics[] = {"t.usage", "t.billing"};
+  hs_store_conf_t conf = {.nodes = seeds,
+                          .prefix = "hx",
+                          .timeout_ms = 2000,
+                          .reconnect_ms = 50,
+                          .topics = topics,
+                          .n_topics = 2};
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  hs_store_t *s;
+  hs_err_t err = {0};
+  assert_int_equal(hs_store_new(&s, &loop, &conf, &err), 0);
+  uint64_t end = uv_now(&loop) + 5000;
+  while (!hs_store_connected(s) && uv_now(&loop) < end) {
+    uv_run(&loop, UV_RUN_ONCE);
+    uv_update_time(&loop);
+  }
+  assert_true(hs_store_connected(s));
+  enum { N = 12 };
+  static char ids[N][129];
+  static const char *const fixed[] = {"{", "}", "{}", "}{", "}evil", " ", "\t", "}}{{", "%7D"};
+  for (int i = 0; i < 9; i++)
+    snprintf(ids[i], sizeof ids[i], "%s", fixed[i]);
+  memset(ids[9], '}', 128);
+  for (int b = 0; b < 128; b++) {
+    ids[10][b] = b % 2 ? '{' : '}';
+    ids[11][b] = "}{ %x"[b % 5];
+  }
+  static int64_t covers[N][2];
+  hs_store_write_t w[N];
+  static const int32_t day[] = {20500};
+  static const double score[] = {42.0};
+  for (int i = 0; i < N; i++) {
+    covers[i][0] = 10 + i, covers[i][1] = 3;
+    w[i] = (hs_store_write_t){.account = {ids[i], (uint32_t)strlen(ids[i])},
+                              .state = ids[i],
+                              .state_len = strlen(ids[i]),
+                              .score_json = "{}",
+                              .score_len = 2,
+                              .days = day,
+                              .scores = score,
+                              .n_days = 1,
+                              .partition = 1,
+                              .cover = covers[i]};
+  }
+  sres_t r = {0};
+  assert_int_equal(hs_store_commit(s, w, N, NULL, 0, on_store_done, &r), 0);
+  assert_true(run_until(&loop, &r.done, 5000));
+  if (r.status)
+    fail_msg("commit of hostile ids: %s", r.err);
+  for (int i = 0; i < N; i++) {
+    memset(&r, 0, sizeof r);
+    assert_int_equal(hs_store_get_state(s, w[i].account, on_store_get, &r), 0);
+    assert_true(run_until(&loop, &r.done, 3000));
+    if (r.status)
+      fail_msg("reading \"%s\": %s", ids[i], r.err);
+    assert_true(r.present);
+    assert_int_equal(r.partition, 1);
+    assert_int_equal(r.v[0], 10 + i);
+  }
+  /* an earlier version's keys of "a}b" (tag "a": one slot), found and moved */
+  hs_buf_t k;
+  hs_buf_init(&k);
+  assert_int_equal(hs_store_legacy_key(&k, "hx", (hs_str_t){"a}b", 3}, "state"), 0);
+  freeReplyObject(q(key_port(k.data), "SET %s %s", k.data, "old"));
+  k.len = 0;
+  assert_int_equal(hs_store_legacy_key(&k, "hx", (hs_str_t){"a}b", 3}, "cover"), 0);
+  freeReplyObject(q(key_port(k.data), "SET %s %s", k.data, "0 t.usage=5 t.billing=6"));
+  hs_buf_free(&k);
+  memset(&r, 0, sizeof r);
+  assert_int_equal(hs_store_get_state(s, (hs_str_t){"a}b", 3}, on_store_get, &r), 0);
+  assert_true(run_until(&loop, &r.done, 3000));
+  if (r.status)
+    fail_msg("reading a}b: %s", r.err);
+  assert_true(r.present);
+  assert_int_equal(r.partition, 0);
+  assert_int_equal(r.v[1], 6);
+  SAY("store: %d ids of braces and blanks written and read back; an old key found\n", N);
   bool closed = false;
   hs_store_close(s, on_closed, &closed);
   uv_run(&loop, UV_RUN_DEFAULT);
@@ -1186,6 +1282,7 @@ int main(void) {
       cmocka_unit_test(test_close_runs_every_callback_once),
       cmocka_unit_test(test_standalone_server),
       cmocka_unit_test(test_store_commits_across_masters),
+      cmocka_unit_test(test_hostile_account_ids_on_the_cluster),
       cmocka_unit_test(test_failover_to_the_replica),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -134,9 +134,10 @@ static void on_done(void *ud, int status, const hs_err_t *err) {
   snprintf(r->err, sizeof r->err, "%s", err ? err->msg : "");
 }
 
-static void on_get(void *ud, int status, const char *data, size_t len, int32_t partition,
-                   const int64_t *cover) {
+static void on_get(void *ud, int status, const hs_err_t *err, const char *data, size_t len,
+                   int32_t partition, const int64_t *cover) {
   result_t *r = ud;
+  snprintf(r->err, sizeof r->err, "%s", err ? err->msg : "");
   r->done = true;
   r->status = status;
   r->present = data != NULL;
@@ -591,6 +592,105 @@ static void test_password(void **state) {
   start_redis();
 }
 
+/* The key of an account's suffix, as a string. */
+static const char *key_str(char *out, size_t n, const char *id, size_t len, const char *suffix) {
+  hs_buf_t b;
+  hs_buf_init(&b);
+  assert_int_equal(hs_store_account_key(&b, "t", (hs_str_t){id, (uint32_t)len}, suffix), 0);
+  snprintf(out, n, "%s", b.data);
+  hs_buf_free(&b);
+  return out;
+}
+
+/* Plain ids keep the keys every earlier version wrote; ids that could
+ * empty or end the hash tag are encoded behind "%{", so that each has a
+ * tag of its own, never empty, and no two ids share a key. */
+static void test_account_keys_keep_one_tag_for_any_id(void **state) {
+  (void)state;
+  char k[512];
+  assert_string_equal(key_str(k, sizeof k, "acct-1", 6, "state"), "t:{acct-1}:state");
+  assert_string_equal(key_str(k, sizeof k, "50%", 3, "cover"), "t:{50%}:cover");
+  assert_string_equal(key_str(k, sizeof k, "}evil", 5, "state"), "t:%{%7Devil}:state");
+  assert_string_equal(key_str(k, sizeof k, "{}", 2, "score"), "t:%{%7B%7D}:score");
+  assert_string_equal(key_str(k, sizeof k, "%7D}", 4, "state"), "t:%{%257D%7D}:state");
+  assert_string_equal(key_str(k, sizeof k, "", 0, "state"), "t:%{%}:state");
+  assert_false(hs_store_key_encoded((hs_str_t){"acct-1", 6}));
+  assert_true(hs_store_key_encoded((hs_str_t){"a{b", 3}));
+  /* every id's four keys share one slot, of a non-empty tag; no two ids
+     (nor an id and an earlier version's key of another) share a key */
+  static const char *const ids[] = {"{",   "}",    "{}",  "}{",    "}evil", "{{}}", " ",   "%",
+                                    "%7D", "}%7D", "a}b", "a{b}c", "x",     "%{",   "}}}}"};
+  size_t n = sizeof ids / sizeof *ids;
+  static const char *const sfx[] = {"state", "cover", "score", "history"};
+  for (size_t i = 0; i < n; i++) {
+    char first[512];
+    key_str(first, sizeof first, ids[i], strlen(ids[i]), "state");
+    const char *open = strchr(first, '{'), *close = open ? strchr(open, '}') : NULL;
+    assert_non_null(close);
+    assert_true(close > open + 1); /* the tag is not empty */
+    for (size_t f = 1; f < 4; f++)
+      assert_int_equal(hs_rc_slot(k, strlen(key_str(k, sizeof k, ids[i], strlen(ids[i]), sfx[f]))),
+                       hs_rc_slot(first, strlen(first)));
+    for (size_t j = 0; j < n; j++) {
+      char other[512];
+      if (j != i)
+        assert_string_not_equal(first,
+                                key_str(other, sizeof other, ids[j], strlen(ids[j]), "state"));
+      hs_buf_t b;
+      hs_buf_init(&b);
+      assert_int_equal(
+          hs_store_legacy_key(&b, "t", (hs_str_t){ids[j], (uint32_t)strlen(ids[j])}, "state"), 0);
+      if (hs_store_key_encoded((hs_str_t){ids[i], (uint32_t)strlen(ids[i])}))
+        assert_string_not_equal(first, b.data);
+      hs_buf_free(&b);
+    }
+  }
+}
+
+/* An account whose keys changed (an id with a brace) finds the state and
+ * cover an earlier version wrote under the old keys, and they move to the
+ * new keys (score record and history too); the old keys stay. */
+static void test_old_keys_of_an_encoded_id_are_found(void **state) {
+  (void)state;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  hs_store_t *s = open_store(&loop, 2000);
+  assert_true(redis_is("OK", "SET t:{}old}:state %s", "old-state"));
+  assert_true(
+      redis_is("OK", "SET t:{}old}:cover %s", "2 healthscore.usage=40 healthscore.billing=3"));
+  assert_true(redis_is("OK", "SET t:{}old}:score %s", "{\"score\":50.0}"));
+  redisContext *c = redisConnect("127.0.0.1", port);
+  freeReplyObject(redisCommand(c, "HSET t:{}old}:history 2026-01-01 50.0 2026-01-02 51.5"));
+  redisFree(c);
+  result_t r;
+  get_state(&loop, s, "}old", &r);
+  assert_true(r.present);
+  assert_int_equal(r.len, 9);
+  assert_memory_equal(r.data, "old-state", 9);
+  assert_int_equal(r.partition, 2);
+  assert_int_equal(r.cover[0], 40);
+  assert_true(redis_is("old-state", "GET %s", "t:%{%7Dold}:state"));
+  assert_true(redis_is("{\"score\":50.0}", "GET %s", "t:%{%7Dold}:score"));
+  assert_true(redis_is("51.5", "HGET %s 2026-01-02", "t:%{%7Dold}:history"));
+  assert_true(redis_is("old-state", "GET %s", "t:{}old}:state")); /* kept */
+  /* a newer state under the new keys is never replaced by the old one */
+  assert_true(redis_is("OK", "SET %s new-state", "t:%{%7Dold}:state"));
+  get_state(&loop, s, "}old", &r);
+  assert_memory_equal(r.data, "new-state", 9);
+  /* an encoded id with nothing anywhere: absent */
+  get_state(&loop, s, "{none}", &r);
+  assert_false(r.present);
+  assert_int_equal(r.partition, -1);
+  /* written by this version, read back under the new keys */
+  const int64_t cover[] = {7, 8};
+  hs_store_write_t w = {{"}new{", 5}, "st", 2, "{}", 2, NULL, NULL, 0, 1, cover};
+  assert_int_equal(commit(&loop, s, &w, 1, NULL, 0, &r), 0);
+  assert_true(redis_is("st", "GET %s", "t:%{%7Dnew%7B}:state"));
+  get_state(&loop, s, "}new{", &r);
+  assert_int_equal(r.cover[1], 8);
+  close_store(&loop, s);
+}
+
 static void test_close_fails_inflight_once(void **state) {
   (void)state;
   uv_loop_t loop;
@@ -609,6 +709,8 @@ static void test_close_fails_inflight_once(void **state) {
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_account_keys_keep_one_tag_for_any_id),
+      cmocka_unit_test(test_old_keys_of_an_encoded_id_are_found),
       cmocka_unit_test(test_commit_reads_back),
       cmocka_unit_test(test_scripts_by_sha),
       cmocka_unit_test(test_script_sha_is_redis_sha),

@@ -203,7 +203,7 @@ static int url_decode(char *s) {
 static void on_request(void *ud, const char *method, const char *path, hs_http_response_t *resp) {
   daemon_t *d = ud;
   (void)method;
-  char why[128];
+  char why[512];
   if (!strcmp(path, "/healthz")) {
     hs_buf_printf(&resp->body, "ok\n");
   } else if (!strcmp(path, "/readyz")) {

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Old timestamps do not stall the loop: accounts whose only event is dated
+# 1970 (ts 0, or epoch seconds where milliseconds are expected) make the
+# idle pass catch each of them up by up to 3,660 days; that work is split
+# over turns of the loop (healthscore_loop_turn_work_max stays within the
+# budget, healthscore_loop_deferrals_total counts the splits), so /healthz
+# keeps answering, and every account is aged all the same. The worst
+# /healthz latency seen is printed (not a pass/fail criterion).
+# OLD_ACCOUNTS=20000 reproduces the full attack.
+source "$(dirname "$0")/lib.sh"
+group=old-$$
+n=${OLD_ACCOUNTS:-3000}
+
+start_broker 4
+start_redis
+engine_conf d1 "$group"
+sed -i 's/^  idle_interval: 0$/  idle_interval: 1s\n  allowed_lateness: 0ms/' "$work/d1.yaml"
+start_daemon d1
+check "healthscored becomes ready" wait_for 30 ready d1
+
+python3 - "$n" >"$work/old.kv" <<'PY'
+import sys
+for i in range(1, int(sys.argv[1]) + 1):
+    ts = 0 if i % 2 else 1733500000  # 1970-01-01, and seconds read as ms: 1970-01-21
+    print('old-%d:{"type":"login","event_id":"o%d","account_id":"old-%d","ts":%d,"user_id":"u","session_seconds":60}' % (i, i, i, ts))
+PY
+port=$(cat "$work/d1.port")
+( worst=0
+  while [ ! -e "$work/stop-probe" ]; do
+    t=$(curl -sf -o /dev/null --max-time 30 -w '%{time_total}' "http://127.0.0.1:$port/healthz") || t=30
+    worst=$(python3 -c "print(max($worst, $t))")
+    echo "$worst" >"$work/worst"
+    sleep 0.05
+  done ) &
+pids+=($!)
+kcat -b "$bs" -P -K: -X partitioner=murmur2_random -t healthscore.usage <"$work/old.kv" 2>/dev/null
+aged() { # ACCOUNT: its record is as of today
+  http_get d1 "/v1/accounts/$1" | grep -q "\"updated_at\":\"$(date -u +%Y-%m-%d)"
+}
+check "all $n events applied" \
+  wait_for 120 bash -c "$(declare -f http_get metric); work=$work; [ \$(metric d1 healthscore_events_applied_total) -eq $n ]"
+for a in old-1 old-2 "old-$((n / 2))" "old-$n"; do
+  check "account $a is aged to today" wait_for 300 bash -c "$(declare -f http_get aged); work=$work; aged $a"
+done
+touch "$work/stop-probe"
+max=$(metric d1 healthscore_loop_turn_work_max)
+echo "  most work in one turn: $max account-days; turns that left work for the next:" \
+  "$(metric d1 healthscore_loop_deferrals_total); worst /healthz latency: $(cat "$work/worst") s"
+check "the work per turn is measured" bash -c "http_get() { curl -sf http://127.0.0.1:$port\$2; }; http_get d1 /metrics | grep -q '^healthscore_loop_turn_work_max '"
+check "catching up was split over turns" test "$(metric d1 healthscore_loop_deferrals_total)" -gt 0
+check "no turn did more than its budget and one account's catch-up" test "$max" -le $((16384 + 3661))
+kill -TERM "$(cat "$work/d1.pid")"
+rc=0
+wait "$(cat "$work/d1.pid")" || rc=$?
+check "SIGTERM: exit 0" test "$rc" -eq 0
+finish daemon-old-timestamps
