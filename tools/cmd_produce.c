@@ -124,7 +124,7 @@ static int send_one(prun_t *r, const popts_t *o, hs_doc_parser_t *dp, const char
     hs_str_t t;
     if (!v || !hs_doc_scalar_text(v, tmp, &t)) {
       fprintf(stderr, "healthscore produce: %s: %s at key path \"%s\"\n", w,
-              v ? "no string or number" : "no value", o->key_path_text);
+              v ? "no string, number or boolean" : "no value", o->key_path_text);
       return 1;
     }
     key = t.ptr;
@@ -267,7 +267,7 @@ static void produce_usage(FILE *f) {
              "  --key KEY             every message's key\n"
              "  --key-path PATH       the key from the record (json, msgpack): a mapping path\n"
              "                        such as userId or context.groupId; a record without a\n"
-             "                        string or number there stops the run\n"
+             "                        string, number or boolean there stops the run\n"
              "                        (no --key nor --key-path: messages have no key)\n"
              "  --partitioner NAME    librdkafka's partitioner (murmur2_random, murmur2,\n"
              "                        consistent_random, random, ...); default murmur2_random\n"
