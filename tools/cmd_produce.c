@@ -115,6 +115,11 @@ static int send_one(prun_t *r, const popts_t *o, hs_doc_parser_t *dp, const char
       fprintf(stderr, "healthscore produce: %s: %s\n", w, err.msg);
       return 1;
     }
+    if (doc.type != MSGPACK_OBJECT_MAP) { /* as the mapping reads them */
+      fprintf(stderr, "healthscore produce: %s: not a %s\n", w,
+              o->in == IN_JSON ? "JSON object" : "msgpack map");
+      return 1;
+    }
   }
   const void *key = o->key;
   size_t key_len = o->key ? strlen(o->key) : 0;
@@ -261,8 +266,8 @@ static void produce_usage(FILE *f) {
              "options:\n"
              "  --kafka BOOTSTRAP     brokers, host:port[,host:port...]\n"
              "  --topic TOPIC         the topic\n"
-             "  --format F            json (one record a line; blank lines are not records),\n"
-             "                        msgpack (objects back to back) or binary (each record\n"
+             "  --format F            json (one object a line; blank lines are not records),\n"
+             "                        msgpack (maps back to back) or binary (each record\n"
              "                        preceded by its length, 4 bytes big-endian); default json\n"
              "  --key KEY             every message's key\n"
              "  --key-path PATH       the key from the record (json, msgpack): a mapping path\n"
@@ -452,7 +457,7 @@ int hs_cmd_produce(int argc, char **argv) {
   clock_gettime(CLOCK_MONOTONIC, &r.t0);
   if (hs_producer_new(&r.producer, &r.loop, &pc, on_report, &r, &err) ||
       hs_producer_warm(r.producer, &o.topic, 1, timeout_ms, &err)) {
-    fprintf(stderr, "healthscore produce: %s\n", err.msg);
+    fprintf(stderr, "healthscore produce: %s: %s (waited up to %g s)\n", kafka, err.msg, timeout);
     if (r.producer) {
       hs_producer_close(r.producer, 0, on_closed, &r);
       uv_run(&r.loop, UV_RUN_DEFAULT);

@@ -205,6 +205,14 @@ printf '{"userId":1}\n{oops\n' | "$bin" produce --kafka "$bs" --topic bad2 2>"$w
 check "a malformed JSON line: exit 1 naming it" \
   bash -c "[ $rc -eq 1 ] && grep -q 'line 2: malformed JSON' '$work/bad2.err'"
 rc=0
+"$bin" produce --kafka "$bs" --topic bad5 --format msgpack "$fx/segment.jsonl" 2>"$work/bad5.err" || rc=$?
+check "JSON read as msgpack: exit 1, the first record is not a map" \
+  bash -c "[ $rc -eq 1 ] && grep -q 'record 1 (byte 0): not a msgpack map' '$work/bad5.err'"
+rc=0
+echo '[1,2]' | "$bin" produce --kafka "$bs" --topic bad6 2>"$work/bad6.err" || rc=$?
+check "a JSON line that is not an object: exit 1" \
+  bash -c "[ $rc -eq 1 ] && grep -q 'line 1: not a JSON object' '$work/bad6.err'"
+rc=0
 printf '\0\0\0\x09abc' | "$bin" produce --kafka "$bs" --topic bad3 --format binary \
   2>"$work/bad3.err" || rc=$?
 check "a truncated binary record: exit 1 with its offset" \
