@@ -5,6 +5,7 @@
  * Stops at the first record it cannot send as asked (naming it), waits for
  * every delivery report, and fails when any record was not delivered. */
 #include "cmds.h"
+#include "read_input.h"
 
 #include "healthscore/codec.h"
 #include "healthscore/framing.h"
@@ -239,26 +240,6 @@ static int send_all(prun_t *r, const popts_t *o, hs_doc_parser_t *dp, const char
   return rc;
 }
 
-static int read_all(const char *path, hs_buf_t *b) {
-  FILE *f = path ? fopen(path, "rb") : stdin;
-  if (!f) {
-    fprintf(stderr, "healthscore produce: %s: %s\n", path, strerror(errno));
-    return 1;
-  }
-  char chunk[65536];
-  size_t n;
-  int rc = 0;
-  while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
-    rc = hs_buf_append(b, chunk, n);
-  if (rc || ferror(f)) {
-    fprintf(stderr, "healthscore produce: %s: read error\n", path ? path : "<stdin>");
-    rc = 1;
-  }
-  if (path)
-    fclose(f);
-  return rc;
-}
-
 static void produce_usage(FILE *f) {
   fprintf(f, "usage: healthscore produce --kafka BOOTSTRAP --topic TOPIC [options] [FILE]\n\n"
              "Sends raw records from FILE (or standard input, or -) to a Kafka topic, one\n"
@@ -445,7 +426,7 @@ int hs_cmd_produce(int argc, char **argv) {
     fprintf(stderr, "healthscore produce: %s: %s\n", avro_file, err.msg);
     goto out;
   }
-  if (read_all(path, &in))
+  if (hs_tool_read_all("produce", path, &in))
     goto out;
   if (hs_doc_parser_new(&dp, MAX_BINARY)) {
     fprintf(stderr, "healthscore produce: out of memory\n");
