@@ -4,10 +4,10 @@
  * on captured traffic before it is deployed and
  * `healthscore map ... | healthscore replay` scores what the daemon would. */
 #include "cmds.h"
+#include "read_input.h"
 
 #include "healthscore/mapping.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -115,26 +115,6 @@ static void run(mapper_t *mp, const char *buf, size_t len) {
   }
 }
 
-static int read_all(const char *path, hs_buf_t *b) {
-  FILE *f = path ? fopen(path, "rb") : stdin;
-  if (!f) {
-    fprintf(stderr, "healthscore map: %s: %s\n", path, strerror(errno));
-    return 1;
-  }
-  char chunk[65536];
-  size_t n;
-  int rc = 0;
-  while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
-    rc = hs_buf_append(b, chunk, n);
-  if (rc || ferror(f)) {
-    fprintf(stderr, "healthscore map: %s: read error\n", path ? path : "<stdin>");
-    rc = 1;
-  }
-  if (path)
-    fclose(f);
-  return rc;
-}
-
 static void summary(const mapper_t *mp) {
   fprintf(stderr,
           "healthscore map: %s: %llu records: %llu events, %llu without event, %llu unmatched, "
@@ -204,7 +184,7 @@ int hs_cmd_map(int argc, char **argv) {
   hs_buf_init(&in);
   hs_buf_init(&mp.out);
   if (hs_doc_parser_new(&mp.parser, 0) == 0 &&
-      !read_all(optind < argc ? argv[optind] : NULL, &in)) {
+      !hs_tool_read_all("map", optind < argc ? argv[optind] : NULL, &in)) {
     run(&mp, in.data, in.len);
     fflush(stdout);
     if (!quiet)

@@ -11,6 +11,7 @@ int hs_cmd_broker(int argc, char **argv);
 int hs_cmd_check(int argc, char **argv);
 int hs_cmd_gen(int argc, char **argv);
 int hs_cmd_map(int argc, char **argv);
+int hs_cmd_produce(int argc, char **argv);
 int hs_cmd_replay(int argc, char **argv);
 int hs_cmd_show(int argc, char **argv);
 int hs_cmd_tune(int argc, char **argv);

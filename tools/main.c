@@ -17,6 +17,7 @@ static const struct {
     {"check", hs_cmd_check, "validate a scoring configuration"},
     {"gen", hs_cmd_gen, "generate synthetic customer events"},
     {"map", hs_cmd_map, "map raw records (Segment, Stripe, ...) to engine events with a mapping"},
+    {"produce", hs_cmd_produce, "send a file of raw records to a Kafka topic, keyed and framed"},
     {"replay", hs_cmd_replay, "score events offline: timeline, alerts and a backtest report"},
     {"show", hs_cmd_show, "an account's score and explanation, from Redis"},
     {"tune", hs_cmd_tune, "suggest a profile's weights from outcomes, judged on held-out accounts"},

@@ -84,4 +84,16 @@ void hs_avro_schema_free(hs_avro_schema_t *s);
 int hs_avro_decode(hs_avro_schema_t *s, const void *buf, size_t len, msgpack_zone *zone,
                    msgpack_object *out, hs_reject_t *why, hs_err_t *err);
 
+/* Encodes a document (a JSON record parsed by hs_doc_parse_json, say) as one
+ * Avro datum of schema `s`, binary encoding, appended to `out`. A record
+ * takes every field of the schema by name (a missing one is null when its
+ * type is a union with null) and no other key; a union the first branch the
+ * value's type fits (null, boolean, a number, a string for string, bytes,
+ * enum or fixed, a map for record or map, an array); an enum a symbol; int a
+ * 32-bit integer; bytes and fixed a string (fixed of exactly its size).
+ * Returns 0, or HS_E_SCHEMA with err naming the path and the reason
+ * ("avro: data.object.status: \"late\" is not a symbol of InvoiceStatus"),
+ * or HS_E_NOMEM. */
+int hs_avro_encode(hs_avro_schema_t *s, const msgpack_object *doc, hs_buf_t *out, hs_err_t *err);
+
 #endif

@@ -44,6 +44,23 @@ int hs_doc_parse_json(hs_doc_parser_t *p, const void *buf, size_t len, msgpack_o
 int hs_doc_unpack_msgpack(hs_doc_parser_t *p, const void *buf, size_t len, msgpack_object *out,
                           hs_err_t *err);
 
+/* ---- paths --------------------------------------------------------------- */
+
+/* A path of the mapping language on a document (docs/sources.md): `a.b`,
+ * `items[0].id`, `answers[field.ref=nps].number`. */
+typedef struct hs_doc_path_s hs_doc_path_t;
+
+/* Parses `text`; `$key` and `$headers.X` are refused (they name no place in
+ * a document). Returns 0, HS_E_CONFIG with the reason, or HS_E_NOMEM. */
+int hs_doc_path_new(const char *text, hs_doc_path_t **out, hs_err_t *err);
+void hs_doc_path_free(hs_doc_path_t *p);
+/* The value at `p` in `doc`, or NULL when absent or null. */
+const msgpack_object *hs_doc_path_get(const hs_doc_path_t *p, const msgpack_object *doc);
+/* The text of a scalar as the mapping compares it (a string as is, a number
+ * in shortest form, true/false), in `tmp` unless a string. Returns false for
+ * null, arrays and maps. */
+bool hs_doc_scalar_text(const msgpack_object *o, char tmp[40], hs_str_t *out);
+
 /* ---- aliases ------------------------------------------------------------- */
 
 /* Where learned aliases live (`cus_123` -> `acme` in table `stripe_customers`):

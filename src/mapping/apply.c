@@ -28,7 +28,7 @@ static bool is_str(const msgpack_object *o, const char *s, size_t n) {
 
 /* The text of a scalar in `tmp` (numbers as written in shortest form,
  * booleans true/false); false for nil, arrays and maps. */
-static bool as_text(const msgpack_object *o, char tmp[40], hs_str_t *out) {
+bool hs_doc_scalar_text(const msgpack_object *o, char tmp[40], hs_str_t *out) {
   int n;
   switch (o->type) {
   case MSGPACK_OBJECT_STR:
@@ -99,8 +99,8 @@ static bool step(const msgpack_object *cur, const seg_t *s, const msgpack_object
     const msgpack_object *v;
     char tmp[40];
     hs_str_t t;
-    if (walk(&cur->via.array.ptr[i], s->where, &v) && as_text(v, tmp, &t) && t.len == want &&
-        !memcmp(t.ptr, s->equals, want))
+    if (walk(&cur->via.array.ptr[i], s->where, &v) && hs_doc_scalar_text(v, tmp, &t) &&
+        t.len == want && !memcmp(t.ptr, s->equals, want))
       return *out = &cur->via.array.ptr[i], true;
   }
   return false;
@@ -148,7 +148,7 @@ static bool holds(const run_t *x, const cond_t *c) {
     return found == c->exists;
   char tmp[40];
   hs_str_t t;
-  if (!found || !as_text(v, tmp, &t))
+  if (!found || !hs_doc_scalar_text(v, tmp, &t))
     return false;
   for (size_t i = 0; i < c->n_vals; i++) {
     size_t n = strlen(c->vals[i]);
@@ -226,7 +226,7 @@ static int source(run_t *x, const spec_t *s, msgpack_object *box, const msgpack_
     *path = s->paths[i].text;
     if (!get(x, &s->paths[i], &b, &o))
       return 1;
-    if (!as_text(o, tmp, &t))
+    if (!hs_doc_scalar_text(o, tmp, &t))
       return reject(x, "%s: path \"%s\" is %s, not text", s->target, *path, kind_name(o));
     char *c = scratch(x, t.len + (i > 0));
     if (!c)
@@ -283,8 +283,8 @@ static int text_of(run_t *x, const spec_t *s, const msgpack_object *v, const cha
   bool integer =
       v->type == MSGPACK_OBJECT_POSITIVE_INTEGER || v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER;
   bool attr = s->kind == T_ATTR || s->kind == T_ATTRS;
-  if (!(v->type == MSGPACK_OBJECT_STR || integer || (attr && as_text(v, tmp, out))) ||
-      !as_text(v, tmp, out))
+  if (!(v->type == MSGPACK_OBJECT_STR || integer || (attr && hs_doc_scalar_text(v, tmp, out))) ||
+      !hs_doc_scalar_text(v, tmp, out))
     return reject(x, "%s: path \"%s\" is %s, not text", s->target, path, kind_name(v));
   int rc = out->ptr == tmp ? keep(x, s, tmp, out->len, out) : 0;
   if (!rc && s->str_case) {
@@ -417,7 +417,7 @@ static int set_one(run_t *x, const spec_t *s, hs_event_t *ev) {
       const msgpack_object_kv *kv = &v->via.map.ptr[i];
       char tmp[40];
       hs_str_t k, val;
-      if (kv->key.type != MSGPACK_OBJECT_STR || !as_text(&kv->val, tmp, &val))
+      if (kv->key.type != MSGPACK_OBJECT_STR || !hs_doc_scalar_text(&kv->val, tmp, &val))
         continue; /* lists, objects and nulls are not attributes */
       k = (hs_str_t){kv->key.via.str.ptr, kv->key.via.str.size};
       rc = val.ptr == tmp ? keep(x, s, tmp, val.len, &val) : 0;
@@ -451,8 +451,8 @@ static int learn(run_t *x) {
     const msgpack_object *k, *v;
     char kt[40], vt[40];
     hs_str_t ks, vs;
-    if (!get(x, &ln->key, &kb, &k) || !get(x, &ln->value, &vb, &v) || !as_text(k, kt, &ks) ||
-        !as_text(v, vt, &vs) || !ks.len || !vs.len)
+    if (!get(x, &ln->key, &kb, &k) || !get(x, &ln->value, &vb, &v) ||
+        !hs_doc_scalar_text(k, kt, &ks) || !hs_doc_scalar_text(v, vt, &vs) || !ks.len || !vs.len)
       continue; /* nothing to learn from this record */
     if (ln->through >= 0) {
       int rc = resolve(x, ln->through, &vs);
@@ -555,4 +555,43 @@ const hs_map_stats_t *hs_mapping_rule_stats(const hs_mapping_t *m, size_t i) {
 }
 uint64_t hs_mapping_unmatched(const hs_mapping_t *m) {
   return m->unmatched;
+}
+
+/* ---- paths for other tools ------------------------------------------------- */
+
+struct hs_doc_path_s {
+  path_t path;
+};
+
+int hs_doc_path_new(const char *text, hs_doc_path_t **out, hs_err_t *err) {
+  *out = NULL;
+  hs_doc_path_t *p = hs_calloc(1, sizeof *p);
+  if (!p)
+    return hs_err_set(err, HS_E_NOMEM, "out of memory");
+  char why[200];
+  int rc = hs__path_parse(text, &p->path, why, sizeof why);
+  if (rc) {
+    hs_free(p);
+    return rc == HS_E_NOMEM ? hs_err_set(err, rc, "out of memory")
+                            : hs_err_set(err, HS_E_CONFIG, "%s", why);
+  }
+  if (p->path.root != ROOT_DOC) {
+    hs_doc_path_free(p);
+    return hs_err_set(err, HS_E_CONFIG, "path \"%s\": $key and $headers name no place in a record",
+                      text);
+  }
+  *out = p;
+  return 0;
+}
+
+void hs_doc_path_free(hs_doc_path_t *p) {
+  if (!p)
+    return;
+  hs__path_free(&p->path);
+  hs_free(p);
+}
+
+const msgpack_object *hs_doc_path_get(const hs_doc_path_t *p, const msgpack_object *doc) {
+  const msgpack_object *v;
+  return doc && walk(doc, &p->path, &v) ? v : NULL;
 }

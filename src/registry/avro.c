@@ -6,20 +6,13 @@
  * and block count is checked against the bytes left, entries against the
  * item limit and the message's length, nesting against the depth limit.
  * Only a datum that passes reaches avro_value_read. */
-#include "healthscore/framing.h"
+#include "avro_internal.h"
 
 #include <avro.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-struct hs_avro_schema_s {
-  avro_schema_t schema;
-  avro_value_iface_t *iface;
-  avro_reader_t reader;
-  hs_avro_limits_t lim;
-};
 
 #define DEFAULT_MAX_ITEMS 65536
 #define DEFAULT_MAX_DEPTH 64
