@@ -10,7 +10,7 @@ packages=(
   libuv1-dev libhiredis-dev librdkafka-dev libhttp-parser-dev libavro-dev
   redis-server redis-tools kcat curl python3 python3-jsonschema
   yamllint python3-yaml systemd
-  chromium python3-pil
+  chromium python3-pil python3-confluent-kafka
 )
 
 missing=()

@@ -1,6 +1,8 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
 /* `healthscore alerts`: follows the alerts topic and prints each alert as a
- * readable line or as its JSON message. */
+ * readable line, as its JSON message, or as a structured CloudEvent. Reads
+ * both CloudEvents modes of the Kafka binding (binary: ce_* headers;
+ * structured: the alert is the envelope's `data`). */
 #include "cmds.h"
 #include "json_get.h"
 
@@ -16,18 +18,71 @@
 typedef struct tail_s {
   hs_consumer_t *consumer;
   uv_signal_t sigint, sigterm;
-  bool json, stopping;
+  bool json, cloudevent, stopping;
   long count, seen;
 } tail_t;
 
+/* A header's value, or NULL. */
+static const char *header(const rd_kafka_message_t *m, const char *name, size_t *len) {
+  rd_kafka_headers_t *hdrs = NULL;
+  const void *v = NULL;
+  if (rd_kafka_message_headers(m, &hdrs) || rd_kafka_header_get_last(hdrs, name, &v, len))
+    return NULL;
+  return v;
+}
+
+/* A structured-mode CloudEvent (content-type application/cloudevents+json). */
+static bool structured(const rd_kafka_message_t *m) {
+  size_t n = 0;
+  const char *ct = header(m, "content-type", &n);
+  return ct && n >= 23 && !memcmp(ct, "application/cloudevents", 23);
+}
+
+/* Prints the message as a structured CloudEvent: as it is in structured
+ * mode; in binary mode its ce_* headers as members and the value as `data`. */
+static void print_cloudevent(const rd_kafka_message_t *m) {
+  if (structured(m)) {
+    printf("%.*s\n", (int)m->len, (const char *)m->payload);
+    return;
+  }
+  static const char *const attrs[] = {"specversion", "id",   "source",    "type",
+                                      "subject",     "time", "dataschema"};
+  hs_buf_t b;
+  hs_buf_init(&b);
+  hs_buf_append(&b, "{", 1);
+  for (size_t i = 0; i < sizeof attrs / sizeof *attrs; i++) {
+    char name[32];
+    size_t n = 0;
+    snprintf(name, sizeof name, "ce_%s", attrs[i]);
+    const char *v = header(m, name, &n);
+    if (!v)
+      continue;
+    hs_buf_printf(&b, "%s\"%s\":", b.len > 1 ? "," : "", attrs[i]);
+    hs_buf_json_str(&b, v, n);
+  }
+  size_t n = 0;
+  const char *ct = header(m, "content-type", &n);
+  if (ct) {
+    hs_buf_printf(&b, "%s\"datacontenttype\":", b.len > 1 ? "," : "");
+    hs_buf_json_str(&b, ct, n);
+  }
+  printf("%.*s%s\"data\":%.*s}\n", (int)b.len, b.data, b.len > 1 ? "," : "", (int)m->len,
+         (const char *)m->payload);
+  hs_buf_free(&b);
+}
+
 /* One readable line, like `healthscore replay --alert-format text`. */
-static void print_text(const char *data, size_t len) {
+static void print_text(const char *data, size_t len, bool envelope) {
   char *copy = hs_strndup(data, len), errbuf[128];
-  yajl_val root = copy ? yajl_tree_parse(copy, errbuf, sizeof errbuf) : NULL;
+  yajl_val doc = copy ? yajl_tree_parse(copy, errbuf, sizeof errbuf) : NULL, root = doc;
   hs_free(copy);
+  if (root && envelope) { /* a structured CloudEvent: the alert is its data */
+    const char *path[] = {"data", NULL};
+    root = yajl_tree_get(doc, path, yajl_t_object);
+  }
   if (!root || !YAJL_IS_OBJECT(root)) {
     printf("(not an alert message: %.*s)\n", (int)(len > 120 ? 120 : len), data);
-    yajl_tree_free(root);
+    yajl_tree_free(doc);
     return;
   }
   bool ok, prev_ok;
@@ -46,8 +101,8 @@ static void print_text(const char *data, size_t len) {
     yajl_val item = YAJL_GET_ARRAY(top)->values[i];
     printf("%s%s", i ? ", " : " moved by: ", hs_json_str(item, "metric", "-"));
   }
-  printf(" [%s]\n", hs_json_str(root, "alert_id", "-"));
-  yajl_tree_free(root);
+  printf(" %s [%s]\n", hs_json_str(root, "severity", "-"), hs_json_str(root, "alert_id", "-"));
+  yajl_tree_free(doc);
 }
 
 static void on_consumer_closed(void *ud) {
@@ -76,10 +131,12 @@ static void on_message(void *ud, const rd_kafka_message_t *m) {
     fprintf(stderr, "healthscore alerts: %s\n", rd_kafka_message_errstr(m));
     return;
   }
-  if (t->json)
+  if (t->cloudevent)
+    print_cloudevent(m);
+  else if (t->json)
     printf("%.*s\n", (int)m->len, (const char *)m->payload);
   else
-    print_text(m->payload, m->len);
+    print_text(m->payload, m->len, structured(m));
   fflush(stdout);
   if (t->count && ++t->seen >= t->count)
     stop(t);
@@ -100,17 +157,17 @@ static void alerts_usage(FILE *f) {
              "  -b, --from-beginning   start at the oldest alert (default: new alerts only)\n"
              "  -n, --count N          exit after N alerts\n"
              "      --json             print the JSON messages as they are\n"
+             "      --cloudevent       print each as a structured CloudEvent (JSON), whether\n"
+             "                         it came in binary mode (ce_* headers) or structured\n"
              "  -h, --help             this text\n");
 }
 
 int hs_cmd_alerts(int argc, char **argv) {
-  static const struct option opts[] = {{"kafka", required_argument, NULL, 'k'},
-                                       {"topic", required_argument, NULL, 't'},
-                                       {"from-beginning", no_argument, NULL, 'b'},
-                                       {"count", required_argument, NULL, 'n'},
-                                       {"json", no_argument, NULL, 'J'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {
+      {"kafka", required_argument, NULL, 'k'},    {"topic", required_argument, NULL, 't'},
+      {"from-beginning", no_argument, NULL, 'b'}, {"count", required_argument, NULL, 'n'},
+      {"json", no_argument, NULL, 'J'},           {"cloudevent", no_argument, NULL, 'C'},
+      {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
   const char *bootstrap = NULL, *topic = "healthscore.alerts";
   bool from_beginning = false;
   tail_t t;
@@ -138,6 +195,9 @@ int hs_cmd_alerts(int argc, char **argv) {
       break;
     case 'J':
       t.json = true;
+      break;
+    case 'C':
+      t.cloudevent = true;
       break;
     case 'h':
       alerts_usage(stdout);

@@ -4,13 +4,64 @@
 #ifndef HEALTHSCORE_OUTPUT_H
 #define HEALTHSCORE_OUTPUT_H
 
+#include "healthscore/event.h"
 #include "healthscore/score.h"
+
+/* the longest ce_subject: an account id */
+#define HS_ALERT_SUBJECT_MAX HS_MAX_ID_LEN
 
 /* Appends the alert message for `alert` of evaluation `ev` as one JSON object
  * (no newline). `processed_ms` is the processing time (wall clock in the
  * daemon, the evaluation time in replay). Returns 0 or HS_E_NOMEM. */
 int hs_output_alert_json(const hs_model_t *m, const hs_eval_t *ev, const hs_alert_t *alert,
                          int64_t processed_ms, hs_buf_t *out);
+
+/* CloudEvents 1.0 (Kafka protocol binding) of an alert message. */
+#define HS_ALERT_CE_SPECVERSION "1.0"
+#define HS_ALERT_CE_TYPE_PREFIX "dev.healthscore.alert."
+#define HS_ALERT_CE_DATASCHEMA "https://healthscore.dev/schemas/alert.schema.json"
+/* headers of an alert message: at most */
+#define HS_ALERT_MAX_HEADERS 9
+
+typedef enum hs_alert_format_e {
+  HS_ALERT_BINARY = 0,    /* the alert JSON as the value, ce_* headers */
+  HS_ALERT_STRUCTURED = 1 /* a CloudEvent JSON envelope with the alert as `data` */
+} hs_alert_format_t;
+
+/* What the engine puts around an alert message. */
+typedef struct hs_alert_envelope_s {
+  hs_alert_format_t format;
+  /* the CloudEvents `source` (a URI reference); NULL or empty:
+     "healthscore/" and the percent-encoded `group_id` */
+  const char *source;
+  const char *group_id;
+} hs_alert_envelope_t;
+
+/* The headers of an alert message, as NUL-terminated name, value pairs
+ * (hdr[2i], hdr[2i+1]); the values point into the struct. */
+typedef struct hs_alert_headers_s {
+  const char *hdr[2 * HS_ALERT_MAX_HEADERS];
+  size_t n;
+  char id[32], type[48], time[32], ts[24];
+  char source[512];
+  char subject[HS_ALERT_SUBJECT_MAX + 1];
+} hs_alert_headers_t;
+
+/* The CloudEvents `source` of `env` into out (NUL-terminated, cut at
+ * n - 1 bytes). */
+void hs_alert_ce_source(const hs_alert_envelope_t *env, char *out, size_t n);
+
+/* Appends the alert message (hs_output_alert_json, or in structured mode
+ * the CloudEvent envelope around it) to `value` and fills `h`: binary mode
+ * ce_specversion, ce_id ("<alert_id>-<state>"), ce_source, ce_type
+ * (HS_ALERT_CE_TYPE_PREFIX and the state), ce_time (the event time),
+ * ce_subject (the account id), ce_dataschema and content-type
+ * application/json; structured mode content-type
+ * application/cloudevents+json only. `source_ts_ms` > 0 adds the header
+ * source_timestamp. Returns 0 or HS_E_NOMEM. */
+int hs_output_alert_message(const hs_model_t *m, const hs_eval_t *ev, const hs_alert_t *alert,
+                            int64_t processed_ms, const hs_alert_envelope_t *env,
+                            int64_t source_ts_ms, hs_buf_t *value, hs_alert_headers_t *h);
 
 /* Appends the score record of `ev`: score, band, profile and version,
  * coverage, group scores, every metric's raw/normalised value, weight and

@@ -31,6 +31,8 @@ typedef struct hs_settings_s {
   char **topics; /* input topics, co-partitioned */
   size_t n_topics;
   char *alerts_topic;
+  char *alerts_format; /* binary or structured (CloudEvents mode) */
+  char *alerts_source; /* CloudEvents source; empty: healthscore/<group_id> */
   char *deadletter_topic;
   char **client;                             /* librdkafka settings as name, value pairs ... */
   size_t n_client;                           /* pairs */

@@ -610,8 +610,17 @@ static int rule_pair(loader_t *l, const char *key, node_t *k, node_t *v, void *c
     }
     return lerr(l, v, "unknown alert kind \"%s\" (threshold, band, trend, slope)", sval(v));
   }
-  if (!strcmp(key, "severity"))
-    return get_str(l, v, "severity", &r->severity);
+  if (!strcmp(key, "severity")) {
+    /* the PagerDuty Events API v2 vocabulary, so that alerts page as they are */
+    static const char *const levels[] = {"critical", "error", "warning", "info"};
+    int rc = want(l, v, YAML_SCALAR_NODE, "severity");
+    for (size_t i = 0; !rc && i < sizeof levels / sizeof *levels; i++)
+      if (!strcmp(sval(v), levels[i]))
+        return get_str(l, v, "severity", &r->severity);
+    return rc ? rc
+              : lerr(l, v, "severity must be critical, error, warning or info, not \"%s\"",
+                     sval(v));
+  }
   if (!strcmp(key, "below")) /* threshold level, or slope in points per day */
     return get_num(l, v, "below", -100, 100, r->kind == HS_RULE_SLOPE ? &r->slope : &r->level);
   if (!strcmp(key, "band"))

@@ -75,6 +75,13 @@ static const row_t rows[] = {
      "murmur2 partitioner"},
     {"kafka", "alerts_topic", T_STR, "healthscore.alerts", 0, 0, NULL, OFF(alerts_topic), 0,
      "where alert messages are published, keyed by account id"},
+    {"kafka", "alerts_format", T_ENUM, "binary", 0, 0, "binary|structured", OFF(alerts_format), 0,
+     "CloudEvents 1.0 mode of alert messages (Kafka protocol binding): binary (the alert JSON "
+     "as the value, the attributes in ce_* headers) or structured (the value is a CloudEvent "
+     "JSON envelope, content-type application/cloudevents+json, the alert in `data`)"},
+    {"kafka", "alerts_source", T_STR, "", 0, 0, NULL, OFF(alerts_source), 0,
+     "the CloudEvents `source` of alert messages, a URI reference naming this engine, e.g. "
+     "https://healthscore.example.com/prod; empty: healthscore/ and kafka.group_id"},
     {"kafka", "deadletter_topic", T_STR, "healthscore.deadletter", 0, 0, NULL,
      OFF(deadletter_topic), 0, "where rejected input goes, with the reason in headers"},
     {"kafka", "client", T_MAP, "", 0, 0, NULL, OFF(client), OFF(n_client),
@@ -196,6 +203,17 @@ static bool str_ok(const row_t *r, const char *v, char *why, size_t whylen) {
     return snprintf(why, whylen, "must not be empty"), false;
   if (off == OFF(alerts_topic) || off == OFF(deadletter_topic))
     return topic_ok(v, why, whylen);
+  if (off == OFF(alerts_source)) {
+    if (strlen(v) > 500)
+      return snprintf(why, whylen, "must be at most 500 bytes"), false;
+    for (const unsigned char *c = (const unsigned char *)v; *c; c++)
+      if (*c <= ' ' || *c >= 0x7f || strchr("\"<>\\^`{|}", *c))
+        return snprintf(why, whylen,
+                        "must be a URI reference (RFC 3986: no spaces, quotes, braces or "
+                        "non-ASCII; percent-encode them), not \"%.40s\"",
+                        v),
+               false;
+  }
   if (off == OFF(redis_prefix) && strpbrk(v, "{}"))
     return snprintf(why, whylen, "must not contain '{' or '}' (they delimit the hash tag)"), false;
   if (off == OFF(http_host) && !is_ip(v))

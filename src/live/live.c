@@ -46,10 +46,10 @@
  * keeps serving /healthz and Kafka whatever the input's timestamps. One
  * account never costs more than the core's catch-up bound (3,660 days). */
 #define TURN_BUDGET 16384
-#define LOG_EVERY_MS 10000 /* a repeated failure is logged at most this often */
-#define STALL_MIN_MS 10000 /* no durable progress this long (at least): not ready */
-#define STALL_FLUSHES 20   /* ... or this many flush intervals */
-#define DL_HEADERS 6
+#define LOG_EVERY_MS 10000              /* a repeated failure is logged at most this often */
+#define STALL_MIN_MS 10000              /* no durable progress this long (at least): not ready */
+#define STALL_FLUSHES 20                /* ... or this many flush intervals */
+#define DL_HEADERS HS_ALERT_MAX_HEADERS /* dead letters use 6 */
 
 /* Why the engine dropped its memory and resumed from Redis. */
 enum { RS_READ, RS_FLUSH, RS_FENCED, RS_RECONNECT, RS_UNREACHABLE, RS_NOMEM, RS__COUNT };
@@ -727,14 +727,17 @@ static void on_eval(void *ud, const hs_account_t *acct, const hs_eval_t *ev) {
   for (uint32_t i = 0; i < ev->n_alerts; i++) {
     const hs_alert_t *al = &ev->alerts[i];
     l->json.len = 0;
-    if (hs_output_alert_json(l->model, ev, al, (int64_t)wall_ms(), &l->json))
+    /* CloudEvents attributes, and the triggering message's Kafka timestamp
+       for end-to-end latency */
+    hs_alert_envelope_t env = {strcmp(l->s->alerts_format, "structured") ? HS_ALERT_BINARY
+                                                                         : HS_ALERT_STRUCTURED,
+                               l->s->alerts_source, l->s->group_id};
+    hs_alert_headers_t h;
+    if (hs_output_alert_message(l->model, ev, al, (int64_t)wall_ms(), &env, l->cur_ts, &l->json,
+                                &h))
       continue;
-    /* the triggering message's Kafka timestamp, for end-to-end latency */
-    char ts[24];
-    snprintf(ts, sizeof ts, "%lld", (long long)l->cur_ts);
-    const char *hdr[] = {"source_timestamp", ts};
     produce(l, l->s->alerts_topic, ev->account_id.ptr, ev->account_id.len, l->json.data,
-            l->json.len, hdr, l->cur_ts > 0, NULL);
+            l->json.len, h.hdr, h.n, NULL);
     add(series2(l->f_alerts, hs_model_rule_id(l->model, al->rule),
                 al->state == HS_ALERT_FIRING ? "firing" : "resolved"),
         1);

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #define lit(b, s) hs_buf_append((b), s, sizeof s - 1)
@@ -108,6 +109,33 @@ static int event_id(hs_buf_t *b, const hs_eval_t *ev) {
   return str(b, "event_id", ev->event->event_id.ptr, ev->event->event_id.len);
 }
 
+/* The PagerDuty summary limit: 1024 bytes. */
+#define SUMMARY_MAX 1024
+
+/* One sentence saying what happened, for people and paging tools. */
+static int summary(hs_buf_t *out, const hs_model_t *m, const hs_eval_t *ev, const hs_alert_t *al) {
+  hs_buf_t b;
+  hs_buf_init(&b);
+  int rc = hs_buf_printf(&b, "Health score alert %s %s for account %.*s: score ",
+                         hs_model_rule_id(m, al->rule),
+                         al->state == HS_ALERT_FIRING ? "firing" : "resolved",
+                         (int)ev->account_id.len, ev->account_id.ptr);
+  rc |= isfinite(al->score) ? hs_buf_printf(&b, "%.1f", al->score) : lit(&b, "unknown");
+  if (isfinite(al->prev_score))
+    rc |= hs_buf_printf(&b, " (was %.1f)", al->prev_score);
+  rc |= hs_buf_printf(&b, ", band %s.", hs_model_band_name(m, al->band));
+  size_t n = b.len;
+  if (n > SUMMARY_MAX) { /* cut at a character boundary */
+    n = SUMMARY_MAX;
+    while (n && ((unsigned char)b.data[n] & 0xC0) == 0x80)
+      n--;
+  }
+  if (!rc)
+    rc = str(out, "summary", b.data, n);
+  hs_buf_free(&b);
+  return rc;
+}
+
 int hs_output_alert_json(const hs_model_t *m, const hs_eval_t *ev, const hs_alert_t *al,
                          int64_t processed_ms, hs_buf_t *out) {
   char id[17];
@@ -118,6 +146,8 @@ int hs_output_alert_json(const hs_model_t *m, const hs_eval_t *ev, const hs_aler
   rc |= zstr(out, "rule", hs_model_rule_id(m, al->rule));
   rc |= zstr(out, "rule_kind", hs_rule_kind_name(hs_model_rule_kind(m, al->rule)));
   rc |= zstr(out, "severity", hs_model_rule_severity(m, al->rule));
+  rc |= summary(out, m, ev, al);
+  rc |= str(out, "dedup_key", id, 16);
   rc |= num(out, "score", al->score, 1);
   rc |= num(out, "previous_score", al->prev_score, 1);
   rc |= zstr(out, "band", hs_model_band_name(m, al->band));
@@ -208,4 +238,85 @@ int hs_output_account_json(const hs_model_t *m, const hs_account_t *a, int64_t a
   int rc = score_json(m, ev, explain, out);
   hs_free(ev);
   return rc;
+}
+
+/* ---- CloudEvents ---------------------------------------------------------- */
+
+static const char *state_name(const hs_alert_t *al) {
+  return al->state == HS_ALERT_FIRING ? "firing" : "resolved";
+}
+
+void hs_alert_ce_source(const hs_alert_envelope_t *env, char *out, size_t n) {
+  if (!n)
+    return;
+  if (env->source && *env->source) {
+    snprintf(out, n, "%s", env->source);
+    return;
+  }
+  static const char hex[] = "0123456789ABCDEF";
+  const char *g = env->group_id ? env->group_id : "";
+  size_t k = (size_t)snprintf(out, n, "healthscore/");
+  for (; *g && k + 4 <= n; g++) {
+    unsigned char c = (unsigned char)*g;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+        strchr("-._~", c)) {
+      out[k++] = (char)c;
+    } else { /* RFC 3986 unreserved characters only */
+      out[k++] = '%';
+      out[k++] = hex[c >> 4];
+      out[k++] = hex[c & 15];
+    }
+  }
+  out[k < n ? k : n - 1] = 0;
+}
+
+static void header(hs_alert_headers_t *h, const char *name, const char *value) {
+  h->hdr[2 * h->n] = name;
+  h->hdr[2 * h->n + 1] = value;
+  h->n++;
+}
+
+int hs_output_alert_message(const hs_model_t *m, const hs_eval_t *ev, const hs_alert_t *al,
+                            int64_t processed_ms, const hs_alert_envelope_t *env,
+                            int64_t source_ts_ms, hs_buf_t *value, hs_alert_headers_t *h) {
+  char aid[17];
+  hs_alert_id_hex(al->alert_id, aid);
+  memset(h, 0, sizeof *h);
+  snprintf(h->id, sizeof h->id, "%s-%s", aid, state_name(al));
+  snprintf(h->type, sizeof h->type, "%s%s", HS_ALERT_CE_TYPE_PREFIX, state_name(al));
+  hs_time_format(ev->at_ms, h->time);
+  hs_alert_ce_source(env, h->source, sizeof h->source);
+  size_t n = ev->account_id.len < HS_ALERT_SUBJECT_MAX ? ev->account_id.len : HS_ALERT_SUBJECT_MAX;
+  memcpy(h->subject, ev->account_id.ptr, n);
+  h->subject[n] = 0;
+  int rc = 0;
+  if (env->format == HS_ALERT_STRUCTURED) {
+    header(h, "content-type", "application/cloudevents+json; charset=UTF-8");
+    rc |= lit(value, "{\"specversion\":\"" HS_ALERT_CE_SPECVERSION "\"");
+    rc |= zstr(value, "id", h->id);
+    rc |= zstr(value, "source", h->source);
+    rc |= zstr(value, "type", h->type);
+    rc |= str(value, "subject", ev->account_id.ptr, ev->account_id.len);
+    rc |= zstr(value, "time", h->time);
+    rc |= lit(value,
+              ",\"datacontenttype\":\"application/json\",\"dataschema\":\"" HS_ALERT_CE_DATASCHEMA
+              "\",\"data\":");
+    rc |= hs_output_alert_json(m, ev, al, processed_ms, value);
+    rc |= lit(value, "}");
+  } else {
+    header(h, "ce_specversion", HS_ALERT_CE_SPECVERSION);
+    header(h, "ce_id", h->id);
+    header(h, "ce_source", h->source);
+    header(h, "ce_type", h->type);
+    header(h, "ce_time", h->time);
+    header(h, "ce_subject", h->subject);
+    header(h, "ce_dataschema", HS_ALERT_CE_DATASCHEMA);
+    header(h, "content-type", "application/json");
+    rc |= hs_output_alert_json(m, ev, al, processed_ms, value);
+  }
+  if (source_ts_ms > 0) {
+    snprintf(h->ts, sizeof h->ts, "%lld", (long long)source_ts_ms);
+    header(h, "source_timestamp", h->ts);
+  }
+  return rc ? HS_E_NOMEM : 0;
 }

@@ -39,6 +39,27 @@ check "the metrics named" grep -q "moved by: core_features_30d" "$work/text"
 timeout 60 "$bin" alerts --kafka "$bs" --from-beginning --count 1 --json >"$work/json"
 check "raw JSON on request" grep -q '"schema_version": *1' "$work/json"
 
+# CloudEvents: a binary-mode message (ce_* headers) and a structured one
+one_line() { /usr/bin/python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))))' "$1"; }
+one_line "$src/schemas/examples/alert-firing.json" |
+  kcat -b "$bs" -P -t alerts.ce -p 0 -k acct-000015 -H ce_specversion=1.0 -H ce_id=6e68d08f23fd3091-firing \
+    -H ce_source=healthscore/healthscore -H ce_type=dev.healthscore.alert.firing \
+    -H ce_time=2026-03-02T00:00:00.000Z -H ce_subject=acct-000015 -H content-type=application/json
+one_line "$src/schemas/examples/alert-cloudevent.json" |
+  kcat -b "$bs" -P -t alerts.ce -p 0 -k acct-000015 -H "content-type=application/cloudevents+json; charset=UTF-8"
+timeout 60 "$bin" alerts --kafka "$bs" -t alerts.ce --from-beginning --count 2 >"$work/ce.text"
+check "a structured CloudEvent reads as its alert" \
+  test "$(grep -c "FIRING   declining_14d  acct-000015 score  73.4 (was  94.0) green   moved by: .* warning \[6e68d08f23fd3091\]" "$work/ce.text")" -eq 2
+timeout 60 "$bin" alerts --kafka "$bs" -t alerts.ce --from-beginning --count 2 --cloudevent >"$work/ce.json"
+check "--cloudevent prints both modes as one structured CloudEvent each" /usr/bin/python3 -c '
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+ok = len(evs) == 2 and all(e["specversion"] == "1.0" and e["id"] == "6e68d08f23fd3091-firing"
+     and e["type"] == "dev.healthscore.alert.firing" and e["subject"] == "acct-000015"
+     and e["datacontenttype"] == "application/json" and e["data"]["dedup_key"] == "6e68d08f23fd3091"
+     for e in evs)
+sys.exit(0 if ok else 1)' "$work/ce.json"
+
 "$bin" alerts --kafka "$bs" >"$work/follow" 2>&1 &
 tail_pid=$!
 sleep 4

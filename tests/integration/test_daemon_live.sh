@@ -53,7 +53,10 @@ check "daily histories equal replay's" same_history "$cfg" "$work/events.jsonl"
 check "alerts equal replay's" alerts_ok "$cfg" "$work/events.jsonl"
 kcat -b "$bs" -C -t healthscore.alerts -o beginning -e -q -f '%k|%h\n' >"$work/alert.heads" 2>/dev/null
 check "alerts are keyed by account and carry their source event's timestamp" \
-  bash -c "[ -s '$work/alert.heads' ] && ! grep -vqE '^acct-[0-9]+[|]source_timestamp=[0-9]{13}$' '$work/alert.heads'"
+  bash -c "[ -s '$work/alert.heads' ] && ! grep -vqE '^acct-[0-9]+[|](.*,)?source_timestamp=[0-9]{13}(,.*)?$' '$work/alert.heads'"
+check "alerts are CloudEvents (binary mode) a CloudEvents-aware consumer reads as they are" \
+  /usr/bin/python3 "$src/tests/integration/ce_consumer.py" "$bs" healthscore.alerts binary "$src" \
+  "$work/replay.alerts"
 check "applied + ignored = good events" \
   test $(($(metric d1 healthscore_events_applied_total) + $(metric d1 healthscore_events_ignored_total))) -eq "$good"
 

@@ -31,6 +31,10 @@ def validator(name):
     return Draft202012Validator(s, resolver=RefResolver(s["$id"], s, store=store))
 
 event, alert, score = validator("events/event.schema.json"), validator("alert.schema.json"), validator("score.schema.json")
+# a structured-mode CloudEvent around an alert (kafka.alerts_format: structured)
+_a = store["https://healthscore.dev/schemas/alert.schema.json"]
+cloudevent = Draft202012Validator({"$ref": _a["$id"] + "#/$defs/cloudevent"},
+                                  resolver=RefResolver(_a["$id"], _a, store=store))
 passed = failed = 0
 
 def check(ok, what):
@@ -76,6 +80,21 @@ def lines(name, v, limit=None):
 for name, v in (("alert-firing.json", alert), ("alert-resolved.json", alert), ("score.json", score)):
     errs = list(v.iter_errors(json.load(open(os.path.join(src, "schemas/examples", name)))))
     check(not errs, f"{name}: {errs[:1]}")
+
+doc = json.load(open(os.path.join(src, "schemas/examples/alert-cloudevent.json")))
+errs = list(cloudevent.iter_errors(doc))
+check(not errs, f"alert-cloudevent.json: {errs[:1]}")
+check(not cloudevent.is_valid(doc["data"]), "a bare alert is not a CloudEvent")
+bad = dict(doc, specversion="0.3")
+check(not cloudevent.is_valid(bad), "specversion 0.3 does not validate")
+bad = dict(doc, data=dict(doc["data"], severity="high"))
+check(not cloudevent.is_valid(bad), "a severity outside PagerDuty's does not validate")
+
+# the PagerDuty fields: dedup_key is the episode's alert_id; one sentence
+for line in open(os.path.join(work, "alerts.jsonl")):
+    a = json.loads(line)
+    check(a["dedup_key"] == a["alert_id"] and a["summary"].endswith(".")
+          and a["account_id"] in a["summary"] and a["state"] in a["summary"], f"pagerduty fields: {a}")
 
 lines("events.jsonl", event, 3000)
 lines("alerts.jsonl", alert)
