@@ -7,6 +7,7 @@
 
 #include "healthscore/codec.h"
 #include "healthscore/producer.h"
+#include "healthscore/time.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -4,11 +4,10 @@
 #include "cmds.h"
 #include "json_get.h"
 
-#include "healthscore/common.h"
+#include "healthscore/base.h"
 #include "healthscore/config.h"
-#include "healthscore/output.h"
-#include "healthscore/score.h"
-#include "healthscore/settings.h"
+#include "healthscore/state.h"
+#include "healthscore/core.h"
 #include "healthscore/store.h"
 
 #include <getopt.h>

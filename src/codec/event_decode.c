@@ -3,6 +3,7 @@
  * through a bounds-checked reader) feed one field layer that checks types,
  * ranges and required fields, so both formats obey exactly the same rules. */
 #include "healthscore/codec.h"
+#include "healthscore/time.h"
 
 #include <math.h>
 #include <stdarg.h>

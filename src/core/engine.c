@@ -1,6 +1,7 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
 /* An in-memory set of accounts: an open-addressing table keyed by account id. */
-#include "healthscore/engine.h"
+#include "healthscore/core.h"
+#include "healthscore/hash.h"
 
 #include "internal.h"
 

@@ -2,6 +2,8 @@
 /* Compiling a configuration into a model: cross-reference checks, sharing of
  * series between metrics that count the same thing, dependency order. */
 #include "internal.h"
+#include "healthscore/time.h"
+#include "healthscore/hash.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -592,40 +594,6 @@ static int index_by_type(hs_model_t *m) {
   return 0;
 }
 
-/* A hash over everything that affects scores and alerts. */
-static uint64_t fingerprint(const hs_model_t *m) {
-  uint64_t h = HS_HASH_SEED;
-  for (uint32_t i = 0; i < m->n_series; i++)
-    h = mix(mix(h, m->series[i].key), m->series[i].days);
-  for (uint32_t i = 0; i < m->n_metrics; i++) {
-    const hs__metric_t *mt = &m->metrics[i];
-    h = mix(h, str_hash(mt->id));
-    h = mix(h, ((uint64_t)mt->kind << 48) ^ ((uint64_t)(mt->view + 1) << 32) ^
-                   ((uint64_t)(mt->of + 1) << 16) ^ (uint64_t)(mt->per + 2));
-    h = mix(h, (uint64_t)mt->max_age_ms);
-  }
-  for (uint32_t p = 0; p < m->n_profiles; p++) {
-    const hs__profile_t *pr = &m->profiles[p];
-    h = mix(h, str_hash(pr->name));
-    h = mix(h, str_hash(pr->version));
-    for (uint32_t r = 0; r < pr->n_refs; r++) {
-      const hs__ref_t *rf = &pr->refs[r];
-      double v[] = {rf->weight, rf->worst, rf->best, rf->missing_value,
-                    pr->group_weight[rf->group]};
-      h = hs_hash64(v, sizeof v, mix(h, ((uint64_t)rf->metric << 8) | rf->missing));
-    }
-  }
-  for (uint32_t b = 0; b < m->n_bands; b++)
-    h = hs_hash64(&m->band_min[b], sizeof(double), h);
-  for (uint32_t i = 0; i < m->n_rules; i++) {
-    const hs__rule_t *r = &m->rules[i];
-    double v[] = {r->level, r->hysteresis, r->drop, r->slope};
-    h = hs_hash64(v, sizeof v, mix(h, r->key ^ r->kind));
-    h = mix(mix(mix(h, (uint64_t)r->pending_ms), (uint64_t)r->cooldown_ms), (uint64_t)r->warmup_ms);
-  }
-  return h;
-}
-
 /* The days an applied event id is remembered (docs/scoring.md,
  * "Duplicates"): 0 (off) up to the horizon, past which an event is late
  * anyway; a model without windows remembers the ids of the account's day. */
@@ -670,7 +638,6 @@ int hs_model_compile(const hs_config_t *cfg, hs_model_t **out, hs_err_t *err) {
     hs_model_free(c.m);
     return rc;
   }
-  c.m->fingerprint = fingerprint(c.m);
   *out = c.m;
   return 0;
 }
@@ -783,7 +750,4 @@ hs_rule_kind_t hs_model_rule_kind(const hs_model_t *m, size_t i) {
 }
 const char *hs_model_rule_severity(const hs_model_t *m, size_t i) {
   return i < m->n_rules ? m->rules[i].severity : NULL;
-}
-uint64_t hs_model_fingerprint(const hs_model_t *m) {
-  return m->fingerprint;
 }

@@ -3,6 +3,8 @@
  * last score of each UTC day), the last band, profile and segment, and the
  * outcome. Everything else is computed when the report is written. */
 #include "internal.h"
+#include "healthscore/time.h"
+#include "healthscore/hash.h"
 
 #include <math.h>
 #include <stdio.h>

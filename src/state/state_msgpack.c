@@ -4,9 +4,12 @@
  * model, so a state written under one configuration decodes under another:
  * what the new model lacks is dropped, what it adds starts empty. Views are
  * derived and rebuilt after decoding. */
-#include "../core/internal.h"
+#include "../core/layout.h"
+
+#include "healthscore/state.h"
 
 #include "healthscore/codec.h"
+#include "healthscore/time.h"
 
 #include <msgpack.h>
 #include <string.h>
