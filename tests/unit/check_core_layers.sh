@@ -18,9 +18,10 @@ while ((${#queue[@]})); do
   queue=("${queue[@]:1}")
   [[ -n ${seen[$f]:-} ]] && continue
   seen[$f]=1
+  re='^[[:space:]]*#[[:space:]]*include[[:space:]]*"([^"]*)"'
   while IFS= read -r line; do
-    inc=$(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' <<<"$line")
-    [[ -z $inc ]] && continue
+    [[ $line =~ $re ]] || continue
+    inc=${BASH_REMATCH[1]}
     case $inc in
     healthscore/*)
       h=${inc#healthscore/}
