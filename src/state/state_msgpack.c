@@ -59,15 +59,9 @@ static bool day_empty(const hs__series_t *s, const hs__series_state_t *st, uint3
   return !st->d[st->start + i].cnt && (!v || (s->op == HS__OP_SUM ? !v->sum : isnan(v->ext)));
 }
 
-int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out) {
-  size_t before = out->len;
-  msgpack_packer pk_, *pk = &pk_;
-  msgpack_packer_init(pk, out, buf_write);
-  hs__eid_t *ids = NULL;
-  uint32_t n_ids = 0;
-  if (hs__eid_sorted(m, a, &ids, &n_ids))
-    return HS_E_NOMEM;
-  msgpack_pack_map(pk, 13);
+/* Format version, account id, its times and counts. */
+static void pk_header(msgpack_packer *pk, const hs_model_t *m, const hs_account_t *a) {
+  (void)m;
   pk_key(pk, "v");
   msgpack_pack_int(pk, STATE_VERSION);
   pk_key(pk, "id");
@@ -82,7 +76,11 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
   msgpack_pack_array(pk, 2);
   msgpack_pack_uint64(pk, a->n_events);
   msgpack_pack_uint64(pk, a->n_late);
+}
 
+/* The attributes, custom ones sorted by key, and when each was set. */
+static void pk_attrs(msgpack_packer *pk, const hs_model_t *m, const hs_account_t *a) {
+  (void)m;
   pk_key(pk, "attrs");
   msgpack_pack_array(pk, 9);
   pk_str(pk, a->segment);
@@ -110,15 +108,21 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
     pk_time(pk, a->attr_ms[i]);
   for (uint32_t i = 0; i < a->n_custom; i++)
     pk_time(pk, a->custom_ms[corder[i]]);
+}
 
+/* The last outcome and its time. */
+static void pk_outcome(msgpack_packer *pk, const hs_model_t *m, const hs_account_t *a) {
+  (void)m;
   pk_key(pk, "outcome");
   msgpack_pack_array(pk, 2);
   pk_str(pk, a->outcome);
   pk_time(pk, a->outcome_ms);
+}
 
-  /* overrides by target (one each), the score first: canonical; a sixth
-     element (the override's own time) is ignored by older builds, which
-     also never apply a lifted pin (expiry not after its time) */
+/* Overrides by target (one each), the score first: canonical; a sixth
+ * element (the override's own time) is ignored by older builds, which
+ * also never apply a lifted pin (expiry not after its time). */
+static void pk_overrides(msgpack_packer *pk, const hs_model_t *m, const hs_account_t *a) {
   pk_key(pk, "overrides");
   msgpack_pack_array(pk, a->n_overrides);
   for (int target = -1; target < (int)m->n_metrics; target++) {
@@ -135,7 +139,11 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
       pk_time(pk, o->ts_ms);
     }
   }
+}
 
+/* Every series: its head, last event time, the days with data and its
+ * distinct keys. */
+static void pk_series(msgpack_packer *pk, const hs_model_t *m, const hs_account_t *a) {
   pk_key(pk, "series");
   msgpack_pack_array(pk, m->n_series);
   for (uint32_t si = 0; si < m->n_series; si++) {
@@ -188,7 +196,10 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
       last = best;
     }
   }
+}
 
+/* The scalars (days_since, latest) by key. */
+static void pk_scalars(msgpack_packer *pk, const hs_model_t *m, const hs_account_t *a) {
   pk_key(pk, "scalars");
   msgpack_pack_array(pk, m->n_scalars);
   for (uint32_t i = 0; i < m->n_scalars; i++) {
@@ -197,7 +208,10 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
     pk_time(pk, a->scalars[i].ts);
     msgpack_pack_double(pk, a->scalars[i].value);
   }
+}
 
+/* The daily score history: the days that have a score. */
+static void pk_history(msgpack_packer *pk, const hs_model_t *m, const hs_account_t *a) {
   pk_key(pk, "history");
   msgpack_pack_array(pk, 2);
   if (a->hist_head == INT32_MIN)
@@ -216,7 +230,10 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
     msgpack_pack_int32(pk, d);
     msgpack_pack_float(pk, v);
   }
+}
 
+/* Each alert rule's state by key. */
+static void pk_rules(msgpack_packer *pk, const hs_model_t *m, const hs_account_t *a) {
   pk_key(pk, "rules");
   msgpack_pack_array(pk, m->n_rules);
   for (uint32_t i = 0; i < m->n_rules; i++) {
@@ -231,7 +248,10 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
     pk_time(pk, r->pending_since);
     pk_time(pk, r->cooldown_until);
   }
+}
 
+/* The previous evaluation: score, band, profile and contributions. */
+static void pk_prev(msgpack_packer *pk, const hs_model_t *m, const hs_account_t *a) {
   pk_key(pk, "prev");
   msgpack_pack_array(pk, 5);
   if (a->has_score)
@@ -245,9 +265,11 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
   msgpack_pack_array(pk, n_contrib);
   for (uint32_t i = 0; i < n_contrib; i++)
     msgpack_pack_float(pk, a->contrib[i]);
+}
 
-  /* since format 1 too (older builds skip it): the event ids remembered, by
-     day: [day, bin of their 64-bit hashes big-endian ascending, ...] */
+/* Since format 1 too (older builds skip it): the event ids remembered, by
+ * day: [day, bin of their 64-bit hashes big-endian ascending, ...]. */
+static void pk_ids(msgpack_packer *pk, const hs__eid_t *ids, uint32_t n_ids) {
   pk_key(pk, "ids");
   uint32_t n_days = 0;
   for (uint32_t i = 0; i < n_ids; i++)
@@ -266,6 +288,27 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
       msgpack_pack_bin_body(pk, b, 8);
     }
   }
+}
+
+int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out) {
+  size_t before = out->len;
+  msgpack_packer pk_, *pk = &pk_;
+  msgpack_packer_init(pk, out, buf_write);
+  hs__eid_t *ids = NULL;
+  uint32_t n_ids = 0;
+  if (hs__eid_sorted(m, a, &ids, &n_ids))
+    return HS_E_NOMEM;
+  msgpack_pack_map(pk, 13);
+  pk_header(pk, m, a);
+  pk_attrs(pk, m, a);
+  pk_outcome(pk, m, a);
+  pk_overrides(pk, m, a);
+  pk_series(pk, m, a);
+  pk_scalars(pk, m, a);
+  pk_history(pk, m, a);
+  pk_rules(pk, m, a);
+  pk_prev(pk, m, a);
+  pk_ids(pk, ids, n_ids);
   hs_free(ids);
   return out->len > before ? 0 : HS_E_NOMEM;
 }
