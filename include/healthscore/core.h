@@ -384,6 +384,43 @@ void hs_account_prefetch_days(const hs_model_t *m, const hs_account_t *a, const 
 /* The alert id as 16 lowercase hex digits plus NUL. */
 void hs_alert_id_hex(uint64_t id, char out[17]);
 
+/* ---- The account table: account id -> the owner's index ----
+ * One table for every set of accounts (the engine below, the backtest
+ * report, and any other keeper of accounts): open addressing over 64-bit id
+ * hashes (hs_idmap_hash), mapping an id to a uint32 index that the owner
+ * gives (a position in its own array). The ids stay the owner's: the table
+ * asks `id_of(ctx, index)` for one when hashes are equal. The fields are
+ * readable (for prefetching) but only these functions change them. */
+typedef hs_str_t (*hs_idmap_id_fn)(const void *ctx, uint32_t index);
+typedef struct hs_idmap_s {
+  uint64_t *hashes;  /* per slot */
+  uint32_t *refs;    /* per slot: index + 1; 0 = empty */
+  size_t cap, n;     /* cap: a power of two */
+  unsigned load_pct; /* grows before n would exceed cap * load_pct / 100 */
+  hs_idmap_id_fn id_of;
+  const void *ctx;
+} hs_idmap_t;
+
+uint64_t hs_idmap_hash(hs_str_t id);
+/* Makes an empty table of at least `cap` slots (rounded up to a power of two,
+ * at least 16). Returns 0, or HS_E_NOMEM with *t holding nothing (freeing it
+ * is harmless). `ctx` is borrowed for the table's life. */
+int hs_idmap_init(hs_idmap_t *t, size_t cap, unsigned load_pct, hs_idmap_id_fn id_of,
+                  const void *ctx);
+/* Frees the slots (not what the indexes refer to). */
+void hs_idmap_free(hs_idmap_t *t);
+/* The slot holding `id` (whose hash is `hash`), or the empty slot where it
+ * would go: t->refs[slot] tells which. */
+size_t hs_idmap_slot(const hs_idmap_t *t, hs_str_t id, uint64_t hash);
+/* The index of `id`, or -1. */
+long hs_idmap_find(const hs_idmap_t *t, hs_str_t id);
+/* Before adding `id` at the empty *slot: grows the table when one more entry
+ * would pass the load, updating *slot. Returns 0, or HS_E_NOMEM with the
+ * table and *slot as they were. */
+int hs_idmap_reserve(hs_idmap_t *t, size_t *slot, hs_str_t id, uint64_t hash);
+/* Files `index` under the empty `slot` (after hs_idmap_reserve). */
+void hs_idmap_put(hs_idmap_t *t, size_t slot, uint64_t hash, uint32_t index);
+
 /* ---- The engine: an in-memory table of accounts driven by events ---- */
 
 typedef struct hs_engine_s hs_engine_t;
