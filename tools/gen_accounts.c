@@ -131,35 +131,28 @@ typedef struct day_s {
 
 /* Logins of the active share of the user pool, some followed by a feature use. */
 static int day_logins(const day_t *x) {
-  gen_t *g = x->g;
-  account_t *a = x->a;
-  const uint32_t ai = x->ai;
-  const int64_t day0 = x->day0;
-  const double act = x->act;
-  const double week = x->week;
-  rng_t *r = x->r;
   /* usage: the active share of the user pool logs in */
-  int active_users = (int)ceil(a->users * fmin(1.0, act));
+  int active_users = (int)ceil(x->a->users * fmin(1.0, x->act));
   for (int u = 0; u < active_users; u++) {
-    if (!chance(r, 0.5 * week * (0.5 + 0.5 * act)))
+    if (!chance(x->r, 0.5 * x->week * (0.5 + 0.5 * x->act)))
       continue;
-    int64_t ts = day0 + 7 * 3600000 + (int64_t)below(r, 12 * 3600000);
-    gev_t *e = add(g, a, ai, HS_EV_LOGIN, ts);
+    int64_t ts = x->day0 + 7 * 3600000 + (int64_t)below(x->r, 12 * 3600000);
+    gev_t *e = add(x->g, x->a, x->ai, HS_EV_LOGIN, ts);
     if (!e)
       return HS_E_NOMEM;
     snprintf(e->user, sizeof e->user, "u%d", u + 1);
-    e->ev.session_seconds = (double)(300 + below(r, 2100)) * (0.5 + 0.5 * act);
+    e->ev.session_seconds = (double)(300 + below(x->r, 2100)) * (0.5 + 0.5 * x->act);
     e->ev.session_seconds = floor(e->ev.session_seconds);
     e->ev.present |= HS_FIELD_BIT(HS_F_USER_ID) | HS_FIELD_BIT(HS_F_SESSION_SECONDS);
-    if (chance(r, 0.3)) {
-      size_t login = (size_t)(e - g->evs); /* add() may move the array */
-      gev_t *f = add(g, a, ai, HS_EV_FEATURE_USED, ts + 60000 + below(r, 600000));
+    if (chance(x->r, 0.3)) {
+      size_t login = (size_t)(e - x->g->evs); /* add() may move the array */
+      gev_t *f = add(x->g, x->a, x->ai, HS_EV_FEATURE_USED, ts + 60000 + below(x->r, 600000));
       if (!f)
         return HS_E_NOMEM;
-      memcpy(f->user, g->evs[login].user, sizeof f->user);
-      int fi = chance(r, 0.3 + 0.6 * act) ? below(r, 3) : 3 + below(r, 3);
+      memcpy(f->user, x->g->evs[login].user, sizeof f->user);
+      int fi = chance(x->r, 0.3 + 0.6 * x->act) ? below(x->r, 3) : 3 + below(x->r, 3);
       gen_set_str(&f->ev.feature, features[fi]);
-      f->ev.count = 1 + below(r, 3);
+      f->ev.count = 1 + below(x->r, 3);
       f->ev.present |=
           HS_FIELD_BIT(HS_F_USER_ID) | HS_FIELD_BIT(HS_F_FEATURE) | HS_FIELD_BIT(HS_F_COUNT);
     }
@@ -169,25 +162,18 @@ static int day_logins(const day_t *x) {
 
 /* A meeting, call, email or note with the customer: about weekly when healthy. */
 static int day_engagement(const day_t *x) {
-  gen_t *g = x->g;
-  account_t *a = x->a;
-  const uint32_t ai = x->ai;
-  const int d = x->d;
-  const int64_t day0 = x->day0;
-  const double act = x->act;
-  const double week = x->week;
-  rng_t *r = x->r;
   /* engagement with the customer: about weekly when healthy */
-  if (act > 0 && chance(r, week * (act >= 0.9 ? 0.3 : act * 0.25))) {
+  if (x->act > 0 && chance(x->r, x->week * (x->act >= 0.9 ? 0.3 : x->act * 0.25))) {
     static const hs_event_type_t kinds[] = {HS_EV_MEETING, HS_EV_CALL, HS_EV_EMAIL_IN,
                                             HS_EV_EMAIL_OUT, HS_EV_NOTE};
-    gev_t *e = add(g, a, ai, kinds[below(r, 5)], day0 + 9 * 3600000 + below(r, 8 * 3600000));
+    gev_t *e = add(x->g, x->a, x->ai, kinds[below(x->r, 5)],
+                   x->day0 + 9 * 3600000 + below(x->r, 8 * 3600000));
     if (!e)
       return HS_E_NOMEM;
-    int role = below(r, 4);
-    if (a->archetype == A_SUDDEN_DROP && d >= a->event_day && role == 1)
+    int role = below(x->r, 4);
+    if (x->a->archetype == A_SUDDEN_DROP && x->d >= x->a->event_day && role == 1)
       role = 2; /* the champion left */
-    if (act < 0.5 && role == 0)
+    if (x->act < 0.5 && role == 0)
       role = 3; /* executives stop taking calls */
     gen_set_str(&e->ev.role, roles[role]);
     PRESENT(e, HS_F_ROLE);
@@ -197,29 +183,21 @@ static int day_engagement(const day_t *x) {
 
 /* NPS answers and the monthly CSM rating. */
 static int day_surveys(const day_t *x) {
-  gen_t *g = x->g;
-  account_t *a = x->a;
-  const uint32_t ai = x->ai;
-  const int d = x->d;
-  const int64_t day0 = x->day0;
-  const double act = x->act;
-  const bool surveys = x->surveys;
-  rng_t *r = x->r;
-  /* surveys */
-  if (surveys && act > 0 && chance(r, 1.0 / 45)) {
-    gev_t *e = add(g, a, ai, HS_EV_NPS, day0 + 15 * 3600000 + below(r, 3600000));
+  /* x->surveys */
+  if (x->surveys && x->act > 0 && chance(x->r, 1.0 / 45)) {
+    gev_t *e = add(x->g, x->a, x->ai, HS_EV_NPS, x->day0 + 15 * 3600000 + below(x->r, 3600000));
     if (!e)
       return HS_E_NOMEM;
-    double base = a->archetype == A_CHURNING ? 1 + 3 * act : 10 * act - 0.5;
-    e->ev.score = fmax(0, fmin(10, round(base + unif(r) * 1.5)));
-    snprintf(e->user, sizeof e->user, "u%d", 1 + below(r, a->users));
+    double base = x->a->archetype == A_CHURNING ? 1 + 3 * x->act : 10 * x->act - 0.5;
+    e->ev.score = fmax(0, fmin(10, round(base + unif(x->r) * 1.5)));
+    snprintf(e->user, sizeof e->user, "u%d", 1 + below(x->r, x->a->users));
     e->ev.present |= HS_FIELD_BIT(HS_F_SCORE) | HS_FIELD_BIT(HS_F_USER_ID);
   }
-  if (act > 0 && (d - a->start_day) % 30 == 15) {
-    gev_t *e = add(g, a, ai, HS_EV_CSM_RATING, day0 + 17 * 3600000);
+  if (x->act > 0 && (x->d - x->a->start_day) % 30 == 15) {
+    gev_t *e = add(x->g, x->a, x->ai, HS_EV_CSM_RATING, x->day0 + 17 * 3600000);
     if (!e)
       return HS_E_NOMEM;
-    e->ev.score = fmax(1, fmin(10, round(2 + 7.5 * act)));
+    e->ev.score = fmax(1, fmin(10, round(2 + 7.5 * x->act)));
     PRESENT(e, HS_F_SCORE);
   }
   return 0;
@@ -227,99 +205,81 @@ static int day_surveys(const day_t *x) {
 
 /* Closes the open support ticket (perhaps with a CSAT answer) or opens one. */
 static int day_tickets(const day_t *x) {
-  gen_t *g = x->g;
-  account_t *a = x->a;
-  const uint32_t ai = x->ai;
-  const int d = x->d;
-  const int64_t day0 = x->day0;
-  const double act = x->act;
-  const bool surveys = x->surveys;
-  rng_t *r = x->r;
   /* support tickets */
-  if (a->open_ticket_close_day == d) {
-    gev_t *e = add(g, a, ai, HS_EV_TICKET_CLOSED, day0 + 11 * 3600000);
+  if (x->a->open_ticket_close_day == x->d) {
+    gev_t *e = add(x->g, x->a, x->ai, HS_EV_TICKET_CLOSED, x->day0 + 11 * 3600000);
     if (!e)
       return HS_E_NOMEM;
-    snprintf(e->ref, sizeof e->ref, "T-%s-%d", a->id + 5, a->open_ticket_no);
-    gen_set_str(&e->ev.priority, a->archetype == A_CHURNING ? "urgent" : "normal");
+    snprintf(e->ref, sizeof e->ref, "T-%s-%d", x->a->id + 5, x->a->open_ticket_no);
+    gen_set_str(&e->ev.priority, x->a->archetype == A_CHURNING ? "urgent" : "normal");
     e->ev.present |= HS_FIELD_BIT(HS_F_TICKET_ID) | HS_FIELD_BIT(HS_F_PRIORITY);
-    a->open_ticket_close_day = -1;
-    if (surveys && chance(r, 0.5)) {
-      gev_t *c = add(g, a, ai, HS_EV_CSAT, day0 + 12 * 3600000);
+    x->a->open_ticket_close_day = -1;
+    if (x->surveys && chance(x->r, 0.5)) {
+      gev_t *c = add(x->g, x->a, x->ai, HS_EV_CSAT, x->day0 + 12 * 3600000);
       if (!c)
         return HS_E_NOMEM;
-      c->ev.score = a->archetype == A_CHURNING ? 1 + below(r, 2)
-                    : act >= 0.9               ? 4 + below(r, 2)
-                                               : 2 + below(r, 3);
+      c->ev.score = x->a->archetype == A_CHURNING ? 1 + below(x->r, 2)
+                    : x->act >= 0.9               ? 4 + below(x->r, 2)
+                                                  : 2 + below(x->r, 3);
       PRESENT(c, HS_F_SCORE);
     }
-  } else if (a->open_ticket_close_day < 0 && act > 0 &&
-             chance(r, a->archetype == A_CHURNING ? 0.08 : 0.03)) {
-    gev_t *e = add(g, a, ai, HS_EV_TICKET_OPENED, day0 + 10 * 3600000 + below(r, 3600000));
+  } else if (x->a->open_ticket_close_day < 0 && x->act > 0 &&
+             chance(x->r, x->a->archetype == A_CHURNING ? 0.08 : 0.03)) {
+    gev_t *e =
+        add(x->g, x->a, x->ai, HS_EV_TICKET_OPENED, x->day0 + 10 * 3600000 + below(x->r, 3600000));
     if (!e)
       return HS_E_NOMEM;
-    a->open_ticket_no++;
-    snprintf(e->ref, sizeof e->ref, "T-%s-%d", a->id + 5, a->open_ticket_no);
-    gen_set_str(&e->ev.priority, a->archetype == A_CHURNING ? "urgent" : priorities[below(r, 3)]);
+    x->a->open_ticket_no++;
+    snprintf(e->ref, sizeof e->ref, "T-%s-%d", x->a->id + 5, x->a->open_ticket_no);
+    gen_set_str(&e->ev.priority,
+                x->a->archetype == A_CHURNING ? "urgent" : priorities[below(x->r, 3)]);
     e->ev.present |= HS_FIELD_BIT(HS_F_TICKET_ID) | HS_FIELD_BIT(HS_F_PRIORITY);
-    a->open_ticket_close_day = d + 1 + below(r, 5);
+    x->a->open_ticket_close_day = x->d + 1 + below(x->r, 5);
   }
   return 0;
 }
 
 /* The monthly invoice, and its payment (or its overdue notice). */
 static int day_billing(const day_t *x) {
-  gen_t *g = x->g;
-  account_t *a = x->a;
-  const uint32_t ai = x->ai;
-  const int d = x->d;
-  const int64_t day0 = x->day0;
-  rng_t *r = x->r;
   /* billing: monthly invoices, paid on time unless the account is churning */
-  if ((d - a->start_day) % 30 == a->bill_day) {
-    gev_t *e = add(g, a, ai, HS_EV_INVOICE_ISSUED, day0 + 6 * 3600000);
+  if ((x->d - x->a->start_day) % 30 == x->a->bill_day) {
+    gev_t *e = add(x->g, x->a, x->ai, HS_EV_INVOICE_ISSUED, x->day0 + 6 * 3600000);
     if (!e)
       return HS_E_NOMEM;
-    a->invoice_no++;
-    snprintf(e->ref, sizeof e->ref, "INV-%s-%d", a->id + 5, a->invoice_no);
-    e->ev.amount = a->licenses * 20.0;
-    e->ev.due_ms = day0 + 30 * DAY;
+    x->a->invoice_no++;
+    snprintf(e->ref, sizeof e->ref, "INV-%s-%d", x->a->id + 5, x->a->invoice_no);
+    e->ev.amount = x->a->licenses * 20.0;
+    e->ev.due_ms = x->day0 + 30 * DAY;
     e->ev.present |=
         HS_FIELD_BIT(HS_F_INVOICE_ID) | HS_FIELD_BIT(HS_F_AMOUNT) | HS_FIELD_BIT(HS_F_DUE);
-    bool pays = !(a->archetype == A_CHURNING && d > g->days * 0.3);
-    a->unpaid_invoice_day = pays ? d + 3 + below(r, 15) : d + 31;
+    bool pays = !(x->a->archetype == A_CHURNING && x->d > x->g->days * 0.3);
+    x->a->unpaid_invoice_day = pays ? x->d + 3 + below(x->r, 15) : x->d + 31;
   }
-  if (a->unpaid_invoice_day == d) {
-    bool overdue = a->archetype == A_CHURNING && d > g->days * 0.3;
-    gev_t *e =
-        add(g, a, ai, overdue ? HS_EV_INVOICE_OVERDUE : HS_EV_INVOICE_PAID, day0 + 8 * 3600000);
+  if (x->a->unpaid_invoice_day == x->d) {
+    bool overdue = x->a->archetype == A_CHURNING && x->d > x->g->days * 0.3;
+    gev_t *e = add(x->g, x->a, x->ai, overdue ? HS_EV_INVOICE_OVERDUE : HS_EV_INVOICE_PAID,
+                   x->day0 + 8 * 3600000);
     if (!e)
       return HS_E_NOMEM;
-    snprintf(e->ref, sizeof e->ref, "INV-%s-%d", a->id + 5, a->invoice_no);
-    e->ev.amount = a->licenses * 20.0;
+    snprintf(e->ref, sizeof e->ref, "INV-%s-%d", x->a->id + 5, x->a->invoice_no);
+    e->ev.amount = x->a->licenses * 20.0;
     e->ev.present |= HS_FIELD_BIT(HS_F_INVOICE_ID) | HS_FIELD_BIT(HS_F_AMOUNT);
-    a->unpaid_invoice_day = -1;
+    x->a->unpaid_invoice_day = -1;
   }
   return 0;
 }
 
 /* References, reviews and referrals from happy customers. */
 static int day_advocacy(const day_t *x) {
-  gen_t *g = x->g;
-  account_t *a = x->a;
-  const uint32_t ai = x->ai;
-  const int64_t day0 = x->day0;
-  const double act = x->act;
-  rng_t *r = x->r;
   /* advocacy from happy customers */
-  if (act >= 0.9 && chance(r, 1.0 / 90)) {
+  if (x->act >= 0.9 && chance(x->r, 1.0 / 90)) {
     static const hs_event_type_t kinds[] = {HS_EV_REFERENCE, HS_EV_REVIEW, HS_EV_REFERRAL};
-    hs_event_type_t k = kinds[below(r, 3)];
-    gev_t *e = add(g, a, ai, k, day0 + 14 * 3600000);
+    hs_event_type_t k = kinds[below(x->r, 3)];
+    gev_t *e = add(x->g, x->a, x->ai, k, x->day0 + 14 * 3600000);
     if (!e)
       return HS_E_NOMEM;
     if (k == HS_EV_REVIEW) {
-      e->ev.rating = 4 + below(r, 2);
+      e->ev.rating = 4 + below(x->r, 2);
       PRESENT(e, HS_F_RATING);
     }
   }
@@ -328,20 +288,14 @@ static int day_advocacy(const day_t *x) {
 
 /* The outcome event that closes the period (periods of 60 days or more). */
 static int day_outcome(const day_t *x) {
-  gen_t *g = x->g;
-  account_t *a = x->a;
-  const uint32_t ai = x->ai;
-  const int d = x->d;
-  const int64_t day0 = x->day0;
-  rng_t *r = x->r;
   /* the outcome closes the period */
-  if (d == g->days - 1 && g->days >= 60) {
-    double p_churn = a->archetype == A_CHURNING      ? 1.0
-                     : a->archetype == A_DECLINING   ? 0.8
-                     : a->archetype == A_SUDDEN_DROP ? 0.7
-                                                     : 0.0;
-    const char *o = chance(r, p_churn) ? "churned" : chance(r, 0.25) ? "expanded" : "renewed";
-    gev_t *e = add(g, a, ai, HS_EV_OUTCOME, day0 + DAY - 1000);
+  if (x->d == x->g->days - 1 && x->g->days >= 60) {
+    double p_churn = x->a->archetype == A_CHURNING      ? 1.0
+                     : x->a->archetype == A_DECLINING   ? 0.8
+                     : x->a->archetype == A_SUDDEN_DROP ? 0.7
+                                                        : 0.0;
+    const char *o = chance(x->r, p_churn) ? "churned" : chance(x->r, 0.25) ? "expanded" : "renewed";
+    gev_t *e = add(x->g, x->a, x->ai, HS_EV_OUTCOME, x->day0 + DAY - 1000);
     if (!e)
       return HS_E_NOMEM;
     gen_set_str(&e->ev.outcome, o);
