@@ -18,6 +18,12 @@
  * aggregates are matched by the definition of what they count, and those the
  * new model lacks start empty. Returns 0 or a negative code. */
 int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out);
+/* Decodes a state made by hs_account_encode under model `m` (borrowed, must
+ * outlive the account). Returns 0 and a new account in *out, owned by the
+ * caller (hs_account_free); or a negative code with *out NULL, nothing to
+ * free, and err->msg saying why: HS_E_PARSE (malformed or truncated),
+ * HS_E_SCHEMA (well-formed but not a state), HS_E_VERSION (written by a newer
+ * build: the caller must not overwrite it), HS_E_NOMEM. */
 int hs_account_decode(const hs_model_t *m, const void *buf, size_t len, hs_account_t **out,
                       hs_err_t *err);
 
