@@ -282,6 +282,32 @@ static int gen_kafka_open(kafka_out_t *ko, const gen_opts_t *o) {
   return 0;
 }
 
+/* Points the event's strings at the room its record keeps for them. */
+static void gen_point_strings(const gen_t *g, gev_t *e) {
+  gen_set_str(&e->ev.event_id, e->event_id);
+  gen_set_str(&e->ev.account_id, g->acc[e->account].id);
+  if (e->ev.present & HS_FIELD_BIT(HS_F_USER_ID))
+    gen_set_str(&e->ev.user_id, e->user);
+  gen_set_str(&e->ev.ticket_id, e->ref);
+  gen_set_str(&e->ev.invoice_id, e->ref);
+  for (uint32_t a = 0; a < e->ev.n_attrs; a++)
+    gen_set_str(&e->ev.attr_val[a], e->attr_val[a]);
+}
+
+/* --rate: sleeps until event number `n` is due, at n / rate seconds after
+ * `t0`. */
+static void gen_pace(const struct timespec *t0, uint64_t n, double rate) {
+  struct timespec t1;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double el = (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+  double due = (double)n / rate;
+  if (due > el) {
+    struct timespec ts = {(time_t)(due - el),
+                          (long)((due - el - (double)(time_t)(due - el)) * 1e9)};
+    nanosleep(&ts, NULL);
+  }
+}
+
 int hs_cmd_gen(int argc, char **argv) {
   gen_opts_t o;
   int rc0 = gen_parse_args(argc, argv, &o);
@@ -323,14 +349,7 @@ int hs_cmd_gen(int argc, char **argv) {
     gen_order_day(&g);
     for (size_t k = 0; k < g.n_evs; k++) {
       gev_t *e = &g.evs[k];
-      gen_set_str(&e->ev.event_id, e->event_id);
-      gen_set_str(&e->ev.account_id, g.acc[e->account].id);
-      if (e->ev.present & HS_FIELD_BIT(HS_F_USER_ID))
-        gen_set_str(&e->ev.user_id, e->user);
-      gen_set_str(&e->ev.ticket_id, e->ref);
-      gen_set_str(&e->ev.invoice_id, e->ref);
-      for (uint32_t a = 0; a < e->ev.n_attrs; a++)
-        gen_set_str(&e->ev.attr_val[a], e->attr_val[a]);
+      gen_point_strings(&g, e);
       size_t at = buf.len;
       int rc = msgpack ? hs_event_encode_msgpack(&e->ev, &buf) : hs_event_encode_json(&e->ev, &buf);
       if (rc || (!kafka && !msgpack && hs_buf_append(&buf, "\n", 1)))
@@ -340,17 +359,9 @@ int hs_cmd_gen(int argc, char **argv) {
           goto done;
         bytes += buf.len - at;
         buf.len = 0;
-        if (rate > 0) { /* pace: event n is due at n / rate seconds */
-          clock_gettime(CLOCK_MONOTONIC, &t1);
-          double el = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-          double due = (double)(written + k + 1) / rate; /* k: this day's index */
-          if (due > el) {
-            struct timespec ts = {(time_t)(due - el),
-                                  (long)((due - el - (double)(time_t)(due - el)) * 1e9)};
-            nanosleep(&ts, NULL);
-          }
-        }
-        if ((written + k) % 1024 == 0) /* serve delivery reports now and then */
+        if (rate > 0)
+          gen_pace(&t0, written + k + 1, rate); /* k: this day's index */
+        if ((written + k) % 1024 == 0)          /* serve delivery reports now and then */
           uv_run(&ko.loop, UV_RUN_NOWAIT);
         continue;
       }
