@@ -316,6 +316,67 @@ static int print_account(redis_t *nodes, const char *prefix, const char *id, boo
   return 0;
 }
 
+/* Prints account `id` as asked (the state, the stored record or, with a
+ * model, the record recomputed from the state). Returns 0, 1 when it is not
+ * found or does not decode, 2 when Redis did not answer. */
+static int show_account(redis_t *ns, const char *prefix, const char *id, bool state, bool json,
+                        const hs_model_t *model, int days, hs_buf_t *full) {
+  int rc = 0;
+  hs_buf_t k;
+  hs_buf_init(&k);
+  const char *suffix = state ? "state" : "score";
+  const char *key = key_of(&k, prefix, id, suffix, false);
+  redisReply *r = key ? query(ns, "GET", key, k.len) : NULL;
+  /* an id whose keys changed, and that healthscored has not written since:
+     the keys an earlier version wrote */
+  bool legacy = false;
+  if (r && r->type == REDIS_REPLY_NIL &&
+      hs_store_key_encoded((hs_str_t){id, (uint32_t)strlen(id)})) {
+    hs_buf_t lk;
+    hs_buf_init(&lk);
+    const char *old = key_of(&lk, prefix, id, suffix, true);
+    redisReply *o = old ? query(ns, "GET", old, lk.len) : NULL;
+    hs_buf_free(&lk);
+    if (o && o->type == REDIS_REPLY_STRING) {
+      reply_free(r);
+      r = o;
+      legacy = true;
+    } else {
+      reply_free(o);
+    }
+  }
+  if (!r || r->type == REDIS_REPLY_ERROR) {
+    fprintf(stderr, "healthscore show: %s\n", r ? r->str : ns->err);
+    reply_free(r);
+    hs_buf_free(&k);
+    return 2;
+  }
+  if (r->type != REDIS_REPLY_STRING) {
+    fprintf(stderr, "healthscore show: %s: no %s stored (key %s)\n", id, suffix, key ? key : "?");
+    rc = 1;
+  } else if (state) {
+    printf("%s ", id);
+    for (size_t b = 0; b < r->len; b++)
+      printf("%02x", (unsigned char)r->str[b]);
+    printf("\n");
+  } else if (model) {
+    full->len = 0;
+    if (explain(ns, prefix, id, legacy, model, full))
+      rc = 1;
+    else if (json)
+      printf("%s\n", full->data);
+    else if (print_account(ns, prefix, id, legacy, full->data, days))
+      rc = 1;
+  } else if (json) {
+    printf("%s\n", r->str);
+  } else if (print_account(ns, prefix, id, legacy, r->str, days)) {
+    rc = 1;
+  }
+  reply_free(r);
+  hs_buf_free(&k);
+  return rc;
+}
+
 int hs_cmd_show(int argc, char **argv) {
   static const struct option opts[] = {{"settings", required_argument, NULL, 's'},
                                        {"redis", required_argument, NULL, 'r'},
@@ -407,62 +468,8 @@ int hs_cmd_show(int argc, char **argv) {
       rc = 2;
     }
   }
-  for (int i = optind; !rc && i < argc; i++) {
-    const char *id = argv[i];
-    hs_buf_t k;
-    hs_buf_init(&k);
-    const char *suffix = state ? "state" : "score";
-    const char *key = key_of(&k, prefix, id, suffix, false);
-    redisReply *r = key ? query(ns, "GET", key, k.len) : NULL;
-    /* an id whose keys changed, and that healthscored has not written since:
-       the keys an earlier version wrote */
-    bool legacy = false;
-    if (r && r->type == REDIS_REPLY_NIL &&
-        hs_store_key_encoded((hs_str_t){id, (uint32_t)strlen(id)})) {
-      hs_buf_t lk;
-      hs_buf_init(&lk);
-      const char *old = key_of(&lk, prefix, id, suffix, true);
-      redisReply *o = old ? query(ns, "GET", old, lk.len) : NULL;
-      hs_buf_free(&lk);
-      if (o && o->type == REDIS_REPLY_STRING) {
-        reply_free(r);
-        r = o;
-        legacy = true;
-      } else {
-        reply_free(o);
-      }
-    }
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-      fprintf(stderr, "healthscore show: %s\n", r ? r->str : ns->err);
-      reply_free(r);
-      hs_buf_free(&k);
-      rc = 2;
-      break;
-    }
-    if (r->type != REDIS_REPLY_STRING) {
-      fprintf(stderr, "healthscore show: %s: no %s stored (key %s)\n", id, suffix, key ? key : "?");
-      rc = 1;
-    } else if (state) {
-      printf("%s ", id);
-      for (size_t b = 0; b < r->len; b++)
-        printf("%02x", (unsigned char)r->str[b]);
-      printf("\n");
-    } else if (model) {
-      full.len = 0;
-      if (explain(ns, prefix, id, legacy, model, &full))
-        rc = 1;
-      else if (json)
-        printf("%s\n", full.data);
-      else if (print_account(ns, prefix, id, legacy, full.data, days))
-        rc = 1;
-    } else if (json) {
-      printf("%s\n", r->str);
-    } else if (print_account(ns, prefix, id, legacy, r->str, days)) {
-      rc = 1;
-    }
-    reply_free(r);
-    hs_buf_free(&k);
-  }
+  for (int i = optind; !rc && i < argc; i++)
+    rc = show_account(ns, prefix, argv[i], state, json, model, days, &full);
   if (ns)
     redis_close(ns);
   free(ns);

@@ -402,6 +402,78 @@ static int decode_series(dec_t *d, const msgpack_object *list) {
   return 0;
 }
 
+/* The "attrs" entry: the attributes, custom ones included, and the time
+ * each was set at. Sets *nomem when a string or array did not fit. */
+static void decode_attrs(hs_account_t *a, const msgpack_object *e, bool *nomem) {
+  a->segment = as_str(AT(e, 0), nomem);
+  a->stage = as_str(AT(e, 1), nomem);
+  a->vertical = as_str(AT(e, 2), nomem);
+  a->licenses = as_f64(AT(e, 3), NAN);
+  a->contract_start_ms = as_i64(AT(e, 4), INT64_MIN);
+  a->renewal_ms = as_i64(AT(e, 5), INT64_MIN);
+  a->attrs_ms = as_i64(AT(e, 6), INT64_MIN);
+  /* the time each attribute was set at; a state without them (written
+     before they were kept) has every set attribute at the latest
+     account event */
+  const msgpack_object *times = e->via.array.size > 8 ? arr(AT(e, 8), 0) : NULL;
+  uint32_t n_times = times ? times->via.array.size : 0;
+  bool set[HS__ATTR_FIELDS] = {a->segment,
+                               a->stage,
+                               a->vertical,
+                               !isnan(a->licenses),
+                               a->contract_start_ms != INT64_MIN,
+                               a->renewal_ms != INT64_MIN};
+  for (uint32_t j = 0; j < HS__ATTR_FIELDS; j++)
+    a->attr_ms[j] = j < n_times ? as_i64(AT(times, j), INT64_MIN)
+                    : set[j]    ? a->attrs_ms
+                                : INT64_MIN;
+  const msgpack_object *c = arr(AT(e, 7), 0);
+  for (uint32_t j = 0; c && j + 1 < c->via.array.size && a->n_custom < HS_MAX_ATTRS; j += 2) {
+    char *ck = as_str(AT(c, j), nomem), *cv = as_str(AT(c, j + 1), nomem);
+    if (ck && !hs__account_custom_alloc(a)) { /* a nil value: cleared */
+      uint32_t t = HS__ATTR_FIELDS + j / 2;
+      a->custom_ms[a->n_custom] = t < n_times ? as_i64(AT(times, t), INT64_MIN) : a->attrs_ms;
+      a->custom_key[a->n_custom] = ck;
+      a->custom_val[a->n_custom++] = cv;
+    } else {
+      *nomem |= ck != NULL; /* no room for the arrays */
+      hs_free(ck);
+      hs_free(cv);
+    }
+  }
+}
+
+/* The "overrides" entry: those whose metric the model still has. Sets
+ * *nomem when one did not fit. */
+static void decode_overrides(const hs_model_t *m, hs_account_t *a, const msgpack_object *e,
+                             bool *nomem) {
+  for (uint32_t j = 0; j < e->via.array.size && a->n_overrides < HS__MAX_OVERRIDES; j++) {
+    const msgpack_object *o = arr(AT(e, j), 5);
+    if (!o || AT(o, 0)->type != MSGPACK_OBJECT_STR)
+      continue;
+    hs_str_t target = {AT(o, 0)->via.str.ptr, AT(o, 0)->via.str.size};
+    int metric = -2;
+    if (hs_str_eq(target, "score"))
+      metric = -1;
+    for (uint32_t mi = 0; metric == -2 && mi < m->n_metrics; mi++)
+      if (hs_str_eq(target, m->metrics[mi].id))
+        metric = (int)mi;
+    if (metric == -2)
+      continue; /* the metric is gone from the model */
+    if (hs__account_overrides_alloc(a)) {
+      *nomem = true;
+      break;
+    }
+    hs__override_t *ov = &a->overrides[a->n_overrides++];
+    ov->metric = metric;
+    ov->value = as_f64(AT(o, 1), 0);
+    ov->expires_ms = as_i64(AT(o, 2), 0);
+    ov->reason = as_str(AT(o, 3), nomem);
+    ov->author = as_str(AT(o, 4), nomem);
+    ov->ts_ms = o->via.array.size > 5 ? as_i64(AT(o, 5), INT64_MIN) : INT64_MIN;
+  }
+}
+
 static int decode_body(dec_t *d, const msgpack_object *root) {
   const hs_model_t *m = d->m;
   hs_account_t *a = d->a;
@@ -423,71 +495,12 @@ static int decode_body(dec_t *d, const msgpack_object *root) {
       a->n_events = as_u64(AT(e, 0));
       a->n_late = as_u64(AT(e, 1));
     } else if (!strcmp(key, "attrs") && (e = arr(v, 8))) {
-      a->segment = as_str(AT(e, 0), &nomem);
-      a->stage = as_str(AT(e, 1), &nomem);
-      a->vertical = as_str(AT(e, 2), &nomem);
-      a->licenses = as_f64(AT(e, 3), NAN);
-      a->contract_start_ms = as_i64(AT(e, 4), INT64_MIN);
-      a->renewal_ms = as_i64(AT(e, 5), INT64_MIN);
-      a->attrs_ms = as_i64(AT(e, 6), INT64_MIN);
-      /* the time each attribute was set at; a state without them (written
-         before they were kept) has every set attribute at the latest
-         account event */
-      const msgpack_object *times = e->via.array.size > 8 ? arr(AT(e, 8), 0) : NULL;
-      uint32_t n_times = times ? times->via.array.size : 0;
-      bool set[HS__ATTR_FIELDS] = {a->segment,
-                                   a->stage,
-                                   a->vertical,
-                                   !isnan(a->licenses),
-                                   a->contract_start_ms != INT64_MIN,
-                                   a->renewal_ms != INT64_MIN};
-      for (uint32_t j = 0; j < HS__ATTR_FIELDS; j++)
-        a->attr_ms[j] = j < n_times ? as_i64(AT(times, j), INT64_MIN)
-                        : set[j]    ? a->attrs_ms
-                                    : INT64_MIN;
-      const msgpack_object *c = arr(AT(e, 7), 0);
-      for (uint32_t j = 0; c && j + 1 < c->via.array.size && a->n_custom < HS_MAX_ATTRS; j += 2) {
-        char *ck = as_str(AT(c, j), &nomem), *cv = as_str(AT(c, j + 1), &nomem);
-        if (ck && !hs__account_custom_alloc(a)) { /* a nil value: cleared */
-          uint32_t t = HS__ATTR_FIELDS + j / 2;
-          a->custom_ms[a->n_custom] = t < n_times ? as_i64(AT(times, t), INT64_MIN) : a->attrs_ms;
-          a->custom_key[a->n_custom] = ck;
-          a->custom_val[a->n_custom++] = cv;
-        } else {
-          nomem |= ck != NULL; /* no room for the arrays */
-          hs_free(ck);
-          hs_free(cv);
-        }
-      }
+      decode_attrs(a, e, &nomem);
     } else if (!strcmp(key, "outcome") && (e = arr(v, 2))) {
       a->outcome = as_str(AT(e, 0), &nomem);
       a->outcome_ms = as_i64(AT(e, 1), INT64_MIN);
     } else if (!strcmp(key, "overrides") && (e = arr(v, 0))) {
-      for (uint32_t j = 0; j < e->via.array.size && a->n_overrides < HS__MAX_OVERRIDES; j++) {
-        const msgpack_object *o = arr(AT(e, j), 5);
-        if (!o || AT(o, 0)->type != MSGPACK_OBJECT_STR)
-          continue;
-        hs_str_t target = {AT(o, 0)->via.str.ptr, AT(o, 0)->via.str.size};
-        int metric = -2;
-        if (hs_str_eq(target, "score"))
-          metric = -1;
-        for (uint32_t mi = 0; metric == -2 && mi < m->n_metrics; mi++)
-          if (hs_str_eq(target, m->metrics[mi].id))
-            metric = (int)mi;
-        if (metric == -2)
-          continue; /* the metric is gone from the model */
-        if (hs__account_overrides_alloc(a)) {
-          nomem = true;
-          break;
-        }
-        hs__override_t *ov = &a->overrides[a->n_overrides++];
-        ov->metric = metric;
-        ov->value = as_f64(AT(o, 1), 0);
-        ov->expires_ms = as_i64(AT(o, 2), 0);
-        ov->reason = as_str(AT(o, 3), &nomem);
-        ov->author = as_str(AT(o, 4), &nomem);
-        ov->ts_ms = o->via.array.size > 5 ? as_i64(AT(o, 5), INT64_MIN) : INT64_MIN;
-      }
+      decode_overrides(m, a, e, &nomem);
     } else if (!strcmp(key, "series") && (e = arr(v, 0))) {
       if (decode_series(d, e))
         return HS_E_NOMEM;
