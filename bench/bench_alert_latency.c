@@ -8,7 +8,7 @@
  * With --skip S, messages produced in the first S seconds after it started
  * (a producer's warm-up: its connection, metadata and producer id) are
  * counted apart and left out of the percentiles. */
-#include "healthscore/common.h"
+#include "healthscore/base.h"
 
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
 /* The ceiling for draining a backlog: a bare librdkafka consumer that reads
  * COUNT messages from the beginning of the given topics and does nothing
  * with them. Prints one line of key=value figures. */
-#include "healthscore/common.h"
+#include "healthscore/base.h"
 
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>

@@ -4,8 +4,7 @@
  * by `healthscore gen`). Prints one line of key=value figures per phase. */
 #include "healthscore/codec.h"
 #include "healthscore/config.h"
-#include "healthscore/engine.h"
-#include "healthscore/score.h"
+#include "healthscore/core.h"
 
 #include <stdio.h>
 #include <stdlib.h>

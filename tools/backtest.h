@@ -6,9 +6,8 @@
 #define HS_TOOLS_BACKTEST_H
 
 #include "healthscore/config.h"
-#include "healthscore/engine.h"
+#include "healthscore/core.h"
 #include "healthscore/report.h"
-#include "healthscore/score.h"
 
 #include <stdio.h>
 

@@ -5,7 +5,7 @@
  * keeps at most 5 MiB or 100,000 message sets per partition, in memory. */
 #include "cmds.h"
 
-#include "healthscore/common.h"
+#include "healthscore/base.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -4,8 +4,7 @@
 
 #include "healthscore/config.h"
 #include "healthscore/mapping.h"
-#include "healthscore/score.h"
-#include "healthscore/settings.h"
+#include "healthscore/core.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -8,10 +8,10 @@
 
 #include "healthscore/codec.h"
 #include "healthscore/config.h"
-#include "healthscore/engine.h"
-#include "healthscore/output.h"
+#include "healthscore/core.h"
+#include "healthscore/state.h"
 #include "healthscore/report.h"
-#include "healthscore/score.h"
+#include "healthscore/time.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -4,20 +4,20 @@
 #include "cmds.h"
 #include "json_get.h"
 
-#include "healthscore/common.h"
+#include "healthscore/base.h"
 #include "healthscore/config.h"
-#include "healthscore/output.h"
-#include "healthscore/score.h"
-#include "healthscore/settings.h"
+#include "healthscore/state.h"
+#include "healthscore/core.h"
+#include "healthscore/rcluster.h"
 #include "healthscore/store.h"
 
 #include <getopt.h>
 #include <hiredis/hiredis.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <uv.h>
 #include <yajl/yajl_tree.h>
 
 static void usage(FILE *f) {
@@ -50,178 +50,143 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Connections to the nodes of a Redis Cluster (or to one server), opened
- * as redirections name them. */
-#define MAX_NODES 64
-typedef struct nodes_s {
-  struct {
-    char host[256];
-    int port;
-    redisContext *c;
-  } n[MAX_NODES];
-  int count, first; /* `first`: the node asked first */
-  const char *password;
+/* Redis through the store's own client (healthscore/rcluster.h, the one
+ * healthscored writes with) on a private loop, one command at a time: the
+ * slot routing, MOVED/ASK, TRYAGAIN/CLUSTERDOWN and AUTH are the client's. */
+typedef struct redis_s {
+  uv_loop_t loop;
+  uv_timer_t tick; /* wakes the loop while waiting for a deadline */
+  hs_rc_t *rc;
   char err[512];
-} nodes_t;
+} redis_t;
 
-/* Parses "host:port", "[v6]:port" of `len` bytes. Returns 0 or -1. */
-static int parse_addr(const char *s, size_t len, char *host, size_t host_size, int *port) {
-  const char *colon = NULL;
-  for (size_t i = len; i-- > 0 && !colon;)
-    if (s[i] == ':')
-      colon = s + i;
-  if (!colon || colon + 1 == s + len)
-    return -1;
-  char digits[8] = {0};
-  size_t nd = len - (size_t)(colon + 1 - s);
-  if (nd >= sizeof digits || strspn(colon + 1, "0123456789") < nd)
-    return -1;
-  memcpy(digits, colon + 1, nd);
-  *port = atoi(digits);
-  size_t hl = (size_t)(colon - s);
-  if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
-    s++;
-    hl -= 2;
-  }
-  if (hl >= host_size || *port <= 0 || *port > 65535)
-    return -1;
-  memcpy(host, s, hl);
-  host[hl] = 0;
-  return 0;
+#define SHOW_TIMEOUT_MS 3000
+
+static void on_tick(uv_timer_t *t) {
+  (void)t;
 }
 
-/* The node at host:port, connected (and authenticated); -1 with ns->err
- * when it cannot be reached. */
-static int node_at(nodes_t *ns, const char *host, int port) {
-  int i;
-  for (i = 0; i < ns->count; i++)
-    if (ns->n[i].port == port && !strcmp(ns->n[i].host, host))
-      break;
-  if (i == ns->count) {
-    if (ns->count == MAX_NODES)
-      return snprintf(ns->err, sizeof ns->err, "too many Redis nodes"), -1;
-    snprintf(ns->n[i].host, sizeof ns->n[i].host, "%s", host);
-    ns->n[i].port = port;
-    ns->n[i].c = NULL;
-    ns->count++;
+/* A reply copied out of the client's callback (where it is borrowed):
+ * strings, integers, nil, errors and arrays of them. Free with reply_free. */
+static void reply_free(redisReply *r) {
+  if (!r)
+    return;
+  for (size_t i = 0; i < r->elements; i++)
+    reply_free(r->element[i]);
+  free(r->element);
+  free(r->str);
+  free(r);
+}
+
+static redisReply *reply_copy(const redisReply *r) {
+  redisReply *c = calloc(1, sizeof *c);
+  if (!c)
+    return NULL;
+  c->type = r->type;
+  c->integer = r->integer;
+  if (r->str) {
+    c->str = malloc(r->len + 1);
+    if (!c->str)
+      return reply_free(c), NULL;
+    memcpy(c->str, r->str, r->len);
+    c->str[r->len] = 0;
+    c->len = r->len;
   }
-  if (ns->n[i].c)
-    return i;
-  struct timeval tv = {5, 0};
-  redisContext *c = redisConnectWithTimeout(host, port, tv);
-  if (!c || c->err) {
-    snprintf(ns->err, sizeof ns->err, "cannot reach Redis at %s:%d: %s", host, port,
-             c ? c->errstr : "out of memory");
-    if (c)
-      redisFree(c);
+  if (r->elements) {
+    c->element = calloc(r->elements, sizeof *c->element);
+    if (!c->element)
+      return reply_free(c), NULL;
+    c->elements = r->elements;
+    for (size_t i = 0; i < r->elements; i++)
+      if (!(c->element[i] = reply_copy(r->element[i])))
+        return reply_free(c), NULL;
+  }
+  return c;
+}
+
+typedef struct ask_s {
+  bool done;
+  redisReply *reply;
+  char err[256];
+} ask_t;
+
+static void on_reply(void *ud, redisReply *reply, const hs_err_t *err) {
+  ask_t *q = ud;
+  q->done = true;
+  if (!reply)
+    snprintf(q->err, sizeof q->err, "%s", err ? err->msg : "no reply");
+  else if (!(q->reply = reply_copy(reply)))
+    snprintf(q->err, sizeof q->err, "out of memory");
+}
+
+/* Connects to the Redis (Cluster) at "host:port,..." `seeds`: returns 0 once
+ * every master of the slot map has a ready connection, or -1 with rs->err
+ * after SHOW_TIMEOUT_MS (the client and the loop are released by
+ * redis_close either way). */
+static int redis_open(redis_t *rs, const char *seeds, const char *password) {
+  hs_err_t err = {0};
+  uv_loop_init(&rs->loop);
+  uv_timer_init(&rs->loop, &rs->tick);
+  uv_timer_start(&rs->tick, on_tick, 50, 50);
+  hs_rc_conf_t conf = {.seeds = seeds, .password = password && *password ? password : NULL};
+  if (hs_rc_new(&rs->rc, &rs->loop, &conf, &err)) {
+    snprintf(rs->err, sizeof rs->err, "Redis %.200s: %.250s", seeds, err.msg);
     return -1;
   }
-  redisSetTimeout(c, tv);
-  if (ns->password && *ns->password) {
-    redisReply *a = redisCommand(c, "AUTH %s", ns->password);
-    if (!a || a->type == REDIS_REPLY_ERROR) {
-      snprintf(ns->err, sizeof ns->err, "Redis AUTH at %s:%d: %s", host, port,
-               a ? a->str : c->errstr);
-      freeReplyObject(a);
-      redisFree(c);
-      return -1;
-    }
-    freeReplyObject(a);
-  }
-  ns->n[i].c = c;
-  return i;
+  uint64_t deadline = uv_now(&rs->loop) + SHOW_TIMEOUT_MS;
+  while (!hs_rc_ready(rs->rc) && uv_now(&rs->loop) < deadline)
+    uv_run(&rs->loop, UV_RUN_ONCE);
+  if (hs_rc_ready(rs->rc))
+    return 0;
+  const char *why = hs_rc_last_error(rs->rc);
+  if (why && *why)
+    snprintf(rs->err, sizeof rs->err, "%s", why);
+  else
+    snprintf(rs->err, sizeof rs->err, "Redis %.200s: no connection within %d s", seeds,
+             SHOW_TIMEOUT_MS / 1000);
+  return -1;
 }
 
-/* Connects to the first reachable of "host:port,..." seeds. Returns 0 or -1. */
-static int nodes_open(nodes_t *ns, const char *seeds) {
-  ns->first = -1;
-  for (const char *p = seeds; *p && ns->first < 0;) {
-    size_t len = strcspn(p, ", ");
-    char host[256];
-    int port;
-    if (len && parse_addr(p, len, host, sizeof host, &port)) {
-      snprintf(ns->err, sizeof ns->err, "--redis takes HOST:PORT[,HOST:PORT...], not \"%.*s\"",
-               (int)len, p);
-      return -2;
-    }
-    if (len)
-      ns->first = node_at(ns, host, port);
-    p += len + (p[len] != 0);
-  }
-  return ns->first >= 0 ? 0 : -1;
+static void on_closed(void *ud) {
+  *(bool *)ud = true;
 }
 
-static void nodes_close(nodes_t *ns) {
-  for (int i = 0; i < ns->count; i++)
-    if (ns->n[i].c)
-      redisFree(ns->n[i].c);
+static void redis_close(redis_t *rs) {
+  if (rs->rc) {
+    bool closed = false;
+    hs_rc_close(rs->rc, on_closed, &closed);
+    rs->rc = NULL;
+    while (!closed)
+      uv_run(&rs->loop, UV_RUN_ONCE);
+  }
+  uv_close((uv_handle_t *)&rs->tick, NULL);
+  uv_run(&rs->loop, UV_RUN_DEFAULT);
+  uv_loop_close(&rs->loop);
 }
 
-/* Runs a command where its key lives: MOVED and ASK are followed,
- * TRYAGAIN and CLUSTERDOWN retried for a few seconds. NULL with ns->err
- * when no answer came. */
-static redisReply *query(nodes_t *ns, const char *fmt, ...) {
-  char *cmd;
-  va_list ap;
-  va_start(ap, fmt);
-  int len = redisvFormatCommand(&cmd, fmt, ap);
-  va_end(ap);
-  if (len < 0)
-    return snprintf(ns->err, sizeof ns->err, "out of memory"), NULL;
-  int node = ns->first;
-  bool asking = false;
-  redisReply *r = NULL;
-  for (int attempt = 0; attempt < 50; attempt++) {
-    redisContext *c = ns->n[node].c;
-    if (asking)
-      redisAppendCommand(c, "ASKING");
-    redisAppendFormattedCommand(c, cmd, (size_t)len);
-    void *reply = NULL;
-    if (asking && (redisGetReply(c, &reply) != REDIS_OK || !reply)) {
-      snprintf(ns->err, sizeof ns->err, "Redis %s:%d: %s", ns->n[node].host, ns->n[node].port,
-               c->errstr);
-      break;
-    }
-    freeReplyObject(reply);
-    if (redisGetReply(c, (void **)&r) != REDIS_OK || !r) {
-      snprintf(ns->err, sizeof ns->err, "Redis %s:%d: %s", ns->n[node].host, ns->n[node].port,
-               c->errstr);
-      r = NULL;
-      break;
-    }
-    bool moved = r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "MOVED ", 6);
-    bool ask = r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "ASK ", 4);
-    bool again = r->type == REDIS_REPLY_ERROR &&
-                 (!strncmp(r->str, "TRYAGAIN", 8) || !strncmp(r->str, "CLUSTERDOWN", 11));
-    if (again) {
-      freeReplyObject(r);
-      r = NULL;
-      usleep(100000);
-      asking = false;
-      continue;
-    }
-    if (!moved && !ask)
-      break;
-    /* "MOVED 3999 127.0.0.1:6381"; an empty host is the node that replied */
-    const char *addr = strrchr(r->str, ' ') + 1;
-    char host[256];
-    int port;
-    if (addr[0] == ':')
-      snprintf(host, sizeof host, "%s", ns->n[node].host), port = atoi(addr + 1);
-    else if (parse_addr(addr, strlen(addr), host, sizeof host, &port))
-      break; /* the error is the answer */
-    int next = node_at(ns, host, port);
-    freeReplyObject(r);
-    r = NULL;
-    if (next < 0)
-      break;
-    node = next;
-    asking = ask;
+/* Runs `cmd KEY` where the key lives and waits for its reply (free with
+ * reply_free). NULL with rs->err when no answer came. */
+static redisReply *query(redis_t *rs, const char *cmd, const char *key, size_t key_len) {
+  const char *argv[2] = {cmd, key};
+  const size_t lens[2] = {strlen(cmd), key_len};
+  ask_t q = {0};
+  uint64_t deadline = uv_now(&rs->loop) + SHOW_TIMEOUT_MS;
+  int rc;
+  /* a master whose connection is being replaced refuses for a moment */
+  while ((rc = hs_rc_command_argv(rs->rc, hs_rc_slot(key, key_len), 2, argv, lens, on_reply, &q)) ==
+             HS_E_IO &&
+         uv_now(&rs->loop) < deadline)
+    uv_run(&rs->loop, UV_RUN_ONCE);
+  if (rc) {
+    const char *why = hs_rc_last_error(rs->rc);
+    snprintf(rs->err, sizeof rs->err, "Redis: %s", why && *why ? why : hs_strerror(rc));
+    return NULL;
   }
-  if (!r && !ns->err[0])
-    snprintf(ns->err, sizeof ns->err, "Redis: no answer after redirections and retries");
-  redisFreeCommand(cmd);
-  return r;
+  while (!q.done)
+    uv_run(&rs->loop, UV_RUN_ONCE);
+  if (!q.reply)
+    snprintf(rs->err, sizeof rs->err, "Redis: %s", q.err);
+  return q.reply;
 }
 
 /* The key of an account's `suffix` as healthscored writes it (store.h), or
@@ -235,12 +200,12 @@ static const char *key_of(hs_buf_t *k, const char *prefix, const char *id, const
   return k->data;
 }
 
-static int explain(nodes_t *nodes, const char *prefix, const char *id, bool legacy,
+static int explain(redis_t *nodes, const char *prefix, const char *id, bool legacy,
                    const hs_model_t *m, hs_buf_t *out) {
   hs_buf_t k;
   hs_buf_init(&k);
   const char *key = key_of(&k, prefix, id, "state", legacy);
-  redisReply *r = key ? query(nodes, "GET %b", key, k.len) : NULL;
+  redisReply *r = key ? query(nodes, "GET", key, k.len) : NULL;
   hs_buf_free(&k);
   int rc = 1;
   hs_account_t *a = NULL;
@@ -254,12 +219,12 @@ static int explain(nodes_t *nodes, const char *prefix, const char *id, bool lega
   else
     rc = 0;
   hs_account_free(a);
-  freeReplyObject(r);
+  reply_free(r);
   return rc;
 }
 
 /* Prints the readable view of one account. */
-static int print_account(nodes_t *nodes, const char *prefix, const char *id, bool legacy,
+static int print_account(redis_t *nodes, const char *prefix, const char *id, bool legacy,
                          const char *json, int days) {
   char errbuf[256];
   yajl_val r = yajl_tree_parse(json, errbuf, sizeof errbuf);
@@ -325,7 +290,7 @@ static int print_account(nodes_t *nodes, const char *prefix, const char *id, boo
   hs_buf_t k;
   hs_buf_init(&k);
   const char *key = key_of(&k, prefix, id, "history", legacy);
-  redisReply *h = key ? query(nodes, "HGETALL %b", key, k.len) : NULL;
+  redisReply *h = key ? query(nodes, "HGETALL", key, k.len) : NULL;
   hs_buf_free(&k);
   if (h && h->type == REDIS_REPLY_ARRAY && h->elements >= 2) {
     size_t n = h->elements / 2;
@@ -347,8 +312,69 @@ static int print_account(nodes_t *nodes, const char *prefix, const char *id, boo
       free(lines);
     }
   }
-  freeReplyObject(h);
+  reply_free(h);
   return 0;
+}
+
+/* Prints account `id` as asked (the state, the stored record or, with a
+ * model, the record recomputed from the state). Returns 0, 1 when it is not
+ * found or does not decode, 2 when Redis did not answer. */
+static int show_account(redis_t *ns, const char *prefix, const char *id, bool state, bool json,
+                        const hs_model_t *model, int days, hs_buf_t *full) {
+  int rc = 0;
+  hs_buf_t k;
+  hs_buf_init(&k);
+  const char *suffix = state ? "state" : "score";
+  const char *key = key_of(&k, prefix, id, suffix, false);
+  redisReply *r = key ? query(ns, "GET", key, k.len) : NULL;
+  /* an id whose keys changed, and that healthscored has not written since:
+     the keys an earlier version wrote */
+  bool legacy = false;
+  if (r && r->type == REDIS_REPLY_NIL &&
+      hs_store_key_encoded((hs_str_t){id, (uint32_t)strlen(id)})) {
+    hs_buf_t lk;
+    hs_buf_init(&lk);
+    const char *old = key_of(&lk, prefix, id, suffix, true);
+    redisReply *o = old ? query(ns, "GET", old, lk.len) : NULL;
+    hs_buf_free(&lk);
+    if (o && o->type == REDIS_REPLY_STRING) {
+      reply_free(r);
+      r = o;
+      legacy = true;
+    } else {
+      reply_free(o);
+    }
+  }
+  if (!r || r->type == REDIS_REPLY_ERROR) {
+    fprintf(stderr, "healthscore show: %s\n", r ? r->str : ns->err);
+    reply_free(r);
+    hs_buf_free(&k);
+    return 2;
+  }
+  if (r->type != REDIS_REPLY_STRING) {
+    fprintf(stderr, "healthscore show: %s: no %s stored (key %s)\n", id, suffix, key ? key : "?");
+    rc = 1;
+  } else if (state) {
+    printf("%s ", id);
+    for (size_t b = 0; b < r->len; b++)
+      printf("%02x", (unsigned char)r->str[b]);
+    printf("\n");
+  } else if (model) {
+    full->len = 0;
+    if (explain(ns, prefix, id, legacy, model, full))
+      rc = 1;
+    else if (json)
+      printf("%s\n", full->data);
+    else if (print_account(ns, prefix, id, legacy, full->data, days))
+      rc = 1;
+  } else if (json) {
+    printf("%s\n", r->str);
+  } else if (print_account(ns, prefix, id, legacy, r->str, days)) {
+    rc = 1;
+  }
+  reply_free(r);
+  hs_buf_free(&k);
+  return rc;
 }
 
 int hs_cmd_show(int argc, char **argv) {
@@ -431,77 +457,21 @@ int hs_cmd_show(int argc, char **argv) {
   }
   hs_buf_t full;
   hs_buf_init(&full);
-  nodes_t *ns = calloc(1, sizeof *ns);
+  redis_t *ns = calloc(1, sizeof *ns);
   int rc = 0;
   if (!ns) {
     fprintf(stderr, "healthscore show: out of memory\n");
     rc = 2;
   } else {
-    ns->password = st.redis_password;
-    int orc = nodes_open(ns, seeds);
-    if (orc) {
+    if (redis_open(ns, seeds, st.redis_password)) {
       fprintf(stderr, "healthscore show: %s\n", ns->err);
       rc = 2;
     }
   }
-  for (int i = optind; !rc && i < argc; i++) {
-    const char *id = argv[i];
-    hs_buf_t k;
-    hs_buf_init(&k);
-    const char *suffix = state ? "state" : "score";
-    const char *key = key_of(&k, prefix, id, suffix, false);
-    redisReply *r = key ? query(ns, "GET %b", key, k.len) : NULL;
-    /* an id whose keys changed, and that healthscored has not written since:
-       the keys an earlier version wrote */
-    bool legacy = false;
-    if (r && r->type == REDIS_REPLY_NIL &&
-        hs_store_key_encoded((hs_str_t){id, (uint32_t)strlen(id)})) {
-      hs_buf_t lk;
-      hs_buf_init(&lk);
-      const char *old = key_of(&lk, prefix, id, suffix, true);
-      redisReply *o = old ? query(ns, "GET %b", old, lk.len) : NULL;
-      hs_buf_free(&lk);
-      if (o && o->type == REDIS_REPLY_STRING) {
-        freeReplyObject(r);
-        r = o;
-        legacy = true;
-      } else {
-        freeReplyObject(o);
-      }
-    }
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-      fprintf(stderr, "healthscore show: %s\n", r ? r->str : ns->err);
-      freeReplyObject(r);
-      hs_buf_free(&k);
-      rc = 2;
-      break;
-    }
-    if (r->type != REDIS_REPLY_STRING) {
-      fprintf(stderr, "healthscore show: %s: no %s stored (key %s)\n", id, suffix, key ? key : "?");
-      rc = 1;
-    } else if (state) {
-      printf("%s ", id);
-      for (size_t b = 0; b < r->len; b++)
-        printf("%02x", (unsigned char)r->str[b]);
-      printf("\n");
-    } else if (model) {
-      full.len = 0;
-      if (explain(ns, prefix, id, legacy, model, &full))
-        rc = 1;
-      else if (json)
-        printf("%s\n", full.data);
-      else if (print_account(ns, prefix, id, legacy, full.data, days))
-        rc = 1;
-    } else if (json) {
-      printf("%s\n", r->str);
-    } else if (print_account(ns, prefix, id, legacy, r->str, days)) {
-      rc = 1;
-    }
-    freeReplyObject(r);
-    hs_buf_free(&k);
-  }
+  for (int i = optind; !rc && i < argc; i++)
+    rc = show_account(ns, prefix, argv[i], state, json, model, days, &full);
   if (ns)
-    nodes_close(ns);
+    redis_close(ns);
   free(ns);
   hs_buf_free(&full);
   hs_model_free(model);

@@ -5,6 +5,7 @@
 #include "event_reader.h"
 
 #include "healthscore/event.h"
+#include "healthscore/time.h"
 
 #include <string.h>
 #include <time.h>

@@ -2,7 +2,7 @@
 /* The `healthscore` command: one binary, one subcommand per task. */
 #include "cmds.h"
 
-#include "healthscore/common.h"
+#include "healthscore/base.h"
 
 #include <stdio.h>
 #include <string.h>

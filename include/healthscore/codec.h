@@ -5,7 +5,7 @@
 #ifndef HEALTHSCORE_CODEC_H
 #define HEALTHSCORE_CODEC_H
 
-#include "healthscore/common.h"
+#include "healthscore/base.h"
 #include "healthscore/event.h"
 
 typedef struct hs_decoder_s hs_decoder_t;

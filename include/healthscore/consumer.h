@@ -9,7 +9,7 @@
 #ifndef HEALTHSCORE_CONSUMER_H
 #define HEALTHSCORE_CONSUMER_H
 
-#include "healthscore/common.h"
+#include "healthscore/base.h"
 
 #include <librdkafka/rdkafka.h>
 #include <uv.h>

@@ -4,7 +4,7 @@
 #ifndef HEALTHSCORE_EVENT_H
 #define HEALTHSCORE_EVENT_H
 
-#include "healthscore/common.h"
+#include "healthscore/base.h"
 
 /* Event types. The wire name is in the comment; hs_event_type_name() returns it.
  * Append only: the numeric values are not on the wire, but keep them stable. */

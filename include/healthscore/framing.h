@@ -13,7 +13,7 @@
 #ifndef HEALTHSCORE_FRAMING_H
 #define HEALTHSCORE_FRAMING_H
 
-#include "healthscore/common.h"
+#include "healthscore/base.h"
 
 #include <msgpack.h>
 

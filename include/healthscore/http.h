@@ -19,7 +19,7 @@
 #ifndef HEALTHSCORE_HTTP_H
 #define HEALTHSCORE_HTTP_H
 
-#include "healthscore/common.h"
+#include "healthscore/base.h"
 #include "healthscore/metrics.h"
 
 #include <uv.h>

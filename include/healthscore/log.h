@@ -18,7 +18,6 @@ typedef enum hs_log_level_e {
 void hs_log_setup(hs_log_level_t level, bool json);
 /* The level named "error", "warn", "info" or "debug"; -1 for anything else. */
 int hs_log_level_from(const char *name);
-bool hs_log_enabled(hs_log_level_t level);
 /* Writes one line; the message is truncated at 2 KiB. */
 void hs_log(hs_log_level_t level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -11,7 +11,7 @@
 #define HEALTHSCORE_MAPPING_H
 
 #include "healthscore/codec.h"
-#include "healthscore/common.h"
+#include "healthscore/base.h"
 
 #include <msgpack.h>
 

@@ -7,7 +7,7 @@
 #ifndef HEALTHSCORE_METRICS_H
 #define HEALTHSCORE_METRICS_H
 
-#include "healthscore/common.h"
+#include "healthscore/base.h"
 
 typedef struct hs_metrics_s hs_metrics_t;
 typedef struct hs_family_s hs_family_t;

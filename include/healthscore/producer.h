@@ -7,7 +7,7 @@
 #ifndef HEALTHSCORE_PRODUCER_H
 #define HEALTHSCORE_PRODUCER_H
 
-#include "healthscore/common.h"
+#include "healthscore/base.h"
 
 #include <uv.h>
 

@@ -31,7 +31,7 @@
 #ifndef HEALTHSCORE_RCLUSTER_H
 #define HEALTHSCORE_RCLUSTER_H
 
-#include "healthscore/common.h"
+#include "healthscore/base.h"
 
 #include <hiredis/hiredis.h>
 #include <uv.h>

@@ -5,7 +5,7 @@
 #ifndef HEALTHSCORE_REPORT_H
 #define HEALTHSCORE_REPORT_H
 
-#include "healthscore/common.h"
+#include "healthscore/base.h"
 
 typedef struct hs_report_s hs_report_t;
 

@@ -30,7 +30,7 @@
 #ifndef HEALTHSCORE_STORE_H
 #define HEALTHSCORE_STORE_H
 
-#include "healthscore/common.h"
+#include "healthscore/base.h"
 
 #include <uv.h>
 

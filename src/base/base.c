@@ -1,6 +1,6 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
-/* Errors, the allocator, byte buffers, strings and hashing. */
-#include "healthscore/common.h"
+/* Errors, the allocator, byte buffers and strings. */
+#include "healthscore/base.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -73,11 +73,6 @@ bool hs_utf8_valid(const void *p, size_t n) {
     i += k + 1;
   }
   return true;
-}
-
-_Noreturn void hs__assert_fail(const char *expr, const char *file, int line) {
-  fprintf(stderr, "%s:%d: assertion failed: %s\n", file, line, expr);
-  abort();
 }
 
 /* The allocator keeps a size header in front of each block so that freed
@@ -264,14 +259,4 @@ int hs_buf_json_str(hs_buf_t *b, const char *s, size_t n) {
   b->len = (size_t)(o - b->data);
   b->data[b->len] = 0;
   return 0;
-}
-
-uint64_t hs_hash64(const void *p, size_t n, uint64_t seed) {
-  const unsigned char *s = p;
-  uint64_t h = seed;
-  for (size_t i = 0; i < n; i++) {
-    h ^= s[i];
-    h *= UINT64_C(0x100000001b3);
-  }
-  return h;
 }

@@ -3,6 +3,7 @@
  * through a bounds-checked reader) feed one field layer that checks types,
  * ranges and required fields, so both formats obey exactly the same rules. */
 #include "healthscore/codec.h"
+#include "healthscore/time.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -882,6 +883,122 @@ static uint64_t be(const unsigned char *p, int n) {
   }
 }
 
+/* The one-byte forms: positive and negative fixint, fixmap, fixarray, and
+ * fixstr (whose bytes follow). Returns 0, or 1 if the input ends early. */
+static int mp_fix(reader_t *r, unsigned c, value_t *v) {
+  const unsigned char *p;
+  if (c <= 0x7f)
+    *v = (value_t){.kind = V_INT, .i = (int64_t)c};
+  else if (c >= 0xe0)
+    *v = (value_t){.kind = V_INT, .i = (int64_t)(int8_t)c};
+  else if (c <= 0x8f)
+    *v = (value_t){.kind = V_MAP, .i = c & 0x0f};
+  else if (c <= 0x9f)
+    *v = (value_t){.kind = V_ARRAY, .i = c & 0x0f};
+  else { /* 0xa0 .. 0xbf */
+    size_t len = c & 0x1f;
+    if (!rd(r, len, &p))
+      return 1;
+    *v = (value_t){.kind = V_STR, .s = (const char *)p, .n = len, .borrowable = true};
+  }
+  return 0;
+}
+
+/* uint 8..64, int 8..64, float 32 and 64 (0xca .. 0xd3). Returns 0, or 1 if
+ * the input ends early. */
+static int mp_number(reader_t *r, unsigned c, value_t *v) {
+  const unsigned char *p;
+  if (c == 0xca || c == 0xcb) {
+    int n = c == 0xca ? 4 : 8;
+    if (!rd(r, (size_t)n, &p))
+      return 1;
+    uint64_t u = be(p, n);
+    if (n == 4) {
+      uint32_t u32 = (uint32_t)u;
+      float f;
+      memcpy(&f, &u32, 4);
+      *v = (value_t){.kind = V_DBL, .d = f};
+    } else {
+      double x;
+      memcpy(&x, &u, 8);
+      *v = (value_t){.kind = V_DBL, .d = x};
+    }
+    return 0;
+  }
+  bool is_unsigned = c <= 0xcf;
+  int n = 1 << (is_unsigned ? c - 0xcc : c - 0xd0);
+  if (!rd(r, (size_t)n, &p))
+    return 1;
+  uint64_t u = be(p, n);
+  if (is_unsigned) {
+    if (u > INT64_MAX)
+      *v = (value_t){.kind = V_DBL, .d = (double)u};
+    else
+      *v = (value_t){.kind = V_INT, .i = (int64_t)u};
+    return 0;
+  }
+  int64_t i = n == 1 ? (int8_t)u : n == 2 ? (int16_t)u : n == 4 ? (int32_t)u : (int64_t)u;
+  *v = (value_t){.kind = V_INT, .i = i};
+  return 0;
+}
+
+/* str 8..32 and bin 8..32 (their bytes follow). Returns 0, or 1 if the input
+ * ends early. */
+static int mp_bytes(reader_t *r, unsigned c, value_t *v) {
+  const unsigned char *p;
+  bool str = c >= 0xd9;
+  int n = 1 << (str ? c - 0xd9 : c - 0xc4);
+  if (!rd(r, (size_t)n, &p))
+    return 1;
+  uint64_t len = be(p, n);
+  if (len > (uint64_t)(r->end - r->p))
+    return 1;
+  rd(r, (size_t)len, &p);
+  /* bin is accepted only where it is skipped: a string field rejects it */
+  *v = (value_t){
+      .kind = str ? V_STR : V_NIL, .s = (const char *)p, .n = (size_t)len, .borrowable = true};
+  if (!str)
+    v->i = -1; /* marks bin */
+  return 0;
+}
+
+/* array 16/32 and map 16/32: the element count in v->i. Returns 0, or 1 if
+ * the input ends early. */
+static int mp_container(reader_t *r, unsigned c, value_t *v) {
+  const unsigned char *p;
+  int n = c == 0xdc || c == 0xde ? 2 : 4;
+  if (!rd(r, (size_t)n, &p))
+    return 1;
+  uint64_t cnt = be(p, n);
+  /* every element takes at least one byte: a count beyond the input is
+     malformed (or truncated), never an allocation */
+  uint64_t per = c >= 0xde ? 2 : 1;
+  if (cnt > (uint64_t)(r->end - r->p) / per)
+    return 1;
+  *v = (value_t){.kind = c >= 0xde ? V_MAP : V_ARRAY, .i = (int64_t)cnt};
+  return 0;
+}
+
+/* fixext 1..16 and ext 8..32: skipped only. Returns 0, or 1 if the input
+ * ends early. */
+static int mp_ext(reader_t *r, unsigned c, value_t *v) {
+  const unsigned char *p;
+  uint64_t len;
+  if (c >= 0xd4 && c <= 0xd8) {
+    len = (uint64_t)1 << (c - 0xd4);
+  } else {
+    int n = 1 << (c - 0xc7);
+    if (!rd(r, (size_t)n, &p))
+      return 1;
+    len = be(p, n);
+  }
+  if (len + 1 > (uint64_t)(r->end - r->p))
+    return 1;
+  rd(r, (size_t)len + 1, &p);
+  *v = (value_t){.kind = V_NIL, .i = -2}; /* ext: skipped only */
+  return 0;
+}
+
 /* Reads one value header. Containers report their element count in v->i.
  * Returns 0, 1 if the input ends early, or HS_E_PARSE. */
 static int mp_value(reader_t *r, value_t *v) {
@@ -890,30 +1007,8 @@ static int mp_value(reader_t *r, value_t *v) {
   if (!rd(r, 1, &p))
     return 1;
   unsigned c = p[0];
-  int n = 0;
-  if (c <= 0x7f) {
-    *v = (value_t){.kind = V_INT, .i = (int64_t)c};
-    return 0;
-  }
-  if (c >= 0xe0) {
-    *v = (value_t){.kind = V_INT, .i = (int64_t)(int8_t)c};
-    return 0;
-  }
-  if (c >= 0x80 && c <= 0x8f) {
-    *v = (value_t){.kind = V_MAP, .i = c & 0x0f};
-    return 0;
-  }
-  if (c >= 0x90 && c <= 0x9f) {
-    *v = (value_t){.kind = V_ARRAY, .i = c & 0x0f};
-    return 0;
-  }
-  if (c >= 0xa0 && c <= 0xbf) {
-    size_t len = c & 0x1f;
-    if (!rd(r, len, &p))
-      return 1;
-    *v = (value_t){.kind = V_STR, .s = (const char *)p, .n = len, .borrowable = true};
-    return 0;
-  }
+  if (c <= 0xbf || c >= 0xe0)
+    return mp_fix(r, c, v);
   switch (c) {
   case 0xc0:
     *v = (value_t){.kind = V_NIL};
@@ -922,110 +1017,38 @@ static int mp_value(reader_t *r, value_t *v) {
   case 0xc3:
     *v = (value_t){.kind = V_BOOL, .b = c == 0xc3};
     return 0;
+  case 0xca:
+  case 0xcb:
   case 0xcc:
   case 0xcd:
   case 0xce:
-  case 0xcf: {
-    n = 1 << (c - 0xcc);
-    if (!rd(r, (size_t)n, &p))
-      return 1;
-    uint64_t u = be(p, n);
-    if (u > INT64_MAX)
-      *v = (value_t){.kind = V_DBL, .d = (double)u};
-    else
-      *v = (value_t){.kind = V_INT, .i = (int64_t)u};
-    return 0;
-  }
+  case 0xcf:
   case 0xd0:
   case 0xd1:
   case 0xd2:
-  case 0xd3: {
-    n = 1 << (c - 0xd0);
-    if (!rd(r, (size_t)n, &p))
-      return 1;
-    uint64_t u = be(p, n);
-    int64_t i = n == 1 ? (int8_t)u : n == 2 ? (int16_t)u : n == 4 ? (int32_t)u : (int64_t)u;
-    *v = (value_t){.kind = V_INT, .i = i};
-    return 0;
-  }
-  case 0xca: {
-    if (!rd(r, 4, &p))
-      return 1;
-    uint32_t u = (uint32_t)be(p, 4);
-    float f;
-    memcpy(&f, &u, 4);
-    *v = (value_t){.kind = V_DBL, .d = f};
-    return 0;
-  }
-  case 0xcb: {
-    if (!rd(r, 8, &p))
-      return 1;
-    uint64_t u = be(p, 8);
-    double x;
-    memcpy(&x, &u, 8);
-    *v = (value_t){.kind = V_DBL, .d = x};
-    return 0;
-  }
+  case 0xd3:
+    return mp_number(r, c, v);
+  case 0xc4:
+  case 0xc5:
+  case 0xc6:
   case 0xd9:
   case 0xda:
   case 0xdb:
-  case 0xc4:
-  case 0xc5:
-  case 0xc6: {
-    bool str = c >= 0xd9;
-    n = 1 << (str ? c - 0xd9 : c - 0xc4);
-    if (!rd(r, (size_t)n, &p))
-      return 1;
-    uint64_t len = be(p, n);
-    if (len > (uint64_t)(r->end - r->p))
-      return 1;
-    rd(r, (size_t)len, &p);
-    /* bin is accepted only where it is skipped: a string field rejects it */
-    *v = (value_t){
-        .kind = str ? V_STR : V_NIL, .s = (const char *)p, .n = (size_t)len, .borrowable = true};
-    if (!str)
-      v->i = -1; /* marks bin */
-    return 0;
-  }
+    return mp_bytes(r, c, v);
   case 0xdc:
   case 0xdd:
   case 0xde:
-  case 0xdf: {
-    n = c == 0xdc || c == 0xde ? 2 : 4;
-    if (!rd(r, (size_t)n, &p))
-      return 1;
-    uint64_t cnt = be(p, n);
-    /* every element takes at least one byte: a count beyond the input is
-       malformed (or truncated), never an allocation */
-    uint64_t per = c >= 0xde ? 2 : 1;
-    if (cnt > (uint64_t)(r->end - r->p) / per)
-      return 1;
-    *v = (value_t){.kind = c >= 0xde ? V_MAP : V_ARRAY, .i = (int64_t)cnt};
-    return 0;
-  }
+  case 0xdf:
+    return mp_container(r, c, v);
+  case 0xc7:
+  case 0xc8:
+  case 0xc9:
   case 0xd4:
   case 0xd5:
   case 0xd6:
   case 0xd7:
   case 0xd8:
-  case 0xc7:
-  case 0xc8:
-  case 0xc9: {
-    uint64_t len;
-    if (c >= 0xd4 && c <= 0xd8) {
-      len = (uint64_t)1 << (c - 0xd4);
-    } else {
-      n = 1 << (c - 0xc7);
-      if (!rd(r, (size_t)n, &p))
-        return 1;
-      len = be(p, n);
-    }
-    if (len + 1 > (uint64_t)(r->end - r->p))
-      return 1;
-    rd(r, (size_t)len + 1, &p);
-    *v = (value_t){.kind = V_NIL, .i = -2}; /* ext: skipped only */
-    return 0;
-  }
+    return mp_ext(r, c, v);
   default:
     return HS_E_PARSE; /* 0xc1 is never used */
   }

@@ -2,6 +2,7 @@
 /* Event encoding: the wire format the decoders read (docs/events.md). Only
  * present fields are written, in the order of the field table. */
 #include "healthscore/codec.h"
+#include "healthscore/time.h"
 
 #include <math.h>
 #include <msgpack.h>

@@ -2,7 +2,8 @@
 /* The YAML configuration loader: libyaml's document tree walked into an
  * hs_config_t, with every error as FILE:LINE:COLUMN: reason. */
 #include "healthscore/config.h"
-#include "healthscore/score.h" /* the limits */
+#include "healthscore/time.h"
+#include "healthscore/core.h"
 #include "yaml_doc.h"
 
 #include <errno.h>
@@ -252,19 +253,6 @@ static void free_strs(char **v, size_t n) {
 
 /* ---- metrics ---------------------------------------------------------- */
 
-static const char *const kind_names[HS_MK__COUNT] = {
-    "count",      "sum",    "avg",   "min",   "max",   "distinct",
-    "days_since", "latest", "ratio", "trend", "slope", "attribute"};
-
-const char *hs_metric_kind_name(hs_metric_kind_t k) {
-  return (unsigned)k < HS_MK__COUNT ? kind_names[k] : "unknown";
-}
-
-const char *hs_rule_kind_name(hs_rule_kind_t k) {
-  static const char *const n[] = {"threshold", "band", "trend", "slope"};
-  return (unsigned)k < HS_RULE__COUNT ? n[k] : "unknown";
-}
-
 static const char *const metric_keys[] = {"label", "category", "kind",    "events",    "where",
                                           "field", "window",   "max_age", "of",        "mode",
                                           "num",   "den",      "per",     "attribute", NULL};
@@ -296,7 +284,7 @@ static int metric_pair(loader_t *l, const char *key, node_t *k, node_t *v, void 
     if (rc)
       return rc;
     for (int i = 0; i < HS_MK__COUNT; i++) {
-      if (!strcmp(sval(v), kind_names[i])) {
+      if (!strcmp(sval(v), hs_metric_kind_name((hs_metric_kind_t)i))) {
         d->kind = (hs_metric_kind_t)i;
         return 0;
       }
@@ -365,7 +353,7 @@ static int check_metric(loader_t *l, node_t *n, hs_metric_def_t *d) {
   if (!has_key(l, n, "kind"))
     return lerr(l, n, "metric \"%s\": missing key \"kind\"", d->id);
   if (need[d->kind] && !has_key(l, n, need[d->kind]))
-    return lerr(l, n, "metric \"%s\": kind %s needs \"%s\"", d->id, kind_names[d->kind],
+    return lerr(l, n, "metric \"%s\": kind %s needs \"%s\"", d->id, hs_metric_kind_name(d->kind),
                 need[d->kind]);
   if (d->kind == HS_MK_RATIO && !d->den)
     return lerr(l, n, "metric \"%s\": ratio needs \"den\"", d->id);
@@ -375,7 +363,7 @@ static int check_metric(loader_t *l, node_t *n, hs_metric_def_t *d) {
     return lerr(l, n,
                 "metric \"%s\": kind %s needs a numeric \"field\" (session_seconds, "
                 "count, amount, score, rating, value, licenses)",
-                d->id, kind_names[d->kind]);
+                d->id, hs_metric_kind_name(d->kind));
   if (d->kind == HS_MK_DISTINCT && d->field != HS_F_NONE && hs_field_is_number(d->field))
     return lerr(l, n,
                 "metric \"%s\": distinct needs a string \"field\" (user_id, feature, role, "

@@ -1,9 +1,10 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
 /* Engine settings: one table drives defaults, loading, validation and the
  * generated reference (docs/settings.md). */
-#include "healthscore/settings.h"
+#include "healthscore/config.h"
 
 #include "healthscore/event.h"
+#include "healthscore/time.h"
 #include "yaml_doc.h"
 
 #include <arpa/inet.h>

@@ -4,7 +4,7 @@
 #ifndef HS_CONFIG_YAML_DOC_H
 #define HS_CONFIG_YAML_DOC_H
 
-#include "healthscore/common.h"
+#include "healthscore/base.h"
 
 #include <yaml.h>
 

@@ -1,6 +1,7 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
 /* An account's state: applying events, the clock and its midnight ticks. */
 #include "internal.h"
+#include "healthscore/time.h"
 
 #include <string.h>
 
@@ -147,12 +148,6 @@ uint64_t hs_account_events(const hs_account_t *a) {
 }
 uint64_t hs_account_late(const hs_account_t *a) {
   return a->n_late;
-}
-
-hs_str_t hs_account_outcome(const hs_account_t *a, int64_t *at_ms) {
-  if (at_ms)
-    *at_ms = a->outcome_ms;
-  return a->outcome ? (hs_str_t){a->outcome, (uint32_t)strlen(a->outcome)} : HS_STR_NULL;
 }
 
 static const char *attr_value(const hs_account_t *a, const char *name) {

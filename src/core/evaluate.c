@@ -2,6 +2,8 @@
 /* Evaluating an account at a time: metric values, the score with its
  * explanation, the daily score history and the alert rules. */
 #include "internal.h"
+#include "healthscore/time.h"
+#include "healthscore/hash.h"
 
 #include <stdlib.h>
 #include <string.h>

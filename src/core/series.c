@@ -5,6 +5,8 @@
  * a clock advance costs O(views x log(days with data)) per series, plus the
  * days leaving the windows. */
 #include "internal.h"
+#include "healthscore/time.h"
+#include "healthscore/hash.h"
 
 #include <stdlib.h>
 #include <string.h>

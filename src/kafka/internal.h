@@ -3,7 +3,7 @@
 #ifndef HS_KAFKA_INTERNAL_H
 #define HS_KAFKA_INTERNAL_H
 
-#include "healthscore/common.h"
+#include "healthscore/base.h"
 
 #include <librdkafka/rdkafka.h>
 

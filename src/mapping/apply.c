@@ -3,6 +3,7 @@
  * an engine event, which the engine's own decoder then checks, so that what
  * comes out is exactly what healthscored and `healthscore replay` accept. */
 #include "internal.h"
+#include "healthscore/time.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -3,6 +3,7 @@
  * of learned aliases. */
 #include "internal.h"
 #include "yaml_doc.h"
+#include "healthscore/hash.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
 #ifndef HS_REGISTRY_HTTP_GET_H
 #define HS_REGISTRY_HTTP_GET_H
 
-#include "healthscore/common.h"
+#include "healthscore/base.h"
 
 #include <uv.h>
 

@@ -2,6 +2,7 @@
 /* The backtest report as one self-contained HTML page: inline CSS and SVG,
  * no network. Each chart is a <figure class="chart"> holding one <svg>. */
 #include "internal.h"
+#include "healthscore/time.h"
 
 #include <stdio.h>
 #include <string.h>

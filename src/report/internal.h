@@ -4,6 +4,7 @@
 #ifndef HS_REPORT_INTERNAL_H
 #define HS_REPORT_INTERNAL_H
 
+#include "healthscore/core.h"
 #include "healthscore/report.h"
 
 #include <math.h>
@@ -25,7 +26,6 @@ enum { OUT_NONE = 0, OUT_CHURNED, OUT_RENEWED, OUT_EXPANDED };
 typedef struct acct_s {
   char *id;
   uint32_t id_len;
-  uint64_t hash;
   char *segment;
   int band, profile;
   int outcome;
@@ -47,8 +47,7 @@ struct hs_report_s {
   uint64_t *fired, *resolved;
   acct_t *acc;
   size_t n_acc, cap_acc;
-  uint32_t *table; /* index + 1 into acc; 0 = empty */
-  size_t table_cap;
+  hs_idmap_t map; /* account id -> index into acc (the core's account table) */
   uint64_t evaluations;
   bool *metric_seen;  /* metric was part of some evaluation */
   alert_ev_t *alerts; /* firing transitions with a time */

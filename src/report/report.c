@@ -3,6 +3,8 @@
  * last score of each UTC day), the last band, profile and segment, and the
  * outcome. Everything else is computed when the report is written. */
 #include "internal.h"
+#include "healthscore/time.h"
+#include "healthscore/hash.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -23,6 +25,11 @@ static void free_names(char **v, size_t n) {
   hs_free(v);
 }
 
+static hs_str_t id_of(const void *ctx, uint32_t index) {
+  const hs_report_t *r = ctx;
+  return (hs_str_t){r->acc[index].id, r->acc[index].id_len};
+}
+
 int hs_report_new(hs_report_t **out, const hs_report_conf_t *conf) {
   hs_report_t *r = hs_calloc(1, sizeof *r);
   *out = NULL;
@@ -40,10 +47,8 @@ int hs_report_new(hs_report_t **out, const hs_report_conf_t *conf) {
   r->metric_seen = hs_calloc(r->n_metrics + 1, sizeof *r->metric_seen);
   r->fired = hs_calloc(conf->n_rules + 1, sizeof *r->fired);
   r->resolved = hs_calloc(conf->n_rules + 1, sizeof *r->resolved);
-  r->table_cap = 1024;
-  r->table = hs_calloc(r->table_cap, sizeof *r->table);
   bool ok = r->bands && r->profiles && r->rules && r->metrics && r->metric_seen && r->fired &&
-            r->resolved && r->table;
+            r->resolved && !hs_idmap_init(&r->map, 1024, 50, id_of, r);
   for (size_t i = 0; ok && i < conf->n_bands; i++)
     ok = r->bands[i] != NULL;
   for (size_t i = 0; ok && i < conf->n_profiles; i++)
@@ -73,7 +78,7 @@ void hs_report_free(hs_report_t *r) {
   hs_free(r->metric_seen);
   free_names(r->metrics, r->n_metrics);
   hs_free(r->acc);
-  hs_free(r->table);
+  hs_idmap_free(&r->map);
   free_names(r->bands, r->n_bands);
   free_names(r->profiles, r->n_profiles);
   free_names(r->rules, r->n_rules);
@@ -82,41 +87,17 @@ void hs_report_free(hs_report_t *r) {
   hs_free(r);
 }
 
-static size_t slot_for(const hs_report_t *r, hs_str_t id, uint64_t h) {
-  size_t mask = r->table_cap - 1;
-  for (size_t i = h & mask;; i = (i + 1) & mask) {
-    uint32_t k = r->table[i];
-    if (!k)
-      return i;
-    const acct_t *a = &r->acc[k - 1];
-    if (a->hash == h && a->id_len == id.len && !memcmp(a->id, id.ptr, id.len))
-      return i;
-  }
-}
-
 long hs__find(const hs_report_t *r, hs_str_t id) {
-  uint32_t k = r->table[slot_for(r, id, hs_hash64(id.ptr, id.len, HS_HASH_SEED))];
-  return k ? (long)k - 1 : -1;
+  return hs_idmap_find(&r->map, id);
 }
 
 static acct_t *find_or_add(hs_report_t *r, hs_str_t id) {
-  uint64_t h = hs_hash64(id.ptr, id.len, HS_HASH_SEED);
-  size_t s = slot_for(r, id, h);
-  if (r->table[s])
-    return &r->acc[r->table[s] - 1];
-  if ((r->n_acc + 1) * 2 > r->table_cap) {
-    uint32_t *nt = hs_calloc(r->table_cap * 2, sizeof *nt);
-    if (!nt)
-      return NULL;
-    hs_free(r->table);
-    r->table = nt;
-    r->table_cap *= 2;
-    for (size_t i = 0; i < r->n_acc; i++) {
-      acct_t *a = &r->acc[i];
-      r->table[slot_for(r, (hs_str_t){a->id, a->id_len}, a->hash)] = (uint32_t)i + 1;
-    }
-    s = slot_for(r, id, h);
-  }
+  uint64_t h = hs_idmap_hash(id);
+  size_t s = hs_idmap_slot(&r->map, id, h);
+  if (r->map.refs[s])
+    return &r->acc[r->map.refs[s] - 1];
+  if (hs_idmap_reserve(&r->map, &s, id, h))
+    return NULL;
   acct_t *grown = hs_array_grow(r->acc, &r->cap_acc, r->n_acc, sizeof *r->acc, 256);
   if (!grown)
     return NULL;
@@ -126,10 +107,9 @@ static acct_t *find_or_add(hs_report_t *r, hs_str_t id) {
   if (!(a->id = hs_strndup(id.ptr, id.len)))
     return NULL;
   a->id_len = id.len;
-  a->hash = h;
   a->band = -1;
   a->profile = -1;
-  r->table[s] = (uint32_t)++r->n_acc;
+  hs_idmap_put(&r->map, s, h, (uint32_t)r->n_acc++);
   return a;
 }
 

@@ -8,6 +8,7 @@
 #include "internal.h"
 
 #include "healthscore/config.h"
+#include "healthscore/hash.h"
 
 #include <stdio.h>
 #include <string.h>

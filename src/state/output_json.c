@@ -2,7 +2,8 @@
 /* The JSON documents the engine publishes: alert messages and score records
  * (schemas/alert.schema.json, schemas/score.schema.json). Numbers are
  * rounded to fixed decimals so that output is stable; NAN becomes null. */
-#include "healthscore/output.h"
+#include "healthscore/state.h"
+#include "healthscore/time.h"
 
 #include <math.h>
 #include <stddef.h>

@@ -4,9 +4,12 @@
  * model, so a state written under one configuration decodes under another:
  * what the new model lacks is dropped, what it adds starts empty. Views are
  * derived and rebuilt after decoding. */
-#include "../core/internal.h"
+#include "../core/layout.h"
+
+#include "healthscore/state.h"
 
 #include "healthscore/codec.h"
+#include "healthscore/time.h"
 
 #include <msgpack.h>
 #include <string.h>
@@ -56,15 +59,9 @@ static bool day_empty(const hs__series_t *s, const hs__series_state_t *st, uint3
   return !st->d[st->start + i].cnt && (!v || (s->op == HS__OP_SUM ? !v->sum : isnan(v->ext)));
 }
 
-int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out) {
-  size_t before = out->len;
-  msgpack_packer pk_, *pk = &pk_;
-  msgpack_packer_init(pk, out, buf_write);
-  hs__eid_t *ids = NULL;
-  uint32_t n_ids = 0;
-  if (hs__eid_sorted(m, a, &ids, &n_ids))
-    return HS_E_NOMEM;
-  msgpack_pack_map(pk, 13);
+/* Format version, account id, its times and counts. */
+static void pk_header(msgpack_packer *pk, const hs_model_t *m, const hs_account_t *a) {
+  (void)m;
   pk_key(pk, "v");
   msgpack_pack_int(pk, STATE_VERSION);
   pk_key(pk, "id");
@@ -79,7 +76,11 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
   msgpack_pack_array(pk, 2);
   msgpack_pack_uint64(pk, a->n_events);
   msgpack_pack_uint64(pk, a->n_late);
+}
 
+/* The attributes, custom ones sorted by key, and when each was set. */
+static void pk_attrs(msgpack_packer *pk, const hs_model_t *m, const hs_account_t *a) {
+  (void)m;
   pk_key(pk, "attrs");
   msgpack_pack_array(pk, 9);
   pk_str(pk, a->segment);
@@ -107,15 +108,21 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
     pk_time(pk, a->attr_ms[i]);
   for (uint32_t i = 0; i < a->n_custom; i++)
     pk_time(pk, a->custom_ms[corder[i]]);
+}
 
+/* The last outcome and its time. */
+static void pk_outcome(msgpack_packer *pk, const hs_model_t *m, const hs_account_t *a) {
+  (void)m;
   pk_key(pk, "outcome");
   msgpack_pack_array(pk, 2);
   pk_str(pk, a->outcome);
   pk_time(pk, a->outcome_ms);
+}
 
-  /* overrides by target (one each), the score first: canonical; a sixth
-     element (the override's own time) is ignored by older builds, which
-     also never apply a lifted pin (expiry not after its time) */
+/* Overrides by target (one each), the score first: canonical; a sixth
+ * element (the override's own time) is ignored by older builds, which
+ * also never apply a lifted pin (expiry not after its time). */
+static void pk_overrides(msgpack_packer *pk, const hs_model_t *m, const hs_account_t *a) {
   pk_key(pk, "overrides");
   msgpack_pack_array(pk, a->n_overrides);
   for (int target = -1; target < (int)m->n_metrics; target++) {
@@ -132,7 +139,11 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
       pk_time(pk, o->ts_ms);
     }
   }
+}
 
+/* Every series: its head, last event time, the days with data and its
+ * distinct keys. */
+static void pk_series(msgpack_packer *pk, const hs_model_t *m, const hs_account_t *a) {
   pk_key(pk, "series");
   msgpack_pack_array(pk, m->n_series);
   for (uint32_t si = 0; si < m->n_series; si++) {
@@ -185,7 +196,10 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
       last = best;
     }
   }
+}
 
+/* The scalars (days_since, latest) by key. */
+static void pk_scalars(msgpack_packer *pk, const hs_model_t *m, const hs_account_t *a) {
   pk_key(pk, "scalars");
   msgpack_pack_array(pk, m->n_scalars);
   for (uint32_t i = 0; i < m->n_scalars; i++) {
@@ -194,7 +208,10 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
     pk_time(pk, a->scalars[i].ts);
     msgpack_pack_double(pk, a->scalars[i].value);
   }
+}
 
+/* The daily score history: the days that have a score. */
+static void pk_history(msgpack_packer *pk, const hs_model_t *m, const hs_account_t *a) {
   pk_key(pk, "history");
   msgpack_pack_array(pk, 2);
   if (a->hist_head == INT32_MIN)
@@ -213,7 +230,10 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
     msgpack_pack_int32(pk, d);
     msgpack_pack_float(pk, v);
   }
+}
 
+/* Each alert rule's state by key. */
+static void pk_rules(msgpack_packer *pk, const hs_model_t *m, const hs_account_t *a) {
   pk_key(pk, "rules");
   msgpack_pack_array(pk, m->n_rules);
   for (uint32_t i = 0; i < m->n_rules; i++) {
@@ -228,7 +248,10 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
     pk_time(pk, r->pending_since);
     pk_time(pk, r->cooldown_until);
   }
+}
 
+/* The previous evaluation: score, band, profile and contributions. */
+static void pk_prev(msgpack_packer *pk, const hs_model_t *m, const hs_account_t *a) {
   pk_key(pk, "prev");
   msgpack_pack_array(pk, 5);
   if (a->has_score)
@@ -242,9 +265,11 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
   msgpack_pack_array(pk, n_contrib);
   for (uint32_t i = 0; i < n_contrib; i++)
     msgpack_pack_float(pk, a->contrib[i]);
+}
 
-  /* since format 1 too (older builds skip it): the event ids remembered, by
-     day: [day, bin of their 64-bit hashes big-endian ascending, ...] */
+/* Since format 1 too (older builds skip it): the event ids remembered, by
+ * day: [day, bin of their 64-bit hashes big-endian ascending, ...]. */
+static void pk_ids(msgpack_packer *pk, const hs__eid_t *ids, uint32_t n_ids) {
   pk_key(pk, "ids");
   uint32_t n_days = 0;
   for (uint32_t i = 0; i < n_ids; i++)
@@ -263,6 +288,27 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
       msgpack_pack_bin_body(pk, b, 8);
     }
   }
+}
+
+int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out) {
+  size_t before = out->len;
+  msgpack_packer pk_, *pk = &pk_;
+  msgpack_packer_init(pk, out, buf_write);
+  hs__eid_t *ids = NULL;
+  uint32_t n_ids = 0;
+  if (hs__eid_sorted(m, a, &ids, &n_ids))
+    return HS_E_NOMEM;
+  msgpack_pack_map(pk, 13);
+  pk_header(pk, m, a);
+  pk_attrs(pk, m, a);
+  pk_outcome(pk, m, a);
+  pk_overrides(pk, m, a);
+  pk_series(pk, m, a);
+  pk_scalars(pk, m, a);
+  pk_history(pk, m, a);
+  pk_rules(pk, m, a);
+  pk_prev(pk, m, a);
+  pk_ids(pk, ids, n_ids);
   hs_free(ids);
   return out->len > before ? 0 : HS_E_NOMEM;
 }
@@ -356,6 +402,78 @@ static int decode_series(dec_t *d, const msgpack_object *list) {
   return 0;
 }
 
+/* The "attrs" entry: the attributes, custom ones included, and the time
+ * each was set at. Sets *nomem when a string or array did not fit. */
+static void decode_attrs(hs_account_t *a, const msgpack_object *e, bool *nomem) {
+  a->segment = as_str(AT(e, 0), nomem);
+  a->stage = as_str(AT(e, 1), nomem);
+  a->vertical = as_str(AT(e, 2), nomem);
+  a->licenses = as_f64(AT(e, 3), NAN);
+  a->contract_start_ms = as_i64(AT(e, 4), INT64_MIN);
+  a->renewal_ms = as_i64(AT(e, 5), INT64_MIN);
+  a->attrs_ms = as_i64(AT(e, 6), INT64_MIN);
+  /* the time each attribute was set at; a state without them (written
+     before they were kept) has every set attribute at the latest
+     account event */
+  const msgpack_object *times = e->via.array.size > 8 ? arr(AT(e, 8), 0) : NULL;
+  uint32_t n_times = times ? times->via.array.size : 0;
+  bool set[HS__ATTR_FIELDS] = {a->segment,
+                               a->stage,
+                               a->vertical,
+                               !isnan(a->licenses),
+                               a->contract_start_ms != INT64_MIN,
+                               a->renewal_ms != INT64_MIN};
+  for (uint32_t j = 0; j < HS__ATTR_FIELDS; j++)
+    a->attr_ms[j] = j < n_times ? as_i64(AT(times, j), INT64_MIN)
+                    : set[j]    ? a->attrs_ms
+                                : INT64_MIN;
+  const msgpack_object *c = arr(AT(e, 7), 0);
+  for (uint32_t j = 0; c && j + 1 < c->via.array.size && a->n_custom < HS_MAX_ATTRS; j += 2) {
+    char *ck = as_str(AT(c, j), nomem), *cv = as_str(AT(c, j + 1), nomem);
+    if (ck && !hs__account_custom_alloc(a)) { /* a nil value: cleared */
+      uint32_t t = HS__ATTR_FIELDS + j / 2;
+      a->custom_ms[a->n_custom] = t < n_times ? as_i64(AT(times, t), INT64_MIN) : a->attrs_ms;
+      a->custom_key[a->n_custom] = ck;
+      a->custom_val[a->n_custom++] = cv;
+    } else {
+      *nomem |= ck != NULL; /* no room for the arrays */
+      hs_free(ck);
+      hs_free(cv);
+    }
+  }
+}
+
+/* The "overrides" entry: those whose metric the model still has. Sets
+ * *nomem when one did not fit. */
+static void decode_overrides(const hs_model_t *m, hs_account_t *a, const msgpack_object *e,
+                             bool *nomem) {
+  for (uint32_t j = 0; j < e->via.array.size && a->n_overrides < HS__MAX_OVERRIDES; j++) {
+    const msgpack_object *o = arr(AT(e, j), 5);
+    if (!o || AT(o, 0)->type != MSGPACK_OBJECT_STR)
+      continue;
+    hs_str_t target = {AT(o, 0)->via.str.ptr, AT(o, 0)->via.str.size};
+    int metric = -2;
+    if (hs_str_eq(target, "score"))
+      metric = -1;
+    for (uint32_t mi = 0; metric == -2 && mi < m->n_metrics; mi++)
+      if (hs_str_eq(target, m->metrics[mi].id))
+        metric = (int)mi;
+    if (metric == -2)
+      continue; /* the metric is gone from the model */
+    if (hs__account_overrides_alloc(a)) {
+      *nomem = true;
+      break;
+    }
+    hs__override_t *ov = &a->overrides[a->n_overrides++];
+    ov->metric = metric;
+    ov->value = as_f64(AT(o, 1), 0);
+    ov->expires_ms = as_i64(AT(o, 2), 0);
+    ov->reason = as_str(AT(o, 3), nomem);
+    ov->author = as_str(AT(o, 4), nomem);
+    ov->ts_ms = o->via.array.size > 5 ? as_i64(AT(o, 5), INT64_MIN) : INT64_MIN;
+  }
+}
+
 static int decode_body(dec_t *d, const msgpack_object *root) {
   const hs_model_t *m = d->m;
   hs_account_t *a = d->a;
@@ -377,71 +495,12 @@ static int decode_body(dec_t *d, const msgpack_object *root) {
       a->n_events = as_u64(AT(e, 0));
       a->n_late = as_u64(AT(e, 1));
     } else if (!strcmp(key, "attrs") && (e = arr(v, 8))) {
-      a->segment = as_str(AT(e, 0), &nomem);
-      a->stage = as_str(AT(e, 1), &nomem);
-      a->vertical = as_str(AT(e, 2), &nomem);
-      a->licenses = as_f64(AT(e, 3), NAN);
-      a->contract_start_ms = as_i64(AT(e, 4), INT64_MIN);
-      a->renewal_ms = as_i64(AT(e, 5), INT64_MIN);
-      a->attrs_ms = as_i64(AT(e, 6), INT64_MIN);
-      /* the time each attribute was set at; a state without them (written
-         before they were kept) has every set attribute at the latest
-         account event */
-      const msgpack_object *times = e->via.array.size > 8 ? arr(AT(e, 8), 0) : NULL;
-      uint32_t n_times = times ? times->via.array.size : 0;
-      bool set[HS__ATTR_FIELDS] = {a->segment,
-                                   a->stage,
-                                   a->vertical,
-                                   !isnan(a->licenses),
-                                   a->contract_start_ms != INT64_MIN,
-                                   a->renewal_ms != INT64_MIN};
-      for (uint32_t j = 0; j < HS__ATTR_FIELDS; j++)
-        a->attr_ms[j] = j < n_times ? as_i64(AT(times, j), INT64_MIN)
-                        : set[j]    ? a->attrs_ms
-                                    : INT64_MIN;
-      const msgpack_object *c = arr(AT(e, 7), 0);
-      for (uint32_t j = 0; c && j + 1 < c->via.array.size && a->n_custom < HS_MAX_ATTRS; j += 2) {
-        char *ck = as_str(AT(c, j), &nomem), *cv = as_str(AT(c, j + 1), &nomem);
-        if (ck && !hs__account_custom_alloc(a)) { /* a nil value: cleared */
-          uint32_t t = HS__ATTR_FIELDS + j / 2;
-          a->custom_ms[a->n_custom] = t < n_times ? as_i64(AT(times, t), INT64_MIN) : a->attrs_ms;
-          a->custom_key[a->n_custom] = ck;
-          a->custom_val[a->n_custom++] = cv;
-        } else {
-          nomem |= ck != NULL; /* no room for the arrays */
-          hs_free(ck);
-          hs_free(cv);
-        }
-      }
+      decode_attrs(a, e, &nomem);
     } else if (!strcmp(key, "outcome") && (e = arr(v, 2))) {
       a->outcome = as_str(AT(e, 0), &nomem);
       a->outcome_ms = as_i64(AT(e, 1), INT64_MIN);
     } else if (!strcmp(key, "overrides") && (e = arr(v, 0))) {
-      for (uint32_t j = 0; j < e->via.array.size && a->n_overrides < HS__MAX_OVERRIDES; j++) {
-        const msgpack_object *o = arr(AT(e, j), 5);
-        if (!o || AT(o, 0)->type != MSGPACK_OBJECT_STR)
-          continue;
-        hs_str_t target = {AT(o, 0)->via.str.ptr, AT(o, 0)->via.str.size};
-        int metric = -2;
-        if (hs_str_eq(target, "score"))
-          metric = -1;
-        for (uint32_t mi = 0; metric == -2 && mi < m->n_metrics; mi++)
-          if (hs_str_eq(target, m->metrics[mi].id))
-            metric = (int)mi;
-        if (metric == -2)
-          continue; /* the metric is gone from the model */
-        if (hs__account_overrides_alloc(a)) {
-          nomem = true;
-          break;
-        }
-        hs__override_t *ov = &a->overrides[a->n_overrides++];
-        ov->metric = metric;
-        ov->value = as_f64(AT(o, 1), 0);
-        ov->expires_ms = as_i64(AT(o, 2), 0);
-        ov->reason = as_str(AT(o, 3), &nomem);
-        ov->author = as_str(AT(o, 4), &nomem);
-        ov->ts_ms = o->via.array.size > 5 ? as_i64(AT(o, 5), INT64_MIN) : INT64_MIN;
-      }
+      decode_overrides(m, a, e, &nomem);
     } else if (!strcmp(key, "series") && (e = arr(v, 0))) {
       if (decode_series(d, e))
         return HS_E_NOMEM;

@@ -8,6 +8,7 @@
 #include "healthscore/store.h"
 
 #include "healthscore/rcluster.h"
+#include "healthscore/time.h"
 
 #include <math.h>
 #include <stdio.h>

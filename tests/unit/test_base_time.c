@@ -1,5 +1,6 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
 #include "testutil.h"
+#include "healthscore/time.h"
 
 #include <string.h>
 

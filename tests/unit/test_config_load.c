@@ -4,7 +4,8 @@
 #include "testutil.h"
 
 #include "healthscore/config.h"
-#include "healthscore/score.h"
+#include "healthscore/core.h"
+#include "healthscore/time.h"
 
 #include <dirent.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * with file:line:col, and the generated reference kept in docs/. */
 #include "testutil.h"
 
-#include "healthscore/settings.h"
+#include "healthscore/config.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -13,8 +13,9 @@
 
 #include "../../src/core/internal.h"
 #include "healthscore/config.h"
-#include "healthscore/output.h"
-#include "healthscore/score.h"
+#include "healthscore/state.h"
+#include "healthscore/core.h"
+#include "healthscore/time.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -6,8 +6,9 @@
 #include "testutil.h"
 
 #include "healthscore/config.h"
-#include "healthscore/output.h"
-#include "healthscore/score.h"
+#include "healthscore/state.h"
+#include "healthscore/core.h"
+#include "healthscore/time.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -9,8 +9,9 @@
 
 #include "../../src/core/internal.h"
 #include "healthscore/config.h"
-#include "healthscore/engine.h"
-#include "healthscore/score.h"
+#include "healthscore/core.h"
+#include "healthscore/time.h"
+#include "healthscore/state.h"
 
 #include <msgpack.h>
 #include <stdio.h>

@@ -4,8 +4,8 @@
 #include "testutil.h"
 
 #include "healthscore/config.h"
-#include "healthscore/engine.h"
-#include "healthscore/score.h"
+#include "healthscore/core.h"
+#include "healthscore/time.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include "healthscore/report.h"
+#include "healthscore/time.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include "healthscore/report.h"
+#include "healthscore/time.h"
 
 #include <stdio.h>
 #include <string.h>

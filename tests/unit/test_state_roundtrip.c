@@ -4,9 +4,10 @@
 #include "testutil.h"
 
 #include "healthscore/config.h"
-#include "healthscore/engine.h"
-#include "healthscore/output.h"
-#include "healthscore/score.h"
+#include "healthscore/core.h"
+#include "healthscore/state.h"
+#include "healthscore/time.h"
+#include "healthscore/hash.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -11,9 +11,8 @@
 
 #include "healthscore/codec.h"
 #include "healthscore/config.h"
-#include "healthscore/engine.h"
+#include "healthscore/core.h"
 #include "healthscore/report.h"
-#include "healthscore/score.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "healthscore/common.h"
+#include "healthscore/base.h"
 
 /* Reads a file below the source tree ("examples/x.yaml") into a NUL-terminated
  * heap buffer (hs_free it); fails the test if it cannot. */

@@ -8,7 +8,6 @@
 #include "healthscore/live.h"
 #include "healthscore/log.h"
 #include "healthscore/metrics.h"
-#include "healthscore/settings.h"
 
 #include <getopt.h>
 #include <signal.h>

@@ -1,6 +1,8 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
 /* UTC time without the C library's time zone state: civil-date arithmetic. */
-#include "healthscore/common.h"
+#include "healthscore/time.h"
+
+#include "healthscore/base.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,7 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
 /* Names of event types and fields, and generic field access. */
 #include "healthscore/event.h"
+#include "healthscore/time.h"
 
 #include <stdio.h>
 #include <string.h>

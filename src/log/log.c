@@ -2,7 +2,8 @@
 /* Structured logging. */
 #include "healthscore/log.h"
 
-#include "healthscore/common.h"
+#include "healthscore/base.h"
+#include "healthscore/time.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,10 +25,6 @@ int hs_log_level_from(const char *name) {
     if (!strcmp(name, names[i]))
       return i;
   return -1;
-}
-
-bool hs_log_enabled(hs_log_level_t level) {
-  return level <= min_level;
 }
 
 void hs_log(hs_log_level_t level, const char *component, const char *fmt, ...) {
