@@ -117,7 +117,8 @@ void hs__mark_dirty(hs_live_t *l, acct_t *a) {
     size_t cap = l->dirty_cap ? l->dirty_cap * 2 : 1024;
     acct_t **d = hs_realloc(l->dirty, cap * sizeof *d);
     if (!d)
-      return; /* stays clean in the list's eyes; flushed with the next growth */
+      return; /* out of memory: not marked, so this change is written only with the
+                 account's next one, and lost if the engine stops before */
     l->dirty = d;
     l->dirty_cap = cap;
   }

@@ -229,7 +229,7 @@ void hs__load_account(hs_live_t *l, acct_t *a) {
 /* Ages idle accounts, from the most recently used on, within the turn's
  * budget: the pass goes on at the next turn (on_resume) where it stopped. */
 void hs__idle_continue(hs_live_t *l) {
-  if (l->stopping || l->resync || l->revoking) {
+  if (stopping(l) || resync_wanted(l) || revoking(l)) {
     l->idle_pass = false;
     l->idle_next = NULL;
     return;
@@ -259,7 +259,7 @@ void hs__idle_continue(hs_live_t *l) {
 
 void hs__on_idle_timer(uv_timer_t *t) {
   hs_live_t *l = t->data;
-  if (l->stopping || l->resync || l->revoking || l->idle_pass)
+  if (stopping(l) || resync_wanted(l) || revoking(l) || l->idle_pass)
     return; /* a pass under way goes on */
   l->idle_pass = true;
   l->idle_next = l->lru_head;

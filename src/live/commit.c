@@ -106,7 +106,7 @@ static bool group_moves(const hs_live_t *l, const group_t *g) {
  * positions of every group, in one commit (store.h). One commit is in
  * flight at a time. */
 void hs__flush(hs_live_t *l) {
-  if (l->committing || l->resync || !l->store_up || l->out_lost)
+  if (l->committing || resync_wanted(l) || !l->store_up || l->out_lost)
     return;
   size_t n_pos = 0, nt = l->n_topics;
   for (size_t p = 0; p < l->n_groups; p++)
@@ -258,14 +258,14 @@ void hs__drop_held(hs_live_t *l) {
 }
 
 static void after_commit(hs_live_t *l) {
-  if (l->revoking && !l->resync) {
+  if (l->mode == LIVE_REVOKING) {
     if (l->n_dirty)
       hs__flush(l);
     else
       hs__finish_revoke(l);
     return;
   }
-  if (l->stopping) {
+  if (stopping(l)) {
     hs__stop_step(l);
     return;
   }

@@ -53,6 +53,39 @@ enum { RS_READ, RS_FLUSH, RS_FENCED, RS_RECONNECT, RS_UNREACHABLE, RS_NOMEM, RS_
 
 enum { G_LOADING, G_ACTIVE, G_REVOKING };
 
+/* The engine's mode towards its assignment (docs/architecture.md, "Modes of
+ * the live engine"); changed only by hs__set_mode, which logs each change.
+ *
+ *   RUNNING   applying what is assigned (possibly nothing)
+ *   SYNCING   positions of the groups assigned being read from Redis;
+ *             consumption resumes from them when the last answer is in
+ *   RESYNC    what is held no longer matches Redis: fetching is paused, and
+ *             the tick drops everything and syncs again once Redis answers,
+ *             no flush is in flight and no position read is outstanding
+ *   REVOKING  partitions revoked: their state is being written before they
+ *             are given up (at most REVOKE_TIMEOUT_MS)
+ *   REVOKE_ABANDONED  a resync was wanted while revoking: nothing more is
+ *             written, the partitions are given up at the next tick
+ *
+ * The events that move it: an assignment (sync.c: any -> SYNCING ->
+ * RUNNING, or RESYNC), a revocation (REVOKING or, with a resync wanted,
+ * REVOKE_ABANDONED), hs__want_resync (RESYNC, or REVOKE_ABANDONED while
+ * revoking), the revocation finished (RUNNING, nothing assigned). */
+typedef enum live_mode_e {
+  LIVE_RUNNING,
+  LIVE_SYNCING,
+  LIVE_RESYNC,
+  LIVE_REVOKING,
+  LIVE_REVOKE_ABANDONED,
+  LIVE__MODES
+} live_mode_t;
+
+/* The engine's life: SERVING until hs_live_stop, then STOPPING (writing what
+ * is applied, within the stop timeout), then CLOSING (leaving the group and
+ * closing every handle); changed only by hs__set_phase, which logs it. A stop
+ * does not wait for the mode: a revocation under way is finished first. */
+typedef enum live_phase_e { LIVE_SERVING, LIVE_STOPPING, LIVE_CLOSING } live_phase_t;
+
 typedef struct entry_s {
   rd_kafka_message_t *m;
   int64_t ts;          /* event time; INT64_MIN when rejected */
@@ -158,11 +191,13 @@ struct hs_live_s {
   uint64_t out_next, out_low;
   uint8_t *out_done;
   size_t out_cap;
-  bool committing, resync, store_up;
+  bool committing, store_up;
   uint64_t last_trim; /* loop time of the last malloc_trim */
-  int pending_pos;
+  int pending_pos;    /* position reads outstanding (SYNCING, or RESYNC waiting) */
   /* state of the run */
-  bool stopping, kafka_down, revoking, stop_flushed;
+  live_mode_t mode;
+  live_phase_t phase;
+  bool kafka_down;
   acct_t *cur;    /* the account being evaluated */
   int64_t cur_ts; /* Kafka timestamp of the message being applied; -1: none */
   uint64_t revoke_started;
@@ -209,6 +244,21 @@ struct hs_live_s {
 };
 
 /* ---- small helpers ---------------------------------------------------- */
+
+/* A resync is wanted: what is held may not be written. */
+static inline bool resync_wanted(const hs_live_t *l) {
+  return l->mode == LIVE_RESYNC || l->mode == LIVE_REVOKE_ABANDONED;
+}
+
+/* Partitions were revoked and are not given up yet. */
+static inline bool revoking(const hs_live_t *l) {
+  return l->mode == LIVE_REVOKING || l->mode == LIVE_REVOKE_ABANDONED;
+}
+
+/* hs_live_stop was called. */
+static inline bool stopping(const hs_live_t *l) {
+  return l->phase != LIVE_SERVING;
+}
 
 static inline uint64_t wall_ms(void) {
   uv_timeval64_t t;
@@ -257,26 +307,40 @@ static inline int64_t *taken_at(hs_live_t *l, int32_t partition, int t) {
 
 /* ---- accounts.c -------------------------------------------------------- */
 
+/* The account `id` (hash `h`) held in memory, or NULL. */
 acct_t *hs__acct_find(hs_live_t *l, const char *id, size_t len, uint64_t h);
 
+/* Makes `a` the most recently used account. */
 void hs__lru_touch(hs_live_t *l, acct_t *a);
 
+/* Adds an empty account (no state yet: hs__load_account reads it) of
+ * `partition`, most recently used; NULL when out of memory. */
 acct_t *hs__acct_add(hs_live_t *l, const char *id, size_t len, uint64_t h, int32_t partition);
 
+/* Counts `a` in its new profile and band (-2: none, -1: not scored). */
 void hs__band_move(hs_live_t *l, acct_t *a, int profile, int band);
 
+/* Frees `a`, uncounting its band; the caller unlinks it first. */
 void hs__acct_free(hs_live_t *l, acct_t *a);
 
+/* Adds `a` to the dirty set written by the next flush. */
 void hs__mark_dirty(hs_live_t *l, acct_t *a);
 
+/* Drops clean accounts, least recently used first, beyond
+ * engine.max_accounts: none being read, referenced by a queued message, or
+ * written by a flush not yet acknowledged. */
 void hs__evict(hs_live_t *l);
 
+/* Sizes the band counts for model `m`. Returns 0 or HS_E_NOMEM. */
 int hs__band_arrays(hs_live_t *l, const hs_model_t *m);
 
 /* ---- merge.c ----------------------------------------------------------- */
 
+/* Frees a partition group and the messages it holds. */
 void hs__group_free(hs_live_t *l, group_t *g);
 
+/* True when this turn of the loop may do more work; otherwise the work
+ * left is picked up at the next turn. */
 bool hs__budget_left(hs_live_t *l);
 
 /* Counts work done in this turn: `days` account-days evaluated. */
@@ -287,6 +351,8 @@ void hs__budget_spend(hs_live_t *l, int64_t days);
  * head has waited long enough). */
 void hs__group_pump(hs_live_t *l, group_t *g);
 
+/* The consumer's take callback: a message arrives; true when the engine
+ * keeps it (queued in its group). */
 bool hs__on_take(void *ud, rd_kafka_message_t *m);
 
 /* ---- apply.c ----------------------------------------------------------- */
@@ -300,16 +366,19 @@ int hs__check_event(hs_live_t *l, hs_decoder_t *d, const rd_kafka_message_t *m, 
  * (its account is being read from Redis). */
 bool hs__apply_entry(hs_live_t *l, group_t *g, int t, entry_t *e);
 
+/* Reads the state of `a` from Redis; its answer resumes the group. */
 void hs__load_account(hs_live_t *l, acct_t *a);
 
 /* Ages idle accounts, from the most recently used on, within the turn's
  * budget: the pass goes on at the next turn (on_resume) where it stopped. */
 void hs__idle_continue(hs_live_t *l);
 
+/* Starts a pass that ages idle accounts (engine.idle_interval). */
 void hs__on_idle_timer(uv_timer_t *t);
 
 /* ---- outbox.c ---------------------------------------------------------- */
 
+/* Frees a message of the outbox. */
 void hs__outmsg_free(outmsg_t *o);
 
 /* Sends again what failed; called by the tick timer. */
@@ -322,6 +391,7 @@ outmsg_t *hs__produce(hs_live_t *l, const char *topic, const void *key, size_t k
                       const void *value, size_t len, const char *const *hdr, size_t n_hdr,
                       const char *dead_kind);
 
+/* The producer's delivery report of a message of the outbox. */
 void hs__on_delivery(void *ud, void *opaque, int status, int32_t partition, int64_t offset,
                      const char *reason);
 
@@ -337,10 +407,13 @@ void hs__dead_letter(hs_live_t *l, const rd_kafka_message_t *m, const char *reas
  * flight at a time. */
 void hs__flush(hs_live_t *l);
 
+/* Sends the held flush once the messages it waits for are delivered. */
 void hs__release_held(hs_live_t *l);
 
+/* Drops the held flush, if any. */
 void hs__drop_held(hs_live_t *l);
 
+/* engine.flush_interval: flushes. */
 void hs__on_flush_timer(uv_timer_t *t);
 
 /* ---- sync.c ------------------------------------------------------------ */
@@ -349,6 +422,9 @@ void hs__on_flush_timer(uv_timer_t *t);
  * revocation starts from. */
 void hs__drop_all(hs_live_t *l);
 
+/* Moves the engine to `mode`, logging the change (with `why`) at info. */
+void hs__set_mode(hs_live_t *l, live_mode_t mode, const char *why);
+
 /* Asks for a resync (done by the tick timer, outside any callback chain):
  * what is held can no longer be trusted to match Redis. Fetching stops at
  * once, so nothing is read only to be dropped. `cause` (RS_*) and the
@@ -356,10 +432,13 @@ void hs__drop_all(hs_live_t *l);
 void hs__want_resync(hs_live_t *l, int cause, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The consumer's assignment: resumes from the positions in Redis. */
 void hs__on_assigned(void *ud, const rd_kafka_topic_partition_list_t *parts);
 
+/* Gives the revoked partitions up, with what is held. */
 void hs__finish_revoke(hs_live_t *l);
 
+/* The consumer's revocation: writes the state first, then gives up. */
 void hs__on_revoked(void *ud, const rd_kafka_topic_partition_list_t *parts);
 
 /* Resumes from Redis, counted by cause and logged: every resync when they
@@ -369,16 +448,23 @@ void hs__resync_now(hs_live_t *l);
 
 /* ---- metrics.c --------------------------------------------------------- */
 
+/* The series of family `f` with label value `v` (NULL: out of memory). */
 hs_series_t *hs__series1(hs_family_t *f, const char *v);
 
+/* The series of family `f` with label values `a`, `b`. */
 hs_series_t *hs__series2(hs_family_t *f, const char *a, const char *b);
 
+/* Adds `v` to series `s`, when there is one. */
 void hs__count(hs_series_t *s, double v);
 
+/* The input message counter of topic `topic` and event type `type` (0:
+ * invalid). */
 hs_series_t *hs__event_series(hs_live_t *l, int topic, int type);
 
+/* librdkafka's statistics: the consumer lag of each input partition. */
 void hs__on_stats(void *ud, const char *json, size_t len);
 
+/* Registers every metric of the engine in `r`. Returns 0 or HS_E_NOMEM. */
 int hs__make_metrics(hs_live_t *l, hs_metrics_t *r);
 
 /* ---- ready.c ----------------------------------------------------------- */

@@ -13,6 +13,15 @@
 #include <malloc.h>
 #endif
 
+/* Moves the engine to `phase`, logging the change at info. */
+static void set_phase(hs_live_t *l, live_phase_t phase) {
+  static const char *const names[] = {"serving", "stopping", "closing"};
+  if (l->phase == phase)
+    return;
+  hs_log(HS_LOG_INFO, "engine", "phase %s -> %s", names[l->phase], names[phase]);
+  l->phase = phase;
+}
+
 static void on_kafka_error(void *ud, int code, const char *reason) {
   hs_live_t *l = ud;
   if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
@@ -82,9 +91,10 @@ static void on_tick(uv_timer_t *t) {
     hs__retry_sends(l);
   if (hs__caught_up(l))
     l->progress_ms = uv_now(l->loop);
-  if (l->revoking) {
-    if ((!up || l->resync) || uv_now(l->loop) - l->revoke_started > (uint64_t)REVOKE_TIMEOUT_MS) {
-      if (up && !l->resync)
+  if (revoking(l)) {
+    if ((!up || resync_wanted(l)) ||
+        uv_now(l->loop) - l->revoke_started > (uint64_t)REVOKE_TIMEOUT_MS) {
+      if (up && !resync_wanted(l))
         hs_log(HS_LOG_WARN, "engine",
                "revocation: state not written in time; the next owner "
                "resumes from the last positions in Redis");
@@ -92,13 +102,13 @@ static void on_tick(uv_timer_t *t) {
     }
     return;
   }
-  if (l->stopping) {
+  if (stopping(l)) {
     hs__stop_step(l);
     return;
   }
   if (l->n_accounts > (size_t)l->s->max_accounts)
     hs__evict(l);
-  if (l->resync && up && !l->committing && !l->pending_pos)
+  if (resync_wanted(l) && up && !l->committing && !l->pending_pos)
     hs__resync_now(l);
 #ifdef __GLIBC__
   /* give memory freed after a burst (a backlog's fetch buffers and flushes,
@@ -114,29 +124,7 @@ int hs_live_account_json(hs_live_t *l, hs_str_t id, hs_buf_t *out) {
   acct_t *a = hs__acct_find(l, id.ptr, id.len, hs_hash64(id.ptr, id.len, HS_HASH_SEED));
   if (!a || !a->a || hs_account_clock(a->a) == INT64_MIN)
     return HS_E_INVAL; /* not here, or nothing applied yet */
-  size_t start = out->len;
-  if (hs_output_account_json(l->model, a->a, INT64_MIN, true, out))
-    return HS_E_NOMEM;
-  /* add the daily history before the closing brace */
-  if (out->len > start && out->data[out->len - 1] == '}') {
-    out->len--;
-    int rc = hs_buf_printf(out, ",\"history\":{");
-    int32_t last = hs_account_history_last(a->a);
-    bool first = true;
-    for (int32_t d = last - 90; last != INT32_MIN && d <= last; d++) {
-      double v = hs_account_history_day(l->model, a->a, d);
-      if (isnan(v))
-        continue;
-      char day[32];
-      hs_time_format((int64_t)d * HS_MS_PER_DAY, day);
-      rc |= hs_buf_printf(out, "%s\"%.10s\":%.1f", first ? "" : ",", day, v);
-      first = false;
-    }
-    rc |= hs_buf_printf(out, "}}");
-    if (rc)
-      return HS_E_NOMEM;
-  }
-  return 0;
+  return hs_output_account_history_json(l->model, a->a, out);
 }
 
 int hs_live_set_model(hs_live_t *l, const hs_model_t *model, hs_err_t *err) {
@@ -178,50 +166,19 @@ int hs_live_set_model(hs_live_t *l, const hs_model_t *model, hs_err_t *err) {
   return 0;
 }
 
+/* Kafka not answering yet at creation: said at each retry. */
+static void on_topics_waiting(void *ud, const char *reason) {
+  hs_live_t *l = ud;
+  hs_log(HS_LOG_WARN, "kafka", "waiting for Kafka at %s: %s", l->s->bootstrap, reason);
+}
+
 /* Reads the partition counts of the input topics; they must agree. */
 static int check_topics(hs_live_t *l, hs_err_t *err) {
-  rd_kafka_t *rk = hs_consumer_handle(l->consumer);
-  uint64_t end = uv_now(l->loop) + 30000;
-  for (size_t t = 0; t < l->n_topics; t++) {
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t e;
-    for (;;) {
-      rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, l->s->topics[t], NULL);
-      e = rd_kafka_metadata(rk, 0, rkt, &md, 5000);
-      rd_kafka_topic_destroy(rkt);
-      if (!e && md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
-        e = RD_KAFKA_RESP_ERR_NO_ERROR;
-      if (!e && md->topic_cnt == 1 && md->topics[0].err)
-        e = md->topics[0].err;
-      if (!e ||
-          (e != RD_KAFKA_RESP_ERR__TRANSPORT && e != RD_KAFKA_RESP_ERR__TIMED_OUT &&
-           e != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE) ||
-          uv_now(l->loop) >= end)
-        break;
-      if (md)
-        rd_kafka_metadata_destroy(md);
-      md = NULL;
-      hs_log(HS_LOG_WARN, "kafka", "waiting for Kafka at %s: %s", l->s->bootstrap,
-             rd_kafka_err2str(e));
-      uv_sleep(500);
-      uv_update_time(l->loop);
-    }
-    int32_t n = !e ? md->topics[0].partition_cnt : 0;
-    if (md)
-      rd_kafka_metadata_destroy(md);
-    if (e)
-      return hs_err_set(err, HS_E_CONFIG, "kafka: input topic %s: %s", l->s->topics[t],
-                        rd_kafka_err2str(e));
-    if (t == 0)
-      l->n_partitions = n;
-    else if (n != l->n_partitions)
-      return hs_err_set(err, HS_E_CONFIG,
-                        "kafka: input topics are not co-partitioned: %s has %d partitions, %s "
-                        "has %d; every input topic needs the same partition count, keyed by "
-                        "account id with the murmur2 partitioner",
-                        l->s->topics[0], (int)l->n_partitions, l->s->topics[t], (int)n);
-  }
-  return 0;
+  int rc =
+      hs_kafka_partition_count(hs_consumer_handle(l->consumer), (const char *const *)l->s->topics,
+                               l->n_topics, 30000, on_topics_waiting, l, &l->n_partitions, err);
+  uv_update_time(l->loop); /* it may have waited */
+  return rc;
 }
 
 static const char *const consumer_defaults[] = {
@@ -417,12 +374,13 @@ static void on_consumer_closed(void *ud) {
 /* Shutdown, step by step: wait for the last flush, then leave the group and
  * close everything. Called from the tick timer and after each commit. */
 void hs__stop_step(hs_live_t *l) {
-  if (l->stop_flushed)
+  if (l->phase == LIVE_CLOSING)
     return;
   bool expired = uv_now(l->loop) >= l->stop_deadline;
-  if (!expired && l->store_up && !l->resync && !l->out_lost && (l->committing || l->n_dirty)) {
+  if (!expired && l->store_up && !resync_wanted(l) && !l->out_lost &&
+      (l->committing || l->n_dirty)) {
     hs__flush(l);
-    if (l->committing || (l->n_dirty && !l->resync && !l->out_lost))
+    if (l->committing || (l->n_dirty && !resync_wanted(l) && !l->out_lost))
       return;
   }
   if (l->out_lost) {
@@ -430,7 +388,7 @@ void hs__stop_step(hs_live_t *l) {
            "stopping with an alert or dead letter undelivered: the state of its input is not "
            "written, it is read again from Kafka at the next start");
     l->stop_status = -1;
-  } else if (l->n_dirty || l->resync || expired) {
+  } else if (l->n_dirty || resync_wanted(l) || expired) {
     if (l->n_dirty || l->committing) {
       hs_log(HS_LOG_ERROR, "engine",
              "stopping with %zu accounts not written to Redis; they "
@@ -439,7 +397,7 @@ void hs__stop_step(hs_live_t *l) {
       l->stop_status = -1;
     }
   }
-  l->stop_flushed = true;
+  set_phase(l, LIVE_CLOSING);
   hs__drop_all(l); /* releases every message before the consumer goes */
   uv_timer_t *timers[] = {&l->flush_timer, &l->tick_timer, &l->idle_timer, &l->wait_timer};
   for (size_t i = 0; i < 4; i++)
@@ -460,11 +418,11 @@ void hs_live_stop(hs_live_t *l, int timeout_ms, void (*done)(void *ud, int statu
   l->stop_done = done;
   l->stop_ud = ud;
   l->stop_deadline = uv_now(l->loop) + (uint64_t)timeout_ms;
-  if (l->stopping)
+  if (stopping(l))
     return;
-  l->stopping = true;
+  set_phase(l, LIVE_STOPPING);
   if (!l->open) { /* creation failed half-way: no timers */
-    l->stop_flushed = true;
+    set_phase(l, LIVE_CLOSING);
     hs__drop_all(l);
     l->open = 3;
     if (l->consumer)

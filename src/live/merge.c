@@ -104,7 +104,7 @@ static void prefetch_next(const hs_live_t *l, const tp_t *tp) {
 void hs__group_pump(hs_live_t *l, group_t *g) {
   if (l->n_dirty >= (size_t)l->s->max_dirty)
     hs__flush(l); /* the dirty set is full: applying resumes after the commit */
-  while (g->state == G_ACTIVE && !l->stopping && !l->resync &&
+  while (g->state == G_ACTIVE && !stopping(l) && !resync_wanted(l) &&
          l->n_dirty < (size_t)l->s->max_dirty) {
     int best = -1;
     bool empty_at_end = false;
@@ -154,7 +154,7 @@ bool hs__on_take(void *ud, rd_kafka_message_t *m) {
     return false;
   group_t *g = l->groups[m->partition];
   int t = topic_index(l, rd_kafka_topic_name(m->rkt));
-  if (!g || g->state != G_ACTIVE || t < 0 || l->resync)
+  if (!g || g->state != G_ACTIVE || t < 0 || resync_wanted(l))
     return false;
   tp_t *tp = &g->tp[t];
   if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {

@@ -4,6 +4,7 @@
  * statistics. */
 #include "internal.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <yajl/yajl_tree.h>
 
@@ -68,128 +69,171 @@ static const double flush_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                       0.05,   0.1,   0.25,   0.5,   1,    2.5};
 static const double batch_bounds[] = {1, 10, 100, 1000, 10000, 100000};
 
-/* The one series of a family without labels (NULL when out of memory). */
-static hs_series_t *one(hs_metrics_t *r, hs_metric_type_t type, const char *name, const char *help,
-                        const double *bounds, size_t n_bounds) {
-  hs_family_t *f = hs_metrics_family(r, type, name, help, NULL, bounds, n_bounds);
-  return f ? hs_family_series(f, NULL) : NULL;
-}
+/* Every metric of the engine, in the order of exposition: its type, name,
+ * help and labels (NULL: one series without labels, whose pointer the
+ * engine keeps; else the family, whose series are made as labels are
+ * seen), bucket bounds for a histogram, where the engine keeps it, and
+ * whether the engine cannot run without it (the others are skipped when
+ * out of memory). */
+typedef struct metric_def_s {
+  hs_metric_type_t type;
+  const char *name, *help, *labels;
+  const double *bounds;
+  size_t n_bounds;
+  size_t offset; /* of the hs_family_t * (labels) or hs_series_t * in hs_live_t */
+  bool required;
+} metric_def_t;
+
+#define B(b) b, sizeof b / sizeof *b
+#define NB NULL, 0
+#define FAMILY(f) offsetof(hs_live_t, f)
+#define SERIES(s) offsetof(hs_live_t, s)
+static const metric_def_t metric_defs[] = {
+    {HS_COUNTER, "healthscore_events_total",
+     "Input messages by topic and event type (invalid: rejected)", "topic,type", NB,
+     FAMILY(f_events), true},
+    {HS_COUNTER, "healthscore_events_applied_total", "Events applied to an account's state", NULL,
+     NB, SERIES(m_applied), false},
+    {HS_COUNTER, "healthscore_events_duplicate_total",
+     "Messages delivered again by Kafka and skipped (already applied or buffered)", NULL, NB,
+     SERIES(m_dups), false},
+    {HS_COUNTER, "healthscore_events_duplicate_id_total",
+     "Events dropped because their account already applied their event_id (a source delivered them "
+     "again)",
+     NULL, NB, SERIES(m_dup_ids), false},
+    {HS_COUNTER, "healthscore_events_covered_total",
+     "Events read again whose account's stored state already holds them, skipped", NULL, NB,
+     SERIES(m_covered), false},
+    {HS_COUNTER, "healthscore_events_late_total",
+     "Events older than the longest window on their account's clock, dropped", NULL, NB,
+     SERIES(m_late), false},
+    {HS_COUNTER, "healthscore_events_ignored_total", "Events recorded but not scored (outcomes)",
+     NULL, NB, SERIES(m_ignored), false},
+    {HS_COUNTER, "healthscore_deadletter_total",
+     "Dead letters delivered to the dead-letter topic, by kind of reason", "reason", NB,
+     FAMILY(f_dead), true},
+    {HS_COUNTER, "healthscore_deadletter_failures_total",
+     "Attempts to deliver a dead letter that failed, by kind of reason (each is sent again; "
+     "positions never pass an undelivered one)",
+     "reason", NB, FAMILY(f_dead_fail), true},
+    {HS_COUNTER, "healthscore_deadletter_truncated_total",
+     "Dead letters whose key or value was cut to fit Kafka's message size (headers original_size "
+     "and truncated say so)",
+     NULL, NB, SERIES(m_dead_trunc), false},
+    {HS_COUNTER, "healthscore_events_reapplied_total",
+     "Events applied again after a resync (read again from the positions in Redis), counted apart "
+     "from healthscore_events_applied_total",
+     NULL, NB, SERIES(m_reapplied), false},
+    {HS_COUNTER, "healthscore_alerts_total", "Alert transitions published, by rule and state",
+     "rule,state", NB, FAMILY(f_alerts), true},
+    {HS_COUNTER, "healthscore_kafka_delivery_failures_total",
+     "Produce attempts that failed and were retried, by topic", "topic", NB, FAMILY(f_delivery),
+     true},
+    {HS_GAUGE, "healthscore_consumer_lag",
+     "Messages behind the end of each input partition (librdkafka)", "topic,partition", NB,
+     FAMILY(f_lag), true},
+    {HS_GAUGE, "healthscore_accounts_by_band", "Accounts held by this member, by profile and band",
+     "profile,band", NB, FAMILY(f_bands), true},
+    {HS_HISTOGRAM, "healthscore_processing_latency_seconds",
+     "From an event's Kafka timestamp to its application", NULL, B(latency_bounds),
+     SERIES(m_latency), false},
+    {HS_HISTOGRAM, "healthscore_engine_delay_seconds",
+     "From an event's arrival from Kafka to its application: the engine's own part of the "
+     "processing latency (event-time ordering, state loads, the loop's other work)",
+     NULL, B(delay_bounds), SERIES(m_engine_delay), true},
+    {HS_HISTOGRAM, "healthscore_alert_delivery_seconds",
+     "From publishing an alert to Kafka's acknowledgement of it", NULL, B(delay_bounds),
+     SERIES(m_alert_delivery), true},
+    {HS_HISTOGRAM, "healthscore_redis_flush_seconds",
+     "Duration of a Redis flush (every account write it holds, then the positions)", NULL,
+     B(flush_bounds), SERIES(m_flush_s), false},
+    {HS_HISTOGRAM, "healthscore_redis_flush_accounts", "Accounts written by one Redis flush", NULL,
+     B(batch_bounds), SERIES(m_flush_n), false},
+    {HS_COUNTER, "healthscore_redis_flush_failures_total",
+     "Redis flushes that failed (the engine resumes from what Redis holds)", NULL, NB,
+     SERIES(m_flush_fail), false},
+    {HS_COUNTER, "healthscore_redis_flush_fenced_total",
+     "Redis flushes refused: a position moved, or a stored state covers more of the input (another "
+     "owner, or lost writes)",
+     NULL, NB, SERIES(m_fenced), false},
+    {HS_COUNTER, "healthscore_redis_refused_writes_total",
+     "Account writes refused because the stored state covers more of the input", NULL, NB,
+     SERIES(m_refused), false},
+    {HS_COUNTER, "healthscore_redis_wait_failures_total",
+     "WAITs answered by fewer replicas than redis.wait_replicas (the flush fails)", NULL, NB,
+     SERIES(m_wait_short), false},
+    {HS_COUNTER, "healthscore_redis_moved_total",
+     "MOVED redirections followed (Redis Cluster: a slot changed owner)", NULL, NB, SERIES(m_moved),
+     false},
+    {HS_COUNTER, "healthscore_redis_ask_total",
+     "ASK redirections followed (Redis Cluster: a slot being migrated)", NULL, NB, SERIES(m_asked),
+     false},
+    {HS_COUNTER, "healthscore_redis_retries_total",
+     "Commands sent again after TRYAGAIN or CLUSTERDOWN", NULL, NB, SERIES(m_retries), false},
+    {HS_COUNTER, "healthscore_redis_noscript_total",
+     "Scripts sent whole because a Redis node did not have them cached (a restart, a failover, "
+     "SCRIPT FLUSH)",
+     NULL, NB, SERIES(m_noscript), false},
+    {HS_GAUGE, "healthscore_redis_masters",
+     "Redis masters in the slot map (1 for a standalone server)", NULL, NB, SERIES(m_masters),
+     false},
+    {HS_COUNTER, "healthscore_redis_commands_total", "Commands sent to Redis", NULL, NB,
+     SERIES(m_redis_cmds), false},
+    {HS_COUNTER, "healthscore_redis_sent_bytes_total", "Bytes of command arguments sent to Redis",
+     NULL, NB, SERIES(m_redis_bytes), false},
+    {HS_COUNTER, "healthscore_state_loads_total", "Account states read back from Redis", NULL, NB,
+     SERIES(m_loads), false},
+    {HS_COUNTER, "healthscore_accounts_evicted_total",
+     "Clean accounts dropped from memory to stay within engine.max_accounts", NULL, NB,
+     SERIES(m_evicted), false},
+    {HS_COUNTER, "healthscore_rebalances_total",
+     "Partition assignments received: every rebalance this member took part in, its first included",
+     NULL, NB, SERIES(m_rebalances), false},
+    {HS_COUNTER, "healthscore_resyncs_total",
+     "Times the engine dropped its memory and resumed from the state in Redis, by cause", "cause",
+     NB, FAMILY(f_resyncs), true},
+    {HS_GAUGE, "healthscore_loop_turn_work_max",
+     "The most work done in one turn of the event loop, in account-days evaluated (bounded so that "
+     "the loop keeps answering)",
+     NULL, NB, SERIES(m_turn_max), false},
+    {HS_COUNTER, "healthscore_loop_deferrals_total",
+     "Turns of the event loop that left work (applying, ageing idle accounts) for the next turn to "
+     "stay responsive",
+     NULL, NB, SERIES(m_deferrals), false},
+    {HS_GAUGE, "healthscore_accounts", "Accounts held in memory", NULL, NB, SERIES(m_accounts),
+     false},
+    {HS_GAUGE, "healthscore_accounts_dirty",
+     "Accounts changed since they were last written to Redis", NULL, NB, SERIES(m_dirty), false},
+    {HS_GAUGE, "healthscore_messages_buffered",
+     "Messages fetched and waiting for their turn in event-time order", NULL, NB,
+     SERIES(m_buffered), false},
+    {HS_GAUGE, "healthscore_partitions_assigned",
+     "Partition groups (one partition of every input topic) owned by this member", NULL, NB,
+     SERIES(m_parts), false},
+    {HS_GAUGE, "healthscore_redis_connected", "1 when Redis answers", NULL, NB, SERIES(m_redis_up),
+     false},
+    {HS_GAUGE, "healthscore_ready", "1 when /readyz answers 200", NULL, NB, SERIES(m_ready), false},
+};
+#undef B
+#undef NB
+#undef FAMILY
+#undef SERIES
 
 int hs__make_metrics(hs_live_t *l, hs_metrics_t *r) {
-  l->f_events = hs_metrics_family(r, HS_COUNTER, "healthscore_events_total",
-                                  "Input messages by topic and event type (invalid: rejected)",
-                                  "topic,type", NULL, 0);
-#define SIMPLE(var, type, name, help) var = one(r, type, name, help, NULL, 0)
-  SIMPLE(l->m_applied, HS_COUNTER, "healthscore_events_applied_total",
-         "Events applied to an account's state");
-  SIMPLE(l->m_dups, HS_COUNTER, "healthscore_events_duplicate_total",
-         "Messages delivered again by Kafka and skipped (already applied or buffered)");
-  SIMPLE(l->m_dup_ids, HS_COUNTER, "healthscore_events_duplicate_id_total",
-         "Events dropped because their account already applied their event_id (a source "
-         "delivered them again)");
-  SIMPLE(l->m_covered, HS_COUNTER, "healthscore_events_covered_total",
-         "Events read again whose account's stored state already holds them, skipped");
-  SIMPLE(l->m_late, HS_COUNTER, "healthscore_events_late_total",
-         "Events older than the longest window on their account's clock, dropped");
-  SIMPLE(l->m_ignored, HS_COUNTER, "healthscore_events_ignored_total",
-         "Events recorded but not scored (outcomes)");
-  l->f_dead = hs_metrics_family(
-      r, HS_COUNTER, "healthscore_deadletter_total",
-      "Dead letters delivered to the dead-letter topic, by kind of reason", "reason", NULL, 0);
-  l->f_dead_fail = hs_metrics_family(
-      r, HS_COUNTER, "healthscore_deadletter_failures_total",
-      "Attempts to deliver a dead letter that failed, by kind of reason (each is sent again; "
-      "positions never pass an undelivered one)",
-      "reason", NULL, 0);
-  SIMPLE(l->m_dead_trunc, HS_COUNTER, "healthscore_deadletter_truncated_total",
-         "Dead letters whose key or value was cut to fit Kafka's message size (headers "
-         "original_size and truncated say so)");
-  SIMPLE(l->m_reapplied, HS_COUNTER, "healthscore_events_reapplied_total",
-         "Events applied again after a resync (read again from the positions in Redis), counted "
-         "apart from healthscore_events_applied_total");
-  l->f_alerts =
-      hs_metrics_family(r, HS_COUNTER, "healthscore_alerts_total",
-                        "Alert transitions published, by rule and state", "rule,state", NULL, 0);
-  l->f_delivery = hs_metrics_family(r, HS_COUNTER, "healthscore_kafka_delivery_failures_total",
-                                    "Produce attempts that failed and were retried, by topic",
-                                    "topic", NULL, 0);
-  l->f_lag = hs_metrics_family(r, HS_GAUGE, "healthscore_consumer_lag",
-                               "Messages behind the end of each input partition (librdkafka)",
-                               "topic,partition", NULL, 0);
-  l->f_bands = hs_metrics_family(r, HS_GAUGE, "healthscore_accounts_by_band",
-                                 "Accounts held by this member, by profile and band",
-                                 "profile,band", NULL, 0);
-  l->m_latency = one(r, HS_HISTOGRAM, "healthscore_processing_latency_seconds",
-                     "From an event's Kafka timestamp to its application", latency_bounds,
-                     sizeof latency_bounds / sizeof *latency_bounds);
-  l->m_engine_delay =
-      one(r, HS_HISTOGRAM, "healthscore_engine_delay_seconds",
-          "From an event's arrival from Kafka to its application: the engine's own part of the "
-          "processing latency (event-time ordering, state loads, the loop's other work)",
-          delay_bounds, sizeof delay_bounds / sizeof *delay_bounds);
-  l->m_alert_delivery = one(r, HS_HISTOGRAM, "healthscore_alert_delivery_seconds",
-                            "From publishing an alert to Kafka's acknowledgement of it",
-                            delay_bounds, sizeof delay_bounds / sizeof *delay_bounds);
-  l->m_flush_s = one(r, HS_HISTOGRAM, "healthscore_redis_flush_seconds",
-                     "Duration of a Redis flush (every account write it holds, then the positions)",
-                     flush_bounds, sizeof flush_bounds / sizeof *flush_bounds);
-  l->m_flush_n = one(r, HS_HISTOGRAM, "healthscore_redis_flush_accounts",
-                     "Accounts written by one Redis flush", batch_bounds,
-                     sizeof batch_bounds / sizeof *batch_bounds);
-  SIMPLE(l->m_flush_fail, HS_COUNTER, "healthscore_redis_flush_failures_total",
-         "Redis flushes that failed (the engine resumes from what Redis holds)");
-  SIMPLE(l->m_fenced, HS_COUNTER, "healthscore_redis_flush_fenced_total",
-         "Redis flushes refused: a position moved, or a stored state covers more of the input "
-         "(another owner, or lost writes)");
-  SIMPLE(l->m_refused, HS_COUNTER, "healthscore_redis_refused_writes_total",
-         "Account writes refused because the stored state covers more of the input");
-  SIMPLE(l->m_wait_short, HS_COUNTER, "healthscore_redis_wait_failures_total",
-         "WAITs answered by fewer replicas than redis.wait_replicas (the flush fails)");
-  SIMPLE(l->m_moved, HS_COUNTER, "healthscore_redis_moved_total",
-         "MOVED redirections followed (Redis Cluster: a slot changed owner)");
-  SIMPLE(l->m_asked, HS_COUNTER, "healthscore_redis_ask_total",
-         "ASK redirections followed (Redis Cluster: a slot being migrated)");
-  SIMPLE(l->m_retries, HS_COUNTER, "healthscore_redis_retries_total",
-         "Commands sent again after TRYAGAIN or CLUSTERDOWN");
-  SIMPLE(l->m_noscript, HS_COUNTER, "healthscore_redis_noscript_total",
-         "Scripts sent whole because a Redis node did not have them cached (a restart, a "
-         "failover, SCRIPT FLUSH)");
-  SIMPLE(l->m_masters, HS_GAUGE, "healthscore_redis_masters",
-         "Redis masters in the slot map (1 for a standalone server)");
-  SIMPLE(l->m_redis_cmds, HS_COUNTER, "healthscore_redis_commands_total", "Commands sent to Redis");
-  SIMPLE(l->m_redis_bytes, HS_COUNTER, "healthscore_redis_sent_bytes_total",
-         "Bytes of command arguments sent to Redis");
-  SIMPLE(l->m_loads, HS_COUNTER, "healthscore_state_loads_total",
-         "Account states read back from Redis");
-  SIMPLE(l->m_evicted, HS_COUNTER, "healthscore_accounts_evicted_total",
-         "Clean accounts dropped from memory to stay within engine.max_accounts");
-  SIMPLE(l->m_rebalances, HS_COUNTER, "healthscore_rebalances_total",
-         "Partition assignments received: every rebalance this member took part in, its "
-         "first included");
-  l->f_resyncs = hs_metrics_family(r, HS_COUNTER, "healthscore_resyncs_total",
-                                   "Times the engine dropped its memory and resumed from the state "
-                                   "in Redis, by cause",
-                                   "cause", NULL, 0);
-  SIMPLE(l->m_turn_max, HS_GAUGE, "healthscore_loop_turn_work_max",
-         "The most work done in one turn of the event loop, in account-days evaluated (bounded "
-         "so that the loop keeps answering)");
-  SIMPLE(l->m_deferrals, HS_COUNTER, "healthscore_loop_deferrals_total",
-         "Turns of the event loop that left work (applying, ageing idle accounts) for the next "
-         "turn to stay responsive");
-  SIMPLE(l->m_accounts, HS_GAUGE, "healthscore_accounts", "Accounts held in memory");
-  SIMPLE(l->m_dirty, HS_GAUGE, "healthscore_accounts_dirty",
-         "Accounts changed since they were last written to Redis");
-  SIMPLE(l->m_buffered, HS_GAUGE, "healthscore_messages_buffered",
-         "Messages fetched and waiting for their turn in event-time order");
-  SIMPLE(l->m_parts, HS_GAUGE, "healthscore_partitions_assigned",
-         "Partition groups (one partition of every input topic) owned by this member");
-  SIMPLE(l->m_redis_up, HS_GAUGE, "healthscore_redis_connected", "1 when Redis answers");
-  SIMPLE(l->m_ready, HS_GAUGE, "healthscore_ready", "1 when /readyz answers 200");
-#undef SIMPLE
-  return l->f_events && l->f_dead && l->f_dead_fail && l->f_resyncs && l->f_alerts && l->f_lag &&
-                 l->f_bands && l->f_delivery && l->m_engine_delay && l->m_alert_delivery
-             ? 0
-             : HS_E_NOMEM;
+  int rc = 0;
+  for (size_t i = 0; i < sizeof metric_defs / sizeof *metric_defs; i++) {
+    const metric_def_t *d = &metric_defs[i];
+    hs_family_t *f =
+        hs_metrics_family(r, d->type, d->name, d->help, d->labels, d->bounds, d->n_bounds);
+    void *at = (char *)l + d->offset;
+    if (d->labels)
+      *(hs_family_t **)at = f;
+    else
+      *(hs_series_t **)at = f ? hs_family_series(f, NULL) : NULL;
+    if (d->required && !*(void **)at)
+      rc = HS_E_NOMEM;
+  }
+  return rc;
 }
 
 void hs_live_update_metrics(hs_live_t *l) {

@@ -92,7 +92,7 @@ static void out_failed(hs_live_t *l, outmsg_t *o, int code, const char *reason) 
            o->dead ? "a dead letter" : "a message", o->topic, reason,
            o->stripped ? " with its reason and source only" : "",
            rate_note(&l->rl_out, note, sizeof note));
-  if (l->stopping) {
+  if (stopping(l)) {
     hs_log(HS_LOG_ERROR, "kafka",
            "%s to %s is not delivered: shutting down; its input is read again at the next start",
            o->dead ? "a dead letter" : "a message", o->topic);

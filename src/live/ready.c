@@ -8,7 +8,7 @@
  * account changed, and every partition group assigned has applied and
  * written all its input up to the end of its partitions. */
 bool hs__caught_up(const hs_live_t *l) {
-  if (l->resync || l->committing || l->held || l->n_dirty || l->pending_pos || l->retry)
+  if (resync_wanted(l) || l->committing || l->held || l->n_dirty || l->pending_pos || l->retry)
     return false;
   for (size_t p = 0; p < l->n_groups; p++) {
     const group_t *g = l->groups[p];
@@ -34,7 +34,7 @@ bool hs_live_ready(const hs_live_t *l, char *why, size_t n) {
   for (size_t p = 0; p < l->n_groups; p++)
     parts += l->groups[p] && l->groups[p]->state == G_ACTIVE;
   uint64_t stalled = uv_now(l->loop) - l->progress_ms;
-  if (l->stopping)
+  if (stopping(l))
     snprintf(why, n, "shutting down");
   else if (!l->store_up)
     snprintf(why, n, "Redis unreachable: %s",
@@ -44,9 +44,9 @@ bool hs_live_ready(const hs_live_t *l, char *why, size_t n) {
   else if (stalled > stall_ms(l))
     snprintf(why, n, "no durable progress for %llu s (nothing written to Redis): %s",
              (unsigned long long)stalled / 1000, *l->failure ? l->failure : "no reason known");
-  else if (l->resync)
+  else if (resync_wanted(l))
     snprintf(why, n, "resuming from Redis: %s", l->resync_why);
-  else if (l->revoking)
+  else if (revoking(l))
     snprintf(why, n, "rebalancing");
   else if (!parts)
     snprintf(why, n, "no partitions assigned");

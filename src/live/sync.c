@@ -43,12 +43,22 @@ void hs__drop_all(hs_live_t *l) {
   l->pending_pos = 0;
 }
 
+static const char *const mode_names[LIVE__MODES] = {"running", "syncing", "resync", "revoking",
+                                                    "revoke_abandoned"};
+
+void hs__set_mode(hs_live_t *l, live_mode_t mode, const char *why) {
+  if (l->mode == mode)
+    return;
+  hs_log(HS_LOG_INFO, "engine", "mode %s -> %s: %s", mode_names[l->mode], mode_names[mode], why);
+  l->mode = mode;
+}
+
 /* Asks for a resync (done by the tick timer, outside any callback chain):
  * what is held can no longer be trusted to match Redis. Fetching stops at
  * once, so nothing is read only to be dropped. `cause` (RS_*) and the
  * reason go to the metrics, the log and /readyz. */
 void hs__want_resync(hs_live_t *l, int cause, const char *fmt, ...) {
-  if (!l->resync) {
+  if (!resync_wanted(l)) {
     if (l->consumer)
       hs_consumer_pause(l->consumer, true);
     l->resync_cause = cause;
@@ -59,7 +69,7 @@ void hs__want_resync(hs_live_t *l, int cause, const char *fmt, ...) {
     if (cause != RS_RECONNECT)
       snprintf(l->failure, sizeof l->failure, "%s", l->resync_why);
   }
-  l->resync = true;
+  hs__set_mode(l, revoking(l) ? LIVE_REVOKE_ABANDONED : LIVE_RESYNC, l->resync_why);
   hs__drop_held(l); /* a flush waiting for deliveries is not sent any more */
 }
 
@@ -68,14 +78,12 @@ void hs__on_assigned(void *ud, const rd_kafka_topic_partition_list_t *parts) {
   hs_log(HS_LOG_INFO, "kafka", "assigned %d topic partitions (%zu per input topic)", parts->cnt,
          (size_t)parts->cnt / l->n_topics);
   hs__count(l->m_rebalances, 1);
-  l->revoking = false;
   start_sync(l);
 }
 
 void hs__finish_revoke(hs_live_t *l) {
   hs__drop_all(l);
-  l->revoking = false;
-  l->resync = false;
+  hs__set_mode(l, LIVE_RUNNING, "partitions given up");
   hs_consumer_revoke_done(l->consumer);
   hs_log(HS_LOG_INFO, "kafka", "partitions given up");
 }
@@ -87,9 +95,9 @@ void hs__on_revoked(void *ud, const rd_kafka_topic_partition_list_t *parts) {
   for (size_t p = 0; p < l->n_groups; p++)
     if (l->groups[p])
       l->groups[p]->state = l->groups[p]->state == G_ACTIVE ? G_REVOKING : l->groups[p]->state;
-  l->revoking = true;
+  hs__set_mode(l, resync_wanted(l) ? LIVE_REVOKE_ABANDONED : LIVE_REVOKING, "partitions revoked");
   l->revoke_started = uv_now(l->loop);
-  if (!l->store_up || l->resync || (!l->n_dirty && !l->committing)) {
+  if (!l->store_up || resync_wanted(l) || (!l->n_dirty && !l->committing)) {
     hs__finish_revoke(l);
     return;
   }
@@ -97,6 +105,7 @@ void hs__on_revoked(void *ud, const rd_kafka_topic_partition_list_t *parts) {
 }
 
 static void assign_from_positions(hs_live_t *l) {
+  hs__set_mode(l, LIVE_RUNNING, "resuming from the positions in Redis");
   rd_kafka_topic_partition_list_t *list =
       rd_kafka_topic_partition_list_new((int)(l->n_topics * l->n_groups));
   for (size_t p = 0; p < l->n_groups; p++) {
@@ -136,7 +145,7 @@ static void on_positions(void *ud, int status, const int64_t *offsets) {
   }
   for (size_t t = 0; t < l->n_topics; t++)
     g->tp[t].committed = offsets[t];
-  if (--l->pending_pos == 0 && !l->resync)
+  if (--l->pending_pos == 0 && l->mode == LIVE_SYNCING)
     assign_from_positions(l);
 }
 
@@ -146,10 +155,12 @@ static void start_sync(hs_live_t *l) {
   hs__drop_all(l);
   hs_consumer_assign(l->consumer, NULL); /* nothing is fetched meanwhile */
   rd_kafka_topic_partition_list_t *parts = hs_consumer_group_assignment(l->consumer);
-  l->resync = false;
+  hs__set_mode(l, LIVE_SYNCING, "reading positions from Redis");
   l->store_connections = hs_store_connections(l->store);
-  if (!parts)
+  if (!parts) {
+    hs__set_mode(l, LIVE_RUNNING, "nothing assigned");
     return;
+  }
   for (int i = 0; i < parts->cnt; i++) {
     int32_t p = parts->elems[i].partition;
     if (topic_index(l, parts->elems[i].topic) < 0 || p < 0 || p >= l->n_partitions || l->groups[p])
@@ -173,7 +184,7 @@ static void start_sync(hs_live_t *l) {
   }
   /* each answer counts pending_pos down; the last one assigns */
   l->pending_pos = 1;
-  for (size_t p = 0; p < l->n_groups && !l->resync; p++) {
+  for (size_t p = 0; p < l->n_groups && !resync_wanted(l); p++) {
     if (!l->groups[p])
       continue;
     req_t *r = hs_malloc(sizeof *r);
@@ -189,7 +200,7 @@ static void start_sync(hs_live_t *l) {
       l->pending_pos++;
     }
   }
-  if (--l->pending_pos == 0 && !l->resync)
+  if (--l->pending_pos == 0 && l->mode == LIVE_SYNCING)
     assign_from_positions(l);
 }
 
