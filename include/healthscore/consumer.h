@@ -82,6 +82,17 @@ void hs_consumer_pause_partition(hs_consumer_t *c, const char *topic, int32_t pa
                                  bool pause);
 /* Messages delivered so far. */
 uint64_t hs_consumer_messages(const hs_consumer_t *c);
+/* Reads the partition count of each of `topics` through `rk` (any handle
+ * connected to the cluster), retrying for up to `wait_ms` while Kafka is
+ * unreachable or a leader is not elected yet; `waiting` (may be NULL) is
+ * called with the reason before each retry. Blocks the calling thread: for
+ * use before the loop runs. Every topic must have the same count (the input
+ * topics are co-partitioned). Returns 0 and the count in *n_partitions, or
+ * HS_E_CONFIG with the reason in `err`. Nothing is allocated for the
+ * caller. */
+int hs_kafka_partition_count(rd_kafka_t *rk, const char *const *topics, size_t n_topics,
+                             int wait_ms, void (*waiting)(void *ud, const char *reason), void *ud,
+                             int32_t *n_partitions, hs_err_t *err);
 /* Leaves the group (the revoke callback runs; offsets stored so far are
  * committed), destroys the client and closes the handles; `closed` runs when
  * everything is released. Blocks the loop for the leave, briefly. May be

@@ -98,4 +98,10 @@ int hs_output_score_json(const hs_model_t *m, const hs_eval_t *ev, hs_buf_t *out
 int hs_output_account_json(const hs_model_t *m, const hs_account_t *a, int64_t at_ms, bool explain,
                            hs_buf_t *out);
 
+/* Appends what GET /v1/accounts/{id} answers: the explained score record of
+ * `a` with its daily history ("history": the last 91 days that have a
+ * score, "YYYY-MM-DD": score) before the closing brace. Returns 0 or
+ * HS_E_NOMEM (then `out` may hold part of the record). */
+int hs_output_account_history_json(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out);
+
 #endif

@@ -321,3 +321,29 @@ int hs_output_alert_message(const hs_model_t *m, const hs_eval_t *ev, const hs_a
   }
   return rc ? HS_E_NOMEM : 0;
 }
+
+int hs_output_account_history_json(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out) {
+  size_t start = out->len;
+  if (hs_output_account_json(m, a, INT64_MIN, true, out))
+    return HS_E_NOMEM;
+  /* add the daily history before the closing brace */
+  if (out->len > start && out->data[out->len - 1] == '}') {
+    out->len--;
+    int rc = hs_buf_printf(out, ",\"history\":{");
+    int32_t last = hs_account_history_last(a);
+    bool first = true;
+    for (int32_t d = last - 90; last != INT32_MIN && d <= last; d++) {
+      double v = hs_account_history_day(m, a, d);
+      if (isnan(v))
+        continue;
+      char day[32];
+      hs_time_format((int64_t)d * HS_MS_PER_DAY, day);
+      rc |= hs_buf_printf(out, "%s\"%.10s\":%.1f", first ? "" : ",", day, v);
+      first = false;
+    }
+    rc |= hs_buf_printf(out, "}}");
+    if (rc)
+      return HS_E_NOMEM;
+  }
+  return 0;
+}

@@ -173,10 +173,33 @@ static void test_bad_settings_are_named(void **state) {
   assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* The input topics' partition count, read before consuming: equal counts
+ * give it, different counts are refused with both named. */
+static void test_partition_count_requires_co_partitioned_topics(void **state) {
+  (void)state;
+  assert_int_equal(rd_kafka_mock_topic_create(cluster, "same", PARTITIONS, 1), 0);
+  assert_int_equal(rd_kafka_mock_topic_create(cluster, "fewer", 2, 1), 0);
+  char errstr[256];
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr, sizeof errstr);
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+  assert_non_null(rk);
+  const char *same[] = {"events", "same"}, *fewer[] = {"events", "fewer"};
+  int32_t n = -1;
+  hs_err_t err = {0};
+  assert_int_equal(hs_kafka_partition_count(rk, same, 2, 10000, NULL, NULL, &n, &err), 0);
+  assert_int_equal(n, PARTITIONS);
+  assert_int_equal(hs_kafka_partition_count(rk, fewer, 2, 10000, NULL, NULL, &n, &err),
+                   HS_E_CONFIG);
+  assert_non_null(strstr(err.msg, "not co-partitioned: events has 4 partitions, fewer has 2"));
+  rd_kafka_destroy(rk);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_consumes_in_order_and_resumes_from_stored_offsets),
       cmocka_unit_test(test_bad_settings_are_named),
+      cmocka_unit_test(test_partition_count_requires_co_partitioned_topics),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -229,6 +229,38 @@ static void test_stored_record_is_the_explained_one_without_metrics(void **state
   hs_model_free(m);
 }
 
+/* The record GET /v1/accounts/{id} answers: the explained record, then the
+ * daily history before its closing brace, one entry per day with a score. */
+static void test_history_record_is_the_explained_one_with_its_days(void **state) {
+  (void)state;
+  hs_model_t *m = load_model("examples/eight-categories.yaml");
+  hs_account_t *a;
+  assert_int_equal(hs_account_new(m, (hs_str_t){"acme", 4}, &a), 0);
+  for (int d = 0; d < 60; d++)
+    day_events(a, m, d, NULL, NULL);
+  hs_buf_t full, hist;
+  hs_buf_init(&full);
+  hs_buf_init(&hist);
+  assert_int_equal(hs_output_account_json(m, a, INT64_MIN, true, &full), 0);
+  assert_int_equal(hs_output_account_history_json(m, a, &hist), 0);
+  assert_int_equal(hs_buf_append(&hist, "", 1), 0);
+  /* the explained record, less its closing brace, then the history */
+  assert_memory_equal(full.data, hist.data, full.len - 1);
+  const char *h = hist.data + full.len - 1;
+  assert_true(!strncmp(h, ",\"history\":{\"", 12));
+  assert_string_equal(hist.data + hist.len - 3, "}}");
+  int32_t last = hs_account_history_last(a);
+  char day[32];
+  hs_time_format((int64_t)last * HS_MS_PER_DAY, day);
+  char want[48];
+  snprintf(want, sizeof want, "\"%.10s\":%.1f}}", day, hs_account_history_day(m, a, last));
+  assert_non_null(strstr(h, want));
+  hs_buf_free(&full);
+  hs_buf_free(&hist);
+  hs_account_free(a);
+  hs_model_free(m);
+}
+
 static void test_decodes_under_another_model(void **state) {
   (void)state;
   hs_model_t *m1 = load_model("examples/eight-categories.yaml");
@@ -455,6 +487,7 @@ static void test_attribute_times_round_trip_and_older_states_decode(void **state
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip_is_bit_for_bit_and_behaves_the_same),
+      cmocka_unit_test(test_history_record_is_the_explained_one_with_its_days),
       cmocka_unit_test(test_empty_account_round_trips),
       cmocka_unit_test(test_stored_record_is_the_explained_one_without_metrics),
       cmocka_unit_test(test_decodes_under_another_model),
