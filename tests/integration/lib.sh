@@ -46,6 +46,20 @@ finish() {
   [ "$failed" -eq 0 ]
 }
 
+# Random choices (kill points, how far a stream runs before a fault) come
+# from one seed, printed at the start so that a failing run can be repeated:
+# HS_TEST_SEED=N ctest -R NAME.
+seed=${HS_TEST_SEED:-$(($(date +%s%N) / 1000 % 1000000))}
+echo "seed: $seed (repeat with HS_TEST_SEED=$seed)"
+RANDOM=$seed
+
+# random_between LO HI: sets $random to an integer in [LO, HI] drawn from the
+# seed (call it in the test's own shell, not in $(...), to keep the sequence).
+random=
+random_between() {
+  random=$(($1 + (RANDOM * 32768 + RANDOM) % ($2 - $1 + 1)))
+}
+
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -151,6 +165,69 @@ ready() {
   http_get "$1" /readyz >/dev/null
 }
 
+# all_ready NAME...: every daemon named is ready.
+all_ready() {
+  local n
+  for n in "$@"; do ready "$n" || return 1; done
+}
+
+# not_ready NAME: NAME's /readyz answers, and not 200.
+not_ready() {
+  curl -s --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$(cat "$work/$1.port")/readyz" |
+    grep -qx 503
+}
+
+# metric_sum SERIES NAME...: the sum of SERIES over the daemons named.
+metric_sum() {
+  local s=$1 total=0 n
+  shift
+  for n in "$@"; do total=$((total + $(metric "$n" "$s"))); done
+  echo "$total"
+}
+
+# metric_at_least NAME SERIES N: NAME's SERIES is at least N.
+metric_at_least() {
+  [ "$(metric "$1" "$2")" -ge "$3" ]
+}
+
+# metric_is NAME SERIES N: NAME's SERIES is exactly N.
+metric_is() {
+  [ "$(metric "$1" "$2")" -eq "$3" ]
+}
+
+# advance NAME N [SECONDS]: waits until NAME has read N more events than
+# when called (at most SECONDS, default 60; returns 1 if it has not).
+advance() {
+  local base
+  base=$(metric "$1" healthscore_events_total)
+  wait_for "${3:-60}" metric_at_least "$1" healthscore_events_total $((base + $2))
+}
+
+# advance_all N NAME...: waits (up to 60 s) until the daemons named have
+# read N more events together than when called.
+advance_all() {
+  local n=$1 base
+  shift
+  base=$(metric_sum healthscore_events_total "$@")
+  wait_for 60 sum_at_least $((base + n)) "$@"
+}
+sum_at_least() { # N NAME...
+  local n=$1
+  shift
+  [ "$(metric_sum healthscore_events_total "$@")" -ge "$n" ]
+}
+
+# settled NAME...: every daemon has no account waiting to be written and no
+# message buffered; used once the positions cover every event, before
+# comparing what Redis holds.
+settled() {
+  local n
+  for n in "$@"; do
+    [ "$(metric "$n" healthscore_accounts_dirty)" -eq 0 ] || return 1
+    [ "$(metric "$n" healthscore_messages_buffered)" -eq 0 ] || return 1
+  done
+}
+
 # drained NAME... : every daemon has nothing dirty and all of $1 events read.
 drained() {
   local want=$1
@@ -193,17 +270,52 @@ same_history() {
   "$bin" replay --config "$1" --scores "$work/replay.scores" --all-evaluations --no-advance --report none \
     --quiet <"$2"
   python3 - "$work/replay.scores" "$redis_port" <<'PY'
-import json, subprocess, sys
+import json, socket, sys
+
+# one connection per Redis node, following MOVED and ASK as `redis-cli -c` does
+conns = {}
+def node(port):
+    if port not in conns:
+        s = socket.create_connection(("127.0.0.1", port))
+        conns[port] = (s, s.makefile("rb"))
+    return conns[port]
+def reply(f):
+    line = f.readline()
+    kind, rest = line[:1], line[1:-2]
+    if kind == b"*":
+        return [reply(f) for _ in range(int(rest))]
+    if kind == b"$":
+        n = int(rest)
+        return None if n < 0 else f.read(n + 2)[:-2].decode()
+    if kind == b"-":
+        return Exception(rest.decode())
+    return rest.decode()
+def command(port, *args, asking=False):
+    s, f = node(port)
+    msg = b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in (x.encode() for x in args))
+    if asking:
+        s.sendall(b"*1\r\n$6\r\nASKING\r\n")
+        reply(f)
+    s.sendall(b"*%d\r\n" % len(args) + msg)
+    r = reply(f)
+    if isinstance(r, Exception):
+        words = str(r).split()
+        if words[0] in ("MOVED", "ASK"):
+            return command(int(words[2].rsplit(":", 1)[1]), *args, asking=words[0] == "ASK")
+        raise r
+    return r
+
 want = {}
 for line in open(sys.argv[1]):
-    r = json.loads(line)
+    # the record's own fields come before its groups and metrics: parse those only
+    cut = line.find(',"groups":')
+    r = json.loads(line[:cut] + "}" if cut > 0 else line)
     if r.get("score") is None:
         continue
     want.setdefault(r["account_id"], {})[r["updated_at"][:10]] = "%.1f" % r["score"]
 bad = 0
 for acct, days in want.items():
-    out = subprocess.run(["redis-cli", "-c", "-p", sys.argv[2], "--raw", "HGETALL",
-                          "hs:{%s}:history" % acct], capture_output=True, text=True).stdout.split()
+    out = command(int(sys.argv[2]), "HGETALL", "hs:{%s}:history" % acct)
     got = dict(zip(out[0::2], out[1::2]))
     if got != days:
         bad += 1

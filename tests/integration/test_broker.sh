@@ -2,26 +2,12 @@
 # `healthscore broker` speaks the Kafka protocol to a real client (kcat): the
 # topics exist with the asked partition count, messages go in and come back,
 # SIGTERM stops it with exit 0 and removes the bootstrap file.
-set -euo pipefail
-bin=${HS_BIN:?}
-work=$(mktemp -d)
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-passed=0
-failed=0
-check() { # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what"; fi
-}
+source "$(dirname "$0")/lib.sh"
 
 "$bin" broker --brokers 3 --partitions 8 --bootstrap-file "$work/bootstrap" >"$work/out" 2>&1 &
 pid=$!
-for _ in $(seq 100); do [ -s "$work/bootstrap" ] && break; sleep 0.1; done
+pids+=("$pid")
+wait_for 10 test -s "$work/bootstrap" || true
 check "bootstrap file written" test -s "$work/bootstrap"
 bs=$(cat "$work/bootstrap")
 check "bootstrap printed" grep -q "bootstrap: $bs" "$work/out"
@@ -38,7 +24,6 @@ check "content intact" grep -qx '{"n":137}' "$work/consumed"
 kill -TERM "$pid"
 rc=0
 wait "$pid" || rc=$?
-pid=
 check "SIGTERM exits 0 (got $rc)" test "$rc" -eq 0
 check "bootstrap file removed" test ! -e "$work/bootstrap"
 
@@ -46,5 +31,4 @@ rc=0
 "$bin" broker --partitions 0 2>/dev/null || rc=$?
 check "bad option exits 2" test "$rc" -eq 2
 
-echo "broker: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish broker

@@ -24,14 +24,15 @@ check "it sees three masters" test "$(metric d1 healthscore_redis_masters)" -eq 
 gen=(--accounts 150 --days 60 --seed 66)
 "$bin" gen "${gen[@]}" --quiet >"$work/events.jsonl"
 good=$(wc -l <"$work/events.jsonl")
-"$bin" gen "${gen[@]}" --kafka "$bs" --rate 900 --quiet &
+"$bin" gen "${gen[@]}" --kafka "$bs" --rate 1000 --quiet &
 gen_pid=$!
 pids+=("$gen_pid")
 
 covered=0
 for i in $(seq "$kills"); do
   wait_for 30 ready d1 || true
-  sleep "$(python3 -c 'import random; print(round(random.uniform(3.0, 6.0), 2))')"
+  random_between 1500 4000 # events read before the kill, drawn from the seed
+  advance d1 "$random" 30 || echo "  (fewer than $random events read in 30 s)"
   covered=$((covered + $(metric d1 healthscore_events_covered_total)))
   pid=$(cat "$work/d1.pid")
   kill -9 "$pid"
@@ -45,19 +46,23 @@ wait_for 30 ready d1 || true
 for p in $(masters); do
   redis-cli -p "$p" acl setuser default resetkeys '~hs:{*' '%R~hs:pos:*' >/dev/null
 done
-sleep 0.5 # a flush already past its account writes may still land
+# once a flush has failed, none already past its account writes is left to land
+f0=$(metric d1 healthscore_redis_flush_failures_total)
+check "the flushes fail" wait_for 20 metric_at_least d1 healthscore_redis_flush_failures_total $((f0 + 1))
 before=$(positions_total "$group")
 echo "  positions read-only (ACL) at $before messages covered"
-sleep 4
+random_between 5 20 # further failed flushes, drawn from the seed
+f1=$(metric d1 healthscore_redis_flush_failures_total)
+wait_for 30 metric_at_least d1 healthscore_redis_flush_failures_total $((f1 + random)) || true
 check "no position moved meanwhile" test "$(positions_total "$group")" -eq "$before"
 for p in $(masters); do redis-cli -p "$p" acl setuser default allkeys >/dev/null; done
 failures=$(metric d1 healthscore_redis_flush_failures_total)
-echo "  positions writable again: $failures flushes failed meanwhile"
+echo "  positions writable again: $((failures - f0)) flushes failed meanwhile"
 check "the flushes failed" test "$failures" -gt 0
 wait "$gen_pid"
 wait_for 30 ready d1 || true
 check "it drains every event" wait_for 120 drained_positions "$group" "$good"
-sleep 0.5
+check "nothing is left to write" wait_for 10 settled d1
 covered=$((covered + $(metric d1 healthscore_events_covered_total)))
 echo "  events read again and skipped because the account's state held them: $covered"
 check "events the states held were skipped" test "$covered" -gt 0

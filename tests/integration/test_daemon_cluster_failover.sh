@@ -24,7 +24,8 @@ good=$(wc -l <"$work/events.jsonl")
 gen_pid=$!
 pids+=("$gen_pid")
 
-sleep 6
+random_between 3000 6000 # events read before the kill, drawn from the seed
+advance d1 "$random" 30 || true
 # a master other than the seed the tests read through
 victim=$(masters | grep -vx "$redis_port" | head -1)
 replica=$(replica_of "$victim")
@@ -36,17 +37,17 @@ echo "  master :$victim ($keys keys, $(slots_of "$victim") slots) killed at $cov
 check "the replica is promoted" wait_for 20 bash -c "[ \"\$(redis-cli -p $replica role | head -1)\" = master ]"
 check "healthscored is ready again" wait_for 30 ready d1
 echo "  ready again $(python3 -c "import time; print(round(time.time() - $t0, 1))") s after the kill"
-sleep 2
+check "WAIT finds no replica, so positions wait" \
+  wait_for 20 metric_at_least d1 healthscore_redis_wait_failures_total 1
 stalled=$(positions_total "$group")
 short=$(metric d1 healthscore_redis_wait_failures_total)
 echo "  without a replica behind the new master: $short WAITs short, positions at $stalled"
-check "WAIT finds no replica, so positions wait" test "$short" -gt 0
 restart_node "$victim"
 check "the old master is back as a replica" wait_for 20 bash -c "[ \"\$(redis-cli -p $victim role | head -1)\" = slave ]"
 echo "  :$victim back as a replica of :$replica"
 wait "$gen_pid"
 check "it drains every event" wait_for 120 drained_positions "$group" "$good"
-sleep 0.5
+check "nothing is left to write" wait_for 10 settled d1
 echo "  resyncs: $(metric d1 healthscore_resyncs_total), flush failures: $(metric d1 healthscore_redis_flush_failures_total)," \
   "WAITs short: $(metric d1 healthscore_redis_wait_failures_total), events skipped as held by their state:" \
   "$(metric d1 healthscore_events_covered_total), MOVED: $(metric d1 healthscore_redis_moved_total)"

@@ -16,7 +16,7 @@ engine_conf d1 "$group" "engine_extra: {}"
 sed -i '/^engine_extra/d; s/^  flush_interval: 100ms$/&\n  max_accounts: 1000/' "$work/d1.yaml"
 start_daemon d1
 check "the daemon drains a backlog of $good events" wait_for 90 drained_positions "$group" "$good"
-sleep 0.5
+check "nothing is left to write" wait_for 10 settled d1
 held=$(metric d1 healthscore_accounts)
 evicted=$(metric d1 healthscore_accounts_evicted_total)
 echo "  accounts held: $held, evicted: $evicted"
@@ -29,7 +29,7 @@ good=$(wc -l <"$work/events.jsonl")
 "$bin" gen "${more[@]}" --kafka "$bs" --quiet
 check "the daemon drains the new events" \
   wait_for 60 drained_positions "$group" "$good"
-sleep 0.5
+check "nothing is left to write" wait_for 10 settled d1
 loads=$(metric d1 healthscore_state_loads_total)
 echo "  read back from Redis: $loads"
 check "evicted accounts were read back on their next event" test "$loads" -ge 200

@@ -21,7 +21,7 @@ gen_pid=$!
 pids+=("$gen_pid")
 
 # bad input, mixed into the stream: key, partition and payload problems
-sleep 1
+advance d1 2000 30 || true
 bad() { # TOPIC KEY PARTITION PAYLOAD
   printf '%s' "$4" | kcat -b "$bs" -P -t "$1" -k "$2" -p "$3" 2>/dev/null
 }
@@ -46,7 +46,7 @@ done <"$work/again.jsonl"
 check "the daemon drains every event" wait_for 60 drained $((good + n_bad + n_again)) d1
 check "events a source delivered again are dropped by event id and counted" \
   test "$(metric d1 healthscore_events_duplicate_id_total)" -eq "$n_again"
-sleep 0.5
+check "nothing is left to write" wait_for 10 settled d1
 
 check "states in Redis equal replay's, byte for byte" same_states "$cfg" "$work/events.jsonl"
 check "daily histories equal replay's" same_history "$cfg" "$work/events.jsonl"

@@ -55,8 +55,12 @@ check "... saying so" grep -q "profiles.yaml:1:10: tags are not supported" "$wor
 cp "$cfg" "$work/profiles.yaml"
 sed -i 's/version: "1"/version: "2"/' "$work/profiles.yaml"
 for i in 1 2 3 4 5; do kill -HUP "$(cat "$work/d1.pid")"; done
-check "a burst of SIGHUPs with a good file: reloaded" wait_for 10 bash -c "$(declare -f http_get metric); work=$work; [ \$(metric d1 'healthscore_config_reloads_total{result=\"ok\"}') -ge 1 ]"
-sleep 1
+check "a burst of SIGHUPs with a good file: reloaded" wait_for 10 metric_at_least d1 'healthscore_config_reloads_total{result="ok"}' 1
+# one SIGHUP more: reads run one at a time, so once one more read ends
+# every read the burst asked for has ended
+ok=$(metric d1 'healthscore_config_reloads_total{result="ok"}')
+kill -HUP "$(cat "$work/d1.pid")"
+check "... and one more" wait_for 10 metric_at_least d1 'healthscore_config_reloads_total{result="ok"}' $((ok + 1))
 check "... no reload refused" reloads error 2
 check "... the log names the new file" grep -q "profiles reloaded from $work/profiles.yaml" "$work/d1.log"
 

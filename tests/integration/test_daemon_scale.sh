@@ -23,24 +23,28 @@ open(p, "w").write("\n".join(lines) + "\n")
 PY
 done
 start_daemon a
-check "one replica owns every partition" wait_for 40 bash -c "$(declare -f http_get ready metric); work=$work;
-  ready a && [ \$(metric a healthscore_partitions_assigned) -eq 6 ]"
+owns_all() { ready "$1" && metric_is "$1" healthscore_partitions_assigned 6; }
+check "one replica owns every partition" wait_for 40 owns_all a
 
 gen=(--accounts 150 --days 90 --seed 45)
 "$bin" gen "${gen[@]}" --quiet >"$work/events.jsonl"
 good=$(wc -l <"$work/events.jsonl")
-"$bin" gen "${gen[@]}" --kafka "$bs" --rate 700 --quiet &
+"$bin" gen "${gen[@]}" --kafka "$bs" --rate 1500 --quiet &
 gen_pid=$!
 pids+=("$gen_pid")
 
-sleep 4
+random_between 2000 6000
+advance a "$random" 30 || true
 start_daemon b
 start_daemon c
 echo "  scaled to 3 at $(positions_total "$group") messages covered"
-check "three replicas share the partitions" wait_for 40 bash -c "$(declare -f http_get ready metric); work=$work;
-  ready a && ready b && ready c && pa=\$(metric a healthscore_partitions_assigned) &&
-  pb=\$(metric b healthscore_partitions_assigned) && pc=\$(metric c healthscore_partitions_assigned) &&
-  [ \$pa -gt 0 ] && [ \$pb -gt 0 ] && [ \$pc -gt 0 ] && [ \$((pa + pb + pc)) -eq 6 ]"
+three_share() {
+  all_ready a b c || return 1
+  local n
+  for n in a b c; do metric_at_least "$n" healthscore_partitions_assigned 1 || return 1; done
+  [ "$(metric_sum healthscore_partitions_assigned a b c)" -eq 6 ]
+}
+check "three replicas share the partitions" wait_for 40 three_share
 
 # a rolling restart of b: SIGTERM, then start again under the same instance
 # id. A static member does not leave the group when it stops, so its stop
@@ -51,26 +55,29 @@ revokes() { grep -c "partitions revoked" "$work/$1.log" || true; }
 for n in a c; do revokes "$n" >"$work/$n.revokes"; done
 kill -TERM "$(cat "$work/b.pid")"
 wait "$(cat "$work/b.pid")" 2>/dev/null
-sleep 2.5 # a dynamic member's LeaveGroup would have rebalanced a and c by now
-echo "  revocations 2.5 s after b stopped: a $(cat "$work/a.revokes") -> $(revokes a), c $(cat "$work/c.revokes") -> $(revokes c)"
+# a dynamic member's LeaveGroup would have rebalanced a and c within a
+# heartbeat (500 ms): let each read 1,000 more events (about 2 s) first
+advance a 1000 30 || true
+advance c 1000 30 || true
+echo "  revocations once a and c read 1,000 more events each after b stopped: a $(cat "$work/a.revokes") -> $(revokes a), c $(cat "$work/c.revokes") -> $(revokes c)"
 check "a static member's stop moves no partition" test "$(revokes a)/$(revokes c)" = "$(cat "$work/a.revokes")/$(cat "$work/c.revokes")"
 mv "$work/b.log" "$work/b.1.log"
 start_daemon b
 echo "  b restarted at $(positions_total "$group") messages covered"
-check "the restarted member is ready again" wait_for 40 bash -c "$(declare -f http_get ready); work=$work; ready b"
+check "the restarted member is ready again" wait_for 40 ready b
 
-sleep 3
+random_between 500 2000
+advance b "$random" 30 || true
 # scale down to one: b and c stop; static members do not leave the group, so
 # their partitions move to a when their session times out
 for n in b c; do kill -TERM "$(cat "$work/$n.pid")"; done
 for n in b c; do wait "$(cat "$work/$n.pid")" 2>/dev/null; done
 echo "  scaled to 1 at $(positions_total "$group") messages covered"
-check "a owns every partition again" wait_for 40 bash -c "$(declare -f http_get metric); work=$work;
-  [ \$(metric a healthscore_partitions_assigned) -eq 6 ]"
+check "a owns every partition again" wait_for 40 metric_is a healthscore_partitions_assigned 6
 wait "$gen_pid"
 check "every event is covered" wait_for 90 drained_positions "$group" "$good"
-check "a is ready" wait_for 30 bash -c "$(declare -f http_get ready); work=$work; ready a"
-sleep 0.5
+check "a is ready" wait_for 30 ready a
+check "nothing is left to write" wait_for 10 settled a
 check "states equal replay's" same_states "$cfg" "$work/events.jsonl"
 check "daily histories equal replay's" same_history "$cfg" "$work/events.jsonl"
 check "alerts: replay's episodes, duplicates only by alert_id" alerts_ok "$cfg" "$work/events.jsonl"

@@ -48,7 +48,7 @@ gen=(--accounts 100 --days 60 --seed 66)
 "$bin" gen "${gen[@]}" --kafka "$bs" --rate 3000 --quiet &
 gen_pid=$!
 pids+=("$gen_pid")
-sleep 1
+advance d1 1000 30 || true
 
 echo "profiles: [this is not" >"$work/profiles.yaml"
 kill -HUP "$(cat "$work/d1.pid")"
@@ -64,7 +64,8 @@ check "SIGHUP with a good file: reloaded" wait_for 5 \
 check "... scores now carry the new profile version" wait_for 10 \
   bash -c "curl -sf http://127.0.0.1:$(cat "$work/d1.port")/v1/accounts/acct-000003 | grep -q '\"profile_version\":\"2\"'"
 
-sleep 1
+random_between 500 3000 # events read before SIGTERM, drawn from the seed
+advance d1 "$random" 30 || true
 applied=$(metric d1 healthscore_events_applied_total)
 start=$(date +%s%N)
 kill -TERM "$(cat "$work/d1.pid")"

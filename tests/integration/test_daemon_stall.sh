@@ -50,7 +50,7 @@ rcli config set maxmemory 0 >/dev/null
 echo "  Redis: maxmemory 0"
 check "ready again once Redis takes writes" wait_for 60 ready d1
 check "the daemon drains every event" wait_for 120 drained_positions "$group" "$good"
-sleep 0.5
+check "nothing is left to write" wait_for 10 settled d1
 check "states equal replay's: nothing lost" same_states "$cfg" "$work/events.jsonl"
 check "applied + ignored = good events: each counted once" \
   test $(($(metric d1 healthscore_events_applied_total) + $(metric d1 healthscore_events_ignored_total))) -eq "$good"

@@ -1,27 +1,9 @@
 #!/usr/bin/env bash
 # `healthscore gen --kafka` produces every event, to the topic of its type,
 # keyed by account id, through the broker's Kafka protocol; --rate paces it.
-set -euo pipefail
-bin=${HS_BIN:?}
-work=$(mktemp -d)
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-passed=0
-failed=0
-check() {
-  local what=$1
-  shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what"; fi
-}
+source "$(dirname "$0")/lib.sh"
 
-"$bin" broker --partitions 4 --bootstrap-file "$work/bs" --quiet &
-pid=$!
-for _ in $(seq 100); do [ -s "$work/bs" ] && break; sleep 0.1; done
-bs=$(cat "$work/bs")
+start_broker 4
 
 args=(--accounts 30 --days 20 --seed 4)
 want=$("$bin" gen "${args[@]}" --quiet | wc -l)
@@ -63,8 +45,4 @@ rc=0
 "$bin" gen --kafka "$bs" --output /tmp/x 2>/dev/null || rc=$?
 check "--kafka with --output is a usage error" test "$rc" -eq 2
 
-kill -TERM "$pid"
-wait "$pid" || true
-pid=
-echo "gen-kafka: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish gen-kafka
