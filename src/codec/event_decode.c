@@ -1145,7 +1145,7 @@ int hs_msgpack_record_size(const void *buf, size_t len, size_t *out, hs_err_t *e
                         "short?)",
                         (size_t)(kat - b));
     if (!(rc = mp_next(&r, &v)) && (v.kind == V_MAP || v.kind == V_ARRAY))
-      rc = mp_skip(&r, (uint64_t)v.i * (v.kind == V_MAP ? 2 : 1), 1);
+      rc = mp_skip(&r, (uint64_t)v.i * (v.kind == V_MAP ? 2 : 1), 2); /* v's items: level 3 */
   }
   size_t at = (size_t)(r.at - b);
   if (rc == 1) {
