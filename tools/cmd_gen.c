@@ -182,7 +182,7 @@ static int gen_parse_args(int argc, char **argv, gen_opts_t *o) {
       break;
     case 'f':
       if (strcmp(optarg, "json") && strcmp(optarg, "msgpack")) {
-        fprintf(stderr, "healthscore gen: --format is json or o->msgpack\n");
+        fprintf(stderr, "healthscore gen: --format is json or msgpack\n");
         return 2;
       }
       o->msgpack = !strcmp(optarg, "msgpack");
