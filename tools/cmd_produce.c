@@ -5,6 +5,7 @@
  * Stops at the first record it cannot send as asked (naming it), waits for
  * every delivery report, and fails when any record was not delivered. */
 #include "cmds.h"
+#include "kafka_opts.h"
 #include "read_input.h"
 
 #include "healthscore/codec.h"
@@ -30,8 +31,8 @@ typedef struct producer_run_s {
   uv_loop_t loop;
   uv_timer_t tick;
   hs_producer_t *producer;
-  uint64_t sent, acked, failed;
-  char first_error[256];
+  uint64_t sent;
+  hs_tool_tally_t tally;
   struct timespec t0;
   double last_progress;
   bool closed;
@@ -49,7 +50,8 @@ static void progress(prun_t *r, bool force) {
     return;
   r->last_progress = el;
   fprintf(stderr, "produce: %llu sent, %llu acknowledged, %llu failed\n",
-          (unsigned long long)r->sent, (unsigned long long)r->acked, (unsigned long long)r->failed);
+          (unsigned long long)r->sent, (unsigned long long)r->tally.delivered,
+          (unsigned long long)r->tally.failed);
 }
 
 static void on_report(void *ud, void *opaque, int status, int32_t partition, int64_t offset,
@@ -58,12 +60,7 @@ static void on_report(void *ud, void *opaque, int status, int32_t partition, int
   (void)opaque;
   (void)partition;
   (void)offset;
-  if (status) {
-    if (!r->failed++)
-      snprintf(r->first_error, sizeof r->first_error, "%s", reason ? reason : "");
-  } else {
-    r->acked++;
-  }
+  hs_tool_tally_report(&r->tally, status, reason);
 }
 
 static void on_tick(uv_timer_t *t) {
@@ -354,16 +351,10 @@ static int produce_option(produce_args_t *a, int c) {
     if (*end || !(a->timeout > 0) || a->timeout > 86400)
       return usage_error("--timeout takes a number of seconds");
     break;
-  case 'X': {
-    char *eq = strchr(optarg, '=');
-    if (!eq || eq == optarg || a->n_set == MAX_SET)
+  case 'X':
+    if (hs_tool_take_setting(optarg, a->set, &a->n_set, MAX_SET))
       return usage_error("-X takes NAME=VALUE (at most 64)");
-    *eq = 0; /* argv's own memory: NAME ends here */
-    a->set[2 * a->n_set] = optarg;
-    a->set[2 * a->n_set + 1] = eq + 1;
-    a->n_set++;
     break;
-  }
   case 'h':
     produce_usage(stdout);
     return 0;
@@ -472,8 +463,9 @@ static void produce_finish(prun_t *r, const produce_args_t *a) {
     fprintf(stderr, "healthscore produce: %zu records unacknowledged after %g s\n", left,
             a->timeout);
   fprintf(stderr, "produce: %s to %s: %llu records sent, %llu delivered, %llu failed%s%s\n",
-          a->o.topic, a->kafka, (unsigned long long)r->sent, (unsigned long long)r->acked,
-          (unsigned long long)r->failed, r->failed ? "; first error: " : "", r->first_error);
+          a->o.topic, a->kafka, (unsigned long long)r->sent, (unsigned long long)r->tally.delivered,
+          (unsigned long long)r->tally.failed, r->tally.failed ? "; first error: " : "",
+          r->tally.first_error);
 }
 
 int hs_cmd_produce(int argc, char **argv) {
@@ -510,7 +502,7 @@ int hs_cmd_produce(int argc, char **argv) {
   uv_timer_start(&r.tick, on_tick, 100, 100);
   int bad = send_all(&r, o, dp, in.data, in.len);
   produce_finish(&r, &a);
-  status = bad || r.failed || r.acked != r.sent ? 1 : 0;
+  status = bad || r.tally.failed || r.tally.delivered != r.sent ? 1 : 0;
 out:
   hs_doc_parser_free(dp);
   hs_doc_path_free(o->key_path);
