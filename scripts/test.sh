@@ -59,7 +59,7 @@ sanitizers() {
     (cd build/asan && export ASAN_OPTIONS=detect_leaks=1 \
       UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 HS_TEST_SEEDS=20 &&
       ctest --output-on-failure -L unit -E "$asan_skip" -j "$jobs" &&
-      ctest --output-on-failure -R 'test_daemon_(live|signals|evict)' -j "$jobs")
+      ctest --output-on-failure -R 'test_daemon_(live|signals|evict)' -j "$((2 * jobs))")
 }
 
 # valgrind_one TEST: one unit test program under valgrind; prints one line
