@@ -273,14 +273,8 @@ static int gen_kafka_open(kafka_out_t *ko, const gen_opts_t *o) {
     snprintf(names[i], sizeof names[i], "%s%s", o->prefix, suffixes[i]);
     topics[i] = names[i];
   }
-  if (hs_producer_new(&ko->producer, &ko->loop, &pc, on_report, ko, &err) ||
-      hs_producer_warm(ko->producer, topics, 5, 10000, &err)) {
+  if (hs_tool_producer_open(&ko->producer, &ko->loop, &pc, on_report, ko, topics, 5, 10000, &err)) {
     fprintf(stderr, "healthscore gen: %s\n", err.msg);
-    if (ko->producer) {
-      hs_producer_close(ko->producer, 0, NULL, NULL);
-      uv_run(&ko->loop, UV_RUN_DEFAULT);
-    }
-    uv_loop_close(&ko->loop);
     return 1;
   }
   return 0;

@@ -433,15 +433,10 @@ static int produce_open(prun_t *r, const produce_args_t *a, int timeout_ms) {
   hs_producer_conf_t pc = {.bootstrap = a->kafka, .settings = a->set, .n_settings = a->n_set};
   uv_loop_init(&r->loop);
   clock_gettime(CLOCK_MONOTONIC, &r->t0);
-  if (hs_producer_new(&r->producer, &r->loop, &pc, on_report, r, &err) ||
-      hs_producer_warm(r->producer, &a->o.topic, 1, timeout_ms, &err)) {
+  if (hs_tool_producer_open(&r->producer, &r->loop, &pc, on_report, r, &a->o.topic, 1, timeout_ms,
+                            &err)) {
     fprintf(stderr, "healthscore produce: %s: %s (waited up to %g s)\n", a->kafka, err.msg,
             a->timeout);
-    if (r->producer) {
-      hs_producer_close(r->producer, 0, on_closed, r);
-      uv_run(&r->loop, UV_RUN_DEFAULT);
-    }
-    uv_loop_close(&r->loop);
     return 1;
   }
   return 0;

@@ -4,8 +4,11 @@
 #ifndef HS_TOOLS_KAFKA_OPTS_H
 #define HS_TOOLS_KAFKA_OPTS_H
 
+#include "healthscore/producer.h"
+
 #include <stddef.h>
 #include <stdint.h>
+#include <uv.h>
 
 /* Takes one -X NAME=VALUE into set[2 * *n_set] (NAME) and the slot after
  * (VALUE), splitting `arg` in place (argv's own memory). Returns 0, or -1
@@ -22,5 +25,13 @@ typedef struct hs_tool_tally_s {
 /* Counts one report: `status` 0 delivered, else failed with `reason`
  * (may be NULL). */
 void hs_tool_tally_report(hs_tool_tally_t *t, int status, const char *reason);
+
+/* Starts a producer on `loop` (initialised) with `pc`, delivery reports to
+ * `report`, and learns `topics` within `timeout_ms`, so that none stalls
+ * the first records. Returns 0 with *out; else -1 with the reason in `err`,
+ * the producer released and `loop` closed. */
+int hs_tool_producer_open(hs_producer_t **out, uv_loop_t *loop, const hs_producer_conf_t *pc,
+                          hs_producer_report_cb report, void *ud, const char *const *topics,
+                          size_t n_topics, int timeout_ms, hs_err_t *err);
 
 #endif
