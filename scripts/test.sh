@@ -9,7 +9,7 @@
 #      cores (leaks and memory errors fail),
 #   4. checks clang-format on every C source,
 #   5. builds the libFuzzer targets with clang and runs each over its corpus
-#      and then for HS_FUZZ_SECONDS (default 15; longer runs are for
+#      and then for HS_FUZZ_SECONDS (default 10; longer runs are for
 #      `cmake --preset fuzz`, docs/development.md),
 #   6. runs the benchmark harness at tiny sizes (SMOKE=1) on the build of
 #      stage 1, so that it never rots; its timings are printed, never judged.
@@ -18,7 +18,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
-fuzz_seconds=${HS_FUZZ_SECONDS:-15}
+fuzz_seconds=${HS_FUZZ_SECONDS:-10}
 
 bash scripts/setup.sh || exit 1
 
@@ -34,14 +34,20 @@ stage() {
   times+=($((SECONDS - t0)))
 }
 
-# ctest runs twice as many tests as there are cores: the daemon's tests
-# spend most of their time waiting (a paced stream, the group protocol,
-# timers), so two share a core; a test that keeps a core busy declares
-# PROCESSORS 2 (tests/CMakeLists.txt) and counts twice.
+# ctest runs three times as many tests as there are cores: the daemon's
+# tests spend most of their time waiting (a paced stream, the group
+# protocol, timers); a test that keeps a core busy takes one slot of the
+# resource `cores` (tests/CMakeLists.txt), of which there are as many as
+# cores, so that those never outnumber the cores.
+cores_spec() {
+  printf '{"version": {"major": 1, "minor": 0}, "local": [{"cores": [{"id": "0", "slots": %d}]}]}\n' \
+    "$jobs" >"$1"
+}
+
 build_and_test() {
   cmake -S . -B build/dev -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHS_WERROR=ON >/dev/null &&
-    cmake --build build/dev -j "$jobs" &&
-    (cd build/dev && ctest --output-on-failure -j "$((2 * jobs))")
+    cmake --build build/dev -j "$jobs" && cores_spec build/dev/cores.json &&
+    (cd build/dev && ctest --output-on-failure -j "$((3 * jobs))" --resource-spec-file cores.json)
 }
 
 # replay's and tune's tool tests replay tens of thousands of accounts through
@@ -58,7 +64,7 @@ sanitizers() {
     cmake --build build/asan -j "$jobs" &&
     (cd build/asan && export ASAN_OPTIONS=detect_leaks=1 \
       UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 HS_TEST_SEEDS=20 &&
-      ctest --output-on-failure -L unit -E "$asan_skip" -j "$jobs" &&
+      ctest --output-on-failure -L unit -E "$asan_skip" -j "$((2 * jobs))" &&
       ctest --output-on-failure -R 'test_daemon_(live|signals|evict)' -j "$((2 * jobs))")
 }
 
