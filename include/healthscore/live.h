@@ -23,8 +23,8 @@
 #define HEALTHSCORE_LIVE_H
 
 #include "healthscore/metrics.h"
-#include "healthscore/score.h"
-#include "healthscore/settings.h"
+#include "healthscore/core.h"
+#include "healthscore/config.h"
 
 #include <uv.h>
 

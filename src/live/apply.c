@@ -5,7 +5,7 @@
 #include "internal.h"
 
 #include "healthscore/codec.h"
-#include "healthscore/output.h"
+#include "healthscore/state.h"
 
 #include <math.h>
 

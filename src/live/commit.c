@@ -5,7 +5,7 @@
  * or a refusal (fencing) or failure starts a resync. */
 #include "internal.h"
 
-#include "healthscore/output.h"
+#include "healthscore/state.h"
 
 #include <math.h>
 

@@ -22,10 +22,12 @@
 
 #include "healthscore/codec.h"
 #include "healthscore/consumer.h"
+#include "healthscore/hash.h"
 #include "healthscore/log.h"
 #include "healthscore/producer.h"
 #include "healthscore/state.h"
 #include "healthscore/store.h"
+#include "healthscore/time.h"
 
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
