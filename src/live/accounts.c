@@ -98,31 +98,25 @@ void hs__acct_free(hs_live_t *l, acct_t *a) {
   hs_free(a);
 }
 
-static void acct_remove(hs_live_t *l, acct_t *a) {
+void hs__acct_remove(hs_live_t *l, acct_t *a) {
   acct_t **pp = &l->buckets[a->hash & (l->n_buckets - 1)];
   while (*pp != a)
     pp = &(*pp)->next_hash;
   *pp = a->next_hash;
   lru_unlink(l, a);
   l->n_accounts--;
-  if (a->dirty)
-    l->n_dirty--;
   hs__acct_free(l, a);
 }
 
 void hs__mark_dirty(hs_live_t *l, acct_t *a) {
   if (a->dirty)
     return;
-  if (l->dirty_len == l->dirty_cap) {
-    size_t cap = l->dirty_cap ? l->dirty_cap * 2 : 1024;
-    acct_t **d = hs_realloc(l->dirty, cap * sizeof *d);
-    if (!d)
-      return; /* out of memory: not marked, so this change is written only with the
-                 account's next one, and lost if the engine stops before */
-    l->dirty = d;
-    l->dirty_cap = cap;
-  }
-  l->dirty[l->dirty_len++] = a;
+  a->dirty_next = NULL;
+  if (l->dirty_tail)
+    l->dirty_tail->dirty_next = a;
+  else
+    l->dirty_head = a;
+  l->dirty_tail = a;
   a->dirty = true;
   l->n_dirty++;
 }
@@ -133,7 +127,7 @@ void hs__evict(hs_live_t *l) {
     prev = a->lru_prev;
     if (a->dirty || a->loading || a->refs || a->commit_seq > l->done_seq)
       continue;
-    acct_remove(l, a);
+    hs__acct_remove(l, a);
     hs__count(l->m_evicted, 1);
   }
 }
