@@ -239,7 +239,7 @@ struct hs_live_s {
   uint64_t stop_deadline;
   /* metrics */
   hs_family_t *f_events, *f_dead, *f_dead_fail, *f_alerts, *f_lag, *f_bands, *f_delivery,
-      *f_resyncs, *f_refused;
+      *f_resyncs, *f_refused, *f_modes;
   hs_series_t *m_state_reset, *m_assign_fail;
   hs_series_t *m_reapplied, *m_dead_trunc, *m_turn_max, *m_deferrals;
   hs_series_t *m_engine_delay, *m_alert_delivery;

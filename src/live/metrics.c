@@ -206,6 +206,10 @@ static const metric_def_t metric_defs[] = {
     {HS_COUNTER, "healthscore_resyncs_total",
      "Times the engine dropped its memory and resumed from the state in Redis, by cause", "cause",
      NB, FAMILY(f_resyncs), true},
+    {HS_COUNTER, "healthscore_engine_mode_changes_total",
+     "Changes of the engine's mode towards its assignment, by the mode entered (running, syncing, "
+     "resync, revoking, revoke_abandoned)",
+     "mode", NB, FAMILY(f_modes), true},
     {HS_GAUGE, "healthscore_loop_turn_work_max",
      "The most work done in one turn of the event loop, in account-days evaluated (bounded so that "
      "the loop keeps answering)",

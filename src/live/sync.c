@@ -55,6 +55,7 @@ void hs__set_mode(hs_live_t *l, live_mode_t mode, const char *why) {
     return;
   hs_log(HS_LOG_INFO, "engine", "mode %s -> %s: %s", mode_names[l->mode], mode_names[mode], why);
   l->mode = mode;
+  hs__count(hs__series1(l->f_modes, mode_names[mode]), 1);
 }
 
 /* Asks for a resync (done by the tick timer, outside any callback chain):

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 rd_kafka_mock_cluster_t *lt_cluster;
+char lt_topic_a[32], lt_topic_b[32], lt_alerts[32], lt_dead[32];
 static rd_kafka_t *cluster_rk, *producer;
 static char bootstrap[256];
 static int redis_port;
@@ -80,19 +81,6 @@ int lt_setup(void **state) {
   lt_cluster = rd_kafka_mock_cluster_new(cluster_rk, 2);
   if (!lt_cluster)
     return -1;
-  const char *topics[] = {LT_TOPIC_A, LT_TOPIC_B};
-  for (int i = 0; i < 2; i++) {
-    if (rd_kafka_mock_topic_create(lt_cluster, topics[i], LT_PARTITIONS, 1))
-      return -1;
-    for (int p = 0; p < LT_PARTITIONS; p++) /* inputs on broker 1 */
-      rd_kafka_mock_partition_set_leader(lt_cluster, topics[i], p, 1);
-  }
-  /* outputs on broker 2: a test may take it away without stopping input */
-  if (rd_kafka_mock_topic_create(lt_cluster, LT_ALERTS, 1, 1) ||
-      rd_kafka_mock_topic_create(lt_cluster, LT_DEAD, 1, 1))
-    return -1;
-  rd_kafka_mock_partition_set_leader(lt_cluster, LT_ALERTS, 0, 2);
-  rd_kafka_mock_partition_set_leader(lt_cluster, LT_DEAD, 0, 2);
   snprintf(bootstrap, sizeof bootstrap, "%s", rd_kafka_mock_cluster_bootstraps(lt_cluster));
   conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr, sizeof errstr);
@@ -123,10 +111,31 @@ static void on_wake(uv_timer_t *t) {
   (void)t;
 }
 
+/* Fresh topics: the inputs on broker 1, the outputs on broker 2 (a test
+ * may take it away without stopping the input). */
+static void make_topics(void) {
+  snprintf(lt_topic_a, sizeof lt_topic_a, "lt%u.usage", serial);
+  snprintf(lt_topic_b, sizeof lt_topic_b, "lt%u.billing", serial);
+  snprintf(lt_alerts, sizeof lt_alerts, "lt%u.alerts", serial);
+  snprintf(lt_dead, sizeof lt_dead, "lt%u.deadletter", serial);
+  const char *inputs[] = {lt_topic_a, lt_topic_b};
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(rd_kafka_mock_topic_create(lt_cluster, inputs[i], LT_PARTITIONS, 1), 0);
+    for (int p = 0; p < LT_PARTITIONS; p++)
+      rd_kafka_mock_partition_set_leader(lt_cluster, inputs[i], p, 1);
+  }
+  const char *outputs[] = {lt_alerts, lt_dead};
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(rd_kafka_mock_topic_create(lt_cluster, outputs[i], 1, 1), 0);
+    rd_kafka_mock_partition_set_leader(lt_cluster, outputs[i], 0, 2);
+  }
+}
+
 void lt_prepare(lt_t *t, const char *extra) {
   memset(t, 0, sizeof *t);
   serial++;
   snprintf(t->prefix, sizeof t->prefix, "lt%u", serial);
+  make_topics();
   char yaml[4096];
   snprintf(yaml, sizeof yaml,
            "engine:\n"
@@ -137,9 +146,9 @@ void lt_prepare(lt_t *t, const char *extra) {
            "kafka:\n"
            "  bootstrap: \"%s\"\n"
            "  group_id: lt-%d-%u\n"
-           "  topics: [" LT_TOPIC_A ", " LT_TOPIC_B "]\n"
-           "  alerts_topic: " LT_ALERTS "\n"
-           "  deadletter_topic: " LT_DEAD "\n"
+           "  topics: [%s, %s]\n"
+           "  alerts_topic: %s\n"
+           "  deadletter_topic: %s\n"
            "  consumer:\n"
            "    session.timeout.ms: \"6000\"\n"
            "    heartbeat.interval.ms: \"500\"\n"
@@ -148,7 +157,8 @@ void lt_prepare(lt_t *t, const char *extra) {
            "  port: %d\n"
            "  prefix: %s\n",
            hs_test_path("examples/customer-behavior.yaml"), extra ? extra : "", bootstrap,
-           (int)getpid(), serial, redis_port, t->prefix);
+           (int)getpid(), serial, lt_topic_a, lt_topic_b, lt_alerts, lt_dead, redis_port,
+           t->prefix);
   hs_err_t err = {0};
   assert_int_equal(hs_settings_defaults(&t->s), 0);
   if (hs_settings_load_string(yaml, strlen(yaml), "test.yaml", &t->s, &err))
@@ -243,6 +253,30 @@ int lt_home(const char *account) {
 }
 
 void lt_produce(const char *topic, const char *account, int partition, const char *json) {
+  lt_produce_nowait(topic, account, partition, json);
+  lt_flush();
+}
+
+void lt_flush(void) {
+  assert_int_equal(rd_kafka_flush(producer, 10000), 0);
+}
+
+void lt_account_of(int p, const char *stem, int n, char *out, size_t size) {
+  for (int i = 0;; i++) {
+    snprintf(out, size, "%s-%d-%d", stem, n, i);
+    if (lt_home(out) == p)
+      return;
+  }
+}
+
+bool lt_has_state(lt_t *t, void *account) {
+  size_t len;
+  char *s = lt_state(t, account, &len);
+  hs_free(s);
+  return s != NULL;
+}
+
+void lt_produce_nowait(const char *topic, const char *account, int partition, const char *json) {
   assert_int_equal(
       rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic),
                         RD_KAFKA_V_PARTITION(partition >= 0 ? partition : lt_home(account)),
@@ -250,7 +284,7 @@ void lt_produce(const char *topic, const char *account, int partition, const cha
                         RD_KAFKA_V_VALUE((void *)json, strlen(json)),
                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
       0);
-  assert_int_equal(rd_kafka_flush(producer, 10000), 0);
+  rd_kafka_poll(producer, 0);
 }
 
 const char *lt_login(const char *account, const char *id, int64_t ts) {

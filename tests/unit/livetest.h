@@ -17,10 +17,13 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #define LT_PARTITIONS 2
-#define LT_TOPIC_A "lt.usage"
-#define LT_TOPIC_B "lt.billing"
-#define LT_ALERTS "lt.alerts"
-#define LT_DEAD "lt.deadletter"
+/* The topics of the current test: fresh ones for each lt_prepare, so that
+ * no test reads what another produced. */
+extern char lt_topic_a[32], lt_topic_b[32], lt_alerts[32], lt_dead[32];
+#define LT_TOPIC_A lt_topic_a
+#define LT_TOPIC_B lt_topic_b
+#define LT_ALERTS lt_alerts
+#define LT_DEAD lt_dead
 #define LT_DAY_MS 86400000LL
 
 typedef struct lt_s {
@@ -65,6 +68,13 @@ void lt_finish(lt_t *t);
 /* Produces `json` with key `account` to its home partition (murmur2) of
  * input topic `topic`, or to `partition` when >= 0; waits for delivery. */
 void lt_produce(const char *topic, const char *account, int partition, const char *json);
+/* lt_produce without waiting: lt_flush waits for every message. */
+void lt_produce_nowait(const char *topic, const char *account, int partition, const char *json);
+void lt_flush(void);
+/* An account of partition `p` named "STEM-N-I" (the first I that fits). */
+void lt_account_of(int p, const char *stem, int n, char *out, size_t size);
+/* True when the state of `account` (arg) is in Redis. */
+bool lt_has_state(lt_t *t, void *account);
 /* The offset after the last message of a partition of a topic. */
 int64_t lt_end_offset(const char *topic, int partition);
 /* The home partition of an account. */

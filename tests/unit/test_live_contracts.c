@@ -45,13 +45,6 @@ static bool metric_reaches(lt_t *t, void *arg) {
   return lt_metric(t, w->series) >= w->at_least;
 }
 
-static bool has_state(lt_t *t, void *arg) {
-  size_t len;
-  char *s = lt_state(t, arg, &len);
-  hs_free(s);
-  return s != NULL;
-}
-
 /* A state of format version 2 (a newer build) stays as it is: the
  * engine refuses its partition group, counts it, and is not ready with
  * the reason; the other partition group goes on. */
@@ -84,8 +77,8 @@ static void test_newer_version_state_is_never_overwritten(void **state) {
   lt_produce(LT_TOPIC_A, y, -1, lt_login(y, "n2", now - 1000));
   want_t w = {"healthscore_state_refused_total{reason=\"newer_version\"}", 1};
   bool refused = lt_run_until(&t, metric_reaches, &w, 10000);
-  assert_true(lt_run_until(&t, has_state, y, 10000)); /* the other group goes on */
-  lt_run_for(&t, 300);                                /* several flush intervals */
+  assert_true(lt_run_until(&t, lt_has_state, y, 10000)); /* the other group goes on */
+  lt_run_for(&t, 300);                                   /* several flush intervals */
   size_t after_len;
   char *after = lt_state(&t, x, &after_len);
   assert_non_null(after);
@@ -152,7 +145,7 @@ static void test_mark_dirty_cannot_fail(void **state) {
   hs_alloc_fail_after(0);
   assert_true(a->dirty);
   assert_int_equal(l->n_dirty, 1);
-  assert_true(lt_run_until(&t, has_state, (void *)x, 10000));
+  assert_true(lt_run_until(&t, lt_has_state, (void *)x, 10000));
   lt_finish(&t);
 }
 
@@ -173,15 +166,6 @@ static bool written(lt_t *t, void *arg) {
   return sum == w->messages;
 }
 
-/* An account of partition `p` not used before: "STEM-N". */
-static void account_of(int p, const char *stem, int n, char *out, size_t size) {
-  for (int i = 0;; i++) {
-    snprintf(out, size, "%s-%d-%d", stem, n, i);
-    if (lt_home(out) == p)
-      return;
-  }
-}
-
 /* Whichever allocation fails on the way of an event (taking it, reading
  * its account, applying it, writing it), no applied event is lost: after
  * each event, the states in Redis equal the ones of every event applied
@@ -197,14 +181,13 @@ static void test_no_allocation_failure_loses_an_event(void **state) {
   const char *x = "nomem-1";
   int p = lt_home(x);
   int64_t base = lt_now_ms() - 30 * LT_DAY_MS;
-  /* earlier tests left messages in the partition */
-  int64_t before = lt_end_offset(LT_TOPIC_A, p) + lt_end_offset(LT_TOPIC_B, p);
+  int64_t before = 0;
   for (int k = 0; k < N; k++) {
     char id[16], y[64], ey[512];
     snprintf(id, sizeof id, "m%d", k);
     snprintf(evs[k], sizeof evs[k], "%s", lt_login(x, id, base + k * 3600000LL));
     ptrs[k] = evs[k];
-    account_of(p, "nomem-new", k, y, sizeof y);
+    lt_account_of(p, "nomem-new", k, y, sizeof y);
     snprintf(ey, sizeof ey, "%s", lt_login(y, id, base + k * 3600000LL));
     lt_produce(k % 2 ? LT_TOPIC_B : LT_TOPIC_A, y, -1, ey);
     lt_produce(k % 2 ? LT_TOPIC_B : LT_TOPIC_A, x, -1, evs[k]);
@@ -225,8 +208,10 @@ static void test_no_allocation_failure_loses_an_event(void **state) {
       hs_free(want);
     }
   }
-  assert_int_equal(
-      lt_metric(&t, "healthscore_events_total{topic=\"" LT_TOPIC_A "\",type=\"invalid\"}"), 0);
+  char invalid[128];
+  snprintf(invalid, sizeof invalid, "healthscore_events_total{topic=\"%s\",type=\"invalid\"}",
+           LT_TOPIC_A);
+  assert_int_equal(lt_metric(&t, invalid), 0);
   lt_finish(&t);
 }
 
@@ -234,11 +219,13 @@ static void test_no_allocation_failure_loses_an_event(void **state) {
  * engine: everything it opened is closed and freed, the loop closes. */
 static void test_failed_creation_leaves_nothing(void **state) {
   (void)state;
-  assert_int_equal(rd_kafka_mock_topic_create(lt_cluster, "lt.odd", 3, 1), 0);
   lt_t t;
   lt_prepare(&t, NULL);
+  char odd[64];
+  snprintf(odd, sizeof odd, "%s.odd", t.prefix);
+  assert_int_equal(rd_kafka_mock_topic_create(lt_cluster, odd, 3, 1), 0);
   hs_free(t.s.topics[1]);
-  t.s.topics[1] = hs_strdup("lt.odd");
+  t.s.topics[1] = hs_strdup(odd);
   hs_err_t err = {0};
   t.live = (hs_live_t *)&t; /* anything: it must be set to NULL */
   int rc = hs_live_new(&t.live, &t.loop, &t.s, t.model, t.metrics, &err);
