@@ -377,3 +377,30 @@ char *lt_reference_state(const hs_model_t *m, const char *account, const char *c
   *len = b.len;
   return b.data;
 }
+
+void lt_set_key(lt_t *t, const char *account, const char *suffix, const char *v, size_t n) {
+  hs_buf_t key;
+  hs_buf_init(&key);
+  assert_int_equal(
+      hs_store_account_key(&key, t->prefix, (hs_str_t){account, (uint32_t)strlen(account)}, suffix),
+      0);
+  freeReplyObject(lt_redis("SET %b %b", key.data, key.len, v, n));
+  hs_buf_free(&key);
+}
+
+void lt_assert_state(lt_t *t, const char *account, const char *const *events, size_t n) {
+  size_t len, want_len;
+  char *want = lt_reference_state(t->model, account, events, n, &want_len);
+  char *got = lt_state(t, account, &len);
+  if (!got)
+    fail_msg("no state stored for %s", account);
+  assert_int_equal(len, want_len);
+  assert_memory_equal(got, want, len);
+  hs_free(got);
+  hs_free(want);
+}
+
+bool lt_metric_reaches(lt_t *t, void *want) {
+  lt_want_t *w = want;
+  return lt_metric(t, w->series) >= w->at_least;
+}

@@ -89,6 +89,17 @@ int64_t lt_now_ms(void);
 redisReply *lt_redis(const char *fmt, ...);
 /* The stored state of `account` under `t`'s prefix (hs_free it), or NULL. */
 char *lt_state(lt_t *t, const char *account, size_t *len);
+/* Sets key SUFFIX ("state", "cover") of `account` under `t`'s prefix. */
+void lt_set_key(lt_t *t, const char *account, const char *suffix, const char *v, size_t n);
+/* Asserts that the stored state of `account` equals the one of `events`
+ * applied in their order. */
+void lt_assert_state(lt_t *t, const char *account, const char *const *events, size_t n);
+/* lt_run_until predicates: a metric series reaches a value. */
+typedef struct lt_want_s {
+  const char *series;
+  double at_least;
+} lt_want_t;
+bool lt_metric_reaches(lt_t *t, void *want);
 /* The sum of every sample of a metric series ("name" or "name{label=...}")
  * the engine exposes. */
 double lt_metric(lt_t *t, const char *series);
