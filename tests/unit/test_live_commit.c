@@ -10,11 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool flush_held(lt_t *t, void *arg) {
-  (void)arg;
-  return t->live->held != NULL;
-}
-
 /* The dead-letter topic without a leader: a flush built after a dead
  * letter waits for it (its state and positions are not written), and goes
  * once the dead letter is delivered. */
@@ -31,10 +26,11 @@ static void test_flush_held_until_its_dead_letter_is_delivered(void **state) {
   char ev[512];
   snprintf(ev, sizeof ev, "%s", lt_login(y, "h1", lt_now_ms() - 1000));
   lt_produce(LT_TOPIC_A, y, -1, ev);
-  assert_true(lt_run_until(&t, flush_held, NULL, 10000));
+  lt_want_t applied = {"healthscore_events_applied_total", 1};
+  assert_true(lt_run_until(&t, lt_metric_reaches, &applied, 10000));
   lt_run_for(&t, 500); /* ten flush intervals */
-  assert_non_null(t.live->held);
   assert_false(lt_has_state(&t, y));
+  assert_non_null(t.live->held);
   redisReply *r = lt_redis("HGET %s:pos:%s:0 %s", t.prefix, t.s.group_id, LT_TOPIC_A);
   assert_true(r->type == REDIS_REPLY_NIL || !strcmp(r->str, "0")); /* not past the dead letter */
   freeReplyObject(r);
