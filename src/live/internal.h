@@ -121,7 +121,7 @@ typedef struct day_s {
 } day_t;
 
 typedef struct acct_s {
-  struct acct_s *next_hash, *lru_prev, *lru_next;
+  struct acct_s *lru_prev, *lru_next;
   struct acct_s *dirty_next; /* in the dirty set, which needs no allocation */
   hs_account_t *a;           /* NULL while loading */
   uint64_t hash;
@@ -139,6 +139,7 @@ typedef struct acct_s {
   int32_t cur_day; /* INT32_MIN: none */
   double cur_score;
   int16_t profile, band;
+  uint32_t index; /* in the account table's array (hs_live_s.table) */
   uint32_t id_len;
   char id[];
 } acct_t;
@@ -184,8 +185,13 @@ struct hs_live_s {
   group_t **groups; /* by partition number; NULL when not assigned */
   size_t n_groups;
   /* accounts */
-  acct_t **buckets;
-  size_t n_buckets, n_accounts, n_dirty;
+  /* the core's account table (hs_idmap): id -> index into `table`, whose
+     free entries are chained through free_next (freeing needs no memory) */
+  hs_idmap_t ids;
+  acct_t **table;                           /* by index; NULL when free */
+  uint32_t *free_next;                      /* by index, for free entries: the next free one */
+  uint32_t table_len, table_cap, free_head; /* free_head: UINT32_MAX when none */
+  size_t n_accounts, n_dirty;
   acct_t *lru_head, *lru_tail; /* most recently used first */
   /* the dirty set, in the order accounts changed: a list through the
      accounts themselves, so that marking one never fails */
@@ -317,7 +323,16 @@ static inline int64_t *taken_at(hs_live_t *l, int32_t partition, int t) {
 
 /* ---- accounts.c -------------------------------------------------------- */
 
-/* The account `id` (hash `h`) held in memory, or NULL. */
+/* Makes the empty account table. Returns 0 or HS_E_NOMEM. */
+int hs__accounts_init(hs_live_t *l);
+
+/* Frees every account and empties the table (its memory stays). */
+void hs__accounts_drop(hs_live_t *l);
+
+/* Frees the table itself (after hs__accounts_drop). */
+void hs__accounts_free(hs_live_t *l);
+
+/* The account `id` (hash `h`, hs_idmap_hash) held in memory, or NULL. */
 acct_t *hs__acct_find(hs_live_t *l, const char *id, size_t len, uint64_t h);
 
 /* Makes `a` the most recently used account. */

@@ -224,13 +224,11 @@ int hs_live_new(hs_live_t **out, uv_loop_t *loop, const hs_settings_t *s, const 
   l->s = s;
   l->model = model;
   l->n_topics = s->n_topics;
-  l->n_buckets = 1024;
   l->cur_ts = -1;
-  l->buckets = hs_calloc(l->n_buckets, sizeof *l->buckets);
   hs_buf_init(&l->json);
   hs_buf_init(&l->flushbuf);
   int rc = 0;
-  if (!l->buckets || hs_decoder_new(&l->dec, 0) || hs_decoder_new(&l->peek, 0) ||
+  if (hs__accounts_init(l) || hs_decoder_new(&l->dec, 0) || hs_decoder_new(&l->peek, 0) ||
       hs__make_metrics(l, metrics) || hs__band_arrays(l, model))
     rc = hs_err_set(err, HS_E_NOMEM, "out of memory");
   /* librdkafka settings: ours, then the operator's (which win) */
@@ -338,7 +336,7 @@ static void free_live(hs_live_t *l) {
   void *ud = l->stop_ud;
   hs__drop_all(l);
   hs_free(l->groups);
-  hs_free(l->buckets);
+  hs__accounts_free(l);
   hs_free(l->out_done);
   hs_free(l->ev_series);
   hs_free(l->lag_series);

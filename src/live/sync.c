@@ -29,13 +29,7 @@ void hs__drop_all(hs_live_t *l) {
       hs__group_free(l, l->groups[p]);
       l->groups[p] = NULL;
     }
-  for (size_t i = 0; l->buckets && i < l->n_buckets; i++) {
-    for (acct_t *a = l->buckets[i], *next; a; a = next) {
-      next = a->next_hash;
-      hs__acct_free(l, a);
-    }
-    l->buckets[i] = NULL;
-  }
+  hs__accounts_drop(l);
   l->n_accounts = l->n_dirty = 0;
   l->dirty_head = l->dirty_tail = NULL;
   l->n_refused = 0;
