@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,6 +44,7 @@ static bool start_redis(void) {
   snprintf(p, sizeof p, "%d", redis_port);
   redis_pid = fork();
   if (redis_pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* gone with the test, even when it crashes */
     if (!freopen("/dev/null", "w", stdout))
       _exit(127);
     execlp("redis-server", "redis-server", "--port", p, "--bind", "127.0.0.1", "--save", "",
