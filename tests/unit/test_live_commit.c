@@ -1,7 +1,7 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
 /* The commit builder, in process against the mock cluster and a real
  * redis-server: a flush is held until the messages produced before it
- * (dead letters, alerts: one outbox) are acknowledged; positions another
+ * (a dead letter, an alert: one outbox) are acknowledged; positions another
  * owner moved fence the flush and the engine resumes from them; a write
  * behind a stored cover is refused and the stored state stays. */
 #include "livetest.h"
@@ -40,6 +40,37 @@ static void test_flush_held_until_its_dead_letter_is_delivered(void **state) {
   const char *evs[] = {ev};
   lt_assert_state(&t, y, evs, 1);
   assert_true(lt_metric(&t, "healthscore_deadletter_total") >= 1);
+  lt_finish(&t);
+}
+
+/* The same with an alert: the alerts topic without a leader holds the flush
+ * of the events that raised the alert until Kafka acknowledges it. */
+static void test_flush_held_until_its_alert_is_delivered(void **state) {
+  (void)state;
+  lt_t t;
+  lt_start(&t, NULL);
+  assert_true(lt_run_until(&t, lt_ready, NULL, 20000));
+  char x[64];
+  lt_account_of(1, "alert-x", 0, x, sizeof x);
+  static char ev[2][512];
+  const char *evs[2] = {ev[0], ev[1]};
+  /* a month and more of one login: the score falls below 40 once the
+     warm-up has passed (rule score_below_40) */
+  snprintf(ev[0], sizeof ev[0], "%s", lt_login(x, "a1", lt_now_ms() - 40 * LT_DAY_MS));
+  snprintf(ev[1], sizeof ev[1], "%s", lt_login(x, "a2", lt_now_ms() - 3600000));
+  rd_kafka_mock_partition_set_leader(lt_cluster, LT_ALERTS, 0, -1);
+  lt_produce(LT_TOPIC_A, x, -1, ev[0]);
+  lt_produce(LT_TOPIC_A, x, -1, ev[1]);
+  lt_want_t applied = {"healthscore_events_applied_total", 2};
+  assert_true(lt_run_until(&t, lt_metric_reaches, &applied, 10000));
+  assert_true(lt_metric(&t, "healthscore_alerts_total") >= 1);
+  lt_run_for(&t, 500); /* ten flush intervals */
+  assert_false(lt_has_state(&t, x));
+  assert_non_null(t.live->held);
+  rd_kafka_mock_partition_set_leader(lt_cluster, LT_ALERTS, 0, 2);
+  assert_true(lt_run_until(&t, lt_has_state, x, 20000));
+  assert_true(lt_run_until(&t, lt_settled, NULL, 10000));
+  lt_assert_state(&t, x, evs, 2);
   lt_finish(&t);
 }
 
@@ -112,6 +143,7 @@ static void test_write_behind_the_stored_cover_is_refused(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_flush_held_until_its_dead_letter_is_delivered),
+      cmocka_unit_test(test_flush_held_until_its_alert_is_delivered),
       cmocka_unit_test(test_moved_positions_fence_the_flush),
       cmocka_unit_test(test_write_behind_the_stored_cover_is_refused),
   };
