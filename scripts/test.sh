@@ -5,8 +5,8 @@
 #      and runs the unit tests (but replay's and tune's tool tests) and healthscored's
 #      live, signal and eviction tests (a leak, a memory error or undefined
 #      behaviour fails),
-#   3. runs the unit tests under valgrind, as many at a time as there are
-#      cores (leaks and memory errors fail),
+#   3. runs the unit tests under valgrind, twice as many at a time as there
+#      are cores (leaks and memory errors fail),
 #   4. checks clang-format on every C source,
 #   5. builds the libFuzzer targets with clang and runs each over its corpus
 #      and then for HS_FUZZ_SECONDS (default 10; longer runs are for
@@ -61,10 +61,11 @@ asan_skip='^test_tool_(replay|tune)$'
 sanitizers() {
   cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
     -DHS_SANITIZE=address,undefined >/dev/null &&
-    cmake --build build/asan -j "$jobs" &&
+    cmake --build build/asan -j "$jobs" && cores_spec build/asan/cores.json &&
     (cd build/asan && export ASAN_OPTIONS=detect_leaks=1 \
       UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 HS_TEST_SEEDS=20 &&
-      ctest --output-on-failure -L unit -E "$asan_skip" -j "$((2 * jobs))" &&
+      ctest --output-on-failure -L unit -E "$asan_skip" -j "$((3 * jobs))" \
+        --resource-spec-file cores.json &&
       ctest --output-on-failure -R 'test_daemon_(live|signals|evict)' -j "$((2 * jobs))")
 }
 
@@ -86,8 +87,11 @@ valgrind_one() {
 valgrind_units() {
   local -a progs=()
   local t
-  # the longest first, so that they do not end the stage alone
-  for t in build/dev/tests/test_http_hostile build/dev/tests/test_store_cluster \
+  # the longest first, so that they do not end the stage alone (the live
+  # engine's in-process tests mostly wait on Redis and the mock cluster)
+  for t in build/dev/tests/test_live_contracts build/dev/tests/test_live_sync \
+    build/dev/tests/test_http_hostile build/dev/tests/test_live_commit \
+    build/dev/tests/test_live_merge build/dev/tests/test_store_cluster \
     build/dev/tests/test_kafka_consumer build/dev/tests/test_*; do
     [[ " ${progs[*]} " == *" $t "* ]] && continue
     [ -x "$t" ] || continue
@@ -95,8 +99,9 @@ valgrind_units() {
     progs+=("$t")
   done
   export -f valgrind_one
-  # $jobs at a time; xargs exits non-zero when any did
-  printf '%s\n' "${progs[@]}" | xargs -P "$jobs" -I{} bash -c 'valgrind_one "$1"' _ {}
+  # twice as many at a time as cores (several mostly wait); xargs exits
+  # non-zero when any did
+  printf '%s\n' "${progs[@]}" | xargs -P "$((2 * jobs))" -I{} bash -c 'valgrind_one "$1"' _ {}
   local rc=$?
   echo "valgrind: ${#progs[@]} test programs checked"
   return $rc
