@@ -5,6 +5,7 @@
  * accounts never changes the existing ones. */
 #include "cmds.h"
 #include "gen_accounts.h"
+#include "kafka_opts.h"
 
 #include "healthscore/codec.h"
 #include "healthscore/producer.h"
@@ -51,8 +52,7 @@ typedef struct kafka_out_s {
   uv_loop_t loop;
   hs_producer_t *producer;
   const char *prefix;
-  uint64_t delivered, failed;
-  char first_error[200];
+  hs_tool_tally_t tally;
   bool closed;
 } kafka_out_t;
 
@@ -62,12 +62,7 @@ static void on_report(void *ud, void *opaque, int status, int32_t partition, int
   (void)opaque;
   (void)partition;
   (void)offset;
-  if (status) {
-    if (!k->failed++)
-      snprintf(k->first_error, sizeof k->first_error, "%s", reason ? reason : "");
-  } else {
-    k->delivered++;
-  }
+  hs_tool_tally_report(&k->tally, status, reason);
 }
 
 static void on_producer_closed(void *ud) {
@@ -196,18 +191,12 @@ static int gen_option(gen_opts_t *o, int c) {
       return 2;
     }
     break;
-  case 'X': {
-    char *eq = strchr(optarg, '=');
-    if (!eq || eq == optarg || o->n_set == GEN_MAX_SET) {
+  case 'X':
+    if (hs_tool_take_setting(optarg, o->set, &o->n_set, GEN_MAX_SET)) {
       fprintf(stderr, "healthscore gen: -X takes NAME=VALUE (at most %d)\n", GEN_MAX_SET);
       return 2;
     }
-    o->set[2 * o->n_set] = optarg;
-    o->set[2 * o->n_set + 1] = eq + 1;
-    *eq = 0; /* argv's own memory: NAME ends here */
-    o->n_set++;
     break;
-  }
   case 'h':
     gen_usage(stdout);
     return 0;
@@ -284,14 +273,8 @@ static int gen_kafka_open(kafka_out_t *ko, const gen_opts_t *o) {
     snprintf(names[i], sizeof names[i], "%s%s", o->prefix, suffixes[i]);
     topics[i] = names[i];
   }
-  if (hs_producer_new(&ko->producer, &ko->loop, &pc, on_report, ko, &err) ||
-      hs_producer_warm(ko->producer, topics, 5, 10000, &err)) {
+  if (hs_tool_producer_open(&ko->producer, &ko->loop, &pc, on_report, ko, topics, 5, 10000, &err)) {
     fprintf(stderr, "healthscore gen: %s\n", err.msg);
-    if (ko->producer) {
-      hs_producer_close(ko->producer, 0, NULL, NULL);
-      uv_run(&ko->loop, UV_RUN_DEFAULT);
-    }
-    uv_loop_close(&ko->loop);
     return 1;
   }
   return 0;
@@ -420,11 +403,12 @@ static int gen_summary(const gen_sink_t *s) {
   if (!o->quiet)
     fprintf(stderr, "gen: %llu events for %ld accounts over %ld days (%.1f MB) in %.2f s\n",
             (unsigned long long)s->written, o->accounts, o->days, s->bytes / 1e6, el);
-  if (ko && (!o->quiet || ko->failed))
+  const hs_tool_tally_t *t = ko ? &ko->tally : NULL;
+  if (t && (!o->quiet || t->failed))
     fprintf(stderr, "gen: produced to %s: %llu delivered, %llu failed%s%s\n", o->kafka,
-            (unsigned long long)ko->delivered, (unsigned long long)ko->failed,
-            ko->failed ? "; first error: " : "", ko->first_error);
-  return ko && (ko->failed || ko->delivered != s->written) ? 1 : 0;
+            (unsigned long long)t->delivered, (unsigned long long)t->failed,
+            t->failed ? "; first error: " : "", t->first_error);
+  return t && (t->failed || t->delivered != s->written) ? 1 : 0;
 }
 
 int hs_cmd_gen(int argc, char **argv) {

@@ -32,13 +32,11 @@ typedef yaml_node_t node_t;
 
 __attribute__((format(printf, 3, 4))) static inline int lerr(loader_t *l, const node_t *n,
                                                              const char *fmt, ...) {
-  char reason[200];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(reason, sizeof reason, fmt, ap);
+  int rc = hs__yaml_verror(l->err, l->name, n ? &n->start_mark : NULL, 200, fmt, ap);
   va_end(ap);
-  return hs_err_set(l->err, HS_E_CONFIG, "%s:%zu:%zu: %s", l->name, n ? n->start_mark.line + 1 : 1,
-                    n ? n->start_mark.column + 1 : 1, reason);
+  return rc;
 }
 
 static inline hs_pos_t pos_of(const node_t *n) {

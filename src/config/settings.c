@@ -344,13 +344,11 @@ void hs_settings_free(hs_settings_t *s) {
 
 __attribute__((format(printf, 4, 5))) static int at(hs_err_t *err, const char *name,
                                                     const yaml_node_t *n, const char *fmt, ...) {
-  char reason[220];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(reason, sizeof reason, fmt, ap);
+  int rc = hs__yaml_verror(err, name, &n->start_mark, 220, fmt, ap);
   va_end(ap);
-  return hs_err_set(err, HS_E_CONFIG, "%s:%zu:%zu: %s", name, n->start_mark.line + 1,
-                    n->start_mark.column + 1, reason);
+  return rc;
 }
 
 /* The scalar's text, with "${NAME}" taken from the environment. */
