@@ -227,7 +227,10 @@ static void compute_score(const hs_model_t *m, const hs_account_t *a, int64_t t,
   s->band = -1;
   s->n_groups = pr->n_groups;
   s->n_metrics = pr->n_refs;
-  double gw[HS_MAX_GROUPS] = {0}, gs[HS_MAX_GROUPS] = {0}, gtot[HS_MAX_GROUPS] = {0};
+  double gw[HS_MAX_GROUPS], gs[HS_MAX_GROUPS];
+  const double *gtot = pr->group_total;
+  for (uint32_t g = 0; g < pr->n_groups; g++)
+    gw[g] = gs[g] = 0;
   for (uint32_t r = 0; r < pr->n_refs; r++) {
     const hs__ref_t *rf = &pr->refs[r];
     hs_metric_result_t *mr = &s->metrics[r];
@@ -236,7 +239,6 @@ static void compute_score(const hs_model_t *m, const hs_account_t *a, int64_t t,
     mr->source = src[r];
     mr->raw = raw[r];
     mr->norm = norm[r];
-    gtot[rf->group] += rf->weight;
     if (!isnan(norm[r]) && rf->weight > 0) {
       gw[rf->group] += rf->weight;
       gs[rf->group] += rf->weight * norm[r];
@@ -258,13 +260,18 @@ static void compute_score(const hs_model_t *m, const hs_account_t *a, int64_t t,
     if (s->group_weight[g] > 0)
       score += s->group_weight[g] * s->group_score[g];
   }
+  const float *prev = a->profile == p ? a->contrib : NULL;
   for (uint32_t r = 0; r < pr->n_refs; r++) {
     hs_metric_result_t *mr = &s->metrics[r];
     const hs__ref_t *rf = &pr->refs[r];
-    bool counted = !isnan(mr->norm) && rf->weight > 0 && gw[rf->group] > 0;
-    mr->weight = counted ? s->group_weight[rf->group] * rf->weight / gw[rf->group] : 0;
-    mr->contribution = counted ? mr->weight * mr->norm : 0;
-    mr->delta = a->profile == p ? mr->contribution - (double)a->contrib[r] : 0;
+    double nr = norm[r], w = 0, c = 0;
+    if (!isnan(nr) && rf->weight > 0 && gw[rf->group] > 0) {
+      w = s->group_weight[rf->group] * rf->weight / gw[rf->group];
+      c = w * nr;
+    }
+    mr->weight = w;
+    mr->contribution = c;
+    mr->delta = prev ? c - (double)prev[r] : 0;
   }
   s->coverage = total > 0 ? covered / total : 0;
   s->has_score = wsum > 0;

@@ -98,6 +98,7 @@ typedef struct hs__profile_s {
   uint32_t n_groups;
   char *group_name[HS_MAX_GROUPS];
   double group_weight[HS_MAX_GROUPS]; /* percent */
+  double group_total[HS_MAX_GROUPS];  /* sum of its refs' weights, in ref order */
   uint32_t n_refs;
   hs__ref_t *refs;
   uint32_t n_needed; /* the metrics its refs need, dependencies first */

@@ -480,8 +480,10 @@ static int compile_needed(hs_model_t *m) {
         !(pr->scalar_refs = hs_calloc(m->n_scalars + 1, sizeof *pr->scalar_refs)) ||
         !(pr->needed_refs = hs_calloc(pr->n_needed + 1, sizeof *pr->needed_refs)))
       return HS_E_NOMEM;
-    for (uint32_t r = 0; r < pr->n_refs; r++)
+    for (uint32_t r = 0; r < pr->n_refs; r++) {
       ref_inputs(m, pr, r);
+      pr->group_total[pr->refs[r].group] += pr->refs[r].weight;
+    }
   }
   m->incremental = m->n_series <= 64 && m->n_scalars <= 64;
   return 0;
