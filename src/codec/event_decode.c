@@ -12,6 +12,8 @@
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
+#include "json_scan.h"
+
 #define MAX_DEPTH 32
 #define ARENA_SIZE (64 * 1024)
 #define MAX_NUMBER 1e12
@@ -59,6 +61,7 @@ struct hs_decoder_s {
   char attr_key[HS_MAX_STR_LEN + 1];
   size_t attr_key_len;
   bool have_attr_key;
+  bool yajl_only; /* JSON: no scanner first (json_scan.h) */
 };
 
 /* ---- field layer ------------------------------------------------------- */
@@ -813,9 +816,17 @@ static void arena_reset(hs_decoder_t *d) {
   }
 }
 
+static void begin(hs_decoder_t *d, hs_event_t *ev, hs_err_t *err);
+
 static int decode_json(hs_decoder_t *d, const unsigned char *buf, size_t len) {
   d->msg = buf;
   d->msg_end = buf + len;
+  if (!d->yajl_only) { /* the scanner, then yajl on what it is not sure of */
+    hs__jscan_t r = hs__json_scan(&callbacks, d, buf, len);
+    if (r == HS__JSCAN_DONE || (r == HS__JSCAN_STOPPED && d->rc))
+      return d->rc;
+    begin(d, d->ev, d->err); /* from the start, as if the scanner had not run */
+  }
   yajl_alloc_funcs af = {a_malloc, a_realloc, a_free, d};
   yajl_handle h = yajl_alloc(&callbacks, &af, d);
   if (!h)
@@ -1303,8 +1314,7 @@ hs_format_t hs_detect_format(const void *buf, size_t len) {
   return HS_FMT_AUTO;
 }
 
-int hs_event_decode(hs_decoder_t *d, const void *buf, size_t len, hs_format_t fmt, hs_event_t *ev,
-                    hs_err_t *err) {
+static void begin(hs_decoder_t *d, hs_event_t *ev, hs_err_t *err) {
   memset(ev, 0, offsetof(hs_event_t, attr_key));
   d->ev = ev;
   d->err = err;
@@ -1314,6 +1324,15 @@ int hs_event_decode(hs_decoder_t *d, const void *buf, size_t len, hs_format_t fm
   d->n_keys = d->n_unknown = 0;
   d->scratch_len = 0;
   d->key_field = -1;
+}
+
+void hs__decoder_json_scan(hs_decoder_t *d, bool on) {
+  d->yajl_only = !on;
+}
+
+int hs_event_decode(hs_decoder_t *d, const void *buf, size_t len, hs_format_t fmt, hs_event_t *ev,
+                    hs_err_t *err) {
+  begin(d, ev, err);
   if (len > d->max_message)
     return hs_err_set(err, HS_E_TOOBIG, "message of %zu bytes is over the limit of %zu", len,
                       d->max_message);
