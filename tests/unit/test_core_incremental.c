@@ -20,7 +20,7 @@
 #include <string.h>
 
 #define N_ACCOUNTS 12
-#define N_EVENTS 40000
+#define N_EVENTS 20000
 static const int64_t T0 = INT64_C(1767225600000); /* 2026-01-01 */
 
 static uint64_t rng_state;
