@@ -38,6 +38,7 @@ typedef struct part_s {
   struct source_s *src;
   int32_t partition;
   bool assigned, paused;
+  bool warned, logged; /* its pause was logged (as a warning) */
   uint32_t gen;        /* bumped when the partition is revoked */
   int64_t next_offset; /* the next offset to map (-1: whatever comes) */
   held_t *held, *held_tail;

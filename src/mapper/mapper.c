@@ -173,6 +173,22 @@ static part_t *part_of(source_t *src, int32_t partition) {
   return p;
 }
 
+/* A schema being fetched pauses a partition for a round trip: not worth a
+ * warning. A registry that is down, a store that fails, a full queue are:
+ * logged once per pause, when first seen. */
+static void log_pause(part_t *p) {
+  const char *why;
+  bool fetch = p->src->registry && hs_registry_available(p->src->registry, &why) &&
+               strstr(p->src->wait_reason, "being fetched");
+  if (p->warned || (fetch && p->logged))
+    return;
+  p->warned = !fetch;
+  p->logged = true;
+  hs_log(fetch ? HS_LOG_DEBUG : HS_LOG_WARN, "mapper",
+         "source %s: partition %d paused at offset %lld: %s", p->src->name, (int)p->partition,
+         (long long)p->held->m->offset, p->src->wait_reason);
+}
+
 static void set_paused(part_t *p, bool pause) {
   if (p->paused == pause)
     return;
@@ -180,12 +196,13 @@ static void set_paused(part_t *p, bool pause) {
   hs_consumer_pause_partition(p->src->mp->consumer, p->src->conf->topic, p->partition, pause);
   if (p->src->m_paused)
     hs_series_add(p->src->m_paused, pause ? 1 : -1);
-  if (pause)
-    hs_log(HS_LOG_WARN, "mapper", "source %s: partition %d paused at offset %lld: %s", p->src->name,
-           (int)p->partition, (long long)p->held->m->offset, p->src->wait_reason);
-  else
-    hs_log(HS_LOG_INFO, "mapper", "source %s: partition %d resumed", p->src->name,
-           (int)p->partition);
+  if (pause) {
+    log_pause(p);
+    return;
+  }
+  hs_log(p->warned ? HS_LOG_INFO : HS_LOG_DEBUG, "mapper", "source %s: partition %d resumed",
+         p->src->name, (int)p->partition);
+  p->warned = p->logged = false;
 }
 
 static void drop_held(part_t *p) {
@@ -220,8 +237,10 @@ static msg_result_t run(hs_mapper_t *mp, part_t *p, const rd_kafka_message_t *m)
 static void drain(hs_mapper_t *mp, part_t *p) {
   while (p->held && !mp->stopping) {
     held_t *h = p->held;
-    if (run(mp, p, h->m) == MSG_HOLD)
+    if (run(mp, p, h->m) == MSG_HOLD) {
+      log_pause(p);
       return;
+    }
     p->held = h->next;
     if (!p->held)
       p->held_tail = NULL;
