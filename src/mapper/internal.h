@@ -13,6 +13,8 @@
 
 #include <msgpack.h>
 
+#define RETRY_MS 200 /* held messages and failed deliveries are tried again this often */
+
 /* Reject classes, the `reason` label of healthscore_source_rejects_total. */
 enum {
   REJ_FRAME_FIRST = 0, /* hs_reject_t - 1: truncated_header ... too_big */
@@ -92,6 +94,7 @@ struct hs_mapper_s {
   void (*done)(void *ud, int status);
   void *done_ud;
   struct out_s *retry_list;   /* deliveries that failed, to send again */
+  uint64_t progress_ms;       /* uv_now when an offset last became committable */
   uint64_t produce_failed_at; /* uv_now of the last failed delivery, 0: none */
   char produce_error[256];
   hs_series_t *m_reload_ok, *m_reload_failed;

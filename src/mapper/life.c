@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define STOP_POLL_MS 20
+#define STALL_MS 10000 /* messages in flight and no offset committable this long: not ready */
 
 /* librdkafka settings of the mapper's consumer, before the operator's: a new
  * mapper group starts at the beginning of each source topic. */
@@ -177,7 +178,8 @@ int hs_mapper_new(hs_mapper_t **out, uv_loop_t *loop, const hs_settings_t *s, hs
   if (rc)
     return rc;
   mp->out_max = hs_producer_max_bytes(mp->producer);
-  uv_timer_start(&mp->retry_timer, hs__mapper_retry, 200, 200);
+  mp->progress_ms = uv_now(loop);
+  uv_timer_start(&mp->retry_timer, hs__mapper_retry, RETRY_MS, RETRY_MS);
   for (size_t i = 0; i < mp->n_sources; i++)
     hs_log(HS_LOG_INFO, "mapper", "source %s: topic %s, format %s, mapping %s, events to %s",
            mp->sources[i].name, mp->sources[i].conf->topic, mp->sources[i].conf->format,
@@ -200,8 +202,16 @@ bool hs_mapper_ready(const hs_mapper_t *mp, char *why, size_t n) {
                         (int)src->parts[k]->partition, src->wait_reason),
                false;
   }
-  if (mp->produce_failed_at && uv_now(mp->loop) - mp->produce_failed_at < 10000)
+  uint64_t now = uv_now(mp->loop);
+  if (mp->produce_failed_at && now - mp->produce_failed_at < STALL_MS)
     return snprintf(why, n, "%s", mp->produce_error), false;
+  size_t pending = mp->producer ? hs_producer_pending(mp->producer) : 0;
+  if (pending && now - mp->progress_ms > STALL_MS)
+    return snprintf(why, n,
+                    "mapper: no durable progress for %llu s (%zu mapped messages waiting for "
+                    "Kafka to acknowledge them)",
+                    (unsigned long long)((now - mp->progress_ms) / 1000), pending),
+           false;
   return true;
 }
 

@@ -11,8 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define RETRY_MS 200            /* held messages are tried again this often */
-#define PRODUCE_FAILED_MS 10000 /* not ready this long after a failed delivery */
 #define MAX_OUT_HEADERS 6
 
 /* A message produced: what its acknowledgement releases, and a copy to send
@@ -60,8 +58,10 @@ static void release(hs_mapper_t *mp, part_t *p, uint64_t seq) {
   int64_t last = -1;
   while (p->head < p->tail && !p->ring[p->head & (p->cap - 1)].left)
     last = p->ring[p->head++ & (p->cap - 1)].offset;
-  if (last >= 0 && p->assigned && mp->consumer)
+  if (last >= 0 && p->assigned && mp->consumer) {
     hs_consumer_store_offset(mp->consumer, p->src->conf->topic, p->partition, last + 1);
+    mp->progress_ms = uv_now(mp->loop);
+  }
 }
 
 /* ---- producing ------------------------------------------------------------ */
