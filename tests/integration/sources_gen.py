@@ -13,9 +13,12 @@
   delighted.jsonl          survey_response.created (nps) and .updated webhooks
 
 A fraction (--redeliver) of each file's records appears a second time a few
-records later, as a source that retries would deliver it.
+records later, as a source that retries would deliver it. With --disjoint,
+each account has one user and is in one source only (three in five Segment,
+one Stripe, one Delighted), so that all its events come through one source
+partition in time order.
 
-usage: sources_gen.py OUTDIR --accounts N --days D --seed S [--redeliver F]
+usage: sources_gen.py OUTDIR --accounts N --days D --seed S [--redeliver F] [--disjoint]
 """
 import argparse
 import copy
@@ -30,6 +33,7 @@ ap.add_argument("--accounts", type=int, default=20)
 ap.add_argument("--days", type=int, default=30)
 ap.add_argument("--seed", type=int, default=1)
 ap.add_argument("--redeliver", type=float, default=0.0)
+ap.add_argument("--disjoint", action="store_true")
 ap.add_argument("--src", default=os.path.join(os.path.dirname(__file__), "..", ".."))
 a = ap.parse_args()
 rnd = random.Random(a.seed)
@@ -62,9 +66,18 @@ def write(name, recs):
 
 
 accounts = ["acct-%03d" % i for i in range(a.accounts)]
+
+
+def of(source):
+    if not a.disjoint:
+        return accounts
+    return [x for i, x in enumerate(accounts)
+            if {"segment": i % 5 < 3, "stripe": i % 5 == 3, "delighted": i % 5 == 4}[source]]
+
+
 seg, n = [], 0
-for acct in accounts:
-    for u in range(rnd.randint(1, 4)):
+for acct in of("segment"):
+    for u in range(1 if a.disjoint else rnd.randint(1, 4)):
         user = "%s-u%d" % (acct, u)
         n += 1
         seg.append((at(0, n), {
@@ -100,6 +113,8 @@ src = a.src
 inv_tpl = json.load(open(os.path.join(src, "tests/fixtures/sources/stripe-invoice-payment-failed.json")))
 customers, invoices = [], []
 for i, acct in enumerate(accounts):
+    if acct not in of("stripe"):
+        continue
     cus = "cus_T%06d" % i
     created = int(at(0, 10 + i).timestamp())
     customers.append({
@@ -129,7 +144,9 @@ write("stripe-invoices.jsonl", [r for _, r in invoices])
 
 surveys = []
 for i, acct in enumerate(accounts):
-    for k in range(rnd.randint(0, 3)):
+    if acct not in of("delighted"):
+        continue
+    for k in range(rnd.randint(1, 4) if a.disjoint else rnd.randint(0, 3)):
         t = int(at(rnd.randint(0, a.days - 1), rnd.randint(0, 80000)).timestamp())
         rid = "%d%03d" % (i, k)
         data = {"id": rid, "person": {"id": "p%s" % rid, "email": "p%s@example.com" % rid,
