@@ -52,14 +52,15 @@ static void drop(aconn_t *a) {
   a->c = NULL;
 }
 
+/* `what` may be the context's own error text: logged before it is freed. */
 static void failed(aconn_t *a, const char *what) {
-  drop(a);
-  a->down_until = now_ms() + DOWN_MS;
   if (!a->warned)
     hs_log(HS_LOG_WARN, "mapper",
            "alias store: redis %s:%d: %s; the sources that need a learned alias pause", a->host,
            a->port, what);
   a->warned = true;
+  a->down_until = now_ms() + DOWN_MS;
+  drop(a);
 }
 
 static bool connect_redis(aconn_t *a) {
@@ -84,9 +85,6 @@ static bool connect_redis(aconn_t *a) {
       return false;
     }
   }
-  if (a->warned)
-    hs_log(HS_LOG_INFO, "mapper", "alias store: redis %s:%d answers again", a->host, a->port);
-  a->warned = false;
   return true;
 }
 
@@ -118,6 +116,9 @@ static redisReply *command(aconn_t *a, int argc, const char **argv, const size_t
       failed(a, why);
       return NULL;
     }
+    if (a->warned)
+      hs_log(HS_LOG_INFO, "mapper", "alias store: redis %s:%d answers again", a->host, a->port);
+    a->warned = false;
     return r;
   }
   failed(a, "redirected twice");
