@@ -91,7 +91,7 @@ int hs_mapper_check(const hs_settings_t *s, hs_err_t *err) {
   int rc = 0;
   for (size_t i = 0; !rc && i < s->n_sources; i++) {
     rc = hs__source_open(&mp, &src, &s->sources[i], true, err);
-    if (!rc || src.mapping)
+    if (!rc)
       hs__source_close(&src);
   }
   uv_run(&loop, UV_RUN_DEFAULT); /* the registries' handles close */
@@ -124,7 +124,7 @@ int hs_mapper_new(hs_mapper_t **out, uv_loop_t *loop, const hs_settings_t *s, hs
     return hs_err_set(err, HS_E_NOMEM, "out of memory");
   for (size_t i = 0; !rc && i < s->n_sources; i++) {
     rc = hs__source_open(mp, &mp->sources[i], &s->sources[i], false, err);
-    if (!rc || mp->sources[i].mapping)
+    if (!rc)
       mp->n_sources++;
   }
   if (!rc)

@@ -61,12 +61,13 @@ int hs__source_open(hs_mapper_t *mp, source_t *src, const hs_source_conf_t *c, b
     mp->registry_metrics |= o.metrics != NULL;
     rc = hs_registry_new(mp->loop, &o, &src->registry, &e);
   }
-  if (rc)
-    return hs_err_set(err, rc < 0 ? rc : HS_E_CONFIG, "source %s (topic %s): %s",
-                      src->name ? src->name
-                      : c->name ? c->name
-                                : c->mapping,
-                      c->topic, e.msg[0] ? e.msg : "out of memory");
+  if (rc) { /* all or nothing: the caller has nothing to close */
+    const char *name = src->name ? src->name : c->name ? c->name : c->mapping;
+    hs_err_set(err, rc < 0 ? rc : HS_E_CONFIG, "source %s (topic %s): %s", name, c->topic,
+               e.msg[0] ? e.msg : "out of memory");
+    hs__source_close(src);
+    return rc < 0 ? rc : HS_E_CONFIG;
+  }
   if (!check)
     metrics_setup(src);
   return 0;
