@@ -14,6 +14,12 @@
 #include <msgpack.h>
 
 #define RETRY_MS 200 /* held messages and failed deliveries are tried again this often */
+/* Messages mapped in one turn of the loop: the rest of a large fetch waits
+ * for the next turns, so that /healthz, /metrics and the engine are served. */
+#define TURN_BUDGET 2048
+/* Messages kept for a partition before its fetching pauses until they are
+ * mapped (no readiness effect: a backlog, not a failure). */
+#define HELD_MAX 8192
 
 /* Reject classes, the `reason` label of healthscore_source_rejects_total. */
 enum {
@@ -41,6 +47,9 @@ typedef struct part_s {
   int32_t partition;
   bool assigned, paused;
   bool warned, logged; /* its pause was logged (as a warning) */
+  bool throttled;      /* fetching paused for a backlog of held messages */
+  bool fetch_paused;   /* what librdkafka was told: paused || throttled */
+  size_t n_held;
   uint32_t gen;        /* bumped when the partition is revoked */
   int64_t next_offset; /* the next offset to map (-1: whatever comes) */
   held_t *held, *held_tail;
@@ -87,6 +96,10 @@ struct hs_mapper_s {
   hs_buf_t out;
   size_t out_max;
   uv_timer_t retry_timer, stop_timer;
+  uv_prepare_t turn; /* each turn of the loop: the budget starts again */
+  uv_idle_t backlog; /* while messages wait for their turn */
+  bool backlog_on;
+  unsigned mapped_turn; /* messages mapped in this turn of the loop */
   int open_handles;
   bool stopping, failed_stop;
   bool reloading, reload_again; /* mapping files being read off the loop */
@@ -113,6 +126,8 @@ void hs__mapper_producer_log(int level, const char *fac, const char *msg);
 void hs__mapper_delivery(void *ud, void *opaque, int status, int32_t partition, int64_t offset,
                          const char *reason);
 void hs__mapper_retry(uv_timer_t *t);
+void hs__mapper_turn(uv_prepare_t *h);
+void hs__mapper_backlog(uv_idle_t *h);
 /* Drops the held messages and the retries (before the consumer closes). */
 void hs__mapper_drop_all(hs_mapper_t *mp);
 

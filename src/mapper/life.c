@@ -113,8 +113,10 @@ int hs_mapper_new(hs_mapper_t **out, uv_loop_t *loop, const hs_settings_t *s, hs
   hs_buf_init(&mp->out);
   uv_timer_init(loop, &mp->retry_timer);
   uv_timer_init(loop, &mp->stop_timer);
-  mp->retry_timer.data = mp->stop_timer.data = mp;
-  mp->open_handles = 2;
+  uv_prepare_init(loop, &mp->turn);
+  uv_idle_init(loop, &mp->backlog);
+  mp->retry_timer.data = mp->stop_timer.data = mp->turn.data = mp->backlog.data = mp;
+  mp->open_handles = 4;
   *out = mp;
   int rc = 0;
   if (make_metrics(mp) || hs_doc_parser_new(&mp->parser, 0) ||
@@ -180,6 +182,7 @@ int hs_mapper_new(hs_mapper_t **out, uv_loop_t *loop, const hs_settings_t *s, hs
   mp->out_max = hs_producer_max_bytes(mp->producer);
   mp->progress_ms = uv_now(loop);
   uv_timer_start(&mp->retry_timer, hs__mapper_retry, RETRY_MS, RETRY_MS);
+  uv_prepare_start(&mp->turn, hs__mapper_turn);
   for (size_t i = 0; i < mp->n_sources; i++)
     hs_log(HS_LOG_INFO, "mapper", "source %s: topic %s, format %s, mapping %s, events to %s",
            mp->sources[i].name, mp->sources[i].conf->topic, mp->sources[i].conf->format,
@@ -214,6 +217,8 @@ bool hs_mapper_ready(const hs_mapper_t *mp, char *why, size_t n) {
            false;
   return true;
 }
+
+static void finish(hs_mapper_t *mp);
 
 /* ---- reload --------------------------------------------------------------- */
 
@@ -270,6 +275,7 @@ static void reload_done(uv_work_t *req, int status) {
     mp->reload_again = false;
     hs_mapper_reload(mp);
   }
+  finish(mp); /* the reload held the mapper open: a stop waits for it */
 }
 
 void hs_mapper_reload(hs_mapper_t *mp) {
@@ -291,6 +297,7 @@ void hs_mapper_reload(hs_mapper_t *mp) {
     return;
   }
   mp->reloading = true;
+  mp->open_handles++;
 }
 
 /* ---- stop ----------------------------------------------------------------- */
@@ -337,6 +344,8 @@ static void close_consumer(hs_mapper_t *mp) {
   uv_timer_stop(&mp->stop_timer);
   uv_close((uv_handle_t *)&mp->stop_timer, on_handle_closed);
   uv_close((uv_handle_t *)&mp->retry_timer, on_handle_closed);
+  uv_close((uv_handle_t *)&mp->turn, on_handle_closed);
+  uv_close((uv_handle_t *)&mp->backlog, on_handle_closed);
   hs__mapper_drop_all(mp);
   if (mp->consumer)
     hs_consumer_close(mp->consumer, on_consumer_closed, mp);

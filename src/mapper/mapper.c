@@ -189,11 +189,21 @@ static void log_pause(part_t *p) {
          (long long)p->held->m->offset, p->src->wait_reason);
 }
 
+/* librdkafka fetches a partition unless it is paused (a failure) or
+ * throttled (a backlog). */
+static void apply_fetch(part_t *p) {
+  bool want = p->paused || p->throttled;
+  if (p->fetch_paused == want)
+    return;
+  p->fetch_paused = want;
+  hs_consumer_pause_partition(p->src->mp->consumer, p->src->conf->topic, p->partition, want);
+}
+
 static void set_paused(part_t *p, bool pause) {
   if (p->paused == pause)
     return;
   p->paused = pause;
-  hs_consumer_pause_partition(p->src->mp->consumer, p->src->conf->topic, p->partition, pause);
+  apply_fetch(p);
   if (p->src->m_paused)
     hs_series_add(p->src->m_paused, pause ? 1 : -1);
   if (pause) {
@@ -213,11 +223,14 @@ static void drop_held(part_t *p) {
     hs_free(h);
   }
   p->held_tail = NULL;
+  p->n_held = 0;
+  p->throttled = false;
 }
 
 /* Maps one message; MSG_HOLD when it must wait (nothing of it was sent). */
 static msg_result_t run(hs_mapper_t *mp, part_t *p, const rd_kafka_message_t *m) {
   uint64_t seq;
+  mp->mapped_turn++;
   if (track(p, m->offset, &seq)) {
     p->src->wait_reason = "out of memory";
     return MSG_HOLD;
@@ -233,42 +246,81 @@ static msg_result_t run(hs_mapper_t *mp, part_t *p, const rd_kafka_message_t *m)
   return r;
 }
 
-/* Tries the held messages of `p` again, in order. */
+/* Maps the held messages of `p`, in order, within this turn's budget. */
 static void drain(hs_mapper_t *mp, part_t *p) {
-  while (p->held && !mp->stopping) {
+  while (p->held && !mp->stopping && mp->mapped_turn < TURN_BUDGET) {
     held_t *h = p->held;
     if (run(mp, p, h->m) == MSG_HOLD) {
-      log_pause(p);
+      if (p->paused)
+        log_pause(p);
+      else
+        set_paused(p, true);
       return;
     }
     p->held = h->next;
     if (!p->held)
       p->held_tail = NULL;
+    p->n_held--;
     rd_kafka_message_destroy(h->m);
     hs_free(h);
   }
-  if (!mp->stopping)
+  if (mp->stopping)
+    return;
+  if (!p->held)
     set_paused(p, false);
+  if (p->throttled && p->n_held < HELD_MAX / 2) {
+    p->throttled = false;
+    apply_fetch(p);
+  }
 }
 
-static void drain_all(hs_mapper_t *mp) {
+/* Drains every partition holding messages; `backlog_only`: those not paused
+ * for a failure (the retry timer tries those). Returns true when messages
+ * still wait for their turn. */
+static bool drain_all(hs_mapper_t *mp, bool backlog_only) {
+  bool left = false;
   for (size_t i = 0; i < mp->n_sources; i++)
-    for (size_t k = 0; k < mp->sources[i].n_parts; k++)
-      if (mp->sources[i].parts[k] && mp->sources[i].parts[k]->held)
-        drain(mp, mp->sources[i].parts[k]);
+    for (size_t k = 0; k < mp->sources[i].n_parts; k++) {
+      part_t *p = mp->sources[i].parts[k];
+      if (p && p->held && !(backlog_only && p->paused))
+        drain(mp, p);
+      left |= p && p->held && !p->paused;
+    }
+  return left;
+}
+
+static void backlog_on(hs_mapper_t *mp) {
+  if (!mp->backlog_on && !mp->stopping) {
+    mp->backlog_on = true;
+    uv_idle_start(&mp->backlog, hs__mapper_backlog);
+  }
+}
+
+void hs__mapper_turn(uv_prepare_t *h) {
+  hs_mapper_t *mp = h->data;
+  mp->mapped_turn = 0;
+}
+
+void hs__mapper_backlog(uv_idle_t *h) {
+  hs_mapper_t *mp = h->data;
+  if (!drain_all(mp, true) || mp->stopping) {
+    mp->backlog_on = false;
+    uv_idle_stop(&mp->backlog);
+  }
 }
 
 void hs__mapper_on_resolve(void *arg, uint32_t id) {
   source_t *src = arg;
   (void)id;
-  if (src->mp->consumer)
-    drain_all(src->mp);
+  if (src->mp->consumer && drain_all(src->mp, false))
+    backlog_on(src->mp);
 }
 
 void hs__mapper_retry(uv_timer_t *t) {
   hs_mapper_t *mp = t->data;
   send_retries(mp);
-  drain_all(mp);
+  if (drain_all(mp, false))
+    backlog_on(mp);
 }
 
 bool hs__mapper_take(void *ud, rd_kafka_message_t *m) {
@@ -285,7 +337,8 @@ bool hs__mapper_take(void *ud, rd_kafka_message_t *m) {
   if (!p || mp->stopping || m->offset < p->next_offset) /* fetched again after a pause */
     return false;
   p->next_offset = m->offset + 1;
-  if (!p->held && run(mp, p, m) == MSG_DONE)
+  bool turn = !p->held && mp->mapped_turn < TURN_BUDGET; /* its turn now */
+  if (turn && run(mp, p, m) == MSG_DONE)
     return false;
   held_t *h = hs_calloc(1, sizeof *h);
   if (!h) { /* it is read again from the committed offset */
@@ -298,7 +351,16 @@ bool hs__mapper_take(void *ud, rd_kafka_message_t *m) {
   else
     p->held = h;
   p->held_tail = h;
-  set_paused(p, true);
+  p->n_held++;
+  if (turn) { /* it could not be mapped: a failure, the partition pauses */
+    set_paused(p, true);
+  } else if (!p->paused) { /* its turn comes */
+    backlog_on(mp);
+    if (p->n_held >= HELD_MAX && !p->throttled) {
+      p->throttled = true;
+      apply_fetch(p);
+    }
+  }
   return true;
 }
 
@@ -310,6 +372,7 @@ void hs__mapper_assigned(void *ud, const rd_kafka_topic_partition_list_t *parts)
     if (p) {
       p->assigned = true;
       p->next_offset = -1;
+      p->fetch_paused = false; /* a new assignment fetches */
     }
   }
   hs_log(HS_LOG_INFO, "mapper", "%d source partitions assigned", parts->cnt);
