@@ -79,10 +79,10 @@ seg, n = [], 0
 for acct in of("segment"):
     for u in range(1 if a.disjoint else rnd.randint(1, 4)):
         user = "%s-u%d" % (acct, u)
-        n += 1
-        seg.append((at(0, n), {
+        n += 1  # group calls in the first seconds of day 0, before any track call
+        seg.append((at(0, n / 1000), {
             "type": "group", "messageId": "grp-%s" % user, "userId": user, "groupId": acct,
-            "timestamp": rfc(at(0, n)),
+            "timestamp": rfc(at(0, n / 1000)),
             "traits": {"name": acct.upper(), "industry": rnd.choice(["Technology", "Retail"]),
                        "plan": rnd.choice(plans), "employees": rnd.randint(5, 900)},
             "context": {"library": {"name": "analytics-node", "version": "6.0.0"}}}))
