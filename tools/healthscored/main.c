@@ -232,6 +232,17 @@ static int url_decode(char *s) {
   return (int)(w - s);
 }
 
+/* Ready when the engine and the mapper that run are; else *why says why. */
+static bool daemon_ready(daemon_t *d, char *why, size_t n) {
+  if (d->engine && !d->live)
+    return snprintf(why, n, "stopped"), false;
+  if (d->engine && !hs_live_ready(d->live, why, n))
+    return false;
+  if (d->mapper_role && !d->mapper)
+    return snprintf(why, n, "stopped"), false;
+  return !d->mapper_role || hs_mapper_ready(d->mapper, why, n);
+}
+
 static void on_request(void *ud, const char *method, const char *path, hs_http_response_t *resp) {
   daemon_t *d = ud;
   (void)method;
@@ -239,11 +250,8 @@ static void on_request(void *ud, const char *method, const char *path, hs_http_r
   if (!strcmp(path, "/healthz")) {
     hs_buf_printf(&resp->body, "ok\n");
   } else if (!strcmp(path, "/readyz")) {
-    if ((d->engine && !d->live) || (d->mapper_role && !d->mapper) || d->stopping) {
-      resp->status = 503;
-      hs_buf_printf(&resp->body, "not ready: stopped\n");
-    } else if ((d->live && !hs_live_ready(d->live, why, sizeof why)) ||
-               (d->mapper && !hs_mapper_ready(d->mapper, why, sizeof why))) {
+    bool ok = daemon_ready(d, why, sizeof why);
+    if (!ok) {
       resp->status = 503;
       hs_buf_printf(&resp->body, "not ready: %s\n", why);
     } else {
