@@ -5,10 +5,15 @@
 # Sets: hs, hsd, work, pids, bs, redis_port, topics; start_engine starts
 # healthscored. The caller's `keep_log` (a path), if set, receives healthscored's
 # log ($work/d.log) on exit.
-cmake --preset release >/dev/null
-cmake --build build/release -j "$(nproc)" >/dev/null
-hs=build/release/healthscore
-hsd=build/release/healthscored
+# HS_BENCH_BUILD names a build to use as it is (CI's smoke run reuses its
+# RelWithDebInfo build); by default the release build, made here
+build=${HS_BENCH_BUILD:-build/release}
+if [ -z "${HS_BENCH_BUILD:-}" ]; then
+  cmake --preset release >/dev/null
+  cmake --build build/release -j "$(nproc)" >/dev/null
+fi
+hs=$build/healthscore
+hsd=$build/healthscored
 work=$(mktemp -d)
 pids=()
 cleanup() {

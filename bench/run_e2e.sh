@@ -31,7 +31,7 @@ n=$("$hs" gen --accounts "$accounts" --days "$days" --seed 1 --quiet | wc -l)
 echo "backlog: $n events of $accounts accounts x $days days, $partitions partitions per topic"
 
 # (1) the ceiling: a bare consumer
-build/release/bench/bench_consume "$bs" "$n" "${topics[@]}" | tee "$work/bare"
+"$build"/bench/bench_consume "$bs" "$n" "${topics[@]}" | tee "$work/bare"
 bare=$(sed -E 's/.*messages_per_s=([0-9]+).*/\1/' "$work/bare")
 
 # (2) healthscored drains the same backlog
@@ -131,11 +131,11 @@ steady() { # RATE SEED LABEL
   # event -> alert: each alert's arrival minus its source event's produce time
   # (--skip 3: events produced in the producer's first two seconds, while it
   # connects and gets its producer id, are counted apart as its warm-up)
-  build/release/bench/bench_alert_latency "$bs" "$((duration + 3))" --skip 3 >"$work/alerts" &
+  "$build"/bench/bench_alert_latency "$bs" "$((duration + 3))" --skip 3 >"$work/alerts" &
   apid=$!
   pids+=("$apid")
   # the transport alone: produce -> arrival at a bare consumer of the input topics
-  build/release/bench/bench_alert_latency "$bs" "$((duration + 3))" "$(
+  "$build"/bench/bench_alert_latency "$bs" "$((duration + 3))" "$(
     IFS=,
     echo "${topics[*]}"
   )" \

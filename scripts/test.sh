@@ -5,17 +5,20 @@
 #      and runs the unit tests (but replay's and tune's tool tests) and healthscored's
 #      live, signal and eviction tests (a leak, a memory error or undefined
 #      behaviour fails),
-#   3. runs the unit tests under valgrind (leaks and memory errors fail),
+#   3. runs the unit tests under valgrind, twice as many at a time as there
+#      are cores (leaks and memory errors fail),
 #   4. checks clang-format on every C source,
-#   5. builds the libFuzzer targets with clang and runs each for a while,
-#   6. runs the benchmark harness at tiny sizes (SMOKE=1), so that it never
-#      rots; its timings are printed, never judged.
+#   5. builds the libFuzzer targets with clang and runs each over its corpus
+#      and then for HS_FUZZ_SECONDS (default 10; longer runs are for
+#      `cmake --preset fuzz`, docs/development.md),
+#   6. runs the benchmark harness at tiny sizes (SMOKE=1) on the build of
+#      stage 1, so that it never rots; its timings are printed, never judged.
 # Every stage runs; the summary at the end lists each with PASS or FAIL.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
-fuzz_seconds=${HS_FUZZ_SECONDS:-60}
+fuzz_seconds=${HS_FUZZ_SECONDS:-10}
 
 bash scripts/setup.sh || exit 1
 
@@ -31,45 +34,77 @@ stage() {
   times+=($((SECONDS - t0)))
 }
 
+# ctest runs three times as many tests as there are cores: the daemon's
+# tests spend most of their time waiting (a paced stream, the group
+# protocol, timers); a test that keeps a core busy takes one slot of the
+# resource `cores` (tests/CMakeLists.txt), of which there are as many as
+# cores, so that those never outnumber the cores.
+cores_spec() {
+  printf '{"version": {"major": 1, "minor": 0}, "local": [{"cores": [{"id": "0", "slots": %d}]}]}\n' \
+    "$jobs" >"$1"
+}
+
 build_and_test() {
   cmake -S . -B build/dev -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHS_WERROR=ON >/dev/null &&
-    cmake --build build/dev -j "$jobs" &&
-    (cd build/dev && ctest --output-on-failure -j "$jobs")
+    cmake --build build/dev -j "$jobs" && cores_spec build/dev/cores.json &&
+    (cd build/dev && ctest --output-on-failure -j "$((3 * jobs))" --resource-spec-file cores.json)
 }
 
 # replay's and tune's tool tests replay tens of thousands of accounts through
 # the binary many times: minutes under ASan. The reader, the report and the
 # tools' code paths run under ASan in test_tool_event_reader, test_report_*
-# and test_tool_gen; these two run in the first stage.
+# and test_tool_gen; these two run in the first stage. The arrival-order
+# property runs 200 seeds in the first stage; a memory error shows on any
+# path, so 20 seeds here and 5 under valgrind cover its code.
 asan_skip='^test_tool_(replay|tune)$'
 
 sanitizers() {
   cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
     -DHS_SANITIZE=address,undefined >/dev/null &&
-    cmake --build build/asan -j "$jobs" &&
+    cmake --build build/asan -j "$jobs" && cores_spec build/asan/cores.json &&
     (cd build/asan && export ASAN_OPTIONS=detect_leaks=1 \
-      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 &&
-      ctest --output-on-failure -L unit -E "$asan_skip" -j "$jobs" &&
-      ctest --output-on-failure -R 'test_daemon_(live|signals|evict)' -j "$jobs")
+      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 HS_TEST_SEEDS=20 &&
+      ctest --output-on-failure -L unit -E "$asan_skip" -j "$((3 * jobs))" \
+        --resource-spec-file cores.json &&
+      ctest --output-on-failure -R 'test_daemon_(live|signals|evict)' -j "$((2 * jobs))")
+}
+
+# valgrind_one TEST: one unit test program under valgrind; prints one line
+# (and the report's end when it fails).
+valgrind_one() {
+  local t=$1 log
+  log="build/dev/$(basename "$t").valgrind"
+  if HS_TEST_SEEDS=5 valgrind -q --error-exitcode=1 --leak-check=full \
+    --errors-for-leak-kinds=definite,indirect "$t" >"$log" 2>&1; then
+    echo "valgrind: $(basename "$t") clean"
+  else
+    echo "valgrind: $(basename "$t") FAILED"
+    tail -n 40 "$log"
+    return 1
+  fi
 }
 
 valgrind_units() {
-  local failed=0 n=0
-  for t in build/dev/tests/test_*; do
+  local -a progs=()
+  local t
+  # the longest first, so that they do not end the stage alone (the live
+  # engine's in-process tests mostly wait on Redis and the mock cluster)
+  for t in build/dev/tests/test_live_contracts build/dev/tests/test_live_sync \
+    build/dev/tests/test_http_hostile build/dev/tests/test_live_commit \
+    build/dev/tests/test_live_merge build/dev/tests/test_store_cluster \
+    build/dev/tests/test_kafka_consumer build/dev/tests/test_*; do
+    [[ " ${progs[*]} " == *" $t "* ]] && continue
     [ -x "$t" ] || continue
     case $(basename "$t") in test_tool_*) continue ;; esac # runs other processes
-    n=$((n + 1))
-    if valgrind -q --error-exitcode=1 --leak-check=full \
-      --errors-for-leak-kinds=definite,indirect "$t" >"build/dev/$(basename "$t").valgrind" 2>&1; then
-      echo "valgrind: $(basename "$t") clean"
-    else
-      echo "valgrind: $(basename "$t") FAILED"
-      tail -n 40 "build/dev/$(basename "$t").valgrind"
-      failed=1
-    fi
+    progs+=("$t")
   done
-  echo "valgrind: $n test programs checked"
-  return $failed
+  export -f valgrind_one
+  # twice as many at a time as cores (several mostly wait); xargs exits
+  # non-zero when any did
+  printf '%s\n' "${progs[@]}" | xargs -P "$((2 * jobs))" -I{} bash -c 'valgrind_one "$1"' _ {}
+  local rc=$?
+  echo "valgrind: ${#progs[@]} test programs checked"
+  return $rc
 }
 
 format_check() {
@@ -84,7 +119,7 @@ format_check() {
 }
 
 bench_smoke() {
-  SMOKE=1 bash bench/run_all.sh
+  SMOKE=1 HS_BENCH_BUILD=build/dev bash bench/run_all.sh
 }
 
 fuzz() {

@@ -52,7 +52,57 @@ static long parse_count(const char *s, long lo, long hi) {
   return *s && !*end && v >= lo && v <= hi ? v : -1;
 }
 
-int hs_cmd_broker(int argc, char **argv) {
+/* What the command line asks for. */
+typedef struct broker_args_s {
+  long brokers, partitions;
+  const char *topics[64];
+  size_t n_topics;
+  const char *file;
+  bool quiet;
+} broker_args_t;
+
+/* One option into *a. Returns -1 when taken, else the exit status (0 after
+ * --help, 2 on a usage error). */
+static int broker_option(broker_args_t *a, int c) {
+  switch (c) {
+  case 'b':
+    if ((a->brokers = parse_count(optarg, 1, 16)) < 0) {
+      fprintf(stderr, "healthscore broker: --brokers takes 1..16\n");
+      return 2;
+    }
+    break;
+  case 'p':
+    if ((a->partitions = parse_count(optarg, 1, 1024)) < 0) {
+      fprintf(stderr, "healthscore broker: --partitions takes 1..1024\n");
+      return 2;
+    }
+    break;
+  case 't':
+    if (a->n_topics == sizeof a->topics / sizeof *a->topics || !*optarg) {
+      fprintf(stderr, "healthscore broker: 1..64 non-empty topic names\n");
+      return 2;
+    }
+    a->topics[a->n_topics++] = optarg;
+    break;
+  case 'w':
+    a->file = optarg;
+    break;
+  case 'q':
+    a->quiet = true;
+    break;
+  case 'h':
+    broker_usage(stdout);
+    return 0;
+  default:
+    broker_usage(stderr);
+    return 2;
+  }
+  return -1;
+}
+
+/* Parses the command line into *a (the default topics when none is given).
+ * Returns -1 to go on, else the exit status. */
+static int broker_parse_args(int argc, char **argv, broker_args_t *a) {
   static const struct option opts[] = {{"brokers", required_argument, NULL, 'b'},
                                        {"partitions", required_argument, NULL, 'p'},
                                        {"topic", required_argument, NULL, 't'},
@@ -60,56 +110,78 @@ int hs_cmd_broker(int argc, char **argv) {
                                        {"quiet", no_argument, NULL, 'q'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
-  long brokers = 1, partitions = 16;
-  const char *topics[64];
-  size_t n_topics = 0;
-  const char *file = NULL;
-  bool quiet = false;
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "b:p:t:w:qh", opts, NULL)) != -1) {
-    switch (c) {
-    case 'b':
-      if ((brokers = parse_count(optarg, 1, 16)) < 0) {
-        fprintf(stderr, "healthscore broker: --brokers takes 1..16\n");
-        return 2;
-      }
-      break;
-    case 'p':
-      if ((partitions = parse_count(optarg, 1, 1024)) < 0) {
-        fprintf(stderr, "healthscore broker: --partitions takes 1..1024\n");
-        return 2;
-      }
-      break;
-    case 't':
-      if (n_topics == sizeof topics / sizeof *topics || !*optarg) {
-        fprintf(stderr, "healthscore broker: 1..64 non-empty topic names\n");
-        return 2;
-      }
-      topics[n_topics++] = optarg;
-      break;
-    case 'w':
-      file = optarg;
-      break;
-    case 'q':
-      quiet = true;
-      break;
-    case 'h':
-      broker_usage(stdout);
-      return 0;
-    default:
-      broker_usage(stderr);
-      return 2;
-    }
+    int rc = broker_option(a, c);
+    if (rc >= 0)
+      return rc;
   }
   if (optind < argc) {
     fprintf(stderr, "healthscore broker: unexpected argument \"%s\"\n", argv[optind]);
     return 2;
   }
-  if (!n_topics)
-    for (; n_topics < sizeof default_topics / sizeof *default_topics; n_topics++)
-      topics[n_topics] = default_topics[n_topics];
+  if (!a->n_topics)
+    for (; a->n_topics < sizeof default_topics / sizeof *default_topics; a->n_topics++)
+      a->topics[a->n_topics] = default_topics[a->n_topics];
+  return -1;
+}
 
+/* Creates each topic, NAME or NAME:PARTITIONS. Returns 0, or 1 having said
+ * why. */
+static int broker_create_topics(rd_kafka_mock_cluster_t *mc, const broker_args_t *a) {
+  for (size_t i = 0; i < a->n_topics; i++) {
+    char name[256];
+    long parts = a->partitions;
+    const char *colon = strrchr(a->topics[i], ':');
+    snprintf(name, sizeof name, "%.*s", colon ? (int)(colon - a->topics[i]) : 255, a->topics[i]);
+    if (colon) {
+      char *end;
+      parts = strtol(colon + 1, &end, 10);
+      if (*end || parts < 1 || parts > 1024 || !*name) {
+        fprintf(stderr, "healthscore broker: --topic %s: NAME or NAME:PARTITIONS (1..1024)\n",
+                a->topics[i]);
+        return 1;
+      }
+    }
+    rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(mc, name, (int)parts, 1);
+    if (err) {
+      fprintf(stderr, "healthscore broker: topic %s: %s\n", a->topics[i], rd_kafka_err2str(err));
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* Writes the bootstrap address to `file`: to FILE.tmp, then renamed, so a
+ * reader never sees half an address. Returns 0, or 1 having said why. */
+static int broker_write_bootstrap(const char *file, const char *bootstrap) {
+  char tmp[4096];
+  snprintf(tmp, sizeof tmp, "%s.tmp", file);
+  FILE *f = fopen(tmp, "w");
+  if (!f || fprintf(f, "%s\n", bootstrap) < 0 || fclose(f) != 0 || rename(tmp, file) != 0) {
+    fprintf(stderr, "healthscore broker: cannot write %s: %s\n", file, strerror(errno));
+    return 1;
+  }
+  return 0;
+}
+
+/* Returns once SIGTERM or SIGINT arrived. */
+static void broker_wait_for_signal(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  while (!g_stop)
+    pause();
+}
+
+int hs_cmd_broker(int argc, char **argv) {
+  broker_args_t a = {.brokers = 1, .partitions = 16};
+  int status = broker_parse_args(argc, argv, &a);
+  if (status >= 0)
+    return status;
   /* the cluster lives inside a client handle; this one is never used to send */
   char errstr[512];
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -121,65 +193,32 @@ int hs_cmd_broker(int argc, char **argv) {
     return 1;
   }
   conf = NULL; /* rd_kafka_new took ownership */
-  int status = 1;
-  rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(rk, (int)brokers);
+  status = 1;
+  rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(rk, (int)a.brokers);
   if (!mc) {
     fprintf(stderr, "healthscore broker: cannot start the mock cluster\n");
     goto done;
   }
-  for (size_t i = 0; i < n_topics; i++) {
-    /* NAME or NAME:PARTITIONS */
-    char name[256];
-    long parts = partitions;
-    const char *colon = strrchr(topics[i], ':');
-    snprintf(name, sizeof name, "%.*s", colon ? (int)(colon - topics[i]) : 255, topics[i]);
-    if (colon) {
-      char *end;
-      parts = strtol(colon + 1, &end, 10);
-      if (*end || parts < 1 || parts > 1024 || !*name) {
-        fprintf(stderr, "healthscore broker: --topic %s: NAME or NAME:PARTITIONS (1..1024)\n",
-                topics[i]);
-        goto done;
-      }
-    }
-    rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(mc, name, (int)parts, 1);
-    if (err) {
-      fprintf(stderr, "healthscore broker: topic %s: %s\n", topics[i], rd_kafka_err2str(err));
-      goto done;
-    }
-  }
+  if (broker_create_topics(mc, &a))
+    goto done;
   const char *bootstrap = rd_kafka_mock_cluster_bootstraps(mc);
-  if (file) {
-    /* write then rename, so a reader never sees half an address */
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", file);
-    FILE *f = fopen(tmp, "w");
-    if (!f || fprintf(f, "%s\n", bootstrap) < 0 || fclose(f) != 0 || rename(tmp, file) != 0) {
-      fprintf(stderr, "healthscore broker: cannot write %s: %s\n", file, strerror(errno));
-      goto done;
-    }
-  }
-  if (!quiet) {
+  if (a.file && broker_write_bootstrap(a.file, bootstrap))
+    goto done;
+  if (!a.quiet) {
     printf("bootstrap: %s\n", bootstrap);
     printf("topics: %zu with %ld partitions each, on %ld broker%s; SIGTERM or Ctrl-C stops\n",
-           n_topics, partitions, brokers, brokers > 1 ? "s" : "");
+           a.n_topics, a.partitions, a.brokers, a.brokers > 1 ? "s" : "");
     fflush(stdout);
   }
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGINT, &sa, NULL);
-  while (!g_stop)
-    pause();
-  if (!quiet)
+  broker_wait_for_signal();
+  if (!a.quiet)
     printf("broker: stopping\n");
   status = 0;
 done:
   if (mc)
     rd_kafka_mock_cluster_destroy(mc);
   rd_kafka_destroy(rk);
-  if (file && status == 0)
-    unlink(file);
+  if (a.file && status == 0)
+    unlink(a.file);
   return status;
 }

@@ -5,6 +5,7 @@
  * accounts never changes the existing ones. */
 #include "cmds.h"
 #include "gen_accounts.h"
+#include "kafka_opts.h"
 
 #include "healthscore/codec.h"
 #include "healthscore/producer.h"
@@ -51,8 +52,7 @@ typedef struct kafka_out_s {
   uv_loop_t loop;
   hs_producer_t *producer;
   const char *prefix;
-  uint64_t delivered, failed;
-  char first_error[200];
+  hs_tool_tally_t tally;
   bool closed;
 } kafka_out_t;
 
@@ -62,12 +62,7 @@ static void on_report(void *ud, void *opaque, int status, int32_t partition, int
   (void)opaque;
   (void)partition;
   (void)offset;
-  if (status) {
-    if (!k->failed++)
-      snprintf(k->first_error, sizeof k->first_error, "%s", reason ? reason : "");
-  } else {
-    k->delivered++;
-  }
+  hs_tool_tally_report(&k->tally, status, reason);
 }
 
 static void on_producer_closed(void *ud) {
@@ -133,6 +128,105 @@ typedef struct gen_opts_s {
   int64_t start_ms;
 } gen_opts_t;
 
+/* One option into *o. Returns -1 when taken, else the exit status (0
+ * after --help, 2 on a usage error). */
+static int gen_option(gen_opts_t *o, int c) {
+  char *end = NULL;
+  switch (c) {
+  case 'n':
+    o->accounts = strtol(optarg, &end, 10);
+    if (*end || o->accounts < 1 || o->accounts > 10000000) {
+      fprintf(stderr, "healthscore gen: --accounts takes 1..10000000\n");
+      return 2;
+    }
+    break;
+  case 'd':
+    o->days = strtol(optarg, &end, 10);
+    if (*end || o->days < 1 || o->days > 3650) {
+      fprintf(stderr, "healthscore gen: --days takes 1..3650\n");
+      return 2;
+    }
+    break;
+  case 's':
+    o->seed = strtoull(optarg, &end, 10);
+    if (*end) {
+      fprintf(stderr, "healthscore gen: --seed takes a non-negative integer\n");
+      return 2;
+    }
+    break;
+  case 'S':
+    o->start = optarg;
+    break;
+  case 'f':
+    if (strcmp(optarg, "json") && strcmp(optarg, "msgpack")) {
+      fprintf(stderr, "healthscore gen: --format is json or msgpack\n");
+      return 2;
+    }
+    o->msgpack = !strcmp(optarg, "msgpack");
+    break;
+  case 'o':
+    o->output = optarg;
+    break;
+  case 'm':
+    if (gen_parse_mix(optarg, o->mix)) {
+      fprintf(stderr, "healthscore gen: --mix takes name=percent pairs of: healthy, "
+                      "declining, sudden_drop, churning, onboarding, seasonal_dip, "
+                      "silent_surveys\n");
+      return 2;
+    }
+    break;
+  case 'q':
+    o->quiet = true;
+    break;
+  case 'k':
+    o->kafka = optarg;
+    break;
+  case 'P':
+    o->prefix = optarg;
+    break;
+  case 'r':
+    o->rate = strtod(optarg, &end);
+    if (*end || !(o->rate > 0) || o->rate > 1e7) {
+      fprintf(stderr, "healthscore gen: --rate takes a number of events per second\n");
+      return 2;
+    }
+    break;
+  case 'X':
+    if (hs_tool_take_setting(optarg, o->set, &o->n_set, GEN_MAX_SET)) {
+      fprintf(stderr, "healthscore gen: -X takes NAME=VALUE (at most %d)\n", GEN_MAX_SET);
+      return 2;
+    }
+    break;
+  case 'h':
+    gen_usage(stdout);
+    return 0;
+  default:
+    gen_usage(stderr);
+    return 2;
+  }
+  return -1;
+}
+
+/* The checks of the options together, once all are read. Returns -1 to go
+ * on, or the exit status. */
+static int gen_check_args(gen_opts_t *o) {
+  char startbuf[40];
+  snprintf(startbuf, sizeof startbuf, "%sT00:00:00Z", o->start);
+  if (strlen(o->start) != 10 || hs_time_parse_rfc3339(startbuf, strlen(startbuf), &o->start_ms)) {
+    fprintf(stderr, "healthscore gen: --start takes a date YYYY-MM-DD\n");
+    return 2;
+  }
+  if (o->n_set && !o->kafka) {
+    fprintf(stderr, "healthscore gen: -X needs --kafka\n");
+    return 2;
+  }
+  if (o->kafka && o->output) {
+    fprintf(stderr, "healthscore gen: --kafka and --output exclude each other\n");
+    return 2;
+  }
+  return -1;
+}
+
 /* Reads the options into *o. Returns -1 to go on, or the exit status. */
 static int gen_parse_args(int argc, char **argv, gen_opts_t *o) {
   static const struct option opts[] = {{"accounts", required_argument, NULL, 'n'},
@@ -154,105 +248,15 @@ static int gen_parse_args(int argc, char **argv, gen_opts_t *o) {
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "n:d:s:f:o:k:r:X:qh", opts, NULL)) != -1) {
-    char *end = NULL;
-    switch (c) {
-    case 'n':
-      o->accounts = strtol(optarg, &end, 10);
-      if (*end || o->accounts < 1 || o->accounts > 10000000) {
-        fprintf(stderr, "healthscore gen: --accounts takes 1..10000000\n");
-        return 2;
-      }
-      break;
-    case 'd':
-      o->days = strtol(optarg, &end, 10);
-      if (*end || o->days < 1 || o->days > 3650) {
-        fprintf(stderr, "healthscore gen: --days takes 1..3650\n");
-        return 2;
-      }
-      break;
-    case 's':
-      o->seed = strtoull(optarg, &end, 10);
-      if (*end) {
-        fprintf(stderr, "healthscore gen: --seed takes a non-negative integer\n");
-        return 2;
-      }
-      break;
-    case 'S':
-      o->start = optarg;
-      break;
-    case 'f':
-      if (strcmp(optarg, "json") && strcmp(optarg, "msgpack")) {
-        fprintf(stderr, "healthscore gen: --format is json or o->msgpack\n");
-        return 2;
-      }
-      o->msgpack = !strcmp(optarg, "msgpack");
-      break;
-    case 'o':
-      o->output = optarg;
-      break;
-    case 'm':
-      if (gen_parse_mix(optarg, o->mix)) {
-        fprintf(stderr, "healthscore gen: --mix takes name=percent pairs of: healthy, "
-                        "declining, sudden_drop, churning, onboarding, seasonal_dip, "
-                        "silent_surveys\n");
-        return 2;
-      }
-      break;
-    case 'q':
-      o->quiet = true;
-      break;
-    case 'k':
-      o->kafka = optarg;
-      break;
-    case 'P':
-      o->prefix = optarg;
-      break;
-    case 'r':
-      o->rate = strtod(optarg, &end);
-      if (*end || !(o->rate > 0) || o->rate > 1e7) {
-        fprintf(stderr, "healthscore gen: --rate takes a number of events per second\n");
-        return 2;
-      }
-      break;
-    case 'X': {
-      char *eq = strchr(optarg, '=');
-      if (!eq || eq == optarg || o->n_set == GEN_MAX_SET) {
-        fprintf(stderr, "healthscore gen: -X takes NAME=VALUE (at most %d)\n", GEN_MAX_SET);
-        return 2;
-      }
-      o->set[2 * o->n_set] = optarg;
-      o->set[2 * o->n_set + 1] = eq + 1;
-      *eq = 0; /* argv's own memory: NAME ends here */
-      o->n_set++;
-      break;
-    }
-    case 'h':
-      gen_usage(stdout);
-      return 0;
-    default:
-      gen_usage(stderr);
-      return 2;
-    }
+    int rc = gen_option(o, c);
+    if (rc >= 0)
+      return rc;
   }
   if (optind < argc) {
     fprintf(stderr, "healthscore gen: unexpected argument \"%s\"\n", argv[optind]);
     return 2;
   }
-  char startbuf[40];
-  snprintf(startbuf, sizeof startbuf, "%sT00:00:00Z", o->start);
-  if (strlen(o->start) != 10 || hs_time_parse_rfc3339(startbuf, strlen(startbuf), &o->start_ms)) {
-    fprintf(stderr, "healthscore gen: --start takes a date YYYY-MM-DD\n");
-    return 2;
-  }
-  if (o->n_set && !o->kafka) {
-    fprintf(stderr, "healthscore gen: -X needs --kafka\n");
-    return 2;
-  }
-  if (o->kafka && o->output) {
-    fprintf(stderr, "healthscore gen: --kafka and --output exclude each other\n");
-    return 2;
-  }
-  return -1;
+  return gen_check_args(o);
 }
 
 /* Starts a producer for --kafka and learns every topic before the first
@@ -269,14 +273,8 @@ static int gen_kafka_open(kafka_out_t *ko, const gen_opts_t *o) {
     snprintf(names[i], sizeof names[i], "%s%s", o->prefix, suffixes[i]);
     topics[i] = names[i];
   }
-  if (hs_producer_new(&ko->producer, &ko->loop, &pc, on_report, ko, &err) ||
-      hs_producer_warm(ko->producer, topics, 5, 10000, &err)) {
+  if (hs_tool_producer_open(&ko->producer, &ko->loop, &pc, on_report, ko, topics, 5, 10000, &err)) {
     fprintf(stderr, "healthscore gen: %s\n", err.msg);
-    if (ko->producer) {
-      hs_producer_close(ko->producer, 0, NULL, NULL);
-      uv_run(&ko->loop, UV_RUN_DEFAULT);
-    }
-    uv_loop_close(&ko->loop);
     return 1;
   }
   return 0;
@@ -308,116 +306,156 @@ static void gen_pace(const struct timespec *t0, uint64_t n, double rate) {
   }
 }
 
+/* Where the events go (a file, or Kafka when `ko` is set) and what went. */
+typedef struct gen_sink_s {
+  const gen_opts_t *o;
+  kafka_out_t *ko;
+  FILE *out;
+  hs_buf_t buf;
+  uint64_t written, bytes;
+  struct timespec t0;
+} gen_sink_t;
+
+enum { GEN_OK, GEN_OOM, GEN_WRITE_ERROR, GEN_STOP };
+
+static double gen_elapsed(const struct timespec *t0) {
+  struct timespec t1;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Encodes and sends or writes the day's events, in order. Returns GEN_OK,
+ * GEN_OOM, GEN_WRITE_ERROR, or GEN_STOP when Kafka refused one (said). */
+static int gen_emit_day(gen_t *g, gen_sink_t *s) {
+  bool msgpack = s->o->msgpack;
+  for (size_t k = 0; k < g->n_evs; k++) {
+    gev_t *e = &g->evs[k];
+    gen_point_strings(g, e);
+    size_t at = s->buf.len;
+    int rc =
+        msgpack ? hs_event_encode_msgpack(&e->ev, &s->buf) : hs_event_encode_json(&e->ev, &s->buf);
+    if (rc || (!s->ko && !msgpack && hs_buf_append(&s->buf, "\n", 1)))
+      return GEN_OOM;
+    if (s->ko) {
+      if (kafka_send(s->ko, &e->ev, s->buf.data + at, s->buf.len - at))
+        return GEN_STOP;
+      s->bytes += s->buf.len - at;
+      s->buf.len = 0;
+      if (s->o->rate > 0)
+        gen_pace(&s->t0, s->written + k + 1, s->o->rate); /* k: this day's index */
+      if ((s->written + k) % 1024 == 0)                   /* serve delivery reports now and then */
+        uv_run(&s->ko->loop, UV_RUN_NOWAIT);
+      continue;
+    }
+    if (s->buf.len > (1 << 20)) {
+      if (fwrite(s->buf.data, 1, s->buf.len, s->out) != s->buf.len)
+        return GEN_WRITE_ERROR;
+      s->bytes += s->buf.len;
+      s->buf.len = 0;
+    }
+  }
+  s->written += g->n_evs;
+  return GEN_OK;
+}
+
+/* Every day of every account, with progress once a second. Returns as
+ * gen_emit_day. */
+static int gen_run_days(gen_t *g, gen_sink_t *s) {
+  double last_report = 0;
+  for (int d = 0; d < g->days; d++) {
+    g->n_evs = 0;
+    for (uint32_t i = 0; i < (uint32_t)g->n_accounts; i++)
+      if (gen_day(g, i, d))
+        return GEN_OOM;
+    gen_order_day(g);
+    int rc = gen_emit_day(g, s);
+    if (rc)
+      return rc;
+    double el = gen_elapsed(&s->t0);
+    if (!s->o->quiet && el - last_report >= 1.0) {
+      last_report = el;
+      fprintf(stderr, "gen: day %d/%ld, %llu events, %.0f events/s\n", d + 1, s->o->days,
+              (unsigned long long)s->written, s->written / el);
+    }
+  }
+  return GEN_OK;
+}
+
+/* Waits for Kafka's deliveries, or writes what is left to the file. */
+static int gen_finish(gen_sink_t *s) {
+  if (s->ko) {
+    hs_producer_close(s->ko->producer, 30000, on_producer_closed, s->ko);
+    s->ko->producer = NULL;
+    uv_run(&s->ko->loop, UV_RUN_DEFAULT);
+    return GEN_OK;
+  }
+  if (s->buf.len && fwrite(s->buf.data, 1, s->buf.len, s->out) != s->buf.len)
+    return GEN_WRITE_ERROR;
+  s->bytes += s->buf.len;
+  return fflush(s->out) != 0 ? GEN_WRITE_ERROR : GEN_OK;
+}
+
+/* The summary on stderr; returns the exit status. */
+static int gen_summary(const gen_sink_t *s) {
+  const gen_opts_t *o = s->o;
+  const kafka_out_t *ko = s->ko;
+  double el = gen_elapsed(&s->t0);
+  if (!o->quiet)
+    fprintf(stderr, "gen: %llu events for %ld accounts over %ld days (%.1f MB) in %.2f s\n",
+            (unsigned long long)s->written, o->accounts, o->days, s->bytes / 1e6, el);
+  const hs_tool_tally_t *t = ko ? &ko->tally : NULL;
+  if (t && (!o->quiet || t->failed))
+    fprintf(stderr, "gen: produced to %s: %llu delivered, %llu failed%s%s\n", o->kafka,
+            (unsigned long long)t->delivered, (unsigned long long)t->failed,
+            t->failed ? "; first error: " : "", t->first_error);
+  return t && (t->failed || t->delivered != s->written) ? 1 : 0;
+}
+
 int hs_cmd_gen(int argc, char **argv) {
   gen_opts_t o;
-  int rc0 = gen_parse_args(argc, argv, &o);
-  if (rc0 >= 0)
-    return rc0;
-  long accounts = o.accounts, days = o.days;
-  const char *output = o.output, *kafka = o.kafka;
-  bool msgpack = o.msgpack, quiet = o.quiet;
-  double rate = o.rate;
-  gen_t g = {.n_accounts = (int)accounts, .days = (int)days, .start_ms = o.start_ms};
+  int rc = gen_parse_args(argc, argv, &o);
+  if (rc >= 0)
+    return rc;
+  gen_t g = {.n_accounts = (int)o.accounts, .days = (int)o.days, .start_ms = o.start_ms};
   kafka_out_t ko = {.prefix = o.prefix};
-  if (kafka && gen_kafka_open(&ko, &o))
+  if (o.kafka && gen_kafka_open(&ko, &o))
     return 1;
-  FILE *out = kafka ? NULL : output ? fopen(output, "wb") : stdout;
-  if (!kafka && !out) {
-    fprintf(stderr, "healthscore gen: cannot write %s: %s\n", output, strerror(errno));
+  gen_sink_t s = {.o = &o, .ko = o.kafka ? &ko : NULL};
+  s.out = o.kafka ? NULL : o.output ? fopen(o.output, "wb") : stdout;
+  if (!o.kafka && !s.out) {
+    fprintf(stderr, "healthscore gen: cannot write %s: %s\n", o.output, strerror(errno));
     return 1;
   }
   double cum[A__COUNT], total = 0;
   for (int i = 0; i < A__COUNT; i++)
     cum[i] = (total += o.mix[i]);
-  g.acc = hs_calloc((size_t)accounts, sizeof *g.acc);
-  hs_buf_t buf;
-  hs_buf_init(&buf);
+  g.acc = hs_calloc((size_t)o.accounts, sizeof *g.acc);
+  hs_buf_init(&s.buf);
   int status = 1;
-  if (!g.acc)
-    goto oom;
-  for (uint32_t i = 0; i < (uint32_t)accounts; i++)
-    gen_init_account(&g, i, o.seed, cum);
-  struct timespec t0, t1;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
-  double last_report = 0;
-  uint64_t written = 0, bytes = 0;
-  for (int d = 0; d < days; d++) {
-    g.n_evs = 0;
-    for (uint32_t i = 0; i < (uint32_t)accounts; i++)
-      if (gen_day(&g, i, d))
-        goto oom;
-    gen_order_day(&g);
-    for (size_t k = 0; k < g.n_evs; k++) {
-      gev_t *e = &g.evs[k];
-      gen_point_strings(&g, e);
-      size_t at = buf.len;
-      int rc = msgpack ? hs_event_encode_msgpack(&e->ev, &buf) : hs_event_encode_json(&e->ev, &buf);
-      if (rc || (!kafka && !msgpack && hs_buf_append(&buf, "\n", 1)))
-        goto oom;
-      if (kafka) {
-        if (kafka_send(&ko, &e->ev, buf.data + at, buf.len - at))
-          goto done;
-        bytes += buf.len - at;
-        buf.len = 0;
-        if (rate > 0)
-          gen_pace(&t0, written + k + 1, rate); /* k: this day's index */
-        if ((written + k) % 1024 == 0)          /* serve delivery reports now and then */
-          uv_run(&ko.loop, UV_RUN_NOWAIT);
-        continue;
-      }
-      if (buf.len > (1 << 20)) {
-        if (fwrite(buf.data, 1, buf.len, out) != buf.len)
-          goto write_error;
-        bytes += buf.len;
-        buf.len = 0;
-      }
-    }
-    written += g.n_evs;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double el = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    if (!quiet && el - last_report >= 1.0) {
-      last_report = el;
-      fprintf(stderr, "gen: day %d/%ld, %llu events, %.0f events/s\n", d + 1, days,
-              (unsigned long long)written, written / el);
-    }
+  rc = g.acc ? GEN_OK : GEN_OOM;
+  if (!rc) {
+    for (uint32_t i = 0; i < (uint32_t)o.accounts; i++)
+      gen_init_account(&g, i, o.seed, cum);
+    clock_gettime(CLOCK_MONOTONIC, &s.t0);
+    rc = gen_run_days(&g, &s);
   }
-  if (kafka) {
-    hs_producer_close(ko.producer, 30000, on_producer_closed, &ko);
-    ko.producer = NULL;
-    uv_run(&ko.loop, UV_RUN_DEFAULT);
-  } else {
-    if (buf.len && fwrite(buf.data, 1, buf.len, out) != buf.len)
-      goto write_error;
-    bytes += buf.len;
-    if (fflush(out) != 0)
-      goto write_error;
-  }
-  clock_gettime(CLOCK_MONOTONIC, &t1);
-  double el = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-  if (!quiet)
-    fprintf(stderr, "gen: %llu events for %ld accounts over %ld days (%.1f MB) in %.2f s\n",
-            (unsigned long long)written, accounts, days, bytes / 1e6, el);
-  if (kafka && (!quiet || ko.failed))
-    fprintf(stderr, "gen: produced to %s: %llu delivered, %llu failed%s%s\n", kafka,
-            (unsigned long long)ko.delivered, (unsigned long long)ko.failed,
-            ko.failed ? "; first error: " : "", ko.first_error);
-  status = kafka && (ko.failed || ko.delivered != written) ? 1 : 0;
-  goto done;
-oom:
-  fprintf(stderr, "healthscore gen: out of memory\n");
-  goto done;
-write_error:
-  fprintf(stderr, "healthscore gen: write error: %s\n", strerror(errno));
-done:
+  if (!rc)
+    rc = gen_finish(&s);
+  if (!rc)
+    status = gen_summary(&s);
+  else if (rc == GEN_OOM)
+    fprintf(stderr, "healthscore gen: out of memory\n");
+  else if (rc == GEN_WRITE_ERROR)
+    fprintf(stderr, "healthscore gen: write error: %s\n", strerror(errno));
   if (ko.producer) { /* stopped early: release what was queued */
     hs_producer_close(ko.producer, 1000, on_producer_closed, &ko);
     uv_run(&ko.loop, UV_RUN_DEFAULT);
   }
-  if (kafka)
+  if (o.kafka)
     uv_loop_close(&ko.loop);
-  if (out && out != stdout)
-    fclose(out);
-  hs_buf_free(&buf);
+  if (s.out && s.out != stdout)
+    fclose(s.out);
+  hs_buf_free(&s.buf);
   hs_free(g.evs);
   hs_free(g.acc);
   return status;

@@ -5,6 +5,7 @@
  * Stops at the first record it cannot send as asked (naming it), waits for
  * every delivery report, and fails when any record was not delivered. */
 #include "cmds.h"
+#include "kafka_opts.h"
 #include "read_input.h"
 
 #include "healthscore/codec.h"
@@ -30,8 +31,8 @@ typedef struct producer_run_s {
   uv_loop_t loop;
   uv_timer_t tick;
   hs_producer_t *producer;
-  uint64_t sent, acked, failed;
-  char first_error[256];
+  uint64_t sent;
+  hs_tool_tally_t tally;
   struct timespec t0;
   double last_progress;
   bool closed;
@@ -49,7 +50,8 @@ static void progress(prun_t *r, bool force) {
     return;
   r->last_progress = el;
   fprintf(stderr, "produce: %llu sent, %llu acknowledged, %llu failed\n",
-          (unsigned long long)r->sent, (unsigned long long)r->acked, (unsigned long long)r->failed);
+          (unsigned long long)r->sent, (unsigned long long)r->tally.delivered,
+          (unsigned long long)r->tally.failed);
 }
 
 static void on_report(void *ud, void *opaque, int status, int32_t partition, int64_t offset,
@@ -58,12 +60,7 @@ static void on_report(void *ud, void *opaque, int status, int32_t partition, int
   (void)opaque;
   (void)partition;
   (void)offset;
-  if (status) {
-    if (!r->failed++)
-      snprintf(r->first_error, sizeof r->first_error, "%s", reason ? reason : "");
-  } else {
-    r->acked++;
-  }
+  hs_tool_tally_report(&r->tally, status, reason);
 }
 
 static void on_tick(uv_timer_t *t) {
@@ -278,13 +275,132 @@ static int usage_error(const char *msg) {
   return 2;
 }
 
-int hs_cmd_produce(int argc, char **argv) {
-  const char *kafka = NULL, *avro_file = NULL, *frame = "none", *partitioner = NULL;
+/* What the command line asks for, besides the records' handling in `o`. */
+typedef struct produce_args_s {
+  const char *kafka, *avro_file, *frame, *partitioner, *path;
   const char *set[2 * MAX_SET + 2];
-  size_t n_set = 0;
-  bool have_id = false;
-  double timeout = 30;
-  popts_t o = {.in = IN_JSON};
+  size_t n_set;
+  bool have_id;
+  double timeout;
+  popts_t o;
+} produce_args_t;
+
+/* One option into *a. Returns -1 when taken, else the exit status (0 after
+ * --help or --version, 2 on a usage error). */
+static int produce_option(produce_args_t *a, int c) {
+  popts_t *o = &a->o;
+  char *end;
+  switch (c) {
+  case 'k':
+    a->kafka = optarg;
+    break;
+  case 't':
+    o->topic = optarg;
+    break;
+  case 'f':
+    if (!strcmp(optarg, "json"))
+      o->in = IN_JSON;
+    else if (!strcmp(optarg, "msgpack"))
+      o->in = IN_MSGPACK;
+    else if (!strcmp(optarg, "binary"))
+      o->in = IN_BINARY;
+    else
+      return usage_error("--format takes json, msgpack or binary");
+    break;
+  case 'K':
+    o->key = optarg;
+    break;
+  case 'P':
+    o->key_path_text = optarg;
+    break;
+  case 'p':
+    a->partitioner = optarg;
+    break;
+  case 'H': {
+    char *eq = strchr(optarg, '=');
+    if (!eq || eq == optarg || o->n_headers == MAX_HEADERS)
+      return usage_error("--header takes NAME=VALUE (at most 64)");
+    *eq = 0;
+    o->headers[o->n_headers++] = (hs_producer_header_t){optarg, eq + 1, strlen(eq + 1)};
+    break;
+  }
+  case 'F':
+    a->frame = optarg;
+    if (strcmp(a->frame, "none") && strcmp(a->frame, "confluent"))
+      return usage_error("--frame takes none or confluent");
+    break;
+  case 'I': {
+    errno = 0;
+    unsigned long long id = strtoull(optarg, &end, 10);
+    if (*optarg == '-' || *end || !*optarg || errno || id > UINT32_MAX)
+      return usage_error("--schema-id takes a number from 0 to 4294967295");
+    o->schema_id = (uint32_t)id;
+    a->have_id = true;
+    break;
+  }
+  case 'A':
+    a->avro_file = optarg;
+    break;
+  case 'r':
+    o->rate = strtod(optarg, &end);
+    if (*end || !(o->rate > 0) || o->rate > 1e7)
+      return usage_error("--rate takes a number of records per second");
+    break;
+  case 'T':
+    a->timeout = strtod(optarg, &end);
+    if (*end || !(a->timeout > 0) || a->timeout > 86400)
+      return usage_error("--timeout takes a number of seconds");
+    break;
+  case 'X':
+    if (hs_tool_take_setting(optarg, a->set, &a->n_set, MAX_SET))
+      return usage_error("-X takes NAME=VALUE (at most 64)");
+    break;
+  case 'h':
+    produce_usage(stdout);
+    return 0;
+  case 'V':
+    printf("healthscore %s\n", HS_VERSION);
+    return 0;
+  default:
+    produce_usage(stderr);
+    return 2;
+  }
+  return -1;
+}
+
+/* The input file and the checks of the options together. Returns -1 to go
+ * on, else the exit status. */
+static int produce_check_args(int argc, char **argv, produce_args_t *a) {
+  popts_t *o = &a->o;
+  if (optind < argc)
+    a->path = strcmp(argv[optind], "-") ? argv[optind] : NULL;
+  if (optind + 1 < argc) {
+    fprintf(stderr, "healthscore produce: unexpected argument \"%s\"\n", argv[optind + 1]);
+    return 2;
+  }
+  if (!a->kafka || !o->topic)
+    return usage_error("--kafka and --topic are required");
+  if (o->key && o->key_path_text)
+    return usage_error("--key and --key-path exclude each other");
+  if (o->key_path_text && o->in == IN_BINARY)
+    return usage_error("--key-path reads JSON or msgpack records, not --format binary");
+  bool confluent = !strcmp(a->frame, "confluent");
+  if (confluent != a->have_id)
+    return usage_error("--frame confluent and --schema-id go together");
+  o->confluent = confluent;
+  if (a->avro_file && o->in != IN_JSON)
+    return usage_error("--avro-schema encodes JSON records (--format json)");
+  if (a->partitioner) { /* after -X, so that it wins */
+    a->set[2 * a->n_set] = "partitioner";
+    a->set[2 * a->n_set + 1] = a->partitioner;
+    a->n_set++;
+  }
+  return -1;
+}
+
+/* Parses the command line into *a. Returns -1 to go on, else the exit
+ * status. */
+static int produce_parse_args(int argc, char **argv, produce_args_t *a) {
   static const struct option opts[] = {{"kafka", required_argument, NULL, 'k'},
                                        {"topic", required_argument, NULL, 't'},
                                        {"format", required_argument, NULL, 'f'},
@@ -302,174 +418,90 @@ int hs_cmd_produce(int argc, char **argv) {
                                        {NULL, 0, NULL, 0}};
   optind = 1;
   int c;
-  char *end;
   while ((c = getopt_long(argc, argv, "X:h", opts, NULL)) != -1) {
-    switch (c) {
-    case 'k':
-      kafka = optarg;
-      break;
-    case 't':
-      o.topic = optarg;
-      break;
-    case 'f':
-      if (!strcmp(optarg, "json"))
-        o.in = IN_JSON;
-      else if (!strcmp(optarg, "msgpack"))
-        o.in = IN_MSGPACK;
-      else if (!strcmp(optarg, "binary"))
-        o.in = IN_BINARY;
-      else
-        return usage_error("--format takes json, msgpack or binary");
-      break;
-    case 'K':
-      o.key = optarg;
-      break;
-    case 'P':
-      o.key_path_text = optarg;
-      break;
-    case 'p':
-      partitioner = optarg;
-      break;
-    case 'H': {
-      char *eq = strchr(optarg, '=');
-      if (!eq || eq == optarg || o.n_headers == MAX_HEADERS)
-        return usage_error("--header takes NAME=VALUE (at most 64)");
-      *eq = 0;
-      o.headers[o.n_headers++] = (hs_producer_header_t){optarg, eq + 1, strlen(eq + 1)};
-      break;
-    }
-    case 'F':
-      frame = optarg;
-      if (strcmp(frame, "none") && strcmp(frame, "confluent"))
-        return usage_error("--frame takes none or confluent");
-      break;
-    case 'I': {
-      errno = 0;
-      unsigned long long id = strtoull(optarg, &end, 10);
-      if (*optarg == '-' || *end || !*optarg || errno || id > UINT32_MAX)
-        return usage_error("--schema-id takes a number from 0 to 4294967295");
-      o.schema_id = (uint32_t)id;
-      have_id = true;
-      break;
-    }
-    case 'A':
-      avro_file = optarg;
-      break;
-    case 'r':
-      o.rate = strtod(optarg, &end);
-      if (*end || !(o.rate > 0) || o.rate > 1e7)
-        return usage_error("--rate takes a number of records per second");
-      break;
-    case 'T':
-      timeout = strtod(optarg, &end);
-      if (*end || !(timeout > 0) || timeout > 86400)
-        return usage_error("--timeout takes a number of seconds");
-      break;
-    case 'X': {
-      char *eq = strchr(optarg, '=');
-      if (!eq || eq == optarg || n_set == MAX_SET)
-        return usage_error("-X takes NAME=VALUE (at most 64)");
-      *eq = 0; /* argv's own memory: NAME ends here */
-      set[2 * n_set] = optarg;
-      set[2 * n_set + 1] = eq + 1;
-      n_set++;
-      break;
-    }
-    case 'h':
-      produce_usage(stdout);
-      return 0;
-    case 'V':
-      printf("healthscore %s\n", HS_VERSION);
-      return 0;
-    default:
-      produce_usage(stderr);
-      return 2;
-    }
+    int rc = produce_option(a, c);
+    if (rc >= 0)
+      return rc;
   }
-  const char *path = NULL;
-  if (optind < argc)
-    path = strcmp(argv[optind], "-") ? argv[optind] : NULL;
-  if (optind + 1 < argc) {
-    fprintf(stderr, "healthscore produce: unexpected argument \"%s\"\n", argv[optind + 1]);
-    return 2;
-  }
-  if (!kafka || !o.topic)
-    return usage_error("--kafka and --topic are required");
-  if (o.key && o.key_path_text)
-    return usage_error("--key and --key-path exclude each other");
-  if (o.key_path_text && o.in == IN_BINARY)
-    return usage_error("--key-path reads JSON or msgpack records, not --format binary");
-  bool confluent = !strcmp(frame, "confluent");
-  if (confluent != have_id)
-    return usage_error("--frame confluent and --schema-id go together");
-  o.confluent = confluent;
-  if (avro_file && o.in != IN_JSON)
-    return usage_error("--avro-schema encodes JSON records (--format json)");
-  if (partitioner) { /* after -X, so that it wins */
-    set[2 * n_set] = "partitioner";
-    set[2 * n_set + 1] = partitioner;
-    n_set++;
-  }
+  return produce_check_args(argc, argv, a);
+}
 
-  int status = 1;
+/* Starts the producer on r's loop and learns the topic. Returns 0, or 1
+ * having said why (the loop closed). */
+static int produce_open(prun_t *r, const produce_args_t *a, int timeout_ms) {
+  hs_err_t err = {0};
+  hs_producer_conf_t pc = {.bootstrap = a->kafka, .settings = a->set, .n_settings = a->n_set};
+  uv_loop_init(&r->loop);
+  clock_gettime(CLOCK_MONOTONIC, &r->t0);
+  if (hs_tool_producer_open(&r->producer, &r->loop, &pc, on_report, r, &a->o.topic, 1, timeout_ms,
+                            &err)) {
+    fprintf(stderr, "healthscore produce: %s: %s (waited up to %g s)\n", a->kafka, err.msg,
+            a->timeout);
+    return 1;
+  }
+  return 0;
+}
+
+/* Waits for every delivery report, or the timeout, then closes the
+ * producer (what is left fails) and the loop, and prints the summary. */
+static void produce_finish(prun_t *r, const produce_args_t *a) {
+  double deadline = elapsed(r) + a->timeout;
+  while (hs_producer_pending(r->producer) && elapsed(r) < deadline)
+    uv_run(&r->loop, UV_RUN_ONCE);
+  uv_timer_stop(&r->tick);
+  uv_close((uv_handle_t *)&r->tick, on_handle_closed);
+  size_t left = hs_producer_pending(r->producer);
+  hs_producer_close(r->producer, 0, on_closed, r); /* what is left fails */
+  uv_run(&r->loop, UV_RUN_DEFAULT);
+  uv_loop_close(&r->loop);
+  if (left)
+    fprintf(stderr, "healthscore produce: %zu records unacknowledged after %g s\n", left,
+            a->timeout);
+  fprintf(stderr, "produce: %s to %s: %llu records sent, %llu delivered, %llu failed%s%s\n",
+          a->o.topic, a->kafka, (unsigned long long)r->sent, (unsigned long long)r->tally.delivered,
+          (unsigned long long)r->tally.failed, r->tally.failed ? "; first error: " : "",
+          r->tally.first_error);
+}
+
+int hs_cmd_produce(int argc, char **argv) {
+  produce_args_t a = {.frame = "none", .timeout = 30, .o = {.in = IN_JSON}};
+  int status = produce_parse_args(argc, argv, &a);
+  if (status >= 0)
+    return status;
+  popts_t *o = &a.o;
+  status = 1;
   hs_err_t err = {0};
   hs_buf_t in;
   hs_buf_init(&in);
   hs_doc_parser_t *dp = NULL;
   prun_t r = {0};
-  if (o.key_path_text && hs_doc_path_new(o.key_path_text, &o.key_path, &err)) {
+  if (o->key_path_text && hs_doc_path_new(o->key_path_text, &o->key_path, &err)) {
     fprintf(stderr, "healthscore produce: --key-path: %s\n", err.msg);
     hs_buf_free(&in);
     return 2;
   }
-  if (avro_file && hs_avro_schema_load(avro_file, NULL, &o.avro, &err)) {
-    fprintf(stderr, "healthscore produce: %s: %s\n", avro_file, err.msg);
+  if (a.avro_file && hs_avro_schema_load(a.avro_file, NULL, &o->avro, &err)) {
+    fprintf(stderr, "healthscore produce: %s: %s\n", a.avro_file, err.msg);
     goto out;
   }
-  if (hs_tool_read_all("produce", path, &in))
+  if (hs_tool_read_all("produce", a.path, &in))
     goto out;
   if (hs_doc_parser_new(&dp, MAX_BINARY)) {
     fprintf(stderr, "healthscore produce: out of memory\n");
     goto out;
   }
-  int timeout_ms = (int)(timeout * 1000);
-  hs_producer_conf_t pc = {.bootstrap = kafka, .settings = set, .n_settings = n_set};
-  uv_loop_init(&r.loop);
-  clock_gettime(CLOCK_MONOTONIC, &r.t0);
-  if (hs_producer_new(&r.producer, &r.loop, &pc, on_report, &r, &err) ||
-      hs_producer_warm(r.producer, &o.topic, 1, timeout_ms, &err)) {
-    fprintf(stderr, "healthscore produce: %s: %s (waited up to %g s)\n", kafka, err.msg, timeout);
-    if (r.producer) {
-      hs_producer_close(r.producer, 0, on_closed, &r);
-      uv_run(&r.loop, UV_RUN_DEFAULT);
-    }
-    uv_loop_close(&r.loop);
+  if (produce_open(&r, &a, (int)(a.timeout * 1000)))
     goto out;
-  }
   uv_timer_init(&r.loop, &r.tick);
   r.tick.data = &r;
   uv_timer_start(&r.tick, on_tick, 100, 100);
-  int bad = send_all(&r, &o, dp, in.data, in.len);
-  /* every report, or the timeout */
-  double deadline = elapsed(&r) + timeout;
-  while (hs_producer_pending(r.producer) && elapsed(&r) < deadline)
-    uv_run(&r.loop, UV_RUN_ONCE);
-  uv_timer_stop(&r.tick);
-  uv_close((uv_handle_t *)&r.tick, on_handle_closed);
-  size_t left = hs_producer_pending(r.producer);
-  hs_producer_close(r.producer, 0, on_closed, &r); /* what is left fails */
-  uv_run(&r.loop, UV_RUN_DEFAULT);
-  uv_loop_close(&r.loop);
-  if (left)
-    fprintf(stderr, "healthscore produce: %zu records unacknowledged after %g s\n", left, timeout);
-  fprintf(stderr, "produce: %s to %s: %llu records sent, %llu delivered, %llu failed%s%s\n",
-          o.topic, kafka, (unsigned long long)r.sent, (unsigned long long)r.acked,
-          (unsigned long long)r.failed, r.failed ? "; first error: " : "", r.first_error);
-  status = bad || r.failed || r.acked != r.sent ? 1 : 0;
+  int bad = send_all(&r, o, dp, in.data, in.len);
+  produce_finish(&r, &a);
+  status = bad || r.tally.failed || r.tally.delivered != r.sent ? 1 : 0;
 out:
   hs_doc_parser_free(dp);
-  hs_doc_path_free(o.key_path);
-  hs_avro_schema_free(o.avro);
+  hs_doc_path_free(o->key_path);
+  hs_avro_schema_free(o->avro);
   hs_buf_free(&in);
   return status;
 }

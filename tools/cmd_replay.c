@@ -262,6 +262,104 @@ typedef struct replay_opts_s {
   hs_er_opts_t in;
 } replay_opts_t;
 
+/* One option of replay's own into `o` or r's settings. Returns -1 when
+ * taken, else the exit status (0 after --help, 2 on a usage error). */
+static int replay_option(int c, replay_opts_t *o, replay_t *r) {
+  switch (c) {
+  case 'c':
+    o->config = optarg;
+    break;
+  case 'a':
+    o->alerts = optarg;
+    break;
+  case 'A':
+    if (strcmp(optarg, "text") && strcmp(optarg, "json")) {
+      fprintf(stderr, "healthscore replay: --alert-format is json or text\n");
+      return 2;
+    }
+    r->alerts_text = strcmp(optarg, "text") == 0;
+    break;
+  case 's':
+    o->scores = optarg;
+    break;
+  case 'E':
+    r->all_evals = true;
+    break;
+  case 't':
+    o->at = optarg;
+    break;
+  case 'N':
+    o->no_advance = true;
+    break;
+  case 'F':
+    o->final = optarg;
+    break;
+  case 'T':
+    o->states = optarg;
+    break;
+  case 'H': {
+    char *end;
+    long v = strtol(optarg, &end, 10);
+    if (*end || v < 1 || v > 730) {
+      fprintf(stderr, "healthscore replay: --horizon takes 1..730 days\n");
+      return 2;
+    }
+    o->horizon = (int)v;
+    break;
+  }
+  case 'R':
+    o->report_fmt = optarg;
+    if (strcmp(optarg, "text") && strcmp(optarg, "json") && strcmp(optarg, "none")) {
+      fprintf(stderr, "healthscore replay: --report is text, json or none\n");
+      return 2;
+    }
+    break;
+  case 'o':
+    o->output = optarg;
+    break;
+  case 'q':
+    r->quiet = true;
+    break;
+  case 'W':
+    o->html = optarg;
+    break;
+  case 'C':
+    o->compare = optarg;
+    break;
+  case 'h':
+    replay_usage(stdout);
+    return 0;
+  default:
+    replay_usage(stderr);
+    return 2;
+  }
+  return -1;
+}
+
+/* The checks of the options together, once all are read; the input.
+ * Returns -1 to go on, else the exit status. */
+static int replay_check_options(int argc, char **argv, replay_opts_t *o, replay_t *r) {
+  if (o->at && o->no_advance) {
+    fprintf(stderr, "healthscore replay: --at and --no-advance exclude each other\n");
+    return 2;
+  }
+  if (!o->config || argc - optind > 1) {
+    fprintf(stderr, "healthscore replay: %s\n\n",
+            o->config ? "at most one input file" : "--config is required");
+    replay_usage(stderr);
+    return 2;
+  }
+  if (o->at && hs_time_parse_rfc3339(o->at, strlen(o->at), &o->at_ms)) {
+    fprintf(stderr, "healthscore replay: --at \"%s\" is not an RFC 3339 time\n", o->at);
+    return 2;
+  }
+  if (hs_er_apply_options(&o->in, "replay", &r->in))
+    return 2;
+  o->input = optind < argc ? argv[optind] : "-";
+  r->in.name = strcmp(o->input, "-") == 0 ? "<stdin>" : o->input;
+  return -1;
+}
+
 /* Parses the command line into `o` and r's settings. Returns -1 to go on,
  * else the exit status (0 after --help, 2 on a usage error). */
 static int parse_options(int argc, char **argv, replay_opts_t *o, replay_t *r) {
@@ -291,94 +389,11 @@ static int parse_options(int argc, char **argv, replay_opts_t *o, replay_t *r) {
         return 2;
       continue;
     }
-    switch (c) {
-    case 'c':
-      o->config = optarg;
-      break;
-    case 'a':
-      o->alerts = optarg;
-      break;
-    case 'A':
-      if (strcmp(optarg, "text") && strcmp(optarg, "json")) {
-        fprintf(stderr, "healthscore replay: --alert-format is json or text\n");
-        return 2;
-      }
-      r->alerts_text = strcmp(optarg, "text") == 0;
-      break;
-    case 's':
-      o->scores = optarg;
-      break;
-    case 'E':
-      r->all_evals = true;
-      break;
-    case 't':
-      o->at = optarg;
-      break;
-    case 'N':
-      o->no_advance = true;
-      break;
-    case 'F':
-      o->final = optarg;
-      break;
-    case 'T':
-      o->states = optarg;
-      break;
-    case 'H': {
-      char *end;
-      long v = strtol(optarg, &end, 10);
-      if (*end || v < 1 || v > 730) {
-        fprintf(stderr, "healthscore replay: --horizon takes 1..730 days\n");
-        return 2;
-      }
-      o->horizon = (int)v;
-      break;
-    }
-    case 'R':
-      o->report_fmt = optarg;
-      if (strcmp(optarg, "text") && strcmp(optarg, "json") && strcmp(optarg, "none")) {
-        fprintf(stderr, "healthscore replay: --report is text, json or none\n");
-        return 2;
-      }
-      break;
-    case 'o':
-      o->output = optarg;
-      break;
-    case 'q':
-      r->quiet = true;
-      break;
-    case 'W':
-      o->html = optarg;
-      break;
-    case 'C':
-      o->compare = optarg;
-      break;
-    case 'h':
-      replay_usage(stdout);
-      return 0;
-    default:
-      replay_usage(stderr);
-      return 2;
-    }
+    int rc = replay_option(c, o, r);
+    if (rc >= 0)
+      return rc;
   }
-  if (o->at && o->no_advance) {
-    fprintf(stderr, "healthscore replay: --at and --no-advance exclude each other\n");
-    return 2;
-  }
-  if (!o->config || argc - optind > 1) {
-    fprintf(stderr, "healthscore replay: %s\n\n",
-            o->config ? "at most one input file" : "--config is required");
-    replay_usage(stderr);
-    return 2;
-  }
-  if (o->at && hs_time_parse_rfc3339(o->at, strlen(o->at), &o->at_ms)) {
-    fprintf(stderr, "healthscore replay: --at \"%s\" is not an RFC 3339 time\n", o->at);
-    return 2;
-  }
-  if (hs_er_apply_options(&o->in, "replay", &r->in))
-    return 2;
-  o->input = optind < argc ? argv[optind] : "-";
-  r->in.name = strcmp(o->input, "-") == 0 ? "<stdin>" : o->input;
-  return -1;
+  return replay_check_options(argc, argv, o, r);
 }
 
 /* The files written, open while replaying. */

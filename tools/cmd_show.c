@@ -43,9 +43,6 @@ static void usage(FILE *f) {
              "error or when Redis cannot be reached.\n");
 }
 
-/* The full score record of `id`, recomputed from its stored state under
- * model `m`, in `out` (NUL-terminated). Returns 0, or 1 with the reason
- * printed. */
 static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -200,6 +197,9 @@ static const char *key_of(hs_buf_t *k, const char *prefix, const char *id, const
   return k->data;
 }
 
+/* The full score record of `id`, recomputed from its stored state under
+ * model `m`, in `out` (NUL-terminated). Returns 0, or 1 with the reason
+ * printed. */
 static int explain(redis_t *nodes, const char *prefix, const char *id, bool legacy,
                    const hs_model_t *m, hs_buf_t *out) {
   hs_buf_t k;
@@ -377,7 +377,16 @@ static int show_account(redis_t *ns, const char *prefix, const char *id, bool st
   return rc;
 }
 
-int hs_cmd_show(int argc, char **argv) {
+/* What the command line asks for. */
+typedef struct show_args_s {
+  const char *settings, *redis, *prefix, *config;
+  bool json, state;
+  int days;
+} show_args_t;
+
+/* Parses the command line into *a. Returns -1 to go on, else the exit
+ * status (0 after --help, 2 on a usage error). */
+static int show_parse_args(int argc, char **argv, show_args_t *a) {
   static const struct option opts[] = {{"settings", required_argument, NULL, 's'},
                                        {"redis", required_argument, NULL, 'r'},
                                        {"prefix", required_argument, NULL, 'P'},
@@ -387,35 +396,33 @@ int hs_cmd_show(int argc, char **argv) {
                                        {"config", required_argument, NULL, 'c'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
-  const char *settings = NULL, *redis = NULL, *prefix = NULL, *config = NULL;
-  bool json = false, state = false;
-  int days = 14, c;
+  int c;
   while ((c = getopt_long(argc, argv, "s:r:c:h", opts, NULL)) != -1) {
     switch (c) {
     case 'c':
-      config = optarg;
+      a->config = optarg;
       break;
     case 's':
-      settings = optarg;
+      a->settings = optarg;
       break;
     case 'r':
-      redis = optarg;
+      a->redis = optarg;
       break;
     case 'P':
-      prefix = optarg;
+      a->prefix = optarg;
       break;
     case 'd':
-      days = atoi(optarg);
-      if (days < 1 || days > 3660) {
+      a->days = atoi(optarg);
+      if (a->days < 1 || a->days > 3660) {
         fprintf(stderr, "healthscore show: --days takes 1..3660\n");
         return 2;
       }
       break;
     case 'j':
-      json = true;
+      a->json = true;
       break;
     case 'S':
-      state = true;
+      a->state = true;
       break;
     case 'h':
       usage(stdout);
@@ -430,31 +437,19 @@ int hs_cmd_show(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  hs_settings_t st;
-  hs_err_t err = {0};
-  if (hs_settings_defaults(&st) || (settings && hs_settings_load_file(settings, &st, &err))) {
-    fprintf(stderr, "healthscore show: %s\n", err.msg[0] ? err.msg : "out of memory");
-    hs_settings_free(&st);
-    return 2;
-  }
-  /* the nodes: --redis, else redis.nodes, else redis.host:redis.port */
+  return -1;
+}
+
+/* Connects to the Redis nodes (--redis, else redis.nodes, else
+ * redis.host:redis.port) and shows each account in turn. Returns the exit
+ * status. */
+static int show_accounts(const show_args_t *a, const hs_settings_t *st, const hs_model_t *model,
+                         char **ids, int n_ids) {
   char seed[300];
-  snprintf(seed, sizeof seed, strchr(st.redis_host, ':') ? "[%s]:%d" : "%s:%d", st.redis_host,
-           st.redis_port);
-  const char *seeds = redis ? redis : *st.redis_nodes ? st.redis_nodes : seed;
-  if (!prefix)
-    prefix = st.redis_prefix;
-  if (!config && settings)
-    config = st.profiles;
-  hs_config_t *cfg = NULL;
-  hs_model_t *model = NULL;
-  if (config && !state &&
-      (hs_config_load_file(config, &cfg, &err) || hs_model_compile(cfg, &model, &err))) {
-    fprintf(stderr, "healthscore show: %s\n", err.msg);
-    hs_config_free(cfg);
-    hs_settings_free(&st);
-    return 2;
-  }
+  snprintf(seed, sizeof seed, strchr(st->redis_host, ':') ? "[%s]:%d" : "%s:%d", st->redis_host,
+           st->redis_port);
+  const char *seeds = a->redis ? a->redis : *st->redis_nodes ? st->redis_nodes : seed;
+  const char *prefix = a->prefix ? a->prefix : st->redis_prefix;
   hs_buf_t full;
   hs_buf_init(&full);
   redis_t *ns = calloc(1, sizeof *ns);
@@ -463,17 +458,43 @@ int hs_cmd_show(int argc, char **argv) {
     fprintf(stderr, "healthscore show: out of memory\n");
     rc = 2;
   } else {
-    if (redis_open(ns, seeds, st.redis_password)) {
+    if (redis_open(ns, seeds, st->redis_password)) {
       fprintf(stderr, "healthscore show: %s\n", ns->err);
       rc = 2;
     }
   }
-  for (int i = optind; !rc && i < argc; i++)
-    rc = show_account(ns, prefix, argv[i], state, json, model, days, &full);
+  for (int i = 0; !rc && i < n_ids; i++)
+    rc = show_account(ns, prefix, ids[i], a->state, a->json, model, a->days, &full);
   if (ns)
     redis_close(ns);
   free(ns);
   hs_buf_free(&full);
+  return rc;
+}
+
+int hs_cmd_show(int argc, char **argv) {
+  show_args_t a = {.days = 14};
+  int rc = show_parse_args(argc, argv, &a);
+  if (rc >= 0)
+    return rc;
+  hs_settings_t st;
+  hs_err_t err = {0};
+  if (hs_settings_defaults(&st) || (a.settings && hs_settings_load_file(a.settings, &st, &err))) {
+    fprintf(stderr, "healthscore show: %s\n", err.msg[0] ? err.msg : "out of memory");
+    hs_settings_free(&st);
+    return 2;
+  }
+  const char *config = a.config ? a.config : a.settings ? st.profiles : NULL;
+  hs_config_t *cfg = NULL;
+  hs_model_t *model = NULL;
+  if (config && !a.state &&
+      (hs_config_load_file(config, &cfg, &err) || hs_model_compile(cfg, &model, &err))) {
+    fprintf(stderr, "healthscore show: %s\n", err.msg);
+    hs_config_free(cfg);
+    hs_settings_free(&st);
+    return 2;
+  }
+  rc = show_accounts(&a, &st, model, argv + optind, argc - optind);
   hs_model_free(model);
   hs_config_free(cfg);
   hs_settings_free(&st);

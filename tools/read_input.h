@@ -3,7 +3,7 @@
 #ifndef HS_TOOLS_READ_INPUT_H
 #define HS_TOOLS_READ_INPUT_H
 
-#include "healthscore/common.h"
+#include "healthscore/base.h"
 
 /* Appends the file at `path` (NULL: standard input) to `b`. Returns 0, or 1
  * after "healthscore CMD: PATH: reason" on stderr. */

@@ -385,8 +385,8 @@ void hs_account_prefetch_days(const hs_model_t *m, const hs_account_t *a, const 
 void hs_alert_id_hex(uint64_t id, char out[17]);
 
 /* ---- The account table: account id -> the owner's index ----
- * One table for every set of accounts (the engine below, the backtest
- * report, and any other keeper of accounts): open addressing over 64-bit id
+ * One table for every set of accounts (the engine below, the live engine,
+ * the backtest report, and any other keeper of accounts): open addressing over 64-bit id
  * hashes (hs_idmap_hash), mapping an id to a uint32 index that the owner
  * gives (a position in its own array). The ids stay the owner's: the table
  * asks `id_of(ctx, index)` for one when hashes are equal. The fields are
@@ -420,6 +420,11 @@ long hs_idmap_find(const hs_idmap_t *t, hs_str_t id);
 int hs_idmap_reserve(hs_idmap_t *t, size_t *slot, hs_str_t id, uint64_t hash);
 /* Files `index` under the empty `slot` (after hs_idmap_reserve). */
 void hs_idmap_put(hs_idmap_t *t, size_t slot, uint64_t hash, uint32_t index);
+/* Removes the entry at `slot` (one that holds an index); the entries after
+ * it move up, so the table needs no tombstones. Allocates nothing. */
+void hs_idmap_remove(hs_idmap_t *t, size_t slot);
+/* Removes every entry, keeping the slots. */
+void hs_idmap_clear(hs_idmap_t *t);
 
 /* ---- The engine: an in-memory table of accounts driven by events ---- */
 

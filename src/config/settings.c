@@ -346,13 +346,11 @@ void hs_settings_free(hs_settings_t *s) {
 
 __attribute__((format(printf, 4, 5))) static int at(hs_err_t *err, const char *name,
                                                     const yaml_node_t *n, const char *fmt, ...) {
-  char reason[220];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(reason, sizeof reason, fmt, ap);
+  int rc = hs__yaml_verror(err, name, &n->start_mark, 220, fmt, ap);
   va_end(ap);
-  return hs_err_set(err, HS_E_CONFIG, "%s:%zu:%zu: %s", name, n->start_mark.line + 1,
-                    n->start_mark.column + 1, reason);
+  return rc;
 }
 
 /* The scalar's text, with "${NAME}" taken from the environment. */
@@ -623,14 +621,11 @@ int hs_settings_load_string(const char *yaml, size_t len, const char *name, hs_s
     if (!known)
       rc = at(err, name, k,
               "unknown section \"%s\" (expected engine, kafka, redis, http, log, sources)", sec);
-    else if (!strcmp(sec, "sources"))
-      rc = hs__sources_load(&doc, node(&L, p->value), name, out, err);
     else
-      rc = load_section(&L, sec, node(&L, p->value));
+      rc = !strcmp(sec, "sources") ? hs__sources_load(&doc, node(&L, p->value), name, out, err)
+                                   : load_section(&L, sec, node(&L, p->value));
   }
-  if (!rc)
-    rc = check_roles(&L);
-  if (!rc)
+  if (!rc && !(rc = check_roles(&L)))
     rc = hs__sources_check(out, name, err);
   yaml_document_delete(&doc);
   if (rc == HS_E_NOMEM)
@@ -699,13 +694,6 @@ int hs_settings_doc(hs_buf_t *out) {
     rc |= hs_buf_printf(out, "| `%s.%s` | %s | `%s` | %s | %s |\n", r->section, r->key,
                         types[r->type], r->dflt, bounds, r->doc);
   }
-  rc |= hs_buf_printf(
-      out, "\n## sources\n\n"
-           "A list of the topics other systems publish (Segment, Stripe, survey webhooks, ...),\n"
-           "each read by the mapper, mapped to engine events and produced to an input topic:\n"
-           "`topic`, `format` (json, msgpack, avro, confluent-json, confluent-avro), `mapping`,\n"
-           "`schema` (avro), `registry` (`url`, `username`, `password`, `schema_dir`),\n"
-           "`on_unmatched`, `to` and `name`; empty by default. See\n"
-           "[sources.md](sources.md#sources-in-healthscored).\n");
+  rc |= hs__sources_doc(out);
   return rc ? HS_E_NOMEM : 0;
 }

@@ -220,3 +220,14 @@ void hs__sources_free(hs_settings_t *s) {
   s->sources = NULL;
   s->n_sources = 0;
 }
+
+int hs__sources_doc(hs_buf_t *out) {
+  return hs_buf_printf(
+      out, "\n## sources\n\n"
+           "A list of the topics other systems publish (Segment, Stripe, survey webhooks, ...),\n"
+           "each read by the mapper, mapped to engine events and produced to an input topic:\n"
+           "`topic`, `format` (json, msgpack, avro, confluent-json, confluent-avro), `mapping`,\n"
+           "`schema` (avro), `registry` (`url`, `username`, `password`, `schema_dir`),\n"
+           "`on_unmatched`, `to` and `name`; empty by default. See\n"
+           "[sources.md](sources.md#sources-in-healthscored).\n");
+}

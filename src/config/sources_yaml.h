@@ -16,5 +16,7 @@ int hs__sources_load(yaml_document_t *doc, yaml_node_t *list, const char *name, 
  * engine's topics, `to` one of kafka.topics. */
 int hs__sources_check(const hs_settings_t *s, const char *name, hs_err_t *err);
 void hs__sources_free(hs_settings_t *s);
+/* The reference of `sources:` for docs/settings.md. */
+int hs__sources_doc(hs_buf_t *out);
 
 #endif

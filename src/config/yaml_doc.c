@@ -22,15 +22,21 @@ typedef struct reader_s {
   size_t nodes;
 } reader_t;
 
+int hs__yaml_verror(hs_err_t *err, const char *name, const yaml_mark_t *m, size_t reason_max,
+                    const char *fmt, va_list ap) {
+  char reason[256];
+  vsnprintf(reason, reason_max < sizeof reason ? reason_max : sizeof reason, fmt, ap);
+  return hs_err_set(err, HS_E_CONFIG, "%s:%zu:%zu: %s", name, m ? m->line + 1 : 1,
+                    m ? m->column + 1 : 1, reason);
+}
+
 __attribute__((format(printf, 3, 4))) static int fail(reader_t *r, const yaml_mark_t *m,
                                                       const char *fmt, ...) {
-  char reason[200];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(reason, sizeof reason, fmt, ap);
+  int rc = hs__yaml_verror(r->err, r->name, m, 200, fmt, ap);
   va_end(ap);
-  return hs_err_set(r->err, HS_E_CONFIG, "%s:%zu:%zu: %s", r->name, m->line + 1, m->column + 1,
-                    reason);
+  return rc;
 }
 
 static int nomem(reader_t *r) {

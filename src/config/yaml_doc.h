@@ -6,6 +6,7 @@
 
 #include "healthscore/base.h"
 
+#include <stdarg.h>
 #include <yaml.h>
 
 /* Collections nested deeper than this are refused where they open (the
@@ -27,5 +28,11 @@
  * or HS_E_NOMEM with nothing to delete. */
 int hs__yaml_load(const char *text, size_t len, const char *name, yaml_document_t *doc,
                   hs_err_t *err);
+
+/* Sets `err` to HS_E_CONFIG "NAME:LINE:COLUMN: reason" at mark `m` (NULL:
+ * 1:1), the reason formatted from `fmt` and cut to `reason_max` - 1 bytes.
+ * Returns HS_E_CONFIG. */
+int hs__yaml_verror(hs_err_t *err, const char *name, const yaml_mark_t *m, size_t reason_max,
+                    const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 
 #endif

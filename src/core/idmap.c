@@ -93,3 +93,28 @@ void hs_idmap_put(hs_idmap_t *t, size_t slot, uint64_t hash, uint32_t ref) {
   t->refs[slot] = ref + 1;
   t->n++;
 }
+
+void hs_idmap_remove(hs_idmap_t *t, size_t slot) {
+  /* backward-shift deletion: every entry after the hole that would not be
+     found past it any more moves into it, so no tombstone is left */
+  size_t mask = t->cap - 1, hole = slot;
+  t->refs[hole] = 0;
+  t->n--;
+  for (size_t i = (hole + 1) & mask; t->refs[i]; i = (i + 1) & mask) {
+    size_t home = t->hashes[i] & mask;
+    /* the entry at i may fill the hole when its home is not in (hole, i] */
+    bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
+    if (stays)
+      continue;
+    t->hashes[hole] = t->hashes[i];
+    t->refs[hole] = t->refs[i];
+    t->refs[i] = 0;
+    hole = i;
+  }
+}
+
+void hs_idmap_clear(hs_idmap_t *t) {
+  if (t->refs)
+    memset(t->refs, 0, t->cap * sizeof *t->refs);
+  t->n = 0;
+}

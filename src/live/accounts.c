@@ -1,14 +1,43 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
-/* The accounts held in memory: the hash table, the LRU list (most recently
+/* The accounts held in memory: the table (the core's hs_idmap over an
+ * array of accounts), the LRU list (most recently
  * used first), the dirty set written by the next flush, the band counts, and
  * eviction of clean accounts beyond engine.max_accounts. */
 #include "internal.h"
 
+static hs_str_t id_of(const void *ctx, uint32_t index) {
+  const hs_live_t *l = ctx;
+  const acct_t *a = l->table[index];
+  return (hs_str_t){a->id, a->id_len};
+}
+
+int hs__accounts_init(hs_live_t *l) {
+  l->free_head = UINT32_MAX;
+  return hs_idmap_init(&l->ids, 1024, 75, id_of, l);
+}
+
+void hs__accounts_drop(hs_live_t *l) {
+  for (uint32_t i = 0; i < l->table_len; i++)
+    if (l->table[i])
+      hs__acct_free(l, l->table[i]);
+  l->table_len = 0;
+  l->free_head = UINT32_MAX;
+  hs_idmap_clear(&l->ids);
+  l->n_accounts = 0;
+}
+
+void hs__accounts_free(hs_live_t *l) {
+  hs_idmap_free(&l->ids);
+  hs_free(l->table);
+  hs_free(l->free_next);
+  l->table = NULL;
+  l->free_next = NULL;
+  l->table_len = l->table_cap = 0;
+}
+
 acct_t *hs__acct_find(hs_live_t *l, const char *id, size_t len, uint64_t h) {
-  for (acct_t *a = l->buckets[h & (l->n_buckets - 1)]; a; a = a->next_hash)
-    if (a->hash == h && a->id_len == len && !memcmp(a->id, id, len))
-      return a;
-  return NULL;
+  uint32_t r = l->ids.refs[hs_idmap_slot(&l->ids, (hs_str_t){id, (uint32_t)len}, h)];
+  return r ? l->table[r - 1] : NULL;
 }
 
 static void lru_unlink(hs_live_t *l, acct_t *a) {
@@ -40,25 +69,27 @@ void hs__lru_touch(hs_live_t *l, acct_t *a) {
     l->lru_tail = a;
 }
 
-static int grow_buckets(hs_live_t *l) {
-  size_t n = l->n_buckets * 2;
-  acct_t **b = hs_calloc(n, sizeof *b);
-  if (!b)
+/* Room for one more index in the table's arrays. */
+static int grow_table(hs_live_t *l) {
+  if (l->free_head != UINT32_MAX || l->table_len < l->table_cap)
+    return 0;
+  uint32_t cap = l->table_cap ? l->table_cap * 2 : 1024;
+  acct_t **t = hs_realloc(l->table, cap * sizeof *t);
+  if (!t)
     return HS_E_NOMEM;
-  for (size_t i = 0; i < l->n_buckets; i++)
-    for (acct_t *a = l->buckets[i], *next; a; a = next) {
-      next = a->next_hash;
-      a->next_hash = b[a->hash & (n - 1)];
-      b[a->hash & (n - 1)] = a;
-    }
-  hs_free(l->buckets);
-  l->buckets = b;
-  l->n_buckets = n;
+  l->table = t;
+  uint32_t *f = hs_realloc(l->free_next, cap * sizeof *f);
+  if (!f)
+    return HS_E_NOMEM; /* the larger table stays, unused */
+  l->free_next = f;
+  l->table_cap = cap;
   return 0;
 }
 
 acct_t *hs__acct_add(hs_live_t *l, const char *id, size_t len, uint64_t h, int32_t partition) {
-  if (l->n_accounts >= l->n_buckets && grow_buckets(l))
+  hs_str_t key = {id, (uint32_t)len};
+  size_t slot = hs_idmap_slot(&l->ids, key, h);
+  if (hs_idmap_reserve(&l->ids, &slot, key, h) || grow_table(l))
     return NULL;
   size_t cover_at = (sizeof(acct_t) + len + 1 + 7) & ~(size_t)7;
   acct_t *a = hs_calloc(1, cover_at + l->n_topics * sizeof(int64_t));
@@ -72,8 +103,14 @@ acct_t *hs__acct_add(hs_live_t *l, const char *id, size_t len, uint64_t h, int32
   a->partition = partition;
   a->cur_day = INT32_MIN;
   a->profile = a->band = -2;
-  a->next_hash = l->buckets[h & (l->n_buckets - 1)];
-  l->buckets[h & (l->n_buckets - 1)] = a;
+  if (l->free_head != UINT32_MAX) {
+    a->index = l->free_head;
+    l->free_head = l->free_next[a->index];
+  } else {
+    a->index = l->table_len++;
+  }
+  l->table[a->index] = a;
+  hs_idmap_put(&l->ids, slot, h, a->index);
   l->n_accounts++;
   hs__lru_touch(l, a);
   return a;
@@ -98,31 +135,25 @@ void hs__acct_free(hs_live_t *l, acct_t *a) {
   hs_free(a);
 }
 
-static void acct_remove(hs_live_t *l, acct_t *a) {
-  acct_t **pp = &l->buckets[a->hash & (l->n_buckets - 1)];
-  while (*pp != a)
-    pp = &(*pp)->next_hash;
-  *pp = a->next_hash;
+void hs__acct_remove(hs_live_t *l, acct_t *a) {
+  hs_idmap_remove(&l->ids, hs_idmap_slot(&l->ids, (hs_str_t){a->id, a->id_len}, a->hash));
+  l->table[a->index] = NULL;
+  l->free_next[a->index] = l->free_head;
+  l->free_head = a->index;
   lru_unlink(l, a);
   l->n_accounts--;
-  if (a->dirty)
-    l->n_dirty--;
   hs__acct_free(l, a);
 }
 
 void hs__mark_dirty(hs_live_t *l, acct_t *a) {
   if (a->dirty)
     return;
-  if (l->dirty_len == l->dirty_cap) {
-    size_t cap = l->dirty_cap ? l->dirty_cap * 2 : 1024;
-    acct_t **d = hs_realloc(l->dirty, cap * sizeof *d);
-    if (!d)
-      return; /* out of memory: not marked, so this change is written only with the
-                 account's next one, and lost if the engine stops before */
-    l->dirty = d;
-    l->dirty_cap = cap;
-  }
-  l->dirty[l->dirty_len++] = a;
+  a->dirty_next = NULL;
+  if (l->dirty_tail)
+    l->dirty_tail->dirty_next = a;
+  else
+    l->dirty_head = a;
+  l->dirty_tail = a;
   a->dirty = true;
   l->n_dirty++;
 }
@@ -133,7 +164,7 @@ void hs__evict(hs_live_t *l) {
     prev = a->lru_prev;
     if (a->dirty || a->loading || a->refs || a->commit_seq > l->done_seq)
       continue;
-    acct_remove(l, a);
+    hs__acct_remove(l, a);
     hs__count(l->m_evicted, 1);
   }
 }

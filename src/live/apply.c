@@ -5,7 +5,7 @@
 #include "internal.h"
 
 #include "healthscore/codec.h"
-#include "healthscore/output.h"
+#include "healthscore/state.h"
 
 #include <math.h>
 
@@ -24,6 +24,8 @@ static void on_eval(void *ud, const hs_account_t *acct, const hs_eval_t *ev) {
         if (d) {
           a->days = d;
           a->cap_days = cap;
+        } else {
+          hs__nomem_resync(l, "keeping a day of an account's history");
         }
       }
       if (a->n_days < a->cap_days)
@@ -44,10 +46,13 @@ static void on_eval(void *ud, const hs_account_t *acct, const hs_eval_t *ev) {
                                l->s->alerts_source, l->s->group_id};
     hs_alert_headers_t h;
     if (hs_output_alert_message(l->model, ev, al, (int64_t)wall_ms(), &env, l->cur_ts, &l->json,
-                                &h))
+                                &h)) {
+      hs__nomem_resync(l, "building an alert");
       continue;
-    hs__produce(l, l->s->alerts_topic, ev->account_id.ptr, ev->account_id.len, l->json.data,
-                l->json.len, h.hdr, h.n, NULL);
+    }
+    if (!hs__produce(l, l->s->alerts_topic, ev->account_id.ptr, ev->account_id.len, l->json.data,
+                     l->json.len, h.hdr, h.n, NULL))
+      continue; /* lost: hs__produce asked for a resync */
     hs__count(hs__series2(l->f_alerts, hs_model_rule_id(l->model, al->rule),
                           al->state == HS_ALERT_FIRING ? "firing" : "resolved"),
               1);
@@ -117,8 +122,10 @@ bool hs__apply_entry(hs_live_t *l, group_t *g, int t, entry_t *e) {
   if (!a) { /* no memory for it on arrival: try again */
     uint64_t h = hs_hash64(ev.account_id.ptr, ev.account_id.len, HS_HASH_SEED);
     a = hs__acct_find(l, ev.account_id.ptr, ev.account_id.len, h);
-    if (!a && !(a = hs__acct_add(l, ev.account_id.ptr, ev.account_id.len, h, g->partition)))
+    if (!a && !(a = hs__acct_add(l, ev.account_id.ptr, ev.account_id.len, h, g->partition))) {
+      hs__nomem_resync(l, "adding an account");
       return false;
+    }
     e->acc = a;
     a->refs++;
   }
@@ -143,8 +150,7 @@ bool hs__apply_entry(hs_live_t *l, group_t *g, int t, entry_t *e) {
   l->cur = NULL;
   l->cur_ts = -1;
   if (rc < 0) {
-    hs_log(HS_LOG_ERROR, "engine", "out of memory applying an event of %.*s", (int)a->id_len,
-           a->id);
+    hs__nomem_resync(l, "applying an event");
     return false;
   }
   hs__count(again                ? l->m_reapplied
@@ -186,17 +192,42 @@ static void on_loaded(void *ud, int status, const hs_err_t *rerr, const char *da
   }
   hs_err_t err = {0};
   if (data) {
-    if (hs_account_decode(l->model, data, len, &a->a, &err)) {
+    int rc = hs_account_decode(l->model, data, len, &a->a, &err);
+    if (rc == HS_E_VERSION) {
+      /* written by a newer build: overwriting it would lose what that build
+         keeps, so the account's partition group stops here */
+      a->a = NULL;
+      a->loading = false;
+      group_t *g =
+          a->partition >= 0 && a->partition < l->n_partitions ? l->groups[a->partition] : NULL;
+      char why[320];
+      snprintf(why, sizeof why, "the stored state of account \"%.*s\" is not overwritten: %s",
+               (int)(a->id_len > 128 ? 128 : a->id_len), a->id, err.msg);
+      if (g)
+        hs__group_refuse(l, g, "newer_version", why);
+      if (!a->refs)
+        hs__acct_remove(l, a);
+      return;
+    }
+    if (rc == HS_E_NOMEM) {
+      a->a = NULL;
+      a->loading = false;
+      hs__nomem_resync(l, "decoding an account's state");
+      return;
+    }
+    if (rc) {
       hs_log(HS_LOG_ERROR, "redis",
              "the stored state of %.*s does not decode (%s); it starts over from empty",
              (int)a->id_len, a->id, err.msg);
+      hs__count(l->m_state_reset, 1);
       a->a = NULL;
     } else {
       hs__count(l->m_loads, 1);
     }
   }
   if (!a->a && hs_account_new(l->model, (hs_str_t){a->id, a->id_len}, &a->a)) {
-    hs_log(HS_LOG_ERROR, "engine", "out of memory creating account %.*s", (int)a->id_len, a->id);
+    a->loading = false;
+    hs__nomem_resync(l, "creating an account");
     return;
   }
   a->cover_part = cover ? partition : -1;
@@ -211,8 +242,10 @@ void hs__load_account(hs_live_t *l, acct_t *a) {
   if (a->loading || a->a)
     return;
   load_t *r = hs_malloc(sizeof *r + a->id_len);
-  if (!r)
+  if (!r) {
+    hs__nomem_resync(l, "reading an account");
     return;
+  }
   r->live = l;
   r->epoch = l->epoch;
   r->id_len = a->id_len;

@@ -5,7 +5,7 @@
  * or a refusal (fencing) or failure starts a resync. */
 #include "internal.h"
 
-#include "healthscore/output.h"
+#include "healthscore/state.h"
 
 #include <math.h>
 
@@ -113,9 +113,9 @@ void hs__flush(hs_live_t *l) {
     n_pos += group_moves(l, l->groups[p]);
   if (!n_pos && !l->n_dirty)
     return;
-  size_t n = l->dirty_len, n_hist = 0;
-  for (size_t i = 0; i < n; i++) /* the history days to write */
-    n_hist += l->dirty[i]->n_days + 1;
+  size_t n = l->n_dirty, n_hist = 0;
+  for (acct_t *a = l->dirty_head; a; a = a->dirty_next) /* the history days to write */
+    n_hist += a->n_days + 1;
   commit_t *c = hs_calloc(1, sizeof *c);
   hs_buf_t *b = &l->flushbuf; /* kept across flushes: no fresh pages each time */
   b->len = 0;
@@ -134,8 +134,8 @@ void hs__flush(hs_live_t *l) {
   }
   hs_store_write_t *w = rc ? NULL : c->w;
   size_t *off = rc ? NULL : c->off, h = 0;
-  for (size_t i = 0; i < n && !rc; i++) {
-    acct_t *a = l->dirty[i];
+  acct_t *a = l->dirty_head;
+  for (size_t i = 0; i < n && !rc; i++, a = a->dirty_next) {
     off[2 * i] = b->len;
     rc = hs_account_encode(l->model, a->a, b);
     off[2 * i + 1] = b->len;
@@ -198,15 +198,15 @@ void hs__flush(hs_live_t *l) {
   /* built: the accounts are clean until their next event, and cover what
      this flush writes */
   l->commit_seq = c->seq;
-  for (size_t i = 0; i < n; i++) {
-    acct_t *a = l->dirty[i];
+  a = l->dirty_head;
+  for (size_t i = 0; i < n; i++, a = a->dirty_next) {
     a->n_days = 0;
     a->dirty = false;
     a->commit_seq = c->seq;
     a->cover_part = a->partition;
     memcpy(a->cover, c->covers + i * nt, nt * sizeof *c->covers);
   }
-  l->dirty_len = 0;
+  l->dirty_head = l->dirty_tail = NULL;
   l->n_dirty = 0;
   l->committing = true;
   /* alerts and dead letters of the events it covers go out first: once

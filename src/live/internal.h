@@ -22,10 +22,12 @@
 
 #include "healthscore/codec.h"
 #include "healthscore/consumer.h"
+#include "healthscore/hash.h"
 #include "healthscore/log.h"
 #include "healthscore/producer.h"
 #include "healthscore/state.h"
 #include "healthscore/store.h"
+#include "healthscore/time.h"
 
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
@@ -50,9 +52,13 @@
 #define DL_HEADERS HS_ALERT_MAX_HEADERS /* dead letters use 6 */
 
 /* Why the engine dropped its memory and resumed from Redis. */
-enum { RS_READ, RS_FLUSH, RS_FENCED, RS_RECONNECT, RS_UNREACHABLE, RS_NOMEM, RS__COUNT };
+enum { RS_READ, RS_FLUSH, RS_FENCED, RS_RECONNECT, RS_UNREACHABLE, RS_NOMEM, RS_ASSIGN, RS__COUNT };
 
-enum { G_LOADING, G_ACTIVE, G_REVOKING };
+/* A partition group's state. REFUSED: an account of the group holds a
+ * state this build must not overwrite (written by a newer build): nothing
+ * more of the group is fetched, applied or written, until the next
+ * assignment or resync reads it again. */
+enum { G_LOADING, G_ACTIVE, G_REVOKING, G_REFUSED };
 
 /* The engine's mode towards its assignment (docs/architecture.md, "Modes of
  * the live engine"); changed only by hs__set_mode, which logs each change.
@@ -117,8 +123,9 @@ typedef struct day_s {
 } day_t;
 
 typedef struct acct_s {
-  struct acct_s *next_hash, *lru_prev, *lru_next;
-  hs_account_t *a; /* NULL while loading */
+  struct acct_s *lru_prev, *lru_next;
+  struct acct_s *dirty_next; /* in the dirty set, which needs no allocation */
+  hs_account_t *a;           /* NULL while loading */
   uint64_t hash;
   int32_t partition;
   bool loading, dirty;
@@ -134,6 +141,7 @@ typedef struct acct_s {
   int32_t cur_day; /* INT32_MIN: none */
   double cur_score;
   int16_t profile, band;
+  uint32_t index; /* in the account table's array (hs_live_s.table) */
   uint32_t id_len;
   char id[];
 } acct_t;
@@ -179,11 +187,17 @@ struct hs_live_s {
   group_t **groups; /* by partition number; NULL when not assigned */
   size_t n_groups;
   /* accounts */
-  acct_t **buckets;
-  size_t n_buckets, n_accounts, n_dirty;
+  /* the core's account table (hs_idmap): id -> index into `table`, whose
+     free entries are chained through free_next (freeing needs no memory) */
+  hs_idmap_t ids;
+  acct_t **table;                           /* by index; NULL when free */
+  uint32_t *free_next;                      /* by index, for free entries: the next free one */
+  uint32_t table_len, table_cap, free_head; /* free_head: UINT32_MAX when none */
+  size_t n_accounts, n_dirty;
   acct_t *lru_head, *lru_tail; /* most recently used first */
-  acct_t **dirty;
-  size_t dirty_len, dirty_cap;
+  /* the dirty set, in the order accounts changed: a list through the
+     accounts themselves, so that marking one never fails */
+  acct_t *dirty_head, *dirty_tail;
   /* Redis */
   uint64_t epoch, commit_seq, done_seq, store_connections;
   struct commit_s *held; /* a flush built and waiting for deliveries */
@@ -216,10 +230,12 @@ struct hs_live_s {
   char failure[256]; /* the last reason progress failed */
   int resync_cause;
   char resync_why[256];
-  char redis_err[192]; /* the connection failure last logged */
+  size_t n_refused;      /* partition groups refused (G_REFUSED) */
+  char refused_why[384]; /* why the last one was */
+  char redis_err[192];   /* the connection failure last logged */
   uint64_t redis_err_ms;
   char kafka_err[256];
-  ratelimit_t rl_flush, rl_resume, rl_resync, rl_out;
+  ratelimit_t rl_flush, rl_resume, rl_resync, rl_out, rl_nomem;
   /* produced messages whose sending failed, sent again at the next tick */
   outmsg_t *retry;
   bool out_lost; /* a message was given up (stopping): nothing more is written */
@@ -231,7 +247,8 @@ struct hs_live_s {
   uint64_t stop_deadline;
   /* metrics */
   hs_family_t *f_events, *f_dead, *f_dead_fail, *f_alerts, *f_lag, *f_bands, *f_delivery,
-      *f_resyncs;
+      *f_resyncs, *f_refused, *f_modes;
+  hs_series_t *m_state_reset, *m_assign_fail;
   hs_series_t *m_reapplied, *m_dead_trunc, *m_turn_max, *m_deferrals;
   hs_series_t *m_engine_delay, *m_alert_delivery;
   hs_series_t *m_applied, *m_dups, *m_dup_ids, *m_late, *m_ignored, *m_latency, *m_flush_s,
@@ -308,7 +325,16 @@ static inline int64_t *taken_at(hs_live_t *l, int32_t partition, int t) {
 
 /* ---- accounts.c -------------------------------------------------------- */
 
-/* The account `id` (hash `h`) held in memory, or NULL. */
+/* Makes the empty account table. Returns 0 or HS_E_NOMEM. */
+int hs__accounts_init(hs_live_t *l);
+
+/* Frees every account and empties the table (its memory stays). */
+void hs__accounts_drop(hs_live_t *l);
+
+/* Frees the table itself (after hs__accounts_drop). */
+void hs__accounts_free(hs_live_t *l);
+
+/* The account `id` (hash `h`, hs_idmap_hash) held in memory, or NULL. */
 acct_t *hs__acct_find(hs_live_t *l, const char *id, size_t len, uint64_t h);
 
 /* Makes `a` the most recently used account. */
@@ -324,8 +350,12 @@ void hs__band_move(hs_live_t *l, acct_t *a, int profile, int band);
 /* Frees `a`, uncounting its band; the caller unlinks it first. */
 void hs__acct_free(hs_live_t *l, acct_t *a);
 
-/* Adds `a` to the dirty set written by the next flush. */
+/* Adds `a` to the dirty set written by the next flush. Allocates nothing,
+ * so it cannot fail: an applied event is always written. */
 void hs__mark_dirty(hs_live_t *l, acct_t *a);
+
+/* Removes `a` from the table and frees it; nothing may point at it. */
+void hs__acct_remove(hs_live_t *l, acct_t *a);
 
 /* Drops clean accounts, least recently used first, beyond
  * engine.max_accounts: none being read, referenced by a queued message, or
@@ -351,6 +381,14 @@ void hs__budget_spend(hs_live_t *l, int64_t days);
  * has a message buffered or has reached its end (and, with max_idle, the
  * head has waited long enough). */
 void hs__group_pump(hs_live_t *l, group_t *g);
+
+/* Refuses group `g`: its partitions are paused and what it buffered is
+ * released; nothing more of it is applied or written (what it applied
+ * before stays and is written as usual: it is a prefix of its input).
+ * Logged at error with `why`, counted under `reason` in
+ * healthscore_state_refused_total, and /readyz says why until the next
+ * assignment or resync. */
+void hs__group_refuse(hs_live_t *l, group_t *g, const char *reason, const char *why);
 
 /* The consumer's take callback: a message arrives; true when the engine
  * keeps it (queued in its group). */
@@ -425,6 +463,12 @@ void hs__drop_all(hs_live_t *l);
 
 /* Moves the engine to `mode`, logging the change (with `why`) at info. */
 void hs__set_mode(hs_live_t *l, live_mode_t mode, const char *why);
+
+/* An allocation failed where an applied event's effect (its state, an
+ * alert, a day of history, a queued message) would otherwise be dropped:
+ * logs `what` at error and asks for a resync (cause out_of_memory), so
+ * that the input is applied again from what Redis holds. */
+void hs__nomem_resync(hs_live_t *l, const char *what);
 
 /* Asks for a resync (done by the tick timer, outside any callback chain):
  * what is held can no longer be trusted to match Redis. Fetching stops at

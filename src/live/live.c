@@ -6,7 +6,7 @@
 #include "internal.h"
 
 #include "healthscore/codec.h"
-#include "healthscore/output.h"
+#include "healthscore/state.h"
 
 #include <math.h>
 #ifdef __GLIBC__
@@ -181,6 +181,33 @@ static int check_topics(hs_live_t *l, hs_err_t *err) {
   return rc;
 }
 
+static void on_part_closed(void *ud);
+static void on_consumer_closed(void *ud);
+
+static void on_unstarted_freed(void *ud, int status) {
+  (void)status;
+  *(bool *)ud = true;
+}
+
+/* hs_live_new failed: closes what was opened (the consumer, the producer,
+ * the store), turning the loop until their handles are closed, and frees
+ * the engine. No timer of the engine was started yet. */
+static void destroy_unstarted(hs_live_t *l) {
+  bool freed = false;
+  uv_loop_t *loop = l->loop;
+  l->phase = LIVE_CLOSING;
+  l->stop_done = on_unstarted_freed;
+  l->stop_ud = &freed;
+  l->stop_deadline = uv_now(loop); /* nothing waits to be delivered */
+  l->open = 3;                     /* producer, store, and the consumer chain itself */
+  if (l->consumer)
+    hs_consumer_close(l->consumer, on_consumer_closed, l);
+  else
+    on_consumer_closed(l);
+  while (!freed)
+    uv_run(loop, UV_RUN_ONCE);
+}
+
 static const char *const consumer_defaults[] = {
     "enable.partition.eof", "true",  "statistics.interval.ms", "5000",
     "session.timeout.ms",   "10000", "queued.min.messages",    "100000"};
@@ -197,13 +224,11 @@ int hs_live_new(hs_live_t **out, uv_loop_t *loop, const hs_settings_t *s, const 
   l->s = s;
   l->model = model;
   l->n_topics = s->n_topics;
-  l->n_buckets = 1024;
   l->cur_ts = -1;
-  l->buckets = hs_calloc(l->n_buckets, sizeof *l->buckets);
   hs_buf_init(&l->json);
   hs_buf_init(&l->flushbuf);
   int rc = 0;
-  if (!l->buckets || hs_decoder_new(&l->dec, 0) || hs_decoder_new(&l->peek, 0) ||
+  if (hs__accounts_init(l) || hs_decoder_new(&l->dec, 0) || hs_decoder_new(&l->peek, 0) ||
       hs__make_metrics(l, metrics) || hs__band_arrays(l, model))
     rc = hs_err_set(err, HS_E_NOMEM, "out of memory");
   /* librdkafka settings: ours, then the operator's (which win) */
@@ -273,9 +298,7 @@ int hs_live_new(hs_live_t **out, uv_loop_t *loop, const hs_settings_t *s, const 
   if (!rc)
     rc = hs_store_new(&l->store, loop, &sc, err);
   if (rc) {
-    /* nothing ran on the loop yet: tear down synchronously */
-    hs_log(HS_LOG_ERROR, "engine", "%s", err->msg);
-    *out = l; /* the caller stops it, which closes what was opened */
+    destroy_unstarted(l);
     return rc;
   }
   uv_timer_t *timers[] = {&l->flush_timer, &l->tick_timer, &l->idle_timer, &l->wait_timer};
@@ -313,8 +336,7 @@ static void free_live(hs_live_t *l) {
   void *ud = l->stop_ud;
   hs__drop_all(l);
   hs_free(l->groups);
-  hs_free(l->buckets);
-  hs_free(l->dirty);
+  hs__accounts_free(l);
   hs_free(l->out_done);
   hs_free(l->ev_series);
   hs_free(l->lag_series);
@@ -414,25 +436,18 @@ void hs__stop_step(hs_live_t *l) {
     on_consumer_closed(l);
 }
 
-void hs_live_stop(hs_live_t *l, int timeout_ms, void (*done)(void *ud, int status), void *ud) {
+int hs_live_stop(hs_live_t *l, int timeout_ms, void (*done)(void *ud, int status), void *ud) {
+  if (stopping(l)) {
+    hs_log(HS_LOG_WARN, "engine", "already stopping: a second stop is refused");
+    return HS_E_INVAL;
+  }
   l->stop_done = done;
   l->stop_ud = ud;
   l->stop_deadline = uv_now(l->loop) + (uint64_t)timeout_ms;
-  if (stopping(l))
-    return;
   set_phase(l, LIVE_STOPPING);
-  if (!l->open) { /* creation failed half-way: no timers */
-    set_phase(l, LIVE_CLOSING);
-    hs__drop_all(l);
-    l->open = 3;
-    if (l->consumer)
-      hs_consumer_close(l->consumer, on_consumer_closed, l);
-    else
-      on_consumer_closed(l);
-    return;
-  }
   if (l->consumer)
     hs_consumer_pause(l->consumer, true);
   hs_log(HS_LOG_INFO, "engine", "stopping: writing %zu changed accounts to Redis", l->n_dirty);
   hs__stop_step(l);
+  return 0;
 }

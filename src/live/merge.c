@@ -192,8 +192,12 @@ bool hs__on_take(void *ud, rd_kafka_message_t *m) {
       hs__load_account(l, a);
     e.acc = a;
   }
-  if (queue_push(tp, &e))
+  if (queue_push(tp, &e)) {
+    /* not kept: its offset is passed already, so fetching cannot bring it
+       back; resuming from Redis does */
+    hs__nomem_resync(l, "queueing a message");
     return false;
+  }
   if (*taken_at(l, m->partition, t) <= m->offset)
     *taken_at(l, m->partition, t) = m->offset + 1;
   if (e.acc)
@@ -205,6 +209,34 @@ bool hs__on_take(void *ud, rd_kafka_message_t *m) {
   if (tp->len == 1)
     hs__group_pump(l, g);
   return true;
+}
+
+void hs__group_refuse(hs_live_t *l, group_t *g, const char *reason, const char *why) {
+  if (g->state == G_REFUSED)
+    return;
+  g->state = G_REFUSED;
+  g->waiting_timer = false;
+  for (size_t t = 0; t < l->n_topics; t++) {
+    tp_t *tp = &g->tp[t];
+    for (size_t i = 0; i < tp->len; i++) {
+      entry_t *e = &tp->q[(tp->head + i) % tp->cap];
+      if (e->acc)
+        e->acc->refs--;
+      rd_kafka_message_destroy(e->m);
+    }
+    tp->head = tp->len = 0;
+    if (l->consumer)
+      hs_consumer_pause_partition(l->consumer, l->s->topics[t], g->partition, true);
+    tp->paused = true;
+  }
+  l->n_refused++;
+  snprintf(l->refused_why, sizeof l->refused_why, "partition %d refused: %s", (int)g->partition,
+           why);
+  hs__count(hs__series1(l->f_refused, reason), 1);
+  hs_log(HS_LOG_ERROR, "engine",
+         "partition %d refused: %s; nothing more of it is applied or written until it is "
+         "assigned again",
+         (int)g->partition, why);
 }
 
 /* The next turn of the loop after one that ran out of budget: the work

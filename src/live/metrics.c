@@ -183,6 +183,20 @@ static const metric_def_t metric_defs[] = {
      NULL, NB, SERIES(m_redis_bytes), false},
     {HS_COUNTER, "healthscore_state_loads_total", "Account states read back from Redis", NULL, NB,
      SERIES(m_loads), false},
+    {HS_COUNTER, "healthscore_state_refused_total",
+     "Partition groups refused because an account's stored state must not be overwritten, by "
+     "reason "
+     "(newer_version: written by a newer build); nothing more of the group is applied or written "
+     "until it is assigned again",
+     "reason", NB, FAMILY(f_refused), true},
+    {HS_COUNTER, "healthscore_state_reset_total",
+     "Stored states that did not decode (corrupt, not of a newer version) and were started over "
+     "from empty",
+     NULL, NB, SERIES(m_state_reset), false},
+    {HS_COUNTER, "healthscore_kafka_assign_failures_total",
+     "Assignments librdkafka refused (the engine resumes from the state in Redis and assigns "
+     "again)",
+     NULL, NB, SERIES(m_assign_fail), false},
     {HS_COUNTER, "healthscore_accounts_evicted_total",
      "Clean accounts dropped from memory to stay within engine.max_accounts", NULL, NB,
      SERIES(m_evicted), false},
@@ -192,6 +206,10 @@ static const metric_def_t metric_defs[] = {
     {HS_COUNTER, "healthscore_resyncs_total",
      "Times the engine dropped its memory and resumed from the state in Redis, by cause", "cause",
      NB, FAMILY(f_resyncs), true},
+    {HS_COUNTER, "healthscore_engine_mode_changes_total",
+     "Changes of the engine's mode towards its assignment, by the mode entered (running, syncing, "
+     "resync, revoking, revoke_abandoned)",
+     "mode", NB, FAMILY(f_modes), true},
     {HS_GAUGE, "healthscore_loop_turn_work_max",
      "The most work done in one turn of the event loop, in account-days evaluated (bounded so that "
      "the loop keeps answering)",

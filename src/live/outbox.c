@@ -19,7 +19,9 @@ static void out_track(hs_live_t *l, outmsg_t *o) {
     size_t cap = l->out_cap ? l->out_cap * 2 : 1024;
     uint8_t *d = hs_calloc(cap, 1);
     if (!d) {
-      hs_log(HS_LOG_ERROR, "engine", "out of memory: a message is not waited for by flushes");
+      /* sent, but no flush would wait for it: what covers its input is not
+         written; resuming from Redis produces it again */
+      hs__nomem_resync(l, "numbering a message to Kafka");
       return;
     }
     for (uint64_t q = l->out_low; q < l->out_next; q++)
@@ -128,20 +130,21 @@ void hs__retry_sends(hs_live_t *l) {
 
 /* Queues a copy of the message; failed sends are retried until delivered.
  * The key and value are always present (never null, which a compacted topic
- * would take for a tombstone), even when empty. */
+ * would take for a tombstone), even when empty. Out of memory: NULL, and a
+ * resync is asked for (the message is produced again). */
 outmsg_t *hs__produce(hs_live_t *l, const char *topic, const void *key, size_t key_len,
                       const void *value, size_t len, const char *const *hdr, size_t n_hdr,
                       const char *dead_kind) {
   outmsg_t *o = hs_calloc(1, sizeof *o);
   if (!o) {
-    hs_log(HS_LOG_ERROR, "kafka", "a message to %s is lost: out of memory", topic);
+    hs__nomem_resync(l, "queueing a message to Kafka");
     return NULL;
   }
   o->topic = hs_strdup(topic);
   o->key = hs_malloc(key_len ? key_len : 1);
   o->value = hs_malloc(len ? len : 1);
   if (!o->topic || !o->key || !o->value) {
-    hs_log(HS_LOG_ERROR, "kafka", "a message to %s is lost: out of memory", topic);
+    hs__nomem_resync(l, "queueing a message to Kafka");
     hs__outmsg_free(o);
     return NULL;
   }

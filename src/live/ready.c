@@ -36,6 +36,8 @@ bool hs_live_ready(const hs_live_t *l, char *why, size_t n) {
   uint64_t stalled = uv_now(l->loop) - l->progress_ms;
   if (stopping(l))
     snprintf(why, n, "shutting down");
+  else if (l->n_refused)
+    snprintf(why, n, "%s", l->refused_why);
   else if (!l->store_up)
     snprintf(why, n, "Redis unreachable: %s",
              *hs_store_last_error(l->store) ? hs_store_last_error(l->store) : "no answer yet");

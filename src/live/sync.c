@@ -8,7 +8,8 @@
 
 /* The causes of a resync, as the metrics and logs name them. */
 static const char *const resync_causes[RS__COUNT] = {
-    "read_failed", "flush_failed", "fenced", "reconnected", "unreachable", "out_of_memory"};
+    "read_failed", "flush_failed",  "fenced",       "reconnected",
+    "unreachable", "out_of_memory", "assign_failed"};
 
 static void start_sync(hs_live_t *l);
 
@@ -23,19 +24,16 @@ typedef struct req_s {
 void hs__drop_all(hs_live_t *l) {
   l->epoch++;
   hs__drop_held(l);
-  for (size_t p = 0; p < l->n_groups; p++)
+  for (size_t p = 0; l->groups && p < l->n_groups; p++)
     if (l->groups[p]) {
       hs__group_free(l, l->groups[p]);
       l->groups[p] = NULL;
     }
-  for (size_t i = 0; i < l->n_buckets; i++) {
-    for (acct_t *a = l->buckets[i], *next; a; a = next) {
-      next = a->next_hash;
-      hs__acct_free(l, a);
-    }
-    l->buckets[i] = NULL;
-  }
-  l->n_accounts = l->n_dirty = l->dirty_len = 0;
+  hs__accounts_drop(l);
+  l->n_accounts = l->n_dirty = 0;
+  l->dirty_head = l->dirty_tail = NULL;
+  l->n_refused = 0;
+  l->refused_why[0] = 0;
   l->lru_head = l->lru_tail = NULL;
   l->idle_next = NULL;
   l->idle_pass = false;
@@ -51,6 +49,7 @@ void hs__set_mode(hs_live_t *l, live_mode_t mode, const char *why) {
     return;
   hs_log(HS_LOG_INFO, "engine", "mode %s -> %s: %s", mode_names[l->mode], mode_names[mode], why);
   l->mode = mode;
+  hs__count(hs__series1(l->f_modes, mode_names[mode]), 1);
 }
 
 /* Asks for a resync (done by the tick timer, outside any callback chain):
@@ -71,6 +70,25 @@ void hs__want_resync(hs_live_t *l, int cause, const char *fmt, ...) {
   }
   hs__set_mode(l, revoking(l) ? LIVE_REVOKE_ABANDONED : LIVE_RESYNC, l->resync_why);
   hs__drop_held(l); /* a flush waiting for deliveries is not sent any more */
+}
+
+void hs__nomem_resync(hs_live_t *l, const char *what) {
+  char note[64];
+  if (rate_ok(l, &l->rl_nomem))
+    hs_log(HS_LOG_ERROR, "engine", "out of memory %s: resuming from the state in Redis%s", what,
+           rate_note(&l->rl_nomem, note, sizeof note));
+  hs__want_resync(l, RS_NOMEM, "out of memory %s", what);
+}
+
+/* hs_consumer_assign, checked: a failure is logged, counted, and resolved
+ * by a resync (which assigns again). */
+static bool assign(hs_live_t *l, const rd_kafka_topic_partition_list_t *list, const char *what) {
+  if (!hs_consumer_assign(l->consumer, list))
+    return true;
+  hs__count(l->m_assign_fail, 1);
+  hs_log(HS_LOG_ERROR, "kafka", "librdkafka refused to %s; resuming from the state in Redis", what);
+  hs__want_resync(l, RS_ASSIGN, "librdkafka refused to %s", what);
+  return false;
 }
 
 void hs__on_assigned(void *ud, const rd_kafka_topic_partition_list_t *parts) {
@@ -120,7 +138,10 @@ static void assign_from_positions(hs_live_t *l) {
     }
     g->state = G_ACTIVE;
   }
-  hs_consumer_assign(l->consumer, list);
+  if (!assign(l, list, "assign the partitions from the positions in Redis")) {
+    rd_kafka_topic_partition_list_destroy(list);
+    return;
+  }
   hs_consumer_pause(l->consumer, false);
   char note[64];
   if (rate_ok(l, &l->rl_resume))
@@ -153,7 +174,8 @@ static void on_positions(void *ud, int status, const int64_t *offsets) {
  * from Redis; consumption resumes from there (assign_from_positions). */
 static void start_sync(hs_live_t *l) {
   hs__drop_all(l);
-  hs_consumer_assign(l->consumer, NULL); /* nothing is fetched meanwhile */
+  if (!assign(l, NULL, "stop fetching before reading positions")) /* nothing fetched meanwhile */
+    return;
   rd_kafka_topic_partition_list_t *parts = hs_consumer_group_assignment(l->consumer);
   hs__set_mode(l, LIVE_SYNCING, "reading positions from Redis");
   l->store_connections = hs_store_connections(l->store);

@@ -327,10 +327,12 @@ sys.exit(1 if bad else 0)
 PY
 }
 
-# alerts_ok CONFIG EVENTS: the alerts topic holds exactly replay's alert
-# episodes (alert_id and state); duplicates only repeat an alert_id.
+# alerts_ok CONFIG EVENTS [REPLAY OPTIONS...]: the alerts topic holds exactly
+# replay's alert episodes (alert_id and state); duplicates only repeat an
+# alert_id. (--no-advance: no alert of idle accounts ageing to the last
+# event's time, as healthscored with engine.idle_interval 0.)
 alerts_ok() {
-  "$bin" replay --config "$1" --alerts "$work/replay.alerts" --report none --quiet <"$2"
+  "$bin" replay --config "$1" --alerts "$work/replay.alerts" --report none --quiet "${@:3}" <"$2"
   kcat -b "$bs" -C -t healthscore.alerts -o beginning -e -q -f '%s\n' >"$work/live.alerts" 2>/dev/null
   python3 - "$work/replay.alerts" "$work/live.alerts" <<'PY'
 import json, sys

@@ -8,7 +8,7 @@ group=evict-$$
 
 start_broker 8
 start_redis
-gen=(--accounts 1200 --days 60 --seed 77)
+gen=(--accounts 1200 --days 15 --seed 77)
 "$bin" gen "${gen[@]}" --quiet >"$work/events.jsonl"
 good=$(wc -l <"$work/events.jsonl")
 "$bin" gen "${gen[@]}" --kafka "$bs" --quiet
@@ -23,7 +23,7 @@ echo "  accounts held: $held, evicted: $evicted"
 check "it holds at most engine.max_accounts" test "$held" -le 1000
 check "it evicted clean accounts" test "$evicted" -ge 200
 # more events for the same accounts, a few days later: evicted ones come back
-more=(--accounts 1200 --days 5 --seed 78 --start 2026-03-05)
+more=(--accounts 1200 --days 5 --seed 78 --start 2026-01-20)
 "$bin" gen "${more[@]}" --quiet >>"$work/events.jsonl"
 good=$(wc -l <"$work/events.jsonl")
 "$bin" gen "${more[@]}" --kafka "$bs" --quiet

@@ -5,9 +5,8 @@
 #include "testutil.h"
 
 #include "healthscore/config.h"
-#include "healthscore/output.h"
-#include "healthscore/score.h"
-#include "healthscore/settings.h"
+#include "healthscore/core.h"
+#include "healthscore/state.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -121,11 +121,21 @@ static void test_usage_errors(void **state) {
       0);
 }
 
+/* A usage error names the values the option takes, as the user types them. */
+static void test_format_error_names_the_formats(void **state) {
+  (void)state;
+  assert_int_equal(hs_test_run("%s gen --format xml 2>&1 >/dev/null | grep -qx "
+                               "'healthscore gen: --format is json or msgpack'",
+                               hs_test_bin()),
+                   0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_same_seed_same_bytes),
       cmocka_unit_test(test_events_are_valid_sorted_and_complete),
       cmocka_unit_test(test_usage_errors),
+      cmocka_unit_test(test_format_error_names_the_formats),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -286,7 +286,15 @@ static void on_request(void *ud, const char *method, const char *path, hs_http_r
   }
 }
 
-int main(int argc, char **argv) {
+/* What the command line asks for. */
+typedef struct args_s {
+  const char *config, *profiles, *level, *format, *role;
+  bool check;
+} args_t;
+
+/* Parses the command line into *a. Returns -1 to go on, else the exit
+ * status (0 after --help or --version, 2 on a usage error). */
+static int parse_args(int argc, char **argv, args_t *a) {
   static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                        {"profiles", required_argument, NULL, 'p'},
                                        {"log-level", required_argument, NULL, 'L'},
@@ -296,28 +304,26 @@ int main(int argc, char **argv) {
                                        {"role", required_argument, NULL, 'R'},
                                        {"version", no_argument, NULL, 'V'},
                                        {NULL, 0, NULL, 0}};
-  const char *config = NULL, *profiles = NULL, *level = NULL, *format = NULL, *role = "all";
-  bool check = false;
   int c;
   while ((c = getopt_long(argc, argv, "c:p:hV", opts, NULL)) != -1) {
     switch (c) {
     case 'c':
-      config = optarg;
+      a->config = optarg;
       break;
     case 'p':
-      profiles = optarg;
+      a->profiles = optarg;
       break;
     case 'L':
-      level = optarg;
+      a->level = optarg;
       break;
     case 'F':
-      format = optarg;
+      a->format = optarg;
       break;
     case 'C':
-      check = true;
+      a->check = true;
       break;
     case 'R':
-      role = optarg;
+      a->role = optarg;
       break;
     case 'h':
       usage(stdout);
@@ -335,104 +341,146 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  daemon_t d;
-  memset(&d, 0, sizeof d);
+  return -1;
+}
+
+/* Reads the settings, sets the logger up and compiles the profiles into d.
+ * Returns -1 to go on, else the exit status (with d's settings and model
+ * freed). */
+static int configure(daemon_t *d, const args_t *a) {
   hs_err_t err = {0};
-  if (hs_settings_defaults(&d.settings) ||
-      (config && hs_settings_load_file(config, &d.settings, &err))) {
+  if (hs_settings_defaults(&d->settings) ||
+      (a->config && hs_settings_load_file(a->config, &d->settings, &err))) {
     fprintf(stderr, "healthscored: %s\n", err.msg[0] ? err.msg : "out of memory");
-    hs_settings_free(&d.settings);
+    hs_settings_free(&d->settings);
     return 2;
   }
-  if (profiles) {
-    hs_free(d.settings.profiles);
-    d.settings.profiles = hs_strdup(profiles);
+  if (a->profiles) {
+    hs_free(d->settings.profiles);
+    d->settings.profiles = hs_strdup(a->profiles);
   }
-  int lv = hs_log_level_from(level ? level : d.settings.log_level);
-  if (lv < 0 || (format && strcmp(format, "json") && strcmp(format, "text"))) {
+  int lv = hs_log_level_from(a->level ? a->level : d->settings.log_level);
+  if (lv < 0 || (a->format && strcmp(a->format, "json") && strcmp(a->format, "text"))) {
     fprintf(stderr, "healthscored: --log-level takes error|warn|info|debug, --log-format "
                     "json|text\n");
-    hs_settings_free(&d.settings);
+    hs_settings_free(&d->settings);
     return 2;
   }
-  hs_log_setup((hs_log_level_t)lv, strcmp(format ? format : d.settings.log_format, "text") != 0);
-  d.engine = !strcmp(role, "engine") || !strcmp(role, "all");
-  d.mapper_role = d.settings.n_sources && (!strcmp(role, "mapper") || !strcmp(role, "all"));
+  hs_log_setup((hs_log_level_t)lv,
+               strcmp(a->format ? a->format : d->settings.log_format, "text") != 0);
+  const char *role = a->role ? a->role : "all";
+  d->engine = !strcmp(role, "engine") || !strcmp(role, "all");
+  d->mapper_role = d->settings.n_sources && (!strcmp(role, "mapper") || !strcmp(role, "all"));
   const char *bad = strcmp(role, "engine") && strcmp(role, "mapper") && strcmp(role, "all")
                         ? "--role takes engine, mapper or all"
-                    : !strcmp(role, "mapper") && !d.settings.n_sources
+                    : !strcmp(role, "mapper") && !d->settings.n_sources
                         ? "--role mapper needs sources in the settings (docs/sources.md)"
                         : NULL;
-  if (bad || (d.engine && load_model(d.settings.profiles, &d.model, &err)) ||
-      (d.mapper_role && hs_mapper_check(&d.settings, &err))) {
+  if (bad || (d->engine && load_model(d->settings.profiles, &d->model, &err)) ||
+      (d->mapper_role && hs_mapper_check(&d->settings, &err))) {
     fprintf(stderr, "healthscored: %s\n", bad ? bad : err.msg);
-    hs_model_free(d.model);
-    hs_settings_free(&d.settings);
+    hs_model_free(d->model);
+    hs_settings_free(&d->settings);
     return 2;
   }
-  if (check) {
-    if (d.engine)
-      printf("%s: ok; profiles %s: ok (%zu profiles, %zu rules)\n", config ? config : "(defaults)",
-             d.settings.profiles, hs_model_n_profiles(d.model), hs_model_n_rules(d.model));
-    if (d.mapper_role)
-      printf("%s: %zu sources ok\n", config ? config : "(defaults)", d.settings.n_sources);
-    hs_model_free(d.model);
-    hs_settings_free(&d.settings);
+  if (a->check) {
+    if (d->engine)
+      printf("%s: ok; profiles %s: ok (%zu profiles, %zu rules)\n",
+             a->config ? a->config : "(defaults)", d->settings.profiles,
+             hs_model_n_profiles(d->model), hs_model_n_rules(d->model));
+    if (d->mapper_role)
+      printf("%s: %zu sources ok\n", a->config ? a->config : "(defaults)", d->settings.n_sources);
+    hs_model_free(d->model);
+    hs_settings_free(&d->settings);
     return 0;
   }
-  signal(SIGPIPE, SIG_IGN);
-  uv_loop_init(&d.loop);
-  hs_buf_init(&d.page);
-  d.metrics = hs_metrics_new();
+  return -1;
+}
+
+/* The daemon's own metrics: profile reloads and the build. Returns 0, or -1
+ * out of memory. */
+static int register_metrics(daemon_t *d) {
+  d->metrics = hs_metrics_new();
   hs_family_t *reloads =
-      d.metrics ? hs_metrics_family(d.metrics, HS_COUNTER, "healthscore_config_reloads_total",
-                                    "Profile reloads on SIGHUP, by result", "result", NULL, 0)
-                : NULL;
-  hs_family_t *info = d.metrics ? hs_metrics_family(d.metrics, HS_GAUGE, "healthscore_build_info",
-                                                    "The running version", "version", NULL, 0)
-                                : NULL;
+      d->metrics ? hs_metrics_family(d->metrics, HS_COUNTER, "healthscore_config_reloads_total",
+                                     "Profile reloads on SIGHUP, by result", "result", NULL, 0)
+                 : NULL;
+  hs_family_t *info = d->metrics ? hs_metrics_family(d->metrics, HS_GAUGE, "healthscore_build_info",
+                                                     "The running version", "version", NULL, 0)
+                                 : NULL;
   const char *ok[] = {"ok"}, *failed[] = {"error"}, *version[] = {HS_VERSION};
-  d.reload_ok = reloads ? hs_family_series(reloads, ok) : NULL;
-  d.reload_failed = reloads ? hs_family_series(reloads, failed) : NULL;
+  d->reload_ok = reloads ? hs_family_series(reloads, ok) : NULL;
+  d->reload_failed = reloads ? hs_family_series(reloads, failed) : NULL;
   hs_series_t *vs = info ? hs_family_series(info, version) : NULL;
-  if (!d.reload_ok || !d.reload_failed || !vs) {
-    fprintf(stderr, "healthscored: out of memory\n");
-    return 1;
-  }
+  if (!d->reload_ok || !d->reload_failed || !vs)
+    return -1;
   hs_series_set(vs, 1);
-  hs_log(HS_LOG_INFO, "daemon", "healthscored %s starting (role %s%s); profiles %s", HS_VERSION,
-         role, d.mapper_role ? ", with sources" : "", d.engine ? d.settings.profiles : "unused");
-  int rc = d.engine ? hs_live_new(&d.live, &d.loop, &d.settings, d.model, d.metrics, &err) : 0;
-  if (!rc && d.mapper_role)
-    rc = hs_mapper_new(&d.mapper, &d.loop, &d.settings, d.metrics, &err);
-  if (!rc && d.settings.http_port > 0)
-    rc = hs_http_new(&d.http, &d.loop,
-                     &(hs_http_conf_t){.host = d.settings.http_host,
-                                       .port = d.settings.http_port,
-                                       .max_connections = d.settings.http_max_connections,
-                                       .header_timeout_ms = d.settings.http_header_timeout_ms,
-                                       .write_timeout_ms = d.settings.http_write_timeout_ms,
-                                       .body_timeout_ms = d.settings.http_body_timeout_ms,
-                                       .metrics = d.metrics},
-                     on_request, &d, &err);
-  if (!rc && d.http)
-    hs_log(HS_LOG_INFO, "http", "admin endpoints on http://%s:%d/", d.settings.http_host,
-           hs_http_port(d.http));
-  uv_signal_t *sigs[] = {&d.sigterm, &d.sigint, &d.sighup};
+  return 0;
+}
+
+/* Starts the live engine and the mapper (as the role says), the admin
+ * endpoints and the signal handlers; on failure, stops what started, so
+ * that the loop ends with exit status 2. */
+static void start(daemon_t *d) {
+  hs_err_t err = {0};
+  int rc =
+      d->engine ? hs_live_new(&d->live, &d->loop, &d->settings, d->model, d->metrics, &err) : 0;
+  if (!rc && d->mapper_role)
+    rc = hs_mapper_new(&d->mapper, &d->loop, &d->settings, d->metrics, &err);
+  if (!rc && d->settings.http_port > 0)
+    rc = hs_http_new(&d->http, &d->loop,
+                     &(hs_http_conf_t){.host = d->settings.http_host,
+                                       .port = d->settings.http_port,
+                                       .max_connections = d->settings.http_max_connections,
+                                       .header_timeout_ms = d->settings.http_header_timeout_ms,
+                                       .write_timeout_ms = d->settings.http_write_timeout_ms,
+                                       .body_timeout_ms = d->settings.http_body_timeout_ms,
+                                       .metrics = d->metrics},
+                     on_request, d, &err);
+  if (!rc && d->http)
+    hs_log(HS_LOG_INFO, "http", "admin endpoints on http://%s:%d/", d->settings.http_host,
+           hs_http_port(d->http));
+  uv_signal_t *sigs[] = {&d->sigterm, &d->sigint, &d->sighup};
   for (int i = 0; i < 3; i++) {
-    uv_signal_init(&d.loop, sigs[i]);
-    sigs[i]->data = &d;
+    uv_signal_init(&d->loop, sigs[i]);
+    sigs[i]->data = d;
   }
   if (rc) {
     hs_log(HS_LOG_ERROR, "daemon", "cannot start: %s", err.msg);
-    d.exit_code = 2;
-    d.stopping = true;
-    stop_all(&d, 1000);
+    d->exit_code = 2;
+    d->stopping = true;
+    stop_all(d, 1000);
   } else {
-    uv_signal_start(&d.sigterm, on_stop_signal, SIGTERM);
-    uv_signal_start(&d.sigint, on_stop_signal, SIGINT);
-    uv_signal_start(&d.sighup, on_sighup, SIGHUP);
+    uv_signal_start(&d->sigterm, on_stop_signal, SIGTERM);
+    uv_signal_start(&d->sigint, on_stop_signal, SIGINT);
+    uv_signal_start(&d->sighup, on_sighup, SIGHUP);
   }
+}
+
+int main(int argc, char **argv) {
+  args_t a = {0};
+  int rc = parse_args(argc, argv, &a);
+  if (rc >= 0)
+    return rc;
+  daemon_t d;
+  memset(&d, 0, sizeof d);
+  if ((rc = configure(&d, &a)) >= 0)
+    return rc;
+  signal(SIGPIPE, SIG_IGN);
+  uv_loop_init(&d.loop);
+  hs_buf_init(&d.page);
+  if (register_metrics(&d)) {
+    fprintf(stderr, "healthscored: out of memory\n");
+    return 1;
+  }
+  if (!a.role && !d.mapper_role)
+    hs_log(HS_LOG_INFO, "daemon", "healthscored %s starting; profiles %s", HS_VERSION,
+           d.settings.profiles);
+  else
+    hs_log(HS_LOG_INFO, "daemon", "healthscored %s starting (role %s%s); profiles %s", HS_VERSION,
+           a.role ? a.role : "all", d.mapper_role ? ", with sources" : "",
+           d.engine ? d.settings.profiles : "unused");
+  start(&d);
   uv_run(&d.loop, UV_RUN_DEFAULT);
   uv_loop_close(&d.loop);
   hs_metrics_free(d.metrics);

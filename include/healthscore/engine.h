@@ -1,1 +1,0 @@
-#include "healthscore/core.h" /* forwarding header */

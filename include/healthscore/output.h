@@ -1,1 +1,0 @@
-#include "healthscore/state.h" /* forwarding header */

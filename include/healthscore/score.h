@@ -1,2 +1,0 @@
-#include "healthscore/core.h" /* forwarding; also: */
-#include "healthscore/common.h"

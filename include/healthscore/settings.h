@@ -1,1 +1,0 @@
-#include "healthscore/config.h" /* forwarding header */
