@@ -35,6 +35,24 @@ void hs_config_free(hs_config_t *cfg);
 
 /* Input topics one engine consumes (co-partitioned). */
 #define HS_MAX_INPUT_TOPICS 16
+/* Sources one mapper reads (the `sources:` list, docs/sources.md). */
+#define HS_MAX_SOURCES 32
+
+/* One item of `sources:`: a topic in a shape other systems publish, turned
+ * into engine events by a mapping and produced to an input topic. */
+typedef struct hs_source_conf_s {
+  char *name;         /* in metrics and reasons; default: the mapping's source name */
+  char *topic;        /* the topic read (any partition count, any key) */
+  char *format;       /* json, msgpack, avro, confluent-json, confluent-avro */
+  char *mapping;      /* the mapping file */
+  char *schema;       /* format avro: the writer's schema file */
+  char *on_unmatched; /* skip or deadletter; NULL: as the mapping file says */
+  char *to;           /* the input topic the events go to; default: kafka.topics[0] */
+  char *registry_url; /* confluent-*: the Schema Registry, and/or ... */
+  char *registry_username, *registry_password;
+  char *schema_dir; /* ... a directory of {id}.avsc / {id}.json files */
+  int line;         /* where the item starts in the settings file */
+} hs_source_conf_t;
 
 typedef struct hs_settings_s {
   /* engine */
@@ -77,6 +95,9 @@ typedef struct hs_settings_s {
   /* log */
   char *log_level;  /* error, warn, info, debug */
   char *log_format; /* json or text */
+  /* sources */
+  hs_source_conf_t *sources;
+  size_t n_sources;
 } hs_settings_t;
 
 /* Fills `out` with every default. Returns 0 or HS_E_NOMEM. */
