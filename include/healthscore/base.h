@@ -44,6 +44,14 @@ enum {
 #define HS_INVARIANT(cond) ((cond) ? (void)0 : hs_invariant_failed(__FILE__, __LINE__, #cond))
 _Noreturn void hs_invariant_failed(const char *file, int line, const char *expr);
 
+/* Ownership, throughout the public headers: a function named *_new, *_load
+ * or *_compile that fails sets *out to NULL and leaves nothing to free
+ * unless its header says otherwise; what it returns on success is the
+ * caller's, ended by the matching *_free or *_close. `err` and buffers
+ * passed in are the caller's; on failure a buffer appended to may hold a
+ * part of the output, which the caller drops. Every *_free taking what a
+ * *_new, *_load or *_compile made accepts NULL. */
+
 /* The caller's error buffer: where a failing function puts the human reason. */
 typedef struct hs_err_s {
   int code;
@@ -90,7 +98,8 @@ void hs_alloc_fail_after(uint64_t n);
  * case `items` is unchanged and still owned by the caller. */
 void *hs_array_grow(void *items, size_t *cap, size_t n, size_t elem, size_t first);
 
-/* A growable byte buffer. */
+/* A growable byte buffer, owned by whoever holds it: hs_buf_free releases
+ * the bytes (and leaves an empty buffer, usable again). */
 typedef struct hs_buf_s {
   char *data;
   size_t len;
