@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Two accounts whose home partitions differ. */
 static void two_accounts(const char *stem, char *a, char *b, size_t n) {
@@ -252,12 +253,33 @@ static void test_assign_failure_is_counted_and_resyncs(void **state) {
   t.s.consumer_client = kv;
   t.s.n_consumer_client = n + 1;
   hs_err_t err = {0};
+  char log_path[] = "/tmp/hs-assign-log-XXXXXX";
+  int log_fd = mkstemp(log_path), saved_stderr = dup(2);
+  assert_true(log_fd >= 0 && saved_stderr >= 0);
+  fflush(stderr);
+  dup2(log_fd, 2); /* the engine's log lines, counted below */
   if (hs_live_new(&t.live, &t.loop, &t.s, t.model, t.metrics, &err))
     fail_msg("hs_live_new: %s", err.msg);
-  want_t w = {"healthscore_resyncs_total{cause=\"assign_failed\"}", 2};
-  assert_true(lt_run_until(&t, metric_reaches, &w, 20000));
-  assert_true(lt_metric(&t, "healthscore_kafka_assign_failures_total") >= 2);
+  want_t w = {"healthscore_resyncs_total{cause=\"assign_failed\"}", 5};
+  bool reached = lt_run_until(&t, metric_reaches, &w, 20000);
+  fflush(stderr);
+  dup2(saved_stderr, 2);
+  close(saved_stderr);
+  assert_true(reached);
+  double failures = lt_metric(&t, "healthscore_kafka_assign_failures_total");
+  assert_true(failures >= 5);
   assert_false(lt_ready(&t, NULL));
+  /* a refusal that repeats is logged once a while, not at every resync */
+  FILE *f = fdopen(log_fd, "r");
+  rewind(f);
+  char line[4096];
+  int lines = 0;
+  while (fgets(line, sizeof line, f))
+    lines += strstr(line, "kafka: librdkafka refused to") != NULL;
+  fclose(f);
+  unlink(log_path);
+  if (lines < 1 || lines > 2)
+    fail_msg("%d lines for %.0f refused assignments", lines, failures);
   lt_finish(&t);
 }
 
