@@ -470,20 +470,21 @@ int main(int argc, char **argv) {
   uv_loop_init(&d.loop);
   hs_buf_init(&d.page);
   if (register_metrics(&d)) {
-    fprintf(stderr, "healthscored: out of memory\n");
-    return 1;
+    fprintf(stderr, "healthscored: out of memory registering the metrics\n");
+    d.exit_code = 1;
+  } else {
+    if (!a.role && !d.mapper_role)
+      hs_log(HS_LOG_INFO, "daemon", "healthscored %s starting; profiles %s", HS_VERSION,
+             d.settings.profiles);
+    else
+      hs_log(HS_LOG_INFO, "daemon", "healthscored %s starting (role %s%s); profiles %s", HS_VERSION,
+             a.role ? a.role : "all", d.mapper_role ? ", with sources" : "",
+             d.engine ? d.settings.profiles : "unused");
+    start(&d);
+    uv_run(&d.loop, UV_RUN_DEFAULT);
   }
-  if (!a.role && !d.mapper_role)
-    hs_log(HS_LOG_INFO, "daemon", "healthscored %s starting; profiles %s", HS_VERSION,
-           d.settings.profiles);
-  else
-    hs_log(HS_LOG_INFO, "daemon", "healthscored %s starting (role %s%s); profiles %s", HS_VERSION,
-           a.role ? a.role : "all", d.mapper_role ? ", with sources" : "",
-           d.engine ? d.settings.profiles : "unused");
-  start(&d);
-  uv_run(&d.loop, UV_RUN_DEFAULT);
   uv_loop_close(&d.loop);
-  hs_metrics_free(d.metrics);
+  hs_metrics_free(d.metrics); /* what register_metrics made, even when it failed */
   hs_buf_free(&d.page);
   hs_model_free(d.model);
   hs_settings_free(&d.settings);
