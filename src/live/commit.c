@@ -104,91 +104,69 @@ static bool group_moves(const hs_live_t *l, const group_t *g) {
   return l->n_dirty > 0;
 }
 
-/* Writes every dirty account, each with the input it covers, then the
- * positions of every group, in one commit (store.h). One commit is in
- * flight at a time. */
-void hs__flush(hs_live_t *l) {
-  if (l->committing || resync_wanted(l) || !l->store_up || l->out_lost)
-    return;
-  size_t n_pos = 0, nt = l->n_topics;
-  for (size_t p = 0; p < l->n_groups; p++)
-    n_pos += group_moves(l, l->groups[p]);
-  if (!n_pos && !l->n_dirty)
-    return;
-  size_t n = l->n_dirty, n_hist = 0, n_listed = 0;
-  for (acct_t *a = l->dirty_head; a; a = a->dirty_next, n_listed++) { /* the days to write */
-    HS_INVARIANT(a->dirty);
-    n_hist += a->n_days + 1;
-  }
-  HS_INVARIANT(n_listed == n);
+/* A flush's arrays: n accounts with n_hist days of history between them,
+ * n_pos groups' positions of nt topics each. */
+static commit_t *commit_alloc(size_t n, size_t n_hist, size_t n_pos, size_t nt) {
   commit_t *c = hs_calloc(1, sizeof *c);
-  hs_buf_t *b = &l->flushbuf; /* kept across flushes: no fresh pages each time */
-  b->len = 0;
-  int rc = !c ? HS_E_NOMEM : 0;
-  if (!rc) {
-    c->w = hs_calloc(n ? n : 1, sizeof *c->w);
-    c->off = hs_malloc((n ? n : 1) * 2 * sizeof *c->off); /* state and record offsets */
-    c->days = hs_malloc((n_hist ? n_hist : 1) * sizeof *c->days);
-    c->scores = hs_malloc((n_hist ? n_hist : 1) * sizeof *c->scores);
-    c->covers = hs_malloc((n ? n : 1) * nt * sizeof *c->covers);
-    c->pos = hs_calloc(n_pos ? n_pos : 1, sizeof *c->pos);
-    c->offsets = hs_calloc((n_pos ? n_pos : 1) * 2 * nt, sizeof *c->offsets);
-    rc = !c->w || !c->off || !c->days || !c->scores || !c->covers || !c->pos || !c->offsets
-             ? HS_E_NOMEM
-             : 0;
-  }
-  hs_store_write_t *w = rc ? NULL : c->w;
-  size_t *off = rc ? NULL : c->off, h = 0;
-  acct_t *a = l->dirty_head;
-  for (size_t i = 0; i < n && !rc; i++, a = a->dirty_next) {
-    off[2 * i] = b->len;
-    rc = hs_account_encode(l->model, a->a, b);
-    off[2 * i + 1] = b->len;
-    if (!rc)
-      rc = hs_output_account_json(l->model, a->a, INT64_MIN, false, b);
-    /* it holds every event of its partition below the positions applied,
-       and what its stored state held when it was read */
-    group_t *g =
-        a->partition >= 0 && a->partition < l->n_partitions ? l->groups[a->partition] : NULL;
-    int64_t *cover = c->covers + i * nt;
-    for (size_t t = 0; t < nt; t++) {
-      cover[t] = g ? g->tp[t].applied : 0;
-      if (a->cover_part == a->partition && a->cover[t] > cover[t])
-        cover[t] = a->cover[t];
-    }
-    w[i] = (hs_store_write_t){.account = {a->id, a->id_len},
-                              .state_len = off[2 * i + 1] - off[2 * i],
-                              .score_len = b->len - off[2 * i + 1],
-                              .days = c->days + h,
-                              .scores = c->scores + h,
-                              .partition = a->partition,
-                              .cover = cover};
-    for (uint32_t k = 0; k < a->n_days; k++, h++) {
-      c->days[h] = a->days[k].day;
-      c->scores[h] = a->days[k].score;
-    }
-    w[i].n_days = a->n_days;
-    if (a->cur_day != INT32_MIN && !isnan(a->cur_score)) {
-      c->days[h] = a->cur_day;
-      c->scores[h++] = a->cur_score;
-      w[i].n_days++;
-    }
-  }
-  if (rc) {
-    hs_log(HS_LOG_ERROR, "engine", "out of memory building a flush; resuming from Redis");
+  if (!c)
+    return NULL;
+  c->w = hs_calloc(n ? n : 1, sizeof *c->w);
+  c->off = hs_malloc((n ? n : 1) * 2 * sizeof *c->off); /* state and record offsets */
+  c->days = hs_malloc((n_hist ? n_hist : 1) * sizeof *c->days);
+  c->scores = hs_malloc((n_hist ? n_hist : 1) * sizeof *c->scores);
+  c->covers = hs_malloc((n ? n : 1) * nt * sizeof *c->covers);
+  c->pos = hs_calloc(n_pos ? n_pos : 1, sizeof *c->pos);
+  c->offsets = hs_calloc((n_pos ? n_pos : 1) * 2 * nt, sizeof *c->offsets);
+  if (!c->w || !c->off || !c->days || !c->scores || !c->covers || !c->pos || !c->offsets) {
     commit_free(c);
-    hs__want_resync(l, RS_NOMEM, "out of memory building a flush");
-    return;
+    return NULL;
   }
-  for (size_t i = 0; i < n; i++) { /* the buffer stopped moving */
-    w[i].state = b->data + off[2 * i];
-    w[i].score_json = b->data + off[2 * i + 1];
+  return c;
+}
+
+/* Account i of the flush: its state and score record into b, the input it
+ * covers, its days of history from *h on. */
+static int add_account(hs_live_t *l, commit_t *c, hs_buf_t *b, size_t i, const acct_t *a,
+                       size_t *h) {
+  size_t nt = l->n_topics, *off = c->off;
+  hs_store_write_t *w = c->w;
+  off[2 * i] = b->len;
+  int rc = hs_account_encode(l->model, a->a, b);
+  off[2 * i + 1] = b->len;
+  if (!rc)
+    rc = hs_output_account_json(l->model, a->a, INT64_MIN, false, b);
+  /* it holds every event of its partition below the positions applied,
+     and what its stored state held when it was read */
+  group_t *g = a->partition >= 0 && a->partition < l->n_partitions ? l->groups[a->partition] : NULL;
+  int64_t *cover = c->covers + i * nt;
+  for (size_t t = 0; t < nt; t++) {
+    cover[t] = g ? g->tp[t].applied : 0;
+    if (a->cover_part == a->partition && a->cover[t] > cover[t])
+      cover[t] = a->cover[t];
   }
-  c->live = l;
-  c->epoch = l->epoch;
-  c->seq = l->commit_seq + 1;
-  c->n_accounts = n;
-  c->out_seq = l->out_next;
+  w[i] = (hs_store_write_t){.account = {a->id, a->id_len},
+                            .state_len = off[2 * i + 1] - off[2 * i],
+                            .score_len = b->len - off[2 * i + 1],
+                            .days = c->days + *h,
+                            .scores = c->scores + *h,
+                            .partition = a->partition,
+                            .cover = cover};
+  for (uint32_t k = 0; k < a->n_days; k++, (*h)++) {
+    c->days[*h] = a->days[k].day;
+    c->scores[*h] = a->days[k].score;
+  }
+  w[i].n_days = a->n_days;
+  if (a->cur_day != INT32_MIN && !isnan(a->cur_score)) {
+    c->days[*h] = a->cur_day;
+    c->scores[(*h)++] = a->cur_score;
+    w[i].n_days++;
+  }
+  return rc;
+}
+
+/* The positions of every group that moves. */
+static void add_positions(hs_live_t *l, commit_t *c) {
+  size_t nt = l->n_topics;
   for (size_t p = 0; p < l->n_groups; p++) {
     group_t *g = l->groups[p];
     if (!group_moves(l, g))
@@ -201,11 +179,14 @@ void hs__flush(hs_live_t *l) {
     }
     c->pos[c->n_pos++] = (hs_store_pos_t){l->s->group_id, g->partition, o, o + nt};
   }
-  /* built: the accounts are clean until their next event, and cover what
-     this flush writes */
-  l->commit_seq = c->seq;
-  a = l->dirty_head;
-  for (size_t i = 0; i < n; i++, a = a->dirty_next) {
+}
+
+/* Built: the accounts are clean until their next event, and cover what
+ * this flush writes. */
+static void mark_clean(hs_live_t *l, const commit_t *c) {
+  size_t nt = l->n_topics;
+  acct_t *a = l->dirty_head;
+  for (size_t i = 0; i < c->n_accounts; i++, a = a->dirty_next) {
     a->n_days = 0;
     a->dirty = false;
     a->commit_seq = c->seq;
@@ -214,6 +195,51 @@ void hs__flush(hs_live_t *l) {
   }
   l->dirty_head = l->dirty_tail = NULL;
   l->n_dirty = 0;
+}
+
+/* Writes every dirty account, each with the input it covers, then the
+ * positions of every group, in one commit (store.h). One commit is in
+ * flight at a time. */
+void hs__flush(hs_live_t *l) {
+  if (l->committing || resync_wanted(l) || !l->store_up || l->out_lost)
+    return;
+  size_t n_pos = 0;
+  for (size_t p = 0; p < l->n_groups; p++)
+    n_pos += group_moves(l, l->groups[p]);
+  if (!n_pos && !l->n_dirty)
+    return;
+  size_t n = l->n_dirty, n_hist = 0, n_listed = 0;
+  for (acct_t *a = l->dirty_head; a; a = a->dirty_next, n_listed++) { /* the days to write */
+    HS_INVARIANT(a->dirty);
+    n_hist += a->n_days + 1;
+  }
+  HS_INVARIANT(n_listed == n);
+  commit_t *c = commit_alloc(n, n_hist, n_pos, l->n_topics);
+  hs_buf_t *b = &l->flushbuf; /* kept across flushes: no fresh pages each time */
+  b->len = 0;
+  int rc = !c ? HS_E_NOMEM : 0;
+  size_t h = 0;
+  acct_t *a = l->dirty_head;
+  for (size_t i = 0; i < n && !rc; i++, a = a->dirty_next)
+    rc = add_account(l, c, b, i, a, &h);
+  if (rc) {
+    hs_log(HS_LOG_ERROR, "engine", "out of memory building a flush; resuming from Redis");
+    commit_free(c);
+    hs__want_resync(l, RS_NOMEM, "out of memory building a flush");
+    return;
+  }
+  for (size_t i = 0; i < n; i++) { /* the buffer stopped moving */
+    c->w[i].state = b->data + c->off[2 * i];
+    c->w[i].score_json = b->data + c->off[2 * i + 1];
+  }
+  c->live = l;
+  c->epoch = l->epoch;
+  c->seq = l->commit_seq + 1;
+  c->n_accounts = n;
+  c->out_seq = l->out_next;
+  add_positions(l, c);
+  l->commit_seq = c->seq;
+  mark_clean(l, c);
   l->committing = true;
   /* alerts and dead letters of the events it covers go out first: once
      Redis holds the state, those events are not applied again */

@@ -212,31 +212,16 @@ static const char *const consumer_defaults[] = {
     "enable.partition.eof", "true",  "statistics.interval.ms", "5000",
     "session.timeout.ms",   "10000", "queued.min.messages",    "100000"};
 
-int hs_live_new(hs_live_t **out, uv_loop_t *loop, const hs_settings_t *s, const hs_model_t *model,
-                hs_metrics_t *metrics, hs_err_t *err) {
-  *out = NULL;
-  if (!s->n_topics || s->n_topics > MAX_TOPICS)
-    return hs_err_set(err, HS_E_CONFIG, "kafka.topics: 1 to %d input topics", MAX_TOPICS);
-  hs_live_t *l = hs_calloc(1, sizeof *l);
-  if (!l)
-    return hs_err_set(err, HS_E_NOMEM, "out of memory");
-  l->loop = loop;
-  l->s = s;
-  l->model = model;
-  l->n_topics = s->n_topics;
-  l->cur_ts = -1;
-  hs_buf_init(&l->json);
-  hs_buf_init(&l->flushbuf);
-  int rc = 0;
-  if (hs__accounts_init(l) || hs_decoder_new(&l->dec, 0) || hs_decoder_new(&l->peek, 0) ||
-      hs__make_metrics(l, metrics) || hs__band_arrays(l, model))
-    rc = hs_err_set(err, HS_E_NOMEM, "out of memory");
-  /* librdkafka settings: ours, then the operator's (which win) */
+/* The consumer and the producer, with the engine's librdkafka settings and
+ * then the operator's (which win). */
+static int open_kafka(hs_live_t *l, hs_err_t *err) {
+  const hs_settings_t *s = l->s;
   size_t nd = sizeof consumer_defaults / sizeof *consumer_defaults;
   size_t nc = s->n_client + s->n_consumer_client, np = s->n_client + s->n_producer_client;
   const char **settings = hs_calloc(nd + nc * 2 + 1, sizeof *settings);
   const char **psettings = hs_calloc(np * 2 + 1, sizeof *psettings);
-  if (!rc && (!settings || !psettings))
+  int rc = 0;
+  if (!settings || !psettings)
     rc = hs_err_set(err, HS_E_NOMEM, "out of memory");
   if (!rc) {
     memcpy(settings, consumer_defaults, sizeof consumer_defaults);
@@ -260,10 +245,10 @@ int hs_live_new(hs_live_t **out, uv_loop_t *loop, const hs_settings_t *s, const 
                              .take = hs__on_take,
                              .stats = hs__on_stats,
                              .log = on_kafka_log};
-    rc = hs_consumer_new(&l->consumer, loop, &cc, &cbs, l, err);
+    rc = hs_consumer_new(&l->consumer, l->loop, &cc, &cbs, l, err);
     hs_producer_conf_t pc = {s->bootstrap, psettings, np, kafka_log};
     if (!rc)
-      rc = hs_producer_new(&l->producer, loop, &pc, hs__on_delivery, l, err);
+      rc = hs_producer_new(&l->producer, l->loop, &pc, hs__on_delivery, l, err);
     /* the output topics learnt now: a producer learning a topic at its first
        message holds every topic's messages meanwhile (alerts behind the first
        dead letter) */
@@ -274,17 +259,24 @@ int hs_live_new(hs_live_t **out, uv_loop_t *loop, const hs_settings_t *s, const 
   }
   hs_free(settings);
   hs_free(psettings);
-  if (!rc)
-    rc = check_topics(l, err);
-  if (!rc) {
-    l->n_groups = (size_t)l->n_partitions;
-    l->groups = hs_calloc(l->n_groups ? l->n_groups : 1, sizeof *l->groups);
-    l->ev_series = hs_calloc(l->n_topics * (HS_EV__COUNT + 1), sizeof *l->ev_series);
-    l->lag_series = hs_calloc(l->n_topics * l->n_groups + 1, sizeof *l->lag_series);
-    l->seen = hs_calloc(2 * l->n_topics * l->n_groups + 1, sizeof *l->seen);
-    if (!l->groups || !l->ev_series || !l->lag_series || !l->seen)
-      rc = hs_err_set(err, HS_E_NOMEM, "out of memory");
-  }
+  return rc;
+}
+
+/* The partition groups and the per-topic, per-partition metric series, once
+ * check_topics has counted the partitions. */
+static int alloc_groups(hs_live_t *l, hs_err_t *err) {
+  l->n_groups = (size_t)l->n_partitions;
+  l->groups = hs_calloc(l->n_groups ? l->n_groups : 1, sizeof *l->groups);
+  l->ev_series = hs_calloc(l->n_topics * (HS_EV__COUNT + 1), sizeof *l->ev_series);
+  l->lag_series = hs_calloc(l->n_topics * l->n_groups + 1, sizeof *l->lag_series);
+  l->seen = hs_calloc(2 * l->n_topics * l->n_groups + 1, sizeof *l->seen);
+  if (!l->groups || !l->ev_series || !l->lag_series || !l->seen)
+    return hs_err_set(err, HS_E_NOMEM, "out of memory");
+  return 0;
+}
+
+static int open_store(hs_live_t *l, hs_err_t *err) {
+  const hs_settings_t *s = l->s;
   hs_store_conf_t sc = {.nodes = s->redis_nodes,
                         .host = s->redis_host,
                         .port = s->redis_port,
@@ -295,28 +287,31 @@ int hs_live_new(hs_live_t **out, uv_loop_t *loop, const hs_settings_t *s, const 
                         .wait_replicas = s->redis_wait_replicas,
                         .topics = (const char *const *)s->topics,
                         .n_topics = s->n_topics};
-  if (!rc)
-    rc = hs_store_new(&l->store, loop, &sc, err);
-  if (rc) {
-    destroy_unstarted(l);
-    return rc;
-  }
+  return hs_store_new(&l->store, l->loop, &sc, err);
+}
+
+/* The timers and the resume handle: from here on the engine has handles
+ * to close. */
+static void start_timers(hs_live_t *l) {
+  const hs_settings_t *s = l->s;
   uv_timer_t *timers[] = {&l->flush_timer, &l->tick_timer, &l->idle_timer, &l->wait_timer};
   for (size_t i = 0; i < 4; i++) {
-    uv_timer_init(loop, timers[i]);
+    uv_timer_init(l->loop, timers[i]);
     timers[i]->data = l;
   }
-  uv_idle_init(loop, &l->resume);
+  uv_idle_init(l->loop, &l->resume);
   l->resume.data = l;
   l->open = 5;
-  l->out_max = hs_producer_max_bytes(l->producer);
-  l->progress_ms = uv_now(loop);
   uv_timer_start(&l->flush_timer, hs__on_flush_timer, (uint64_t)s->flush_interval_ms,
                  (uint64_t)s->flush_interval_ms);
   uv_timer_start(&l->tick_timer, on_tick, TICK_MS, TICK_MS);
   if (s->idle_interval_ms > 0)
     uv_timer_start(&l->idle_timer, hs__on_idle_timer, (uint64_t)s->idle_interval_ms,
                    (uint64_t)s->idle_interval_ms);
+}
+
+static void log_start(const hs_live_t *l) {
+  const hs_settings_t *s = l->s;
   char redis[300];
   if (s->redis_nodes && *s->redis_nodes)
     snprintf(redis, sizeof redis, "nodes %s", s->redis_nodes);
@@ -326,6 +321,43 @@ int hs_live_new(hs_live_t **out, uv_loop_t *loop, const hs_settings_t *s, const 
          "consuming %zu topics of %d partitions as group %s; Redis %s; flush every %lld ms%s",
          l->n_topics, (int)l->n_partitions, s->group_id, redis, (long long)s->flush_interval_ms,
          s->redis_wait_replicas > 0 ? "; writes wait for replicas" : "");
+}
+
+int hs_live_new(hs_live_t **out, uv_loop_t *loop, const hs_settings_t *s, const hs_model_t *model,
+                hs_metrics_t *metrics, hs_err_t *err) {
+  *out = NULL;
+  if (!s->n_topics || s->n_topics > MAX_TOPICS)
+    return hs_err_set(err, HS_E_CONFIG, "kafka.topics: 1 to %d input topics", MAX_TOPICS);
+  hs_live_t *l = hs_calloc(1, sizeof *l);
+  if (!l)
+    return hs_err_set(err, HS_E_NOMEM, "out of memory");
+  l->loop = loop;
+  l->s = s;
+  l->model = model;
+  l->n_topics = s->n_topics;
+  l->cur_ts = -1;
+  hs_buf_init(&l->json);
+  hs_buf_init(&l->flushbuf);
+  int rc = 0;
+  if (hs__accounts_init(l) || hs_decoder_new(&l->dec, 0) || hs_decoder_new(&l->peek, 0) ||
+      hs__make_metrics(l, metrics) || hs__band_arrays(l, model))
+    rc = hs_err_set(err, HS_E_NOMEM, "out of memory");
+  if (!rc)
+    rc = open_kafka(l, err);
+  if (!rc)
+    rc = check_topics(l, err);
+  if (!rc)
+    rc = alloc_groups(l, err);
+  if (!rc)
+    rc = open_store(l, err);
+  if (rc) {
+    destroy_unstarted(l);
+    return rc;
+  }
+  start_timers(l);
+  l->out_max = hs_producer_max_bytes(l->producer);
+  l->progress_ms = uv_now(loop);
+  log_start(l);
   *out = l;
   return 0;
 }
