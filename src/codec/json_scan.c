@@ -142,140 +142,172 @@ static bool literal(scan_t *s, const char *word, size_t n) {
   return ends_token(s);
 }
 
+/* The walk through one text: the scanner, the open containers (per
+ * container: 1 an object, 0 an array; the depth is unbounded, as in yajl,
+ * the stack grows by doubling), the callbacks and the answer so far. */
+typedef struct walk_s {
+  scan_t s;
+  uint8_t *stack;
+  size_t depth, cap;
+  bool owned; /* the stack is on the heap */
+  hs__jscan_t rc;
+  const yajl_callbacks *cb;
+  void *ctx;
+} walk_t;
+
+/* What the walk reads next. */
+typedef enum { STEP_VALUE, STEP_KEY, STEP_AFTER, STEP_END } step_t;
+
+/* A callback's answer: on 0 the scan stops where yajl would have. */
+static inline step_t made(walk_t *w, int ok, step_t next) {
+  if (ok)
+    return next;
+  w->rc = HS__JSCAN_STOPPED;
+  return STEP_END;
+}
+
+static bool grow(walk_t *w) {
+  uint8_t *n = hs_malloc(w->cap * 2);
+  if (!n)
+    return false;
+  memcpy(n, w->stack, w->cap);
+  if (w->owned)
+    hs_free(w->stack);
+  w->stack = n;
+  w->cap *= 2;
+  w->owned = true;
+  return true;
+}
+
+/* '{' or '[' at s.p: opened, or opened and closed when empty. */
+static inline step_t open_container(walk_t *w, bool obj) {
+  if (w->depth == w->cap && !grow(w))
+    return STEP_END;
+  w->stack[w->depth++] = obj;
+  w->s.p++;
+  if (!(obj ? w->cb->yajl_start_map(w->ctx) : w->cb->yajl_start_array(w->ctx)))
+    return made(w, 0, STEP_END);
+  skip_ws(&w->s);
+  if (w->s.p == w->s.end)
+    return STEP_END;
+  if (*w->s.p == (obj ? '}' : ']')) { /* empty */
+    w->s.p++;
+    w->depth--;
+    return made(w, obj ? w->cb->yajl_end_map(w->ctx) : w->cb->yajl_end_array(w->ctx), STEP_AFTER);
+  }
+  return obj ? STEP_KEY : STEP_VALUE; /* an object's first key, an array's first value */
+}
+
+static inline step_t string_value(walk_t *w) {
+  const unsigned char *str;
+  size_t n;
+  if (!string(&w->s, &str, &n))
+    return STEP_END;
+  return made(w, w->cb->yajl_string(w->ctx, str, n), STEP_AFTER);
+}
+
+static inline step_t boolean_value(walk_t *w, bool b) {
+  if (!literal(&w->s, b ? "true" : "false", b ? 4 : 5))
+    return STEP_END;
+  return made(w, w->cb->yajl_boolean(w->ctx, b), STEP_AFTER);
+}
+
+static inline step_t null_value(walk_t *w) {
+  if (!literal(&w->s, "null", 4))
+    return STEP_END;
+  return made(w, w->cb->yajl_null(w->ctx), STEP_AFTER);
+}
+
+static inline step_t number_value(walk_t *w) {
+  long long i;
+  double x;
+  num_kind_t k = number(&w->s, &i, &x);
+  if (k == NUM_NONE)
+    return STEP_END;
+  return made(w, k == NUM_INT ? w->cb->yajl_integer(w->ctx, i) : w->cb->yajl_double(w->ctx, x),
+              STEP_AFTER);
+}
+
+/* A value at s.p (after whitespace), by the kind of its first byte. */
+static inline step_t value(walk_t *w) {
+  skip_ws(&w->s);
+  if (w->s.p == w->s.end)
+    return STEP_END;
+  unsigned char c = *w->s.p;
+  if (c == '{' || c == '[')
+    return open_container(w, c == '{');
+  if (c == '"')
+    return string_value(w);
+  if (c == 't' || c == 'f')
+    return boolean_value(w, c == 't');
+  if (c == 'n')
+    return null_value(w);
+  return number_value(w);
+}
+
+/* After a value: a comma, or the end of its container (and of the ones
+ * around it). The top-level object closed, only whitespace may follow. */
+static inline step_t after_value(walk_t *w) {
+  for (;;) {
+    skip_ws(&w->s);
+    if (w->depth == 0) {
+      w->rc = w->s.p == w->s.end ? HS__JSCAN_DONE : HS__JSCAN_UNSURE;
+      return STEP_END;
+    }
+    if (w->s.p == w->s.end)
+      return STEP_END;
+    unsigned char c = *w->s.p++;
+    bool obj = w->stack[w->depth - 1];
+    if (c == ',')
+      return obj ? STEP_KEY : STEP_VALUE; /* the object's next key, the array's next value */
+    if (c != (obj ? '}' : ']'))
+      return STEP_END;
+    w->depth--;
+    if (!(obj ? w->cb->yajl_end_map(w->ctx) : w->cb->yajl_end_array(w->ctx)))
+      return made(w, 0, STEP_END);
+  }
+}
+
+/* A key at s.p (after whitespace), then a colon. */
+static inline step_t key(walk_t *w) {
+  skip_ws(&w->s);
+  if (w->s.p == w->s.end || *w->s.p != '"')
+    return STEP_END;
+  const unsigned char *k;
+  size_t n;
+  if (!string(&w->s, &k, &n))
+    return STEP_END;
+  if (!w->cb->yajl_map_key(w->ctx, k, n))
+    return made(w, 0, STEP_END);
+  skip_ws(&w->s);
+  if (w->s.p == w->s.end || *w->s.p != ':')
+    return STEP_END;
+  w->s.p++;
+  return STEP_VALUE;
+}
+
 hs__jscan_t hs__json_scan(const yajl_callbacks *cb, void *ctx, const unsigned char *text,
                           size_t len) {
-  scan_t s = {text, text + len};
-  /* per open container: 1 an object, 0 an array; the depth is unbounded
-     (as in yajl), the stack grows by doubling */
-  uint8_t stack0[64], *stack = stack0;
-  size_t depth = 0, cap = sizeof stack0;
-  hs__jscan_t rc = HS__JSCAN_UNSURE;
-  skip_ws(&s);
-  if (s.p == s.end || *s.p != '{')
+  uint8_t stack0[64];
+  walk_t w = {.s = {text, text + len},
+              .stack = stack0,
+              .cap = sizeof stack0,
+              .rc = HS__JSCAN_UNSURE,
+              .cb = cb,
+              .ctx = ctx};
+  skip_ws(&w.s);
+  if (w.s.p == w.s.end || *w.s.p != '{')
     return HS__JSCAN_UNSURE;
   for (;;) {
-    /* a value at s.p */
-    skip_ws(&s);
-    if (s.p == s.end)
-      goto out;
-    unsigned char c = *s.p;
-    if (c == '{' || c == '[') {
-      if (depth == cap) {
-        uint8_t *n = hs_malloc(cap * 2);
-        if (!n)
-          goto out;
-        memcpy(n, stack, cap);
-        if (stack != stack0)
-          hs_free(stack);
-        stack = n;
-        cap *= 2;
-      }
-      stack[depth++] = c == '{';
-      s.p++;
-      if (!(c == '{' ? cb->yajl_start_map(ctx) : cb->yajl_start_array(ctx))) {
-        rc = HS__JSCAN_STOPPED;
-        goto out;
-      }
-      skip_ws(&s);
-      if (s.p == s.end)
-        goto out;
-      if (*s.p == (c == '{' ? '}' : ']')) { /* empty */
-        s.p++;
-        depth--;
-        if (!(c == '{' ? cb->yajl_end_map(ctx) : cb->yajl_end_array(ctx))) {
-          rc = HS__JSCAN_STOPPED;
-          goto out;
-        }
-        goto after_value;
-      }
-      if (c == '{')
-        goto key;
-      continue; /* the array's first value */
-    }
-    if (c == '"') {
-      const unsigned char *str;
-      size_t n;
-      if (!string(&s, &str, &n))
-        goto out;
-      if (!cb->yajl_string(ctx, str, n)) {
-        rc = HS__JSCAN_STOPPED;
-        goto out;
-      }
-    } else if (c == 't' || c == 'f') {
-      bool b = c == 't';
-      if (!literal(&s, b ? "true" : "false", b ? 4 : 5))
-        goto out;
-      if (!cb->yajl_boolean(ctx, b)) {
-        rc = HS__JSCAN_STOPPED;
-        goto out;
-      }
-    } else if (c == 'n') {
-      if (!literal(&s, "null", 4))
-        goto out;
-      if (!cb->yajl_null(ctx)) {
-        rc = HS__JSCAN_STOPPED;
-        goto out;
-      }
-    } else {
-      long long i;
-      double x;
-      num_kind_t k = number(&s, &i, &x);
-      if (k == NUM_NONE)
-        goto out;
-      if (!(k == NUM_INT ? cb->yajl_integer(ctx, i) : cb->yajl_double(ctx, x))) {
-        rc = HS__JSCAN_STOPPED;
-        goto out;
-      }
-    }
-  after_value:
-    /* after a value: a comma, or the end of its container */
-    for (;;) {
-      if (depth == 0) { /* the top-level object closed: only whitespace may follow */
-        skip_ws(&s);
-        rc = s.p == s.end ? HS__JSCAN_DONE : HS__JSCAN_UNSURE;
-        goto out;
-      }
-      skip_ws(&s);
-      if (s.p == s.end)
-        goto out;
-      c = *s.p++;
-      bool obj = stack[depth - 1];
-      if (c == ',') {
-        if (obj)
-          goto key;
-        break; /* the array's next value */
-      }
-      if (c != (obj ? '}' : ']'))
-        goto out;
-      depth--;
-      if (!(obj ? cb->yajl_end_map(ctx) : cb->yajl_end_array(ctx))) {
-        rc = HS__JSCAN_STOPPED;
-        goto out;
-      }
-    }
-    continue;
-  key:
-    /* a key at s.p (after whitespace), then a colon */
-    skip_ws(&s);
-    if (s.p == s.end || *s.p != '"')
-      goto out;
-    {
-      const unsigned char *k;
-      size_t n;
-      if (!string(&s, &k, &n))
-        goto out;
-      if (!cb->yajl_map_key(ctx, k, n)) {
-        rc = HS__JSCAN_STOPPED;
-        goto out;
-      }
-    }
-    skip_ws(&s);
-    if (s.p == s.end || *s.p != ':')
-      goto out;
-    s.p++;
+    step_t next = value(&w);
+    if (next == STEP_AFTER)
+      next = after_value(&w);
+    if (next == STEP_KEY)
+      next = key(&w);
+    if (next == STEP_END)
+      break;
   }
-out:
-  if (stack != stack0)
-    hs_free(stack);
-  return rc;
+  if (w.owned)
+    hs_free(w.stack);
+  return w.rc;
 }

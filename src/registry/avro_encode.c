@@ -87,6 +87,20 @@ static int wrong_type(enc_t *e, avro_schema_t sc) {
 
 static int fill(enc_t *e, avro_value_t *v, const msgpack_object *o);
 
+static void pop(enc_t *e, size_t was) {
+  e->plen = was;
+  e->path[was] = 0;
+}
+
+static int oom(enc_t *e) {
+  return hs_err_set(e->err, HS_E_NOMEM, "out of memory");
+}
+
+/* What an avro-c setter answered: nonzero is its own error. */
+static int set_rc(enc_t *e, int rc) {
+  return rc ? fail(e, "avro-c: ", avro_strerror()) : 0;
+}
+
 static int fill_record(enc_t *e, avro_value_t *v, avro_schema_t sc, const msgpack_object *o) {
   if (o->type != MSGPACK_OBJECT_MAP)
     return fail(e, "a record needs an object", NULL);
@@ -97,7 +111,7 @@ static int fill_record(enc_t *e, avro_value_t *v, avro_schema_t sc, const msgpac
       return fail(e, "a key that is not a string", NULL);
     const char *name = cstr(e, key);
     if (!name)
-      return hs_err_set(e->err, HS_E_NOMEM, "out of memory");
+      return oom(e);
     if (avro_schema_record_field_get_index(sc, name) < 0)
       return fail(e, "no such field in the schema: ", name);
   }
@@ -119,8 +133,7 @@ static int fill_record(enc_t *e, avro_value_t *v, avro_schema_t sc, const msgpac
       rc = fail(e, "missing (only a union with null may be left out)", NULL);
     else
       rc = fill(e, &c, val ? val : &nil);
-    e->plen = was;
-    e->path[was] = 0;
+    pop(e, was);
     if (rc)
       return rc;
   }
@@ -141,124 +154,135 @@ static int fill_union(enc_t *e, avro_value_t *v, avro_schema_t sc, const msgpack
   return fail(e, "no branch of the union takes this value", NULL);
 }
 
-static int fill(enc_t *e, avro_value_t *v, const msgpack_object *o) {
-  avro_schema_t sc = avro_value_get_schema(v);
-  avro_type_t t = avro_value_get_type(v);
-  if (t != AVRO_UNION && !fits(o, t))
-    return wrong_type(e, sc);
+static int fill_int(enc_t *e, avro_value_t *v, const msgpack_object *o) {
   int64_t i;
-  const char *s;
-  int rc = 0;
-  if (++e->depth > 64)
-    return hs_err_set(e->err, HS_E_SCHEMA, "avro: %s: nested deeper than 64", where(e));
+  if (!int_of(o, &i) || i < INT32_MIN || i > INT32_MAX)
+    return fail(e, "out of the range of int", NULL);
+  return set_rc(e, avro_value_set_int(v, (int32_t)i));
+}
+
+static int fill_long(enc_t *e, avro_value_t *v, const msgpack_object *o) {
+  int64_t i;
+  if (!int_of(o, &i))
+    return fail(e, "out of the range of long", NULL);
+  return set_rc(e, avro_value_set_long(v, i));
+}
+
+/* float or double, from any number */
+static int fill_real(enc_t *e, avro_value_t *v, avro_type_t t, const msgpack_object *o) {
+  double d = o->type == MSGPACK_OBJECT_POSITIVE_INTEGER   ? (double)o->via.u64
+             : o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? (double)o->via.i64
+                                                          : o->via.f64;
+  return set_rc(e,
+                t == AVRO_FLOAT ? avro_value_set_float(v, (float)d) : avro_value_set_double(v, d));
+}
+
+static int fill_string(enc_t *e, avro_value_t *v, const msgpack_object *o) {
+  const char *s = cstr(e, o);
+  if (!s)
+    return oom(e);
+  return set_rc(e, avro_value_set_string_len(v, s, (size_t)o->via.str.size + 1));
+}
+
+static int fill_fixed(enc_t *e, avro_value_t *v, avro_schema_t sc, const msgpack_object *o) {
+  if ((int64_t)o->via.str.size != avro_schema_fixed_size(sc))
+    return fail(e, "not the size of fixed ", avro_schema_name(sc));
+  return set_rc(e, avro_value_set_fixed(v, (void *)o->via.str.ptr, o->via.str.size));
+}
+
+static int fill_enum(enc_t *e, avro_value_t *v, avro_schema_t sc, const msgpack_object *o) {
+  const char *s = cstr(e, o);
+  if (!s)
+    return oom(e);
+  int sym = avro_schema_enum_get_by_name(sc, s);
+  if (sym < 0) {
+    char msg[300];
+    snprintf(msg, sizeof msg, "\"%s\" is not a symbol of %s", s, avro_schema_name(sc));
+    return fail(e, msg, NULL);
+  }
+  return set_rc(e, avro_value_set_enum(v, sym));
+}
+
+static int fill_array(enc_t *e, avro_value_t *v, const msgpack_object *o) {
+  for (uint32_t k = 0; k < o->via.array.size; k++) {
+    avro_value_t c;
+    if (avro_value_append(v, &c, NULL))
+      return fail(e, "avro-c: ", avro_strerror());
+    size_t was = push(e, NULL, 0, (long)k);
+    int rc = fill(e, &c, &o->via.array.ptr[k]);
+    pop(e, was);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+static int fill_map(enc_t *e, avro_value_t *v, const msgpack_object *o) {
+  for (uint32_t k = 0; k < o->via.map.size; k++) {
+    const msgpack_object *key = &o->via.map.ptr[k].key;
+    if (key->type != MSGPACK_OBJECT_STR)
+      return fail(e, "a key that is not a string", NULL);
+    const char *s = cstr(e, key);
+    if (!s)
+      return oom(e);
+    avro_value_t c;
+    if (avro_value_add(v, s, &c, NULL, NULL))
+      return fail(e, "avro-c: ", avro_strerror());
+    size_t was = push(e, key->via.str.ptr, key->via.str.size, -1);
+    int rc = fill(e, &c, &o->via.map.ptr[k].val);
+    pop(e, was);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+/* A value of type t, whose msgpack type fits it (but for unions). */
+static int fill_as(enc_t *e, avro_value_t *v, avro_type_t t, const msgpack_object *o) {
+  avro_schema_t sc = avro_value_get_schema(v);
   switch (t) {
   case AVRO_NULL:
-    rc = avro_value_set_null(v);
-    break;
+    return set_rc(e, avro_value_set_null(v));
   case AVRO_BOOLEAN:
-    rc = avro_value_set_boolean(v, o->via.boolean);
-    break;
+    return set_rc(e, avro_value_set_boolean(v, o->via.boolean));
   case AVRO_INT32:
-    if (!int_of(o, &i) || i < INT32_MIN || i > INT32_MAX) {
-      e->depth--;
-      return fail(e, "out of the range of int", NULL);
-    }
-    rc = avro_value_set_int(v, (int32_t)i);
-    break;
+    return fill_int(e, v, o);
   case AVRO_INT64:
-    if (!int_of(o, &i)) {
-      e->depth--;
-      return fail(e, "out of the range of long", NULL);
-    }
-    rc = avro_value_set_long(v, i);
-    break;
+    return fill_long(e, v, o);
   case AVRO_FLOAT:
-  case AVRO_DOUBLE: {
-    double d = o->type == MSGPACK_OBJECT_POSITIVE_INTEGER   ? (double)o->via.u64
-               : o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? (double)o->via.i64
-                                                            : o->via.f64;
-    rc = t == AVRO_FLOAT ? avro_value_set_float(v, (float)d) : avro_value_set_double(v, d);
-    break;
-  }
+  case AVRO_DOUBLE:
+    return fill_real(e, v, t, o);
   case AVRO_STRING:
-    if (!(s = cstr(e, o)))
-      goto oom;
-    rc = avro_value_set_string_len(v, s, (size_t)o->via.str.size + 1);
-    break;
+    return fill_string(e, v, o);
   case AVRO_BYTES:
-    rc = avro_value_set_bytes(v, (void *)o->via.str.ptr, o->via.str.size);
-    break;
+    return set_rc(e, avro_value_set_bytes(v, (void *)o->via.str.ptr, o->via.str.size));
   case AVRO_FIXED:
-    if ((int64_t)o->via.str.size != avro_schema_fixed_size(sc)) {
-      e->depth--;
-      return fail(e, "not the size of fixed ", avro_schema_name(sc));
-    }
-    rc = avro_value_set_fixed(v, (void *)o->via.str.ptr, o->via.str.size);
-    break;
-  case AVRO_ENUM: {
-    if (!(s = cstr(e, o)))
-      goto oom;
-    int sym = avro_schema_enum_get_by_name(sc, s);
-    if (sym < 0) {
-      char msg[300];
-      snprintf(msg, sizeof msg, "\"%s\" is not a symbol of %s", s, avro_schema_name(sc));
-      e->depth--;
-      return fail(e, msg, NULL);
-    }
-    rc = avro_value_set_enum(v, sym);
-    break;
-  }
+    return fill_fixed(e, v, sc, o);
+  case AVRO_ENUM:
+    return fill_enum(e, v, sc, o);
   case AVRO_RECORD:
-    rc = fill_record(e, v, sc, o);
-    e->depth--;
-    return rc;
+    return fill_record(e, v, sc, o);
   case AVRO_UNION:
-    rc = fill_union(e, v, sc, o);
-    e->depth--;
-    return rc;
+    return fill_union(e, v, sc, o);
   case AVRO_ARRAY:
-    for (uint32_t k = 0; k < o->via.array.size && !rc; k++) {
-      avro_value_t c;
-      if (avro_value_append(v, &c, NULL)) {
-        rc = fail(e, "avro-c: ", avro_strerror());
-        break;
-      }
-      size_t was = push(e, NULL, 0, (long)k);
-      rc = fill(e, &c, &o->via.array.ptr[k]);
-      e->plen = was;
-      e->path[was] = 0;
-    }
-    e->depth--;
-    return rc;
+    return fill_array(e, v, o);
   case AVRO_MAP:
-    for (uint32_t k = 0; k < o->via.map.size && !rc; k++) {
-      const msgpack_object *key = &o->via.map.ptr[k].key;
-      if (key->type != MSGPACK_OBJECT_STR) {
-        rc = fail(e, "a key that is not a string", NULL);
-        break;
-      }
-      if (!(s = cstr(e, key)))
-        goto oom;
-      avro_value_t c;
-      if (avro_value_add(v, s, &c, NULL, NULL)) {
-        rc = fail(e, "avro-c: ", avro_strerror());
-        break;
-      }
-      size_t was = push(e, key->via.str.ptr, key->via.str.size, -1);
-      rc = fill(e, &c, &o->via.map.ptr[k].val);
-      e->plen = was;
-      e->path[was] = 0;
-    }
-    e->depth--;
-    return rc;
+    return fill_map(e, v, o);
   default:
-    e->depth--;
     return fail(e, "unsupported Avro type ", avro_schema_type_name(sc));
   }
+}
+
+/* A value at any depth: its type checked, then filled by its kind. */
+static int fill(enc_t *e, avro_value_t *v, const msgpack_object *o) {
+  avro_type_t t = avro_value_get_type(v);
+  if (t != AVRO_UNION && !fits(o, t))
+    return wrong_type(e, avro_value_get_schema(v));
+  if (++e->depth > 64)
+    return hs_err_set(e->err, HS_E_SCHEMA, "avro: %s: nested deeper than 64", where(e));
+  int rc = fill_as(e, v, t, o);
   e->depth--;
-  return rc ? fail(e, "avro-c: ", avro_strerror()) : 0;
-oom:
-  return hs_err_set(e->err, HS_E_NOMEM, "out of memory");
+  return rc;
 }
 
 int hs_avro_encode(hs_avro_schema_t *s, const msgpack_object *doc, hs_buf_t *out, hs_err_t *err) {
