@@ -107,7 +107,9 @@ rcli() {
 }
 
 # engine_conf NAME GROUP [extra YAML lines]: writes $work/NAME.yaml for a
-# daemon on a free HTTP port (remembered in $work/NAME.port).
+# daemon on a free HTTP port (remembered in $work/NAME.port). $max_idle
+# (default 300ms) is engine.max_idle: a test comparing histories with a
+# replay needs it above the producers' skew, which a loaded machine widens.
 engine_conf() {
   local name=$1 group=$2
   shift 2
@@ -118,7 +120,7 @@ engine_conf() {
 engine:
   profiles: $src/examples/customer-behavior.yaml
   idle_interval: 0
-  max_idle: 300ms
+  max_idle: ${max_idle:-300ms}
   flush_interval: 100ms
 kafka:
   bootstrap: $bs
