@@ -36,7 +36,7 @@ stage() {
   times+=($((SECONDS - t0)))
 }
 
-# ctest runs four times as many tests as there are cores: the daemon's
+# ctest runs three times as many tests as there are cores: the daemon's
 # tests spend most of their time waiting (a paced stream, the group
 # protocol, timers); a test that keeps a core busy takes one slot of the
 # resource `cores` (tests/CMakeLists.txt), of which there are as many as
@@ -49,7 +49,7 @@ cores_spec() {
 build_and_test() {
   cmake -S . -B build/dev -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHS_WERROR=ON >/dev/null &&
     cmake --build build/dev -j "$jobs" && cores_spec build/dev/cores.json &&
-    (cd build/dev && ctest --output-on-failure -j "$((4 * jobs))" --resource-spec-file cores.json)
+    (cd build/dev && ctest --output-on-failure -j "$((3 * jobs))" --resource-spec-file cores.json)
 }
 
 # replay's and tune's tool tests replay tens of thousands of accounts through
