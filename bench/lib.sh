@@ -36,7 +36,14 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "commit:  $(git rev-parse --short HEAD) $(git diff --quiet -- . ':(exclude)bench/results.md' || echo '(modified)')"
 echo "date:    $(date -u +%Y-%m-%dT%H:%MZ)"
 
-"$hs" broker --partitions "$partitions" --bootstrap-file "$work/bs" --quiet &
+# the caller's `extra_topics` (NAME:N items) are created besides the engine's
+broker_topics=()
+for t in ${extra_topics:+healthscore.usage healthscore.engagement healthscore.billing} \
+  ${extra_topics:+healthscore.surveys healthscore.accounts healthscore.alerts healthscore.deadletter} \
+  ${extra_topics:-}; do
+  broker_topics+=(--topic "$t")
+done
+"$hs" broker --partitions "$partitions" "${broker_topics[@]}" --bootstrap-file "$work/bs" --quiet &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$work/bs" ] && break; sleep 0.1; done
 bs=$(cat "$work/bs")
@@ -48,8 +55,9 @@ topics=(healthscore.usage healthscore.engagement healthscore.billing healthscore
   healthscore.accounts)
 
 # start_engine GROUP [LINE...]: healthscored with the example profiles,
-# consuming as GROUP; each LINE goes into its engine section. Sets group,
-# http_port and dpid.
+# consuming as GROUP; each LINE goes into its engine section; ENGINE_TOPICS
+# (comma-separated) replaces kafka.topics and ENGINE_EXTRA is appended (a
+# sources: section, say). Sets group, http_port and dpid.
 start_engine() {
   group=$1
   shift
@@ -61,6 +69,7 @@ start_engine() {
 kafka:
   bootstrap: $bs
   group_id: $group
+${ENGINE_TOPICS:+  topics: [$ENGINE_TOPICS]}
   consumer:
     fetch.wait.max.ms: "1" # the mock broker holds a fetch for the whole wait
   producer:
@@ -73,6 +82,7 @@ http:
 log:
   format: text
 YAML
+    printf '%s\n' "${ENGINE_EXTRA:-}"
   } >"$work/engine.yaml"
   "$hsd" --config "$work/engine.yaml" >"$work/d.log" 2>&1 &
   dpid=$!

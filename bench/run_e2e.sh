@@ -22,6 +22,8 @@ rate=${3:-2000}
 duration=${4:-20}
 partitions=${PARTITIONS:-32}
 keep_log=build/e2e-healthscored.log # for a look afterwards
+mapped_accounts=${MAPPED_ACCOUNTS:-$((accounts / 10))}
+[ -z "${NO_MAPPED:-}" ] && extra_topics="bench.segment:$partitions bench.mapped:$partitions"
 source bench/lib.sh
 now() { date +%s.%N; }
 "$hs" gen --accounts "$accounts" --days "$days" --seed 1 --kafka "$bs" --quiet
@@ -71,6 +73,37 @@ for k in state cover score history; do
   key=$(redis-cli -p "$redis_port" --scan --pattern "hs:{acct-000001}:$k" | head -1)
   echo "  $key: $(redis-cli -p "$redis_port" memory usage "$key") bytes"
 done
+
+# (2b) the mapped path in the same run: Segment calls of other accounts
+# (tests/integration/sources_gen.py: per user a group call, then track and
+# identify calls) on a topic keyed by user id; a second healthscored with the
+# segment preset as its source maps them to its own input topic
+# (bench.mapped, keyed by account) and scores them. From the mapper's
+# assignment to every mapped event applied and written to Redis.
+if [ -z "${NO_MAPPED:-}" ]; then
+  mkdir "$work/src"
+  python3 tests/integration/sources_gen.py "$work/src" --accounts "$mapped_accounts" --days "$days" --seed 1
+  sm=$(wc -l <"$work/src/segment.jsonl")
+  me=$("$hs" map --mapping examples/mappings/segment.yaml --quiet "$work/src/segment.jsonl" | wc -l)
+  "$hs" produce --kafka "$bs" --topic bench.segment --key-path userId -X linger.ms=50 \
+    "$work/src/segment.jsonl" 2>"$work/produce-src.log"
+  saved="$group $http_port $dpid"
+  ENGINE_TOPICS=bench.mapped ENGINE_EXTRA="sources:
+  - {topic: bench.segment, format: json, mapping: examples/mappings/segment.yaml}" \
+    start_engine "bench-mapped-$$"
+  # from the assignment of the source partitions (the log's time: the loop
+  # may be too busy mapping to answer /metrics at once)
+  until grep -q 'source partitions assigned' "$work/d.log"; do sleep 0.02; done
+  t0=$(date -d "$(grep -m1 'source partitions assigned' "$work/d.log" | cut -d' ' -f1)" +%s.%N)
+  until [ "$(covered)" -ge "$me" ]; do sleep 0.05; done
+  t1=$(now)
+  awk -v s="$sm" -v e="$me" -v a="$t0" -v b="$t1" -v d="$drain" -v bare="$bare" 'BEGIN {
+    printf "mapped path: %d Segment messages -> %d events mapped, scored and written in %.2f s: %.0f messages/s, %.0f events/s\n", s, e, b - a, s / (b - a), e / (b - a)
+    printf "ratio mapped / direct drain (events/s): %.3f; mapped / bare consumer (messages/s): %.3f\n", e / (b - a) / d, s / (b - a) / bare }'
+  kill -TERM "$dpid"
+  wait "$dpid" 2>/dev/null || true
+  read -r group http_port dpid <<<"$saved"
+fi
 
 # (3) steady rates: a trickle (few events per account per flush), then 50 %
 # and 90 % of the drain rate measured above

@@ -4,7 +4,12 @@
 # terminal view shows events/s, latency, the band mix and alerts as they
 # arrive. It ends once the stream is drained (or at Ctrl-C), stopping
 # everything cleanly. `scripts/demo.sh --offline` runs the offline backtest
-# demo instead.
+# demo instead. `scripts/demo.sh --sources` feeds healthscored the topics a
+# company already has instead of engine events: Segment calls (7 partitions,
+# keyed by user id), Stripe events framed for the Schema Registry in Avro
+# (schemas served by tests/unit/registry_standin.py, a stand-in of the
+# registry's REST API) and Delighted survey webhooks, mapped by the presets of
+# examples/mappings/ with nothing but settings.
 #
 #   DEMO_ACCOUNTS (default 400), DEMO_DAYS (120), DEMO_RATE (3000 events/s)
 set -euo pipefail
@@ -36,6 +41,8 @@ if [ "${1:-}" = "--offline" ]; then
   exit 0
 fi
 
+sources=
+[ "${1:-}" = "--sources" ] && sources=1
 accounts=${DEMO_ACCOUNTS:-400}
 days=${DEMO_DAYS:-120}
 rate=${DEMO_RATE:-3000}
@@ -66,7 +73,14 @@ free_port() {
 }
 
 echo "== starting a local broker (librdkafka's mock cluster), redis-server and healthscored"
-"$hs" broker --partitions 8 --bootstrap-file "$out/bootstrap" --quiet >"$out/broker.log" 2>&1 &
+topics=()
+if [ -n "$sources" ]; then
+  for t in healthscore.usage healthscore.engagement healthscore.billing healthscore.surveys \
+    healthscore.accounts healthscore.alerts healthscore.deadletter segment:7 stripe:3 delighted:2; do
+    topics+=(--topic "$t")
+  done
+fi
+"$hs" broker --partitions 8 "${topics[@]}" --bootstrap-file "$out/bootstrap" --quiet >"$out/broker.log" 2>&1 &
 pids+=($!)
 redis_port=$(free_port)
 redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$out" --save "" --appendonly no \
@@ -91,6 +105,26 @@ http:
 log:
   format: text
 EOF
+if [ -n "$sources" ]; then
+  mkdir -p "$out/schemas"
+  cp tests/fixtures/sources/stripe-invoice-payment-failed.avsc "$out/schemas/1.avsc"
+  cp tests/fixtures/sources/stripe-customer.avsc "$out/schemas/2.avsc"
+  python3 tests/unit/registry_standin.py --port-file "$out/registry.port" --schemas "$out/schemas" \
+    --log "$out/registry.log" >"$out/registry.out" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do [ -s "$out/registry.port" ] && break; sleep 0.1; done
+  maps=examples/mappings
+  cat >>"$out/engine.yaml" <<EOF
+sources:
+  - {topic: segment, format: json, mapping: $maps/segment.yaml, to: healthscore.usage}
+  - topic: stripe
+    format: confluent-avro
+    mapping: $maps/stripe.yaml
+    to: healthscore.billing
+    registry: {url: "http://127.0.0.1:$(cat "$out/registry.port")"}
+  - {topic: delighted, format: json, mapping: $maps/delighted.yaml, to: healthscore.surveys}
+EOF
+fi
 "$hsd" --config "$out/engine.yaml" >"$out/healthscored.log" 2>&1 &
 daemon_pid=$!
 url=http://127.0.0.1:$http_port
@@ -99,10 +133,35 @@ echo "   broker $bs, redis 127.0.0.1:$redis_port, healthscored $url (ready)"
 
 "$hs" alerts --kafka "$bs" --from-beginning >"$out/alerts.txt" 2>"$out/alerts.log" &
 pids+=($!)
-total=$("$hs" gen --accounts "$accounts" --days "$days" --seed 7 --quiet | wc -l)
-echo "== producing $total events of $accounts accounts over $days days at $rate events/s"
-"$hs" gen --accounts "$accounts" --days "$days" --seed 7 --kafka "$bs" --rate "$rate" --quiet &
-gen_pid=$!
+if [ -n "$sources" ]; then
+  accounts=${DEMO_ACCOUNTS:-200}
+  days=${DEMO_DAYS:-90}
+  python3 tests/integration/sources_gen.py "$out" --accounts "$accounts" --days "$days" --seed 7
+  cat "$out/stripe-customers.jsonl" "$out/stripe-invoices.jsonl" >"$out/stripe.jsonl"
+  total=0
+  for s in segment stripe delighted; do
+    n=$("$hs" map --mapping "examples/mappings/$s.yaml" --quiet "$out/$s.jsonl" | wc -l)
+    echo "== $s: $(wc -l <"$out/$s.jsonl") records in the vendor's shape, $n engine events ($hs map)"
+    total=$((total + n))
+  done
+  echo "== producing them to topics segment (keyed by user id), stripe (Avro, Schema Registry"
+  echo "   framing) and delighted: healthscored maps them with the presets and scores them"
+  (
+    "$hs" produce --kafka "$bs" --topic stripe --key-path data.object.id --frame confluent --schema-id 2 \
+      --avro-schema tests/fixtures/sources/stripe-customer.avsc "$out/stripe-customers.jsonl" &&
+      "$hs" produce --kafka "$bs" --topic stripe --key-path data.object.customer --frame confluent \
+        --schema-id 1 --avro-schema tests/fixtures/sources/stripe-invoice-payment-failed.avsc \
+        "$out/stripe-invoices.jsonl" &&
+      "$hs" produce --kafka "$bs" --topic delighted "$out/delighted.jsonl" &&
+      "$hs" produce --kafka "$bs" --topic segment --key-path userId --rate "$rate" "$out/segment.jsonl"
+  ) >"$out/produce.log" 2>&1 &
+  gen_pid=$!
+else
+  total=$("$hs" gen --accounts "$accounts" --days "$days" --seed 7 --quiet | wc -l)
+  echo "== producing $total events of $accounts accounts over $days days at $rate events/s"
+  "$hs" gen --accounts "$accounts" --days "$days" --seed 7 --kafka "$bs" --rate "$rate" --quiet &
+  gen_pid=$!
+fi
 
 # the view: numbers from /metrics (latency over the last second), the newest
 # alerts from the alerts topic
@@ -117,6 +176,11 @@ view() {
     /^healthscore_accounts / { held = $NF }
     /^healthscore_accounts_by_band/ { match($0, /band="[^"]*"/); b = substr($0, RSTART + 6, RLENGTH - 7); band[b] += $NF }
     /^healthscore_alerts_total/ { alerts += $NF }
+    /^healthscore_source_messages_total/ { smsg += $NF; sources = 1 }
+    /^healthscore_source_events_total/ { sev += $NF }
+    /^healthscore_source_unmatched_total/ { sun += $NF }
+    /^healthscore_source_rejects_total/ { srej += $NF }
+    /^healthscore_source_paused/ { spaused += $NF }
     /^healthscore_processing_latency_seconds_bucket/ {
       match($0, /le="[^"]*"/); le[++n] = substr($0, RSTART + 4, RLENGTH - 5)
       cnt[n] = $NF - old[le[n]]; all[n] = $NF
@@ -124,6 +188,8 @@ view() {
     function pct(c, q, i) { for (i = 1; i <= n; i++) if (c[i] >= c[n] * q && c[n] > 0) return le[i] * 1000; return "-" }
     END {
       rate = dt > 0 ? (ev - prev) / dt : 0
+      if (sources)
+        printf "sources  %d messages mapped: %d events, %d unmatched (skipped), %d dead-lettered; %d partitions paused\n", smsg, sev, sun, srej, spaused
       printf "events   %d of %d read (%.0f/s), %d applied, %d dead-lettered\n", ev, total, rate, applied, dead
       printf "accounts %d held   bands: red %d  yellow %d  green %d  unknown %d\n", held, band["red"], band["yellow"], band["green"], band["unknown"]
       if (n) {

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git
-  clang libclang-rt-14-dev clang-format valgrind
+  clang libclang-rt-14-dev clang-format valgrind gdb
   libyajl-dev libmsgpack-dev libyaml-dev libcmocka-dev
   libuv1-dev libhiredis-dev librdkafka-dev libhttp-parser-dev libavro-dev
   redis-server redis-tools kcat curl python3 python3-jsonschema

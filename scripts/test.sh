@@ -139,11 +139,11 @@ bench_smoke() {
 fuzz() {
   CC=clang cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHS_FUZZ=ON \
     >/dev/null && cmake --build build/fuzz -j "$jobs" --target fuzz_decode_json fuzz_decode_msgpack fuzz_map \
-    fuzz_decode_source ||
+    fuzz_decode_source fuzz_json_scan ||
     return 1
   # each target for $fuzz_seconds, $jobs at a time (one core each)
   local failed=0 target
-  local -a targets=(fuzz_decode_json fuzz_decode_msgpack fuzz_map fuzz_decode_source) batch
+  local -a targets=(fuzz_decode_json fuzz_decode_msgpack fuzz_map fuzz_decode_source fuzz_json_scan) batch
   while [ ${#targets[@]} -gt 0 ]; do
     batch=("${targets[@]:0:$jobs}")
     targets=("${targets[@]:$jobs}")

@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +22,6 @@ static const char *const default_topics[] = {"healthscore.usage",     "healthsco
                                              "healthscore.billing",   "healthscore.surveys",
                                              "healthscore.accounts",  "healthscore.alerts",
                                              "healthscore.deadletter"};
-
-static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig) {
-  (void)sig;
-  g_stop = 1;
-}
 
 static void broker_usage(FILE *f) {
   fprintf(f, "usage: healthscore broker [options]\n\n"
@@ -166,15 +160,23 @@ static int broker_write_bootstrap(const char *file, const char *bootstrap) {
   return 0;
 }
 
-/* Returns once SIGTERM or SIGINT arrived. */
-static void broker_wait_for_signal(void) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGINT, &sa, NULL);
-  while (!g_stop)
-    pause();
+/* SIGTERM and SIGINT are blocked from the start (librdkafka's threads,
+ * created later, inherit the mask), so one arriving at any moment of the
+ * set-up stays pending instead of killing the process, and sigwait takes it
+ * atomically: no window between a check of a flag and the wait in which a
+ * signal could be missed. */
+static void broker_block_signals(sigset_t *set) {
+  sigemptyset(set);
+  sigaddset(set, SIGTERM);
+  sigaddset(set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+/* Returns once SIGTERM or SIGINT arrived (`set`, blocked). */
+static void broker_wait_for_signal(const sigset_t *set) {
+  int sig = 0;
+  while (sigwait(set, &sig) != 0) {
+  }
 }
 
 int hs_cmd_broker(int argc, char **argv) {
@@ -182,6 +184,8 @@ int hs_cmd_broker(int argc, char **argv) {
   int status = broker_parse_args(argc, argv, &a);
   if (status >= 0)
     return status;
+  sigset_t stop_signals;
+  broker_block_signals(&stop_signals);
   /* the cluster lives inside a client handle; this one is never used to send */
   char errstr[512];
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -210,7 +214,7 @@ int hs_cmd_broker(int argc, char **argv) {
            a.n_topics, a.partitions, a.brokers, a.brokers > 1 ? "s" : "");
     fflush(stdout);
   }
-  broker_wait_for_signal();
+  broker_wait_for_signal(&stop_signals);
   if (!a.quiet)
     printf("broker: stopping\n");
   status = 0;

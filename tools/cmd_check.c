@@ -5,6 +5,7 @@
 #include "healthscore/config.h"
 #include "healthscore/mapping.h"
 #include "healthscore/core.h"
+#include "healthscore/mapper.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -55,6 +56,10 @@ int hs_cmd_check(int argc, char **argv) {
       int rc = hs_settings_defaults(&st);
       if (!rc)
         rc = hs_settings_load_file(optarg, &st, &err);
+      if (!rc && st.n_sources) /* each mapping and schema file, as healthscored reads them */
+        rc = hs_mapper_check(&st, &err);
+      if (!rc && !quiet && st.n_sources)
+        printf("%s: %zu sources ok (mapper group %s.mapper)\n", optarg, st.n_sources, st.group_id);
       if (rc)
         fprintf(stderr, "%s\n", err.msg[0] ? err.msg : hs_strerror(rc));
       else if (!quiet && *st.redis_nodes)

@@ -1,7 +1,8 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
 /* The base every module stands on: error codes and the caller's error buffer,
  * borrowed strings, the single allocator entry point and byte buffers (with
- * JSON string escaping). Pure: no I/O. Time is in healthscore/time.h, hashing
+ * JSON string escaping) and the invariant check. Pure: no I/O but the one
+ * line a broken invariant writes before aborting. Time is in healthscore/time.h, hashing
  * in healthscore/hash.h, the event vocabulary in healthscore/event.h, the
  * logger in healthscore/log.h (each a library of its own). */
 #ifndef HEALTHSCORE_BASE_H
@@ -27,6 +28,29 @@ enum {
   HS_E_VERSION = -9, /* encoded state from an unsupported version */
   HS_E_CONFIG = -10  /* configuration error */
 };
+
+/* Invariants, checked in every build (like Redis's serverAssert, unlike
+ * assert(), which NDEBUG removes from release builds). For the few places
+ * where the program's own bookkeeping being wrong would otherwise go on
+ * silently and corrupt what is durable: a position or cover moving
+ * backwards, a flush sent before the alerts it covers are acknowledged, the
+ * dirty set disagreeing with its flags, a refused partition group applying
+ * events. Going on there writes wrong states or positions to Redis; stopping
+ * loses nothing, since the process restarts from what Redis holds. On
+ * failure writes "FILE:LINE: invariant failed: EXPR" to stderr and calls
+ * abort() (SIGABRT, a core dump where enabled). Cheap checks only, never in
+ * a loop per event, and never for bad input: that gets an error and a
+ * reason. The core may use it. */
+#define HS_INVARIANT(cond) ((cond) ? (void)0 : hs_invariant_failed(__FILE__, __LINE__, #cond))
+_Noreturn void hs_invariant_failed(const char *file, int line, const char *expr);
+
+/* Ownership, throughout the public headers: a function named *_new, *_load
+ * or *_compile that fails sets *out to NULL and leaves nothing to free
+ * unless its header says otherwise; what it returns on success is the
+ * caller's, ended by the matching *_free or *_close. `err` and buffers
+ * passed in are the caller's; on failure a buffer appended to may hold a
+ * part of the output, which the caller drops. Every *_free taking what a
+ * *_new, *_load or *_compile made accepts NULL. */
 
 /* The caller's error buffer: where a failing function puts the human reason. */
 typedef struct hs_err_s {
@@ -74,7 +98,8 @@ void hs_alloc_fail_after(uint64_t n);
  * case `items` is unchanged and still owned by the caller. */
 void *hs_array_grow(void *items, size_t *cap, size_t n, size_t elem, size_t first);
 
-/* A growable byte buffer. */
+/* A growable byte buffer, owned by whoever holds it: hs_buf_free releases
+ * the bytes (and leaves an empty buffer, usable again). */
 typedef struct hs_buf_s {
   char *data;
   size_t len;

@@ -15,8 +15,9 @@ typedef enum hs_format_e { HS_FMT_AUTO = 0, HS_FMT_JSON, HS_FMT_MSGPACK } hs_for
 #define HS_DEFAULT_MAX_MESSAGE (64 * 1024)
 
 /* Creates a decoder that rejects messages larger than `max_message` bytes
- * (0 = HS_DEFAULT_MAX_MESSAGE). Returns 0 or HS_E_NOMEM. Not thread-safe: one
- * decoder per thread. */
+ * (0 = HS_DEFAULT_MAX_MESSAGE). Returns 0 and the decoder in *out, the
+ * caller's (hs_decoder_free), or HS_E_NOMEM with *out NULL. Not thread-safe:
+ * one decoder per thread. */
 int hs_decoder_new(hs_decoder_t **out, size_t max_message);
 void hs_decoder_free(hs_decoder_t *d);
 

@@ -20,7 +20,8 @@
  * and ranges out of bounds). Cross references (metric ids, weight sums, one
  * default profile) are checked by hs_model_compile(). */
 int hs_config_load_file(const char *path, hs_config_t **out, hs_err_t *err);
-/* Same, from a string in memory; `name` stands in for the file name. */
+/* Same, from a string in memory; `name` stands in for the file name. On
+ * failure (either), *out is NULL and nothing is left to free. */
 int hs_config_load_string(const char *yaml, size_t len, const char *name, hs_config_t **out,
                           hs_err_t *err);
 void hs_config_free(hs_config_t *cfg);
@@ -35,6 +36,24 @@ void hs_config_free(hs_config_t *cfg);
 
 /* Input topics one engine consumes (co-partitioned). */
 #define HS_MAX_INPUT_TOPICS 16
+/* Sources one mapper reads (the `sources:` list, docs/sources.md). */
+#define HS_MAX_SOURCES 32
+
+/* One item of `sources:`: a topic in a shape other systems publish, turned
+ * into engine events by a mapping and produced to an input topic. */
+typedef struct hs_source_conf_s {
+  char *name;         /* in metrics and reasons; default: the mapping's source name */
+  char *topic;        /* the topic read (any partition count, any key) */
+  char *format;       /* json, msgpack, avro, confluent-json, confluent-avro */
+  char *mapping;      /* the mapping file */
+  char *schema;       /* format avro: the writer's schema file */
+  char *on_unmatched; /* skip or deadletter; NULL: as the mapping file says */
+  char *to;           /* the input topic the events go to; default: kafka.topics[0] */
+  char *registry_url; /* confluent-*: the Schema Registry, and/or ... */
+  char *registry_username, *registry_password;
+  char *schema_dir; /* ... a directory of {id}.avsc / {id}.json files */
+  int line;         /* where the item starts in the settings file */
+} hs_source_conf_t;
 
 typedef struct hs_settings_s {
   /* engine */
@@ -77,9 +96,14 @@ typedef struct hs_settings_s {
   /* log */
   char *log_level;  /* error, warn, info, debug */
   char *log_format; /* json or text */
+  /* sources */
+  hs_source_conf_t *sources;
+  size_t n_sources;
 } hs_settings_t;
 
-/* Fills `out` with every default. Returns 0 or HS_E_NOMEM. */
+/* Fills `out` with every default. Returns 0 or HS_E_NOMEM. `out` is the
+ * caller's and holds allocated strings and lists: end it with
+ * hs_settings_free, on failure too (what was filled stays). */
 int hs_settings_defaults(hs_settings_t *out);
 /* Reads a settings file over the defaults. Returns 0, or HS_E_CONFIG with
  * err->msg "FILE:LINE:COL: reason" (unknown section or key, wrong type, out
@@ -87,6 +111,9 @@ int hs_settings_defaults(hs_settings_t *out);
 int hs_settings_load_file(const char *path, hs_settings_t *out, hs_err_t *err);
 int hs_settings_load_string(const char *yaml, size_t len, const char *name, hs_settings_t *out,
                             hs_err_t *err);
+/* (Both loads: on failure `out` may hold some values read before the error,
+ * over the defaults; it is still the caller's, to free with
+ * hs_settings_free.) Frees every string and list of `s` (not `s` itself). */
 void hs_settings_free(hs_settings_t *s);
 /* Appends the reference documentation (Markdown) generated from the table. */
 int hs_settings_doc(hs_buf_t *out);

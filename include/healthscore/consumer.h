@@ -54,19 +54,25 @@ typedef struct hs_consumer_cbs_s {
   void (*log)(void *ud, int level, const char *fac, const char *msg);
 } hs_consumer_cbs_t;
 
-/* Creates the consumer and subscribes. `conf` and `cbs` are copied. Returns
- * 0 or a negative code with the reason in `err` (a bad setting names it). */
+/* Creates the consumer and subscribes. `conf` and `cbs` are copied; `loop`
+ * is borrowed (it must outlive the consumer). Returns 0 and the consumer in
+ * *out, the caller's, ended with hs_consumer_close (never freed otherwise);
+ * or a negative code with the reason in `err` (a bad setting names it), *out
+ * NULL and nothing opened: no handle on the loop, nothing to close. */
 int hs_consumer_new(hs_consumer_t **out, uv_loop_t *loop, const hs_consumer_conf_t *conf,
                     const hs_consumer_cbs_t *cbs, void *ud, hs_err_t *err);
 /* Consumes exactly `parts` from the offsets they carry (a logical offset
  * such as RD_KAFKA_OFFSET_BEGINNING, or an absolute one), replacing the
  * current assignment: completes a manual assignment, or rewinds partitions
- * already assigned. Returns 0 or HS_E_INVAL. */
+ * already assigned. `parts` stays the caller's. Returns 0, or HS_E_INVAL
+ * when librdkafka refuses it (e.g. under a cooperative assignor, which takes
+ * incremental changes only): the assignment is then unchanged. */
 int hs_consumer_assign(hs_consumer_t *c, const rd_kafka_topic_partition_list_t *parts);
 /* The partitions assigned by the group and not yet revoked (a copy, which
  * the caller destroys), or NULL. */
 rd_kafka_topic_partition_list_t *hs_consumer_group_assignment(const hs_consumer_t *c);
-/* The librdkafka handle, for metadata and watermark queries. */
+/* The librdkafka handle, for metadata and watermark queries: borrowed,
+ * valid until hs_consumer_close; never destroy it. */
 rd_kafka_t *hs_consumer_handle(const hs_consumer_t *c);
 /* Completes a revocation announced through cbs.revoked. */
 void hs_consumer_revoke_done(hs_consumer_t *c);
@@ -97,7 +103,8 @@ int hs_kafka_partition_count(rd_kafka_t *rk, const char *const *topics, size_t n
  * committed), destroys the client and closes the handles; `closed` runs when
  * everything is released. Blocks the loop for the leave, briefly. May be
  * called from the consumer's own callbacks: it then takes effect once the
- * message being handed out is released. */
+ * message being handed out is released. `c` is freed before `closed` runs;
+ * `ud` is the caller's. */
 void hs_consumer_close(hs_consumer_t *c, void (*closed)(void *ud), void *ud);
 
 #endif

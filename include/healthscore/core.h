@@ -210,7 +210,9 @@ typedef struct hs_account_s hs_account_t;
  * is copied). Returns 0 and the model, or HS_E_CONFIG with err->msg as
  * "FILE:LINE:COL: reason" (unknown metric ids, group weights not summing to
  * 100, no default profile, cycles, windows out of range, ...). The model is
- * immutable and may be shared by any number of threads. */
+ * immutable and may be shared by any number of threads. On success *out is
+ * the caller's (hs_model_free, once nothing borrows it: accounts, engines,
+ * the live engine); on failure *out is NULL and nothing is left to free. */
 int hs_model_compile(const hs_config_t *cfg, hs_model_t **out, hs_err_t *err);
 void hs_model_free(hs_model_t *m);
 
@@ -317,7 +319,9 @@ typedef struct hs_eval_s {
 
 typedef void (*hs_eval_cb)(void *ud, const hs_account_t *acct, const hs_eval_t *ev);
 
-/* Creates an empty account `account_id` (copied) for model `m`. */
+/* Creates an empty account `account_id` (copied) for model `m` (borrowed:
+ * must outlive the account). Returns 0 and the account in *out, the
+ * caller's (hs_account_free), or HS_E_NOMEM with *out NULL. */
 int hs_account_new(const hs_model_t *m, hs_str_t account_id, hs_account_t **out);
 void hs_account_free(hs_account_t *a);
 hs_str_t hs_account_id(const hs_account_t *a);
@@ -442,7 +446,9 @@ typedef struct hs_engine_stats_s {
 } hs_engine_stats_t;
 
 /* Creates an engine over model `m` (borrowed: must outlive the engine). `cb`
- * receives every evaluation. Returns 0 or HS_E_NOMEM. */
+ * receives every evaluation. Returns 0 and the engine in *out, the caller's
+ * (hs_engine_free frees every account it holds), or HS_E_NOMEM with *out
+ * NULL. */
 int hs_engine_new(hs_engine_t **out, const hs_model_t *m, hs_eval_cb cb, void *ud);
 void hs_engine_free(hs_engine_t *e);
 

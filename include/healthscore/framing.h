@@ -62,8 +62,10 @@ typedef struct hs_avro_limits_s {
 
 typedef struct hs_avro_schema_s hs_avro_schema_t;
 
-/* Parses an Avro schema (JSON text). Returns 0, HS_E_SCHEMA with err naming
- * avro-c's reason, or HS_E_NOMEM. */
+/* Parses an Avro schema (JSON text). Returns 0 and the schema in *out, the
+ * caller's (hs_avro_schema_free, once no decoder uses it); or HS_E_SCHEMA
+ * with err naming avro-c's reason, or HS_E_NOMEM, with *out NULL and
+ * nothing to free. */
 int hs_avro_schema_parse(const char *json, size_t len, const hs_avro_limits_t *limits,
                          hs_avro_schema_t **out, hs_err_t *err);
 /* Reads and parses an .avsc file. HS_E_IO when it cannot be read,

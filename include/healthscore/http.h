@@ -48,9 +48,13 @@ typedef struct hs_http_conf_s {
   hs_metrics_t *metrics;     /* borrowed, outlives the server; NULL: no metrics */
 } hs_http_conf_t;
 
-/* Listens on conf->host:conf->port. Returns 0 or a negative code with the
- * reason in `err`. Registers the healthscore_http_* families in
- * conf->metrics. */
+/* Listens on conf->host:conf->port. `conf` is copied; `loop` and
+ * conf->metrics are borrowed (they must outlive the server). Registers the
+ * healthscore_http_* families in conf->metrics, which owns them (they stay
+ * there after a failure or a close). Returns 0 and the server in *out, the
+ * caller's, ended with hs_http_close; or a negative code with the reason in
+ * `err` and *out NULL: the handles it opened are closing, so the loop must
+ * turn (uv_run) before uv_loop_close, and there is nothing else to free. */
 int hs_http_new(hs_http_t **out, uv_loop_t *loop, const hs_http_conf_t *conf,
                 hs_http_handler handler, void *ud, hs_err_t *err);
 /* The port actually bound. */
@@ -61,8 +65,8 @@ uint64_t hs_http_requests(const hs_http_t *h);
  * fewer when the open-file limit is low). */
 int hs_http_connections(const hs_http_t *h);
 int hs_http_max_connections(const hs_http_t *h);
-/* Stops listening, closes every connection; `closed` runs when all handles
- * are released. */
+/* Stops listening, closes every connection; `closed` (may be NULL) runs
+ * when all handles are released, after `h` is freed; `ud` is the caller's. */
 void hs_http_close(hs_http_t *h, void (*closed)(void *ud), void *ud);
 
 #endif

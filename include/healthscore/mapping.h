@@ -25,7 +25,8 @@ typedef struct hs_doc_parser_s hs_doc_parser_t;
 
 /* A parser whose tree lives in a zone reused from one record to the next;
  * records over `max_message` bytes (0: HS_DOC_DEFAULT_MAX_MESSAGE) are
- * refused. Returns 0 or HS_E_NOMEM. */
+ * refused. Returns 0 and the parser in *out, the caller's
+ * (hs_doc_parser_free), or HS_E_NOMEM with *out NULL. */
 int hs_doc_parser_new(hs_doc_parser_t **out, size_t max_message);
 void hs_doc_parser_free(hs_doc_parser_t *p);
 
@@ -51,7 +52,9 @@ int hs_doc_unpack_msgpack(hs_doc_parser_t *p, const void *buf, size_t len, msgpa
 typedef struct hs_doc_path_s hs_doc_path_t;
 
 /* Parses `text`; `$key` and `$headers.X` are refused (they name no place in
- * a document). Returns 0, HS_E_CONFIG with the reason, or HS_E_NOMEM. */
+ * a document). Returns 0 and the path in *out, the caller's
+ * (hs_doc_path_free); or HS_E_CONFIG with the reason, or HS_E_NOMEM, with
+ * *out NULL. */
 int hs_doc_path_new(const char *text, hs_doc_path_t **out, hs_err_t *err);
 void hs_doc_path_free(hs_doc_path_t *p);
 /* The value at `p` in `doc`, or NULL when absent or null. */
@@ -85,7 +88,9 @@ typedef struct hs_mapping_s hs_mapping_t;
 /* Loads a mapping from YAML text named `name` in errors; lookup table files
  * are read relative to directory `dir` (NULL: the current directory). Errors
  * are "NAME:LINE:COLUMN: reason". Returns 0, HS_E_CONFIG, HS_E_IO or
- * HS_E_NOMEM. The mapping starts with an in-memory alias store. */
+ * HS_E_NOMEM. The mapping starts with an in-memory alias store. On success
+ * *out is the caller's (hs_mapping_free, which frees its lookup tables and
+ * alias store too); on failure *out is NULL and nothing is left to free. */
 int hs_mapping_load(const char *text, size_t len, const char *name, const char *dir,
                     hs_mapping_t **out, hs_err_t *err);
 /* The same from a file. */

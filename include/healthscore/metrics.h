@@ -15,14 +15,18 @@ typedef struct hs_series_s hs_series_t;
 
 typedef enum { HS_COUNTER = 0, HS_GAUGE, HS_HISTOGRAM } hs_metric_type_t;
 
-/* Creates an empty registry, or NULL when out of memory. */
+/* Creates an empty registry, the caller's, or NULL when out of memory. */
 hs_metrics_t *hs_metrics_new(void);
+/* Frees the registry with every family and series in it (handles held
+ * elsewhere become invalid). */
 void hs_metrics_free(hs_metrics_t *r);
 
 /* Adds a family. `labels` names its labels, comma-separated ("topic,type"),
  * or NULL; `bounds` (histograms only) are the ascending upper bounds of the
  * buckets, +Inf implied. Strings are copied. Returns the family, or NULL for
- * an invalid name or label, a duplicate name, or no memory. */
+ * an invalid name or label, a duplicate name, or no memory. The family is
+ * the registry's (valid until hs_metrics_free; never freed alone); a
+ * failure adds nothing. */
 hs_family_t *hs_metrics_family(hs_metrics_t *r, hs_metric_type_t type, const char *name,
                                const char *help, const char *labels, const double *bounds,
                                size_t n_bounds);
@@ -37,7 +41,9 @@ void hs_series_set(hs_series_t *s, double v);     /* gauges */
 void hs_series_observe(hs_series_t *s, double v); /* histograms */
 double hs_series_value(const hs_series_t *s);     /* the value, or a histogram's count */
 
-/* Appends the whole registry, families and series in creation order. */
+/* Appends the whole registry, families and series in creation order, to
+ * `out` (the caller's). Returns 0 or HS_E_NOMEM (`out` may hold a part of
+ * the page: the caller drops it). */
 int hs_metrics_render(const hs_metrics_t *r, hs_buf_t *out);
 
 #endif

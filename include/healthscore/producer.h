@@ -35,7 +35,10 @@ typedef struct hs_producer_header_s {
 } hs_producer_header_t;
 
 /* Creates the producer (murmur2 partitioner, so keys land where Java
- * clients would put them). Returns 0 or a negative code with the reason. */
+ * clients would put them). `conf` is copied, `loop` borrowed (it must
+ * outlive the producer). Returns 0 and the producer in *out, the caller's,
+ * ended with hs_producer_close (never freed otherwise); or a negative code
+ * with the reason, *out NULL and nothing opened. */
 int hs_producer_new(hs_producer_t **out, uv_loop_t *loop, const hs_producer_conf_t *conf,
                     hs_producer_report_cb report, void *ud, hs_err_t *err);
 /* Queues a message (key, value and headers are copied; a key or value
@@ -59,7 +62,8 @@ int hs_producer_warm(hs_producer_t *p, const char *const *topics, size_t n, int 
 /* Waits up to `timeout_ms` for every pending report (served on this
  * thread), then destroys the client and closes the handles; `closed` runs
  * when everything is released. Reports of messages still undelivered then
- * arrive with a failure. */
+ * arrive with a failure. `p` is freed before `closed` runs; `ud` is the
+ * caller's. */
 void hs_producer_close(hs_producer_t *p, int timeout_ms, void (*closed)(void *ud), void *ud);
 
 #endif

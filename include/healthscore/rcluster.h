@@ -82,7 +82,10 @@ uint16_t hs_rc_slot(const char *key, size_t len);
 /* Creates a client on `loop` and starts discovering the cluster; `conf` is
  * copied. Returns 0 or a negative code with the reason in `err` (no seed, a
  * malformed one, out of memory). Unreachable nodes are not errors: the
- * client keeps trying and hs_rc_ready() tells. */
+ * client keeps trying and hs_rc_ready() tells. `loop` is borrowed (it must
+ * outlive the client). On success *out is the caller's, ended with
+ * hs_rc_close; on failure *out is NULL and nothing is left open or to
+ * free. */
 int hs_rc_new(hs_rc_t **out, uv_loop_t *loop, const hs_rc_conf_t *conf, hs_err_t *err);
 
 /* True when a slot map with at least one master is loaded and every master

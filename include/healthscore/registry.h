@@ -67,7 +67,10 @@ typedef struct hs_registry_s hs_registry_t;
 
 /* Creates a client. HS_E_CONFIG for a URL it cannot use (https: see
  * docs/sources-registry.md), neither url nor schema_dir, or a schema_dir that
- * is not a directory. */
+ * is not a directory. `opts` is copied, `loop` borrowed. On success *out is
+ * the caller's, ended with hs_registry_close; on failure *out is NULL, and
+ * when a handle was opened already it is closing: turn the loop before
+ * uv_loop_close; there is nothing else to free. */
 int hs_registry_new(uv_loop_t *loop, const hs_registry_opts_t *opts, hs_registry_t **out,
                     hs_err_t *err);
 
@@ -78,7 +81,8 @@ void hs_registry_close(hs_registry_t *r);
 /* The schema of `id` (see the top of this file). `expect` is the type the
  * source's format needs (AVRO for confluent-avro, JSON for confluent-json);
  * another type is a reject (HS_REJ_SCHEMA). On HS_REG_PENDING err says why
- * (the same text as hs_registry_available). */
+ * (the same text as hs_registry_available). On 0, *out is the client's
+ * (cached): valid until hs_registry_close, never freed by the caller. */
 int hs_registry_lookup(hs_registry_t *r, uint32_t id, hs_schema_type_t expect,
                        const hs_registry_schema_t **out, hs_reject_t *why, hs_err_t *err);
 

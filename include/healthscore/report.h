@@ -22,7 +22,8 @@ typedef struct hs_report_conf_s {
   size_t n_metrics;
 } hs_report_conf_t;
 
-/* Creates a report; the names in `conf` are copied. Returns 0 or HS_E_NOMEM. */
+/* Creates a report; the names in `conf` are copied. Returns 0 and the report
+ * in *out, the caller's (hs_report_free), or HS_E_NOMEM with *out NULL. */
 int hs_report_new(hs_report_t **out, const hs_report_conf_t *conf);
 void hs_report_free(hs_report_t *r);
 
@@ -110,6 +111,9 @@ typedef struct hs_report_charts_s {
   hs_report_metric_stats_t *metrics;
 } hs_report_charts_t;
 
+/* Fills `out` (the caller's struct; its arrays are then the caller's, freed
+ * by hs_report_charts_free). Returns 0, or HS_E_NOMEM having freed what it
+ * had filled (nothing to free). */
 int hs_report_charts(const hs_report_t *r, hs_report_charts_t *out);
 void hs_report_charts_free(hs_report_charts_t *c);
 
@@ -141,6 +145,8 @@ typedef struct hs_report_compare_s {
   hs_report_summary_t a, b;
 } hs_report_compare_t;
 
+/* Fills `out` as hs_report_charts does: on success its arrays are the
+ * caller's (hs_report_compare_free); HS_E_NOMEM leaves nothing to free. */
 int hs_report_compare(const hs_report_t *a, const hs_report_t *b, hs_report_compare_t *out);
 void hs_report_compare_free(hs_report_compare_t *c);
 int hs_report_compare_text(const hs_report_t *a, const hs_report_t *b, const char *name_a,
@@ -180,6 +186,9 @@ typedef struct hs_tune_result_s {
 } hs_tune_result_t;
 
 bool hs_tune_is_holdout(hs_str_t account, uint64_t seed, double holdout);
+/* Fits the weights of conf->profile. On success `res` (the caller's struct)
+ * holds arrays freed by hs_tune_result_free; on failure (a negative code,
+ * the reason in `err`) nothing is left to free. */
 int hs_tune_fit(const hs_report_t *r, const struct hs_config_s *cfg, const hs_tune_conf_t *conf,
                 hs_tune_result_t *res, hs_err_t *err);
 void hs_tune_result_free(hs_tune_result_t *res);

@@ -126,7 +126,9 @@ bool hs_store_key_encoded(hs_str_t account);
  * 0 or a negative code with the reason in `err` (a malformed node address,
  * a prefix with braces, a topic name with a space or '='). Connection
  * failures are not errors here: the store keeps retrying and
- * hs_store_connected() tells. */
+ * hs_store_connected() tells. `loop` is borrowed (it must outlive the
+ * store). On success *out is the caller's, ended with hs_store_close; on
+ * failure *out is NULL and nothing is left open or to free. */
 int hs_store_new(hs_store_t **out, uv_loop_t *loop, const hs_store_conf_t *conf, hs_err_t *err);
 /* True when the slot map is known and every master in it answered a PING
  * on its current connection (after AUTH). */

@@ -1,5 +1,5 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
-/* Errors, the allocator, byte buffers and strings. */
+/* Errors, invariants, the allocator, byte buffers and strings. */
 #include "healthscore/base.h"
 
 #include <stdarg.h>
@@ -7,6 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+_Noreturn void hs_invariant_failed(const char *file, int line, const char *expr) {
+  fprintf(stderr, "%s:%d: invariant failed: %s\n", file, line, expr);
+  fflush(stderr);
+  abort();
+}
 
 int hs_err_set(hs_err_t *err, int code, const char *fmt, ...) {
   if (err) {

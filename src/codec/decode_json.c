@@ -2,6 +2,7 @@
 /* JSON events through yajl's SAX parser: each scalar goes to the field
  * layer; containers, keys and escapes are checked here. */
 #include "fields.h"
+#include "json_scan.h"
 
 static int hex4(const unsigned char *p) {
   int v = 0;
@@ -244,6 +245,12 @@ void hs__decode_arena_reset(hs_decoder_t *d) {
 int hs__decode_json(hs_decoder_t *d, const unsigned char *buf, size_t len) {
   d->msg = buf;
   d->msg_end = buf + len;
+  if (!d->yajl_only) { /* the scanner, then yajl on what it is not sure of */
+    hs__jscan_t r = hs__json_scan(&callbacks, d, buf, len);
+    if (r == HS__JSCAN_DONE || (r == HS__JSCAN_STOPPED && d->rc))
+      return d->rc;
+    hs__decode_begin(d, d->ev, d->err); /* from the start, as if the scanner had not run */
+  }
   yajl_alloc_funcs af = {a_malloc, a_realloc, a_free, d};
   yajl_handle h = yajl_alloc(&callbacks, &af, d);
   if (!h)

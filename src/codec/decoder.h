@@ -57,6 +57,7 @@ struct hs_decoder_s {
   char attr_key[HS_MAX_STR_LEN + 1];
   size_t attr_key_len;
   bool have_attr_key;
+  bool yajl_only; /* JSON: no scanner first (json_scan.h) */
 };
 /* Records the first error of a message (later ones are ignored) and
  * returns 0, which aborts a yajl parse. */
@@ -79,6 +80,10 @@ __attribute__((format(printf, 3, 4))) static inline int fail(hs_decoder_t *d, in
  * each value; hs__decode_finish checks the whole). Return d->rc. */
 int hs__decode_json(hs_decoder_t *d, const unsigned char *buf, size_t len);
 int hs__decode_msgpack(hs_decoder_t *d, const unsigned char *buf, size_t len);
+
+/* Makes the decoder ready for a new message into `ev` (also run again when
+ * the JSON scanner hands a message over to yajl). */
+void hs__decode_begin(hs_decoder_t *d, hs_event_t *ev, hs_err_t *err);
 
 /* Releases what the JSON parser allocated for the last message. */
 void hs__decode_arena_reset(hs_decoder_t *d);

@@ -5,6 +5,7 @@
  * ranges and required fields, so both formats obey exactly the same rules. */
 #include "decoder.h"
 #include "fields.h"
+#include "json_scan.h"
 
 #include <string.h>
 
@@ -48,8 +49,7 @@ hs_format_t hs_detect_format(const void *buf, size_t len) {
   return HS_FMT_AUTO;
 }
 
-int hs_event_decode(hs_decoder_t *d, const void *buf, size_t len, hs_format_t fmt, hs_event_t *ev,
-                    hs_err_t *err) {
+void hs__decode_begin(hs_decoder_t *d, hs_event_t *ev, hs_err_t *err) {
   memset(ev, 0, offsetof(hs_event_t, attr_key));
   d->ev = ev;
   d->err = err;
@@ -59,6 +59,15 @@ int hs_event_decode(hs_decoder_t *d, const void *buf, size_t len, hs_format_t fm
   d->n_keys = d->n_unknown = 0;
   d->scratch_len = 0;
   d->key_field = -1;
+}
+
+void hs__decoder_json_scan(hs_decoder_t *d, bool on) {
+  d->yajl_only = !on;
+}
+
+int hs_event_decode(hs_decoder_t *d, const void *buf, size_t len, hs_format_t fmt, hs_event_t *ev,
+                    hs_err_t *err) {
+  hs__decode_begin(d, ev, err);
   if (len > d->max_message)
     return hs_err_set(err, HS_E_TOOBIG, "message of %zu bytes is over the limit of %zu", len,
                       d->max_message);

@@ -5,6 +5,7 @@
 
 #include "healthscore/event.h"
 #include "healthscore/time.h"
+#include "sources_yaml.h"
 #include "yaml_doc.h"
 
 #include <arpa/inet.h>
@@ -340,6 +341,7 @@ void hs_settings_free(hs_settings_t *s) {
       free_list(field(s, r->offset), n);
     }
   }
+  hs__sources_free(s);
 }
 
 __attribute__((format(printf, 4, 5))) static int at(hs_err_t *err, const char *name,
@@ -607,7 +609,7 @@ int hs_settings_load_string(const char *yaml, size_t len, const char *name, hs_s
        p && p < root->data.mapping.pairs.top && !rc; p++) {
     yaml_node_t *k = node(&L, p->key);
     const char *sec = k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "";
-    bool known = false;
+    bool known = !strcmp(sec, "sources");
     for (size_t i = 0; i < N_ROWS; i++)
       known |= !strcmp(rows[i].section, sec);
     for (yaml_node_pair_t *q = root->data.mapping.pairs.start; known && !rc && q < p; q++)
@@ -617,13 +619,14 @@ int hs_settings_load_string(const char *yaml, size_t len, const char *name, hs_s
     if (rc)
       break;
     if (!known)
-      rc = at(err, name, k, "unknown section \"%s\" (expected engine, kafka, redis, http, log)",
-              sec);
+      rc = at(err, name, k,
+              "unknown section \"%s\" (expected engine, kafka, redis, http, log, sources)", sec);
     else
-      rc = load_section(&L, sec, node(&L, p->value));
+      rc = !strcmp(sec, "sources") ? hs__sources_load(&doc, node(&L, p->value), name, out, err)
+                                   : load_section(&L, sec, node(&L, p->value));
   }
-  if (!rc)
-    rc = check_roles(&L);
+  if (!rc && !(rc = check_roles(&L)))
+    rc = hs__sources_check(out, name, err);
   yaml_document_delete(&doc);
   if (rc == HS_E_NOMEM)
     hs_err_set(err, HS_E_NOMEM, "out of memory");
@@ -691,5 +694,6 @@ int hs_settings_doc(hs_buf_t *out) {
     rc |= hs_buf_printf(out, "| `%s.%s` | %s | `%s` | %s | %s |\n", r->section, r->key,
                         types[r->type], r->dflt, bounds, r->doc);
   }
+  rc |= hs__sources_doc(out);
   return rc ? HS_E_NOMEM : 0;
 }

@@ -29,6 +29,9 @@ static size_t layout(const hs_model_t *m, hs_account_t *a, uint32_t id_len) {
   PLACE(rules, m->n_rules);
   PLACE(contrib, m->max_refs);
   PLACE(hist, m->history_days);
+  PLACE(ref_raw, m->max_refs);
+  PLACE(ref_norm, m->max_refs);
+  PLACE(ref_src, m->max_refs);
 #undef PLACE
   return off;
 }
@@ -58,6 +61,7 @@ static void init(const hs_model_t *m, hs_account_t *a) {
     a->attr_ms[i] = INT64_MIN;
   a->profile = -1;
   a->selected = -1;
+  a->cached = -1;
   a->band = -1;
 }
 
@@ -264,6 +268,7 @@ static int apply_account_event(hs_account_t *a, const hs_event_t *ev) {
   if (ts > a->attrs_ms)
     a->attrs_ms = ts;
   a->selected = -1; /* attributes changed: select the profile again */
+  a->cached = -1;   /* and evaluate every metric: stage, licenses, attributes */
   return 0;
 }
 
@@ -298,6 +303,7 @@ static int override_order(const hs__override_t *o, const hs_event_t *ev) {
  * stays as an entry that is never in force, so that an older override
  * arriving after the lift does not pin again. */
 static int apply_override(const hs_model_t *m, hs_account_t *a, const hs_event_t *ev) {
+  a->cached = -1; /* pins change what the metrics give */
   int target = hs_str_eq(ev->target, "score") ? -1 : find_metric_id(m, ev->target);
   if (target == -2)
     return HS_IGNORED;
@@ -371,6 +377,7 @@ static int update_aggregates(const hs_model_t *m, hs_account_t *a, const hs_even
       st->value = v;
     }
     st->ts = ev->ts_ms;
+    a->dirty_scalars |= hs__dirty_bit(ci);
   }
   return 0;
 }

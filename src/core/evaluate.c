@@ -61,10 +61,12 @@ static double view_slope(const hs__view_state_t *vs, uint32_t days, bool sums) {
 }
 
 /* Fills val[i] (NAN when missing) and upd[i] (time of the data) for the
- * metrics profile `pr` needs, in dependency order. */
+ * metrics profile `pr` needs for the refs in `refs`, in dependency order. */
 static void eval_metrics(const hs_model_t *m, const hs__profile_t *pr, const hs_account_t *a,
-                         int64_t t, double *val, int64_t *upd) {
+                         int64_t t, uint64_t refs, double *val, int64_t *upd) {
   for (uint32_t k = 0; k < pr->n_needed; k++) {
+    if (!(pr->needed_refs[k] & refs))
+      continue;
     uint32_t i = pr->needed[k];
     const hs__metric_t *mt = &m->metrics[i];
     double v = NAN;
@@ -161,64 +163,85 @@ static const hs__override_t *find_override(const hs_account_t *a, int metric, in
   return NULL;
 }
 
-/* Scores `a` at time t under profile p. Reads only; previous contributions
- * feed the deltas. */
+/* Ref r's value, normalised value and source from the metric values. */
+static void ref_result(const hs__ref_t *rf, const hs_account_t *a, int64_t t, const double *val,
+                       const int64_t *upd, double *raw, double *normed, uint8_t *src) {
+  double v = val[rf->metric];
+  uint8_t source = HS_SRC_DATA;
+  if (!isnan(v) && rf->stale_ms > 0 && t - upd[rf->metric] > rf->stale_ms)
+    v = NAN;
+  const hs__override_t *o = find_override(a, rf->metric, t);
+  if (o) {
+    v = o->value;
+    source = HS_SRC_OVERRIDE;
+  }
+  double worst = rf->worst, best = rf->best;
+  for (uint32_t k = 0; k < rf->n_stages; k++) {
+    if (a->stage && strcmp(a->stage, rf->stage_names[k]) == 0) {
+      worst = rf->stage_worst[k];
+      best = rf->stage_best[k];
+    }
+  }
+  double norm;
+  if (!isnan(v)) {
+    double x = (v - worst) / (best - worst);
+    norm = 100.0 * (x < 0 ? 0 : x > 1 ? 1 : x);
+  } else if (rf->missing == HS_MISSING_WORST) {
+    source = HS_SRC_MISSING_WORST;
+    norm = 0;
+  } else if (rf->missing == HS_MISSING_VALUE) {
+    source = HS_SRC_MISSING_VALUE;
+    v = rf->missing_value;
+    double x = (v - worst) / (best - worst);
+    norm = 100.0 * (x < 0 ? 0 : x > 1 ? 1 : x);
+  } else {
+    source = HS_SRC_MISSING;
+    norm = NAN;
+  }
+  *raw = v;
+  *normed = norm;
+  *src = source;
+}
+
+/* Scores `a` at time t under profile p. The refs in `dirty` are evaluated
+ * into raw, norm and src (per ref); the others are taken from there as
+ * they are (their inputs did not change). The sums are taken over every
+ * ref in order, whichever were evaluated: the same operations in the same
+ * order as when every ref is. Reads `a` only; previous contributions feed
+ * the deltas. */
 static void compute_score(const hs_model_t *m, const hs_account_t *a, int64_t t, int p,
-                          hs_score_t *s) {
+                          uint64_t dirty, double *raw, double *norm, uint8_t *src, hs_score_t *s) {
   double val[HS_MAX_METRICS];
   int64_t upd[HS_MAX_METRICS];
   const hs__profile_t *pr = &m->profiles[p];
-  eval_metrics(m, pr, a, t, val, upd);
+  if (dirty) {
+    eval_metrics(m, pr, a, t, dirty, val, upd);
+    for (uint64_t d = dirty; d; d &= d - 1) {
+      uint32_t r = (uint32_t)__builtin_ctzll(d);
+      ref_result(&pr->refs[r], a, t, val, upd, &raw[r], &norm[r], &src[r]);
+    }
+  }
   memset(s, 0, offsetof(hs_score_t, metrics));
   memset(&s->override, 0, sizeof s->override);
   s->profile = (uint16_t)p;
   s->band = -1;
   s->n_groups = pr->n_groups;
   s->n_metrics = pr->n_refs;
-  double gw[HS_MAX_GROUPS] = {0}, gs[HS_MAX_GROUPS] = {0}, gtot[HS_MAX_GROUPS] = {0};
+  double gw[HS_MAX_GROUPS], gs[HS_MAX_GROUPS];
+  const double *gtot = pr->group_total;
+  for (uint32_t g = 0; g < pr->n_groups; g++)
+    gw[g] = gs[g] = 0;
   for (uint32_t r = 0; r < pr->n_refs; r++) {
     const hs__ref_t *rf = &pr->refs[r];
     hs_metric_result_t *mr = &s->metrics[r];
     mr->metric = rf->metric;
     mr->group = rf->group;
-    double v = val[rf->metric];
-    mr->source = HS_SRC_DATA;
-    if (!isnan(v) && rf->stale_ms > 0 && t - upd[rf->metric] > rf->stale_ms)
-      v = NAN;
-    const hs__override_t *o = find_override(a, rf->metric, t);
-    if (o) {
-      v = o->value;
-      mr->source = HS_SRC_OVERRIDE;
-    }
-    double worst = rf->worst, best = rf->best;
-    for (uint32_t k = 0; k < rf->n_stages; k++) {
-      if (a->stage && strcmp(a->stage, rf->stage_names[k]) == 0) {
-        worst = rf->stage_worst[k];
-        best = rf->stage_best[k];
-      }
-    }
-    double norm;
-    if (!isnan(v)) {
-      double x = (v - worst) / (best - worst);
-      norm = 100.0 * (x < 0 ? 0 : x > 1 ? 1 : x);
-    } else if (rf->missing == HS_MISSING_WORST) {
-      mr->source = HS_SRC_MISSING_WORST;
-      norm = 0;
-    } else if (rf->missing == HS_MISSING_VALUE) {
-      mr->source = HS_SRC_MISSING_VALUE;
-      v = rf->missing_value;
-      double x = (v - worst) / (best - worst);
-      norm = 100.0 * (x < 0 ? 0 : x > 1 ? 1 : x);
-    } else {
-      mr->source = HS_SRC_MISSING;
-      norm = NAN;
-    }
-    mr->raw = v;
-    mr->norm = norm;
-    gtot[rf->group] += rf->weight;
-    if (!isnan(norm) && rf->weight > 0) {
+    mr->source = src[r];
+    mr->raw = raw[r];
+    mr->norm = norm[r];
+    if (!isnan(norm[r]) && rf->weight > 0) {
       gw[rf->group] += rf->weight;
-      gs[rf->group] += rf->weight * norm;
+      gs[rf->group] += rf->weight * norm[r];
     }
   }
   double wsum = 0, total = 0, covered = 0;
@@ -237,13 +260,18 @@ static void compute_score(const hs_model_t *m, const hs_account_t *a, int64_t t,
     if (s->group_weight[g] > 0)
       score += s->group_weight[g] * s->group_score[g];
   }
+  const float *prev = a->profile == p ? a->contrib : NULL;
   for (uint32_t r = 0; r < pr->n_refs; r++) {
     hs_metric_result_t *mr = &s->metrics[r];
     const hs__ref_t *rf = &pr->refs[r];
-    bool counted = !isnan(mr->norm) && rf->weight > 0 && gw[rf->group] > 0;
-    mr->weight = counted ? s->group_weight[rf->group] * rf->weight / gw[rf->group] : 0;
-    mr->contribution = counted ? mr->weight * mr->norm : 0;
-    mr->delta = a->profile == p ? mr->contribution - (double)a->contrib[r] : 0;
+    double nr = norm[r], w = 0, c = 0;
+    if (!isnan(nr) && rf->weight > 0 && gw[rf->group] > 0) {
+      w = s->group_weight[rf->group] * rf->weight / gw[rf->group];
+      c = w * nr;
+    }
+    mr->weight = w;
+    mr->contribution = c;
+    mr->delta = prev ? c - (double)prev[r] : 0;
   }
   s->coverage = total > 0 ? covered / total : 0;
   s->has_score = wsum > 0;
@@ -268,11 +296,32 @@ static void compute_score(const hs_model_t *m, const hs_account_t *a, int64_t t,
   }
 }
 
+static uint64_t all_refs(const hs__profile_t *pr) {
+  return pr->n_refs >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << pr->n_refs) - 1;
+}
+
 void hs_account_score(const hs_model_t *m, const hs_account_t *a, int64_t at_ms, hs_score_t *out) {
   int64_t t = a->clock_ms == INT64_MIN ? 0 : a->clock_ms;
   if (at_ms > t && hs_day_of(at_ms) == hs_day_of(t))
     t = at_ms;
-  compute_score(m, a, t, a->selected >= 0 ? a->selected : select_profile(m, a), out);
+  int p = a->selected >= 0 ? a->selected : select_profile(m, a);
+  double raw[HS_MAX_PROFILE_METRICS], norm[HS_MAX_PROFILE_METRICS];
+  uint8_t src[HS_MAX_PROFILE_METRICS];
+  compute_score(m, a, t, p, all_refs(&m->profiles[p]), raw, norm, src, out);
+}
+
+/* The refs of profile p whose inputs changed since the previous evaluation
+ * (every ref when it was under another profile, or pins are in place). */
+static uint64_t dirty_refs(const hs_model_t *m, const hs_account_t *a, int p) {
+  const hs__profile_t *pr = &m->profiles[p];
+  if (!m->incremental || a->cached != p || a->n_overrides)
+    return all_refs(pr);
+  uint64_t d = pr->time_refs;
+  for (uint64_t b = a->dirty_series; b; b &= b - 1)
+    d |= pr->series_refs[__builtin_ctzll(b)];
+  for (uint64_t b = a->dirty_scalars; b; b &= b - 1)
+    d |= pr->scalar_refs[__builtin_ctzll(b)];
+  return d;
 }
 
 static void record_history(const hs_model_t *m, hs_account_t *a, int32_t day, double score) {
@@ -445,7 +494,10 @@ void hs__evaluate(const hs_model_t *m, hs_account_t *a, int64_t t, const hs_even
   e->n_alerts = 0;
   if (a->selected < 0)
     a->selected = select_profile(m, a);
-  compute_score(m, a, t, a->selected, &e->score);
+  compute_score(m, a, t, a->selected, dirty_refs(m, a, a->selected), a->ref_raw, a->ref_norm,
+                a->ref_src, &e->score);
+  a->cached = a->selected;
+  a->dirty_series = a->dirty_scalars = 0;
   e->had_prev = a->last_eval_ms != INT64_MIN;
   e->prev_score = a->has_score ? a->score : NAN;
   e->prev_band = a->band;

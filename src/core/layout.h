@@ -98,10 +98,17 @@ typedef struct hs__profile_s {
   uint32_t n_groups;
   char *group_name[HS_MAX_GROUPS];
   double group_weight[HS_MAX_GROUPS]; /* percent */
+  double group_total[HS_MAX_GROUPS];  /* sum of its refs' weights, in ref order */
   uint32_t n_refs;
   hs__ref_t *refs;
   uint32_t n_needed; /* the metrics its refs need, dependencies first */
   uint16_t *needed;
+  /* what each ref's result depends on, as masks of refs (bit r: refs[r]):
+     the refs reading each series and scalar (through their metric and what
+     it reads), those that move with time alone (days since, tenure, days
+     to renewal, a latest value's age, staleness), and per entry of
+     `needed`, the refs that need it */
+  uint64_t *series_refs, *scalar_refs, time_refs, *needed_refs;
 } hs__profile_t;
 
 typedef struct hs__rule_s {
@@ -140,6 +147,9 @@ struct hs_model_s {
   uint16_t n_by_type_series[HS_EV__COUNT];
   uint16_t *by_type_scalars[HS_EV__COUNT];
   uint16_t n_by_type_scalars[HS_EV__COUNT];
+  /* an evaluation recomputes only the refs whose inputs changed since the
+     previous one (at most 64 series and 64 scalars); else every ref */
+  bool incremental;
 };
 
 /* State of one series: the days in (head - days, head] that received data,
@@ -270,7 +280,20 @@ struct hs_account_s {
   int profile;    /* -1: none yet */
   int selected;   /* cached profile selection; -1: select again */
   float *contrib; /* per ref of `profile`, for deltas */
+  /* per ref of profile `cached` (-1: none), the previous evaluation's value,
+     normalised value and source (hs_value_source_t): a ref none of whose
+     inputs changed since (series and scalars in the dirty masks, bit i:
+     index i; time) has them still. Not part of the stored state. */
+  int cached;
+  uint64_t dirty_series, dirty_scalars;
+  double *ref_raw, *ref_norm;
+  uint8_t *ref_src;
 };
+
+/* The bit of series or scalar `i` in an account's dirty masks. */
+static inline uint64_t hs__dirty_bit(uint32_t i) {
+  return (uint64_t)1 << (i & 63);
+}
 
 /* Ring slot of `day` in a ring of `days` slots (the daily score history). */
 uint32_t hs__series_slot(int32_t day, uint32_t days);

@@ -431,6 +431,39 @@ static void need(const hs_model_t *m, int i, uint8_t *mark) {
   need(m, mt->per, mark);
 }
 
+/* Records in the masks of profile `pr` what ref r's result depends on: the
+ * series and scalars its metric reads (and those of the metrics it reads),
+ * and whether it moves with time alone. */
+static void ref_inputs(const hs_model_t *m, hs__profile_t *pr, uint32_t r) {
+  uint8_t mark[HS_MAX_METRICS] = {0};
+  uint64_t bit = (uint64_t)1 << r;
+  need(m, pr->refs[r].metric, mark);
+  if (pr->refs[r].stale_ms > 0)
+    pr->time_refs |= bit; /* t - the data's time */
+  for (uint32_t i = 0; i < m->n_metrics; i++) {
+    if (!mark[i])
+      continue;
+    const hs__metric_t *mt = &m->metrics[i];
+    if (mt->view >= 0 && mt->kind != HS_MK_RATIO) {
+      pr->series_refs[m->views[mt->view].series] |= bit;
+      if (mt->view2 >= 0)
+        pr->series_refs[m->views[mt->view2].series] |= bit;
+    } else if (mt->kind == HS_MK_DAYS_SINCE || mt->kind == HS_MK_LATEST) {
+      pr->scalar_refs[mt->scalar] |= bit;
+      if (mt->kind == HS_MK_DAYS_SINCE || mt->max_age_ms != 0)
+        pr->time_refs |= bit;
+    } else if (mt->kind == HS_MK_ATTRIBUTE) {
+      if (mt->attr == HS__ATTR_TENURE || mt->attr == HS__ATTR_RENEWAL)
+        pr->time_refs |= bit; /* the others change with account events only */
+    } else if (mt->kind != HS_MK_RATIO) {
+      pr->time_refs |= bit; /* not known here: always recomputed */
+    }
+  }
+  for (uint32_t k = 0; k < pr->n_needed; k++)
+    if (mark[pr->needed[k]])
+      pr->needed_refs[k] |= bit;
+}
+
 /* Per profile, the metrics its score needs, in dependency order. */
 static int compile_needed(hs_model_t *m) {
   for (uint32_t p = 0; p < m->n_profiles; p++) {
@@ -443,7 +476,16 @@ static int compile_needed(hs_model_t *m) {
     for (uint32_t k = 0; k < m->n_metrics; k++)
       if (mark[m->order[k]])
         pr->needed[pr->n_needed++] = m->order[k];
+    if (!(pr->series_refs = hs_calloc(m->n_series + 1, sizeof *pr->series_refs)) ||
+        !(pr->scalar_refs = hs_calloc(m->n_scalars + 1, sizeof *pr->scalar_refs)) ||
+        !(pr->needed_refs = hs_calloc(pr->n_needed + 1, sizeof *pr->needed_refs)))
+      return HS_E_NOMEM;
+    for (uint32_t r = 0; r < pr->n_refs; r++) {
+      ref_inputs(m, pr, r);
+      pr->group_total[pr->refs[r].group] += pr->refs[r].weight;
+    }
   }
+  m->incremental = m->n_series <= 64 && m->n_scalars <= 64;
   return 0;
 }
 

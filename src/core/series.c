@@ -298,6 +298,7 @@ int hs__series_add(const hs_model_t *m, hs_account_t *a, uint32_t si, const hs_e
   const hs__series_t *s = &m->series[si];
   hs__series_state_t *st = &a->series[si];
   int32_t day = hs_day_of(ev->ts_ms);
+  a->dirty_series |= hs__dirty_bit(si);
   double v = 0;
   int64_t sum = 0;
   double ext = NAN;
@@ -397,6 +398,7 @@ void hs__series_advance(const hs_model_t *m, hs_account_t *a, int32_t new_head) 
       continue;
     }
     if (st->head == INT32_MIN || new_head - st->head >= (int32_t)s->days) {
+      a->dirty_series |= hs__dirty_bit(si);
       st->start = st->n = 0;
       for (uint32_t k = 0; k < m->n_series_views[si]; k++)
         hs__view_clear(m, a, m->series_views[si][k]);
@@ -407,6 +409,7 @@ void hs__series_advance(const hs_model_t *m, hs_account_t *a, int32_t new_head) 
       st->head = new_head; /* no day leaves any view yet, and no view ages */
       continue;
     }
+    a->dirty_series |= hs__dirty_bit(si); /* days leave, or the views age */
     bool recompute = false;
     for (uint32_t k = 0; k < m->n_series_views[si]; k++) {
       uint32_t vi = m->series_views[si][k];

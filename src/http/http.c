@@ -178,12 +178,15 @@ static void log_shed(hs_http_t *h, reason_t r) {
   h->shed_logged = true;
 }
 
+/* Frees the server once closing and its last handle is closed, with or
+ * without a callback (a failed start closes without one). */
 static void maybe_closed(hs_http_t *h) {
-  if (h->closing && h->open_handles == 0 && h->closed) {
+  if (h->closing && h->open_handles == 0) {
     void (*cb)(void *) = h->closed;
     void *ud = h->closed_ud;
     hs_free(h);
-    cb(ud);
+    if (cb)
+      cb(ud);
   }
 }
 
@@ -585,10 +588,6 @@ int hs_http_max_connections(const hs_http_t *h) {
 static void on_listener_closed(uv_handle_t *handle) {
   hs_http_t *h = handle->data;
   h->open_handles--;
-  if (!h->closed && h->open_handles == 0) {
-    hs_free(h); /* closed without a callback: after a failed start */
-    return;
-  }
   maybe_closed(h);
 }
 

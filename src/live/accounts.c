@@ -136,6 +136,7 @@ void hs__acct_free(hs_live_t *l, acct_t *a) {
 }
 
 void hs__acct_remove(hs_live_t *l, acct_t *a) {
+  HS_INVARIANT(!a->dirty); /* else the dirty set would point at freed memory */
   hs_idmap_remove(&l->ids, hs_idmap_slot(&l->ids, (hs_str_t){a->id, a->id_len}, a->hash));
   l->table[a->index] = NULL;
   l->free_next[a->index] = l->free_head;
@@ -148,6 +149,7 @@ void hs__acct_remove(hs_live_t *l, acct_t *a) {
 void hs__mark_dirty(hs_live_t *l, acct_t *a) {
   if (a->dirty)
     return;
+  HS_INVARIANT(a != l->dirty_tail && !l->dirty_head == !l->n_dirty);
   a->dirty_next = NULL;
   if (l->dirty_tail)
     l->dirty_tail->dirty_next = a;

@@ -103,6 +103,7 @@ static int64_t days_moved(int64_t before, int64_t after) {
 /* Applies the entry at the head of `tp`. Returns false when it must wait
  * (its account is being read from Redis). */
 bool hs__apply_entry(hs_live_t *l, group_t *g, int t, entry_t *e) {
+  HS_INVARIANT(g->state == G_ACTIVE); /* a refused or revoked group applies nothing */
   const rd_kafka_message_t *m = e->m;
   if (e->ts == INT64_MIN)
     return true; /* rejected, and dead-lettered, on arrival */

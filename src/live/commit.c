@@ -76,8 +76,10 @@ static void on_committed(void *ud, int status, const hs_err_t *err) {
       for (size_t i = 0; i < c->n_pos; i++) {
         group_t *g = l->groups[c->pos[i].partition];
         for (size_t t = 0; t < l->n_topics; t++) {
-          if (g)
+          if (g) {
+            HS_INVARIANT(c->pos[i].offset[t] >= g->tp[t].committed);
             g->tp[t].committed = c->pos[i].offset[t];
+          }
           hs_consumer_store_offset(l->consumer, l->s->topics[t], c->pos[i].partition,
                                    c->pos[i].offset[t]);
         }
@@ -113,9 +115,12 @@ void hs__flush(hs_live_t *l) {
     n_pos += group_moves(l, l->groups[p]);
   if (!n_pos && !l->n_dirty)
     return;
-  size_t n = l->n_dirty, n_hist = 0;
-  for (acct_t *a = l->dirty_head; a; a = a->dirty_next) /* the history days to write */
+  size_t n = l->n_dirty, n_hist = 0, n_listed = 0;
+  for (acct_t *a = l->dirty_head; a; a = a->dirty_next, n_listed++) { /* the days to write */
+    HS_INVARIANT(a->dirty);
     n_hist += a->n_days + 1;
+  }
+  HS_INVARIANT(n_listed == n);
   commit_t *c = hs_calloc(1, sizeof *c);
   hs_buf_t *b = &l->flushbuf; /* kept across flushes: no fresh pages each time */
   b->len = 0;
@@ -192,6 +197,7 @@ void hs__flush(hs_live_t *l) {
     for (size_t t = 0; t < nt; t++) {
       o[t] = g->tp[t].applied;
       o[nt + t] = g->tp[t].committed;
+      HS_INVARIANT(o[t] >= o[nt + t]); /* a position written never moves backwards */
     }
     c->pos[c->n_pos++] = (hs_store_pos_t){l->s->group_id, g->partition, o, o + nt};
   }
@@ -219,6 +225,9 @@ void hs__flush(hs_live_t *l) {
 
 /* Sends a flush built by hs__flush(). */
 static void commit_send(hs_live_t *l, commit_t *c) {
+  /* what the flush covers is in Redis for good: the alerts and dead letters
+     of those events must be acknowledged first, or they could be lost */
+  HS_INVARIANT(l->out_low >= c->out_seq);
   if (l->held == c)
     l->held = NULL;
   c->started = uv_now(l->loop);

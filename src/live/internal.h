@@ -235,7 +235,7 @@ struct hs_live_s {
   char redis_err[192];   /* the connection failure last logged */
   uint64_t redis_err_ms;
   char kafka_err[256];
-  ratelimit_t rl_flush, rl_resume, rl_resync, rl_out, rl_nomem;
+  ratelimit_t rl_flush, rl_resume, rl_resync, rl_out, rl_nomem, rl_assign;
   /* produced messages whose sending failed, sent again at the next tick */
   outmsg_t *retry;
   bool out_lost; /* a message was given up (stopping): nothing more is written */

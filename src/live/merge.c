@@ -73,6 +73,8 @@ static void on_wait_timer(uv_timer_t *t) {
 static void pop_head(hs_live_t *l, group_t *g, int t) {
   tp_t *tp = &g->tp[t];
   entry_t *e = &tp->q[tp->head];
+  /* duplicates are dropped on arrival: a queue's offsets only grow */
+  HS_INVARIANT(e->m->offset >= tp->applied);
   tp->applied = e->m->offset + 1;
   if (*seen_at(l, g->partition, t) < tp->applied)
     *seen_at(l, g->partition, t) = tp->applied;

@@ -86,7 +86,10 @@ static bool assign(hs_live_t *l, const rd_kafka_topic_partition_list_t *list, co
   if (!hs_consumer_assign(l->consumer, list))
     return true;
   hs__count(l->m_assign_fail, 1);
-  hs_log(HS_LOG_ERROR, "kafka", "librdkafka refused to %s; resuming from the state in Redis", what);
+  char note[64];
+  if (rate_ok(l, &l->rl_assign)) /* a refusal that repeats is one line a while */
+    hs_log(HS_LOG_ERROR, "kafka", "librdkafka refused to %s; resuming from the state in Redis%s",
+           what, rate_note(&l->rl_assign, note, sizeof note));
   hs__want_resync(l, RS_ASSIGN, "librdkafka refused to %s", what);
   return false;
 }

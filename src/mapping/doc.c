@@ -41,6 +41,7 @@ __attribute__((format(printf, 3, 4))) static int fail(hs_doc_parser_t *p, int co
 }
 
 int hs_doc_parser_new(hs_doc_parser_t **out, size_t max_message) {
+  *out = NULL;
   hs_doc_parser_t *p = hs_calloc(1, sizeof *p);
   if (!p)
     return HS_E_NOMEM;

@@ -87,6 +87,9 @@ static void commit_fail(commit_t *c, int status, const hs_err_t *err) {
 static void commit_step(commit_t *c);
 
 static void commit_reply_done(commit_t *c) {
+  /* one reply per command sent: an extra one would end the phase early and
+     could write positions before the states they cover are acknowledged */
+  HS_INVARIANT(c->pending > 0);
   if (--c->pending == 0)
     commit_step(c);
 }
@@ -196,6 +199,8 @@ static void commit_step(commit_t *c) {
         commit_fail(c, rc, &e);
       }
     } else {
+      /* positions only once every account write (and WAIT) succeeded */
+      HS_INVARIANT(c->phase == PH_POSITIONS && !c->status);
       int rc = 0;
       for (size_t i = 0; i < c->n_pos && !rc; i++) {
         rc = hs_rc_command(s->rc, c->slots[i], c->pos.data + c->pos_off[i],

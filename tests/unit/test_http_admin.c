@@ -161,6 +161,31 @@ static void test_bind_errors_are_clear(void **state) {
   assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* A server closed without a callback (as a failed start does) frees
+ * itself once its handles are closed, also with a connection open. */
+static void test_close_without_callback_frees_everything(void **state) {
+  (void)state;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  size_t before = hs_alloc_bytes();
+  hs_http_t *h;
+  hs_err_t err = {0};
+  assert_int_equal(
+      hs_http_new(&h, &loop, &(hs_http_conf_t){.host = "127.0.0.1"}, handler, NULL, &err), 0);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)hs_http_port(h))};
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  for (int i = 0; i < 10000 && hs_http_connections(h) < 1; i++)
+    uv_run(&loop, UV_RUN_NOWAIT);
+  assert_int_equal(hs_http_connections(h), 1);
+  hs_http_close(h, NULL, NULL);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  close(fd);
+  assert_int_equal(uv_loop_close(&loop), 0);
+  assert_int_equal(hs_alloc_bytes(), before);
+}
+
 static hs_http_t *start(uv_loop_t *loop) {
   hs_http_t *h;
   hs_err_t err = {0};
@@ -249,6 +274,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_routes_and_status_codes),
       cmocka_unit_test(test_bind_errors_are_clear),
+      cmocka_unit_test(test_close_without_callback_frees_everything),
       cmocka_unit_test(test_uri_too_long_is_414_whatever_the_head_budget),
       cmocka_unit_test(test_expect_100_continue_is_answered_at_once),
       cmocka_unit_test(test_pipelined_requests_get_one_whole_answer),

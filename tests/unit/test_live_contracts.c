@@ -5,7 +5,8 @@
  * why) while the other groups go on; a state that does not decode otherwise
  * starts over from empty, counted; marking an account changed cannot fail;
  * no allocation failure on the way of an event loses it; a failed creation
- * leaves nothing to stop; a second stop keeps the first callback. */
+ * leaves nothing to stop; a second stop keeps the first callback; a refused
+ * assignment is counted and resolved by a resync. */
 #include "livetest.h"
 
 #include "healthscore/state.h"
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Two accounts whose home partitions differ. */
 static void two_accounts(const char *stem, char *a, char *b, size_t n) {
@@ -235,6 +237,52 @@ static void test_failed_creation_leaves_nothing(void **state) {
   lt_finish(&t);
 }
 
+/* librdkafka refuses rd_kafka_assign() when the group's protocol is
+ * cooperative (only incremental changes are allowed): every assignment of
+ * the engine fails for real. Each failure is counted, resolved by a resync
+ * of cause assign_failed, and the engine never claims to be ready. */
+static void test_assign_failure_is_counted_and_resyncs(void **state) {
+  (void)state;
+  lt_t t;
+  lt_prepare(&t, NULL);
+  size_t n = t.s.n_consumer_client;
+  char **kv = hs_realloc(t.s.consumer_client, (n + 1) * 2 * sizeof *kv);
+  assert_non_null(kv);
+  kv[n * 2] = hs_strdup("partition.assignment.strategy");
+  kv[n * 2 + 1] = hs_strdup("cooperative-sticky");
+  t.s.consumer_client = kv;
+  t.s.n_consumer_client = n + 1;
+  hs_err_t err = {0};
+  char log_path[] = "/tmp/hs-assign-log-XXXXXX";
+  int log_fd = mkstemp(log_path), saved_stderr = dup(2);
+  assert_true(log_fd >= 0 && saved_stderr >= 0);
+  fflush(stderr);
+  dup2(log_fd, 2); /* the engine's log lines, counted below */
+  if (hs_live_new(&t.live, &t.loop, &t.s, t.model, t.metrics, &err))
+    fail_msg("hs_live_new: %s", err.msg);
+  want_t w = {"healthscore_resyncs_total{cause=\"assign_failed\"}", 5};
+  bool reached = lt_run_until(&t, metric_reaches, &w, 20000);
+  fflush(stderr);
+  dup2(saved_stderr, 2);
+  close(saved_stderr);
+  assert_true(reached);
+  double failures = lt_metric(&t, "healthscore_kafka_assign_failures_total");
+  assert_true(failures >= 5);
+  assert_false(lt_ready(&t, NULL));
+  /* a refusal that repeats is logged once a while, not at every resync */
+  FILE *f = fdopen(log_fd, "r");
+  rewind(f);
+  char line[4096];
+  int lines = 0;
+  while (fgets(line, sizeof line, f))
+    lines += strstr(line, "kafka: librdkafka refused to") != NULL;
+  fclose(f);
+  unlink(log_path);
+  if (lines < 1 || lines > 2)
+    fail_msg("%d lines for %.0f refused assignments", lines, failures);
+  lt_finish(&t);
+}
+
 static void on_done(void *ud, int status) {
   (void)status;
   (*(int *)ud)++;
@@ -272,6 +320,7 @@ int main(void) {
       cmocka_unit_test(test_no_allocation_failure_loses_an_event),
       cmocka_unit_test(test_failed_creation_leaves_nothing),
       cmocka_unit_test(test_second_stop_keeps_the_first_callback),
+      cmocka_unit_test(test_assign_failure_is_counted_and_resyncs),
   };
   if (getenv("LT_FILTER")) /* one test by name while working on it */
     cmocka_set_test_filter(getenv("LT_FILTER"));

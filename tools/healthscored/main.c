@@ -7,6 +7,7 @@
 #include "healthscore/http.h"
 #include "healthscore/live.h"
 #include "healthscore/log.h"
+#include "healthscore/mapper.h"
 #include "healthscore/metrics.h"
 
 #include <getopt.h>
@@ -23,6 +24,9 @@ typedef struct daemon_s {
   hs_settings_t settings;
   hs_model_t *model;
   hs_live_t *live;
+  hs_mapper_t *mapper; /* with `sources:` and --role mapper or all */
+  bool engine;         /* --role engine or all */
+  int running;         /* the engine and the mapper, until each has stopped */
   hs_http_t *http;
   hs_metrics_t *metrics;
   uv_signal_t sigterm, sigint, sighup;
@@ -32,6 +36,7 @@ typedef struct daemon_s {
   bool stopping;
   bool reloading;    /* a profiles file is being read off the loop */
   bool reload_again; /* SIGHUP during that read: read the file once more after it */
+  bool mapper_role;  /* a mapper runs (sources set, role mapper or all) */
 } daemon_t;
 
 static void usage(FILE *f) {
@@ -44,6 +49,9 @@ static void usage(FILE *f) {
              "  -p, --profiles FILE     scoring profiles, overriding engine.profiles\n"
              "      --log-level LEVEL   error, warn, info or debug, overriding log.level\n"
              "      --log-format FMT    json or text, overriding log.format\n"
+             "      --role ROLE         engine, mapper or all (default): the mapper reads the\n"
+             "                          topics of `sources:` and produces engine events\n"
+             "                          (docs/sources.md); all runs both when sources are set\n"
              "      --check             validate the settings and profiles, then exit\n"
              "  -h, --help              this help\n"
              "  -V, --version           the version\n\n"
@@ -70,9 +78,12 @@ static void on_http_closed(void *ud) {
 
 static void on_stopped(void *ud, int status) {
   daemon_t *d = ud;
-  d->live = NULL;
   if (status)
     d->exit_code = 1;
+  if (--d->running > 0)
+    return;
+  d->live = NULL;
+  d->mapper = NULL;
   if (d->http) {
     hs_http_close(d->http, on_http_closed, d);
     d->http = NULL;
@@ -83,6 +94,25 @@ static void on_stopped(void *ud, int status) {
   hs_log(HS_LOG_INFO, "daemon", "stopped");
 }
 
+static void on_mapper_stopped(void *ud, int status) {
+  daemon_t *d = ud;
+  d->mapper = NULL;
+  on_stopped(ud, status);
+}
+
+static void stop_all(daemon_t *d, int timeout_ms) {
+  d->running = (d->live != NULL) + (d->mapper != NULL);
+  if (!d->running) {
+    d->running = 1;
+    on_stopped(d, 0);
+    return;
+  }
+  if (d->mapper)
+    hs_mapper_stop(d->mapper, timeout_ms, on_mapper_stopped, d);
+  if (d->live)
+    hs_live_stop(d->live, timeout_ms, on_stopped, d);
+}
+
 static void on_stop_signal(uv_signal_t *s, int signum) {
   daemon_t *d = s->data;
   if (d->stopping) {
@@ -91,7 +121,7 @@ static void on_stop_signal(uv_signal_t *s, int signum) {
   }
   d->stopping = true;
   hs_log(HS_LOG_INFO, "daemon", "%s: stopping", strsignal(signum));
-  hs_live_stop(d->live, STOP_TIMEOUT_MS, on_stopped, d);
+  stop_all(d, STOP_TIMEOUT_MS);
 }
 
 /* A reload: the file is read and compiled on a worker thread, so that a
@@ -174,6 +204,9 @@ static void on_sighup(uv_signal_t *s, int signum) {
   (void)signum;
   if (d->stopping)
     return;
+  hs_mapper_reload(d->mapper); /* mapping files and lookup tables, off the loop */
+  if (!d->engine)
+    return;
   if (d->reloading) /* the file may have changed since that read began */
     d->reload_again = true;
   else
@@ -199,6 +232,17 @@ static int url_decode(char *s) {
   return (int)(w - s);
 }
 
+/* Ready when the engine and the mapper that run are; else *why says why. */
+static bool daemon_ready(daemon_t *d, char *why, size_t n) {
+  if (d->engine && !d->live)
+    return snprintf(why, n, "stopped"), false;
+  if (d->engine && !hs_live_ready(d->live, why, n))
+    return false;
+  if (d->mapper_role && !d->mapper)
+    return snprintf(why, n, "stopped"), false;
+  return !d->mapper_role || hs_mapper_ready(d->mapper, why, n);
+}
+
 static void on_request(void *ud, const char *method, const char *path, hs_http_response_t *resp) {
   daemon_t *d = ud;
   (void)method;
@@ -206,9 +250,10 @@ static void on_request(void *ud, const char *method, const char *path, hs_http_r
   if (!strcmp(path, "/healthz")) {
     hs_buf_printf(&resp->body, "ok\n");
   } else if (!strcmp(path, "/readyz")) {
-    if (!d->live || !hs_live_ready(d->live, why, sizeof why)) {
+    bool ok = daemon_ready(d, why, sizeof why);
+    if (!ok) {
       resp->status = 503;
-      hs_buf_printf(&resp->body, "not ready: %s\n", d->live ? why : "stopped");
+      hs_buf_printf(&resp->body, "not ready: %s\n", why);
     } else {
       hs_buf_printf(&resp->body, "ready\n");
     }
@@ -243,18 +288,22 @@ static void on_request(void *ud, const char *method, const char *path, hs_http_r
 
 /* What the command line asks for. */
 typedef struct args_s {
-  const char *config, *profiles, *level, *format;
+  const char *config, *profiles, *level, *format, *role;
   bool check;
 } args_t;
 
 /* Parses the command line into *a. Returns -1 to go on, else the exit
  * status (0 after --help or --version, 2 on a usage error). */
 static int parse_args(int argc, char **argv, args_t *a) {
-  static const struct option opts[] = {
-      {"config", required_argument, NULL, 'c'},    {"profiles", required_argument, NULL, 'p'},
-      {"log-level", required_argument, NULL, 'L'}, {"log-format", required_argument, NULL, 'F'},
-      {"check", no_argument, NULL, 'C'},           {"help", no_argument, NULL, 'h'},
-      {"version", no_argument, NULL, 'V'},         {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                       {"profiles", required_argument, NULL, 'p'},
+                                       {"log-level", required_argument, NULL, 'L'},
+                                       {"log-format", required_argument, NULL, 'F'},
+                                       {"check", no_argument, NULL, 'C'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {"role", required_argument, NULL, 'R'},
+                                       {"version", no_argument, NULL, 'V'},
+                                       {NULL, 0, NULL, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "c:p:hV", opts, NULL)) != -1) {
     switch (c) {
@@ -272,6 +321,9 @@ static int parse_args(int argc, char **argv, args_t *a) {
       break;
     case 'C':
       a->check = true;
+      break;
+    case 'R':
+      a->role = optarg;
       break;
     case 'h':
       usage(stdout);
@@ -316,15 +368,28 @@ static int configure(daemon_t *d, const args_t *a) {
   }
   hs_log_setup((hs_log_level_t)lv,
                strcmp(a->format ? a->format : d->settings.log_format, "text") != 0);
-  if (load_model(d->settings.profiles, &d->model, &err)) {
-    fprintf(stderr, "healthscored: %s\n", err.msg);
+  const char *role = a->role ? a->role : "all";
+  d->engine = !strcmp(role, "engine") || !strcmp(role, "all");
+  d->mapper_role = d->settings.n_sources && (!strcmp(role, "mapper") || !strcmp(role, "all"));
+  const char *bad = strcmp(role, "engine") && strcmp(role, "mapper") && strcmp(role, "all")
+                        ? "--role takes engine, mapper or all"
+                    : !strcmp(role, "mapper") && !d->settings.n_sources
+                        ? "--role mapper needs sources in the settings (docs/sources.md)"
+                        : NULL;
+  if (bad || (d->engine && load_model(d->settings.profiles, &d->model, &err)) ||
+      (d->mapper_role && hs_mapper_check(&d->settings, &err))) {
+    fprintf(stderr, "healthscored: %s\n", bad ? bad : err.msg);
+    hs_model_free(d->model);
     hs_settings_free(&d->settings);
     return 2;
   }
   if (a->check) {
-    printf("%s: ok; profiles %s: ok (%zu profiles, %zu rules)\n",
-           a->config ? a->config : "(defaults)", d->settings.profiles,
-           hs_model_n_profiles(d->model), hs_model_n_rules(d->model));
+    if (d->engine)
+      printf("%s: ok; profiles %s: ok (%zu profiles, %zu rules)\n",
+             a->config ? a->config : "(defaults)", d->settings.profiles,
+             hs_model_n_profiles(d->model), hs_model_n_rules(d->model));
+    if (d->mapper_role)
+      printf("%s: %zu sources ok\n", a->config ? a->config : "(defaults)", d->settings.n_sources);
     hs_model_free(d->model);
     hs_settings_free(&d->settings);
     return 0;
@@ -353,11 +418,15 @@ static int register_metrics(daemon_t *d) {
   return 0;
 }
 
-/* Starts the live engine, the admin endpoints and the signal handlers; on
- * failure, stops what started, so that the loop ends with exit status 2. */
+/* Starts the live engine and the mapper (as the role says), the admin
+ * endpoints and the signal handlers; on failure, stops what started, so
+ * that the loop ends with exit status 2. */
 static void start(daemon_t *d) {
   hs_err_t err = {0};
-  int rc = hs_live_new(&d->live, &d->loop, &d->settings, d->model, d->metrics, &err);
+  int rc =
+      d->engine ? hs_live_new(&d->live, &d->loop, &d->settings, d->model, d->metrics, &err) : 0;
+  if (!rc && d->mapper_role)
+    rc = hs_mapper_new(&d->mapper, &d->loop, &d->settings, d->metrics, &err);
   if (!rc && d->settings.http_port > 0)
     rc = hs_http_new(&d->http, &d->loop,
                      &(hs_http_conf_t){.host = d->settings.http_host,
@@ -380,10 +449,7 @@ static void start(daemon_t *d) {
     hs_log(HS_LOG_ERROR, "daemon", "cannot start: %s", err.msg);
     d->exit_code = 2;
     d->stopping = true;
-    if (d->live)
-      hs_live_stop(d->live, 1000, on_stopped, d);
-    else
-      on_stopped(d, 0);
+    stop_all(d, 1000);
   } else {
     uv_signal_start(&d->sigterm, on_stop_signal, SIGTERM);
     uv_signal_start(&d->sigint, on_stop_signal, SIGINT);
@@ -404,15 +470,21 @@ int main(int argc, char **argv) {
   uv_loop_init(&d.loop);
   hs_buf_init(&d.page);
   if (register_metrics(&d)) {
-    fprintf(stderr, "healthscored: out of memory\n");
-    return 1;
+    fprintf(stderr, "healthscored: out of memory registering the metrics\n");
+    d.exit_code = 1;
+  } else {
+    if (!a.role && !d.mapper_role)
+      hs_log(HS_LOG_INFO, "daemon", "healthscored %s starting; profiles %s", HS_VERSION,
+             d.settings.profiles);
+    else
+      hs_log(HS_LOG_INFO, "daemon", "healthscored %s starting (role %s%s); profiles %s", HS_VERSION,
+             a.role ? a.role : "all", d.mapper_role ? ", with sources" : "",
+             d.engine ? d.settings.profiles : "unused");
+    start(&d);
+    uv_run(&d.loop, UV_RUN_DEFAULT);
   }
-  hs_log(HS_LOG_INFO, "daemon", "healthscored %s starting; profiles %s", HS_VERSION,
-         d.settings.profiles);
-  start(&d);
-  uv_run(&d.loop, UV_RUN_DEFAULT);
   uv_loop_close(&d.loop);
-  hs_metrics_free(d.metrics);
+  hs_metrics_free(d.metrics); /* what register_metrics made, even when it failed */
   hs_buf_free(&d.page);
   hs_model_free(d.model);
   hs_settings_free(&d.settings);

@@ -1,0 +1,292 @@
+/* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
+/* An evaluation recomputes only the metrics whose inputs changed since the
+ * previous one; it must give, bit for bit, what evaluating every metric
+ * gives. Every evaluation of a seeded stream of mixed events (every event
+ * type, late events, stage and segment changes, overrides set, lifted and
+ * expiring, quiet gaps of days and weeks) is compared with a full
+ * evaluation of the account at the same time (hs_account_score), field by
+ * field and bit by bit; the deltas with the contributions of the account's
+ * previous evaluation. */
+#include "testutil.h"
+
+#include "healthscore/codec.h"
+#include "healthscore/config.h"
+#include "healthscore/core.h"
+#include "healthscore/time.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N_ACCOUNTS 12
+#define N_EVENTS 20000
+static const int64_t T0 = INT64_C(1767225600000); /* 2026-01-01 */
+
+static uint64_t rng_state;
+static uint64_t rnd(void) {
+  uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
+  z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+  z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+  return z ^ (z >> 31);
+}
+static uint32_t pick(uint32_t n) {
+  return (uint32_t)(rnd() % n);
+}
+
+typedef struct prev_s {
+  int profile; /* -1: no evaluation yet */
+  float contrib[HS_MAX_PROFILE_METRICS];
+} prev_t;
+
+typedef struct check_s {
+  const hs_model_t *m;
+  prev_t prev[N_ACCOUNTS];
+  uint64_t evaluations, compared_metrics;
+} check_t;
+
+static void same_double(double a, double b, const char *what) {
+  if (memcmp(&a, &b, sizeof a) != 0)
+    fail_msg("%s: incremental %.17g, full %.17g", what, a, b);
+}
+
+static void on_eval(void *ud, const hs_account_t *a, const hs_eval_t *e) {
+  check_t *c = ud;
+  int idx = atoi(e->account_id.ptr + 5); /* "acct-N" */
+  assert_true(idx >= 0 && idx < N_ACCOUNTS);
+  prev_t *pv = &c->prev[idx];
+  hs_score_t *full = malloc(sizeof *full);
+  assert_non_null(full);
+  hs_account_score(c->m, a, e->at_ms, full);
+  const hs_score_t *s = &e->score;
+  assert_int_equal(s->profile, full->profile);
+  assert_int_equal(s->has_score, full->has_score);
+  assert_int_equal(s->band, full->band);
+  assert_int_equal(s->n_groups, full->n_groups);
+  assert_int_equal(s->n_metrics, full->n_metrics);
+  same_double(s->score, full->score, "score");
+  same_double(s->coverage, full->coverage, "coverage");
+  for (uint32_t g = 0; g < s->n_groups; g++) {
+    same_double(s->group_score[g], full->group_score[g], "group score");
+    same_double(s->group_weight[g], full->group_weight[g], "group weight");
+  }
+  for (uint32_t r = 0; r < s->n_metrics; r++) {
+    const hs_metric_result_t *x = &s->metrics[r], *y = &full->metrics[r];
+    assert_int_equal(x->metric, y->metric);
+    assert_int_equal(x->group, y->group);
+    if (x->source != y->source)
+      fail_msg("metric %s: source %d, full evaluation %d", hs_model_metric_id(c->m, x->metric),
+               x->source, y->source);
+    same_double(x->raw, y->raw, hs_model_metric_id(c->m, x->metric));
+    same_double(x->norm, y->norm, hs_model_metric_id(c->m, x->metric));
+    same_double(x->weight, y->weight, "weight");
+    same_double(x->contribution, y->contribution, "contribution");
+    double delta = pv->profile == s->profile ? x->contribution - (double)pv->contrib[r] : 0;
+    same_double(x->delta, delta, "delta");
+    pv->contrib[r] = (float)x->contribution;
+    c->compared_metrics++;
+  }
+  pv->profile = s->profile;
+  c->evaluations++;
+  free(full);
+}
+
+/* One event as JSON at time t for account `acct`. */
+static int make_event(char *buf, size_t cap, int acct, int64_t t, int serial) {
+  static const char *const roles[] = {"executive", "champion", "admin", "end_user"};
+  static const char *const features[] = {"dashboards", "reports", "integrations", "export"};
+  static const char *const stages[] = {"onboarding", "adoption", "mature", "renewal"};
+  static const char *const segments[] = {"enterprise", "smb", "mid"};
+  static const char *const targets[] = {
+      "score",      "nps_latest", "logins_30d", "core_features_30d", "days_since_engagement",
+      "csm_rating", "tenure"};
+  int n = snprintf(buf, cap, "{\"event_id\":\"e%d\",\"account_id\":\"acct-%d\",\"ts\":%lld,",
+                   serial, acct, (long long)t);
+  char *p = buf + n;
+  size_t left = cap - (size_t)n;
+  uint32_t k = pick(100);
+  if (k < 35)
+    n = snprintf(p, left, "\"type\":\"login\",\"user_id\":\"u%u\",\"session_seconds\":%u}", pick(9),
+                 pick(4000));
+  else if (k < 47)
+    n = snprintf(p, left, "\"type\":\"feature_used\",\"feature\":\"%s\",\"count\":%u}",
+                 features[pick(4)], 1 + pick(5));
+  else if (k < 57)
+    n = snprintf(p, left, "\"type\":\"%s\",\"role\":\"%s\"}",
+                 (const char *[]){"meeting", "call", "email_in", "email_out", "note"}[pick(5)],
+                 roles[pick(4)]);
+  else if (k < 62)
+    n = snprintf(p, left, "\"type\":\"ticket_opened\",\"ticket_id\":\"t%d\",\"priority\":\"%s\"}",
+                 serial, (const char *[]){"low", "normal", "high", "urgent"}[pick(4)]);
+  else if (k < 70)
+    n = snprintf(p, left, "\"type\":\"%s\",\"invoice_id\":\"i%u\",\"amount\":%u}",
+                 (const char *[]){"invoice_issued", "invoice_paid", "invoice_overdue"}[pick(3)],
+                 pick(20), pick(5000));
+  else if (k < 74)
+    n = snprintf(p, left, "\"type\":\"nps\",\"score\":%u}", pick(11));
+  else if (k < 78)
+    n = snprintf(p, left, "\"type\":\"csat\",\"score\":%u}", 1 + pick(5));
+  else if (k < 81)
+    n = snprintf(p, left, "\"type\":\"csm_rating\",\"score\":%u}", 1 + pick(10));
+  else if (k < 84)
+    n = snprintf(p, left, "\"type\":\"%s\"}",
+                 (const char *[]){"reference", "review", "referral"}[pick(3)]);
+  else if (k < 92)
+    n = snprintf(p, left,
+                 "\"type\":\"account\",\"segment\":\"%s\",\"stage\":\"%s\",\"licenses\":%u,"
+                 "\"contract_start\":%lld,\"renewal_date\":%lld,"
+                 "\"attributes\":{\"tier\":\"%u\"}}",
+                 segments[pick(3)], stages[pick(4)], pick(30),
+                 (long long)(t - (int64_t)pick(400) * HS_MS_PER_DAY),
+                 (long long)(t + (int64_t)pick(300) * HS_MS_PER_DAY), pick(3));
+  else if (k < 97)
+    n = snprintf(p, left,
+                 "\"type\":\"override\",\"target\":\"%s\",\"value\":%u,\"expires\":%lld,"
+                 "\"reason\":\"r\",\"author\":\"a\"}",
+                 targets[pick(7)], pick(110),
+                 (long long)(pick(3) ? t + (int64_t)pick(20) * HS_MS_PER_DAY / 2 : t));
+  else
+    n = snprintf(p, left, "\"type\":\"outcome\",\"outcome\":\"renewed\"}");
+  return n > 0 && (size_t)n < left ? 0 : -1;
+}
+
+/* Every kind of metric, read in every way: latest values with and without
+ * an age limit, minimum, average, sums with filters, trends in points,
+ * ratios of windows, per-licence and per-metric values, a custom
+ * attribute, staleness, stage-specific ranges and missing values. */
+static const char *kinds_yaml =
+    "metrics:\n"
+    "  logins_7d: {kind: count, events: [login], window: 7d}\n"
+    "  users_7d: {kind: distinct, events: [login], field: user_id, window: 7d}\n"
+    "  per_user: {kind: count, events: [login], window: 7d, per: users_7d}\n"
+    "  per_licence: {kind: count, events: [login], window: 7d, per: licenses}\n"
+    "  shortest_7d: {kind: min, events: [login], field: session_seconds, window: 7d}\n"
+    "  avg_session_7d: {kind: avg, events: [login], field: session_seconds, window: 7d}\n"
+    "  trend_pts: {kind: trend, of: logins_7d, mode: delta}\n"
+    "  sessions_7d: {kind: sum, events: [login], field: session_seconds, window: 7d}\n"
+    "  slope: {kind: slope, of: sessions_7d}\n"
+    "  report_uses: {kind: sum, events: [feature_used], field: count, window: 14d,\n"
+    "                where: {feature: [reports]}}\n"
+    "  paid: {kind: count, events: [invoice_paid], window: 60d}\n"
+    "  issued: {kind: count, events: [invoice_issued], window: 60d}\n"
+    "  paid_share: {kind: ratio, num: paid, den: issued}\n"
+    "  nps_ever: {kind: latest, events: [nps], field: score}\n"
+    "  csat_ever: {kind: latest, events: [csat], field: score}\n"
+    "  since_call: {kind: days_since, events: [call]}\n"
+    "  tier: {kind: attribute, attribute: tier}\n"
+    "  seats: {kind: attribute, attribute: licenses}\n"
+    "  tenure: {kind: attribute, attribute: tenure_days}\n"
+    "profiles:\n"
+    "  - name: enterprise\n"
+    "    select: {segment: [enterprise]}\n"
+    "    groups:\n"
+    "      - name: A\n"
+    "        weight: 60\n"
+    "        metrics:\n"
+    "          - {metric: per_user, worst: 0, best: 5, stale: 3d}\n"
+    "          - {metric: shortest_7d, worst: 0, best: 600}\n"
+    "          - {metric: trend_pts, worst: -10, best: 5}\n"
+    "          - {metric: slope, worst: -100, best: 50, missing: worst}\n"
+    "          - {metric: nps_ever, worst: 0, best: 10, missing: {value: 5}}\n"
+    "      - name: B\n"
+    "        weight: 40\n"
+    "        metrics:\n"
+    "          - {metric: paid_share, worst: 0, best: 1}\n"
+    "          - {metric: tier, worst: 0, best: 2}\n"
+    "          - {metric: csat_ever, worst: 1, best: 5}\n"
+    "  - name: default\n"
+    "    default: true\n"
+    "    groups:\n"
+    "      - name: Usage\n"
+    "        weight: 50\n"
+    "        metrics:\n"
+    "          - {metric: per_licence, worst: 0, best: 3,\n"
+    "             stages: {adoption: {worst: 0, best: 1}, mature: {worst: 1, best: 4}}}\n"
+    "          - {metric: avg_session_7d, worst: 0, best: 2000}\n"
+    "          - {metric: report_uses, weight: 0.5, worst: 0, best: 10}\n"
+    "      - name: Other\n"
+    "        weight: 50\n"
+    "        metrics:\n"
+    "          - {metric: nps_ever, worst: 0, best: 10}\n"
+    "          - {metric: since_call, worst: 30, best: 0, stale: 20d}\n"
+    "          - {metric: seats, worst: 0, best: 20}\n"
+    "          - {metric: tenure, worst: 0, best: 365}\n"
+    "alerts:\n"
+    "  - {id: low, kind: threshold, below: 40, hysteresis: 5, pending: 1d}\n"
+    "  - {id: drop, kind: trend, lookback: 7d, drop: 15}\n"
+    "  - {id: sliding, kind: slope, window: 10d, below: -2}\n";
+
+static void run(const char *config, uint64_t seed) {
+  hs_err_t err = {0};
+  hs_config_t *cfg;
+  hs_model_t *m;
+  if ((strchr(config, '\n')
+           ? hs_config_load_string(config, strlen(config), "kinds.yaml", &cfg, &err)
+           : hs_config_load_file(hs_test_path(config), &cfg, &err)) ||
+      hs_model_compile(cfg, &m, &err))
+    fail_msg("%s", err.msg);
+  check_t *c = calloc(1, sizeof *c);
+  assert_non_null(c);
+  c->m = m;
+  for (int i = 0; i < N_ACCOUNTS; i++)
+    c->prev[i].profile = -1;
+  hs_engine_t *e;
+  assert_int_equal(hs_engine_new(&e, m, on_eval, c), 0);
+  hs_decoder_t *dec;
+  assert_int_equal(hs_decoder_new(&dec, 0), 0);
+  rng_state = seed;
+  int64_t t = T0;
+  char buf[1024];
+  for (int i = 0; i < N_EVENTS; i++) {
+    uint32_t step = pick(100);
+    if (step < 2)
+      t += (int64_t)(1 + pick(40)) * HS_MS_PER_DAY; /* a quiet gap: windows empty */
+    else
+      t += pick(3 * 3600 * 1000);
+    int64_t at = t;
+    if (pick(10) == 0)
+      at -= (int64_t)pick(4 * 24) * 3600 * 1000; /* late, sometimes by days */
+    assert_int_equal(make_event(buf, sizeof buf, (int)pick(N_ACCOUNTS), at, i), 0);
+    hs_event_t ev;
+    if (hs_event_decode(dec, buf, strlen(buf), HS_FMT_JSON, &ev, &err) != 0)
+      fail_msg("%s: %s", buf, err.msg);
+    int rc = hs_engine_apply(e, &ev);
+    assert_true(rc >= 0);
+  }
+  assert_int_equal(hs_engine_advance(e, t + 45 * HS_MS_PER_DAY), 0);
+  print_message("%s: %llu evaluations, %llu metric results compared\n",
+                strchr(config, '\n') ? "every kind" : config, (unsigned long long)c->evaluations,
+                (unsigned long long)c->compared_metrics);
+  assert_true(c->evaluations > N_EVENTS / 2);
+  hs_decoder_free(dec);
+  hs_engine_free(e);
+  free(c);
+  hs_model_free(m);
+  hs_config_free(cfg);
+}
+
+static void test_incremental_evaluation_equals_full_eight_categories(void **state) {
+  (void)state;
+  run("examples/eight-categories.yaml", 1);
+  run("examples/eight-categories.yaml", 2);
+}
+
+static void test_incremental_evaluation_equals_full_customer_behavior(void **state) {
+  (void)state;
+  run("examples/customer-behavior.yaml", 3);
+}
+
+static void test_incremental_evaluation_equals_full_every_metric_kind(void **state) {
+  (void)state;
+  run(kinds_yaml, 4);
+  run(kinds_yaml, 5);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_incremental_evaluation_equals_full_every_metric_kind),
+      cmocka_unit_test(test_incremental_evaluation_equals_full_eight_categories),
+      cmocka_unit_test(test_incremental_evaluation_equals_full_customer_behavior),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
