@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what is missing, then
 #   1. builds everything with -Werror and runs every test (ctest),
-#   2. builds everything with AddressSanitizer + UndefinedBehaviorSanitizer
-#      and runs the unit tests (but replay's and tune's tool tests) and healthscored's
-#      live, signal and eviction tests (a leak, a memory error or undefined
-#      behaviour fails),
+#   2. builds with AddressSanitizer + UndefinedBehaviorSanitizer what it
+#      runs (the tool, the daemon, the unit tests) and runs the unit tests
+#      (but replay's and tune's tool tests) and healthscored's live, signal
+#      and eviction tests (a leak, a memory error or undefined behaviour
+#      fails),
 #   3. runs the unit tests under valgrind, twice as many at a time as there
-#      are cores (leaks and memory errors fail),
+#      are cores (leaks and memory errors fail), with fewer seeds and fewer
+#      hostile connections (HS_TEST_SEEDS=5, HS_TEST_HOSTILE=400),
 #   4. checks clang-format on every C source,
 #   5. builds the libFuzzer targets with clang and runs each over its corpus
 #      and then for HS_FUZZ_SECONDS (default 10; longer runs are for
@@ -58,10 +60,22 @@ build_and_test() {
 # path, so 20 seeds here and 5 under valgrind cover its code.
 asan_skip='^test_tool_(replay|tune)$'
 
+# The targets the sanitizers' stage runs: the unit test programs (but those
+# of asan_skip), the tool and the daemon; not the benchmarks, which stage 6
+# runs from stage 1's build.
+asan_targets() {
+  local f name
+  echo healthscore healthscored
+  for f in tests/unit/test_*.c; do
+    name=$(basename "$f" .c)
+    [[ $name =~ $asan_skip ]] || echo "$name"
+  done
+}
+
 sanitizers() {
   cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
     -DHS_SANITIZE=address,undefined >/dev/null &&
-    cmake --build build/asan -j "$jobs" && cores_spec build/asan/cores.json &&
+    cmake --build build/asan -j "$jobs" --target $(asan_targets) && cores_spec build/asan/cores.json &&
     (cd build/asan && export ASAN_OPTIONS=detect_leaks=1 \
       UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 HS_TEST_SEEDS=20 &&
       ctest --output-on-failure -L unit -E "$asan_skip" -j "$((3 * jobs))" \
@@ -74,7 +88,7 @@ sanitizers() {
 valgrind_one() {
   local t=$1 log
   log="build/dev/$(basename "$t").valgrind"
-  if HS_TEST_SEEDS=5 valgrind -q --error-exitcode=1 --leak-check=full \
+  if HS_TEST_SEEDS=5 HS_TEST_HOSTILE=400 valgrind -q --error-exitcode=1 --leak-check=full \
     --errors-for-leak-kinds=definite,indirect "$t" >"$log" 2>&1; then
     echo "valgrind: $(basename "$t") clean"
   else
