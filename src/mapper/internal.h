@@ -56,6 +56,7 @@ typedef struct part_s {
      the partition is read again from it, and nothing after it is mapped
      before it is */
   int64_t rewind;
+  bool seek_failed; /* the seek back to `rewind` failed: tried again */
   held_t *held, *held_tail;
   inflight_t *ring; /* ring of offsets in flight, power-of-two capacity */
   uint64_t head, tail, cap;

@@ -306,10 +306,12 @@ static void fetch_again(hs_mapper_t *mp, part_t *p) {
     return;
   rd_kafka_topic_partition_list_add(l, p->src->conf->topic, p->partition)->offset = p->rewind;
   rd_kafka_error_t *e = rd_kafka_seek_partitions(hs_consumer_handle(mp->consumer), l, 0);
-  if (e || l->elems[0].err)
+  bool failed = e || l->elems[0].err;
+  if (failed && !p->seek_failed)
     hs_log(HS_LOG_ERROR, "mapper", "source %s: partition %d: seeking offset %lld: %s", p->src->name,
            (int)p->partition, (long long)p->rewind,
            e ? rd_kafka_error_string(e) : rd_kafka_err2str(l->elems[0].err));
+  p->seek_failed = failed; /* the next retry seeks again */
   if (e)
     rd_kafka_error_destroy(e);
   rd_kafka_topic_partition_list_destroy(l);
@@ -325,7 +327,7 @@ static bool drain_all(hs_mapper_t *mp, bool backlog_only) {
       part_t *p = mp->sources[i].parts[k];
       if (p && p->held && !(backlog_only && p->paused))
         drain(mp, p);
-      if (p && !backlog_only && p->paused && p->rewind >= 0)
+      if (p && !backlog_only && p->rewind >= 0 && (p->paused || p->seek_failed))
         fetch_again(mp, p);
       left |= p && p->held && !p->paused;
     }
@@ -387,6 +389,7 @@ bool hs__mapper_take(void *ud, rd_kafka_message_t *m) {
   if (p->rewind >= 0 && (m->offset != p->rewind || p->paused))
     return false; /* fetched before the seek back to the message not kept */
   p->rewind = -1;
+  p->seek_failed = false;
   p->next_offset = m->offset + 1;
   bool turn = !p->held && mp->mapped_turn < TURN_BUDGET; /* its turn now */
   if (turn && run(mp, p, m) == MSG_DONE)
@@ -420,8 +423,16 @@ void hs__mapper_assigned(void *ud, const rd_kafka_topic_partition_list_t *parts)
   for (int i = 0; i < parts->cnt; i++) {
     source_t *src = source_of(mp, parts->elems[i].topic);
     part_t *p = src ? part_of(src, parts->elems[i].partition) : NULL;
+    if (!p && src) { /* its offsets are not stored: read again after a restart */
+      hs__source_nomem(src, "recording a partition");
+      hs_log(HS_LOG_ERROR, "mapper",
+             "source %s: partition %d: out of memory recording the assignment; its offsets are "
+             "not committed until it is assigned again",
+             src->name, (int)parts->elems[i].partition);
+    }
     if (p) {
       p->assigned = true;
+      p->seek_failed = false;
       p->next_offset = p->rewind = -1;
       p->fetch_paused = false; /* a new assignment fetches */
     }
@@ -442,6 +453,7 @@ void hs__mapper_revoked(void *ud, const rd_kafka_topic_partition_list_t *parts) 
     p->gen++;
     p->head = p->tail = 0;
     p->rewind = -1;
+    p->seek_failed = false;
     drop_held(p);
     set_paused(p, false);
   }
