@@ -306,11 +306,13 @@ static void fetch_again(hs_mapper_t *mp, part_t *p) {
     return;
   rd_kafka_topic_partition_list_add(l, p->src->conf->topic, p->partition)->offset = p->rewind;
   rd_kafka_error_t *e = rd_kafka_seek_partitions(hs_consumer_handle(mp->consumer), l, 0);
-  bool failed = e || l->elems[0].err;
+  /* asynchronous (timeout 0): "in progress" is its success */
+  rd_kafka_resp_err_t pe = l->elems[0].err;
+  bool failed = e || (pe && pe != RD_KAFKA_RESP_ERR__IN_PROGRESS);
   if (failed && !p->seek_failed)
     hs_log(HS_LOG_ERROR, "mapper", "source %s: partition %d: seeking offset %lld: %s", p->src->name,
            (int)p->partition, (long long)p->rewind,
-           e ? rd_kafka_error_string(e) : rd_kafka_err2str(l->elems[0].err));
+           e ? rd_kafka_error_string(e) : rd_kafka_err2str(pe));
   p->seek_failed = failed; /* the next retry seeks again */
   if (e)
     rd_kafka_error_destroy(e);
