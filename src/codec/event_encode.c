@@ -78,8 +78,18 @@ int hs_event_encode_json(const hs_event_t *ev, hs_buf_t *out) {
   return rc ? HS_E_NOMEM : 0;
 }
 
+/* The packer's output: once a write fails, the later ones are refused too,
+ * so that a failure in the middle cannot leave a shorter, well-formed-looking
+ * message (msgpack-c's pack calls do not stop at the first failure). */
+typedef struct {
+  hs_buf_t *b;
+  bool failed;
+} pack_out_t;
+
 static int buf_write(void *data, const char *p, size_t n) {
-  return hs_buf_append(data, p, n) ? -1 : 0;
+  pack_out_t *o = data;
+  o->failed = o->failed || hs_buf_append(o->b, p, n);
+  return o->failed ? -1 : 0;
 }
 
 static void pack_str(msgpack_packer *pk, const char *s, size_t n) {
@@ -93,8 +103,9 @@ static void pack_key(msgpack_packer *pk, const char *k) {
 
 int hs_event_encode_msgpack(const hs_event_t *ev, hs_buf_t *out) {
   size_t before = out->len;
+  pack_out_t po = {out, false};
   msgpack_packer pk;
-  msgpack_packer_init(&pk, out, buf_write);
+  msgpack_packer_init(&pk, &po, buf_write);
   uint32_t n = 4 + (ev->n_attrs ? 1 : 0);
   for (int f = 1; f < HS_F__COUNT; f++)
     n += (ev->present & HS_FIELD_BIT(f)) != 0;
@@ -135,8 +146,9 @@ int hs_event_encode_msgpack(const hs_event_t *ev, hs_buf_t *out) {
       pack_str(&pk, ev->attr_val[i].ptr, ev->attr_val[i].len);
     }
   }
-  /* a failed write leaves the buffer short: detect it by the missing bytes */
-  if (out->len == before)
+  if (po.failed) {
+    out->len = before;
     return HS_E_NOMEM;
+  }
   return 0;
 }

@@ -52,6 +52,11 @@ typedef struct part_s {
   size_t n_held;
   uint32_t gen;        /* bumped when the partition is revoked */
   int64_t next_offset; /* the next offset to map (-1: whatever comes) */
+  /* -1, or the offset of a message that could not be kept (out of memory):
+     the partition is read again from it, and nothing after it is mapped
+     before it is */
+  int64_t rewind;
+  bool seek_failed; /* the seek back to `rewind` failed: tried again */
   held_t *held, *held_tail;
   inflight_t *ring; /* ring of offsets in flight, power-of-two capacity */
   uint64_t head, tail, cap;
@@ -74,7 +79,8 @@ typedef struct source_s {
   char why[256];
   hs_alias_store_t aliases; /* learned aliases, in Redis */
   /* metrics */
-  hs_series_t *m_messages, *m_events, *m_unmatched, *m_produce_failed, *m_paused, *m_no_event;
+  hs_series_t *m_messages, *m_events, *m_unmatched, *m_produce_failed, *m_paused, *m_no_event,
+      *m_nomem;
   hs_series_t *m_rejects[REJ__COUNT];
 } source_t;
 
@@ -112,7 +118,7 @@ struct hs_mapper_s {
   char produce_error[256];
   hs_series_t *m_reload_ok, *m_reload_failed;
   hs_family_t *f_messages, *f_events, *f_no_event, *f_unmatched, *f_produce_failed, *f_paused,
-      *f_rejects;
+      *f_rejects, *f_nomem;
   bool registry_metrics; /* the first registry has them (one set per process) */
 };
 
@@ -139,6 +145,10 @@ void hs__source_close(source_t *src);
  * src->wait_reason). */
 msg_result_t hs__source_message(source_t *src, part_t *p, uint64_t seq,
                                 const rd_kafka_message_t *m);
+
+/* source.c: an allocation failed while mapping a message of `src` (which is
+ * kept): counted, and the reason of the pause. */
+msg_result_t hs__source_nomem(source_t *src, const char *what);
 
 /* mapper.c: a registry resolved a schema id: the held messages are tried again. */
 void hs__mapper_on_resolve(void *arg, uint32_t id);

@@ -49,6 +49,10 @@ static int make_metrics(hs_mapper_t *mp) {
                                    "Partitions of the source paused: their next message waits "
                                    "for the schema registry, the alias store or the producer",
                                    "source", NULL, 0);
+  mp->f_nomem = hs_metrics_family(m, HS_COUNTER, "healthscore_source_out_of_memory_total",
+                                  "Allocation failures while framing, mapping or producing a "
+                                  "source message (the message is kept and tried again)",
+                                  "source", NULL, 0);
   char help[300];
   snprintf(help, sizeof help, "Dead letters of %s", reasons);
   mp->f_rejects = hs_metrics_family(m, HS_COUNTER, "healthscore_source_rejects_total", help,
@@ -60,8 +64,8 @@ static int make_metrics(hs_mapper_t *mp) {
   mp->m_reload_ok = f ? hs_family_series(f, ok) : NULL;
   mp->m_reload_failed = f ? hs_family_series(f, bad) : NULL;
   return mp->f_messages && mp->f_events && mp->f_no_event && mp->f_unmatched &&
-                 mp->f_produce_failed && mp->f_paused && mp->f_rejects && mp->m_reload_ok &&
-                 mp->m_reload_failed
+                 mp->f_produce_failed && mp->f_paused && mp->f_rejects && mp->f_nomem &&
+                 mp->m_reload_ok && mp->m_reload_failed
              ? 0
              : HS_E_NOMEM;
 }
@@ -199,11 +203,19 @@ bool hs_mapper_ready(const hs_mapper_t *mp, char *why, size_t n) {
     const char *reason;
     if (src->registry && !hs_registry_available(src->registry, &reason))
       return snprintf(why, n, "source %s: %s", src->name, reason), false;
-    for (size_t k = 0; k < src->n_parts; k++)
-      if (src->parts[k] && src->parts[k]->paused)
-        return snprintf(why, n, "source %s paused (partition %d): %s", src->name,
-                        (int)src->parts[k]->partition, src->wait_reason),
+    for (size_t k = 0; k < src->n_parts; k++) {
+      const part_t *p = src->parts[k];
+      if (p && p->paused)
+        return snprintf(why, n, "source %s paused (partition %d): %s", src->name, (int)p->partition,
+                        src->wait_reason),
                false;
+      if (p && p->rewind >= 0)
+        return snprintf(why, n,
+                        "source %s (partition %d): reading offset %lld again (out of memory "
+                        "keeping it)",
+                        src->name, (int)p->partition, (long long)p->rewind),
+               false;
+    }
   }
   uint64_t now = uv_now(mp->loop);
   if (mp->produce_failed_at && now - mp->produce_failed_at < STALL_MS)

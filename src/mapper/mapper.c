@@ -168,7 +168,7 @@ static part_t *part_of(source_t *src, int32_t partition) {
   if (!p && (p = src->parts[partition] = hs_calloc(1, sizeof *p))) {
     p->src = src;
     p->partition = partition;
-    p->next_offset = -1;
+    p->next_offset = p->rewind = -1;
   }
   return p;
 }
@@ -176,7 +176,7 @@ static part_t *part_of(source_t *src, int32_t partition) {
 /* A schema being fetched pauses a partition for a round trip: not worth a
  * warning. A registry that is down, a store that fails, a full queue are:
  * logged once per pause, when first seen. */
-static void log_pause(part_t *p) {
+static void log_pause(part_t *p, int64_t at) {
   const char *why;
   bool fetch = p->src->registry && hs_registry_available(p->src->registry, &why) &&
                strstr(p->src->wait_reason, "being fetched");
@@ -186,7 +186,7 @@ static void log_pause(part_t *p) {
   p->logged = true;
   hs_log(fetch ? HS_LOG_DEBUG : HS_LOG_WARN, "mapper",
          "source %s: partition %d paused at offset %lld: %s", p->src->name, (int)p->partition,
-         (long long)p->held->m->offset, p->src->wait_reason);
+         (long long)at, p->src->wait_reason);
 }
 
 /* librdkafka fetches a partition unless it is paused (a failure) or
@@ -199,6 +199,10 @@ static void apply_fetch(part_t *p) {
   hs_consumer_pause_partition(p->src->mp->consumer, p->src->conf->topic, p->partition, want);
 }
 
+static int64_t paused_at(const part_t *p) {
+  return p->held ? p->held->m->offset : p->rewind;
+}
+
 static void set_paused(part_t *p, bool pause) {
   if (p->paused == pause)
     return;
@@ -207,7 +211,7 @@ static void set_paused(part_t *p, bool pause) {
   if (p->src->m_paused)
     hs_series_add(p->src->m_paused, pause ? 1 : -1);
   if (pause) {
-    log_pause(p);
+    log_pause(p, paused_at(p));
     return;
   }
   hs_log(p->warned ? HS_LOG_INFO : HS_LOG_DEBUG, "mapper", "source %s: partition %d resumed",
@@ -231,10 +235,8 @@ static void drop_held(part_t *p) {
 static msg_result_t run(hs_mapper_t *mp, part_t *p, const rd_kafka_message_t *m) {
   uint64_t seq;
   mp->mapped_turn++;
-  if (track(p, m->offset, &seq)) {
-    p->src->wait_reason = "out of memory";
-    return MSG_HOLD;
-  }
+  if (track(p, m->offset, &seq))
+    return hs__source_nomem(p->src, "tracking an offset");
   msg_result_t r = hs__source_message(p->src, p, seq, m);
   if (r == MSG_HOLD) {
     p->tail--; /* nothing was produced from it */
@@ -252,7 +254,7 @@ static void drain(hs_mapper_t *mp, part_t *p) {
     held_t *h = p->held;
     if (run(mp, p, h->m) == MSG_HOLD) {
       if (p->paused)
-        log_pause(p);
+        log_pause(p, paused_at(p));
       else
         set_paused(p, true);
       return;
@@ -266,12 +268,55 @@ static void drain(hs_mapper_t *mp, part_t *p) {
   }
   if (mp->stopping)
     return;
-  if (!p->held)
+  if (!p->held && p->rewind < 0) /* else the retry timer fetches from p->rewind */
     set_paused(p, false);
   if (p->throttled && p->n_held < HELD_MAX / 2) {
     p->throttled = false;
     apply_fetch(p);
   }
+}
+
+/* A message that could not be kept (out of memory) is read again: its
+ * partition pauses, nothing after it is mapped, and the retry timer fetches
+ * from its offset again. Its offset and the ones after it are never stored
+ * before it is mapped. */
+static void read_again(part_t *p, const rd_kafka_message_t *m) {
+  hs__source_nomem(p->src, "keeping a message");
+  if (p->rewind < 0 || m->offset < p->rewind)
+    p->rewind = m->offset;
+  p->next_offset = p->rewind;
+  hs_log(HS_LOG_ERROR, "mapper",
+         "source %s: partition %d: out of memory keeping the message at offset %lld; it is read "
+         "again, nothing after it is mapped before it",
+         p->src->name, (int)p->partition, (long long)p->rewind);
+  if (p->paused)
+    log_pause(p, paused_at(p));
+  else
+    set_paused(p, true);
+}
+
+/* The retry timer: a partition to read again from p->rewind resumes and
+ * seeks there (after the resume, so that the seek wins). */
+static void fetch_again(hs_mapper_t *mp, part_t *p) {
+  if (p->held || !mp->consumer)
+    return; /* the held messages come first */
+  set_paused(p, false);
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+  if (!l)
+    return;
+  rd_kafka_topic_partition_list_add(l, p->src->conf->topic, p->partition)->offset = p->rewind;
+  rd_kafka_error_t *e = rd_kafka_seek_partitions(hs_consumer_handle(mp->consumer), l, 0);
+  /* asynchronous (timeout 0): "in progress" is its success */
+  rd_kafka_resp_err_t pe = l->elems[0].err;
+  bool failed = e || (pe && pe != RD_KAFKA_RESP_ERR__IN_PROGRESS);
+  if (failed && !p->seek_failed)
+    hs_log(HS_LOG_ERROR, "mapper", "source %s: partition %d: seeking offset %lld: %s", p->src->name,
+           (int)p->partition, (long long)p->rewind,
+           e ? rd_kafka_error_string(e) : rd_kafka_err2str(pe));
+  p->seek_failed = failed; /* the next retry seeks again */
+  if (e)
+    rd_kafka_error_destroy(e);
+  rd_kafka_topic_partition_list_destroy(l);
 }
 
 /* Drains every partition holding messages; `backlog_only`: those not paused
@@ -284,6 +329,8 @@ static bool drain_all(hs_mapper_t *mp, bool backlog_only) {
       part_t *p = mp->sources[i].parts[k];
       if (p && p->held && !(backlog_only && p->paused))
         drain(mp, p);
+      if (p && !backlog_only && p->rewind >= 0 && (p->paused || p->seek_failed))
+        fetch_again(mp, p);
       left |= p && p->held && !p->paused;
     }
   return left;
@@ -334,15 +381,24 @@ bool hs__mapper_take(void *ud, rd_kafka_message_t *m) {
   }
   source_t *src = source_of(mp, rd_kafka_topic_name(m->rkt));
   part_t *p = src ? part_of(src, m->partition) : NULL;
-  if (!p || mp->stopping || m->offset < p->next_offset) /* fetched again after a pause */
+  if (!p) { /* out of memory: a partition not assigned never stores offsets */
+    if (src)
+      hs__source_nomem(src, "recording a partition");
     return false;
+  }
+  if (mp->stopping || m->offset < p->next_offset) /* fetched again after a pause */
+    return false;
+  if (p->rewind >= 0 && (m->offset != p->rewind || p->paused))
+    return false; /* fetched before the seek back to the message not kept */
+  p->rewind = -1;
+  p->seek_failed = false;
   p->next_offset = m->offset + 1;
   bool turn = !p->held && mp->mapped_turn < TURN_BUDGET; /* its turn now */
   if (turn && run(mp, p, m) == MSG_DONE)
     return false;
   held_t *h = hs_calloc(1, sizeof *h);
-  if (!h) { /* it is read again from the committed offset */
-    hs_log(HS_LOG_ERROR, "mapper", "source %s: out of memory holding a message", src->name);
+  if (!h) {
+    read_again(p, m);
     return false;
   }
   h->m = m;
@@ -369,9 +425,17 @@ void hs__mapper_assigned(void *ud, const rd_kafka_topic_partition_list_t *parts)
   for (int i = 0; i < parts->cnt; i++) {
     source_t *src = source_of(mp, parts->elems[i].topic);
     part_t *p = src ? part_of(src, parts->elems[i].partition) : NULL;
+    if (!p && src) { /* its offsets are not stored: read again after a restart */
+      hs__source_nomem(src, "recording a partition");
+      hs_log(HS_LOG_ERROR, "mapper",
+             "source %s: partition %d: out of memory recording the assignment; its offsets are "
+             "not committed until it is assigned again",
+             src->name, (int)parts->elems[i].partition);
+    }
     if (p) {
       p->assigned = true;
-      p->next_offset = -1;
+      p->seek_failed = false;
+      p->next_offset = p->rewind = -1;
       p->fetch_paused = false; /* a new assignment fetches */
     }
   }
@@ -390,6 +454,8 @@ void hs__mapper_revoked(void *ud, const rd_kafka_topic_partition_list_t *parts) 
     p->assigned = false;
     p->gen++;
     p->head = p->tail = 0;
+    p->rewind = -1;
+    p->seek_failed = false;
     drop_held(p);
     set_paused(p, false);
   }

@@ -17,10 +17,10 @@ static const char *const rej_names[REJ__COUNT] = {
 static void metrics_setup(source_t *src) {
   hs_mapper_t *mp = src->mp;
   const char *label[] = {src->name};
-  hs_family_t *f[] = {mp->f_messages,  mp->f_events,         mp->f_no_event,
-                      mp->f_unmatched, mp->f_produce_failed, mp->f_paused};
-  hs_series_t **s[] = {&src->m_messages,  &src->m_events,         &src->m_no_event,
-                       &src->m_unmatched, &src->m_produce_failed, &src->m_paused};
+  hs_family_t *f[] = {mp->f_messages,       mp->f_events, mp->f_no_event, mp->f_unmatched,
+                      mp->f_produce_failed, mp->f_paused, mp->f_nomem};
+  hs_series_t **s[] = {&src->m_messages,       &src->m_events, &src->m_no_event, &src->m_unmatched,
+                       &src->m_produce_failed, &src->m_paused, &src->m_nomem};
   for (size_t i = 0; i < sizeof f / sizeof *f; i++)
     *s[i] = f[i] ? hs_family_series(f[i], label) : NULL;
   for (int r = 0; r < REJ__COUNT && mp->f_rejects; r++) {
@@ -85,6 +85,21 @@ void hs__source_close(source_t *src) {
   src->name = NULL;
 }
 
+msg_result_t hs__source_nomem(source_t *src, const char *what) {
+  count(src->m_nomem, 1);
+  snprintf(src->why, sizeof src->why, "out of memory %s", what);
+  src->wait_reason = src->why;
+  return MSG_HOLD;
+}
+
+/* A produce that failed: nothing was sent, the message waits. */
+static msg_result_t produce_failed(source_t *src, int rc, const char *what) {
+  if (rc == HS_E_NOMEM)
+    return hs__source_nomem(src, what);
+  src->wait_reason = "the producer's queue is full";
+  return MSG_HOLD;
+}
+
 /* Sends the message to the dead-letter topic with its reason and where it
  * came from, as the engine dead-letters its own input (docs/operations.md). */
 static msg_result_t dead_letter(source_t *src, part_t *p, uint64_t seq, const rd_kafka_message_t *m,
@@ -113,23 +128,24 @@ static msg_result_t dead_letter(source_t *src, part_t *p, uint64_t seq, const rd
     n_h = 6;
   }
   hs_err_t err = {0};
-  if (hs__mapper_produce(mp, p, seq, mp->s->deadletter_topic, m->key ? m->key : "", key_len,
-                         m->payload ? m->payload : "", len, h, n_h, &err)) {
-    src->wait_reason = "the producer's queue is full";
-    return MSG_HOLD;
-  }
+  int rc = hs__mapper_produce(mp, p, seq, mp->s->deadletter_topic, m->key ? m->key : "", key_len,
+                              m->payload ? m->payload : "", len, h, n_h, &err);
+  if (rc)
+    return produce_failed(src, rc, "queueing a dead letter");
   count(src->m_rejects[cls], 1);
   hs_log(HS_LOG_DEBUG, "mapper", "dead-lettered %s[%d]@%lld: %s", src->conf->topic,
          (int)m->partition, (long long)m->offset, reason);
   return MSG_DONE;
 }
 
-/* The account id of an event the mapping wrote (JSON), for the key. */
+/* The account id of an event the mapping wrote (JSON), for the key.
+ * Returns 0, HS_E_NOMEM, or HS_E_PARSE. */
 static int event_account(hs_mapper_t *mp, hs_str_t *out) {
   msgpack_object ev;
   hs_err_t err = {0};
-  if (hs_doc_parse_json(mp->event_parser, mp->out.data, mp->out.len, &ev, &err))
-    return HS_E_PARSE;
+  int rc = hs_doc_parse_json(mp->event_parser, mp->out.data, mp->out.len, &ev, &err);
+  if (rc)
+    return rc == HS_E_NOMEM ? rc : HS_E_PARSE;
   const msgpack_object *a = hs_doc_path_get(mp->account_path, &ev);
   if (!a || a->type != MSGPACK_OBJECT_STR)
     return HS_E_PARSE;
@@ -154,6 +170,8 @@ msg_result_t hs__source_message(source_t *src, part_t *p, uint64_t seq,
     src->wait_reason = src->why;
     return MSG_HOLD;
   }
+  if (rc == HS_E_NOMEM) /* not the message's fault: it is kept */
+    return hs__source_nomem(src, "framing a message");
   if (rc) {
     snprintf(reason, sizeof reason, "%s: %s", src->name, err.msg);
     return dead_letter(src, p, seq, m, why > HS_REJ_NONE ? (int)why - 1 : REJ_MALFORMED, reason);
@@ -164,10 +182,8 @@ msg_result_t hs__source_message(source_t *src, part_t *p, uint64_t seq,
   else if ((rc = fr.kind == HS_FRAMED_JSON
                      ? hs_doc_parse_json(mp->parser, fr.raw, fr.raw_len, &doc, &err)
                      : hs_doc_unpack_msgpack(mp->parser, fr.raw, fr.raw_len, &doc, &err))) {
-    if (rc == HS_E_NOMEM) {
-      src->wait_reason = "out of memory";
-      return MSG_HOLD;
-    }
+    if (rc == HS_E_NOMEM)
+      return hs__source_nomem(src, "reading a message");
     snprintf(reason, sizeof reason, "%s: %s", src->name, err.msg);
     return dead_letter(src, p, seq, m, REJ_MALFORMED, reason);
   }
@@ -186,6 +202,8 @@ msg_result_t hs__source_message(source_t *src, part_t *p, uint64_t seq,
   int rule = -1;
   mp->out.len = 0;
   rc = hs_mapping_apply(src->mapping, &in, HS_FMT_JSON, &mp->out, &rule, &err);
+  if (rc == HS_E_NOMEM)
+    return hs__source_nomem(src, "mapping a message");
   if (rc < 0) {
     snprintf(src->why, sizeof src->why, "%s", err.msg[0] ? err.msg : "out of memory");
     src->wait_reason = src->why;
@@ -214,15 +232,15 @@ msg_result_t hs__source_message(source_t *src, part_t *p, uint64_t seq,
     return MSG_DONE;
   }
   hs_str_t account;
-  if (event_account(mp, &account)) { /* the mapping always sets it: not expected */
+  if ((rc = event_account(mp, &account)) == HS_E_NOMEM)
+    return hs__source_nomem(src, "reading a mapped event");
+  if (rc) { /* the mapping always sets it: not expected */
     snprintf(reason, sizeof reason, "%s: the mapped event has no account_id", src->name);
     return dead_letter(src, p, seq, m, REJ_MAPPING, reason);
   }
-  if (hs__mapper_produce(mp, p, seq, src->to, account.ptr, account.len, mp->out.data, mp->out.len,
-                         NULL, 0, &err)) {
-    src->wait_reason = "the producer's queue is full";
-    return MSG_HOLD;
-  }
+  if ((rc = hs__mapper_produce(mp, p, seq, src->to, account.ptr, account.len, mp->out.data,
+                               mp->out.len, NULL, 0, &err)))
+    return produce_failed(src, rc, "queueing a mapped event");
   count(src->m_events, 1);
   return MSG_DONE;
 }
