@@ -10,7 +10,8 @@
 #      are cores (leaks and memory errors fail), with fewer seeds and fewer
 #      hostile connections (HS_TEST_SEEDS=5, HS_TEST_HOSTILE=400),
 #   4. checks clang-format on every C source,
-#   5. builds the libFuzzer targets with clang and runs each over its corpus
+#   5. builds the libFuzzer targets with clang and runs them side by side,
+#      each over its corpus
 #      and then for HS_FUZZ_SECONDS (default 10; longer runs are for
 #      `cmake --preset fuzz`, docs/development.md),
 #   6. runs the benchmark harness at tiny sizes (SMOKE=1) on the build of
@@ -103,8 +104,8 @@ valgrind_units() {
   local t
   # the longest first, so that they do not end the stage alone (the live
   # engine's in-process tests mostly wait on Redis and the mock cluster)
-  for t in build/dev/tests/test_live_contracts build/dev/tests/test_live_sync \
-    build/dev/tests/test_http_hostile build/dev/tests/test_live_commit \
+  for t in build/dev/tests/test_live_contracts build/dev/tests/test_core_incremental \
+    build/dev/tests/test_live_sync build/dev/tests/test_http_hostile build/dev/tests/test_live_commit \
     build/dev/tests/test_live_merge build/dev/tests/test_store_cluster \
     build/dev/tests/test_kafka_consumer build/dev/tests/test_*; do
     [[ " ${progs[*]} " == *" $t "* ]] && continue
@@ -141,32 +142,28 @@ fuzz() {
     >/dev/null && cmake --build build/fuzz -j "$jobs" --target fuzz_decode_json fuzz_decode_msgpack fuzz_map \
     fuzz_decode_source fuzz_json_scan ||
     return 1
-  # each target for $fuzz_seconds, $jobs at a time (one core each)
+  # every target at once, each for $fuzz_seconds of wall time after its
+  # corpus (the corpora are the regression check; the time finds new inputs)
   local failed=0 target
-  local -a targets=(fuzz_decode_json fuzz_decode_msgpack fuzz_map fuzz_decode_source fuzz_json_scan) batch
-  while [ ${#targets[@]} -gt 0 ]; do
-    batch=("${targets[@]:0:$jobs}")
-    targets=("${targets[@]:$jobs}")
-    local -A pid_of=()
-    for target in "${batch[@]}"; do
-      local corpus=build/fuzz/corpus-$target
-      mkdir -p "$corpus"
-      cp -n fuzz/corpus/"$target"/* "$corpus"/ 2>/dev/null || true
-      echo "fuzz: $target for ${fuzz_seconds}s"
-      build/fuzz/fuzz/$target -max_total_time="$fuzz_seconds" -max_len=4096 \
-        -print_final_stats=1 "$corpus" >"build/fuzz/$target.log" 2>&1 &
-      pid_of[$target]=$!
-    done
-    for target in "${batch[@]}"; do
-      if ! wait "${pid_of[$target]}"; then
-        echo "fuzz: $target FAILED"
-        tail -n 40 "build/fuzz/$target.log"
-        failed=1
-      fi
-      echo "fuzz: $target"
-      grep -E "stat::number_of_executed_units|Done" "build/fuzz/$target.log" | tail -n 2
-    done
-    unset pid_of
+  local -a targets=(fuzz_decode_json fuzz_decode_msgpack fuzz_map fuzz_decode_source fuzz_json_scan)
+  local -A pid_of=()
+  for target in "${targets[@]}"; do
+    local corpus=build/fuzz/corpus-$target
+    mkdir -p "$corpus"
+    cp -n fuzz/corpus/"$target"/* "$corpus"/ 2>/dev/null || true
+    echo "fuzz: $target for ${fuzz_seconds}s"
+    build/fuzz/fuzz/$target -max_total_time="$fuzz_seconds" -max_len=4096 \
+      -print_final_stats=1 "$corpus" >"build/fuzz/$target.log" 2>&1 &
+    pid_of[$target]=$!
+  done
+  for target in "${targets[@]}"; do
+    if ! wait "${pid_of[$target]}"; then
+      echo "fuzz: $target FAILED"
+      tail -n 40 "build/fuzz/$target.log"
+      failed=1
+    fi
+    echo "fuzz: $target"
+    grep -E "stat::number_of_executed_units|Done" "build/fuzz/$target.log" | tail -n 2
   done
   return $failed
 }
