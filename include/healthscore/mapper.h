@@ -32,8 +32,11 @@ void hs_mapper_group_id(const hs_settings_t *s, char *out, size_t n);
 int hs_mapper_check(const hs_settings_t *s, hs_err_t *err);
 
 /* Starts the mapper on `loop` with the settings' sources (n_sources > 0),
- * its metrics in `metrics`. Returns 0, or a negative code with the reason;
- * on failure *out may still be set, to be stopped with hs_mapper_stop. */
+ * its metrics in `metrics`; `s` and `metrics` are borrowed and must outlive
+ * it. Returns 0 with *out to be stopped with hs_mapper_stop, or an error
+ * code with the reason in `err`: then *out is NULL and nothing is left to
+ * stop or free (what was opened is closed before it returns, turning the
+ * loop for it). */
 int hs_mapper_new(hs_mapper_t **out, uv_loop_t *loop, const hs_settings_t *s, hs_metrics_t *metrics,
                   hs_err_t *err);
 

@@ -103,6 +103,23 @@ int hs_mapper_check(const hs_settings_t *s, hs_err_t *err) {
   return rc;
 }
 
+static void on_abandoned(void *ud, int status) {
+  (void)status;
+  *(bool *)ud = true;
+}
+
+/* hs_mapper_new failed: closes what was opened (no consumer was made yet;
+ * the producer, the handles), turning the loop until everything is freed,
+ * so that the caller has nothing to stop. Returns rc. */
+static int abandon(hs_mapper_t *mp, int rc) {
+  bool freed = false;
+  uv_loop_t *loop = mp->loop;
+  hs_mapper_stop(mp, 0, on_abandoned, &freed);
+  while (!freed)
+    uv_run(loop, UV_RUN_ONCE);
+  return rc;
+}
+
 int hs_mapper_new(hs_mapper_t **out, uv_loop_t *loop, const hs_settings_t *s, hs_metrics_t *metrics,
                   hs_err_t *err) {
   *out = NULL;
@@ -121,13 +138,14 @@ int hs_mapper_new(hs_mapper_t **out, uv_loop_t *loop, const hs_settings_t *s, hs
   uv_idle_init(loop, &mp->backlog);
   mp->retry_timer.data = mp->stop_timer.data = mp->turn.data = mp->backlog.data = mp;
   mp->open_handles = 4;
-  *out = mp;
   int rc = 0;
   if (make_metrics(mp) || hs_doc_parser_new(&mp->parser, 0) ||
       hs_doc_parser_new(&mp->event_parser, 0) ||
       hs_doc_path_new("account_id", &mp->account_path, err) ||
-      !(mp->sources = hs_calloc(s->n_sources, sizeof *mp->sources)))
-    return hs_err_set(err, HS_E_NOMEM, "out of memory");
+      !(mp->sources = hs_calloc(s->n_sources, sizeof *mp->sources))) {
+    hs_err_set(err, HS_E_NOMEM, "out of memory");
+    return abandon(mp, HS_E_NOMEM);
+  }
   for (size_t i = 0; !rc && i < s->n_sources; i++) {
     rc = hs__source_open(mp, &mp->sources[i], &s->sources[i], false, err);
     if (!rc)
@@ -142,7 +160,7 @@ int hs_mapper_new(hs_mapper_t **out, uv_loop_t *loop, const hs_settings_t *s, hs
     mp->sources[i].aliases = st;
   }
   if (rc)
-    return rc == HS_E_NOMEM ? hs_err_set(err, rc, "out of memory") : rc;
+    return abandon(mp, rc == HS_E_NOMEM ? hs_err_set(err, rc, "out of memory") : rc);
   size_t nd = sizeof consumer_defaults / sizeof *consumer_defaults;
   size_t nc = s->n_client + s->n_consumer_client, np = s->n_client + s->n_producer_client;
   const char **cset = hs_calloc(nd + nc * 2 + 1, sizeof *cset);
@@ -182,7 +200,7 @@ int hs_mapper_new(hs_mapper_t **out, uv_loop_t *loop, const hs_settings_t *s, hs
   hs_free(pset);
   hs_free(topics);
   if (rc)
-    return rc;
+    return abandon(mp, rc);
   mp->out_max = hs_producer_max_bytes(mp->producer);
   mp->progress_ms = uv_now(loop);
   uv_timer_start(&mp->retry_timer, hs__mapper_retry, RETRY_MS, RETRY_MS);
@@ -192,6 +210,7 @@ int hs_mapper_new(hs_mapper_t **out, uv_loop_t *loop, const hs_settings_t *s, hs
            mp->sources[i].name, mp->sources[i].conf->topic, mp->sources[i].conf->format,
            mp->sources[i].conf->mapping, mp->sources[i].to);
   hs_log(HS_LOG_INFO, "mapper", "consumer group %s", group);
+  *out = mp;
   return 0;
 }
 

@@ -269,10 +269,62 @@ static void test_mapper_allocation_failures_keep_every_message(void **state) {
   finish(&t);
 }
 
+static void on_abandon_test(void *ud, int status) {
+  (void)status;
+  *(bool *)ud = true;
+}
+
+/* hs_mapper_new failing at any allocation returns with *out NULL and
+ * nothing open or allocated: the caller has nothing to stop (the daemon
+ * used to be left with a half-made mapper to stop). */
+static void test_failed_creation_leaves_nothing(void **state) {
+  (void)state;
+  char yaml[1024];
+  snprintf(yaml, sizeof yaml,
+           "kafka:\n  bootstrap: \"127.0.0.1:1\"\n  group_id: nomem-new\n  topics: [nomem.in]\n"
+           "sources:\n  - topic: " SRC_TOPIC "\n    format: json\n    mapping: %s\n",
+           mapping_path);
+  hs_settings_t s;
+  hs_err_t err = {0};
+  assert_int_equal(hs_settings_defaults(&s), 0);
+  if (hs_settings_load_string(yaml, strlen(yaml), "t.yaml", &s, &err))
+    fail_msg("settings: %s", err.msg);
+  int failed = 0;
+  for (uint64_t k = 1;; k++) {
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    size_t before = hs_alloc_bytes();
+    hs_metrics_t *metrics = hs_metrics_new();
+    assert_non_null(metrics);
+    hs_mapper_t *mp = (hs_mapper_t *)&loop; /* not NULL: the call must set it */
+    hs_alloc_fail_after(k);
+    int rc = hs_mapper_new(&mp, &loop, &s, metrics, &err);
+    hs_alloc_fail_after(0);
+    if (!rc) {
+      bool stopped = false;
+      hs_mapper_stop(mp, 0, on_abandon_test, &stopped);
+      while (!stopped)
+        uv_run(&loop, UV_RUN_ONCE);
+    } else {
+      failed++;
+      assert_null(mp);
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    hs_metrics_free(metrics);
+    assert_int_equal(hs_alloc_bytes(), before);
+    if (!rc)
+      break;
+  }
+  assert_true(failed > 3);
+  hs_settings_free(&s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_mapper_message_not_held_is_read_again),
       cmocka_unit_test(test_mapper_allocation_failures_keep_every_message),
+      cmocka_unit_test(test_failed_creation_leaves_nothing),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
