@@ -33,10 +33,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#define QUEUE_PAUSE 4096       /* messages buffered per partition before it pauses */
-#define QUEUE_RESUME 1024      /* ... and resumes */
-#define TICK_MS 50             /* housekeeping: readiness, reconnects, revocation */
-#define TRIM_INTERVAL_MS 10000 /* freed memory is returned to the system this often */
+#define QUEUE_PAUSE 4096  /* messages buffered per partition before it pauses */
+#define QUEUE_RESUME 1024 /* ... and resumes */
+#define TICK_MS 50        /* housekeeping: readiness, reconnects, revocation */
+/* freed memory is returned to the system at most this often, and only when idle */
+#define TRIM_INTERVAL_MS 10000
 #define REVOKE_TIMEOUT_MS 10000
 #define MAX_TOPICS 16
 #define FLUSHBUF_KEEP (8u << 20) /* flush buffer capacity kept for the next flush */
@@ -249,7 +250,7 @@ struct hs_live_s {
   hs_family_t *f_events, *f_dead, *f_dead_fail, *f_alerts, *f_lag, *f_bands, *f_delivery,
       *f_resyncs, *f_refused, *f_modes;
   hs_series_t *m_state_reset, *m_assign_fail;
-  hs_series_t *m_reapplied, *m_dead_trunc, *m_turn_max, *m_deferrals;
+  hs_series_t *m_reapplied, *m_dead_trunc, *m_turn_max, *m_deferrals, *m_trims;
   hs_series_t *m_engine_delay, *m_alert_delivery;
   hs_series_t *m_applied, *m_dups, *m_dup_ids, *m_late, *m_ignored, *m_latency, *m_flush_s,
       *m_flush_n, *m_flush_fail, *m_fenced, *m_accounts, *m_dirty, *m_parts, *m_loads, *m_evicted,

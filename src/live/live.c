@@ -61,6 +61,15 @@ static void log_unreachable(hs_live_t *l) {
   l->redis_err_ms = now;
 }
 
+#ifdef __GLIBC__
+/* Nothing to do: caught up (nothing buffered, dirty, being written or to
+ * resume), no produced message waiting for its acknowledgement, no pass
+ * over idle accounts under way. */
+static bool idle(const hs_live_t *l) {
+  return hs__caught_up(l) && l->out_low == l->out_next && !l->idle_pass;
+}
+#endif
+
 static void on_tick(uv_timer_t *t) {
   hs_live_t *l = t->data;
   bool up = hs_store_connected(l->store);
@@ -112,10 +121,13 @@ static void on_tick(uv_timer_t *t) {
     hs__resync_now(l);
 #ifdef __GLIBC__
   /* give memory freed after a burst (a backlog's fetch buffers and flushes,
-     a rebalance) back to the system; malloc keeps it otherwise */
-  if (uv_now(l->loop) - l->last_trim >= TRIM_INTERVAL_MS) {
+     a rebalance) back to the system; malloc keeps it otherwise. Only when
+     idle: during a drain, what is returned is faulted back at the next
+     fetch or flush (page faults in memmove and malloc) */
+  if (idle(l) && uv_now(l->loop) - l->last_trim >= TRIM_INTERVAL_MS) {
     malloc_trim(0);
     l->last_trim = uv_now(l->loop);
+    hs__count(l->m_trims, 1);
   }
 #endif
 }

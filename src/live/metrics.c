@@ -218,6 +218,10 @@ static const metric_def_t metric_defs[] = {
      "Turns of the event loop that left work (applying, ageing idle accounts) for the next turn to "
      "stay responsive",
      NULL, NB, SERIES(m_deferrals), false},
+    {HS_COUNTER, "healthscore_memory_trims_total",
+     "Times freed memory was given back to the system (malloc_trim), only while the engine is "
+     "idle: caught up, nothing buffered, dirty or in flight",
+     NULL, NB, SERIES(m_trims), false},
     {HS_GAUGE, "healthscore_accounts", "Accounts held in memory", NULL, NB, SERIES(m_accounts),
      false},
     {HS_GAUGE, "healthscore_accounts_dirty",
