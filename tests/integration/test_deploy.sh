@@ -10,7 +10,8 @@
 #      mounted, secrets provided); in production-split the engines run
 #      --role engine and the healthscore-mapper Deployment --role mapper with
 #      its sources' mapping files mounted;
-#   3. `systemd-analyze verify` accepts the unit (and rejects a broken copy);
+#   3. `systemd-analyze verify` accepts the units (and rejects a broken copy);
+#      the mapper's unit runs --role mapper;
 #   4. every settings file passes `healthscore check --settings` and, with
 #      its profiles, `healthscored --check`;
 #   5. every metric named by the Grafana dashboard and the alert rules is
@@ -343,6 +344,33 @@ unit_ok() {
   return $ok
 }
 check "the unit runs as healthscore, reloads with SIGHUP, gives SIGTERM 30+ s, is hardened" unit_ok
+# The mapper's unit: the same checks, and the mapper role.
+mapper_unit=$deploy/systemd/healthscore-mapper.service
+mkdir -p "$work/mapper-unit"
+sed "s#/usr/local/bin/healthscored#$daemon#g" "$mapper_unit" >"$work/mapper-unit/healthscore-mapper.service"
+verify_mapper_unit() {
+  local out rc=0
+  out=$(cd "$work/mapper-unit" && systemd-analyze verify ./healthscore-mapper.service 2>&1) || rc=$?
+  [ -z "$out" ] || echo "$out" | sed 's/^/  /'
+  [ "$rc" -eq 0 ] && [ -z "$out" ]
+}
+check "systemd-analyze verify accepts deploy/systemd/healthscore-mapper.service" verify_mapper_unit
+mapper_unit_ok() {
+  local ok=0 k
+  for k in "Type=(simple|exec)" "User=healthscore" \
+    "ExecStartPre=/usr/local/bin/healthscored --config /etc/healthscore/healthscore-mapper.yaml --role mapper --check$" \
+    "ExecStart=/usr/local/bin/healthscored --config /etc/healthscore/healthscore-mapper.yaml --role mapper$" \
+    'ExecReload=/bin/kill -HUP \$MAINPID' "KillSignal=SIGTERM" "TimeoutStopSec=(3[0-9]|[4-9][0-9])" \
+    "Restart=on-failure" "EnvironmentFile=-/etc/healthscore/healthscored.env$" "NoNewPrivileges=yes" \
+    "ProtectSystem=strict"; do
+    grep -Eq "^$k" "$mapper_unit" || {
+      echo "  $mapper_unit has no $k"
+      ok=1
+    }
+  done
+  return $ok
+}
+check "the mapper's unit runs --role mapper with its settings, reloads with SIGHUP, is hardened" mapper_unit_ok
 check "healthscored --help documents the --config the unit uses" bash -c "'$daemon' --help | grep -q -- '--config FILE'"
 
 # --- 4. settings and profiles ------------------------------------------------
@@ -367,6 +395,28 @@ mapper_settings_ok() { # FILE: the mapper's settings, with the mapping files the
 }
 check "production-split: the mapper's settings and mappings pass healthscore check --settings and healthscored --role mapper --check" \
   mapper_settings_ok "$work/k8s-split-mapper-settings-local.yaml"
+sed "s#/etc/healthscore/mappings/#$src/examples/mappings/#" "$deploy/systemd/healthscore-mapper.yaml" \
+  >"$work/systemd-mapper-settings-local.yaml"
+check "systemd: healthscore-mapper.yaml with examples/mappings passes healthscore check --settings and healthscored --role mapper --check" \
+  mapper_settings_ok "$work/systemd-mapper-settings-local.yaml"
+vm_ports_apart() {
+  python3 - "$deploy/systemd/healthscored.yaml" "$deploy/systemd/healthscore-mapper.yaml" <<'PY'
+import sys, yaml
+engine, mapper = (yaml.safe_load(open(f)) for f in sys.argv[1:3])
+bad = []
+if engine.get("http", {}).get("port", 8080) == mapper.get("http", {}).get("port", 8080):
+    bad.append("the mapper and the engine serve the same admin port on one host")
+for key in ("bootstrap", "group_id", "topics", "deadletter_topic", "client"):
+    if engine["kafka"].get(key) != mapper["kafka"].get(key):
+        bad.append("the mapper's kafka.%s differs from the engine's" % key)
+if "sources" in engine:
+    bad.append("the engine's settings have sources: (healthscore-mapper reads them)")
+for b in bad:
+    print("  " + b)
+sys.exit(1 if bad else 0)
+PY
+}
+check "systemd: the mapper reads the engine's Kafka and serves another admin port" vm_ports_apart
 check "the profiles of the base ConfigMap pass healthscore check" "$bin" check --quiet "$work/k8s-base-profiles.yaml"
 for o in production shadow; do
   check "the profiles of the $o ConfigMap pass healthscore check" "$bin" check --quiet "$work/k8s-$o-profiles.yaml"
@@ -408,6 +458,9 @@ systemd_env=$(sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' "$deploy/systemd/healthsc
 # shellcheck disable=SC2086
 check "systemd: the settings' \${VARS} are in the env file or the unit ($(echo $systemd_env))" \
   env_provided "$deploy/systemd/healthscored.yaml" $systemd_env
+# shellcheck disable=SC2086
+check "systemd: the mapper settings' \${VARS} are in the env file ($(echo $systemd_env))" \
+  env_provided "$deploy/systemd/healthscore-mapper.yaml" $systemd_env
 check "compose: the settings' \${VARS} are set by Docker (HOSTNAME)" \
   env_provided "$deploy/compose/healthscored.yaml" HOSTNAME
 
