@@ -4,10 +4,14 @@
 # a cluster:
 #   1. yamllint (deploy/.yamllint) over every YAML file in deploy/; the
 #      dashboard is valid JSON;
-#   2. `kubectl kustomize` renders the base, the production overlay and the
-#      dashboard ConfigMap; the rendered objects hang together (probes,
-#      ports, selectors, settings and profiles mounted, secrets provided);
-#   3. `systemd-analyze verify` accepts the unit (and rejects a broken copy);
+#   2. `kubectl kustomize` renders the base, the production, shadow and
+#      production-split overlays and the dashboard ConfigMap; the rendered
+#      objects hang together (probes, ports, selectors, settings and profiles
+#      mounted, secrets provided); in production-split the engines run
+#      --role engine and the healthscore-mapper Deployment --role mapper with
+#      its sources' mapping files mounted;
+#   3. `systemd-analyze verify` accepts the units (and rejects a broken copy);
+#      the mapper's unit runs --role mapper;
 #   4. every settings file passes `healthscore check --settings` and, with
 #      its profiles, `healthscored --check`;
 #   5. every metric named by the Grafana dashboard and the alert rules is
@@ -17,7 +21,7 @@
 # A missing tool fails the test: bash scripts/setup.sh installs them all.
 source "$(dirname "$0")/lib.sh"
 deploy=$src/deploy
-export HS_TEST_ENV="REDIS_PASSWORD=test-redis KAFKA_PASSWORD=test-kafka POD_NAME=healthscored-0 HOSTNAME=vm-1"
+export HS_TEST_ENV="REDIS_PASSWORD=test-redis KAFKA_PASSWORD=test-kafka POD_NAME=healthscored-0 HOSTNAME=vm-1 SCHEMA_REGISTRY_PASSWORD=test-registry"
 
 have() {
   command -v "$1" >/dev/null || {
@@ -70,13 +74,17 @@ check "kubectl kustomize deploy/k8s/overlays/production renders" render producti
 check "production has Namespace ${base_kinds[*]}" has_kinds production Namespace "${base_kinds[@]}"
 check "kubectl kustomize deploy/k8s/overlays/shadow renders" render shadow "$deploy/k8s/overlays/shadow"
 check "shadow has Namespace ${base_kinds[*]}" has_kinds shadow Namespace "${base_kinds[@]}"
+check "kubectl kustomize deploy/k8s/overlays/production-split renders" render split \
+  "$deploy/k8s/overlays/production-split"
+check "production-split has Namespace Deployment ${base_kinds[*]}" has_kinds split Namespace Deployment \
+  "${base_kinds[@]}"
 check "kubectl kustomize deploy/grafana renders" render grafana "$deploy/grafana"
 check "deploy/grafana is the dashboard ConfigMap" has_kinds grafana ConfigMap
 
 # The rendered objects, taken apart: the settings and profiles files of each
 # ConfigMap are written to $work/k8s-NAME-{settings,profiles}.yaml.
-k8s_consistent() { # NAME
-  python3 - "$work/render-$1.yaml" "$work/k8s-$1" <<'PY'
+k8s_consistent() { # NAME [WORKLOAD ROLE]: with two workloads, the one named, running --role ROLE
+  python3 - "$work/render-$1.yaml" "$work/k8s-$1${2:+-$3}" "$@" <<'PY'
 import re, sys, yaml
 docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
 out = sys.argv[2]
@@ -86,9 +94,10 @@ def find(kind, name=None):
 def sel_matches(sel, labels):
     return all(labels.get(k) == v for k, v in sel.items())
 
-sts = find("StatefulSet") + find("Deployment")
+name, role = (sys.argv[4], sys.argv[5]) if len(sys.argv) > 5 else (None, None)
+sts = [w for w in find("StatefulSet") + find("Deployment") if name in (None, w["metadata"]["name"])]
 if len(sts) != 1:
-    print("  expected one StatefulSet or Deployment, got %d" % len(sts)); sys.exit(1)
+    print("  expected one StatefulSet or Deployment%s, got %d" % (" " + name if name else "", len(sts))); sys.exit(1)
 w = sts[0]
 spec = w["spec"]
 pod = spec["template"]
@@ -120,6 +129,13 @@ if not (ps.get("securityContext", {}).get("runAsNonRoot") or sc.get("runAsNonRoo
 # settings: the file named by --config, in a ConfigMap volume
 args = c.get("args", []) + c.get("command", [])
 cfg = args[args.index("--config") + 1] if "--config" in args else None
+got_role = args[args.index("--role") + 1] if "--role" in args[:-1] else "all"
+if role and got_role != role:
+    bad.append("%s %s runs --role %s, not --role %s" % (w["kind"], w["metadata"]["name"], got_role, role))
+# the ServiceMonitors and PodDisruptionBudgets of this workload's component
+component = podlabels.get("app.kubernetes.io/component")
+def mine(d):
+    return name is None or d["metadata"].get("labels", {}).get("app.kubernetes.io/component") == component
 mounts = {m["mountPath"].rstrip("/"): m["name"] for m in c.get("volumeMounts", [])}
 vols = {v["name"]: v for v in ps.get("volumes", [])}
 def file_of(path):
@@ -141,10 +157,23 @@ if settings_text is None:
 else:
     open(out + "-settings.yaml", "w").write(settings_text)
     s = yaml.safe_load(settings_text)
-    prof = s.get("engine", {}).get("profiles", "/etc/healthscore/profiles.yaml")
-    prof_text = file_of(prof)
-    if prof_text is not None:
-        open(out + "-profiles.yaml", "w").write(prof_text)
+    if role == "mapper":
+        # no profiles; every mapping file is mounted. A copy of the settings
+        # names the copies of the mapping files, for healthscored --check.
+        if not s.get("sources"):
+            bad.append("the mapper's settings have no sources:")
+        for src in s.get("sources", []):
+            for key in ("mapping", "schema"):
+                text = file_of(src[key]) if key in src else None
+                if text is not None:
+                    open(out + "-" + src[key].rsplit("/", 1)[1], "w").write(text)
+                    settings_text = settings_text.replace(src[key], out + "-" + src[key].rsplit("/", 1)[1])
+        open(out + "-settings-local.yaml", "w").write(settings_text)
+    else:
+        prof = s.get("engine", {}).get("profiles", "/etc/healthscore/profiles.yaml")
+        prof_text = file_of(prof)
+        if prof_text is not None:
+            open(out + "-profiles.yaml", "w").write(prof_text)
     http = s.get("http", {})
     port = http.get("port", 8080)
     if http.get("host", "127.0.0.1") != "0.0.0.0":
@@ -186,7 +215,9 @@ if not svc:
     bad.append("no Service selects the pods")
 else:
     svcport = {p["name"]: p for p in svc[0]["spec"]["ports"]}
-    for sm in find("ServiceMonitor"):
+    if not [sm for sm in find("ServiceMonitor") if mine(sm)]:
+        bad.append("no ServiceMonitor scrapes the pods")
+    for sm in filter(mine, find("ServiceMonitor")):
         if not sel_matches(sm["spec"]["selector"]["matchLabels"], svc[0]["metadata"].get("labels", {})):
             bad.append("ServiceMonitor %s does not select Service %s" % (sm["metadata"]["name"],
                                                                        svc[0]["metadata"]["name"]))
@@ -198,7 +229,7 @@ else:
                 bad.append("the Service's port %s does not lead to the container's admin port" % ep["port"])
             if ep.get("path", "/metrics") != "/metrics":
                 bad.append("ServiceMonitor scrapes %s" % ep.get("path"))
-for pdb in find("PodDisruptionBudget"):
+for pdb in filter(mine, find("PodDisruptionBudget")):
     if not sel_matches(pdb["spec"]["selector"]["matchLabels"], podlabels):
         bad.append("PodDisruptionBudget does not select the pods")
 alerts = {r.get("alert") for pr in find("PrometheusRule") for g in pr["spec"]["groups"] for r in g["rules"]}
@@ -206,8 +237,9 @@ for a in ("HealthscoreConsumerLagHigh", "HealthscoreDeadLetters", "HealthscoreRe
           "HealthscoreEngineStalled"):
     if a not in alerts:
         bad.append("PrometheusRule has no %s" % a)
-print("  %s %s: %d replicas, probes /healthz /readyz on %s, grace %ds, %d alert rules" % (
-    w["kind"], w["metadata"]["name"], spec.get("replicas", 1), probes.get("livenessProbe"), grace, len(alerts)))
+print("  %s %s: --role %s, %d replicas, probes /healthz /readyz on %s, grace %ds, %d alert rules" % (
+    w["kind"], w["metadata"]["name"], got_role, spec.get("replicas", 1), probes.get("livenessProbe"), grace,
+    len(alerts)))
 for b in bad:
     print("  " + b)
 sys.exit(1 if bad else 0)
@@ -237,6 +269,43 @@ sys.exit(1 if bad else 0)
 PY
 }
 check "the shadow reads production's input with its own group, prefix, alerts and dead-letter topics" shadow_apart
+check "production-split: the engine StatefulSet runs --role engine; probes, ports, selectors, ConfigMap agree" \
+  k8s_consistent split healthscored engine
+check "production-split: the Deployment healthscore-mapper runs --role mapper; probes, ports, scrape, mappings agree" \
+  k8s_consistent split healthscore-mapper mapper
+split_apart() {
+  python3 - "$work/k8s-production-settings.yaml" "$work/k8s-split-engine-settings.yaml" \
+    "$work/k8s-split-mapper-settings.yaml" <<'PY'
+import sys, yaml
+prod, engine, mapper = (yaml.safe_load(open(f)) for f in sys.argv[1:4])
+bad = []
+if engine != prod:
+    bad.append("the engines' settings differ from production's")
+if "sources" in engine:
+    bad.append("the engines' settings have sources: (the mapper reads them)")
+for key in ("bootstrap", "group_id", "topics", "deadletter_topic", "client"):
+    if engine["kafka"].get(key) != mapper["kafka"].get(key):
+        bad.append("the mapper's kafka.%s differs from the engines'" % key)
+if "instance_id" in mapper["kafka"]:
+    bad.append("the mapper sets kafka.instance_id: a Deployment's pod names are not stable")
+for src in mapper.get("sources", []):
+    if src["topic"] in engine["kafka"]["topics"]:
+        bad.append("source topic %s is an input topic" % src["topic"])
+    if src.get("to", engine["kafka"]["topics"][0]) not in engine["kafka"]["topics"]:
+        bad.append("source %s goes to %s, not an input topic" % (src["topic"], src.get("to")))
+print("  mapper group %s.mapper: %s" % (mapper["kafka"].get("group_id", "healthscore"), ", ".join(
+    "%s -> %s" % (s["topic"], s.get("to", engine["kafka"]["topics"][0])) for s in mapper.get("sources", []))))
+for b in bad:
+    print("  " + b)
+sys.exit(1 if bad else 0)
+PY
+}
+check "production-split: the engines keep production's settings; the mapper reads the same Kafka, into the input topics" \
+  split_apart
+for m in "$deploy"/k8s/overlays/production-split/mappings/*.yaml; do
+  check "production-split's mappings/$(basename "$m") is examples/mappings/$(basename "$m")" cmp "$m" \
+    "$src/examples/mappings/$(basename "$m")"
+done
 check "the base's profiles are examples/eight-categories.yaml" cmp "$deploy/k8s/base/profiles.yaml" \
   "$src/examples/eight-categories.yaml"
 
@@ -275,11 +344,39 @@ unit_ok() {
   return $ok
 }
 check "the unit runs as healthscore, reloads with SIGHUP, gives SIGTERM 30+ s, is hardened" unit_ok
+# The mapper's unit: the same checks, and the mapper role.
+mapper_unit=$deploy/systemd/healthscore-mapper.service
+mkdir -p "$work/mapper-unit"
+sed "s#/usr/local/bin/healthscored#$daemon#g" "$mapper_unit" >"$work/mapper-unit/healthscore-mapper.service"
+verify_mapper_unit() {
+  local out rc=0
+  out=$(cd "$work/mapper-unit" && systemd-analyze verify ./healthscore-mapper.service 2>&1) || rc=$?
+  [ -z "$out" ] || echo "$out" | sed 's/^/  /'
+  [ "$rc" -eq 0 ] && [ -z "$out" ]
+}
+check "systemd-analyze verify accepts deploy/systemd/healthscore-mapper.service" verify_mapper_unit
+mapper_unit_ok() {
+  local ok=0 k
+  for k in "Type=(simple|exec)" "User=healthscore" \
+    "ExecStartPre=/usr/local/bin/healthscored --config /etc/healthscore/healthscore-mapper.yaml --role mapper --check$" \
+    "ExecStart=/usr/local/bin/healthscored --config /etc/healthscore/healthscore-mapper.yaml --role mapper$" \
+    'ExecReload=/bin/kill -HUP \$MAINPID' "KillSignal=SIGTERM" "TimeoutStopSec=(3[0-9]|[4-9][0-9])" \
+    "Restart=on-failure" "EnvironmentFile=-/etc/healthscore/healthscored.env$" "NoNewPrivileges=yes" \
+    "ProtectSystem=strict"; do
+    grep -Eq "^$k" "$mapper_unit" || {
+      echo "  $mapper_unit has no $k"
+      ok=1
+    }
+  done
+  return $ok
+}
+check "the mapper's unit runs --role mapper with its settings, reloads with SIGHUP, is hardened" mapper_unit_ok
 check "healthscored --help documents the --config the unit uses" bash -c "'$daemon' --help | grep -q -- '--config FILE'"
 
 # --- 4. settings and profiles ------------------------------------------------
 settings_files=("$deploy/compose/healthscored.yaml" "$deploy/systemd/healthscored.yaml"
-  "$work/k8s-base-settings.yaml" "$work/k8s-production-settings.yaml" "$work/k8s-shadow-settings.yaml")
+  "$work/k8s-base-settings.yaml" "$work/k8s-production-settings.yaml" "$work/k8s-shadow-settings.yaml"
+  "$work/k8s-split-engine-settings.yaml")
 settings_ok() { # FILE PROFILES
   # shellcheck disable=SC2086
   env $HS_TEST_ENV "$bin" check --settings "$1" &&
@@ -291,6 +388,35 @@ for f in "${settings_files[@]}"; do
   check "settings $(basename "$(dirname "$f")")/$(basename "$f") pass healthscore check --settings and healthscored --check" \
     settings_ok "$f" "$profiles"
 done
+mapper_settings_ok() { # FILE: the mapper's settings, with the mapping files they name
+  # shellcheck disable=SC2086
+  env $HS_TEST_ENV "$bin" check --settings "$1" &&
+    env $HS_TEST_ENV "$daemon" --config "$1" --role mapper --check
+}
+check "production-split: the mapper's settings and mappings pass healthscore check --settings and healthscored --role mapper --check" \
+  mapper_settings_ok "$work/k8s-split-mapper-settings-local.yaml"
+sed "s#/etc/healthscore/mappings/#$src/examples/mappings/#" "$deploy/systemd/healthscore-mapper.yaml" \
+  >"$work/systemd-mapper-settings-local.yaml"
+check "systemd: healthscore-mapper.yaml with examples/mappings passes healthscore check --settings and healthscored --role mapper --check" \
+  mapper_settings_ok "$work/systemd-mapper-settings-local.yaml"
+vm_ports_apart() {
+  python3 - "$deploy/systemd/healthscored.yaml" "$deploy/systemd/healthscore-mapper.yaml" <<'PY'
+import sys, yaml
+engine, mapper = (yaml.safe_load(open(f)) for f in sys.argv[1:3])
+bad = []
+if engine.get("http", {}).get("port", 8080) == mapper.get("http", {}).get("port", 8080):
+    bad.append("the mapper and the engine serve the same admin port on one host")
+for key in ("bootstrap", "group_id", "topics", "deadletter_topic", "client"):
+    if engine["kafka"].get(key) != mapper["kafka"].get(key):
+        bad.append("the mapper's kafka.%s differs from the engine's" % key)
+if "sources" in engine:
+    bad.append("the engine's settings have sources: (healthscore-mapper reads them)")
+for b in bad:
+    print("  " + b)
+sys.exit(1 if bad else 0)
+PY
+}
+check "systemd: the mapper reads the engine's Kafka and serves another admin port" vm_ports_apart
 check "the profiles of the base ConfigMap pass healthscore check" "$bin" check --quiet "$work/k8s-base-profiles.yaml"
 for o in production shadow; do
   check "the profiles of the $o ConfigMap pass healthscore check" "$bin" check --quiet "$work/k8s-$o-profiles.yaml"
@@ -332,6 +458,9 @@ systemd_env=$(sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' "$deploy/systemd/healthsc
 # shellcheck disable=SC2086
 check "systemd: the settings' \${VARS} are in the env file or the unit ($(echo $systemd_env))" \
   env_provided "$deploy/systemd/healthscored.yaml" $systemd_env
+# shellcheck disable=SC2086
+check "systemd: the mapper settings' \${VARS} are in the env file ($(echo $systemd_env))" \
+  env_provided "$deploy/systemd/healthscore-mapper.yaml" $systemd_env
 check "compose: the settings' \${VARS} are set by Docker (HOSTNAME)" \
   env_provided "$deploy/compose/healthscored.yaml" HOSTNAME
 
