@@ -118,4 +118,14 @@ void hs_settings_free(hs_settings_t *s);
 /* Appends the reference documentation (Markdown) generated from the table. */
 int hs_settings_doc(hs_buf_t *out);
 
+/* The librdkafka properties of a client, as name, value, ... pairs for the
+ * kafka adapter: for a consumer, `defaults` (n_defaults pairs) then
+ * kafka.client then kafka.consumer; for a producer, kafka.client then
+ * kafka.producer (later pairs win). Returns an array to hs_free (the
+ * strings stay borrowed from `s` and `defaults`) with *n_pairs set, or NULL
+ * when out of memory. */
+const char **hs_settings_consumer_props(const hs_settings_t *s, const char *const *defaults,
+                                        size_t n_defaults, size_t *n_pairs);
+const char **hs_settings_producer_props(const hs_settings_t *s, size_t *n_pairs);
+
 #endif

@@ -51,6 +51,13 @@ int hs_producer_send(hs_producer_t *p, const char *topic, const void *key, size_
                      size_t n_headers, void *opaque, hs_err_t *err);
 /* The largest message the producer sends (its message.max.bytes). */
 size_t hs_producer_max_bytes(const hs_producer_t *p);
+/* Fits a copy of a message (a dead letter) of *key_len + *len bytes into
+ * what a producer of `max_bytes` sends, leaving room for headers (each at
+ * most 512 bytes) and the record's own overhead: when it does not fit, cuts
+ * the key to 1024 bytes if it takes over half, then the value, sets *key_len
+ * and *len to what is kept, writes what was cut into `what` (of `n` bytes)
+ * and returns true. */
+bool hs_producer_fit(size_t max_bytes, size_t *key_len, size_t *len, char *what, size_t n);
 /* Messages queued and not yet reported. */
 size_t hs_producer_pending(const hs_producer_t *p);
 /* Learns `topics` now (partitions and leaders; blocks up to timeout_ms), so

@@ -153,6 +153,20 @@ int hs_producer_warm(hs_producer_t *p, const char *const *topics, size_t n, int 
   return 0;
 }
 
+bool hs_producer_fit(size_t max_bytes, size_t *key_len, size_t *len, char *what, size_t n) {
+  size_t room = max_bytes > 16384 ? max_bytes - 8192 : max_bytes / 2;
+  if (*key_len + *len <= room)
+    return false;
+  size_t key_was = *key_len;
+  if (*key_len > room / 2)
+    *key_len = 1024;
+  if (*key_len + *len > room)
+    *len = room - *key_len;
+  snprintf(what, n, "value cut to its first %zu bytes%s", *len,
+           *key_len < key_was ? ", key to 1024 bytes" : "");
+  return true;
+}
+
 size_t hs_producer_max_bytes(const hs_producer_t *p) {
   char buf[32];
   size_t n = sizeof buf;

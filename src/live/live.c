@@ -228,28 +228,21 @@ static const char *const consumer_defaults[] = {
  * then the operator's (which win). */
 static int open_kafka(hs_live_t *l, hs_err_t *err) {
   const hs_settings_t *s = l->s;
-  size_t nd = sizeof consumer_defaults / sizeof *consumer_defaults;
-  size_t nc = s->n_client + s->n_consumer_client, np = s->n_client + s->n_producer_client;
-  const char **settings = hs_calloc(nd + nc * 2 + 1, sizeof *settings);
-  const char **psettings = hs_calloc(np * 2 + 1, sizeof *psettings);
+  size_t nc, np;
+  const char **settings = hs_settings_consumer_props(
+      s, consumer_defaults, sizeof consumer_defaults / sizeof *consumer_defaults / 2, &nc);
+  const char **psettings = hs_settings_producer_props(s, &np);
   int rc = 0;
   if (!settings || !psettings)
     rc = hs_err_set(err, HS_E_NOMEM, "out of memory");
   if (!rc) {
-    memcpy(settings, consumer_defaults, sizeof consumer_defaults);
-    for (size_t i = 0; i < s->n_client * 2; i++)
-      settings[nd + i] = psettings[i] = s->client[i];
-    for (size_t i = 0; i < s->n_consumer_client * 2; i++)
-      settings[nd + s->n_client * 2 + i] = s->consumer_client[i];
-    for (size_t i = 0; i < s->n_producer_client * 2; i++)
-      psettings[s->n_client * 2 + i] = s->producer_client[i];
     hs_consumer_conf_t cc = {.bootstrap = s->bootstrap,
                              .group_id = s->group_id,
                              .instance_id = s->instance_id,
                              .topics = (const char *const *)s->topics,
                              .n_topics = s->n_topics,
                              .settings = settings,
-                             .n_settings = nd / 2 + nc,
+                             .n_settings = nc,
                              .manual_assign = true};
     hs_consumer_cbs_t cbs = {.assigned = hs__on_assigned,
                              .revoked = hs__on_revoked,

@@ -197,16 +197,8 @@ void hs__dead_letter(hs_live_t *l, const rd_kafka_message_t *m, const char *reas
       "reason",           reason, "source_topic",  rd_kafka_topic_name(m->rkt),
       "source_partition", part,   "source_offset", off};
   size_t n_hdr = 4, key_len = m->key_len, len = m->len;
-  /* room for the key and value: what the producer takes, less the headers
-     (each at most 512 bytes) and the record's own overhead */
-  size_t room = l->out_max > 16384 ? l->out_max - 8192 : l->out_max / 2;
-  if (key_len + len > room) {
-    if (key_len > room / 2)
-      key_len = 1024;
-    len = key_len + len > room ? room - key_len : len;
+  if (hs_producer_fit(l->out_max, &key_len, &len, cut, sizeof cut)) {
     snprintf(size, sizeof size, "%zu", m->len);
-    snprintf(cut, sizeof cut, "value cut to its first %zu bytes%s", len,
-             key_len < m->key_len ? ", key to 1024 bytes" : "");
     hdr[8] = "original_size", hdr[9] = size, hdr[10] = "truncated", hdr[11] = cut;
     n_hdr = 6;
     hs__count(l->m_dead_trunc, 1);

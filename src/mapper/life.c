@@ -161,23 +161,16 @@ int hs_mapper_new(hs_mapper_t **out, uv_loop_t *loop, const hs_settings_t *s, hs
   }
   if (rc)
     return abandon(mp, rc == HS_E_NOMEM ? hs_err_set(err, rc, "out of memory") : rc);
-  size_t nd = sizeof consumer_defaults / sizeof *consumer_defaults;
-  size_t nc = s->n_client + s->n_consumer_client, np = s->n_client + s->n_producer_client;
-  const char **cset = hs_calloc(nd + nc * 2 + 1, sizeof *cset);
-  const char **pset = hs_calloc(np * 2 + 1, sizeof *pset);
+  size_t nc, np;
+  const char **cset = hs_settings_consumer_props(
+      s, consumer_defaults, sizeof consumer_defaults / sizeof *consumer_defaults / 2, &nc);
+  const char **pset = hs_settings_producer_props(s, &np);
   const char **topics = hs_calloc(mp->n_sources, sizeof *topics);
   char group[300];
   hs_mapper_group_id(s, group, sizeof group);
   if (!cset || !pset || !topics) {
     rc = hs_err_set(err, HS_E_NOMEM, "out of memory");
   } else {
-    memcpy(cset, consumer_defaults, sizeof consumer_defaults);
-    for (size_t i = 0; i < s->n_client * 2; i++)
-      cset[nd + i] = pset[i] = s->client[i];
-    for (size_t i = 0; i < s->n_consumer_client * 2; i++)
-      cset[nd + s->n_client * 2 + i] = s->consumer_client[i];
-    for (size_t i = 0; i < s->n_producer_client * 2; i++)
-      pset[s->n_client * 2 + i] = s->producer_client[i];
     for (size_t i = 0; i < mp->n_sources; i++)
       topics[i] = mp->sources[i].conf->topic;
     hs_producer_conf_t pc = {s->bootstrap, pset, np, hs__mapper_producer_log};
@@ -187,7 +180,7 @@ int hs_mapper_new(hs_mapper_t **out, uv_loop_t *loop, const hs_settings_t *s, hs
                              .topics = topics,
                              .n_topics = mp->n_sources,
                              .settings = cset,
-                             .n_settings = nd / 2 + nc};
+                             .n_settings = nc};
     hs_consumer_cbs_t cbs = {.take = hs__mapper_take,
                              .assigned = hs__mapper_assigned,
                              .revoked = hs__mapper_revoked,

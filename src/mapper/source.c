@@ -115,14 +115,8 @@ static msg_result_t dead_letter(source_t *src, part_t *p, uint64_t seq, const rd
       {"source_offset", off, strlen(off)},
   };
   size_t n_h = 4, key_len = m->key_len, len = m->len;
-  size_t room = mp->out_max > 16384 ? mp->out_max - 8192 : mp->out_max / 2;
-  if (key_len + len > room) {
-    if (key_len > room / 2)
-      key_len = 1024;
-    len = key_len + len > room ? room - key_len : len;
+  if (hs_producer_fit(mp->out_max, &key_len, &len, cut, sizeof cut)) {
     snprintf(size, sizeof size, "%zu", m->len);
-    snprintf(cut, sizeof cut, "value cut to its first %zu bytes%s", len,
-             key_len < m->key_len ? ", key to 1024 bytes" : "");
     h[4] = (hs_producer_header_t){"original_size", size, strlen(size)};
     h[5] = (hs_producer_header_t){"truncated", cut, strlen(cut)};
     n_h = 6;
