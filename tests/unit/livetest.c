@@ -27,20 +27,9 @@ static pid_t redis_pid;
 static redisContext *redis;
 static unsigned serial;
 
-static int free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof a;
-  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) ||
-      getsockname(fd, (struct sockaddr *)&a, &len))
-    return -1;
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
 static bool start_redis(void) {
   char p[16];
-  redis_port = free_port();
+  redis_port = hs_test_free_port();
   snprintf(p, sizeof p, "%d", redis_port);
   redis_pid = fork();
   if (redis_pid == 0) {

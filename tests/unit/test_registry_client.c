@@ -74,17 +74,6 @@ static int teardown(void **state) {
   return hs_test_run("rm -rf %s", tmpdir);
 }
 
-/* A loopback port nothing listens on (the kernel's choice, then closed). */
-static int free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof a;
-  assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-  assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
 /* Starts the stand-in (port 0: any) with extra arguments, waits for its port. */
 static void standin_start(standin_t *s, int port, const char *a1, const char *a2, const char *a3,
                           const char *a4) {
@@ -286,7 +275,8 @@ static void test_unknown_id_is_a_reject(void **state) {
 
 static void test_registry_down_pauses_then_resumes(void **state) {
   (void)state;
-  int port = free_port();
+  int port = hs_test_free_port();
+  assert_true(port > 0);
   char url[64];
   snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
   uv_loop_t loop;

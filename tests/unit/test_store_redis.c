@@ -23,17 +23,6 @@
 static int port;
 static pid_t redis_pid;
 
-static int free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof a;
-  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) ||
-      getsockname(fd, (struct sockaddr *)&a, &len))
-    return -1;
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
 static bool ping(void) {
   struct timeval tv = {0, 200000};
   redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
@@ -77,7 +66,7 @@ static void stop_redis(void) {
 
 static int setup(void **state) {
   (void)state;
-  port = free_port();
+  port = hs_test_free_port();
   if (port <= 0)
     return -1;
   start_redis();

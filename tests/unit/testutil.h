@@ -24,4 +24,6 @@ const char *hs_test_bin(void);
 /* Reads the file at an absolute `path` into a NUL-terminated heap buffer
  * (hs_free it); fails the test if it cannot. */
 char *hs_test_slurp(const char *path, size_t *len);
+/* A TCP port free on 127.0.0.1 when asked (the kernel's choice), -1 if none. */
+int hs_test_free_port(void);
 #endif
