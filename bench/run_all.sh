@@ -49,15 +49,20 @@ median_decode() {
   done | sort -n | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'
 }
 
-# instructions per event of decode + apply, from callgrind (stable on noisy VMs)
+# instructions per event from callgrind (stable on noisy VMs): "APPLY EVAL",
+# decode + apply (a run minus a --decode-only run) and the evaluation alone
+# (hs__evaluate, inclusive: scoring, the rules, the explanation where built)
 ir_per_event() {
-  local f=$1 full dec n
-  full=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$core" "$cfg" "$f" 2>&1 |
+  local f=$1 full dec n ev cg=$data/callgrind.out
+  full=$(valgrind --tool=callgrind --callgrind-out-file="$cg" "$core" "$cfg" "$f" 2>&1 |
     awk '/Collected :/ { print $NF }')
+  ev=$(callgrind_annotate --inclusive=yes "$cg" 2>/dev/null |
+    awk '/hs__evaluate/ { gsub(",", "", $1); print $1; exit }')
   dec=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$core" "$cfg" "$f" --decode-only \
     2>&1 | awk '/Collected :/ { print $NF }')
   n=$("$core" "$cfg" "$f" --decode-only | sed -E 's/.* events=([0-9]+).*/\1/')
-  awk -v a="$full" -v b="$dec" -v n="$n" 'BEGIN { printf "%.0f", (a - b) / n }'
+  rm -f "$cg"
+  awk -v a="$full" -v b="$dec" -v e="${ev:-0}" -v n="$n" 'BEGIN { printf "%.0f %.0f", (a - b) / n, e / n }'
 }
 
 if [ -n "$smoke" ]; then
@@ -78,7 +83,7 @@ fi
   echo
   echo "## 1. Core: decode + update + score + alert rules, one core"
   echo
-  echo "| format | accounts × days | events | decode events/s | decode + score events/s | ns/event | callgrind instructions/event |"
+  echo "| format | accounts × days | events | decode events/s | decode + score events/s | ns/event | callgrind instructions/event: decode + apply, of which evaluation |"
   echo "|---|---|---|---|---|---|---|"
   for fmt in json msgpack; do
     f=$(gen_file "$core_acc" "$core_days" "$fmt")
@@ -86,7 +91,8 @@ fi
     n=$("$core" "$cfg" "$f" --decode-only | sed -E 's/.* events=([0-9]+).*/\1/')
     read -r deps _ <<<"$(median_decode "$cfg" "$f")"
     read -r eps ns <<<"$(median_core "$cfg" "$f")"
-    echo "| $fmt | $core_acc × $core_days | $n | $deps | $eps | $ns | $(ir_per_event "$cgf") ($cg_acc × $cg_days) |"
+    read -r ir_all ir_eval <<<"$(ir_per_event "$cgf")"
+    echo "| $fmt | $core_acc × $core_days | $n | $deps | $eps | $ns | $ir_all, $ir_eval ($cg_acc × $cg_days) |"
   done
   echo
   echo "## 2. Scaling: per-event cost by accounts held and by window length"
