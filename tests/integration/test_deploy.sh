@@ -465,11 +465,14 @@ check "compose: the settings' \${VARS} are set by Docker (HOSTNAME)" \
   env_provided "$deploy/compose/healthscored.yaml" HOSTNAME
 
 # --- 5. metrics used by the dashboard and the alert rules --------------------
-# A live healthscored with the base's profiles: events, one bad message (a
-# dead letter) and a reload, so that labelled series and histograms exist.
-start_broker 4
+# A live healthscored with the base's profiles and a source (the mapper's
+# metrics, which the source alerts read): events, one bad message (a dead
+# letter) and a reload, so that labelled series and histograms exist.
+start_broker 4 -t healthscore.usage -t healthscore.engagement -t healthscore.billing \
+  -t healthscore.surveys -t healthscore.accounts -t healthscore.alerts -t healthscore.deadletter \
+  -t segment:2
 start_redis
-engine_conf d1 deploy-$$
+engine_conf d1 deploy-$$ "sources:" "  - {topic: segment, format: json, mapping: $src/examples/mappings/segment.yaml}"
 "$daemon" --config "$work/d1.yaml" --profiles "$work/k8s-base-profiles.yaml" >>"$work/d1.log" 2>&1 &
 echo $! >"$work/d1.pid"
 pids+=($!)
