@@ -27,13 +27,14 @@ static size_t layout(const hs_model_t *m, hs_account_t *a, uint32_t id_len) {
   PLACE(series, m->n_series);
   PLACE(scalars, m->n_scalars);
   PLACE(rules, m->n_rules);
-  PLACE(contrib, m->max_refs);
   PLACE(hist, m->history_days);
   PLACE(ref_raw, m->max_refs);
   PLACE(ref_norm, m->max_refs);
   PLACE(ref_src, m->max_refs);
   PLACE(gw, m->max_groups);
   PLACE(gs, m->max_groups);
+  PLACE(prev_norm, m->max_refs);
+  PLACE(gw_prev, m->max_groups);
 #undef PLACE
   return off;
 }

@@ -328,28 +328,46 @@ static void explain(const hs__profile_t *pr, const double *raw, const double *no
   s->explained = true;
 }
 
-/* Writes into out[] the contributions of the account's previous evaluation
- * for the refs of the groups in `groups`, from what it keeps of it. */
-static void contrib_groups(const hs_model_t *m, const hs_account_t *a, uint32_t groups,
-                           float *out) {
-  const hs__profile_t *pr = &m->profiles[a->profile];
-  for (uint32_t b = groups; b; b &= b - 1) {
-    const uint32_t g = (uint32_t)__builtin_ctz(b);
-    double gwt = a->gw[g] > 0 && a->wsum > 0 ? pr->group_weight[g] / a->wsum : 0;
-    for (uint64_t rb = pr->group_refs[g]; rb; rb &= rb - 1) {
-      const uint32_t r = (uint32_t)__builtin_ctzll(rb);
-      double c;
-      ref_weight(&pr->refs[r], a->ref_norm[r], a->gw[g], gwt, &c);
-      out[r] = (float)c;
-    }
+/* The contributions (floats, as kept for deltas) of the refs of profile
+ * `pr` from their normalised values and the group sums. */
+static void contribs_of(const hs__profile_t *pr, const double *norm, const double *gw, double wsum,
+                        float *out) {
+  double gwt[HS_MAX_GROUPS];
+  for (uint32_t g = 0; g < pr->n_groups; g++) /* as score_of_sums takes it */
+    gwt[g] = gw[g] > 0 && wsum > 0 ? pr->group_weight[g] / wsum : 0;
+  for (uint32_t r = 0; r < pr->n_refs; r++) {
+    const hs__ref_t *rf = &pr->refs[r];
+    double c;
+    ref_weight(rf, norm[r], gw[rf->group], gwt[rf->group], &c);
+    out[r] = (float)c;
   }
 }
 
 void hs__contrib_last(const hs_model_t *m, const hs_account_t *a, float *out) {
   if (a->profile < 0)
     return;
-  memcpy(out, a->contrib, m->profiles[a->profile].n_refs * sizeof *out);
-  contrib_groups(m, a, a->stale_groups, out);
+  const hs__profile_t *pr = &m->profiles[a->profile];
+  if (a->loaded == 2) { /* decoded, not evaluated since */
+    for (uint32_t r = 0; r < pr->n_refs; r++)
+      out[r] = (float)a->prev_norm[r];
+    return;
+  }
+  contribs_of(pr, a->ref_norm, a->gw, a->wsum, out);
+}
+
+/* The contributions of the evaluation before the account's previous one,
+ * if under profile p (else false: no deltas). */
+static bool contrib_prev(const hs_model_t *m, const hs_account_t *a, int p, float *out) {
+  if (a->prev_profile != p)
+    return false;
+  const hs__profile_t *pr = &m->profiles[p];
+  if (a->loaded == 1) { /* the first evaluation after decoding */
+    for (uint32_t r = 0; r < pr->n_refs; r++)
+      out[r] = (float)a->prev_norm[r];
+    return true;
+  }
+  contribs_of(pr, a->prev_norm, a->gw_prev, a->wsum_prev, out);
+  return true;
 }
 
 static uint64_t all_refs(const hs__profile_t *pr) {
@@ -385,8 +403,10 @@ void hs_eval_explain(const hs_model_t *m, const hs_account_t *a, const hs_eval_t
   }
   memcpy(out, s, offsetof(hs_score_t, metrics));
   out->override = s->override;
+  float prev[HS_MAX_PROFILE_METRICS];
+  bool has_prev = contrib_prev(m, a, s->profile, prev);
   explain(&m->profiles[s->profile], a->ref_raw, a->ref_norm, a->ref_src, a->gw,
-          a->prev_profile == s->profile ? a->contrib : NULL, out);
+          has_prev ? prev : NULL, out);
 }
 
 /* The refs of profile p whose inputs changed since the previous evaluation
@@ -559,9 +579,12 @@ static void eval_rules(const hs_model_t *m, hs_account_t *a, int64_t t, hs_eval_
     al->score = value;
     al->prev_score = ref;
     al->band = s->band;
-    if (!e->score.explained) /* the top contributors read it */
+    if (!e->score.explained) { /* the top contributors read it */
+      float prev[HS_MAX_PROFILE_METRICS];
+      bool has_prev = contrib_prev(m, a, s->profile, prev);
       explain(&m->profiles[s->profile], a->ref_raw, a->ref_norm, a->ref_src, a->gw,
-              a->prev_profile == s->profile ? a->contrib : NULL, &e->score);
+              has_prev ? prev : NULL, &e->score);
+    }
     top_contributors(s, al->state == HS_ALERT_FIRING,
                      r->kind == HS_RULE_THRESHOLD || r->kind == HS_RULE_BAND, al);
     e->n_alerts++;
@@ -579,28 +602,39 @@ void hs__evaluate(const hs_model_t *m, hs_account_t *a, int64_t t, const hs_even
   const int p = a->selected;
   const hs__profile_t *pr = &m->profiles[p];
   const uint64_t dirty = dirty_refs(m, a, p);
-  /* the previous evaluation's contributions, for this one's deltas: from
-     the refs' results and group sums it left, before they change */
-  if (a->stale_groups)
-    contrib_groups(m, a, a->stale_groups, a->contrib);
-  a->prev_profile = a->profile;
-  eval_refs(m, pr, a, t, dirty, a->ref_raw, a->ref_norm, a->ref_src);
-  /* the sums of the groups with a ref evaluated (every group when the sums
-     are another profile's); the others are as the previous evaluation
-     took them, from the same results */
+  /* the groups whose sums are taken again: those with a ref evaluated
+     (every group when the sums are another profile's) */
   const bool fresh = a->cached != p;
-  uint32_t touched = 0;
-  for (uint32_t g = 0; g < pr->n_groups; g++) {
-    if (fresh || (dirty & pr->group_refs[g])) {
-      group_sums(pr, g, a->ref_norm, a->gw, a->gs);
-      touched |= 1u << g;
-    }
+  uint32_t touched = (uint32_t)((1u << pr->n_groups) - 1);
+  if (!fresh) {
+    touched = 0;
+    for (uint32_t g = 0; g < pr->n_groups; g++)
+      if (dirty & pr->group_refs[g])
+        touched |= 1u << g;
   }
-  double wsum = score_of_sums(m, a, t, p, a->gw, a->gs, &e->score);
-  /* a group's contributions change with its sums, or with every group's
-     weight in the score (wsum) */
-  a->stale_groups = fresh || wsum != a->wsum ? (uint32_t)((1u << pr->n_groups) - 1) : touched;
-  a->wsum = wsum;
+  /* what the previous evaluation's contributions follow from, for this
+     one's deltas: its normalised values and group sums, of the refs and
+     groups this one changes or the previous one changed (the others are
+     the same still); after decoding, first the stored contributions */
+  if (a->loaded != 2) {
+    for (uint64_t b = dirty | a->last_dirty; b; b &= b - 1) {
+      const uint32_t r = (uint32_t)__builtin_ctzll(b);
+      a->prev_norm[r] = a->ref_norm[r];
+    }
+    for (uint32_t b = touched | a->last_touched; b; b &= b - 1) {
+      const uint32_t g = (uint32_t)__builtin_ctz(b);
+      a->gw_prev[g] = a->gw[g];
+    }
+    a->wsum_prev = a->wsum;
+  }
+  a->loaded -= a->loaded > 0;
+  a->prev_profile = a->profile;
+  a->last_dirty = dirty;
+  a->last_touched = touched;
+  eval_refs(m, pr, a, t, dirty, a->ref_raw, a->ref_norm, a->ref_src);
+  for (uint32_t b = touched; b; b &= b - 1)
+    group_sums(pr, (uint32_t)__builtin_ctz(b), a->ref_norm, a->gw, a->gs);
+  a->wsum = score_of_sums(m, a, t, p, a->gw, a->gs, &e->score);
   a->cached = p;
   a->dirty_series = a->dirty_scalars = 0;
   e->had_prev = a->last_eval_ms != INT64_MIN;

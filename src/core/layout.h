@@ -279,17 +279,8 @@ struct hs_account_s {
   bool has_score;
   double score;
   int band;
-  int profile;  /* -1: none yet */
-  int selected; /* cached profile selection; -1: select again */
-  /* the contributions (float) per ref of `profile`, for deltas: those of
-     the evaluation before the previous one for the refs of the groups in
-     `stale_groups`, the previous evaluation's for the others. The next
-     evaluation first brings them up to date from ref_norm and the group
-     sums, which still hold the previous evaluation's (hs__contrib_last
-     reads them up to date without changing anything). The stored state
-     holds them up to date (stale_groups 0 after decoding). */
-  float *contrib;
-  uint32_t stale_groups;
+  int profile;      /* -1: none yet */
+  int selected;     /* cached profile selection; -1: select again */
   int prev_profile; /* the profile of the evaluation before the previous one */
   /* per ref of profile `cached` (-1: none), the previous evaluation's value,
      normalised value and source (hs_value_source_t): a ref none of whose
@@ -307,11 +298,30 @@ struct hs_account_s {
      Not part of the stored state. */
   double *gw, *gs;
   double wsum;
+  /* What the contributions of the evaluation before the previous one (for
+     the previous one's deltas) follow from, per ref and group of profile
+     `prev_profile`: its normalised values (prev_norm), group weight sums
+     (gw_prev) and wsum_prev. An evaluation keeps them for the refs and
+     groups it or the one before took again (last_dirty, last_touched): the
+     others have not changed. After decoding (`loaded` 2, until the first
+     evaluation; 1 during it), prev_norm holds the stored contributions of
+     the last evaluation instead. */
+  double *prev_norm, *gw_prev;
+  double wsum_prev;
+  uint64_t last_dirty;
+  uint32_t last_touched;
+  uint8_t loaded;
 };
 
 /* The contributions of the account's previous evaluation (the stored
  * state's), per ref of profile a->profile (none when it is -1), into out[]. */
 void hs__contrib_last(const hs_model_t *m, const hs_account_t *a, float *out);
+/* Decoding: contribution `c` of ref i of a->profile at the stored previous
+ * evaluation (the account's first evaluation reads them for its deltas). */
+static inline void hs__contrib_stored(hs_account_t *a, uint32_t i, float c) {
+  a->prev_norm[i] = c;
+  a->loaded = 2;
+}
 
 /* The bit of series or scalar `i` in an account's dirty masks. */
 static inline uint64_t hs__dirty_bit(uint32_t i) {

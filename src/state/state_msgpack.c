@@ -551,7 +551,7 @@ static int decode_body(dec_t *d, const msgpack_object *root) {
       const msgpack_object *c = arr(AT(e, 4), 0);
       if (a->profile >= 0 && c && c->via.array.size == m->profiles[a->profile].n_refs)
         for (uint32_t j = 0; j < c->via.array.size; j++)
-          a->contrib[j] = (float)as_f64(AT(c, j), 0);
+          hs__contrib_stored(a, j, (float)as_f64(AT(c, j), 0));
     }
   }
   return nomem ? HS_E_NOMEM : 0;

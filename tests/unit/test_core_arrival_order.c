@@ -258,8 +258,6 @@ static void forget_evaluations(const hs_model_t *m, hs_account_t *a) {
   a->score = 0;
   a->band = -1;
   a->profile = -1;
-  memset(a->contrib, 0, m->max_refs * sizeof *a->contrib);
-  a->stale_groups = 0; /* the contributions are all there are */
   a->prev_profile = -1;
   a->last_eval_ms = a->clock_ms;
 }
