@@ -206,18 +206,21 @@ static void ref_result(const hs__ref_t *rf, const hs_account_t *a, int64_t t, co
 }
 
 /* Evaluates the refs of profile `pr` in `dirty` into raw, norm and src (per
- * ref); the others keep theirs. */
-static void eval_refs(const hs_model_t *m, const hs__profile_t *pr, const hs_account_t *a,
-                      int64_t t, uint64_t dirty, double *raw, double *norm, uint8_t *src) {
+ * ref); the others keep theirs. Returns the groups of those refs (bit g). */
+static uint32_t eval_refs(const hs_model_t *m, const hs__profile_t *pr, const hs_account_t *a,
+                          int64_t t, uint64_t dirty, double *raw, double *norm, uint8_t *src) {
   double val[HS_MAX_METRICS];
   int64_t upd[HS_MAX_METRICS];
+  uint32_t groups = 0;
   if (!dirty)
-    return;
+    return 0;
   eval_metrics(m, pr, a, t, dirty, val, upd);
   for (uint64_t d = dirty; d; d &= d - 1) {
     uint32_t r = (uint32_t)__builtin_ctzll(d);
     ref_result(&pr->refs[r], a, t, val, upd, &raw[r], &norm[r], &src[r]);
+    groups |= 1u << pr->refs[r].group;
   }
+  return groups;
 }
 
 /* Group g's sums over its refs with data and weight, in ref order: of the
@@ -245,11 +248,13 @@ static void group_sums(const hs__profile_t *pr, uint32_t g, const double *norm, 
 static double score_of_sums(const hs_model_t *m, const hs_account_t *a, int64_t t, int p,
                             const double *gw, const double *gs, hs_score_t *s) {
   const hs__profile_t *pr = &m->profiles[p];
-  memset(s, 0, offsetof(hs_score_t, metrics));
+  /* every field is set (group_score and group_weight up to n_groups) */
   memset(&s->override, 0, sizeof s->override);
   s->profile = (uint16_t)p;
   s->band = -1;
   s->n_groups = pr->n_groups;
+  s->n_metrics = 0;
+  s->explained = false;
   const double *gtot = pr->group_total;
   double wsum = 0, total = 0, covered = 0;
   for (uint32_t g = 0; g < pr->n_groups; g++) {
@@ -602,25 +607,22 @@ void hs__evaluate(const hs_model_t *m, hs_account_t *a, int64_t t, const hs_even
   const int p = a->selected;
   const hs__profile_t *pr = &m->profiles[p];
   const uint64_t dirty = dirty_refs(m, a, p);
-  /* the groups whose sums are taken again: those with a ref evaluated
-     (every group when the sums are another profile's) */
-  const bool fresh = a->cached != p;
-  uint32_t touched = (uint32_t)((1u << pr->n_groups) - 1);
-  if (!fresh) {
-    touched = 0;
-    for (uint32_t g = 0; g < pr->n_groups; g++)
-      if (dirty & pr->group_refs[g])
-        touched |= 1u << g;
-  }
   /* what the previous evaluation's contributions follow from, for this
      one's deltas: its normalised values and group sums, of the refs and
      groups this one changes or the previous one changed (the others are
      the same still); after decoding, first the stored contributions */
-  if (a->loaded != 2) {
+  const bool keep = a->loaded != 2;
+  if (keep)
     for (uint64_t b = dirty | a->last_dirty; b; b &= b - 1) {
       const uint32_t r = (uint32_t)__builtin_ctzll(b);
       a->prev_norm[r] = a->ref_norm[r];
     }
+  uint32_t touched = eval_refs(m, pr, a, t, dirty, a->ref_raw, a->ref_norm, a->ref_src);
+  /* the groups whose sums are taken again: those with a ref evaluated
+     (every group when the sums are another profile's) */
+  if (a->cached != p)
+    touched = (uint32_t)((1u << pr->n_groups) - 1);
+  if (keep) {
     for (uint32_t b = touched | a->last_touched; b; b &= b - 1) {
       const uint32_t g = (uint32_t)__builtin_ctz(b);
       a->gw_prev[g] = a->gw[g];
@@ -631,7 +633,6 @@ void hs__evaluate(const hs_model_t *m, hs_account_t *a, int64_t t, const hs_even
   a->prev_profile = a->profile;
   a->last_dirty = dirty;
   a->last_touched = touched;
-  eval_refs(m, pr, a, t, dirty, a->ref_raw, a->ref_norm, a->ref_src);
   for (uint32_t b = touched; b; b &= b - 1)
     group_sums(pr, (uint32_t)__builtin_ctz(b), a->ref_norm, a->gw, a->gs);
   a->wsum = score_of_sums(m, a, t, p, a->gw, a->gs, &e->score);
