@@ -332,9 +332,9 @@ typedef void (*hs_eval_cb)(void *ud, const hs_account_t *acct, const hs_eval_t *
  * evaluating every metric and explaining every evaluation gives. Callable
  * only inside the callback that received `ev` (it reads what the account
  * keeps of this evaluation and of the one before, which the account's next
- * change replaces). Copies ev->score into `out` (the caller's; not ev's own)
- * and fills out->metrics; if ev->score is explained already, a copy. O(metrics of the
- * profile). */
+ * change replaces). Copies ev->score into `out` (the caller's; &ev->score
+ * is refused: nothing is done) and fills out->metrics; if ev->score is
+ * explained already, a copy. O(metrics of the profile). */
 void hs_eval_explain(const hs_model_t *m, const hs_account_t *a, const hs_eval_t *ev,
                      hs_score_t *out);
 

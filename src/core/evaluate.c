@@ -401,9 +401,10 @@ void hs_account_score(const hs_model_t *m, const hs_account_t *a, int64_t at_ms,
 void hs_eval_explain(const hs_model_t *m, const hs_account_t *a, const hs_eval_t *ev,
                      hs_score_t *out) {
   const hs_score_t *s = &ev->score;
+  if (out == s) /* not the evaluation's own (see core.h) */
+    return;
   if (s->explained) {
-    if (out != s)
-      memcpy(out, s, sizeof *out);
+    memcpy(out, s, sizeof *out);
     return;
   }
   memcpy(out, s, offsetof(hs_score_t, metrics));
