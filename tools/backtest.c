@@ -28,10 +28,15 @@ int hs_bt_report_new(const hs_model_t *model, int horizon, bool metrics, hs_repo
   return hs_report_new(out, &rc);
 }
 
-void hs_bt_feed(hs_report_t *r, const hs_account_t *a, const hs_eval_t *ev) {
+void hs_bt_feed(hs_report_t *r, const hs_model_t *m, const hs_account_t *a, const hs_eval_t *ev) {
+  hs_score_t explained;
   const hs_score_t *s = &ev->score;
   hs_report_score(r, ev->account_id, ev->at_ms, s->has_score, s->score, s->band, s->profile,
                   hs_account_attr(a, "segment"));
+  if (!s->explained) { /* each metric's normalised value and weight */
+    hs_eval_explain(m, a, ev, &explained);
+    s = &explained;
+  }
   uint16_t idx[HS_MAX_PROFILE_METRICS];
   double norm[HS_MAX_PROFILE_METRICS], weight[HS_MAX_PROFILE_METRICS];
   for (uint32_t i = 0; i < s->n_metrics; i++) {
@@ -56,7 +61,8 @@ void hs_bt_label(const hs_model_t *model, char *out, size_t cap) {
 }
 
 static void side_eval(void *ud, const hs_account_t *a, const hs_eval_t *ev) {
-  hs_bt_feed(((hs_bt_side_t *)ud)->report, a, ev);
+  hs_bt_side_t *s = ud;
+  hs_bt_feed(s->report, s->model, a, ev);
 }
 
 int hs_bt_side_open(hs_bt_side_t *s, const char *path, hs_config_t *cfg, int horizon,

@@ -14,8 +14,10 @@
 /* A report for `model`: its bands, profiles, rules and, with `metrics`, its
  * metrics (2 bytes per metric and account-day, for the HTML report). */
 int hs_bt_report_new(const hs_model_t *model, int horizon, bool metrics, hs_report_t **out);
-/* Records one evaluation: score, metrics and alert transitions. */
-void hs_bt_feed(hs_report_t *r, const hs_account_t *a, const hs_eval_t *ev);
+/* Records one evaluation of account `a` under `m`: score, metrics (it
+ * explains the evaluation: call it inside the callback that received `ev`)
+ * and alert transitions. */
+void hs_bt_feed(hs_report_t *r, const hs_model_t *m, const hs_account_t *a, const hs_eval_t *ev);
 /* "name vVERSION" of each profile, comma-separated. */
 void hs_bt_label(const hs_model_t *model, char *out, size_t cap);
 

@@ -62,7 +62,7 @@ static void print_alert_text(replay_t *r, const hs_eval_t *ev, const hs_alert_t 
 
 static void on_eval(void *ud, const hs_account_t *a, const hs_eval_t *ev) {
   replay_t *r = ud;
-  hs_bt_feed(r->report, a, ev);
+  hs_bt_feed(r->report, r->model, a, ev);
   for (uint32_t i = 0; i < ev->n_alerts; i++) {
     const hs_alert_t *al = &ev->alerts[i];
     if (!r->alerts)
@@ -79,7 +79,7 @@ static void on_eval(void *ud, const hs_account_t *a, const hs_eval_t *ev) {
   }
   if (r->scores && (ev->changed || r->all_evals)) {
     r->buf.len = 0;
-    if (hs_output_score_json(r->model, ev, &r->buf) == 0) {
+    if (hs_output_score_json(r->model, a, ev, &r->buf) == 0) {
       hs_buf_append(&r->buf, "\n", 1);
       fwrite(r->buf.data, 1, r->buf.len, r->scores);
     }

@@ -263,7 +263,12 @@ typedef struct hs_override_info_s {
   hs_str_t reason, author; /* borrowed from the account state */
 } hs_override_info_t;
 
-/* A score with its explanation. */
+/* A score, with its explanation when `explained`: metrics[0 .. n_metrics),
+ * one per metric of the profile, in the profile's order. An evaluation's
+ * score (hs_eval_t) is explained only when an alert rule fired or resolved
+ * at it (the alerts' top contributors index metrics[]); otherwise n_metrics
+ * is 0 and hs_eval_explain() gives the explanation. hs_account_score()
+ * always explains. */
 typedef struct hs_score_s {
   bool has_score; /* false: no data at all, band "unknown" */
   double score;   /* 0..100, rounded to 0.1 (hs_score_round) */
@@ -273,7 +278,8 @@ typedef struct hs_score_s {
   uint32_t n_groups;
   double group_score[HS_MAX_GROUPS];  /* NAN when the group had no data */
   double group_weight[HS_MAX_GROUPS]; /* effective, 0..1 */
-  uint32_t n_metrics;
+  uint32_t n_metrics;                 /* 0 unless explained */
+  bool explained;
   hs_metric_result_t metrics[HS_MAX_PROFILE_METRICS];
   hs_override_info_t override; /* a pinned score */
 } hs_score_t;
@@ -319,6 +325,19 @@ typedef struct hs_eval_s {
 
 typedef void (*hs_eval_cb)(void *ud, const hs_account_t *acct, const hs_eval_t *ev);
 
+/* The score of evaluation `ev` of account `a` under model `m`, with its
+ * explanation: each metric's value, normalised value, source, weight,
+ * contribution, and delta against the contributions of the evaluation
+ * before it (0 under another profile or with none) - exactly what
+ * evaluating every metric and explaining every evaluation gives. Callable
+ * only inside the callback that received `ev` (it reads what the account
+ * keeps of this evaluation and of the one before, which the account's next
+ * change replaces). Copies ev->score into `out` (the caller's; &ev->score
+ * is refused: nothing is done) and fills out->metrics; if ev->score is
+ * explained already, a copy. O(metrics of the profile). */
+void hs_eval_explain(const hs_model_t *m, const hs_account_t *a, const hs_eval_t *ev,
+                     hs_score_t *out);
+
 /* Creates an empty account `account_id` (copied) for model `m` (borrowed:
  * must outlive the account). Returns 0 and the account in *out, the
  * caller's (hs_account_free), or HS_E_NOMEM with *out NULL. */
@@ -362,7 +381,8 @@ int64_t hs_account_advance_some(const hs_model_t *m, hs_account_t *a, int64_t no
 
 /* Scores the account without changing anything, at `at_ms` if that is not
  * before the account's clock and in the same UTC day (call
- * hs_account_advance(at_ms) first), else at the clock. */
+ * hs_account_advance(at_ms) first), else at the clock. Explained, with
+ * deltas against the account's last evaluation. */
 void hs_account_score(const hs_model_t *m, const hs_account_t *a, int64_t at_ms, hs_score_t *out);
 
 /* The account's clock: the latest of its event times and advances; INT64_MIN

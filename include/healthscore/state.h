@@ -84,10 +84,14 @@ int hs_output_alert_message(const hs_model_t *m, const hs_eval_t *ev, const hs_a
                             int64_t processed_ms, const hs_alert_envelope_t *env,
                             int64_t source_ts_ms, hs_buf_t *value, hs_alert_headers_t *h);
 
-/* Appends the score record of `ev`: score, band, profile and version,
- * coverage, group scores, every metric's raw/normalised value, weight and
- * contribution, top contributors, updated_at. Returns 0 or HS_E_NOMEM. */
-int hs_output_score_json(const hs_model_t *m, const hs_eval_t *ev, hs_buf_t *out);
+/* Appends the score record of `ev`, an evaluation of account `a`: score,
+ * band, profile and version, coverage, group scores, every metric's
+ * raw/normalised value, weight and contribution, top contributors,
+ * updated_at. Explains the evaluation (hs_eval_explain) when it is not, so
+ * callable only inside the callback that received `ev`. Returns 0 or
+ * HS_E_NOMEM. */
+int hs_output_score_json(const hs_model_t *m, const hs_account_t *a, const hs_eval_t *ev,
+                         hs_buf_t *out);
 
 /* Appends the score record of account `a` as it stands, scored at its clock
  * (or at `at_ms` when later, see hs_account_score): what `healthscore replay

@@ -27,11 +27,14 @@ static size_t layout(const hs_model_t *m, hs_account_t *a, uint32_t id_len) {
   PLACE(series, m->n_series);
   PLACE(scalars, m->n_scalars);
   PLACE(rules, m->n_rules);
-  PLACE(contrib, m->max_refs);
   PLACE(hist, m->history_days);
   PLACE(ref_raw, m->max_refs);
   PLACE(ref_norm, m->max_refs);
   PLACE(ref_src, m->max_refs);
+  PLACE(gw, m->max_groups);
+  PLACE(gs, m->max_groups);
+  PLACE(prev_norm, m->max_refs);
+  PLACE(gw_prev, m->max_groups);
 #undef PLACE
   return off;
 }
@@ -59,7 +62,7 @@ static void init(const hs_model_t *m, hs_account_t *a) {
   a->contract_start_ms = a->renewal_ms = a->attrs_ms = a->outcome_ms = INT64_MIN;
   for (uint32_t i = 0; i < HS__ATTR_FIELDS; i++)
     a->attr_ms[i] = INT64_MIN;
-  a->profile = -1;
+  a->profile = a->prev_profile = -1;
   a->selected = -1;
   a->cached = -1;
   a->band = -1;

@@ -1,6 +1,8 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
-/* Evaluating an account at a time: metric values, the score with its
- * explanation, the daily score history and the alert rules. */
+/* Evaluating an account at a time: metric values, the score (from group
+ * sums kept per account, taken again only for the groups whose metrics
+ * changed), the daily score history and the alert rules; the explanation
+ * (per metric weight, contribution and delta) only where it is read. */
 #include "internal.h"
 #include "healthscore/time.h"
 #include "healthscore/hash.h"
@@ -203,47 +205,57 @@ static void ref_result(const hs__ref_t *rf, const hs_account_t *a, int64_t t, co
   *src = source;
 }
 
-/* Scores `a` at time t under profile p. The refs in `dirty` are evaluated
- * into raw, norm and src (per ref); the others are taken from there as
- * they are (their inputs did not change). The sums are taken over every
- * ref in order, whichever were evaluated: the same operations in the same
- * order as when every ref is. Reads `a` only; previous contributions feed
- * the deltas. */
-static void compute_score(const hs_model_t *m, const hs_account_t *a, int64_t t, int p,
-                          uint64_t dirty, double *raw, double *norm, uint8_t *src, hs_score_t *s) {
+/* Evaluates the refs of profile `pr` in `dirty` into raw, norm and src (per
+ * ref); the others keep theirs. Returns the groups of those refs (bit g). */
+static uint32_t eval_refs(const hs_model_t *m, const hs__profile_t *pr, const hs_account_t *a,
+                          int64_t t, uint64_t dirty, double *raw, double *norm, uint8_t *src) {
   double val[HS_MAX_METRICS];
   int64_t upd[HS_MAX_METRICS];
-  const hs__profile_t *pr = &m->profiles[p];
-  if (dirty) {
-    eval_metrics(m, pr, a, t, dirty, val, upd);
-    for (uint64_t d = dirty; d; d &= d - 1) {
-      uint32_t r = (uint32_t)__builtin_ctzll(d);
-      ref_result(&pr->refs[r], a, t, val, upd, &raw[r], &norm[r], &src[r]);
+  uint32_t groups = 0;
+  if (!dirty)
+    return 0;
+  eval_metrics(m, pr, a, t, dirty, val, upd);
+  for (uint64_t d = dirty; d; d &= d - 1) {
+    uint32_t r = (uint32_t)__builtin_ctzll(d);
+    ref_result(&pr->refs[r], a, t, val, upd, &raw[r], &norm[r], &src[r]);
+    groups |= 1u << pr->refs[r].group;
+  }
+  return groups;
+}
+
+/* Group g's sums over its refs with data and weight, in ref order: of the
+ * weights into gw[g], of the weighted normalised values into gs[g]. Each
+ * group's sums are separate, so taking them group by group is the same
+ * operations in the same order as one pass over every ref: the same bits. */
+static void group_sums(const hs__profile_t *pr, uint32_t g, const double *norm, double *gw,
+                       double *gs) {
+  double w = 0, ws = 0;
+  for (uint64_t b = pr->group_refs[g]; b; b &= b - 1) {
+    const uint32_t r = (uint32_t)__builtin_ctzll(b);
+    const hs__ref_t *rf = &pr->refs[r];
+    if (!isnan(norm[r]) && rf->weight > 0) {
+      w += rf->weight;
+      ws += rf->weight * norm[r];
     }
   }
-  memset(s, 0, offsetof(hs_score_t, metrics));
+  gw[g] = w;
+  gs[g] = ws;
+}
+
+/* The score of `a` at time t under profile p from the group sums, in
+ * O(groups); the explanation is left out (n_metrics 0, explained false).
+ * Returns the sum of the weights of the groups with data. */
+static double score_of_sums(const hs_model_t *m, const hs_account_t *a, int64_t t, int p,
+                            const double *gw, const double *gs, hs_score_t *s) {
+  const hs__profile_t *pr = &m->profiles[p];
+  /* every field is set (group_score and group_weight up to n_groups) */
   memset(&s->override, 0, sizeof s->override);
   s->profile = (uint16_t)p;
   s->band = -1;
   s->n_groups = pr->n_groups;
-  s->n_metrics = pr->n_refs;
-  double gw[HS_MAX_GROUPS], gs[HS_MAX_GROUPS];
+  s->n_metrics = 0;
+  s->explained = false;
   const double *gtot = pr->group_total;
-  for (uint32_t g = 0; g < pr->n_groups; g++)
-    gw[g] = gs[g] = 0;
-  for (uint32_t r = 0; r < pr->n_refs; r++) {
-    const hs__ref_t *rf = &pr->refs[r];
-    hs_metric_result_t *mr = &s->metrics[r];
-    mr->metric = rf->metric;
-    mr->group = rf->group;
-    mr->source = src[r];
-    mr->raw = raw[r];
-    mr->norm = norm[r];
-    if (!isnan(norm[r]) && rf->weight > 0) {
-      gw[rf->group] += rf->weight;
-      gs[rf->group] += rf->weight * norm[r];
-    }
-  }
   double wsum = 0, total = 0, covered = 0;
   for (uint32_t g = 0; g < pr->n_groups; g++) {
     s->group_score[g] = gw[g] > 0 ? gs[g] / gw[g] : NAN;
@@ -259,19 +271,6 @@ static void compute_score(const hs_model_t *m, const hs_account_t *a, int64_t t,
     s->group_weight[g] = gw[g] > 0 && wsum > 0 ? pr->group_weight[g] / wsum : 0;
     if (s->group_weight[g] > 0)
       score += s->group_weight[g] * s->group_score[g];
-  }
-  const float *prev = a->profile == p ? a->contrib : NULL;
-  for (uint32_t r = 0; r < pr->n_refs; r++) {
-    hs_metric_result_t *mr = &s->metrics[r];
-    const hs__ref_t *rf = &pr->refs[r];
-    double nr = norm[r], w = 0, c = 0;
-    if (!isnan(nr) && rf->weight > 0 && gw[rf->group] > 0) {
-      w = s->group_weight[rf->group] * rf->weight / gw[rf->group];
-      c = w * nr;
-    }
-    mr->weight = w;
-    mr->contribution = c;
-    mr->delta = prev ? c - (double)prev[r] : 0;
   }
   s->coverage = total > 0 ? covered / total : 0;
   s->has_score = wsum > 0;
@@ -294,6 +293,86 @@ static void compute_score(const hs_model_t *m, const hs_account_t *a, int64_t t,
       if (s->score >= m->band_min[b])
         s->band = (int)b;
   }
+  return wsum;
+}
+
+/* A ref's effective weight in the score and its contribution, from its
+ * group's weight in the score (gwt) and sum of weights (gw): the one way
+ * they are taken. */
+static inline double ref_weight(const hs__ref_t *rf, double nr, double gw, double gwt,
+                                double *contribution) {
+  if (!isnan(nr) && rf->weight > 0 && gw > 0) {
+    double w = gwt * rf->weight / gw;
+    *contribution = w * nr;
+    return w;
+  }
+  *contribution = 0;
+  return 0;
+}
+
+/* Fills the explanation of score `s` (profile s->profile, its group
+ * weights) from the refs' results and the group sums; deltas against
+ * `prev` (the previous evaluation's contributions; NULL: none, 0). */
+static void explain(const hs__profile_t *pr, const double *raw, const double *norm,
+                    const uint8_t *src, const double *gw, const float *prev, hs_score_t *s) {
+  for (uint32_t r = 0; r < pr->n_refs; r++) {
+    hs_metric_result_t *mr = &s->metrics[r];
+    const hs__ref_t *rf = &pr->refs[r];
+    double nr = norm[r], c;
+    double w = ref_weight(rf, nr, gw[rf->group], s->group_weight[rf->group], &c);
+    mr->metric = rf->metric;
+    mr->group = rf->group;
+    mr->source = src[r];
+    mr->raw = raw[r];
+    mr->norm = nr;
+    mr->weight = w;
+    mr->contribution = c;
+    mr->delta = prev ? c - (double)prev[r] : 0;
+  }
+  s->n_metrics = pr->n_refs;
+  s->explained = true;
+}
+
+/* The contributions (floats, as kept for deltas) of the refs of profile
+ * `pr` from their normalised values and the group sums. */
+static void contribs_of(const hs__profile_t *pr, const double *norm, const double *gw, double wsum,
+                        float *out) {
+  double gwt[HS_MAX_GROUPS];
+  for (uint32_t g = 0; g < pr->n_groups; g++) /* as score_of_sums takes it */
+    gwt[g] = gw[g] > 0 && wsum > 0 ? pr->group_weight[g] / wsum : 0;
+  for (uint32_t r = 0; r < pr->n_refs; r++) {
+    const hs__ref_t *rf = &pr->refs[r];
+    double c;
+    ref_weight(rf, norm[r], gw[rf->group], gwt[rf->group], &c);
+    out[r] = (float)c;
+  }
+}
+
+void hs__contrib_last(const hs_model_t *m, const hs_account_t *a, float *out) {
+  if (a->profile < 0)
+    return;
+  const hs__profile_t *pr = &m->profiles[a->profile];
+  if (a->loaded == 2) { /* decoded, not evaluated since */
+    for (uint32_t r = 0; r < pr->n_refs; r++)
+      out[r] = (float)a->prev_norm[r];
+    return;
+  }
+  contribs_of(pr, a->ref_norm, a->gw, a->wsum, out);
+}
+
+/* The contributions of the evaluation before the account's previous one,
+ * if under profile p (else false: no deltas). */
+static bool contrib_prev(const hs_model_t *m, const hs_account_t *a, int p, float *out) {
+  if (a->prev_profile != p)
+    return false;
+  const hs__profile_t *pr = &m->profiles[p];
+  if (a->loaded == 1) { /* the first evaluation after decoding */
+    for (uint32_t r = 0; r < pr->n_refs; r++)
+      out[r] = (float)a->prev_norm[r];
+    return true;
+  }
+  contribs_of(pr, a->prev_norm, a->gw_prev, a->wsum_prev, out);
+  return true;
 }
 
 static uint64_t all_refs(const hs__profile_t *pr) {
@@ -305,9 +384,35 @@ void hs_account_score(const hs_model_t *m, const hs_account_t *a, int64_t at_ms,
   if (at_ms > t && hs_day_of(at_ms) == hs_day_of(t))
     t = at_ms;
   int p = a->selected >= 0 ? a->selected : select_profile(m, a);
+  const hs__profile_t *pr = &m->profiles[p];
   double raw[HS_MAX_PROFILE_METRICS], norm[HS_MAX_PROFILE_METRICS];
+  double gw[HS_MAX_GROUPS], gs[HS_MAX_GROUPS];
   uint8_t src[HS_MAX_PROFILE_METRICS];
-  compute_score(m, a, t, p, all_refs(&m->profiles[p]), raw, norm, src, out);
+  float prev[HS_MAX_PROFILE_METRICS];
+  eval_refs(m, pr, a, t, all_refs(pr), raw, norm, src);
+  for (uint32_t g = 0; g < pr->n_groups; g++)
+    group_sums(pr, g, norm, gw, gs);
+  score_of_sums(m, a, t, p, gw, gs, out);
+  if (a->profile == p)
+    hs__contrib_last(m, a, prev);
+  explain(pr, raw, norm, src, gw, a->profile == p ? prev : NULL, out);
+}
+
+void hs_eval_explain(const hs_model_t *m, const hs_account_t *a, const hs_eval_t *ev,
+                     hs_score_t *out) {
+  const hs_score_t *s = &ev->score;
+  if (out == s) /* not the evaluation's own (see core.h) */
+    return;
+  if (s->explained) {
+    memcpy(out, s, sizeof *out);
+    return;
+  }
+  memcpy(out, s, offsetof(hs_score_t, metrics));
+  out->override = s->override;
+  float prev[HS_MAX_PROFILE_METRICS];
+  bool has_prev = contrib_prev(m, a, s->profile, prev);
+  explain(&m->profiles[s->profile], a->ref_raw, a->ref_norm, a->ref_src, a->gw,
+          has_prev ? prev : NULL, out);
 }
 
 /* The refs of profile p whose inputs changed since the previous evaluation
@@ -480,6 +585,12 @@ static void eval_rules(const hs_model_t *m, hs_account_t *a, int64_t t, hs_eval_
     al->score = value;
     al->prev_score = ref;
     al->band = s->band;
+    if (!e->score.explained) { /* the top contributors read it */
+      float prev[HS_MAX_PROFILE_METRICS];
+      bool has_prev = contrib_prev(m, a, s->profile, prev);
+      explain(&m->profiles[s->profile], a->ref_raw, a->ref_norm, a->ref_src, a->gw,
+              has_prev ? prev : NULL, &e->score);
+    }
     top_contributors(s, al->state == HS_ALERT_FIRING,
                      r->kind == HS_RULE_THRESHOLD || r->kind == HS_RULE_BAND, al);
     e->n_alerts++;
@@ -494,9 +605,39 @@ void hs__evaluate(const hs_model_t *m, hs_account_t *a, int64_t t, const hs_even
   e->n_alerts = 0;
   if (a->selected < 0)
     a->selected = select_profile(m, a);
-  compute_score(m, a, t, a->selected, dirty_refs(m, a, a->selected), a->ref_raw, a->ref_norm,
-                a->ref_src, &e->score);
-  a->cached = a->selected;
+  const int p = a->selected;
+  const hs__profile_t *pr = &m->profiles[p];
+  const uint64_t dirty = dirty_refs(m, a, p);
+  /* what the previous evaluation's contributions follow from, for this
+     one's deltas: its normalised values and group sums, of the refs and
+     groups this one changes or the previous one changed (the others are
+     the same still); after decoding, first the stored contributions */
+  const bool keep = a->loaded != 2;
+  if (keep)
+    for (uint64_t b = dirty | a->last_dirty; b; b &= b - 1) {
+      const uint32_t r = (uint32_t)__builtin_ctzll(b);
+      a->prev_norm[r] = a->ref_norm[r];
+    }
+  uint32_t touched = eval_refs(m, pr, a, t, dirty, a->ref_raw, a->ref_norm, a->ref_src);
+  /* the groups whose sums are taken again: those with a ref evaluated
+     (every group when the sums are another profile's) */
+  if (a->cached != p)
+    touched = (uint32_t)((1u << pr->n_groups) - 1);
+  if (keep) {
+    for (uint32_t b = touched | a->last_touched; b; b &= b - 1) {
+      const uint32_t g = (uint32_t)__builtin_ctz(b);
+      a->gw_prev[g] = a->gw[g];
+    }
+    a->wsum_prev = a->wsum;
+  }
+  a->loaded -= a->loaded > 0;
+  a->prev_profile = a->profile;
+  a->last_dirty = dirty;
+  a->last_touched = touched;
+  for (uint32_t b = touched; b; b &= b - 1)
+    group_sums(pr, (uint32_t)__builtin_ctz(b), a->ref_norm, a->gw, a->gs);
+  a->wsum = score_of_sums(m, a, t, p, a->gw, a->gs, &e->score);
+  a->cached = p;
   a->dirty_series = a->dirty_scalars = 0;
   e->had_prev = a->last_eval_ms != INT64_MIN;
   e->prev_score = a->has_score ? a->score : NAN;
@@ -509,8 +650,6 @@ void hs__evaluate(const hs_model_t *m, hs_account_t *a, int64_t t, const hs_even
   a->score = e->score.has_score ? e->score.score : 0;
   a->band = e->score.band;
   a->profile = e->score.profile;
-  for (uint32_t r = 0; r < e->score.n_metrics; r++)
-    a->contrib[r] = (float)e->score.metrics[r].contribution;
   a->last_eval_ms = t;
 }
 

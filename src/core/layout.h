@@ -99,6 +99,7 @@ typedef struct hs__profile_s {
   char *group_name[HS_MAX_GROUPS];
   double group_weight[HS_MAX_GROUPS]; /* percent */
   double group_total[HS_MAX_GROUPS];  /* sum of its refs' weights, in ref order */
+  uint64_t group_refs[HS_MAX_GROUPS]; /* per group, its refs (bit r: refs[r]) */
   uint32_t n_refs;
   hs__ref_t *refs;
   uint32_t n_needed; /* the metrics its refs need, dependencies first */
@@ -139,6 +140,7 @@ struct hs_model_s {
   uint32_t dedup_days;     /* event ids remembered: 0 (off) .. max(horizon_days, 1) */
   uint32_t history_days;   /* daily score history length */
   uint32_t max_refs;       /* most metrics in one profile */
+  uint32_t max_groups;     /* most groups in one profile */
   uint16_t **series_views; /* per series: the views over it */
   uint16_t *n_series_views;
   bool uses_licenses_attr;
@@ -277,9 +279,9 @@ struct hs_account_s {
   bool has_score;
   double score;
   int band;
-  int profile;    /* -1: none yet */
-  int selected;   /* cached profile selection; -1: select again */
-  float *contrib; /* per ref of `profile`, for deltas */
+  int profile;      /* -1: none yet */
+  int selected;     /* cached profile selection; -1: select again */
+  int prev_profile; /* the profile of the evaluation before the previous one */
   /* per ref of profile `cached` (-1: none), the previous evaluation's value,
      normalised value and source (hs_value_source_t): a ref none of whose
      inputs changed since (series and scalars in the dirty masks, bit i:
@@ -288,7 +290,38 @@ struct hs_account_s {
   uint64_t dirty_series, dirty_scalars;
   double *ref_raw, *ref_norm;
   uint8_t *ref_src;
+  /* per group of profile `profile`, the previous evaluation's sums over its
+     refs with data and weight, in ref order: of the weights (gw) and of the
+     weighted normalised values (gs); wsum: the sum of the weights of the
+     groups with gw > 0, in group order (as the full evaluation takes them).
+     A group's sums are taken again only when one of its refs is evaluated.
+     Not part of the stored state. */
+  double *gw, *gs;
+  double wsum;
+  /* What the contributions of the evaluation before the previous one (for
+     the previous one's deltas) follow from, per ref and group of profile
+     `prev_profile`: its normalised values (prev_norm), group weight sums
+     (gw_prev) and wsum_prev. An evaluation keeps them for the refs and
+     groups it or the one before took again (last_dirty, last_touched): the
+     others have not changed. After decoding (`loaded` 2, until the first
+     evaluation; 1 during it), prev_norm holds the stored contributions of
+     the last evaluation instead. */
+  double *prev_norm, *gw_prev;
+  double wsum_prev;
+  uint64_t last_dirty;
+  uint32_t last_touched;
+  uint8_t loaded;
 };
+
+/* The contributions of the account's previous evaluation (the stored
+ * state's), per ref of profile a->profile (none when it is -1), into out[]. */
+void hs__contrib_last(const hs_model_t *m, const hs_account_t *a, float *out);
+/* Decoding: contribution `c` of ref i of a->profile at the stored previous
+ * evaluation (the account's first evaluation reads them for its deltas). */
+static inline void hs__contrib_stored(hs_account_t *a, uint32_t i, float c) {
+  a->prev_norm[i] = c;
+  a->loaded = 2;
+}
 
 /* The bit of series or scalar `i` in an account's dirty masks. */
 static inline uint64_t hs__dirty_bit(uint32_t i) {

@@ -483,7 +483,10 @@ static int compile_needed(hs_model_t *m) {
     for (uint32_t r = 0; r < pr->n_refs; r++) {
       ref_inputs(m, pr, r);
       pr->group_total[pr->refs[r].group] += pr->refs[r].weight;
+      pr->group_refs[pr->refs[r].group] |= (uint64_t)1 << r;
     }
+    if (pr->n_groups > m->max_groups)
+      m->max_groups = pr->n_groups;
   }
   m->incremental = m->n_series <= 64 && m->n_scalars <= 64;
   return 0;

@@ -166,8 +166,9 @@ int hs_output_alert_json(const hs_model_t *m, const hs_eval_t *ev, const hs_aler
   return rc ? HS_E_NOMEM : 0;
 }
 
-static int score_json(const hs_model_t *m, const hs_eval_t *ev, bool explain, hs_buf_t *out) {
-  const hs_score_t *s = &ev->score;
+/* The score record of `ev` with its score `s` (explained). */
+static int score_json(const hs_model_t *m, const hs_eval_t *ev, const hs_score_t *s, bool explain,
+                      hs_buf_t *out) {
   int rc = lit(out, "{\"schema_version\":1");
   rc |= head(out, m, ev);
   rc |= num(out, "score", s->has_score ? s->score : NAN, 1);
@@ -222,8 +223,13 @@ static int score_json(const hs_model_t *m, const hs_eval_t *ev, bool explain, hs
   return rc ? HS_E_NOMEM : 0;
 }
 
-int hs_output_score_json(const hs_model_t *m, const hs_eval_t *ev, hs_buf_t *out) {
-  return score_json(m, ev, true, out);
+int hs_output_score_json(const hs_model_t *m, const hs_account_t *a, const hs_eval_t *ev,
+                         hs_buf_t *out) {
+  if (ev->score.explained)
+    return score_json(m, ev, &ev->score, true, out);
+  hs_score_t s;
+  hs_eval_explain(m, a, ev, &s);
+  return score_json(m, ev, &s, true, out);
 }
 
 int hs_output_account_json(const hs_model_t *m, const hs_account_t *a, int64_t at_ms, bool explain,
@@ -236,7 +242,7 @@ int hs_output_account_json(const hs_model_t *m, const hs_account_t *a, int64_t a
   ev->at_ms = at_ms > hs_account_clock(a) ? at_ms : hs_account_clock(a);
   hs_account_score(m, a, at_ms, &ev->score);
   ev->prev_score = NAN;
-  int rc = score_json(m, ev, explain, out);
+  int rc = score_json(m, ev, &ev->score, explain, out);
   hs_free(ev);
   return rc;
 }

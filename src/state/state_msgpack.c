@@ -262,9 +262,11 @@ static void pk_prev(msgpack_packer *pk, const hs_model_t *m, const hs_account_t 
   msgpack_pack_int(pk, a->band);
   pk_str(pk, a->profile >= 0 ? m->profiles[a->profile].name : NULL);
   uint32_t n_contrib = a->profile >= 0 ? m->profiles[a->profile].n_refs : 0;
+  float contrib[HS_MAX_PROFILE_METRICS];
+  hs__contrib_last(m, a, contrib); /* as the evaluation's explanation gives them */
   msgpack_pack_array(pk, n_contrib);
   for (uint32_t i = 0; i < n_contrib; i++)
-    msgpack_pack_float(pk, a->contrib[i]);
+    msgpack_pack_float(pk, contrib[i]);
 }
 
 /* Since format 1 too (older builds skip it): the event ids remembered, by
@@ -549,7 +551,7 @@ static int decode_body(dec_t *d, const msgpack_object *root) {
       const msgpack_object *c = arr(AT(e, 4), 0);
       if (a->profile >= 0 && c && c->via.array.size == m->profiles[a->profile].n_refs)
         for (uint32_t j = 0; j < c->via.array.size; j++)
-          a->contrib[j] = (float)as_f64(AT(c, j), 0);
+          hs__contrib_stored(a, j, (float)as_f64(AT(c, j), 0));
     }
   }
   return nomem ? HS_E_NOMEM : 0;

@@ -241,8 +241,7 @@ typedef struct trace_s {
 
 static void on_eval(void *ud, const hs_account_t *a, const hs_eval_t *ev) {
   trace_t *t = ud;
-  (void)a;
-  assert_int_equal(hs_output_score_json(t->m, ev, &t->out), 0);
+  assert_int_equal(hs_output_score_json(t->m, a, ev, &t->out), 0);
   for (uint32_t i = 0; i < ev->n_alerts; i++)
     assert_int_equal(hs_output_alert_json(t->m, ev, &ev->alerts[i], ev->at_ms, &t->out), 0);
 }
@@ -259,7 +258,7 @@ static void forget_evaluations(const hs_model_t *m, hs_account_t *a) {
   a->score = 0;
   a->band = -1;
   a->profile = -1;
-  memset(a->contrib, 0, m->max_refs * sizeof *a->contrib);
+  a->prev_profile = -1;
   a->last_eval_ms = a->clock_ms;
 }
 

@@ -244,9 +244,8 @@ typedef struct last_s {
 
 static void keep_last(void *ud, const hs_account_t *a, const hs_eval_t *ev) {
   last_t *l = ud;
-  (void)a;
   l->rec.len = 0;
-  assert_int_equal(hs_output_score_json(l->m, ev, &l->rec), 0);
+  assert_int_equal(hs_output_score_json(l->m, a, ev, &l->rec), 0);
   hs_buf_append(&l->rec, "", 1);
   for (uint32_t i = 0; i < ev->n_alerts; i++) {
     l->firing += ev->alerts[i].state == HS_ALERT_FIRING;

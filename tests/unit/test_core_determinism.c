@@ -76,8 +76,13 @@ typedef struct trace_s {
   int alerts;
 } trace_t;
 
+/* The model the traced accounts run under, for their explanations. */
+static const hs_model_t *trace_model;
+
 static void on_eval(void *ud, const hs_account_t *a, const hs_eval_t *ev) {
   trace_t *t = ud;
+  hs_score_t s;
+  hs_eval_explain(trace_model, a, ev, &s);
   int idx = atoi(hs_account_id(a).ptr + 1);
   uint64_t h = t->h[idx];
   h = hs_hash64(&ev->at_ms, sizeof ev->at_ms, h);
@@ -85,8 +90,8 @@ static void on_eval(void *ud, const hs_account_t *a, const hs_eval_t *ev) {
   if (ev->score.has_score)
     h = hs_hash64(&ev->score.score, sizeof ev->score.score, h);
   h = hs_hash64(&ev->score.band, sizeof ev->score.band, h);
-  for (uint32_t i = 0; i < ev->score.n_metrics; i++) {
-    double raw = ev->score.metrics[i].raw;
+  for (uint32_t i = 0; i < s.n_metrics; i++) {
+    double raw = s.metrics[i].raw;
     if (!isnan(raw))
       h = hs_hash64(&raw, sizeof raw, h);
   }
@@ -156,6 +161,7 @@ static void test_interleaving_does_not_matter(void **state) {
   hs_err_t err = {0};
   assert_int_equal(hs_config_load_string(yaml, strlen(yaml), "t.yaml", &cfg, &err), 0);
   assert_int_equal(hs_model_compile(cfg, &m, &err), 0);
+  trace_model = m;
   size_t n;
   gen_event_t *v = make_events(&n);
   /* each account's events in time order (within a day they are random: sort
@@ -222,6 +228,7 @@ static void test_advance_then_apply_equals_apply(void **state) {
   hs_err_t err = {0};
   assert_int_equal(hs_config_load_string(yaml, strlen(yaml), "t.yaml", &cfg, &err), 0);
   assert_int_equal(hs_model_compile(cfg, &m, &err), 0);
+  trace_model = m;
   size_t n;
   gen_event_t *v = make_events(&n);
   trace_t plain, ticked;
@@ -260,6 +267,7 @@ static void test_advance_in_steps_equals_one_advance(void **state) {
   hs_err_t err = {0};
   assert_int_equal(hs_config_load_string(yaml, strlen(yaml), "t.yaml", &cfg, &err), 0);
   assert_int_equal(hs_model_compile(cfg, &m, &err), 0);
+  trace_model = m;
   size_t n;
   gen_event_t *v = make_events(&n);
   static const int64_t starts[] = {0, INT64_C(20000) * DAY}; /* 1970 and 2024 */

@@ -6,12 +6,17 @@
  * expiring, quiet gaps of days and weeks) is compared with a full
  * evaluation of the account at the same time (hs_account_score), field by
  * field and bit by bit; the deltas with the contributions of the account's
- * previous evaluation. */
+ * previous evaluation. The explanation is built only where it is asked for
+ * (hs_eval_explain, or by the core for an alert): it is asked for at random
+ * evaluations, after a profile switch and after the account was stored and
+ * loaded (a state round trip), and must then equal the full one's, deltas
+ * included (against the evaluation before, explained or not). */
 #include "testutil.h"
 
 #include "healthscore/codec.h"
 #include "healthscore/config.h"
 #include "healthscore/core.h"
+#include "healthscore/state.h"
 #include "healthscore/time.h"
 
 #include <math.h>
@@ -37,13 +42,27 @@ static uint32_t pick(uint32_t n) {
 typedef struct prev_s {
   int profile; /* -1: no evaluation yet */
   float contrib[HS_MAX_PROFILE_METRICS];
+  bool explained; /* the previous evaluation's explanation was asked for */
+  bool loaded;    /* the account was decoded from its state since */
 } prev_t;
 
 typedef struct check_s {
   const hs_model_t *m;
   prev_t prev[N_ACCOUNTS];
-  uint64_t evaluations, compared_metrics;
+  uint64_t evaluations, compared_metrics, explained;
+  /* explanations asked for after one that was not, under a profile other
+     than the previous evaluation's, and first after a state round trip */
+  uint64_t after_skip, after_switch, after_load;
 } check_t;
+
+/* Which evaluations ask for their explanation: a stream of its own, so
+ * that the events are the same whichever are asked for. */
+static uint64_t ask_state;
+static bool ask(void) {
+  uint64_t z = (ask_state += UINT64_C(0x9e3779b97f4a7c15));
+  z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+  return ((z ^ (z >> 27)) >> 32) % 4 == 0;
+}
 
 static void same_double(double a, double b, const char *what) {
   if (memcmp(&a, &b, sizeof a) != 0)
@@ -63,32 +82,90 @@ static void on_eval(void *ud, const hs_account_t *a, const hs_eval_t *e) {
   assert_int_equal(s->has_score, full->has_score);
   assert_int_equal(s->band, full->band);
   assert_int_equal(s->n_groups, full->n_groups);
-  assert_int_equal(s->n_metrics, full->n_metrics);
   same_double(s->score, full->score, "score");
   same_double(s->coverage, full->coverage, "coverage");
   for (uint32_t g = 0; g < s->n_groups; g++) {
     same_double(s->group_score[g], full->group_score[g], "group score");
     same_double(s->group_weight[g], full->group_weight[g], "group weight");
   }
-  for (uint32_t r = 0; r < s->n_metrics; r++) {
-    const hs_metric_result_t *x = &s->metrics[r], *y = &full->metrics[r];
-    assert_int_equal(x->metric, y->metric);
-    assert_int_equal(x->group, y->group);
-    if (x->source != y->source)
-      fail_msg("metric %s: source %d, full evaluation %d", hs_model_metric_id(c->m, x->metric),
-               x->source, y->source);
-    same_double(x->raw, y->raw, hs_model_metric_id(c->m, x->metric));
-    same_double(x->norm, y->norm, hs_model_metric_id(c->m, x->metric));
-    same_double(x->weight, y->weight, "weight");
-    same_double(x->contribution, y->contribution, "contribution");
-    double delta = pv->profile == s->profile ? x->contribution - (double)pv->contrib[r] : 0;
-    same_double(x->delta, delta, "delta");
-    pv->contrib[r] = (float)x->contribution;
-    c->compared_metrics++;
+  /* explained where an alert reads it, else on demand */
+  assert_int_equal(s->explained, e->n_alerts > 0);
+  assert_int_equal(s->n_metrics, s->explained ? full->n_metrics : 0);
+  assert_true(full->explained);
+  bool switched = pv->profile >= 0 && pv->profile != s->profile;
+  if (s->explained || ask() || pv->loaded || switched) {
+    hs_score_t *x = malloc(sizeof *x);
+    assert_non_null(x);
+    hs_eval_explain(c->m, a, e, x);
+    assert_true(x->explained);
+    assert_int_equal(x->n_metrics, full->n_metrics);
+    assert_int_equal(x->profile, s->profile);
+    same_double(x->score, s->score, "explained score");
+    for (uint32_t r = 0; r < x->n_metrics; r++) {
+      const hs_metric_result_t *mx = &x->metrics[r], *y = &full->metrics[r];
+      assert_int_equal(mx->metric, y->metric);
+      assert_int_equal(mx->group, y->group);
+      if (mx->source != y->source)
+        fail_msg("metric %s: source %d, full evaluation %d", hs_model_metric_id(c->m, mx->metric),
+                 mx->source, y->source);
+      same_double(mx->raw, y->raw, hs_model_metric_id(c->m, mx->metric));
+      same_double(mx->norm, y->norm, hs_model_metric_id(c->m, mx->metric));
+      same_double(mx->weight, y->weight, "weight");
+      same_double(mx->contribution, y->contribution, "contribution");
+      /* against the full evaluation's contributions of the evaluation
+         before, explained or not */
+      double delta = pv->profile == s->profile ? y->contribution - (double)pv->contrib[r] : 0;
+      same_double(mx->delta, delta, "delta");
+      if (s->explained)
+        assert_memory_equal(&s->metrics[r], mx, sizeof *mx);
+      c->compared_metrics++;
+    }
+    c->explained++;
+    c->after_skip += pv->profile >= 0 && !pv->explained;
+    c->after_switch += switched;
+    c->after_load += pv->loaded;
+    pv->explained = true;
+    free(x);
+  } else {
+    pv->explained = false;
+  }
+  /* the full score's deltas are against this evaluation, the account's last */
+  for (uint32_t r = 0; r < full->n_metrics; r++) {
+    double y = full->metrics[r].contribution;
+    same_double(full->metrics[r].delta, y - (double)(float)y, "delta of the account's score");
+    pv->contrib[r] = (float)y;
   }
   pv->profile = s->profile;
+  pv->loaded = false;
   c->evaluations++;
   free(full);
+}
+
+/* Replaces *a by its stored state decoded: the same account, and the same
+ * score with the same deltas (against its last evaluation). */
+static void round_trip(const hs_model_t *m, hs_account_t **a) {
+  hs_buf_t b;
+  hs_buf_init(&b);
+  assert_int_equal(hs_account_encode(m, *a, &b), 0);
+  hs_account_t *back;
+  hs_err_t err = {0};
+  if (hs_account_decode(m, b.data, b.len, &back, &err))
+    fail_msg("%s", err.msg);
+  hs_score_t *x = malloc(sizeof *x), *y = malloc(sizeof *y);
+  assert_non_null(x);
+  assert_non_null(y);
+  hs_account_score(m, *a, INT64_MIN, x);
+  hs_account_score(m, back, INT64_MIN, y);
+  assert_int_equal(x->n_metrics, y->n_metrics);
+  for (uint32_t r = 0; r < x->n_metrics; r++) {
+    same_double(y->metrics[r].contribution, x->metrics[r].contribution, "contribution, loaded");
+    same_double(y->metrics[r].delta, x->metrics[r].delta, "delta, loaded");
+  }
+  free(x);
+  free(y);
+  hs_buf_free(&b);
+  hs_account_free(*a);
+  *a = back;
 }
 
 /* One event as JSON at time t for account `acct`. */
@@ -228,15 +305,20 @@ static void run(const char *config, uint64_t seed) {
   check_t *c = calloc(1, sizeof *c);
   assert_non_null(c);
   c->m = m;
-  for (int i = 0; i < N_ACCOUNTS; i++)
+  hs_account_t *acct[N_ACCOUNTS];
+  for (int i = 0; i < N_ACCOUNTS; i++) {
+    char id[16];
+    snprintf(id, sizeof id, "acct-%d", i);
+    assert_int_equal(hs_account_new(m, (hs_str_t){id, (uint32_t)strlen(id)}, &acct[i]), 0);
     c->prev[i].profile = -1;
-  hs_engine_t *e;
-  assert_int_equal(hs_engine_new(&e, m, on_eval, c), 0);
+  }
   hs_decoder_t *dec;
   assert_int_equal(hs_decoder_new(&dec, 0), 0);
   rng_state = seed;
+  ask_state = seed * 7919;
   int64_t t = T0;
   char buf[1024];
+  uint64_t trips = 0;
   for (int i = 0; i < N_EVENTS; i++) {
     uint32_t step = pick(100);
     if (step < 2)
@@ -246,20 +328,35 @@ static void run(const char *config, uint64_t seed) {
     int64_t at = t;
     if (pick(10) == 0)
       at -= (int64_t)pick(4 * 24) * 3600 * 1000; /* late, sometimes by days */
-    assert_int_equal(make_event(buf, sizeof buf, (int)pick(N_ACCOUNTS), at, i), 0);
+    int k = (int)pick(N_ACCOUNTS);
+    assert_int_equal(make_event(buf, sizeof buf, k, at, i), 0);
     hs_event_t ev;
     if (hs_event_decode(dec, buf, strlen(buf), HS_FMT_JSON, &ev, &err) != 0)
       fail_msg("%s: %s", buf, err.msg);
-    int rc = hs_engine_apply(e, &ev);
-    assert_true(rc >= 0);
+    if (pick(150) == 0 && c->prev[k].profile >= 0) { /* now and then, stored and loaded */
+      round_trip(m, &acct[k]);
+      c->prev[k].loaded = true;
+      trips++;
+    }
+    assert_true(hs_account_apply(m, acct[k], &ev, on_eval, c) >= 0);
   }
-  assert_int_equal(hs_engine_advance(e, t + 45 * HS_MS_PER_DAY), 0);
-  print_message("%s: %llu evaluations, %llu metric results compared\n",
+  for (int i = 0; i < N_ACCOUNTS; i++)
+    assert_int_equal(hs_account_advance(m, acct[i], t + 45 * HS_MS_PER_DAY, on_eval, c), 0);
+  print_message("%s: %llu evaluations, %llu explained (%llu after one that was not, %llu after "
+                "a profile switch, %llu first after %llu round trips), %llu metric results "
+                "compared\n",
                 strchr(config, '\n') ? "every kind" : config, (unsigned long long)c->evaluations,
-                (unsigned long long)c->compared_metrics);
+                (unsigned long long)c->explained, (unsigned long long)c->after_skip,
+                (unsigned long long)c->after_switch, (unsigned long long)c->after_load,
+                (unsigned long long)trips, (unsigned long long)c->compared_metrics);
   assert_true(c->evaluations > N_EVENTS / 2);
+  assert_true(c->after_skip > 100);
+  assert_true(c->after_load > 10);
+  if (hs_model_n_profiles(m) > 1)
+    assert_true(c->after_switch > 10);
   hs_decoder_free(dec);
-  hs_engine_free(e);
+  for (int i = 0; i < N_ACCOUNTS; i++)
+    hs_account_free(acct[i]);
   free(c);
   hs_model_free(m);
   hs_config_free(cfg);

@@ -86,12 +86,15 @@ typedef struct capture_s {
   int fired[HS_MAX_RULES], resolved[HS_MAX_RULES];
   uint64_t last_id[HS_MAX_RULES];
   int64_t last_alert_at[HS_MAX_RULES];
+  const hs_model_t *m; /* set by apply(): the last evaluation explained */
 } capture_t;
 
 static void capture(void *ud, const hs_account_t *a, const hs_eval_t *ev) {
   capture_t *c = ud;
   (void)a;
   c->last = *ev;
+  if (c->m)
+    hs_eval_explain(c->m, a, ev, &c->last.score);
   c->n_evals++;
   c->n_ticks += ev->event == NULL;
   for (uint32_t i = 0; i < ev->n_alerts; i++) {
@@ -166,6 +169,7 @@ static double metric_value(const hs_model_t *m, const hs_account_t *a, const cha
 }
 
 static void apply(const hs_model_t *m, hs_account_t *a, hs_event_t ev, capture_t *c) {
+  c->m = m;
   int rc = hs_account_apply(m, a, &ev, capture, c);
   assert_true(rc >= 0);
 }
