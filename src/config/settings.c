@@ -60,6 +60,10 @@ static const row_t rows[] = {
      "event waits up to this long for a co-partition that has reached its end to deliver an "
      "earlier one. 0 favours latency; set it above the producers' skew for live results that "
      "equal a replay exactly"},
+    {"engine", "threads", T_INT, "1", 1, 64, NULL, OFF(threads), 0,
+     "engines run in one process, each on its own thread with its own consumer-group member, "
+     "Redis connection and producer, sharing out the partition groups; engine.max_dirty and "
+     "engine.max_accounts hold for each. 1 runs the engine on the loop of the HTTP endpoints"},
     {"kafka", "bootstrap", T_STR, "127.0.0.1:9092", 0, 0, NULL, OFF(bootstrap), 0,
      "bootstrap.servers of the Kafka cluster"},
     {"kafka", "group_id", T_STR, "healthscore", 0, 0, NULL, OFF(group_id), 0,
