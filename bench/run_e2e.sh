@@ -13,6 +13,10 @@
 # and the CPU each process used. RATES="r1 r2 ..." runs those steady rates
 # instead. ALERT_LINGER_MS and GEN_LINGER_MS set linger.ms of healthscored's
 # producer and of the event producer (default 5, librdkafka's).
+# THREADS=N runs healthscored with engine.threads N; THREADS="1 2 ..." instead
+# drains the backlog with each in turn, REPS times (default 3), Redis emptied
+# before each drain, and reports each one's events/s and the medians, then
+# stops (no mapped path, no steady rates).
 #   bash bench/run_e2e.sh [ACCOUNTS] [DAYS] [RATE] [DURATION]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,8 +38,34 @@ echo "backlog: $n events of $accounts accounts x $days days, $partitions partiti
 "$build"/bench/bench_consume "$bs" "$n" "${topics[@]}" | tee "$work/bare"
 bare=$(sed -E 's/.*messages_per_s=([0-9]+).*/\1/' "$work/bare")
 
+# THREADS="1 2": the drain with each number of engine threads, side by side
+threads=(${THREADS:-1})
+if [ "${#threads[@]}" -gt 1 ]; then
+  for r in $(seq "${REPS:-3}"); do
+    for t in "${threads[@]}"; do
+      redis-cli -p "$redis_port" flushall >/dev/null
+      start_engine "bench-$$-$t-$r" "threads: $t"
+      until [ "$(metric healthscore_events_total)" -gt 0 ]; do sleep 0.02; done
+      t0=$(now)
+      until [ "$(covered)" -ge "$n" ]; do sleep 0.05; done
+      t1=$(now)
+      rate_t=$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
+      echo "threads $t, run $r: drained $n events in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s: $rate_t events/s"
+      echo "$t $rate_t" >>"$work/threads"
+      kill -TERM "$dpid"
+      wait "$dpid" 2>/dev/null || true
+    done
+  done
+  for t in "${threads[@]}"; do
+    awk -v t="$t" '$1 == t { print $2 }' "$work/threads" | sort -n | awk -v t="$t" -v b="$bare" '
+      { r[NR] = $1 } END { m = r[int((NR + 1) / 2)]
+      printf "threads %s: median of %d drains %d events/s, %.3f of the bare consumer\n", t, NR, m, m / b }'
+  done
+  exit 0
+fi
+
 # (2) healthscored drains the same backlog
-start_engine "bench-$$"
+start_engine "bench-$$" "threads: ${threads[0]}"
 until [ "$(metric healthscore_events_total)" -gt 0 ]; do sleep 0.02; done
 t0=$(now)
 if [ -n "${PERF:-}" ]; then # PERF=1: profile healthscored and Redis during the drain

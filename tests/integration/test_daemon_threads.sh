@@ -24,7 +24,14 @@ engine_conf d1 threads-$$
 with_threads d1 "$threads"
 "$daemon" --config "$work/d1.yaml" --check >"$work/check.out"
 check "--check shows the engine threads" grep -q "; $threads engine threads\$" "$work/check.out"
+# readyz_says NAME TEXT: NAME's /readyz body starts with TEXT
+readyz_says() {
+  curl -s --max-time 5 "http://127.0.0.1:$(cat "$work/$1.port")/readyz" | grep -q "^$2"
+}
 start_daemon d1
+# the group's first join takes the mock broker 3 s: time to see who is not ready
+check "/readyz names the engine that is not ready yet" \
+  wait_for 20 readyz_says d1 "not ready: engine 1/$threads: "
 check "$threads engines become ready" wait_for 40 ready d1
 check "/metrics counts $threads engine threads" metric_is d1 healthscore_engine_threads "$threads"
 check "the engines share out the 8 partition groups" metric_is d1 healthscore_partitions_assigned 8
