@@ -40,6 +40,10 @@ bare=$(sed -E 's/.*messages_per_s=([0-9]+).*/\1/' "$work/bare")
 
 # THREADS="1 2": the drain with each number of engine threads, side by side
 threads=(${THREADS:-1})
+cpu() { # PID...: CPU seconds (user + system) used so far, per process
+  local p
+  for p in "$@"; do awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f ", ($14 + $15) / t }' "/proc/$p/stat" 2>/dev/null || printf "0 "; done
+}
 if [ "${#threads[@]}" -gt 1 ]; then
   for r in $(seq "${REPS:-3}"); do
     for t in "${threads[@]}"; do
@@ -47,10 +51,16 @@ if [ "${#threads[@]}" -gt 1 ]; then
       start_engine "bench-$$-$t-$r" "threads: $t"
       until [ "$(metric healthscore_events_total)" -gt 0 ]; do sleep 0.02; done
       t0=$(now)
+      u0=$(cpu "$dpid" "${pids[0]}" "${pids[1]}")
       until [ "$(covered)" -ge "$n" ]; do sleep 0.05; done
       t1=$(now)
+      u1=$(cpu "$dpid" "${pids[0]}" "${pids[1]}")
       rate_t=$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
       echo "threads $t, run $r: drained $n events in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s: $rate_t events/s"
+      awk -v a="$u0" -v b="$u1" -v t0="$t0" -v t1="$t1" -v l="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
+        split(a, x, " "); split(b, y, " "); split("healthscored broker redis", n, " ")
+        printf "  CPU (cores) during the drain:"; for (i = 1; i <= 3; i++) printf " %s %.2f", n[i], (y[i] - x[i]) / (t1 - t0)
+        printf "; load average %s\n", l }'
       echo "$t $rate_t" >>"$work/threads"
       kill -TERM "$dpid"
       wait "$dpid" 2>/dev/null || true
@@ -142,10 +152,6 @@ buckets() { # NAME: a histogram's cumulative buckets, "le count" lines
     sed -nE "s/^$1_bucket\\{le=\"([^\"]*)\"\\} (.*)/\\1 \\2/p"
 }
 hists="healthscore_processing_latency_seconds healthscore_engine_delay_seconds healthscore_alert_delivery_seconds"
-cpu() { # PID...: CPU seconds (user + system) used so far, per process
-  local p
-  for p in "$@"; do awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f ", ($14 + $15) / t }' "/proc/$p/stat" 2>/dev/null || printf "0 "; done
-}
 # Each steady run continues where the data before it ended (a gap of days
 # would empty every account's windows at once: an alert storm), with as many
 # of the accounts as give each about 45 days of events in the run, so that
