@@ -128,4 +128,17 @@ kill -TERM "$(cat "$work/d2.pid")"
 rc=0
 wait "$(cat "$work/d2.pid")" || rc=$?
 check "SIGTERM of the one thread: exit 0" test "$rc" -eq 0
+# an engine that cannot start stops the others: exit 2, the engine named
+"$bin" broker --topic t.a:4 --topic t.b:8 --bootstrap-file "$work/bs3" --quiet >"$work/broker3.log" 2>&1 &
+pids+=($!)
+wait_for 10 test -s "$work/bs3"
+bs=$(cat "$work/bs3")
+engine_conf d3 threads-c-$$
+sed -i 's|^  group_id: .*|&\n  topics: [t.a, t.b]|' "$work/d3.yaml"
+with_threads d3 "$threads"
+rc=0
+"$daemon" --config "$work/d3.yaml" >"$work/d3.log" 2>&1 || rc=$?
+check "input topics that do not fit: exit 2" test "$rc" -eq 2
+check "  ... naming the first engine and why" \
+  grep -q "cannot start: engine 1/$threads: kafka: input topics are not co-partitioned" "$work/d3.log"
 finish "daemon-threads-$threads"

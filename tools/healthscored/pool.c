@@ -199,7 +199,7 @@ static void engine_main(void *arg) {
     uv_run(&e->loop, UV_RUN_DEFAULT);
     uv_loop_close(&e->loop);
   }
-  e->exited->rc = e->start_rc ? -1 : e->stop_status;
+  e->exited->rc = e->start_rc ? 0 : e->stop_status; /* a failed start: pool_start said so */
   reply(e, e->exited);
 }
 
@@ -535,7 +535,6 @@ int pool_start(pool_t **out, uv_loop_t *loop, const hs_settings_t *s, const hs_m
         uv_sem_init(&engines[i].started, 0);
       }
       p->exited++;
-      p->status = -1;
     }
   for (int i = 0; i < p->n; i++) { /* started side by side, waited for in order */
     engine_t *e = &engines[i];

@@ -67,8 +67,8 @@ void pool_set_model(pool_t *p, const hs_model_t *model, const hs_model_t *runnin
 
 /* Stops every engine (hs_live_stop with `timeout_ms`, side by side), joins
  * the threads and frees the pool; then `done` runs with 0, or -1 when an
- * engine could not write everything or did not start. A second call is
- * ignored. */
+ * engine could not write everything (one that did not start counts not:
+ * pool_start said so). A second call is ignored. */
 void pool_stop(pool_t *p, int timeout_ms, void (*done)(void *ud, int status), void *ud);
 
 #endif
