@@ -89,8 +89,10 @@ rc=0
 wait "$(cat "$work/d1.pid")" || rc=$?
 check "SIGTERM: exit 0" test "$rc" -eq 0
 check "SIGTERM: the positions in Redis cover every event" drained_positions threads-$$ "$good"
-check "SIGTERM: every engine wrote its state and left the group" \
-  test "$(grep -c 'state written; leaving the consumer group' "$work/d1.log")" -eq "$threads"
+for k in $(seq "$threads"); do
+  check "SIGTERM: engine $k/$threads wrote its state and left the group" \
+    grep -q "engine (engine $k/$threads): state written; leaving the consumer group" "$work/d1.log"
+done
 cp "$src/examples/customer-behavior.yaml" "$cfg"
 
 # a second stream on a broker of its own, killed mid-stream, resumed by one thread

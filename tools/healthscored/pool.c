@@ -184,6 +184,9 @@ static void on_inbox(uv_async_t *a) {
 
 static void engine_main(void *arg) {
   engine_t *e = arg;
+  char name[32];
+  snprintf(name, sizeof name, "%d/%d", e->index + 1, e->p->n);
+  hs_log_thread_engine(name);
   int rc = uv_loop_init(&e->loop);
   if (rc) {
     e->start_rc = hs_err_set(&e->start_err, HS_E_IO, "cannot make a loop: %s", uv_strerror(rc));
