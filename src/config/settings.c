@@ -61,9 +61,7 @@ static const row_t rows[] = {
      "earlier one. 0 favours latency; set it above the producers' skew for live results that "
      "equal a replay exactly"},
     {"engine", "threads", T_INT, "1", 1, 64, NULL, OFF(threads), 0,
-     "engines run in one process, each on its own thread with its own consumer-group member, "
-     "Redis connection and producer, sharing out the partition groups; engine.max_dirty and "
-     "engine.max_accounts hold for each. 1 runs the engine on the loop of the HTTP endpoints"},
+     "engines in one process, each on its own thread and core (docs/operations.md)"},
     {"kafka", "bootstrap", T_STR, "127.0.0.1:9092", 0, 0, NULL, OFF(bootstrap), 0,
      "bootstrap.servers of the Kafka cluster"},
     {"kafka", "group_id", T_STR, "healthscore", 0, 0, NULL, OFF(group_id), 0,
@@ -178,8 +176,7 @@ static bool nodes_ok(const char *v, char *why, size_t whylen) {
   return true;
 }
 
-/* A Kafka topic name as brokers accept it: 1..249 of [A-Za-z0-9._-], not
- * "." or "..". */
+/* A Kafka topic name as brokers accept it: 1..249 of [A-Za-z0-9._-], not "." or "..". */
 static bool topic_ok(const char *t, char *why, size_t whylen) {
   size_t n = strlen(t);
   if (n == 0 || n > 249 || !strcmp(t, ".") || !strcmp(t, "..") ||
