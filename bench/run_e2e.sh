@@ -13,6 +13,10 @@
 # and the CPU each process used. RATES="r1 r2 ..." runs those steady rates
 # instead. ALERT_LINGER_MS and GEN_LINGER_MS set linger.ms of healthscored's
 # producer and of the event producer (default 5, librdkafka's).
+# THREADS=N runs healthscored with engine.threads N; THREADS="1 2 ..." instead
+# drains the backlog with each in turn, REPS times (default 3), Redis emptied
+# before each drain, and reports each one's events/s and the medians, then
+# stops (no mapped path, no steady rates).
 #   bash bench/run_e2e.sh [ACCOUNTS] [DAYS] [RATE] [DURATION]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,8 +38,55 @@ echo "backlog: $n events of $accounts accounts x $days days, $partitions partiti
 "$build"/bench/bench_consume "$bs" "$n" "${topics[@]}" | tee "$work/bare"
 bare=$(sed -E 's/.*messages_per_s=([0-9]+).*/\1/' "$work/bare")
 
+# THREADS="1 2": the drain with each number of engine threads, side by side
+threads=(${THREADS:-1})
+cpu() { # PID...: CPU seconds (user + system) used so far, per process
+  local p
+  for p in "$@"; do awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f ", ($14 + $15) / t }' "/proc/$p/stat" 2>/dev/null || printf "0 "; done
+}
+if [ "${#threads[@]}" -gt 1 ]; then
+  for r in $(seq "${REPS:-3}"); do
+    for t in "${threads[@]}"; do
+     for try in 1 2 3 4; do
+      redis-cli -p "$redis_port" flushall >/dev/null
+      start_engine "bench-$$-$t-$r-$try" "threads: $t"
+      until [ "$(metric healthscore_events_total)" -gt 0 ]; do sleep 0.02; done
+      t0=$(now)
+      u0=$(cpu "$dpid" "${pids[0]}" "${pids[1]}")
+      until [ "$(covered)" -ge "$n" ]; do sleep 0.05; done
+      t1=$(now)
+      u1=$(cpu "$dpid" "${pids[0]}" "${pids[1]}")
+      rate_t=$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
+      echo "threads $t, run $r: drained $n events in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s: $rate_t events/s"
+      awk -v a="$u0" -v b="$u1" -v t0="$t0" -v t1="$t1" -v l="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
+        split(a, x, " "); split(b, y, " "); split("healthscored broker redis", n, " ")
+        printf "  CPU (cores) during the drain:"; for (i = 1; i <= 3; i++) printf " %s %.2f", n[i], (y[i] - x[i]) / (t1 - t0)
+        printf "; load average %s\n", l }'
+      echo "  healthscored RSS after the drain: $(awk '/VmRSS/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$dpid/status"), $(metric healthscore_accounts) accounts held, threads: $(ls "/proc/$dpid/task" | wc -l)"
+      kill -TERM "$dpid"
+      wait "$dpid" 2>/dev/null || true
+      # a member joining the group late (a loaded machine) makes the mock
+      # broker rebalance, and wait, mid-drain: that run measures the group
+      # protocol, not the engines; it is run again
+      if sed '/stopping/q' "$work/d.log" | grep -q 'revoked'; then
+        echo "  left out: the group rebalanced during the drain (a late join); again"
+        continue
+      fi
+      echo "$t $rate_t" >>"$work/threads"
+      break
+     done
+    done
+  done
+  for t in "${threads[@]}"; do
+    awk -v t="$t" '$1 == t { print $2 }' "$work/threads" | sort -n | awk -v t="$t" -v b="$bare" '
+      { r[NR] = $1 } END { m = r[int((NR + 1) / 2)]
+      printf "threads %s: median of %d drains %d events/s, %.3f of the bare consumer\n", t, NR, m, m / b }'
+  done
+  exit 0
+fi
+
 # (2) healthscored drains the same backlog
-start_engine "bench-$$"
+start_engine "bench-$$" "threads: ${threads[0]}"
 until [ "$(metric healthscore_events_total)" -gt 0 ]; do sleep 0.02; done
 t0=$(now)
 if [ -n "${PERF:-}" ]; then # PERF=1: profile healthscored and Redis during the drain
@@ -112,10 +163,6 @@ buckets() { # NAME: a histogram's cumulative buckets, "le count" lines
     sed -nE "s/^$1_bucket\\{le=\"([^\"]*)\"\\} (.*)/\\1 \\2/p"
 }
 hists="healthscore_processing_latency_seconds healthscore_engine_delay_seconds healthscore_alert_delivery_seconds"
-cpu() { # PID...: CPU seconds (user + system) used so far, per process
-  local p
-  for p in "$@"; do awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f ", ($14 + $15) / t }' "/proc/$p/stat" 2>/dev/null || printf "0 "; done
-}
 # Each steady run continues where the data before it ended (a gap of days
 # would empty every account's windows at once: an alert storm), with as many
 # of the accounts as give each about 45 days of events in the run, so that

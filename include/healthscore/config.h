@@ -66,6 +66,7 @@ typedef struct hs_settings_s {
   int64_t min_event_time;    /* earlier events are dead-lettered (hs_event_min_time_parse) */
   int64_t idle_interval_ms;  /* how often idle accounts are re-evaluated; 0: never */
   int64_t max_idle_ms;       /* how long an event waits for an empty co-partition */
+  int threads;               /* engines, each on its own thread (1: on the main loop) */
   /* kafka */
   char *bootstrap;
   char *group_id;

@@ -26,16 +26,34 @@
 
 typedef struct hs_http_s hs_http_t;
 
+typedef struct hs_http_reply_s hs_http_reply_t;
+
 typedef struct hs_http_response_s {
   int status;               /* default 200 */
   const char *content_type; /* default "text/plain; charset=utf-8" */
   hs_buf_t body;            /* the handler appends to it */
+  hs_http_reply_t *later;   /* the server's: set by hs_http_defer */
 } hs_http_response_t;
 
-/* Answers one request, synchronously. `path` excludes the query string;
- * both strings are borrowed for the call. */
+/* Answers one request, synchronously, or defers the answer with
+ * hs_http_defer. `path` excludes the query string; both strings are
+ * borrowed for the call. */
 typedef void (*hs_http_handler)(void *ud, const char *method, const char *path,
                                 hs_http_response_t *resp);
+
+/* Called by the handler instead of answering: `resp` is dropped and the
+ * answer is given later with hs_http_answer, while the server reads on (the
+ * connection's write deadline runs from now). Returns the reply, the
+ * caller's until it passes it to hs_http_answer (exactly once, on the loop
+ * thread, even after the client or the server went away: then nothing is
+ * sent), or NULL out of memory (the handler answers now). */
+hs_http_reply_t *hs_http_defer(hs_http_response_t *resp);
+/* Sends `status`, `content_type` (NULL: text/plain) and `body` (borrowed)
+ * as the answer of a deferred request, when its connection is still open,
+ * and frees `r`. */
+void hs_http_answer(hs_http_reply_t *r, int status, const char *content_type, const hs_buf_t *body);
+/* True while the client of `r` still waits for its answer. */
+bool hs_http_waiting(const hs_http_reply_t *r);
 
 /* Limits of the server; a zero field takes the default in brackets. */
 typedef struct hs_http_conf_s {

@@ -18,6 +18,11 @@ typedef enum hs_log_level_e {
 void hs_log_setup(hs_log_level_t level, bool json);
 /* The level named "error", "warn", "info" or "debug"; -1 for anything else. */
 int hs_log_level_from(const char *name);
+/* Names the calling thread in the lines it writes from now on: "engine"
+ * ({"engine":"2/4"}, text "component (engine 2/4): msg") when several
+ * engines share the process; NULL or "" for none (the default). Copied, up
+ * to 31 bytes. */
+void hs_log_thread_engine(const char *name);
 /* Writes one line; the message is truncated at 2 KiB. */
 void hs_log(hs_log_level_t level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -41,6 +41,16 @@ void hs_series_set(hs_series_t *s, double v);     /* gauges */
 void hs_series_observe(hs_series_t *s, double v); /* histograms */
 double hs_series_value(const hs_series_t *s);     /* the value, or a histogram's count */
 
+/* Adds every series of `src` into `dst`, as the registries of several
+ * engines add up to one process: a family or series `dst` lacks is created
+ * (after its own, in `src`'s order); counters and gauges add, except gauges
+ * whose family name ends in "_max", which keep the larger value; histograms
+ * add bucket by bucket, with their sums and counts. `src` is read only.
+ * Returns 0; HS_E_INVAL when a family of the same name differs in type,
+ * labels or buckets (that family is skipped, the others merged); HS_E_NOMEM
+ * (`dst` may hold a part of `src`). Both on the calling thread. */
+int hs_metrics_merge(hs_metrics_t *dst, const hs_metrics_t *src);
+
 /* Appends the whole registry, families and series in creation order, to
  * `out` (the caller's). Returns 0 or HS_E_NOMEM (`out` may hold a part of
  * the page: the caller drops it). */

@@ -60,6 +60,8 @@ static const row_t rows[] = {
      "event waits up to this long for a co-partition that has reached its end to deliver an "
      "earlier one. 0 favours latency; set it above the producers' skew for live results that "
      "equal a replay exactly"},
+    {"engine", "threads", T_INT, "1", 1, 64, NULL, OFF(threads), 0,
+     "engines in one process, each on its own thread and core (docs/operations.md)"},
     {"kafka", "bootstrap", T_STR, "127.0.0.1:9092", 0, 0, NULL, OFF(bootstrap), 0,
      "bootstrap.servers of the Kafka cluster"},
     {"kafka", "group_id", T_STR, "healthscore", 0, 0, NULL, OFF(group_id), 0,
@@ -174,8 +176,7 @@ static bool nodes_ok(const char *v, char *why, size_t whylen) {
   return true;
 }
 
-/* A Kafka topic name as brokers accept it: 1..249 of [A-Za-z0-9._-], not
- * "." or "..". */
+/* A Kafka topic name as brokers accept it: 1..249 of [A-Za-z0-9._-], not "." or "..". */
 static bool topic_ok(const char *t, char *why, size_t whylen) {
   size_t n = strlen(t);
   if (n == 0 || n > 249 || !strcmp(t, ".") || !strcmp(t, "..") ||

@@ -65,10 +65,15 @@ typedef struct conn_s {
   char url[MAX_URL];
   size_t url_len, head_bytes, discarded;
   bool url_too_long, got_bytes, eof;
-  int closing; /* handles still to close */
+  int closing;                   /* handles still to close */
+  struct hs_http_reply_s *later; /* a deferred answer, still to come */
   hs_buf_t out;
   char in[4096];
 } conn_t;
+
+struct hs_http_reply_s {
+  conn_t *conn; /* NULL once the connection is gone */
+};
 
 typedef struct queue_s {
   conn_t *first, *last;
@@ -216,6 +221,8 @@ static void conn_close(conn_t *c, reason_t why) {
   if (is_shed(why))
     log_shed(h, why);
   c->closing = 2;
+  if (c->later)
+    c->later->conn = NULL;
   uv_timer_stop(&c->timer);
   uv_close((uv_handle_t *)&c->timer, on_conn_handle_closed);
   uv_close((uv_handle_t *)&c->tcp, on_conn_handle_closed);
@@ -223,6 +230,10 @@ static void conn_close(conn_t *c, reason_t why) {
 
 static void on_timeout(uv_timer_t *t) {
   conn_t *c = t->data;
+  if (c->later) { /* no answer came in time */
+    conn_close(c, R_WRITE_TIMEOUT);
+    return;
+  }
   switch (c->state) {
   case Q_HEAD:
     conn_close(c, c->got_bytes ? R_HEADER_TIMEOUT : R_IDLE);
@@ -332,7 +343,7 @@ static void dispatch(conn_t *c) {
   char *q = strchr(c->url, '?');
   if (q)
     *q = 0;
-  hs_http_response_t resp = {200, "text/plain; charset=utf-8", {0}};
+  hs_http_response_t resp = {200, "text/plain; charset=utf-8", {0}, NULL};
   hs_buf_init(&resp.body);
   const char *extra = NULL;
   if (p->method != HTTP_GET && p->method != HTTP_HEAD) {
@@ -344,6 +355,13 @@ static void dispatch(conn_t *c) {
     h->handler(h->ud, method, c->url, &resp);
   }
   h->requests++;
+  if (resp.later) {
+    hs_buf_free(&resp.body);
+    resp.later->conn = c;
+    c->later = resp.later;
+    uv_timer_start(&c->timer, on_timeout, (uint64_t)h->write_ms, 0);
+    return;
+  }
   respond(c, resp.status, resp.content_type, resp.body.data ? resp.body.data : "", resp.body.len,
           p->method == HTTP_HEAD, extra);
   hs_buf_free(&resp.body);
@@ -385,7 +403,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   if (n == 0 || c->closing)
     return;
   if (n < 0) {
-    if (c->state == Q_WRITE && n == UV_EOF) {
+    if ((c->state == Q_WRITE || c->later) && n == UV_EOF) {
       c->eof = true; /* a half-close: the answer is still written */
       uv_read_stop(s);
     } else {
@@ -393,7 +411,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     }
     return;
   }
-  if (c->state == Q_HEAD) {
+  if (c->state == Q_HEAD && !c->later) {
     read_head(c, buf->base, (size_t)n);
     return;
   }
@@ -599,4 +617,25 @@ void hs_http_close(hs_http_t *h, void (*closed)(void *ud), void *ud) {
     while (h->q[q].first)
       conn_close(h->q[q].first, R_SHUTDOWN);
   uv_close((uv_handle_t *)&h->listener, on_listener_closed);
+}
+
+hs_http_reply_t *hs_http_defer(hs_http_response_t *resp) {
+  if (!resp->later)
+    resp->later = hs_calloc(1, sizeof *resp->later);
+  return resp->later;
+}
+
+bool hs_http_waiting(const hs_http_reply_t *r) {
+  return r->conn != NULL;
+}
+
+void hs_http_answer(hs_http_reply_t *r, int status, const char *content_type,
+                    const hs_buf_t *body) {
+  conn_t *c = r->conn;
+  hs_free(r);
+  if (!c)
+    return;
+  c->later = NULL;
+  respond(c, status, content_type ? content_type : "text/plain; charset=utf-8",
+          body->data ? body->data : "", body->len, c->parser.method == HTTP_HEAD, NULL);
 }

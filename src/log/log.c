@@ -14,6 +14,11 @@
 static hs_log_level_t min_level = HS_LOG_INFO;
 static bool as_json = true;
 static const char *const names[] = {"error", "warn", "info", "debug"};
+static _Thread_local char engine[32]; /* which engine thread writes, or "" */
+
+void hs_log_thread_engine(const char *name) {
+  snprintf(engine, sizeof engine, "%s", name ? name : "");
+}
 
 void hs_log_setup(hs_log_level_t level, bool json) {
   min_level = level;
@@ -40,12 +45,17 @@ void hs_log(hs_log_level_t level, const char *component, const char *fmt, ...) {
   hs_time_format((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000, ts);
   size_t n;
   if (!as_json) {
-    n = (size_t)snprintf(line, sizeof line, "%s %-5s %s: %s\n", ts, names[level], component, msg);
+    n = (size_t)snprintf(line, sizeof line, "%s %-5s %s%s%s%s: %s\n", ts, names[level], component,
+                         engine[0] ? " (engine " : "", engine, engine[0] ? ")" : "", msg);
   } else {
     hs_buf_t b;
     hs_buf_init(&b);
     int rc = hs_buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"component\":", ts, names[level]);
     rc |= hs_buf_json_str(&b, component, strlen(component));
+    if (engine[0]) {
+      rc |= hs_buf_printf(&b, ",\"engine\":");
+      rc |= hs_buf_json_str(&b, engine, strlen(engine));
+    }
     rc |= hs_buf_printf(&b, ",\"msg\":");
     rc |= hs_buf_json_str(&b, msg, strlen(msg));
     rc |= hs_buf_printf(&b, "}\n");

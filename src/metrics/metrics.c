@@ -174,6 +174,70 @@ double hs_series_value(const hs_series_t *s) {
   return s->family->type == HS_HISTOGRAM ? (double)s->count : s->value;
 }
 
+static hs_family_t *find_family(const hs_metrics_t *r, const char *name) {
+  for (hs_family_t *f = r->families; f; f = f->next)
+    if (!strcmp(f->name, name))
+      return f;
+  return NULL;
+}
+
+/* True when `a` and `b` can add up: same type, labels and buckets. */
+static bool same_shape(const hs_family_t *a, const hs_family_t *b) {
+  if (a->type != b->type || a->n_labels != b->n_labels || a->n_bounds != b->n_bounds)
+    return false;
+  for (size_t i = 0; i < a->n_labels; i++)
+    if (strcmp(a->labels[i], b->labels[i]))
+      return false;
+  for (size_t i = 0; i < a->n_bounds; i++)
+    if (a->bounds[i] != b->bounds[i])
+      return false;
+  return true;
+}
+
+static bool keeps_max(const hs_family_t *f) {
+  size_t n = strlen(f->name);
+  return f->type == HS_GAUGE && n >= 4 && !strcmp(f->name + n - 4, "_max");
+}
+
+int hs_metrics_merge(hs_metrics_t *dst, const hs_metrics_t *src) {
+  int rc = 0;
+  for (const hs_family_t *sf = src->families; sf; sf = sf->next) {
+    hs_family_t *df = find_family(dst, sf->name);
+    if (!df) {
+      char names[MAX_LABELS * 64 + MAX_LABELS] = "";
+      size_t at = 0;
+      for (size_t i = 0; i < sf->n_labels; i++)
+        at += (size_t)snprintf(names + at, sizeof names - at, "%s%s", i ? "," : "", sf->labels[i]);
+      if (at >= sizeof names)
+        return HS_E_NOMEM; /* label names are short: only a corrupt family gets here */
+      df = hs_metrics_family(dst, sf->type, sf->name, sf->help, sf->n_labels ? names : NULL,
+                             sf->bounds, sf->n_bounds);
+      if (!df)
+        return HS_E_NOMEM;
+    } else if (!same_shape(df, sf)) {
+      rc = HS_E_INVAL;
+      continue;
+    }
+    for (const hs_series_t *ss = sf->series; ss; ss = ss->next) {
+      hs_series_t *ds = hs_family_series(df, (const char *const *)ss->values);
+      if (!ds)
+        return HS_E_NOMEM;
+      if (keeps_max(df)) {
+        if (ss->value > ds->value)
+          ds->value = ss->value;
+      } else {
+        ds->value += ss->value;
+      }
+      ds->sum += ss->sum;
+      ds->count += ss->count;
+      if (ds->buckets)
+        for (size_t b = 0; b <= df->n_bounds; b++)
+          ds->buckets[b] += ss->buckets[b];
+    }
+  }
+  return rc;
+}
+
 /* A label value, escaped as the exposition format wants. */
 static int label_value(hs_buf_t *out, const char *v) {
   int rc = hs_buf_append(out, "\"", 1);

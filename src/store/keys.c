@@ -127,7 +127,8 @@ int32_t hs__parse_cover(hs_store_t *s, const char *p, size_t len) {
     return -1;
   for (size_t t = 0; t < s->n_topics; t++)
     s->offsets[t] = 0;
-  for (char *tok = strtok(end, " "); tok; tok = strtok(NULL, " ")) {
+  char *rest; /* strtok_r: engines on other threads parse covers at the same time */
+  for (char *tok = strtok_r(end, " ", &rest); tok; tok = strtok_r(NULL, " ", &rest)) {
     char *eq = strrchr(tok, '=');
     if (!eq)
       return -1;

@@ -22,6 +22,18 @@ static void test_defaults(void **state) {
   assert_int_equal(s.n_client, 0);
   assert_string_equal(s.redis_nodes, "");
   assert_int_equal(s.redis_wait_replicas, 0);
+  assert_int_equal(s.threads, 1);
+  hs_settings_free(&s);
+}
+
+static void test_engine_threads(void **state) {
+  (void)state;
+  hs_settings_t s;
+  hs_err_t err = {0};
+  assert_int_equal(hs_settings_defaults(&s), 0);
+  const char *y = "engine:\n  threads: 4\n";
+  assert_int_equal(hs_settings_load_string(y, strlen(y), "e.yaml", &s, &err), 0);
+  assert_int_equal(s.threads, 4);
   hs_settings_free(&s);
 }
 
@@ -97,6 +109,8 @@ static void test_errors_say_where(void **state) {
   expect("redis:\n  nodes: \"::1:7000\"\n", "not \"::1:7000\"");
   expect("redis:\n  nodes: r1:0\n", "not \"r1:0\"");
   expect("redis:\n  wait_replicas: -1\n", "redis.wait_replicas must be an integer 0..16");
+  expect("engine:\n  threads: 0\n", "e.yaml:2:12: engine.threads must be an integer 1..64");
+  expect("engine:\n  threads: 65\n", "e.yaml:2:12: engine.threads must be an integer 1..64");
 }
 
 /* Everything the engine would refuse at start is refused by the load that
@@ -254,6 +268,7 @@ int main(void) {
       cmocka_unit_test(test_yaml_beyond_plain_data_is_refused),
       cmocka_unit_test(test_generated_reference_is_current),
       cmocka_unit_test(test_min_event_time),
+      cmocka_unit_test(test_engine_threads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,10 +53,30 @@ static void on_wake(uv_async_t *a) {
   *(bool *)a->data = true;
 }
 
+/* Deferred answers: /later is answered from a timer, a turn of the loop
+ * later, as an answer gathered from other threads would be. */
+static uv_timer_t later_timer;
+static hs_http_reply_t *later_reply;
+
+static void answer_later(uv_timer_t *t) {
+  (void)t;
+  hs_buf_t body;
+  hs_buf_init(&body);
+  hs_buf_printf(&body, "later\n");
+  hs_http_answer(later_reply, 200, NULL, &body);
+  later_reply = NULL;
+  hs_buf_free(&body);
+}
+
 static void handler(void *ud, const char *method, const char *path, hs_http_response_t *resp) {
   (void)ud;
   (void)method;
-  if (!strcmp(path, "/healthz")) {
+  if (!strcmp(path, "/later")) {
+    later_reply = hs_http_defer(resp);
+    assert_non_null(later_reply);
+    assert_true(hs_http_defer(resp) == later_reply); /* once per request */
+    uv_timer_start(&later_timer, answer_later, 1, 0);
+  } else if (!strcmp(path, "/healthz")) {
     hs_buf_printf(&resp->body, "ok\n");
   } else if (!strncmp(path, "/v1/accounts/", 13)) {
     resp->content_type = "application/json";
@@ -270,8 +290,39 @@ static void test_pipelined_requests_get_one_whole_answer(void **state) {
   stop(&loop, h);
 }
 
+/* A deferred answer reaches the client whole, a HEAD gets only its
+ * headers, and an answer for a client gone or a server closed is dropped
+ * without a leak. */
+static void test_deferred_answers(void **state) {
+  (void)state;
+  uv_loop_t loop;
+  size_t before = hs_alloc_bytes();
+  hs_http_t *h = start(&loop);
+  uv_timer_init(&loop, &later_timer);
+  const char *r = exchange_str(&loop, h, "GET /later HTTP/1.1\r\nHost: x\r\n\r\n");
+  assert_non_null(strstr(r, "HTTP/1.1 200 OK\r\n"));
+  assert_non_null(strstr(r, "Content-Length: 6\r\n"));
+  assert_non_null(strstr(r, "\r\n\r\nlater\n"));
+  r = exchange_str(&loop, h, "HEAD /later HTTP/1.1\r\n\r\n");
+  assert_non_null(strstr(r, "Content-Length: 6\r\n"));
+  assert_null(strstr(r, "later\n"));
+  assert_int_equal(hs_http_requests(h), 2);
+  /* the server closes while an answer is still to come */
+  hs_http_response_t resp = {200, NULL, {0}, NULL};
+  hs_http_reply_t *orphan = hs_http_defer(&resp);
+  assert_non_null(orphan);
+  assert_false(hs_http_waiting(orphan)); /* no connection behind it */
+  hs_buf_t none = {0};
+  hs_http_answer(orphan, 200, NULL, &none);
+  uv_timer_stop(&later_timer);
+  uv_close((uv_handle_t *)&later_timer, NULL);
+  stop(&loop, h);
+  assert_int_equal(hs_alloc_bytes(), before);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_deferred_answers),
       cmocka_unit_test(test_routes_and_status_codes),
       cmocka_unit_test(test_bind_errors_are_clear),
       cmocka_unit_test(test_close_without_callback_frees_everything),

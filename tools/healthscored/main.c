@@ -9,6 +9,7 @@
 #include "healthscore/log.h"
 #include "healthscore/mapper.h"
 #include "healthscore/metrics.h"
+#include "pool.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -23,7 +24,10 @@ typedef struct daemon_s {
   uv_loop_t loop;
   hs_settings_t settings;
   hs_model_t *model;
-  hs_live_t *live;
+  hs_live_t *live;      /* engine.threads 1: the engine, on this loop */
+  pool_t *pool;         /* engine.threads > 1: the engines, each on its own thread */
+  hs_model_t **retired; /* models an engine may still run after a split reload */
+  size_t n_retired;
   hs_mapper_t *mapper; /* with `sources:` and --role mapper or all */
   bool engine;         /* --role engine or all */
   int running;         /* the engine and the mapper, until each has stopped */
@@ -56,7 +60,9 @@ static void usage(FILE *f) {
              "      --check             validate the settings and profiles, then exit\n"
              "  -h, --help              this help\n"
              "  -V, --version           the version\n\n"
-             "Endpoints (http.host:http.port): /healthz /readyz /metrics /v1/accounts/{id}\n");
+             "Endpoints (http.host:http.port): /healthz /readyz /metrics /v1/accounts/{id}\n"
+             "engine.threads N (settings) runs N engines, each on its own thread and core,\n"
+             "sharing out the partitions as replicas do (docs/operations.md).\n");
 }
 
 /* Loads and compiles the profiles file. */
@@ -84,6 +90,7 @@ static void on_stopped(void *ud, int status) {
   if (--d->running > 0)
     return;
   d->live = NULL;
+  d->pool = NULL;
   d->mapper = NULL;
   if (d->http) {
     hs_http_close(d->http, on_http_closed, d);
@@ -101,8 +108,14 @@ static void on_mapper_stopped(void *ud, int status) {
   on_stopped(ud, status);
 }
 
+static void on_pool_stopped(void *ud, int status) {
+  daemon_t *d = ud;
+  d->pool = NULL;
+  on_stopped(ud, status);
+}
+
 static void stop_all(daemon_t *d, int timeout_ms) {
-  d->running = (d->live != NULL) + (d->mapper != NULL);
+  d->running = (d->live != NULL) + (d->mapper != NULL) + (d->pool != NULL);
   if (!d->running) {
     d->running = 1;
     on_stopped(d, 0);
@@ -112,6 +125,8 @@ static void stop_all(daemon_t *d, int timeout_ms) {
     hs_mapper_stop(d->mapper, timeout_ms, on_mapper_stopped, d);
   if (d->live)
     hs_live_stop(d->live, timeout_ms, on_stopped, d);
+  if (d->pool)
+    pool_stop(d->pool, timeout_ms, on_pool_stopped, d);
 }
 
 static void on_stop_signal(uv_signal_t *s, int signum) {
@@ -135,6 +150,7 @@ typedef struct reload_s {
   hs_model_t *model;
   hs_err_t err;
   int rc;
+  bool split; /* engines run different models (pool_set_model) */
 } reload_t;
 
 static void reload_work(uv_work_t *req) {
@@ -143,23 +159,63 @@ static void reload_work(uv_work_t *req) {
 }
 
 static void start_reload(daemon_t *d);
+static void reload_end(reload_t *r, int rc);
+
+/* Keeps a model an engine may still borrow until the daemon ends. */
+static void retire(daemon_t *d, hs_model_t *m) {
+  hs_model_t **grown = hs_realloc(d->retired, (d->n_retired + 1) * sizeof *grown);
+  if (!grown) {
+    hs_log(HS_LOG_ERROR, "config", "out of memory: a retired model is kept unreferenced");
+    return;
+  }
+  d->retired = grown;
+  d->retired[d->n_retired++] = m;
+}
+
+static void on_pool_model(void *ud, int rc, bool split, const char *why) {
+  reload_t *r = ud;
+  if (split) { /* both models may be borrowed: the new one stays running, the old is kept */
+    retire(r->d, r->d->model);
+    r->d->model = r->model;
+    r->model = NULL;
+    r->split = true;
+  }
+  if (rc)
+    snprintf(r->err.msg, sizeof r->err.msg, "%s", why);
+  reload_end(r, rc);
+}
 
 static void reload_done(uv_work_t *req, int status) {
   reload_t *r = req->data;
   daemon_t *d = r->d;
-  d->reloading = false;
   const char *path = r->path;
   int rc = status ? hs_err_set(&r->err, HS_E_IO, "%s", uv_strerror(status)) : r->rc;
-  if (d->stopping || !d->live) {
+  if (d->stopping || (!d->live && !d->pool)) {
+    d->reloading = false;
     hs_log(HS_LOG_INFO, "config", "reload of %s dropped: the engine is stopping", path);
     hs_model_free(r->model);
     hs_free(r->path);
     hs_free(r);
     return;
   }
+  if (!rc && d->pool) { /* on every engine's thread; d->reloading until it is done */
+    pool_set_model(d->pool, r->model, d->model, on_pool_model, r);
+    return;
+  }
   if (!rc)
     rc = hs_live_set_model(d->live, r->model, &r->err);
-  if (rc) {
+  reload_end(r, rc);
+}
+
+/* Ends a reload: the new model runs (rc 0) or is dropped. */
+static void reload_end(reload_t *r, int rc) {
+  daemon_t *d = r->d;
+  const char *path = r->path;
+  d->reloading = false;
+  if (r->split) {
+    hs_series_add(d->reload_failed, 1);
+    hs_log(HS_LOG_ERROR, "config", "reload of %s refused in part: %s", path, r->err.msg);
+  } else if (rc) {
     hs_model_free(r->model);
     hs_series_add(d->reload_failed, 1);
     hs_log(HS_LOG_ERROR, "config", "reload of %s refused, the running profiles stay: %s", path,
@@ -235,7 +291,7 @@ static int url_decode(char *s) {
 
 /* Ready when the engine and the mapper that run are; else *why says why. */
 static bool daemon_ready(daemon_t *d, char *why, size_t n) {
-  if (d->engine && !d->live)
+  if (d->engine && !d->live) /* (with engine threads, /readyz asks them) */
     return snprintf(why, n, "stopped"), false;
   if (d->engine && !hs_live_ready(d->live, why, n))
     return false;
@@ -244,11 +300,104 @@ static bool daemon_ready(daemon_t *d, char *why, size_t n) {
   return !d->mapper_role || hs_mapper_ready(d->mapper, why, n);
 }
 
+/* A request answered by the engine threads (engine.threads > 1). */
+typedef struct later_s {
+  daemon_t *d;
+  hs_http_reply_t *reply;
+} later_t;
+
+static void answer(later_t *w, int status, const char *type, const hs_buf_t *body) {
+  hs_http_answer(w->reply, status, type, body);
+  hs_free(w);
+}
+
+static void not_held(daemon_t *d, hs_buf_t *body) {
+  hs_buf_printf(body,
+                "{\"error\":\"account not held by this member; its score record is in "
+                "Redis (%s:{ACCOUNT}:score) and `healthscore show` reads it\"}\n",
+                d->settings.redis_prefix);
+}
+
+static void on_pool_ready(void *ud, bool ok, const char *why) {
+  later_t *w = ud;
+  daemon_t *d = w->d;
+  char mwhy[512];
+  hs_buf_t body;
+  hs_buf_init(&body);
+  if (ok && d->mapper_role && !d->mapper)
+    ok = false, why = "stopped";
+  else if (ok && d->mapper_role && !hs_mapper_ready(d->mapper, mwhy, sizeof mwhy))
+    ok = false, why = mwhy;
+  if (ok)
+    hs_buf_printf(&body, "ready\n");
+  else
+    hs_buf_printf(&body, "not ready: %s\n", why);
+  answer(w, ok ? 200 : 503, NULL, &body);
+  hs_buf_free(&body);
+}
+
+static void on_pool_metrics(void *ud, const hs_metrics_t *sum, const char *why) {
+  later_t *w = ud;
+  hs_buf_t body;
+  hs_buf_init(&body);
+  if (sum && !hs_metrics_render(w->d->metrics, &body) && !hs_metrics_render(sum, &body)) {
+    answer(w, 200, "text/plain; version=0.0.4; charset=utf-8", &body);
+  } else {
+    body.len = 0;
+    hs_buf_printf(&body, "metrics unavailable: %s\n", sum ? "out of memory" : why);
+    answer(w, 503, NULL, &body);
+  }
+  hs_buf_free(&body);
+}
+
+static void on_pool_account(void *ud, int rc, const hs_buf_t *json, const char *why) {
+  later_t *w = ud;
+  hs_buf_t body;
+  hs_buf_init(&body);
+  int status = 200;
+  if (!rc) {
+    hs_buf_append(&body, json->data, json->len);
+    hs_buf_append(&body, "\n", 1);
+  } else if (rc == HS_E_INVAL) {
+    status = 404;
+    not_held(w->d, &body);
+  } else {
+    status = 503;
+    hs_buf_printf(&body, "{\"error\":");
+    hs_buf_json_str(&body, why, strlen(why));
+    hs_buf_printf(&body, "}\n");
+  }
+  answer(w, status, "application/json", &body);
+  hs_buf_free(&body);
+}
+
+/* Defers `resp` to the engine threads; NULL when it is answered now (out
+ * of memory: 503). */
+static later_t *defer(daemon_t *d, hs_http_response_t *resp) {
+  later_t *w = hs_malloc(sizeof *w);
+  hs_http_reply_t *r = w ? hs_http_defer(resp) : NULL;
+  if (!r) {
+    hs_free(w);
+    resp->status = 503;
+    hs_buf_printf(&resp->body, "out of memory\n");
+    return NULL;
+  }
+  w->d = d;
+  w->reply = r;
+  return w;
+}
+
 static void on_request(void *ud, const char *method, const char *path, hs_http_response_t *resp) {
   daemon_t *d = ud;
   (void)method;
   char why[512];
-  if (!strcmp(path, "/healthz")) {
+  later_t *w;
+  if (d->pool && (!strcmp(path, "/readyz") || !strcmp(path, "/metrics"))) {
+    if ((w = defer(d, resp)) && !strcmp(path, "/readyz"))
+      pool_ready(d->pool, on_pool_ready, w);
+    else if (w)
+      pool_metrics(d->pool, on_pool_metrics, w);
+  } else if (!strcmp(path, "/healthz")) {
     hs_buf_printf(&resp->body, "ok\n");
   } else if (!strcmp(path, "/readyz")) {
     bool ok = daemon_ready(d, why, sizeof why);
@@ -271,13 +420,13 @@ static void on_request(void *ud, const char *method, const char *path, hs_http_r
     if (n <= 0) {
       resp->status = 400;
       hs_buf_printf(&resp->body, "{\"error\":\"malformed account id\"}\n");
+    } else if (d->pool) {
+      if ((w = defer(d, resp)))
+        pool_account(d->pool, (hs_str_t){id, (uint32_t)n}, on_pool_account, w);
     } else if (!d->live ||
                hs_live_account_json(d->live, (hs_str_t){id, (uint32_t)n}, &resp->body)) {
       resp->status = 404;
-      hs_buf_printf(&resp->body,
-                    "{\"error\":\"account not held by this member; its score record is in "
-                    "Redis (%s:{ACCOUNT}:score) and `healthscore show` reads it\"}\n",
-                    d->settings.redis_prefix);
+      not_held(d, &resp->body);
     } else {
       hs_buf_append(&resp->body, "\n", 1);
     }
@@ -385,10 +534,13 @@ static int configure(daemon_t *d, const args_t *a) {
     return 2;
   }
   if (a->check) {
+    char threads[48] = ""; /* only when set: the output of one engine stays as it was */
+    if (d->settings.threads > 1)
+      snprintf(threads, sizeof threads, "; %d engine threads", d->settings.threads);
     if (d->engine)
-      printf("%s: ok; profiles %s: ok (%zu profiles, %zu rules)\n",
+      printf("%s: ok; profiles %s: ok (%zu profiles, %zu rules)%s\n",
              a->config ? a->config : "(defaults)", d->settings.profiles,
-             hs_model_n_profiles(d->model), hs_model_n_rules(d->model));
+             hs_model_n_profiles(d->model), hs_model_n_rules(d->model), threads);
     if (d->mapper_role)
       printf("%s: %zu sources ok\n", a->config ? a->config : "(defaults)", d->settings.n_sources);
     hs_model_free(d->model);
@@ -424,8 +576,14 @@ static int register_metrics(daemon_t *d) {
  * that the loop ends with exit status 2. */
 static void start(daemon_t *d) {
   hs_err_t err = {0};
-  int rc =
-      d->engine ? hs_live_new(&d->live, &d->loop, &d->settings, d->model, d->metrics, &err) : 0;
+  int rc = 0;
+  if (d->engine && d->settings.threads > 1) {
+    hs_log(HS_LOG_INFO, "daemon", "starting %d engines, each on its own thread",
+           d->settings.threads);
+    rc = pool_start(&d->pool, &d->loop, &d->settings, d->model, d->metrics, &err);
+  } else if (d->engine) {
+    rc = hs_live_new(&d->live, &d->loop, &d->settings, d->model, d->metrics, &err);
+  }
   if (!rc && d->mapper_role)
     rc = hs_mapper_new(&d->mapper, &d->loop, &d->settings, d->metrics, &err);
   if (!rc && d->settings.http_port > 0)
@@ -488,6 +646,9 @@ int main(int argc, char **argv) {
   hs_metrics_free(d.metrics); /* what register_metrics made, even when it failed */
   hs_buf_free(&d.page);
   hs_model_free(d.model);
+  for (size_t i = 0; i < d.n_retired; i++)
+    hs_model_free(d.retired[i]);
+  hs_free(d.retired);
   hs_settings_free(&d.settings);
   return d.exit_code;
 }
