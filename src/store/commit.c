@@ -249,11 +249,11 @@ static int format_account(hs_store_t *s, const hs_store_write_t *w, uint16_t *sl
   if (!rc && w->n_days) {
     rc = hs__resp_arg(c, "h", 1) || hs__resp_int(c, (long long)w->n_days);
     for (size_t d = 0; d < w->n_days && !rc; d++) {
-      char day[32], val[32];
-      hs_time_format((int64_t)w->days[d] * HS_MS_PER_DAY, day);
+      char day[10], val[32];
+      hs_day_format(w->days[d], day);
       /* rounded as in the score record: half away from zero */
-      int vl = snprintf(val, sizeof val, "%.1f", round(w->scores[d] * 10) / 10);
-      rc = hs__resp_arg(c, day, 10) || hs__resp_arg(c, val, (size_t)vl); /* day: YYYY-MM-DD */
+      int vl = hs__format_tenths(w->scores[d], val);
+      rc = hs__resp_arg(c, day, 10) || hs__resp_arg(c, val, (size_t)vl);
     }
   }
   return rc ? HS_E_NOMEM : 0;

@@ -37,6 +37,10 @@ int hs__resp_array(hs_buf_t *b, size_t n);
 int hs__resp_str(hs_buf_t *b, const char *s);
 int hs__resp_int(hs_buf_t *b, long long v);
 
+/* What snprintf("%.1f", round(v * 10) / 10) writes to out (32 bytes, NUL
+ * included), without printf's cost: returns its length. */
+int hs__format_tenths(double v, char out[32]);
+
 /* A cover ("PARTITION TOPIC=NEXT_OFFSET ...") of the store's topics: written
  * from `cover`, parsed into s->offsets (returns the partition, or -1). */
 int hs__format_cover(hs_store_t *s, hs_buf_t *b, int32_t partition, const int64_t *cover);

@@ -3,6 +3,7 @@
  * commands it sends. */
 #include "internal.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -98,6 +99,29 @@ int hs__resp_int(hs_buf_t *b, long long v) {
   char tmp[24];
   char *d = decimal(tmp, v);
   return hs__resp_arg(b, d, (size_t)(tmp + 24 - d));
+}
+
+int hs__format_tenths(double v, char out[32]) {
+  double r = round(v * 10);
+  if (!(fabs(r) < 1e15)) /* NaN, infinities, and beyond a double's exact integers */
+    return snprintf(out, 32, "%.1f", r / 10);
+  /* r is an integer: r / 10 is the double nearest to it, which "%.1f"
+     prints as those digits, with the sign (of -0.0 too) */
+  char tmp[24], *p = tmp + sizeof tmp;
+  uint64_t u = (uint64_t)fabs(r);
+  *--p = (char)('0' + u % 10);
+  *--p = '.';
+  u /= 10;
+  do {
+    *--p = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (signbit(r))
+    *--p = '-';
+  size_t n = (size_t)(tmp + sizeof tmp - p);
+  memcpy(out, p, n);
+  out[n] = 0;
+  return (int)n;
 }
 
 /* The cover as stored: "PARTITION TOPIC=OFFSET ..." (every topic). */

@@ -106,6 +106,26 @@ void hs_time_format(int64_t ms, char out[32]) {
            (unsigned)(rem / 1000 % 60), (unsigned)(rem % 1000));
 }
 
+void hs_day_format(int64_t day, char out[10]) {
+  /* the years of hs_time_format: 0000..9999 */
+  const int64_t lo = -719528, hi = 2932896;
+  day = day < lo ? lo : day > hi ? hi : day;
+  int y;
+  unsigned m, d;
+  civil_from_days(day, &y, &m, &d);
+  unsigned u = (unsigned)y;
+  out[0] = (char)('0' + u / 1000);
+  out[1] = (char)('0' + u / 100 % 10);
+  out[2] = (char)('0' + u / 10 % 10);
+  out[3] = (char)('0' + u % 10);
+  out[4] = '-';
+  out[5] = (char)('0' + m / 10);
+  out[6] = (char)('0' + m % 10);
+  out[7] = '-';
+  out[8] = (char)('0' + d / 10);
+  out[9] = (char)('0' + d % 10);
+}
+
 int hs_duration_parse(const char *s, int64_t *out_ms) {
   if (!s || !*s)
     return HS_E_PARSE;
