@@ -259,7 +259,7 @@ static int format_account(hs_store_t *s, const hs_store_write_t *w, uint16_t *sl
   if (!rc && w->n_days) {
     rc = hs__resp_arg(c, "h", 1) || hs__resp_int(c, (long long)w->n_days);
     for (size_t d = 0; d < w->n_days && !rc; d++) {
-      char day[10], val[32];
+      char day[10], val[HS_TENTHS_MAX];
       hs_day_format(w->days[d], day);
       /* rounded as in the score record: half away from zero */
       int vl = hs__format_tenths(w->scores[d], val);

@@ -101,10 +101,10 @@ int hs__resp_int(hs_buf_t *b, long long v) {
   return hs__resp_arg(b, d, (size_t)(tmp + 24 - d));
 }
 
-int hs__format_tenths(double v, char out[32]) {
+int hs__format_tenths(double v, char out[HS_TENTHS_MAX]) {
   double r = round(v * 10);
   if (!(fabs(r) < 1e15)) /* NaN, infinities, and beyond a double's exact integers */
-    return snprintf(out, 32, "%.1f", r / 10);
+    return snprintf(out, HS_TENTHS_MAX, "%.1f", r / 10);
   /* r is an integer: r / 10 is the double nearest to it, which "%.1f"
      prints as those digits, with the sign (of -0.0 too) */
   char tmp[24], *p = tmp + sizeof tmp;
