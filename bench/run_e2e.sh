@@ -12,7 +12,7 @@
 # alert latency next to the transport alone (produce -> a bare consumer),
 # and the CPU each process used. CALLGRIND=1 runs healthscored under
 # callgrind and prints the instructions of the whole process (every thread)
-# per event during the drain, the loop thread's profile kept in build/callgrind.drain.out (its
+# per event during the drain (and the bare consumer's per message), the loop thread's profile kept in build/callgrind.drain.out (its
 # rate is then meaningless; use small sizes). RATES="r1 r2 ..." runs those steady rates
 # instead. ALERT_LINGER_MS and GEN_LINGER_MS set linger.ms of healthscored's
 # producer and of the event producer (default 5, librdkafka's).
@@ -40,7 +40,13 @@ n=$("$hs" gen --accounts "$accounts" --days "$days" --seed 1 --quiet | wc -l)
 echo "backlog: $n events of $accounts accounts x $days days, $partitions partitions per topic"
 
 # (1) the ceiling: a bare consumer
-"$build"/bench/bench_consume "$bs" "$n" "${topics[@]}" | tee "$work/bare"
+if [ -n "${CALLGRIND:-}" ]; then # its instructions per message, start and group join included
+  valgrind --tool=callgrind --callgrind-out-file="$work/cg.bare" \
+    "$build"/bench/bench_consume "$bs" "$n" "${topics[@]}" 2>/dev/null | tee "$work/bare"
+  awk -v n="$n" '/^summary:/ { t += $2 } END { printf "bare consumer under callgrind: %.0f instructions per message, every thread\n", t / n }' "$work/cg.bare"
+else
+  "$build"/bench/bench_consume "$bs" "$n" "${topics[@]}" | tee "$work/bare"
+fi
 bare=$(sed -E 's/.*messages_per_s=([0-9]+).*/\1/' "$work/bare")
 
 # (2) healthscored drains the same backlog
