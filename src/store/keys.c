@@ -74,12 +74,27 @@ static char *decimal(char out[24], long long v) {
 
 /* RESP: one bulk string argument ($LEN CRLF BYTES CRLF). */
 int hs__resp_arg(hs_buf_t *b, const void *p, size_t n) {
-  char tmp[24 + 3];
+  char tmp[24];
   char *d = decimal(tmp, (long long)n);
-  *--d = '$';
-  memcpy(tmp + 24, "\r\n", 2);
-  return hs_buf_append(b, d, (size_t)(tmp + 26 - d)) || hs_buf_append(b, p, n) ||
-         hs_buf_append(b, "\r\n", 2);
+  size_t h = (size_t)(tmp + 24 - d);
+  /* room made once, then written in place (and NUL-terminated, as
+     hs_buf_append leaves a buffer) */
+  if (hs_buf_reserve(b, 1 + h + 2 + n + 2))
+    return HS_E_NOMEM;
+  char *o = b->data + b->len;
+  *o++ = '$';
+  memcpy(o, d, h);
+  o += h;
+  *o++ = '\r';
+  *o++ = '\n';
+  if (n) /* memcpy from NULL is undefined even for 0 bytes */
+    memcpy(o, p, n);
+  o += n;
+  *o++ = '\r';
+  *o++ = '\n';
+  *o = 0;
+  b->len = (size_t)(o - b->data);
+  return 0;
 }
 
 /* RESP: an array of n arguments follows. */
