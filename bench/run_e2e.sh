@@ -10,7 +10,10 @@
 # per flush), 5,000 events/s, and 50 % and 90 % of the drain rate (not with
 # SMOKE=1): Redis traffic per event, produce -> applied latency, event ->
 # alert latency next to the transport alone (produce -> a bare consumer),
-# and the CPU each process used. RATES="r1 r2 ..." runs those steady rates
+# and the CPU each process used. CALLGRIND=1 runs healthscored under
+# callgrind and prints the instructions of the whole process (every thread)
+# per event during the drain (and the bare consumer's per message), the loop thread's profile kept in build/callgrind.drain.out (its
+# rate is then meaningless; use small sizes). RATES="r1 r2 ..." runs those steady rates
 # instead. ALERT_LINGER_MS and GEN_LINGER_MS set linger.ms of healthscored's
 # producer and of the event producer (default 5, librdkafka's).
 # THREADS=N runs healthscored with engine.threads N; THREADS="1 2 ..." instead
@@ -30,12 +33,24 @@ mapped_accounts=${MAPPED_ACCOUNTS:-$((accounts / 10))}
 [ -z "${NO_MAPPED:-}" ] && extra_topics="bench.segment:$partitions bench.mapped:$partitions"
 source bench/lib.sh
 now() { date +%s.%N; }
+if [ -n "${CALLGRIND:-}" ]; then # healthscored under callgrind, counted from the drain's start
+  printf '#!/bin/sh\nexec valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file=%s/cg.%%p "%s" "$@"\n' \
+    "$work" "$(realpath "$hsd")" >"$work/hsd-callgrind"
+  chmod +x "$work/hsd-callgrind"
+  hsd=$work/hsd-callgrind
+fi
 "$hs" gen --accounts "$accounts" --days "$days" --seed 1 --kafka "$bs" --quiet
 n=$("$hs" gen --accounts "$accounts" --days "$days" --seed 1 --quiet | wc -l)
 echo "backlog: $n events of $accounts accounts x $days days, $partitions partitions per topic"
 
 # (1) the ceiling: a bare consumer
-"$build"/bench/bench_consume "$bs" "$n" "${topics[@]}" | tee "$work/bare"
+if [ -n "${CALLGRIND:-}" ]; then # its instructions per message, start and group join included
+  valgrind --tool=callgrind --callgrind-out-file="$work/cg.bare" \
+    "$build"/bench/bench_consume "$bs" "$n" "${topics[@]}" 2>/dev/null | tee "$work/bare"
+  awk -v n="$n" '/^summary:/ { t += $2 } END { printf "bare consumer under callgrind: %.0f instructions per message, every thread\n", t / n }' "$work/cg.bare"
+else
+  "$build"/bench/bench_consume "$bs" "$n" "${topics[@]}" | tee "$work/bare"
+fi
 bare=$(sed -E 's/.*messages_per_s=([0-9]+).*/\1/' "$work/bare")
 
 # THREADS="1 2": the drain with each number of engine threads, side by side
@@ -87,6 +102,13 @@ fi
 
 # (2) healthscored drains the same backlog
 start_engine "bench-$$" "threads: ${threads[0]}"
+if [ -n "${CALLGRIND:-}" ]; then
+  # counted from when it serves /metrics: its start done, its first group
+  # join (~3 s with the mock broker) not yet
+  until curl -sf "http://127.0.0.1:$http_port/metrics" >/dev/null; do sleep 0.05; done
+  callgrind_control -z "$dpid" >/dev/null
+  e0=$(metric healthscore_events_total)
+fi
 until [ "$(metric healthscore_events_total)" -gt 0 ]; do sleep 0.02; done
 t0=$(now)
 if [ -n "${PERF:-}" ]; then # PERF=1: profile healthscored and Redis during the drain
@@ -97,6 +119,14 @@ if [ -n "${PERF:-}" ]; then # PERF=1: profile healthscored and Redis during the 
 fi
 until [ "$(covered)" -ge "$n" ]; do sleep 0.05; done
 t1=$(now)
+if [ -n "${CALLGRIND:-}" ]; then
+  callgrind_control -d "$dpid" >/dev/null
+  # one file per thread: the loop's (thread 1) and librdkafka's
+  cat "$work"/cg."$dpid"*-01 >build/callgrind.drain.out # for callgrind_annotate
+  ir=$(cat "$work"/cg."$dpid"* | awk '/^summary:/ { t += $2 } END { print t + 0 }')
+  loop=$(awk '/^summary:/ { t += $2 } END { print t + 0 }' build/callgrind.drain.out)
+  awk -v i="$ir" -v l="$loop" -v n="$n" -v e="$e0" 'BEGIN { printf "healthscored under callgrind: %.0f instructions per event during the drain, %.0f of them in its loop thread (%d events)\n", i / (n - e), l / (n - e), n - e }'
+fi
 if [ -n "${PERF:-}" ]; then
   kill -INT "$perf_d" "$perf_r"
   wait "$perf_d" "$perf_r" 2>/dev/null || true

@@ -50,6 +50,29 @@ hs_format_t hs_detect_format(const void *buf, size_t len);
 int hs_event_decode(hs_decoder_t *d, const void *buf, size_t len, hs_format_t fmt, hs_event_t *ev,
                     hs_err_t *err);
 
+/* An event kept between its decoding and its use while the message it was
+ * decoded from is held (the live engine decodes a message once, on
+ * arrival, and applies it later): 64 bytes that give back exactly the
+ * hs_event_t decoded, its strings pointing into the message again. Only an
+ * event whose strings all lie in the message (none unescaped into the
+ * decoder's memory: JSON escapes, attribute keys) and whose fields fit is
+ * kept; the others are decoded again when used. */
+typedef struct hs_held_event_s {
+  int64_t ts_ms;
+  uint8_t type; /* hs_event_type_t; HS_EV_UNKNOWN: not kept */
+  uint8_t spare;
+  uint16_t nums; /* the numeric fields stored, in `data` first (8 bytes each) */
+  uint32_t strs; /* the strings stored after them (offset, length: 2 bytes each) */
+  uint32_t present;
+  unsigned char data[44];
+} hs_held_event_t;
+
+/* Keeps `ev`, decoded from `buf` (len bytes), in *out: returns true, or
+ * false (out->type HS_EV_UNKNOWN) when it cannot be kept. */
+bool hs_event_hold(const hs_event_t *ev, const void *buf, size_t len, hs_held_event_t *out);
+/* The event kept by hs_event_hold from the same `buf`, as it was decoded. */
+void hs_event_unhold(const hs_held_event_t *h, const void *buf, hs_event_t *ev);
+
 /* Appends `ev` encoded as one JSON object (no newline) / one msgpack map to
  * `out`. Only present fields are written; ts is written as RFC 3339 in JSON
  * and as an integer (epoch ms) in msgpack. Returns 0 or HS_E_NOMEM. */

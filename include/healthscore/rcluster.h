@@ -114,6 +114,10 @@ const char *hs_rc_script_sha(const hs_rc_t *rc, size_t i);
  * client is closing) or HS_E_NOMEM; the callback runs only after 0. */
 int hs_rc_command(hs_rc_t *rc, uint16_t slot, const char *cmd, size_t len, hs_rc_reply_cb cb,
                   void *ud);
+/* hs_rc_command taking `cmd` (hs_malloc'd) instead of copying it: the
+ * client frees it, whatever the outcome. */
+int hs_rc_command_take(hs_rc_t *rc, uint16_t slot, char *cmd, size_t len, hs_rc_reply_cb cb,
+                       void *ud);
 /* The same for a command given as `argc` arguments of `argvlen` bytes. */
 int hs_rc_command_argv(hs_rc_t *rc, uint16_t slot, int argc, const char **argv,
                        const size_t *argvlen, hs_rc_reply_cb cb, void *ud);

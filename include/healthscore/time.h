@@ -19,6 +19,10 @@ static inline int32_t hs_day_of(int64_t ms) {
 int hs_time_parse_rfc3339(const char *s, size_t n, int64_t *out_ms);
 /* Formats epoch ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" into out (>= 25 bytes). */
 void hs_time_format(int64_t ms, char out[32]);
+/* Formats day `day` (days since 1970-01-01) as "YYYY-MM-DD" into out (10
+ * bytes, no NUL): the first 10 characters of hs_time_format(day * HS_MS_PER_DAY),
+ * without printf. */
+void hs_day_format(int64_t day, char out[10]);
 /* Parses a duration: "90d", "12h", "30m", "45s", "250ms", or "0". */
 int hs_duration_parse(const char *s, int64_t *out_ms);
 

@@ -110,10 +110,17 @@ bool hs__apply_entry(hs_live_t *l, group_t *g, int t, entry_t *e) {
   if (e->acc && e->acc->loading)
     return false;
   hs_event_t ev;
-  hs_err_t err = {0};
-  if (hs_event_decode(l->dec, m->payload, m->len, HS_FMT_AUTO, &ev, &err)) {
-    hs__dead_letter(l, m, err.msg); /* decoded on arrival: cannot happen */
-    return true;
+  if (e->ev.type != HS_EV_UNKNOWN) {
+    hs_event_unhold(&e->ev, m->payload, &ev); /* as decoded on arrival */
+  } else {
+    /* not kept on arrival: a string the decoder unescaped into its own
+       memory, which later messages reuse, or too many fields */
+    hs_err_t err = {0};
+    hs__count(l->m_decoded_again, 1);
+    if (hs_event_decode(l->dec, m->payload, m->len, HS_FMT_AUTO, &ev, &err)) {
+      hs__dead_letter(l, m, err.msg); /* decoded on arrival: cannot happen */
+      return true;
+    }
   }
   /* read again after a resync: counted apart, as a re-application */
   bool again = m->offset < *seen_at(l, g->partition, t);

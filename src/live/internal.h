@@ -100,6 +100,7 @@ typedef struct entry_s {
   uint64_t arrived;    /* loop time of arrival */
   uint64_t arrived_ns; /* uv_hrtime() of arrival */
   struct acct_s *acc;  /* the account, once known */
+  hs_held_event_t ev;  /* decoded on arrival, or not kept (HS_EV_UNKNOWN): decoded again */
 } entry_t;
 
 typedef struct tp_s {
@@ -255,7 +256,8 @@ struct hs_live_s {
   hs_series_t *m_applied, *m_dups, *m_dup_ids, *m_late, *m_ignored, *m_latency, *m_flush_s,
       *m_flush_n, *m_flush_fail, *m_fenced, *m_accounts, *m_dirty, *m_parts, *m_loads, *m_evicted,
       *m_redis_up, *m_ready, *m_redis_cmds, *m_redis_bytes, *m_buffered, *m_covered, *m_refused,
-      *m_moved, *m_asked, *m_retries, *m_noscript, *m_wait_short, *m_masters, *m_rebalances;
+      *m_moved, *m_asked, *m_retries, *m_noscript, *m_wait_short, *m_masters, *m_rebalances,
+      *m_decoded_again;
   hs_series_t **ev_series; /* [topic][type + 1]: type 0 is "invalid" */
   hs_series_t **lag_series;
   hs_series_t **band_series; /* [profile][band + 1] */

@@ -172,7 +172,7 @@ bool hs__on_take(void *ud, rd_kafka_message_t *m) {
   }
   tp->next = m->offset + 1;
   tp->eof = false;
-  entry_t e = {m, INT64_MIN, uv_now(l->loop), uv_hrtime(), NULL};
+  entry_t e = {m, INT64_MIN, uv_now(l->loop), uv_hrtime(), NULL, {0}};
   hs_event_t ev;
   char why[512];
   if (hs__check_event(l, l->peek, m, &ev, why, sizeof why)) {
@@ -186,6 +186,8 @@ bool hs__on_take(void *ud, rd_kafka_message_t *m) {
     }
   } else {
     e.ts = ev.ts_ms;
+    /* kept decoded while the message is held (or decoded again when applied) */
+    hs_event_hold(&ev, m->payload, m->len, &e.ev);
     /* first sight of an account held nowhere here: read it from Redis now,
        so that it is there when its turn comes */
     uint64_t h = hs_hash64(ev.account_id.ptr, ev.account_id.len, HS_HASH_SEED);

@@ -101,6 +101,10 @@ static const metric_def_t metric_defs[] = {
      "Events dropped because their account already applied their event_id (a source delivered them "
      "again)",
      NULL, NB, SERIES(m_dup_ids), false},
+    {HS_COUNTER, "healthscore_events_decoded_again_total",
+     "Events decoded a second time when applied: kept decoded from their arrival unless a string "
+     "was unescaped (JSON escapes, attribute keys) or the fields do not fit",
+     NULL, NB, SERIES(m_decoded_again), false},
     {HS_COUNTER, "healthscore_events_covered_total",
      "Events read again whose account's stored state already holds them, skipped", NULL, NB,
      SERIES(m_covered), false},

@@ -221,13 +221,23 @@ static void commit_step(commit_t *c) {
   commit_free(c);
 }
 
-/* Formats one account's script into s->cmd. */
+/* Formats one account's script into a new s->cmd, allocated once at (a
+ * little over) its size, for the Redis client to take. */
 static int format_account(hs_store_t *s, const hs_store_write_t *w, uint16_t *slot) {
   hs_buf_t *c = &s->cmd;
   size_t n_keys = 2 + (w->score_json != NULL) + (w->n_days > 0);
   size_t n_args =
       3 + n_keys + 1 + 2 + 2 * (w->score_json != NULL) + (w->n_days ? 2 + 2 * w->n_days : 0);
-  c->len = 0;
+  /* the values, then per argument a header ("$N\r\n", "\r\n") of at most
+     26 bytes; the keys, the cover, the history's days and scores */
+  size_t size = w->state_len + w->score_len + n_args * 26 +
+                n_keys * (strlen(s->prefix) + w->account.len + 16) + 128 + 48 * w->n_days;
+  for (size_t t = 0; t < s->n_topics; t++)
+    size += strlen(s->topics[t]) + 22;
+  hs_buf_free(c);
+  if (!(c->data = hs_malloc(size + 1)))
+    return HS_E_NOMEM;
+  c->cap = size + 1;
   int rc = hs__resp_array(c, n_args) || hs__resp_arg(c, "EVALSHA", 7) ||
            hs__resp_arg(c, hs_rc_script_sha(s->rc, 0), 40) || hs__resp_int(c, (long long)n_keys) ||
            hs__account_key(s, w->account, "cover") || hs__resp_arg(c, s->key.data, s->key.len);
@@ -249,11 +259,11 @@ static int format_account(hs_store_t *s, const hs_store_write_t *w, uint16_t *sl
   if (!rc && w->n_days) {
     rc = hs__resp_arg(c, "h", 1) || hs__resp_int(c, (long long)w->n_days);
     for (size_t d = 0; d < w->n_days && !rc; d++) {
-      char day[32], val[32];
-      hs_time_format((int64_t)w->days[d] * HS_MS_PER_DAY, day);
+      char day[10], val[HS_TENTHS_MAX];
+      hs_day_format(w->days[d], day);
       /* rounded as in the score record: half away from zero */
-      int vl = snprintf(val, sizeof val, "%.1f", round(w->scores[d] * 10) / 10);
-      rc = hs__resp_arg(c, day, 10) || hs__resp_arg(c, val, (size_t)vl); /* day: YYYY-MM-DD */
+      int vl = hs__format_tenths(w->scores[d], val);
+      rc = hs__resp_arg(c, day, 10) || hs__resp_arg(c, val, (size_t)vl);
     }
   }
   return rc ? HS_E_NOMEM : 0;
@@ -303,14 +313,13 @@ int hs_store_commit(hs_store_t *s, const hs_store_write_t *w, size_t n, const hs
   for (size_t i = 0; i < n && !rc; i++) {
     uint16_t slot = 0;
     rc = format_account(s, &w[i], &slot);
-    if (!rc)
-      rc = hs_rc_command(s->rc, slot, s->cmd.data, s->cmd.len, on_account, c);
+    if (!rc) { /* the client takes the command: no copy */
+      rc = hs_rc_command_take(s->rc, slot, s->cmd.data, s->cmd.len, on_account, c);
+      hs_buf_init(&s->cmd);
+    }
     c->pending += rc == 0;
   }
-  if (s->cmd.cap > (1u << 20)) { /* rcluster has its copies; keep no big buffer around */
-    hs_buf_free(&s->cmd);
-    hs_buf_init(&s->cmd);
-  }
+  hs_buf_free(&s->cmd);
   if (rc && c->pending == 1) { /* nothing sent */
     commit_free(c);
     return rc == HS_E_NOMEM ? rc : HS_E_IO;

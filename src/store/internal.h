@@ -37,6 +37,12 @@ int hs__resp_array(hs_buf_t *b, size_t n);
 int hs__resp_str(hs_buf_t *b, const char *s);
 int hs__resp_int(hs_buf_t *b, long long v);
 
+/* What snprintf("%.1f", round(v * 10) / 10) writes to out, without
+ * printf's cost: returns its length. Room for any double (DBL_MAX has 309
+ * digits), so that the length is always that of what was written. */
+#define HS_TENTHS_MAX 320
+int hs__format_tenths(double v, char out[HS_TENTHS_MAX]);
+
 /* A cover ("PARTITION TOPIC=NEXT_OFFSET ...") of the store's topics: written
  * from `cover`, parsed into s->offsets (returns the partition, or -1). */
 int hs__format_cover(hs_store_t *s, hs_buf_t *b, int32_t partition, const int64_t *cover);

@@ -3,6 +3,7 @@
  * commands it sends. */
 #include "internal.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -73,12 +74,27 @@ static char *decimal(char out[24], long long v) {
 
 /* RESP: one bulk string argument ($LEN CRLF BYTES CRLF). */
 int hs__resp_arg(hs_buf_t *b, const void *p, size_t n) {
-  char tmp[24 + 3];
+  char tmp[24];
   char *d = decimal(tmp, (long long)n);
-  *--d = '$';
-  memcpy(tmp + 24, "\r\n", 2);
-  return hs_buf_append(b, d, (size_t)(tmp + 26 - d)) || hs_buf_append(b, p, n) ||
-         hs_buf_append(b, "\r\n", 2);
+  size_t h = (size_t)(tmp + 24 - d);
+  /* room made once, then written in place (and NUL-terminated, as
+     hs_buf_append leaves a buffer) */
+  if (hs_buf_reserve(b, 1 + h + 2 + n + 2))
+    return HS_E_NOMEM;
+  char *o = b->data + b->len;
+  *o++ = '$';
+  memcpy(o, d, h);
+  o += h;
+  *o++ = '\r';
+  *o++ = '\n';
+  if (n) /* memcpy from NULL is undefined even for 0 bytes */
+    memcpy(o, p, n);
+  o += n;
+  *o++ = '\r';
+  *o++ = '\n';
+  *o = 0;
+  b->len = (size_t)(o - b->data);
+  return 0;
 }
 
 /* RESP: an array of n arguments follows. */
@@ -98,6 +114,29 @@ int hs__resp_int(hs_buf_t *b, long long v) {
   char tmp[24];
   char *d = decimal(tmp, v);
   return hs__resp_arg(b, d, (size_t)(tmp + 24 - d));
+}
+
+int hs__format_tenths(double v, char out[HS_TENTHS_MAX]) {
+  double r = round(v * 10);
+  if (!(fabs(r) < 1e15)) /* NaN, infinities, and beyond a double's exact integers */
+    return snprintf(out, HS_TENTHS_MAX, "%.1f", r / 10);
+  /* r is an integer: r / 10 is the double nearest to it, which "%.1f"
+     prints as those digits, with the sign (of -0.0 too) */
+  char tmp[24], *p = tmp + sizeof tmp;
+  uint64_t u = (uint64_t)fabs(r);
+  *--p = (char)('0' + u % 10);
+  *--p = '.';
+  u /= 10;
+  do {
+    *--p = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (signbit(r))
+    *--p = '-';
+  size_t n = (size_t)(tmp + sizeof tmp - p);
+  memcpy(out, p, n);
+  out[n] = 0;
+  return (int)n;
 }
 
 /* The cover as stored: "PARTITION TOPIC=OFFSET ..." (every topic). */

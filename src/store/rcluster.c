@@ -145,6 +145,15 @@ int hs_rc_command(hs_rc_t *rc, uint16_t slot, const char *cmd, size_t len, hs_rc
   return submit(rc, slot, NULL, copy, len, cb, ud);
 }
 
+int hs_rc_command_take(hs_rc_t *rc, uint16_t slot, char *cmd, size_t len, hs_rc_reply_cb cb,
+                       void *ud) {
+  if (!len || slot >= HS_RC_SLOTS) {
+    hs_free(cmd);
+    return HS_E_INVAL;
+  }
+  return submit(rc, slot, NULL, cmd, len, cb, ud);
+}
+
 int hs_rc_command_node(hs_rc_t *rc, int node, const char *cmd, size_t len, hs_rc_reply_cb cb,
                        void *ud) {
   if (!len || node < 0 || (size_t)node >= rc->n_nodes)

@@ -97,13 +97,42 @@ void hs_time_format(int64_t ms, char out[32]) {
   const int64_t lo = INT64_C(-62167219200000), hi = INT64_C(253402300799999);
   ms = ms < lo ? lo : ms > hi ? hi : ms;
   int64_t day = hs_day_of(ms);
-  int64_t rem = ms - day * HS_MS_PER_DAY;
+  unsigned rem = (unsigned)(ms - day * HS_MS_PER_DAY);
+  /* "YYYY-MM-DDTHH:MM:SS.mmmZ", without printf */
+  hs_day_format(day, out);
+  unsigned f[4] = {rem / 3600000, rem / 60000 % 60, rem / 1000 % 60, rem % 1000};
+  char *p = out + 10;
+  *p++ = 'T';
+  for (int i = 0; i < 3; i++) {
+    *p++ = (char)('0' + f[i] / 10);
+    *p++ = (char)('0' + f[i] % 10);
+    *p++ = i < 2 ? ':' : '.';
+  }
+  *p++ = (char)('0' + f[3] / 100);
+  *p++ = (char)('0' + f[3] / 10 % 10);
+  *p++ = (char)('0' + f[3] % 10);
+  *p++ = 'Z';
+  *p = 0;
+}
+
+void hs_day_format(int64_t day, char out[10]) {
+  /* the years of hs_time_format: 0000..9999 */
+  const int64_t lo = -719528, hi = 2932896;
+  day = day < lo ? lo : day > hi ? hi : day;
   int y;
   unsigned m, d;
   civil_from_days(day, &y, &m, &d);
-  snprintf(out, 32, "%04d-%02u-%02uT%02u:%02u:%02u.%03uZ", y % 10000, m % 13, d % 32,
-           (unsigned)(rem / 3600000) % 24, (unsigned)(rem / 60000 % 60),
-           (unsigned)(rem / 1000 % 60), (unsigned)(rem % 1000));
+  unsigned u = (unsigned)y;
+  out[0] = (char)('0' + u / 1000);
+  out[1] = (char)('0' + u / 100 % 10);
+  out[2] = (char)('0' + u / 10 % 10);
+  out[3] = (char)('0' + u % 10);
+  out[4] = '-';
+  out[5] = (char)('0' + m / 10);
+  out[6] = (char)('0' + m % 10);
+  out[7] = '-';
+  out[8] = (char)('0' + d / 10);
+  out[9] = (char)('0' + d % 10);
 }
 
 int hs_duration_parse(const char *s, int64_t *out_ms) {

@@ -843,6 +843,28 @@ static void test_standalone_server(void **state) {
   assert_true(wait_pending(&loop, 3000));
   for (int i = 0; i < 100; i++)
     assert_string_equal(res[i].str, keys[i]);
+  /* a command the client takes (no copy): answered, and freed by the client
+     also when refused (the leak checkers would see it otherwise) */
+  {
+    char *f;
+    int len = redisFormatCommand(&f, "GET %s", keys[7]);
+    assert_true(len > 0);
+    char *cmd = hs_malloc((size_t)len);
+    assert_non_null(cmd);
+    memcpy(cmd, f, (size_t)len);
+    redisFreeCommand(f);
+    memset(&res[0], 0, sizeof res[0]);
+    assert_int_equal(hs_rc_command_take(rc, hs_rc_slot(keys[7], strlen(keys[7])), cmd, (size_t)len,
+                                        on_res, &res[0]),
+                     0);
+    pending++;
+    assert_true(wait_pending(&loop, 3000));
+    assert_string_equal(res[0].str, keys[7]);
+    char *bad = hs_malloc(16);
+    assert_non_null(bad);
+    memcpy(bad, "*1\r\n$4\r\nPING\r\n", 14);
+    assert_int_equal(hs_rc_command_take(rc, HS_RC_SLOTS, bad, 14, on_res, &res[0]), HS_E_INVAL);
+  }
   /* an error reply is the answer, not a failure */
   assert_int_equal(send_fmt(rc, &res[0], "s:1", "HGET s:1 f"), 0);
   assert_true(wait_pending(&loop, 3000));
