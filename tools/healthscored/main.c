@@ -568,6 +568,16 @@ static int register_metrics(daemon_t *d) {
   if (!d->reload_ok || !d->reload_failed || !vs)
     return -1;
   hs_series_set(vs, 1);
+  if (!d->engine)
+    return 0;
+  /* with every engine's healthscore_ready summed, alerts compare the two */
+  hs_family_t *threads = hs_metrics_family(
+      d->metrics, HS_GAUGE, "healthscore_engine_threads",
+      "Engines in this process, each on its own thread (engine.threads)", NULL, NULL, 0);
+  hs_series_t *ts = threads ? hs_family_series(threads, NULL) : NULL;
+  if (!ts)
+    return -1;
+  hs_series_set(ts, d->settings.threads);
   return 0;
 }
 

@@ -454,18 +454,13 @@ static void on_outbox(uv_async_t *h) {
 }
 
 static int register_metrics(pool_t *p, hs_metrics_t *m) {
-  hs_family_t *threads = hs_metrics_family(
-      m, HS_GAUGE, "healthscore_engine_threads",
-      "Engines in this process, each on its own thread (engine.threads)", NULL, NULL, 0);
   hs_family_t *late =
       hs_metrics_family(m, HS_COUNTER, "healthscore_engine_late_answers_total",
                         "Questions of the admin endpoints an engine thread did not answer by the "
                         "deadline (the endpoint answered 503 or not ready), by request",
                         "request", NULL, 0);
-  hs_series_t *t = threads ? hs_family_series(threads, NULL) : NULL;
-  if (!t || !late)
+  if (!late)
     return HS_E_NOMEM;
-  hs_series_set(t, p->n);
   for (int k = 0; k < 3; k++) {
     const char *v[] = {kind_names[k]};
     if (!(p->late[k] = hs_family_series(late, v)))
