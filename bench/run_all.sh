@@ -116,7 +116,7 @@ fi
     echo "| every window ${w} days, $wacc accounts × $wdays days | | $ns | $(awk -v a="$ns" -v b="$first" 'BEGIN { printf "%.2f×", a / b }') |"
   done
   echo
-  echo "## 3, 5. End to end: drain, steady rates, latency, Redis traffic"
+  echo "## 3, 5. End to end: drain, steady rates, latency, Redis traffic (one engine)"
   echo
   echo '```'
   if [ -n "$smoke" ]; then
@@ -124,6 +124,16 @@ fi
   else
     # 5,000 accounts x 48 days: a backlog with over 10 events per account per flush
     bash bench/run_e2e.sh 5000 48 2000 15
+  fi
+  echo '```'
+  echo
+  echo "## 3b. The drain by engine threads (engine.threads 1 and 2, the same backlog)"
+  echo
+  echo '```'
+  if [ -n "$smoke" ]; then
+    THREADS="1 2" REPS=1 NO_MAPPED=1 bash bench/run_e2e.sh 300 10
+  else
+    THREADS="1 2" NO_MAPPED=1 bash bench/run_e2e.sh 5000 48
   fi
   echo '```'
   echo
