@@ -86,11 +86,16 @@ for acct in of("segment"):
             "traits": {"name": acct.upper(), "industry": rnd.choice(["Technology", "Retail"]),
                        "plan": rnd.choice(plans), "employees": rnd.randint(5, 900)},
             "context": {"library": {"name": "analytics-node", "version": "6.0.0"}}}))
+        # the first account fades out over the second half (one sign-in a
+        # week), so that every seed gives its score a fall that alerts
+        fading = acct == of("segment")[0]
         for day in range(a.days):
-            for k in range(rnd.randint(0, 3)):
+            busy = not fading or day < a.days // 2
+            for k in range(rnd.randint(2, 3) if fading and busy else
+                           rnd.randint(0, 3) if busy else int(day % 7 == 0)):
                 t = at(day, 3600 + rnd.randint(0, 80000))
                 mid = "seg-%s-%d-%d" % (user, day, k)
-                kind = rnd.random()
+                kind = rnd.random() if busy else 0
                 if kind < 0.45:
                     r = {"type": "track", "event": "Signed In", "userId": user, "messageId": mid,
                          "timestamp": rfc(t), "properties": {"username": user},
