@@ -123,27 +123,35 @@ void hs__view_recompute_ext(const hs_model_t *m, hs_account_t *a, uint32_t vi) {
   hs__view_store(m, a, vi, &vs);
 }
 
+/* Adds a day's count, sum and extremum to every view of series `si` that
+ * holds `day`, in place: only the parts each view keeps (see layout.h). */
 static void views_add(const hs_model_t *m, hs_account_t *a, uint32_t si, int32_t day, int64_t cnt,
                       int64_t sum, double ext) {
   const hs__series_state_t *st = &a->series[si];
-  uint8_t op = m->series[si].op;
+  const uint8_t op = m->series[si].op;
+  const int32_t head = st->head;
+  const bool has_ext = !isnan(ext);
   for (uint32_t k = 0; k < m->n_series_views[si]; k++) {
-    uint32_t vi = m->series_views[si][k];
-    const hs__view_t *v = &m->views[vi];
-    if (day <= st->head - (int32_t)v->days)
+    const hs__view_t *v = &m->views[m->series_views[si][k]];
+    if (day <= head - (int32_t)v->days)
       continue;
-    hs__view_state_t vs;
-    hs__view_load(m, a, vi, &vs);
-    vs.cnt += cnt;
-    vs.sum += sum;
-    if (v->slope) {
-      int64_t age = st->head - day;
-      vs.s1_cnt += age * cnt;
-      vs.s1_sum += age * sum;
+    int64_t *p = a->views + v->slot;
+    const uint8_t parts = v->parts;
+    *p++ += cnt;
+    if (parts & HS__VP_SUM)
+      *p++ += sum;
+    if (parts & HS__VP_SLOPE) {
+      const int64_t age = head - day;
+      *p++ += age * cnt;
+      if (parts & HS__VP_SUM)
+        *p++ += age * sum;
     }
-    if (!isnan(ext) && vs.ext_valid && (isnan(vs.ext) || better(op, ext, vs.ext)))
-      vs.ext = ext;
-    hs__view_store(m, a, vi, &vs);
+    if ((parts & HS__VP_EXT) && has_ext && p[1]) {
+      double e;
+      memcpy(&e, p, sizeof e);
+      if (isnan(e) || better(op, ext, e))
+        memcpy(p, &ext, sizeof ext);
+    }
   }
 }
 
