@@ -62,66 +62,79 @@ static double view_slope(const hs__view_state_t *vs, uint32_t days, bool sums) {
   return den > 0 ? -(n * sax - sa * sx) / den : NAN; /* older is larger age */
 }
 
-/* Fills val[i] (NAN when missing) and upd[i] (time of the data) for the
- * metrics profile `pr` needs for the refs in `refs`, in dependency order. */
+/* Fills val[i] (NAN when missing) and upd[i] (time of the data) for metric i. */
+static inline __attribute__((always_inline)) void eval_metric(const hs_model_t *m,
+                                                              const hs_account_t *a, int64_t t,
+                                                              uint32_t i, double *val,
+                                                              int64_t *upd) {
+  const hs__metric_t *mt = &m->metrics[i];
+  double v = NAN;
+  int64_t u = INT64_MIN;
+  if (mt->view >= 0 && mt->kind != HS_MK_RATIO) {
+    const hs__view_t *vw = &m->views[mt->view];
+    const hs__series_t *s = &m->series[vw->series];
+    u = a->series[vw->series].last_ms;
+    if (u != INT64_MIN) { /* counts are 0, not missing, once data has flowed */
+      hs__view_state_t view;
+      const hs__view_state_t *vs = &view;
+      hs__view_load(m, a, (uint32_t)mt->view, &view);
+      if (mt->kind == HS_MK_TREND) {
+        hs_metric_kind_t ok = m->metrics[mt->of].kind;
+        hs__view_state_t prev;
+        hs__view_load(m, a, (uint32_t)mt->view2, &prev);
+        prev.cnt -= vs->cnt;
+        prev.sum -= vs->sum;
+        double cur = view_value(s, vs, ok), old = view_value(s, &prev, ok);
+        if (mt->trend_mode == HS_TREND_DELTA)
+          v = cur - old;
+        else if (old != 0 && !isnan(old) && !isnan(cur))
+          v = (cur - old) / fabs(old) * 100.0;
+      } else if (mt->kind == HS_MK_SLOPE) {
+        v = view_slope(vs, vw->days, m->metrics[mt->of].kind == HS_MK_SUM);
+      } else {
+        v = view_value(s, vs, mt->kind);
+      }
+    }
+  } else if (mt->kind == HS_MK_DAYS_SINCE || mt->kind == HS_MK_LATEST) {
+    const hs__scalar_state_t *sc = &a->scalars[mt->scalar];
+    u = sc->ts;
+    if (sc->ts != INT64_MIN) {
+      if (mt->kind == HS_MK_DAYS_SINCE)
+        v = (double)(t - sc->ts) / (double)HS_MS_PER_DAY;
+      else if (mt->max_age_ms == 0 || t - sc->ts <= mt->max_age_ms)
+        v = sc->value;
+    }
+  } else if (mt->kind == HS_MK_RATIO) {
+    double n = val[mt->num], d = val[mt->den];
+    v = d != 0 && !isnan(n) && !isnan(d) ? n / d : NAN;
+    u = upd[mt->num] > upd[mt->den] ? upd[mt->num] : upd[mt->den];
+  } else if (mt->kind == HS_MK_ATTRIBUTE) {
+    v = attribute_value(mt, a, t);
+    u = a->attrs_ms;
+  }
+  if (mt->per == -2)
+    v = a->licenses > 0 ? v / a->licenses : NAN;
+  else if (mt->per >= 0)
+    v = val[mt->per] > 0 ? v / val[mt->per] : NAN;
+  val[i] = isfinite(v) ? v : NAN;
+  upd[i] = u;
+}
+
+/* Fills val and upd for the metrics profile `pr` needs for the refs in
+ * `refs`, in dependency order. */
 static void eval_metrics(const hs_model_t *m, const hs__profile_t *pr, const hs_account_t *a,
                          int64_t t, uint64_t refs, double *val, int64_t *upd) {
-  for (uint32_t k = 0; k < pr->n_needed; k++) {
-    if (!(pr->needed_refs[k] & refs))
-      continue;
-    uint32_t i = pr->needed[k];
-    const hs__metric_t *mt = &m->metrics[i];
-    double v = NAN;
-    int64_t u = INT64_MIN;
-    if (mt->view >= 0 && mt->kind != HS_MK_RATIO) {
-      const hs__view_t *vw = &m->views[mt->view];
-      const hs__series_t *s = &m->series[vw->series];
-      u = a->series[vw->series].last_ms;
-      if (u != INT64_MIN) { /* counts are 0, not missing, once data has flowed */
-        hs__view_state_t view;
-        const hs__view_state_t *vs = &view;
-        hs__view_load(m, a, (uint32_t)mt->view, &view);
-        if (mt->kind == HS_MK_TREND) {
-          hs_metric_kind_t ok = m->metrics[mt->of].kind;
-          hs__view_state_t prev;
-          hs__view_load(m, a, (uint32_t)mt->view2, &prev);
-          prev.cnt -= vs->cnt;
-          prev.sum -= vs->sum;
-          double cur = view_value(s, vs, ok), old = view_value(s, &prev, ok);
-          if (mt->trend_mode == HS_TREND_DELTA)
-            v = cur - old;
-          else if (old != 0 && !isnan(old) && !isnan(cur))
-            v = (cur - old) / fabs(old) * 100.0;
-        } else if (mt->kind == HS_MK_SLOPE) {
-          v = view_slope(vs, vw->days, m->metrics[mt->of].kind == HS_MK_SUM);
-        } else {
-          v = view_value(s, vs, mt->kind);
-        }
-      }
-    } else if (mt->kind == HS_MK_DAYS_SINCE || mt->kind == HS_MK_LATEST) {
-      const hs__scalar_state_t *sc = &a->scalars[mt->scalar];
-      u = sc->ts;
-      if (sc->ts != INT64_MIN) {
-        if (mt->kind == HS_MK_DAYS_SINCE)
-          v = (double)(t - sc->ts) / (double)HS_MS_PER_DAY;
-        else if (mt->max_age_ms == 0 || t - sc->ts <= mt->max_age_ms)
-          v = sc->value;
-      }
-    } else if (mt->kind == HS_MK_RATIO) {
-      double n = val[mt->num], d = val[mt->den];
-      v = d != 0 && !isnan(n) && !isnan(d) ? n / d : NAN;
-      u = upd[mt->num] > upd[mt->den] ? upd[mt->num] : upd[mt->den];
-    } else if (mt->kind == HS_MK_ATTRIBUTE) {
-      v = attribute_value(mt, a, t);
-      u = a->attrs_ms;
-    }
-    if (mt->per == -2)
-      v = a->licenses > 0 ? v / a->licenses : NAN;
-    else if (mt->per >= 0)
-      v = val[mt->per] > 0 ? v / val[mt->per] : NAN;
-    val[i] = isfinite(v) ? v : NAN;
-    upd[i] = u;
+  if (pr->ref_needed) { /* the entries those refs need, in order */
+    uint64_t ks = 0;
+    for (uint64_t d = refs; d; d &= d - 1)
+      ks |= pr->ref_needed[__builtin_ctzll(d)];
+    for (; ks; ks &= ks - 1)
+      eval_metric(m, a, t, pr->needed[__builtin_ctzll(ks)], val, upd);
+    return;
   }
+  for (uint32_t k = 0; k < pr->n_needed; k++)
+    if (pr->needed_refs[k] & refs)
+      eval_metric(m, a, t, pr->needed[k], val, upd);
 }
 
 static bool in_list(const char *v, char *const *list, uint32_t n) {

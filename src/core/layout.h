@@ -110,6 +110,9 @@ typedef struct hs__profile_s {
      to renewal, a latest value's age, staleness), and per entry of
      `needed`, the refs that need it */
   uint64_t *series_refs, *scalar_refs, time_refs, *needed_refs;
+  /* per ref, the entries of `needed` it needs (bit k: needed[k]); NULL when
+     more than 64 metrics are needed */
+  uint64_t *ref_needed;
 } hs__profile_t;
 
 typedef struct hs__rule_s {
