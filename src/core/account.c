@@ -39,6 +39,10 @@ static size_t layout(const hs_model_t *m, hs_account_t *a, uint32_t id_len) {
   return off;
 }
 
+size_t hs__account_block(const hs_model_t *m) {
+  return layout(m, NULL, 0);
+}
+
 static void init(const hs_model_t *m, hs_account_t *a) {
   a->n_series = m->n_series;
   for (uint32_t i = 0; i < m->n_series; i++) {
@@ -126,7 +130,7 @@ int hs__account_overrides_alloc(hs_account_t *a) {
 
 void hs_account_prefetch(const hs_model_t *m, const hs_account_t *a) {
   /* the whole block: struct, id, views, series, scalars, rules, history */
-  size_t n = layout(m, NULL, 0) + 64; /* ids are short: no need to read id_len */
+  size_t n = m->account_block + 64; /* ids are short: no need to read id_len */
   for (size_t off = 0; off < n; off += 64)
     __builtin_prefetch((const char *)a + off);
 }

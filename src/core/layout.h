@@ -144,6 +144,7 @@ struct hs_model_s {
   uint32_t history_days;   /* daily score history length */
   uint32_t max_refs;       /* most metrics in one profile */
   uint32_t max_groups;     /* most groups in one profile */
+  size_t account_block;    /* an account's block without its id (hs_account_prefetch) */
   uint16_t **series_views; /* per series: the views over it */
   uint16_t *n_series_views;
   bool uses_licenses_attr;
@@ -336,6 +337,8 @@ uint32_t hs__series_slot(int32_t day, uint32_t days);
 
 /* Allocate the custom attribute and override arrays when first needed.
  * Return 0 or HS_E_NOMEM. */
+/* The size of an account's block with an empty id (model.c sets account_block). */
+size_t hs__account_block(const hs_model_t *m);
 int hs__account_custom_alloc(hs_account_t *a);
 int hs__account_overrides_alloc(hs_account_t *a);
 

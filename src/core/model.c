@@ -679,6 +679,7 @@ int hs_model_compile(const hs_config_t *cfg, hs_model_t **out, hs_err_t *err) {
     hs_model_free(c.m);
     return rc;
   }
+  c.m->account_block = hs__account_block(c.m);
   *out = c.m;
   return 0;
 }
