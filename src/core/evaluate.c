@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static double view_value(const hs__series_t *s, const hs__view_state_t *vs, hs_metric_kind_t k) {
+static inline double view_value(const hs__series_t *s, const hs__view_state_t *vs,
+                                hs_metric_kind_t k) {
   switch (k) {
   case HS_MK_SUM:
     return (double)vs->sum / 1000.0;

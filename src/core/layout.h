@@ -333,7 +333,10 @@ static inline uint64_t hs__dirty_bit(uint32_t i) {
 }
 
 /* Ring slot of `day` in a ring of `days` slots (the daily score history). */
-uint32_t hs__series_slot(int32_t day, uint32_t days);
+static inline uint32_t hs__series_slot(int32_t day, uint32_t days) {
+  int64_t r = (int64_t)day % (int64_t)days;
+  return (uint32_t)(r < 0 ? r + days : r);
+}
 
 /* Allocate the custom attribute and override arrays when first needed.
  * Return 0 or HS_E_NOMEM. */

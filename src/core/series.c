@@ -21,11 +21,6 @@
 #define HS__KEYS_MAX (HS_MAX_DISTINCT + HS_MAX_DISTINCT / 4)
 #define HS__KEYS_SLOTS (2 * HS_MAX_DISTINCT)
 
-static inline uint32_t slot_of(int32_t day, uint32_t days) {
-  int64_t r = (int64_t)day % (int64_t)days;
-  return (uint32_t)(r < 0 ? r + days : r);
-}
-
 static inline bool better(uint8_t op, double a, double b) {
   return op == HS__OP_MIN ? a < b : a > b;
 }
@@ -466,8 +461,4 @@ void hs__account_rebuild_views(const hs_model_t *m, hs_account_t *a) {
     hs__view_store(m, a, vi, &vs);
     hs__view_recompute_ext(m, a, vi);
   }
-}
-
-uint32_t hs__series_slot(int32_t day, uint32_t days) {
-  return slot_of(day, days);
 }
