@@ -150,13 +150,9 @@ static void views_add(const hs_model_t *m, hs_account_t *a, uint32_t si, int32_t
   }
 }
 
-int hs__series_put(const hs__series_t *s, hs__series_state_t *st, int32_t day, int32_t cnt,
-                   int64_t sum, double ext) {
-  if (st->head == INT32_MIN || day > st->head || day <= st->head - (int32_t)s->days)
-    return 0;
-  int64_t i = entry_of(s, st, day);
-  if (i < 0)
-    return HS_E_NOMEM;
+/* Adds to entry i (from start) of the days. */
+static inline void put_at(const hs__series_t *s, hs__series_state_t *st, uint32_t i, int32_t cnt,
+                          int64_t sum, double ext) {
   st->d[st->start + i].cnt += cnt;
   hs__dval_t *v = HS__V(st);
   if (v)
@@ -165,7 +161,28 @@ int hs__series_put(const hs__series_t *s, hs__series_state_t *st, int32_t day, i
     v->sum += sum;
   else if (v && !isnan(ext) && (isnan(v->ext) || better(s->op, ext, v->ext)))
     v->ext = ext;
+}
+
+int hs__series_put(const hs__series_t *s, hs__series_state_t *st, int32_t day, int32_t cnt,
+                   int64_t sum, double ext) {
+  if (st->head == INT32_MIN || day > st->head || day <= st->head - (int32_t)s->days)
+    return 0;
+  int64_t i = entry_of(s, st, day);
+  if (i < 0)
+    return HS_E_NOMEM;
+  put_at(s, st, (uint32_t)i, cnt, sum, ext);
   return 0;
+}
+
+/* hs__series_put for a day inside the series' days: in place when it is
+ * the newest day held, as most events' days are. */
+static inline int put_in(const hs__series_t *s, hs__series_state_t *st, int32_t day, int32_t cnt,
+                         int64_t sum, double ext) {
+  if (st->n && st->d[st->start + st->n - 1].day == day) {
+    put_at(s, st, st->n - 1u, cnt, sum, ext);
+    return 0;
+  }
+  return hs__series_put(s, st, day, cnt, sum, ext);
 }
 
 static hs__dkey_t *key_find(hs__series_state_t *st, uint32_t hash) {
@@ -350,12 +367,12 @@ int hs__series_add(const hs_model_t *m, hs_account_t *a, uint32_t si, const hs_e
       if (rc)
         return rc < 0 ? rc : 0;
     }
-    int rc = hs__series_put(s, st, day, 1, 0, NAN);
+    int rc = put_in(s, st, day, 1, 0, NAN);
     if (!rc)
       views_add(m, a, si, day, 1, 0, NAN);
     return rc;
   }
-  int rc = hs__series_put(s, st, day, 1, sum, ext);
+  int rc = put_in(s, st, day, 1, sum, ext);
   if (!rc)
     views_add(m, a, si, day, 1, sum, ext);
   return rc;
