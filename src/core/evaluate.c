@@ -28,6 +28,33 @@ static inline double view_value(const hs__series_t *s, const hs__view_state_t *v
   }
 }
 
+/* view_value of view `vw` of `a`, read in place: only the parts it needs. */
+static inline double view_value_at(const hs__view_t *vw, const hs_account_t *a,
+                                   hs_metric_kind_t k) {
+  const int64_t *p = a->views + vw->slot;
+  const uint8_t parts = vw->parts;
+  const int64_t cnt = p[0];
+  switch (k) {
+  case HS_MK_SUM:
+    return (double)(parts & HS__VP_SUM ? p[1] : 0) / 1000.0;
+  case HS_MK_AVG:
+    return cnt ? (double)(parts & HS__VP_SUM ? p[1] : 0) / 1000.0 / (double)cnt : NAN;
+  case HS_MK_MIN:
+  case HS_MK_MAX: {
+    if (!(parts & HS__VP_EXT))
+      return NAN;
+    const uint32_t sums = !!(parts & HS__VP_SUM);
+    double e;
+    memcpy(&e, p + 1 + sums + (parts & HS__VP_SLOPE ? 1 + sums : 0), sizeof e);
+    return e;
+  }
+  case HS_MK_DISTINCT: /* a series may hold more keys than one metric counts */
+    return (double)(cnt < HS_MAX_DISTINCT ? cnt : HS_MAX_DISTINCT);
+  default:
+    return (double)cnt;
+  }
+}
+
 static double attribute_value(const hs__metric_t *mt, const hs_account_t *a, int64_t t) {
   switch (mt->attr) {
   case HS__ATTR_LICENSES:
@@ -75,7 +102,9 @@ static inline __attribute__((always_inline)) void eval_metric(const hs_model_t *
     const hs__view_t *vw = &m->views[mt->view];
     const hs__series_t *s = &m->series[vw->series];
     u = a->series[vw->series].last_ms;
-    if (u != INT64_MIN) { /* counts are 0, not missing, once data has flowed */
+    if (u != INT64_MIN && mt->kind != HS_MK_TREND && mt->kind != HS_MK_SLOPE) {
+      v = view_value_at(vw, a, mt->kind); /* counts are 0, not missing, once data has flowed */
+    } else if (u != INT64_MIN) {
       hs__view_state_t view;
       const hs__view_state_t *vs = &view;
       hs__view_load(m, a, (uint32_t)mt->view, &view);
@@ -90,10 +119,8 @@ static inline __attribute__((always_inline)) void eval_metric(const hs_model_t *
           v = cur - old;
         else if (old != 0 && !isnan(old) && !isnan(cur))
           v = (cur - old) / fabs(old) * 100.0;
-      } else if (mt->kind == HS_MK_SLOPE) {
-        v = view_slope(vs, vw->days, m->metrics[mt->of].kind == HS_MK_SUM);
       } else {
-        v = view_value(s, vs, mt->kind);
+        v = view_slope(vs, vw->days, m->metrics[mt->of].kind == HS_MK_SUM);
       }
     }
   } else if (mt->kind == HS_MK_DAYS_SINCE || mt->kind == HS_MK_LATEST) {
