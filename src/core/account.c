@@ -345,7 +345,7 @@ static int apply_override(const hs_model_t *m, hs_account_t *a, const hs_event_t
   return HS_APPLIED;
 }
 
-static bool filter_matches(const hs__filter_t *f, const hs_event_t *ev) {
+static bool where_matches(const hs__filter_t *f, const hs_event_t *ev) {
   for (uint32_t i = 0; i < f->n_where; i++) {
     hs_str_t v = hs_event_str(ev, f->where_field[i]);
     if (!v.len)
@@ -357,6 +357,11 @@ static bool filter_matches(const hs__filter_t *f, const hs_event_t *ev) {
       return false;
   }
   return true;
+}
+
+/* Whether `ev` passes filter `f` (most filters have no conditions). */
+static inline bool filter_matches(const hs__filter_t *f, const hs_event_t *ev) {
+  return !f->n_where || where_matches(f, ev);
 }
 
 static int update_aggregates(const hs_model_t *m, hs_account_t *a, const hs_event_t *ev) {
