@@ -120,8 +120,9 @@ void hs__view_recompute_ext(const hs_model_t *m, hs_account_t *a, uint32_t vi) {
 
 /* Adds a day's count, sum and extremum to every view of series `si` that
  * holds `day`, in place: only the parts each view keeps (see layout.h). */
-static void views_add(const hs_model_t *m, hs_account_t *a, uint32_t si, int32_t day, int64_t cnt,
-                      int64_t sum, double ext) {
+static inline __attribute__((always_inline)) void views_add(const hs_model_t *m, hs_account_t *a,
+                                                            uint32_t si, int32_t day, int64_t cnt,
+                                                            int64_t sum, double ext) {
   const hs__series_state_t *st = &a->series[si];
   const uint8_t op = m->series[si].op;
   const int32_t head = st->head;
