@@ -268,8 +268,8 @@ static uint32_t eval_refs(const hs_model_t *m, const hs__profile_t *pr, const hs
  * weights into gw[g], of the weighted normalised values into gs[g]. Each
  * group's sums are separate, so taking them group by group is the same
  * operations in the same order as one pass over every ref: the same bits. */
-static void group_sums(const hs__profile_t *pr, uint32_t g, const double *norm, double *gw,
-                       double *gs) {
+static inline __attribute__((always_inline)) void
+group_sums(const hs__profile_t *pr, uint32_t g, const double *norm, double *gw, double *gs) {
   double w = 0, ws = 0;
   for (uint64_t b = pr->group_refs[g]; b; b &= b - 1) {
     const uint32_t r = (uint32_t)__builtin_ctzll(b);
