@@ -148,6 +148,40 @@ void hs_account_prefetch_days(const hs_model_t *m, const hs_account_t *a, const 
   }
 }
 
+static bool in_list(const char *v, char *const *list, uint32_t n) {
+  for (uint32_t i = 0; v && i < n; i++)
+    if (strcmp(v, list[i]) == 0)
+      return true;
+  return false;
+}
+
+int hs__select_profile(const hs_model_t *m, const hs_account_t *a) {
+  for (uint32_t p = 0; p < m->n_profiles; p++) {
+    const hs__profile_t *pr = &m->profiles[p];
+    if ((int)p == m->default_profile)
+      continue;
+    bool all = true;
+    for (uint32_t s = 0; s < pr->n_select && all; s++) {
+      const char *v = NULL;
+      const char *attr = pr->select[s].attr;
+      if (strcmp(attr, "segment") == 0)
+        v = a->segment;
+      else if (strcmp(attr, "stage") == 0)
+        v = a->stage;
+      else if (strcmp(attr, "vertical") == 0)
+        v = a->vertical;
+      else
+        for (uint32_t k = 0; k < a->n_custom; k++)
+          if (strcmp(a->custom_key[k], attr) == 0)
+            v = a->custom_val[k];
+      all = in_list(v, pr->select[s].values, pr->select[s].n_values);
+    }
+    if (all)
+      return (int)p;
+  }
+  return m->default_profile;
+}
+
 hs_str_t hs_account_id(const hs_account_t *a) {
   return (hs_str_t){a->id, a->id_len};
 }

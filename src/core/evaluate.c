@@ -165,40 +165,6 @@ static void eval_metrics(const hs_model_t *m, const hs__profile_t *pr, const hs_
       eval_metric(m, a, t, pr->needed[k], val, upd);
 }
 
-static bool in_list(const char *v, char *const *list, uint32_t n) {
-  for (uint32_t i = 0; v && i < n; i++)
-    if (strcmp(v, list[i]) == 0)
-      return true;
-  return false;
-}
-
-static int select_profile(const hs_model_t *m, const hs_account_t *a) {
-  for (uint32_t p = 0; p < m->n_profiles; p++) {
-    const hs__profile_t *pr = &m->profiles[p];
-    if ((int)p == m->default_profile)
-      continue;
-    bool all = true;
-    for (uint32_t s = 0; s < pr->n_select && all; s++) {
-      const char *v = NULL;
-      const char *attr = pr->select[s].attr;
-      if (strcmp(attr, "segment") == 0)
-        v = a->segment;
-      else if (strcmp(attr, "stage") == 0)
-        v = a->stage;
-      else if (strcmp(attr, "vertical") == 0)
-        v = a->vertical;
-      else
-        for (uint32_t k = 0; k < a->n_custom; k++)
-          if (strcmp(a->custom_key[k], attr) == 0)
-            v = a->custom_val[k];
-      all = in_list(v, pr->select[s].values, pr->select[s].n_values);
-    }
-    if (all)
-      return (int)p;
-  }
-  return m->default_profile;
-}
-
 static const hs__override_t *find_override(const hs_account_t *a, int metric, int64_t t) {
   for (uint32_t i = 0; i < a->n_overrides; i++)
     if (a->overrides[i].metric == metric && a->overrides[i].expires_ms > t)
@@ -424,7 +390,7 @@ void hs_account_score(const hs_model_t *m, const hs_account_t *a, int64_t at_ms,
   int64_t t = a->clock_ms == INT64_MIN ? 0 : a->clock_ms;
   if (at_ms > t && hs_day_of(at_ms) == hs_day_of(t))
     t = at_ms;
-  int p = a->selected >= 0 ? a->selected : select_profile(m, a);
+  int p = a->selected >= 0 ? a->selected : hs__select_profile(m, a);
   const hs__profile_t *pr = &m->profiles[p];
   double raw[HS_MAX_PROFILE_METRICS], norm[HS_MAX_PROFILE_METRICS];
   double gw[HS_MAX_GROUPS], gs[HS_MAX_GROUPS];
@@ -645,7 +611,7 @@ void hs__evaluate(const hs_model_t *m, hs_account_t *a, int64_t t, const hs_even
   e->event = ev;
   e->n_alerts = 0;
   if (a->selected < 0)
-    a->selected = select_profile(m, a);
+    a->selected = hs__select_profile(m, a);
   const int p = a->selected;
   const hs__profile_t *pr = &m->profiles[p];
   const uint64_t dirty = dirty_refs(m, a, p);
