@@ -127,9 +127,10 @@ int main(int argc, char **argv) {
       size_t k = i % (AHEAD + 1);
       if (i < n) {
         okq[k] = hs_event_decode(dq[k], buf + msgs[i].off, msgs[i].len, fmt, &evq[k], &err) == 0;
-        if (okq[k] && prefetch) {
+        if (okq[k]) {
           hq[k] = hs_engine_hash(evq[k].account_id);
-          hs_engine_prefetch(e, hq[k], &evq[k], 0);
+          if (prefetch)
+            hs_engine_prefetch(e, hq[k], &evq[k], 0);
         }
       }
       size_t k1 = (i - 1) % (AHEAD + 1), k2 = (i - 2) % (AHEAD + 1), k3 = (i - 3) % (AHEAD + 1);
@@ -138,7 +139,7 @@ int main(int argc, char **argv) {
       if (i >= 2 && i - 2 < n && okq[k2] && prefetch)
         hs_engine_prefetch(e, hq[k2], &evq[k2], 2);
       if (i >= 3 && okq[k3])
-        hs_engine_apply(e, &evq[k3]);
+        hs_engine_apply_hashed(e, hq[k3], &evq[k3]);
     }
     double t_all = now_s() - t0;
     for (int k = 1; k <= AHEAD; k++)

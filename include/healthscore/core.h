@@ -475,6 +475,9 @@ void hs_engine_free(hs_engine_t *e);
 /* Applies one event to its account (created on first sight). Returns a
  * hs_apply_result_t or HS_E_NOMEM. */
 int hs_engine_apply(hs_engine_t *e, const hs_event_t *ev);
+/* The same, for a caller that has the account id's hs_engine_hash already
+ * (as for hs_engine_prefetch): the id is not hashed again. */
+int hs_engine_apply_hashed(hs_engine_t *e, uint64_t hash, const hs_event_t *ev);
 
 /* The hash the engine files an account id under (for hs_engine_prefetch). */
 uint64_t hs_engine_hash(hs_str_t account_id);

@@ -39,6 +39,10 @@ static size_t layout(const hs_model_t *m, hs_account_t *a, uint32_t id_len) {
   return off;
 }
 
+size_t hs__account_block(const hs_model_t *m) {
+  return layout(m, NULL, 0);
+}
+
 static void init(const hs_model_t *m, hs_account_t *a) {
   a->n_series = m->n_series;
   for (uint32_t i = 0; i < m->n_series; i++) {
@@ -126,7 +130,7 @@ int hs__account_overrides_alloc(hs_account_t *a) {
 
 void hs_account_prefetch(const hs_model_t *m, const hs_account_t *a) {
   /* the whole block: struct, id, views, series, scalars, rules, history */
-  size_t n = layout(m, NULL, 0) + 64; /* ids are short: no need to read id_len */
+  size_t n = m->account_block + 64; /* ids are short: no need to read id_len */
   for (size_t off = 0; off < n; off += 64)
     __builtin_prefetch((const char *)a + off);
 }
@@ -142,6 +146,40 @@ void hs_account_prefetch_days(const hs_model_t *m, const hs_account_t *a, const 
         __builtin_prefetch(&HS__V(st)[st->start + st->n - 1]);
     }
   }
+}
+
+static bool in_list(const char *v, char *const *list, uint32_t n) {
+  for (uint32_t i = 0; v && i < n; i++)
+    if (strcmp(v, list[i]) == 0)
+      return true;
+  return false;
+}
+
+int hs__select_profile(const hs_model_t *m, const hs_account_t *a) {
+  for (uint32_t p = 0; p < m->n_profiles; p++) {
+    const hs__profile_t *pr = &m->profiles[p];
+    if ((int)p == m->default_profile)
+      continue;
+    bool all = true;
+    for (uint32_t s = 0; s < pr->n_select && all; s++) {
+      const char *v = NULL;
+      const char *attr = pr->select[s].attr;
+      if (strcmp(attr, "segment") == 0)
+        v = a->segment;
+      else if (strcmp(attr, "stage") == 0)
+        v = a->stage;
+      else if (strcmp(attr, "vertical") == 0)
+        v = a->vertical;
+      else
+        for (uint32_t k = 0; k < a->n_custom; k++)
+          if (strcmp(a->custom_key[k], attr) == 0)
+            v = a->custom_val[k];
+      all = in_list(v, pr->select[s].values, pr->select[s].n_values);
+    }
+    if (all)
+      return (int)p;
+  }
+  return m->default_profile;
 }
 
 hs_str_t hs_account_id(const hs_account_t *a) {
@@ -341,7 +379,7 @@ static int apply_override(const hs_model_t *m, hs_account_t *a, const hs_event_t
   return HS_APPLIED;
 }
 
-static bool filter_matches(const hs__filter_t *f, const hs_event_t *ev) {
+static bool where_matches(const hs__filter_t *f, const hs_event_t *ev) {
   for (uint32_t i = 0; i < f->n_where; i++) {
     hs_str_t v = hs_event_str(ev, f->where_field[i]);
     if (!v.len)
@@ -353,6 +391,11 @@ static bool filter_matches(const hs__filter_t *f, const hs_event_t *ev) {
       return false;
   }
   return true;
+}
+
+/* Whether `ev` passes filter `f` (most filters have no conditions). */
+static inline bool filter_matches(const hs__filter_t *f, const hs_event_t *ev) {
+  return !f->n_where || where_matches(f, ev);
 }
 
 static int update_aggregates(const hs_model_t *m, hs_account_t *a, const hs_event_t *ev) {

@@ -90,8 +90,7 @@ hs_account_t *hs_engine_find(hs_engine_t *e, hs_str_t id) {
 }
 
 /* The account of `id`, created on first sight; NULL when out of memory. */
-static hs_account_t *find_or_add(hs_engine_t *e, hs_str_t id) {
-  uint64_t h = hs_idmap_hash(id);
+static hs_account_t *find_or_add(hs_engine_t *e, hs_str_t id, uint64_t h) {
   size_t i = hs_idmap_slot(&e->map, id, h);
   if (e->map.refs[i])
     return e->accts[e->map.refs[i] - 1];
@@ -111,8 +110,12 @@ static hs_account_t *find_or_add(hs_engine_t *e, hs_str_t id) {
 }
 
 int hs_engine_apply(hs_engine_t *e, const hs_event_t *ev) {
+  return hs_engine_apply_hashed(e, hs_idmap_hash(ev->account_id), ev);
+}
+
+int hs_engine_apply_hashed(hs_engine_t *e, uint64_t hash, const hs_event_t *ev) {
   e->stats.events++;
-  hs_account_t *a = find_or_add(e, ev->account_id);
+  hs_account_t *a = find_or_add(e, ev->account_id, hash);
   if (!a)
     return HS_E_NOMEM;
   if (ev->ts_ms > e->watermark)

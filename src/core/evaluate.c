@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static double view_value(const hs__series_t *s, const hs__view_state_t *vs, hs_metric_kind_t k) {
+static inline double view_value(const hs__series_t *s, const hs__view_state_t *vs,
+                                hs_metric_kind_t k) {
   switch (k) {
   case HS_MK_SUM:
     return (double)vs->sum / 1000.0;
@@ -24,6 +25,33 @@ static double view_value(const hs__series_t *s, const hs__view_state_t *vs, hs_m
   default:
     (void)s;
     return (double)vs->cnt;
+  }
+}
+
+/* view_value of view `vw` of `a`, read in place: only the parts it needs. */
+static inline double view_value_at(const hs__view_t *vw, const hs_account_t *a,
+                                   hs_metric_kind_t k) {
+  const int64_t *p = a->views + vw->slot;
+  const uint8_t parts = vw->parts;
+  const int64_t cnt = p[0];
+  switch (k) {
+  case HS_MK_SUM:
+    return (double)(parts & HS__VP_SUM ? p[1] : 0) / 1000.0;
+  case HS_MK_AVG:
+    return cnt ? (double)(parts & HS__VP_SUM ? p[1] : 0) / 1000.0 / (double)cnt : NAN;
+  case HS_MK_MIN:
+  case HS_MK_MAX: {
+    if (!(parts & HS__VP_EXT))
+      return NAN;
+    const uint32_t sums = !!(parts & HS__VP_SUM);
+    double e;
+    memcpy(&e, p + 1 + sums + (parts & HS__VP_SLOPE ? 1 + sums : 0), sizeof e);
+    return e;
+  }
+  case HS_MK_DISTINCT: /* a series may hold more keys than one metric counts */
+    return (double)(cnt < HS_MAX_DISTINCT ? cnt : HS_MAX_DISTINCT);
+  default:
+    return (double)cnt;
   }
 }
 
@@ -62,100 +90,79 @@ static double view_slope(const hs__view_state_t *vs, uint32_t days, bool sums) {
   return den > 0 ? -(n * sax - sa * sx) / den : NAN; /* older is larger age */
 }
 
-/* Fills val[i] (NAN when missing) and upd[i] (time of the data) for the
- * metrics profile `pr` needs for the refs in `refs`, in dependency order. */
+/* Fills val[i] (NAN when missing) and upd[i] (time of the data) for metric i. */
+static inline __attribute__((always_inline)) void eval_metric(const hs_model_t *m,
+                                                              const hs_account_t *a, int64_t t,
+                                                              uint32_t i, double *val,
+                                                              int64_t *upd) {
+  const hs__metric_t *mt = &m->metrics[i];
+  double v = NAN;
+  int64_t u = INT64_MIN;
+  if (mt->view >= 0 && mt->kind != HS_MK_RATIO) {
+    const hs__view_t *vw = &m->views[mt->view];
+    const hs__series_t *s = &m->series[vw->series];
+    u = a->series[vw->series].last_ms;
+    if (u != INT64_MIN && mt->kind != HS_MK_TREND && mt->kind != HS_MK_SLOPE) {
+      v = view_value_at(vw, a, mt->kind); /* counts are 0, not missing, once data has flowed */
+    } else if (u != INT64_MIN) {
+      hs__view_state_t view;
+      const hs__view_state_t *vs = &view;
+      hs__view_load(m, a, (uint32_t)mt->view, &view);
+      if (mt->kind == HS_MK_TREND) {
+        hs_metric_kind_t ok = m->metrics[mt->of].kind;
+        hs__view_state_t prev;
+        hs__view_load(m, a, (uint32_t)mt->view2, &prev);
+        prev.cnt -= vs->cnt;
+        prev.sum -= vs->sum;
+        double cur = view_value(s, vs, ok), old = view_value(s, &prev, ok);
+        if (mt->trend_mode == HS_TREND_DELTA)
+          v = cur - old;
+        else if (old != 0 && !isnan(old) && !isnan(cur))
+          v = (cur - old) / fabs(old) * 100.0;
+      } else {
+        v = view_slope(vs, vw->days, m->metrics[mt->of].kind == HS_MK_SUM);
+      }
+    }
+  } else if (mt->kind == HS_MK_DAYS_SINCE || mt->kind == HS_MK_LATEST) {
+    const hs__scalar_state_t *sc = &a->scalars[mt->scalar];
+    u = sc->ts;
+    if (sc->ts != INT64_MIN) {
+      if (mt->kind == HS_MK_DAYS_SINCE)
+        v = (double)(t - sc->ts) / (double)HS_MS_PER_DAY;
+      else if (mt->max_age_ms == 0 || t - sc->ts <= mt->max_age_ms)
+        v = sc->value;
+    }
+  } else if (mt->kind == HS_MK_RATIO) {
+    double n = val[mt->num], d = val[mt->den];
+    v = d != 0 && !isnan(n) && !isnan(d) ? n / d : NAN;
+    u = upd[mt->num] > upd[mt->den] ? upd[mt->num] : upd[mt->den];
+  } else if (mt->kind == HS_MK_ATTRIBUTE) {
+    v = attribute_value(mt, a, t);
+    u = a->attrs_ms;
+  }
+  if (mt->per == -2)
+    v = a->licenses > 0 ? v / a->licenses : NAN;
+  else if (mt->per >= 0)
+    v = val[mt->per] > 0 ? v / val[mt->per] : NAN;
+  val[i] = isfinite(v) ? v : NAN;
+  upd[i] = u;
+}
+
+/* Fills val and upd for the metrics profile `pr` needs for the refs in
+ * `refs`, in dependency order. */
 static void eval_metrics(const hs_model_t *m, const hs__profile_t *pr, const hs_account_t *a,
                          int64_t t, uint64_t refs, double *val, int64_t *upd) {
-  for (uint32_t k = 0; k < pr->n_needed; k++) {
-    if (!(pr->needed_refs[k] & refs))
-      continue;
-    uint32_t i = pr->needed[k];
-    const hs__metric_t *mt = &m->metrics[i];
-    double v = NAN;
-    int64_t u = INT64_MIN;
-    if (mt->view >= 0 && mt->kind != HS_MK_RATIO) {
-      const hs__view_t *vw = &m->views[mt->view];
-      const hs__series_t *s = &m->series[vw->series];
-      u = a->series[vw->series].last_ms;
-      if (u != INT64_MIN) { /* counts are 0, not missing, once data has flowed */
-        hs__view_state_t view;
-        const hs__view_state_t *vs = &view;
-        hs__view_load(m, a, (uint32_t)mt->view, &view);
-        if (mt->kind == HS_MK_TREND) {
-          hs_metric_kind_t ok = m->metrics[mt->of].kind;
-          hs__view_state_t prev;
-          hs__view_load(m, a, (uint32_t)mt->view2, &prev);
-          prev.cnt -= vs->cnt;
-          prev.sum -= vs->sum;
-          double cur = view_value(s, vs, ok), old = view_value(s, &prev, ok);
-          if (mt->trend_mode == HS_TREND_DELTA)
-            v = cur - old;
-          else if (old != 0 && !isnan(old) && !isnan(cur))
-            v = (cur - old) / fabs(old) * 100.0;
-        } else if (mt->kind == HS_MK_SLOPE) {
-          v = view_slope(vs, vw->days, m->metrics[mt->of].kind == HS_MK_SUM);
-        } else {
-          v = view_value(s, vs, mt->kind);
-        }
-      }
-    } else if (mt->kind == HS_MK_DAYS_SINCE || mt->kind == HS_MK_LATEST) {
-      const hs__scalar_state_t *sc = &a->scalars[mt->scalar];
-      u = sc->ts;
-      if (sc->ts != INT64_MIN) {
-        if (mt->kind == HS_MK_DAYS_SINCE)
-          v = (double)(t - sc->ts) / (double)HS_MS_PER_DAY;
-        else if (mt->max_age_ms == 0 || t - sc->ts <= mt->max_age_ms)
-          v = sc->value;
-      }
-    } else if (mt->kind == HS_MK_RATIO) {
-      double n = val[mt->num], d = val[mt->den];
-      v = d != 0 && !isnan(n) && !isnan(d) ? n / d : NAN;
-      u = upd[mt->num] > upd[mt->den] ? upd[mt->num] : upd[mt->den];
-    } else if (mt->kind == HS_MK_ATTRIBUTE) {
-      v = attribute_value(mt, a, t);
-      u = a->attrs_ms;
-    }
-    if (mt->per == -2)
-      v = a->licenses > 0 ? v / a->licenses : NAN;
-    else if (mt->per >= 0)
-      v = val[mt->per] > 0 ? v / val[mt->per] : NAN;
-    val[i] = isfinite(v) ? v : NAN;
-    upd[i] = u;
+  if (pr->ref_needed) { /* the entries those refs need, in order */
+    uint64_t ks = 0;
+    for (uint64_t d = refs; d; d &= d - 1)
+      ks |= pr->ref_needed[__builtin_ctzll(d)];
+    for (; ks; ks &= ks - 1)
+      eval_metric(m, a, t, pr->needed[__builtin_ctzll(ks)], val, upd);
+    return;
   }
-}
-
-static bool in_list(const char *v, char *const *list, uint32_t n) {
-  for (uint32_t i = 0; v && i < n; i++)
-    if (strcmp(v, list[i]) == 0)
-      return true;
-  return false;
-}
-
-static int select_profile(const hs_model_t *m, const hs_account_t *a) {
-  for (uint32_t p = 0; p < m->n_profiles; p++) {
-    const hs__profile_t *pr = &m->profiles[p];
-    if ((int)p == m->default_profile)
-      continue;
-    bool all = true;
-    for (uint32_t s = 0; s < pr->n_select && all; s++) {
-      const char *v = NULL;
-      const char *attr = pr->select[s].attr;
-      if (strcmp(attr, "segment") == 0)
-        v = a->segment;
-      else if (strcmp(attr, "stage") == 0)
-        v = a->stage;
-      else if (strcmp(attr, "vertical") == 0)
-        v = a->vertical;
-      else
-        for (uint32_t k = 0; k < a->n_custom; k++)
-          if (strcmp(a->custom_key[k], attr) == 0)
-            v = a->custom_val[k];
-      all = in_list(v, pr->select[s].values, pr->select[s].n_values);
-    }
-    if (all)
-      return (int)p;
-  }
-  return m->default_profile;
+  for (uint32_t k = 0; k < pr->n_needed; k++)
+    if (pr->needed_refs[k] & refs)
+      eval_metric(m, a, t, pr->needed[k], val, upd);
 }
 
 static const hs__override_t *find_override(const hs_account_t *a, int metric, int64_t t) {
@@ -227,8 +234,8 @@ static uint32_t eval_refs(const hs_model_t *m, const hs__profile_t *pr, const hs
  * weights into gw[g], of the weighted normalised values into gs[g]. Each
  * group's sums are separate, so taking them group by group is the same
  * operations in the same order as one pass over every ref: the same bits. */
-static void group_sums(const hs__profile_t *pr, uint32_t g, const double *norm, double *gw,
-                       double *gs) {
+static inline __attribute__((always_inline)) void
+group_sums(const hs__profile_t *pr, uint32_t g, const double *norm, double *gw, double *gs) {
   double w = 0, ws = 0;
   for (uint64_t b = pr->group_refs[g]; b; b &= b - 1) {
     const uint32_t r = (uint32_t)__builtin_ctzll(b);
@@ -383,7 +390,7 @@ void hs_account_score(const hs_model_t *m, const hs_account_t *a, int64_t at_ms,
   int64_t t = a->clock_ms == INT64_MIN ? 0 : a->clock_ms;
   if (at_ms > t && hs_day_of(at_ms) == hs_day_of(t))
     t = at_ms;
-  int p = a->selected >= 0 ? a->selected : select_profile(m, a);
+  int p = a->selected >= 0 ? a->selected : hs__select_profile(m, a);
   const hs__profile_t *pr = &m->profiles[p];
   double raw[HS_MAX_PROFILE_METRICS], norm[HS_MAX_PROFILE_METRICS];
   double gw[HS_MAX_GROUPS], gs[HS_MAX_GROUPS];
@@ -604,7 +611,7 @@ void hs__evaluate(const hs_model_t *m, hs_account_t *a, int64_t t, const hs_even
   e->event = ev;
   e->n_alerts = 0;
   if (a->selected < 0)
-    a->selected = select_profile(m, a);
+    a->selected = hs__select_profile(m, a);
   const int p = a->selected;
   const hs__profile_t *pr = &m->profiles[p];
   const uint64_t dirty = dirty_refs(m, a, p);

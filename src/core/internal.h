@@ -80,6 +80,9 @@ void hs__series_advance(const hs_model_t *m, hs_account_t *a, int32_t new_head);
 /* Recomputes a min/max view's extremum from the days the series keeps. */
 void hs__view_recompute_ext(const hs_model_t *m, hs_account_t *a, uint32_t vi);
 
+/* The profile whose selectors `a` matches (the first in order), else the
+ * default one (account.c). */
+int hs__select_profile(const hs_model_t *m, const hs_account_t *a);
 /* Evaluates `a` at time t (its clock): score, history, alert rules; fills
  * `e` and makes this the previous evaluation. */
 void hs__evaluate(const hs_model_t *m, hs_account_t *a, int64_t t, const hs_event_t *ev,

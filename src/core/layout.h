@@ -110,6 +110,9 @@ typedef struct hs__profile_s {
      to renewal, a latest value's age, staleness), and per entry of
      `needed`, the refs that need it */
   uint64_t *series_refs, *scalar_refs, time_refs, *needed_refs;
+  /* per ref, the entries of `needed` it needs (bit k: needed[k]); NULL when
+     more than 64 metrics are needed */
+  uint64_t *ref_needed;
 } hs__profile_t;
 
 typedef struct hs__rule_s {
@@ -141,6 +144,7 @@ struct hs_model_s {
   uint32_t history_days;   /* daily score history length */
   uint32_t max_refs;       /* most metrics in one profile */
   uint32_t max_groups;     /* most groups in one profile */
+  size_t account_block;    /* an account's block without its id (hs_account_prefetch) */
   uint16_t **series_views; /* per series: the views over it */
   uint16_t *n_series_views;
   bool uses_licenses_attr;
@@ -329,10 +333,15 @@ static inline uint64_t hs__dirty_bit(uint32_t i) {
 }
 
 /* Ring slot of `day` in a ring of `days` slots (the daily score history). */
-uint32_t hs__series_slot(int32_t day, uint32_t days);
+static inline uint32_t hs__series_slot(int32_t day, uint32_t days) {
+  int64_t r = (int64_t)day % (int64_t)days;
+  return (uint32_t)(r < 0 ? r + days : r);
+}
 
 /* Allocate the custom attribute and override arrays when first needed.
  * Return 0 or HS_E_NOMEM. */
+/* The size of an account's block with an empty id (model.c sets account_block). */
+size_t hs__account_block(const hs_model_t *m);
 int hs__account_custom_alloc(hs_account_t *a);
 int hs__account_overrides_alloc(hs_account_t *a);
 

@@ -459,9 +459,13 @@ static void ref_inputs(const hs_model_t *m, hs__profile_t *pr, uint32_t r) {
       pr->time_refs |= bit; /* not known here: always recomputed */
     }
   }
-  for (uint32_t k = 0; k < pr->n_needed; k++)
-    if (mark[pr->needed[k]])
+  for (uint32_t k = 0; k < pr->n_needed; k++) {
+    if (mark[pr->needed[k]]) {
       pr->needed_refs[k] |= bit;
+      if (pr->ref_needed)
+        pr->ref_needed[r] |= (uint64_t)1 << k;
+    }
+  }
 }
 
 /* Per profile, the metrics its score needs, in dependency order. */
@@ -478,7 +482,9 @@ static int compile_needed(hs_model_t *m) {
         pr->needed[pr->n_needed++] = m->order[k];
     if (!(pr->series_refs = hs_calloc(m->n_series + 1, sizeof *pr->series_refs)) ||
         !(pr->scalar_refs = hs_calloc(m->n_scalars + 1, sizeof *pr->scalar_refs)) ||
-        !(pr->needed_refs = hs_calloc(pr->n_needed + 1, sizeof *pr->needed_refs)))
+        !(pr->needed_refs = hs_calloc(pr->n_needed + 1, sizeof *pr->needed_refs)) ||
+        (pr->n_needed <= 64 &&
+         !(pr->ref_needed = hs_calloc(pr->n_refs + 1, sizeof *pr->ref_needed))))
       return HS_E_NOMEM;
     for (uint32_t r = 0; r < pr->n_refs; r++) {
       ref_inputs(m, pr, r);
@@ -673,6 +679,7 @@ int hs_model_compile(const hs_config_t *cfg, hs_model_t **out, hs_err_t *err) {
     hs_model_free(c.m);
     return rc;
   }
+  c.m->account_block = hs__account_block(c.m);
   *out = c.m;
   return 0;
 }

@@ -53,6 +53,7 @@ void hs_model_free(hs_model_t *m) {
     hs_free(pr->series_refs);
     hs_free(pr->scalar_refs);
     hs_free(pr->needed_refs);
+    hs_free(pr->ref_needed);
   }
   for (uint32_t i = 0; m->rules && i < m->n_rules; i++) {
     hs_free(m->rules[i].id);

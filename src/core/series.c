@@ -21,11 +21,6 @@
 #define HS__KEYS_MAX (HS_MAX_DISTINCT + HS_MAX_DISTINCT / 4)
 #define HS__KEYS_SLOTS (2 * HS_MAX_DISTINCT)
 
-static inline uint32_t slot_of(int32_t day, uint32_t days) {
-  int64_t r = (int64_t)day % (int64_t)days;
-  return (uint32_t)(r < 0 ? r + days : r);
-}
-
 static inline bool better(uint8_t op, double a, double b) {
   return op == HS__OP_MIN ? a < b : a > b;
 }
@@ -123,28 +118,50 @@ void hs__view_recompute_ext(const hs_model_t *m, hs_account_t *a, uint32_t vi) {
   hs__view_store(m, a, vi, &vs);
 }
 
-static void views_add(const hs_model_t *m, hs_account_t *a, uint32_t si, int32_t day, int64_t cnt,
-                      int64_t sum, double ext) {
+/* Adds a day's count, sum and extremum to every view of series `si` that
+ * holds `day`, in place: only the parts each view keeps (see layout.h). */
+static inline __attribute__((always_inline)) void views_add(const hs_model_t *m, hs_account_t *a,
+                                                            uint32_t si, int32_t day, int64_t cnt,
+                                                            int64_t sum, double ext) {
   const hs__series_state_t *st = &a->series[si];
-  uint8_t op = m->series[si].op;
+  const uint8_t op = m->series[si].op;
+  const int32_t head = st->head;
+  const bool has_ext = !isnan(ext);
   for (uint32_t k = 0; k < m->n_series_views[si]; k++) {
-    uint32_t vi = m->series_views[si][k];
-    const hs__view_t *v = &m->views[vi];
-    if (day <= st->head - (int32_t)v->days)
+    const hs__view_t *v = &m->views[m->series_views[si][k]];
+    if (day <= head - (int32_t)v->days)
       continue;
-    hs__view_state_t vs;
-    hs__view_load(m, a, vi, &vs);
-    vs.cnt += cnt;
-    vs.sum += sum;
-    if (v->slope) {
-      int64_t age = st->head - day;
-      vs.s1_cnt += age * cnt;
-      vs.s1_sum += age * sum;
+    int64_t *p = a->views + v->slot;
+    const uint8_t parts = v->parts;
+    *p++ += cnt;
+    if (parts & HS__VP_SUM)
+      *p++ += sum;
+    if (parts & HS__VP_SLOPE) {
+      const int64_t age = head - day;
+      *p++ += age * cnt;
+      if (parts & HS__VP_SUM)
+        *p++ += age * sum;
     }
-    if (!isnan(ext) && vs.ext_valid && (isnan(vs.ext) || better(op, ext, vs.ext)))
-      vs.ext = ext;
-    hs__view_store(m, a, vi, &vs);
+    if ((parts & HS__VP_EXT) && has_ext && p[1]) {
+      double e;
+      memcpy(&e, p, sizeof e);
+      if (isnan(e) || better(op, ext, e))
+        memcpy(p, &ext, sizeof ext);
+    }
   }
+}
+
+/* Adds to entry i (from start) of the days. */
+static inline void put_at(const hs__series_t *s, hs__series_state_t *st, uint32_t i, int32_t cnt,
+                          int64_t sum, double ext) {
+  st->d[st->start + i].cnt += cnt;
+  hs__dval_t *v = HS__V(st);
+  if (v)
+    v += st->start + i;
+  if (v && s->op == HS__OP_SUM)
+    v->sum += sum;
+  else if (v && !isnan(ext) && (isnan(v->ext) || better(s->op, ext, v->ext)))
+    v->ext = ext;
 }
 
 int hs__series_put(const hs__series_t *s, hs__series_state_t *st, int32_t day, int32_t cnt,
@@ -154,15 +171,19 @@ int hs__series_put(const hs__series_t *s, hs__series_state_t *st, int32_t day, i
   int64_t i = entry_of(s, st, day);
   if (i < 0)
     return HS_E_NOMEM;
-  st->d[st->start + i].cnt += cnt;
-  hs__dval_t *v = HS__V(st);
-  if (v)
-    v += st->start + i;
-  if (v && s->op == HS__OP_SUM)
-    v->sum += sum;
-  else if (v && !isnan(ext) && (isnan(v->ext) || better(s->op, ext, v->ext)))
-    v->ext = ext;
+  put_at(s, st, (uint32_t)i, cnt, sum, ext);
   return 0;
+}
+
+/* hs__series_put for a day inside the series' days: in place when it is
+ * the newest day held, as most events' days are. */
+static inline int put_in(const hs__series_t *s, hs__series_state_t *st, int32_t day, int32_t cnt,
+                         int64_t sum, double ext) {
+  if (st->n && st->d[st->start + st->n - 1].day == day) {
+    put_at(s, st, st->n - 1u, cnt, sum, ext);
+    return 0;
+  }
+  return hs__series_put(s, st, day, cnt, sum, ext);
 }
 
 static hs__dkey_t *key_find(hs__series_state_t *st, uint32_t hash) {
@@ -347,12 +368,12 @@ int hs__series_add(const hs_model_t *m, hs_account_t *a, uint32_t si, const hs_e
       if (rc)
         return rc < 0 ? rc : 0;
     }
-    int rc = hs__series_put(s, st, day, 1, 0, NAN);
+    int rc = put_in(s, st, day, 1, 0, NAN);
     if (!rc)
       views_add(m, a, si, day, 1, 0, NAN);
     return rc;
   }
-  int rc = hs__series_put(s, st, day, 1, sum, ext);
+  int rc = put_in(s, st, day, 1, sum, ext);
   if (!rc)
     views_add(m, a, si, day, 1, sum, ext);
   return rc;
@@ -458,8 +479,4 @@ void hs__account_rebuild_views(const hs_model_t *m, hs_account_t *a) {
     hs__view_store(m, a, vi, &vs);
     hs__view_recompute_ext(m, a, vi);
   }
-}
-
-uint32_t hs__series_slot(int32_t day, uint32_t days) {
-  return slot_of(day, days);
 }

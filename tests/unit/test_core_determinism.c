@@ -143,13 +143,21 @@ static gen_event_t *make_events(size_t *n_out) {
   return v;
 }
 
+/* Whether run() passes every other event's account id hash
+ * (hs_engine_apply_hashed), the others going through hs_engine_apply: both
+ * must find the same account. */
+static bool with_hash;
+
 static void run(const hs_model_t *m, gen_event_t *v, const size_t *order, size_t n, int64_t end,
                 trace_t *t) {
   hs_engine_t *e;
   memset(t, 0, sizeof *t);
   assert_int_equal(hs_engine_new(&e, m, on_eval, t), 0);
-  for (size_t i = 0; i < n; i++)
-    assert_true(hs_engine_apply(e, &v[order[i]].ev) >= 0);
+  for (size_t i = 0; i < n; i++) {
+    const hs_event_t *ev = &v[order[i]].ev;
+    assert_true((with_hash && i % 2 ? hs_engine_apply_hashed(e, hs_engine_hash(ev->account_id), ev)
+                                    : hs_engine_apply(e, ev)) >= 0);
+  }
   assert_int_equal(hs_engine_advance(e, end), 0);
   hs_engine_free(e);
 }
@@ -205,10 +213,17 @@ static void test_interleaving_does_not_matter(void **state) {
       merged[i++] = lists[acc][pos[acc]++];
   }
   run(m, v, merged, n, end, &c);
+  /* the same events, every other one with its id's hash passed in */
+  trace_t d;
+  with_hash = true;
+  run(m, v, merged, n, end, &d);
+  with_hash = false;
   for (int acc = 0; acc < N_ACCOUNTS; acc++) {
     assert_int_equal(a.n[acc], b.n[acc]);
     assert_true(a.h[acc] == b.h[acc]);
     assert_true(a.h[acc] == c.h[acc]);
+    assert_int_equal(c.n[acc], d.n[acc]);
+    assert_true(c.h[acc] == d.h[acc]);
     hs_free(lists[acc]);
   }
   assert_int_equal(a.alerts, b.alerts);

@@ -386,8 +386,47 @@ static void test_incremental_evaluation_equals_full_every_metric_kind(void **sta
   run(kinds_yaml, 5);
 }
 
+/* A profile whose references need more than 64 metrics (33 ratios, each
+ * of two counts over its own window: 99), next to one needing a few: the
+ * metrics an evaluation computes are found by a walk over the profile's
+ * needed metrics in the first, by each reference's mask in the second. */
+static void test_incremental_evaluation_equals_full_more_than_64_needed_metrics(void **state) {
+  (void)state;
+  enum { RATIOS = 33 };
+  size_t cap = 16384, n = 0;
+  char *y = malloc(cap);
+  assert_non_null(y);
+#define ADD(...) (n += (size_t)snprintf(y + n, cap - n, __VA_ARGS__), assert_true(n < cap))
+  ADD("metrics:\n");
+  for (int i = 0; i < RATIOS; i++) {
+    ADD("  logins_%d: {kind: count, events: [login], window: %dd}\n", i, i + 1);
+    ADD("  uses_%d: {kind: count, events: [feature_used], window: %dd}\n", i, i + 2);
+    ADD("  ratio_%d: {kind: ratio, num: logins_%d, den: uses_%d}\n", i, i, i);
+  }
+  ADD("  tenure: {kind: attribute, attribute: tenure_days}\n"
+      "profiles:\n"
+      "  - name: small\n"
+      "    select: {segment: [smb]}\n"
+      "    groups:\n"
+      "      - {name: A, weight: 70, metrics: [{metric: ratio_3, worst: 0, best: 4}]}\n"
+      "      - {name: B, weight: 30, metrics: [{metric: tenure, worst: 0, best: 365}]}\n"
+      "  - name: wide\n"
+      "    default: true\n"
+      "    groups:\n");
+  for (int g = 0; g < 3; g++) {
+    ADD("      - name: G%d\n        weight: %d\n        metrics:\n", g, g == 2 ? 40 : 30);
+    for (int i = g; i < RATIOS; i += 3)
+      ADD("          - {metric: ratio_%d, worst: 0, best: %d}\n", i, 1 + i % 5);
+  }
+  ADD("alerts:\n  - {id: low, kind: threshold, below: 40, hysteresis: 5}\n");
+#undef ADD
+  run(y, 6);
+  free(y);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_incremental_evaluation_equals_full_more_than_64_needed_metrics),
       cmocka_unit_test(test_incremental_evaluation_equals_full_every_metric_kind),
       cmocka_unit_test(test_incremental_evaluation_equals_full_eight_categories),
       cmocka_unit_test(test_incremental_evaluation_equals_full_customer_behavior),
