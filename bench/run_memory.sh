@@ -39,7 +39,7 @@ awk -v r="$rss" -v h="$held" 'BEGIN { printf "healthscored right after the drain
 later=${LATER:-11}
 sleep "$later" # the engine returns memory freed after a burst every 10 s
 rss=$(awk '/VmRSS/ { print $2 * 1024 }' "/proc/$dpid/status")
-awk -v r="$rss" -v h="$held" -v l="$later" 'BEGIN { printf "healthscored %d s later: RSS %.1f MiB, %.0f bytes per account\n", l, r / 1048576, r / h }'
+awk -v r="$rss" -v h="$held" -v l="$later" -v t="$(metric healthscore_memory_trims_total)" 'BEGIN { printf "healthscored %d s later: RSS %.1f MiB, %.0f bytes per account (memory given back to the system %d times so far)\n", l, r / 1048576, r / h, t }'
 awk -v u="$used" -v h="$held" -v k="$keys" 'BEGIN { printf "redis: used_memory %.1f MiB for %d keys, %.0f bytes per account\n", u / 1048576, k, u / h }'
 for k in state cover score history; do
   echo "  hs:{acct-000001}:$k: $(redis-cli -p "$redis_port" memory usage "hs:{acct-000001}:$k") bytes"

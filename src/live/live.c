@@ -125,6 +125,7 @@ static void on_tick(uv_timer_t *t) {
      idle: during a drain, what is returned is faulted back at the next
      fetch or flush (page faults in memmove and malloc) */
   if (idle(l) && uv_now(l->loop) - l->last_trim >= TRIM_INTERVAL_MS) {
+    hs__queues_release(l);
     malloc_trim(0);
     l->last_trim = uv_now(l->loop);
     hs__count(l->m_trims, 1);

@@ -45,10 +45,20 @@ static bool watch_until_trimmed(lt_t *t, void *arg) {
   return w->trims >= w->want_trims;
 }
 
+/* The queues without a message that still hold a ring. */
+static int empty_rings(const hs_live_t *l) {
+  int n = 0;
+  for (size_t p = 0; p < l->n_groups; p++)
+    for (size_t t = 0; l->groups[p] && t < l->n_topics; t++)
+      n += !l->groups[p]->tp[t].len && l->groups[p]->tp[t].q;
+  return n;
+}
+
 /* A backlog whose flush is held (its dead letter waits for the dead-letter
  * topic's leader): for ten ticks and more the engine holds dirty accounts
  * and a message in flight, and trims nothing; once the dead letter is
- * delivered and the flush acknowledged, it trims once. */
+ * delivered and the flush acknowledged, it trims once, and gives back the
+ * rings of the queues the backlog emptied. */
 static void test_memory_is_trimmed_only_when_idle(void **state) {
   (void)state;
   lt_t t;
@@ -74,13 +84,15 @@ static void test_memory_is_trimmed_only_when_idle(void **state) {
   assert_true(w.busy_turns > 0);
   assert_int_equal(w.early, 0);
   assert_true(lt_metric(&t, TRIMS) == base);
+  assert_true(empty_rings(t.live) > 0); /* kept while work is pending */
 
   rd_kafka_mock_partition_set_leader(lt_cluster, LT_DEAD, 0, 2);
   w.want_trims = base + 1;
   assert_true(lt_run_until(&t, watch_until_trimmed, &w, 20000));
   assert_int_equal(w.early, 0);
   assert_true(lt_metric(&t, TRIMS) == base + 1);
-  lt_run_until(&t, watch_turn, &w, 300); /* idle: not again within the interval */
+  assert_int_equal(empty_rings(t.live), 0); /* given back when idle */
+  lt_run_until(&t, watch_turn, &w, 300);    /* idle: not again within the interval */
   assert_true(lt_metric(&t, TRIMS) == base + 1);
   assert_true(lt_metric(&t, "healthscore_deadletter_total") >= 1);
   lt_finish(&t);
