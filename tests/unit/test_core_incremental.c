@@ -30,10 +30,7 @@ static const int64_t T0 = INT64_C(1767225600000); /* 2026-01-01 */
 
 static uint64_t rng_state;
 static uint64_t rnd(void) {
-  uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
-  z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-  z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-  return z ^ (z >> 31);
+  return hs_test_splitmix(&rng_state);
 }
 static uint32_t pick(uint32_t n) {
   return (uint32_t)(rnd() % n);

@@ -64,3 +64,10 @@ int hs_test_free_port(void) {
   close(fd);
   return ntohs(a.sin_port);
 }
+
+uint64_t hs_test_splitmix(uint64_t *state) {
+  uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+  z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+  z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+  return z ^ (z >> 31);
+}

@@ -26,4 +26,7 @@ const char *hs_test_bin(void);
 char *hs_test_slurp(const char *path, size_t *len);
 /* A TCP port free on 127.0.0.1 when asked (the kernel's choice), -1 if none. */
 int hs_test_free_port(void);
+/* The next number of a splitmix64 sequence whose state is *state: the
+ * tests' seeded generator (the same seed gives the same sequence). */
+uint64_t hs_test_splitmix(uint64_t *state);
 #endif
