@@ -373,9 +373,8 @@ int hs__band_arrays(hs_live_t *l, const hs_model_t *m);
 /* Frees a partition group and the messages it holds. */
 void hs__group_free(hs_live_t *l, group_t *g);
 /* Frees the rings of the empty queues (a backlog grows each to up to
- * QUEUE_PAUSE entries of ~100 B, for every topic partition), when idle;
- * returns the bytes freed. */
-size_t hs__queues_release(hs_live_t *l);
+ * QUEUE_PAUSE entries of ~100 B, for every topic partition), when idle. */
+void hs__queues_release(hs_live_t *l);
 
 /* True when this turn of the loop may do more work; otherwise the work
  * left is picked up at the next turn. */

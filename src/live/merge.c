@@ -30,21 +30,18 @@ static int queue_push(tp_t *tp, const entry_t *e) {
   return 0;
 }
 
-size_t hs__queues_release(hs_live_t *l) {
-  size_t freed = 0;
+void hs__queues_release(hs_live_t *l) {
   for (size_t p = 0; p < l->n_groups; p++) {
     group_t *g = l->groups[p];
     for (size_t t = 0; g && t < l->n_topics; t++) {
       tp_t *tp = &g->tp[t];
       if (tp->len || !tp->q)
         continue;
-      freed += tp->cap * sizeof *tp->q;
       hs_free(tp->q);
       tp->q = NULL;
       tp->cap = tp->head = 0;
     }
   }
-  return freed;
 }
 
 void hs__group_free(hs_live_t *l, group_t *g) {
