@@ -168,6 +168,64 @@ static bool written(lt_t *t, void *arg) {
   return sum == w->messages;
 }
 
+/* The engine's log lines of a test go to a file, so that a failure shows
+ * the last of them next to its message rather than among hundreds. */
+typedef struct quiet_s {
+  char path[32];
+  int fd, saved;
+} quiet_t;
+
+static void quiet_start(quiet_t *q) {
+  snprintf(q->path, sizeof q->path, "/tmp/hs-lt-log-XXXXXX");
+  q->fd = mkstemp(q->path);
+  q->saved = dup(2);
+  assert_true(q->fd >= 0 && q->saved >= 0);
+  fflush(stderr);
+  dup2(q->fd, 2);
+}
+
+/* Gives stderr back; with `tail`, copies the last lines of the log to it. */
+static void quiet_end(quiet_t *q, int tail) {
+  fflush(stderr);
+  dup2(q->saved, 2);
+  close(q->saved);
+  FILE *f = fdopen(q->fd, "r");
+  if (f && tail) {
+    rewind(f);
+    enum { KEEP = 40 };
+    static char lines[KEEP][512];
+    size_t n = 0;
+    while (fgets(lines[n % KEEP], sizeof lines[0], f))
+      n++;
+    fprintf(stderr, "the last %zu of %zu log lines:\n", n < KEEP ? n : (size_t)KEEP, n);
+    for (size_t i = n > KEEP ? n - KEEP : 0; i < n; i++)
+      fputs(lines[i % KEEP], stderr);
+  }
+  if (f)
+    fclose(f);
+  else
+    close(q->fd);
+  unlink(q->path);
+}
+
+/* Says why `written` did not come: the engine's log, mode, readiness and
+ * positions; then fails the test. */
+static void stalled(lt_t *t, quiet_t *q, const written_t *w, int nth) {
+  quiet_end(q, 1);
+  char why[256] = "";
+  bool ready = t->live && hs_live_ready(t->live, why, sizeof why);
+  int64_t sum = -1;
+  if (t->live && t->live->groups[w->partition]) {
+    sum = 0;
+    for (size_t k = 0; k < t->live->n_topics; k++)
+      sum += t->live->groups[w->partition]->tp[k].committed;
+  }
+  fail_msg("allocation %d failing: no write of partition %d in 60 s: mode %d, settled %d, "
+           "ready %d (%s), positions written %lld of %lld, resyncs %.0f",
+           nth, w->partition, t->live ? (int)t->live->mode : -1, lt_settled(t, NULL), ready, why,
+           (long long)sum, (long long)w->messages, lt_metric(t, "healthscore_resyncs_total"));
+}
+
 /* Whichever allocation fails on the way of an event (taking it, reading
  * its account, applying it, writing it), no applied event is lost: after
  * each event, the states in Redis equal the ones of every event applied
@@ -184,6 +242,8 @@ static void test_no_allocation_failure_loses_an_event(void **state) {
   int p = lt_home(x);
   int64_t base = lt_now_ms() - 30 * LT_DAY_MS;
   int64_t before = 0;
+  quiet_t q;
+  quiet_start(&q);
   for (int k = 0; k < N; k++) {
     char id[16], y[64], ey[512];
     snprintf(id, sizeof id, "m%d", k);
@@ -197,7 +257,10 @@ static void test_no_allocation_failure_loses_an_event(void **state) {
     written_t w = {p, before + 2 * (k + 1)};
     /* a resync rejoins and fetches again: under valgrind, with other tests
        sharing the cores, that has taken over 20 s */
-    assert_true(lt_run_until(&t, written, &w, 60000));
+    if (!lt_run_until(&t, written, &w, 60000)) {
+      hs_alloc_fail_after(0);
+      stalled(&t, &q, &w, k + 1);
+    }
     hs_alloc_fail_after(0);
     const char *who[] = {x, y};
     const char *const *their[] = {ptrs, (const char *const[]){ey}};
@@ -206,12 +269,15 @@ static void test_no_allocation_failure_loses_an_event(void **state) {
       size_t len, want_len;
       char *want = lt_reference_state(t.model, who[i], their[i], n_their[i], &want_len);
       char *got = lt_state(&t, who[i], &len);
-      if (!got || len != want_len || memcmp(got, want, len))
+      if (!got || len != want_len || memcmp(got, want, len)) {
+        quiet_end(&q, 1);
         fail_msg("allocation %d failing: the stored state of %s misses an event", k + 1, who[i]);
+      }
       hs_free(got);
       hs_free(want);
     }
   }
+  quiet_end(&q, 0);
   char invalid[128];
   snprintf(invalid, sizeof invalid, "healthscore_events_total{topic=\"%s\",type=\"invalid\"}",
            LT_TOPIC_A);
