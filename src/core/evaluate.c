@@ -422,17 +422,38 @@ void hs_eval_explain(const hs_model_t *m, const hs_account_t *a, const hs_eval_t
           has_prev ? prev : NULL, out);
 }
 
+/* Whether a latest value read at time x (from its time ts) is past its
+ * age limit (bit 0) and stale (bit 1): all that time changes of it. */
+static inline unsigned step_state(const hs__ref_t *rf, const hs__metric_t *mt, int64_t ts,
+                                  int64_t x) {
+  return (unsigned)(mt->max_age_ms != 0 && x - ts > mt->max_age_ms) |
+         (unsigned)(rf->stale_ms > 0 && x - ts > rf->stale_ms) << 1;
+}
+
 /* The refs of profile p whose inputs changed since the previous evaluation
- * (every ref when it was under another profile, or pins are in place). */
-static uint64_t dirty_refs(const hs_model_t *m, const hs_account_t *a, int p) {
+ * (every ref when it was under another profile, or pins are in place), at
+ * time t. */
+static uint64_t dirty_refs(const hs_model_t *m, const hs_account_t *a, int p, int64_t t) {
   const hs__profile_t *pr = &m->profiles[p];
   if (!m->incremental || a->cached != p || a->n_overrides)
     return all_refs(pr);
   uint64_t d = pr->time_refs;
   for (uint64_t b = a->dirty_series; b; b &= b - 1)
     d |= pr->series_refs[__builtin_ctzll(b)];
+  for (uint64_t b = a->dirty_aged; b; b &= b - 1)
+    d |= pr->aged_refs[__builtin_ctzll(b)];
   for (uint64_t b = a->dirty_scalars; b; b &= b - 1)
     d |= pr->scalar_refs[__builtin_ctzll(b)];
+  /* a latest value not updated since: moved only if t passed its age
+     limit or staleness since the previous evaluation */
+  for (uint64_t b = pr->step_refs & ~d; b; b &= b - 1) {
+    const uint32_t r = (uint32_t)__builtin_ctzll(b);
+    const hs__ref_t *rf = &pr->refs[r];
+    const hs__metric_t *mt = &m->metrics[rf->metric];
+    const int64_t ts = a->scalars[mt->scalar].ts;
+    if (ts != INT64_MIN && step_state(rf, mt, ts, t) != step_state(rf, mt, ts, a->last_eval_ms))
+      d |= (uint64_t)1 << r;
+  }
   return d;
 }
 
@@ -614,7 +635,7 @@ void hs__evaluate(const hs_model_t *m, hs_account_t *a, int64_t t, const hs_even
     a->selected = hs__select_profile(m, a);
   const int p = a->selected;
   const hs__profile_t *pr = &m->profiles[p];
-  const uint64_t dirty = dirty_refs(m, a, p);
+  const uint64_t dirty = dirty_refs(m, a, p, t);
   /* what the previous evaluation's contributions follow from, for this
      one's deltas: its normalised values and group sums, of the refs and
      groups this one changes or the previous one changed (the others are
@@ -645,7 +666,7 @@ void hs__evaluate(const hs_model_t *m, hs_account_t *a, int64_t t, const hs_even
     group_sums(pr, (uint32_t)__builtin_ctz(b), a->ref_norm, a->gw, a->gs);
   a->wsum = score_of_sums(m, a, t, p, a->gw, a->gs, &e->score);
   a->cached = p;
-  a->dirty_series = a->dirty_scalars = 0;
+  a->dirty_series = a->dirty_scalars = a->dirty_aged = 0;
   e->had_prev = a->last_eval_ms != INT64_MIN;
   e->prev_score = a->has_score ? a->score : NAN;
   e->prev_band = a->band;

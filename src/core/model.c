@@ -433,13 +433,15 @@ static void need(const hs_model_t *m, int i, uint8_t *mark) {
 
 /* Records in the masks of profile `pr` what ref r's result depends on: the
  * series and scalars its metric reads (and those of the metrics it reads),
- * and whether it moves with time alone. */
+ * and whether it moves with time alone: continuously (time_refs), or only
+ * as a latest value passes its age limit or staleness (step_refs). */
 static void ref_inputs(const hs_model_t *m, hs__profile_t *pr, uint32_t r) {
   uint8_t mark[HS_MAX_METRICS] = {0};
   uint64_t bit = (uint64_t)1 << r;
-  need(m, pr->refs[r].metric, mark);
-  if (pr->refs[r].stale_ms > 0)
-    pr->time_refs |= bit; /* t - the data's time */
+  const hs__ref_t *rf = &pr->refs[r];
+  const hs__metric_t *own = &m->metrics[rf->metric];
+  bool step = rf->stale_ms > 0, cont = false; /* stale: t - the data's time */
+  need(m, rf->metric, mark);
   for (uint32_t i = 0; i < m->n_metrics; i++) {
     if (!mark[i])
       continue;
@@ -448,17 +450,28 @@ static void ref_inputs(const hs_model_t *m, hs__profile_t *pr, uint32_t r) {
       pr->series_refs[m->views[mt->view].series] |= bit;
       if (mt->view2 >= 0)
         pr->series_refs[m->views[mt->view2].series] |= bit;
+      if (mt->kind == HS_MK_SLOPE)
+        pr->aged_refs[m->views[mt->view].series] |= bit;
     } else if (mt->kind == HS_MK_DAYS_SINCE || mt->kind == HS_MK_LATEST) {
       pr->scalar_refs[mt->scalar] |= bit;
-      if (mt->kind == HS_MK_DAYS_SINCE || mt->max_age_ms != 0)
-        pr->time_refs |= bit;
+      if (mt->kind == HS_MK_DAYS_SINCE)
+        cont = true;
+      else if (mt->max_age_ms != 0)
+        step = true;
     } else if (mt->kind == HS_MK_ATTRIBUTE) {
       if (mt->attr == HS__ATTR_TENURE || mt->attr == HS__ATTR_RENEWAL)
-        pr->time_refs |= bit; /* the others change with account events only */
+        cont = true; /* the others change with account events only */
     } else if (mt->kind != HS_MK_RATIO) {
-      pr->time_refs |= bit; /* not known here: always recomputed */
+      cont = true; /* not known here: always recomputed */
     }
   }
+  /* a latest value read alone (no metric of its own to divide by): its
+     value at t follows from its scalar and the two instants, its age limit
+     and staleness, that t passes (dirty_refs) */
+  if (step && !cont && own->kind == HS_MK_LATEST && own->per < 0)
+    pr->step_refs |= bit;
+  else if (step || cont)
+    pr->time_refs |= bit;
   for (uint32_t k = 0; k < pr->n_needed; k++) {
     if (mark[pr->needed[k]]) {
       pr->needed_refs[k] |= bit;
@@ -481,6 +494,7 @@ static int compile_needed(hs_model_t *m) {
       if (mark[m->order[k]])
         pr->needed[pr->n_needed++] = m->order[k];
     if (!(pr->series_refs = hs_calloc(m->n_series + 1, sizeof *pr->series_refs)) ||
+        !(pr->aged_refs = hs_calloc(m->n_series + 1, sizeof *pr->aged_refs)) ||
         !(pr->scalar_refs = hs_calloc(m->n_scalars + 1, sizeof *pr->scalar_refs)) ||
         !(pr->needed_refs = hs_calloc(pr->n_needed + 1, sizeof *pr->needed_refs)) ||
         (pr->n_needed <= 64 &&

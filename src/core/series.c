@@ -410,6 +410,23 @@ static void view_advance(const hs__series_t *s, const hs__series_state_t *st, co
   }
 }
 
+/* Ages the slope sums of every view of series `si` by `days` days, no day
+ * leaving: each day held is `days` older (view_advance without leavers). */
+static void views_age(const hs_model_t *m, hs_account_t *a, uint32_t si, int32_t days) {
+  for (uint32_t k = 0; k < m->n_series_views[si]; k++) {
+    const hs__view_t *v = &m->views[m->series_views[si][k]];
+    if (!(v->parts & HS__VP_SLOPE))
+      continue;
+    int64_t *p = a->views + v->slot;
+    if (v->parts & HS__VP_SUM) {
+      p[2] += (int64_t)days * p[0];
+      p[3] += (int64_t)days * p[1];
+    } else {
+      p[1] += (int64_t)days * p[0];
+    }
+  }
+}
+
 void hs__series_advance(const hs_model_t *m, hs_account_t *a, int32_t new_head) {
   for (uint32_t si = 0; si < m->n_series; si++) {
     const hs__series_t *s = &m->series[si];
@@ -426,8 +443,14 @@ void hs__series_advance(const hs_model_t *m, hs_account_t *a, int32_t new_head) 
       st->head = new_head;
       continue;
     }
-    if (!s->slope && st->d[st->start].day + (int32_t)s->min_days > new_head) {
-      st->head = new_head; /* no day leaves any view yet, and no view ages */
+    if (st->d[st->start].day + (int32_t)s->min_days > new_head) {
+      /* no day leaves any view yet: only the slope sums move, each day
+         held one day older (as view_advance takes it) */
+      if (s->slope) {
+        views_age(m, a, si, new_head - st->head);
+        a->dirty_aged |= hs__dirty_bit(si);
+      }
+      st->head = new_head;
       continue;
     }
     a->dirty_series |= hs__dirty_bit(si); /* days leave, or the views age */
