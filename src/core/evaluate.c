@@ -340,6 +340,25 @@ static void explain(const hs__profile_t *pr, const double *raw, const double *no
   s->explained = true;
 }
 
+/* explain() of the account's evaluation at t under profile p (its last,
+ * the account unchanged since): the refs of weight 0, which have no part in
+ * the score and so are not taken at the evaluation, are taken here. */
+static void explain_last(const hs_model_t *m, const hs_account_t *a, int64_t t, int p,
+                         const float *prev, hs_score_t *s) {
+  const hs__profile_t *pr = &m->profiles[p];
+  if (!pr->unscored_refs) {
+    explain(pr, a->ref_raw, a->ref_norm, a->ref_src, a->gw, prev, s);
+    return;
+  }
+  double raw[HS_MAX_PROFILE_METRICS], norm[HS_MAX_PROFILE_METRICS];
+  uint8_t src[HS_MAX_PROFILE_METRICS];
+  memcpy(raw, a->ref_raw, pr->n_refs * sizeof *raw);
+  memcpy(norm, a->ref_norm, pr->n_refs * sizeof *norm);
+  memcpy(src, a->ref_src, pr->n_refs * sizeof *src);
+  eval_refs(m, pr, a, t, pr->unscored_refs, raw, norm, src);
+  explain(pr, raw, norm, src, a->gw, prev, s);
+}
+
 /* The contributions (floats, as kept for deltas) of the refs of profile
  * `pr` from their normalised values and the group sums. */
 static void contribs_of(const hs__profile_t *pr, const double *norm, const double *gw, double wsum,
@@ -418,8 +437,7 @@ void hs_eval_explain(const hs_model_t *m, const hs_account_t *a, const hs_eval_t
   out->override = s->override;
   float prev[HS_MAX_PROFILE_METRICS];
   bool has_prev = contrib_prev(m, a, s->profile, prev);
-  explain(&m->profiles[s->profile], a->ref_raw, a->ref_norm, a->ref_src, a->gw,
-          has_prev ? prev : NULL, out);
+  explain_last(m, a, ev->at_ms, s->profile, has_prev ? prev : NULL, out);
 }
 
 /* Whether a latest value read at time x (from its time ts) is past its
@@ -432,11 +450,11 @@ static inline unsigned step_state(const hs__ref_t *rf, const hs__metric_t *mt, i
 
 /* The refs of profile p whose inputs changed since the previous evaluation
  * (every ref when it was under another profile, or pins are in place), at
- * time t. */
+ * time t; those of weight 0 left out (explain_last takes them). */
 static uint64_t dirty_refs(const hs_model_t *m, const hs_account_t *a, int p, int64_t t) {
   const hs__profile_t *pr = &m->profiles[p];
   if (!m->incremental || a->cached != p || a->n_overrides)
-    return all_refs(pr);
+    return all_refs(pr) & ~pr->unscored_refs;
   uint64_t d = pr->time_refs;
   for (uint64_t b = a->dirty_series; b; b &= b - 1)
     d |= pr->series_refs[__builtin_ctzll(b)];
@@ -454,7 +472,7 @@ static uint64_t dirty_refs(const hs_model_t *m, const hs_account_t *a, int p, in
     if (ts != INT64_MIN && step_state(rf, mt, ts, t) != step_state(rf, mt, ts, a->last_eval_ms))
       d |= (uint64_t)1 << r;
   }
-  return d;
+  return d & ~pr->unscored_refs;
 }
 
 static void record_history(const hs_model_t *m, hs_account_t *a, int32_t day, double score) {
@@ -616,8 +634,7 @@ static void eval_rules(const hs_model_t *m, hs_account_t *a, int64_t t, hs_eval_
     if (!e->score.explained) { /* the top contributors read it */
       float prev[HS_MAX_PROFILE_METRICS];
       bool has_prev = contrib_prev(m, a, s->profile, prev);
-      explain(&m->profiles[s->profile], a->ref_raw, a->ref_norm, a->ref_src, a->gw,
-              has_prev ? prev : NULL, &e->score);
+      explain_last(m, a, t, s->profile, has_prev ? prev : NULL, &e->score);
     }
     top_contributors(s, al->state == HS_ALERT_FIRING,
                      r->kind == HS_RULE_THRESHOLD || r->kind == HS_RULE_BAND, al);

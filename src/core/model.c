@@ -442,6 +442,8 @@ static void ref_inputs(const hs_model_t *m, hs__profile_t *pr, uint32_t r) {
   const hs__metric_t *own = &m->metrics[rf->metric];
   bool step = rf->stale_ms > 0, cont = false; /* stale: t - the data's time */
   need(m, rf->metric, mark);
+  if (!(rf->weight > 0))
+    pr->unscored_refs |= bit;
   for (uint32_t i = 0; i < m->n_metrics; i++) {
     if (!mark[i])
       continue;

@@ -433,9 +433,9 @@ static void test_incremental_evaluation_equals_full_more_than_64_needed_metrics(
  * latest values with an age limit (alone, and per licence) and stale ones
  * (their value changes only as t passes the limit), slope sums that age at
  * midnight while no day leaves the windows (the counts over the same
- * series do not move), and references of weight 0 (no part in the score)
- * of every kind that moves with time. In a stream without pins, so that
- * evaluations stay incremental. */
+ * series do not move), and references of weight 0 (no part in the score:
+ * taken only for an explanation) of every kind that moves with time. In a
+ * stream without pins, so that evaluations stay incremental. */
 static const char *time_yaml =
     "metrics:\n"
     "  logins_7d: {kind: count, events: [login], window: 7d}\n"
