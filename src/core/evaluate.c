@@ -563,12 +563,17 @@ static uint64_t alert_id(const hs_account_t *a, const hs__rule_t *r, int64_t sta
 
 static void eval_rules(const hs_model_t *m, hs_account_t *a, int64_t t, hs_eval_t *e) {
   const hs_score_t *s = &e->score;
-  int32_t day = hs_day_of(t);
-  for (uint32_t i = 0; i < m->n_rules; i++) {
-    const hs__rule_t *r = &m->rules[i];
-    hs__rule_state_t *st = &a->rules[i];
-    bool applies = (!r->profiles || (r->profiles & (UINT64_C(1) << s->profile))) &&
+  const int32_t day = hs_day_of(t);
+  const uint64_t pbit = UINT64_C(1) << s->profile;
+  const hs__rule_t *r = m->rules;
+  hs__rule_state_t *st = a->rules;
+  for (uint32_t i = 0; i < m->n_rules; i++, r++, st++) {
+    bool applies = (!r->profiles || (r->profiles & pbit)) &&
                    (r->warmup_ms == 0 || t - a->first_ms >= r->warmup_ms);
+    if (!applies && !st->open) { /* neither fires nor resolves */
+      st->pending_since = INT64_MIN;
+      continue;
+    }
     double ref = e->prev_score, value = s->score;
     bool fire_cond = false, clear_cond = !applies;
     if (applies && s->has_score) {
