@@ -172,6 +172,12 @@ static const hs__override_t *find_override(const hs_account_t *a, int metric, in
   return NULL;
 }
 
+/* A value normalised to 0..100 between its worst and best. */
+static inline double normalised(double v, double worst, double best) {
+  double x = (v - worst) / (best - worst);
+  return 100.0 * (x < 0 ? 0 : x > 1 ? 1 : x);
+}
+
 /* Ref r's value, normalised value and source from the metric values. */
 static void ref_result(const hs__ref_t *rf, const hs_account_t *a, int64_t t, const double *val,
                        const int64_t *upd, double *raw, double *normed, uint8_t *src) {
@@ -193,16 +199,14 @@ static void ref_result(const hs__ref_t *rf, const hs_account_t *a, int64_t t, co
   }
   double norm;
   if (!isnan(v)) {
-    double x = (v - worst) / (best - worst);
-    norm = 100.0 * (x < 0 ? 0 : x > 1 ? 1 : x);
+    norm = normalised(v, worst, best);
   } else if (rf->missing == HS_MISSING_WORST) {
     source = HS_SRC_MISSING_WORST;
     norm = 0;
   } else if (rf->missing == HS_MISSING_VALUE) {
     source = HS_SRC_MISSING_VALUE;
     v = rf->missing_value;
-    double x = (v - worst) / (best - worst);
-    norm = 100.0 * (x < 0 ? 0 : x > 1 ? 1 : x);
+    norm = normalised(v, worst, best);
   } else {
     source = HS_SRC_MISSING;
     norm = NAN;
@@ -212,15 +216,56 @@ static void ref_result(const hs__ref_t *rf, const hs_account_t *a, int64_t t, co
   *src = source;
 }
 
+/* Ref rf of days_refs (a count of days from one time, read alone, no
+ * stages) at t, no pin in place: its value and normalised value as
+ * eval_metric and ref_result take them, when it has data (true; else the
+ * general way gives its missing value). */
+static inline bool days_ref(const hs_model_t *m, const hs_account_t *a, const hs__ref_t *rf,
+                            int64_t t, double *raw, double *norm) {
+  const hs__metric_t *mt = &m->metrics[rf->metric];
+  int64_t from, upd;
+  bool until = false;
+  if (mt->kind == HS_MK_DAYS_SINCE) {
+    from = upd = a->scalars[mt->scalar].ts;
+  } else {
+    until = mt->attr == HS__ATTR_RENEWAL;
+    from = until ? a->renewal_ms : a->contract_start_ms;
+    upd = a->attrs_ms;
+  }
+  if (from == INT64_MIN)
+    return false;
+  double v = (double)(until ? from - t : t - from) / (double)HS_MS_PER_DAY;
+  if (!isfinite(v) || (rf->stale_ms > 0 && t - upd > rf->stale_ms))
+    return false;
+  *raw = v;
+  *norm = normalised(v, rf->worst, rf->best);
+  return true;
+}
+
 /* Evaluates the refs of profile `pr` in `dirty` into raw, norm and src (per
- * ref); the others keep theirs. Returns the groups of those refs (bit g). */
+ * ref); the others keep theirs. Returns the groups of those refs (bit g).
+ * `direct`: the counts of days with data taken directly (days_ref), as an
+ * evaluation does; a full evaluation (hs_account_score) takes every ref
+ * the general way, which the tests compare them with. */
 static uint32_t eval_refs(const hs_model_t *m, const hs__profile_t *pr, const hs_account_t *a,
-                          int64_t t, uint64_t dirty, double *raw, double *norm, uint8_t *src) {
+                          int64_t t, uint64_t dirty, bool direct, double *raw, double *norm,
+                          uint8_t *src) {
   double val[HS_MAX_METRICS];
   int64_t upd[HS_MAX_METRICS];
   uint32_t groups = 0;
   if (!dirty)
     return 0;
+  if (direct && !a->n_overrides)
+    for (uint64_t d = dirty & pr->days_refs; d; d &= d - 1) {
+      const uint32_t r = (uint32_t)__builtin_ctzll(d);
+      if (days_ref(m, a, &pr->refs[r], t, &raw[r], &norm[r])) {
+        src[r] = HS_SRC_DATA;
+        groups |= 1u << pr->refs[r].group;
+        dirty &= ~((uint64_t)1 << r);
+      }
+    }
+  if (!dirty)
+    return groups;
   eval_metrics(m, pr, a, t, dirty, val, upd);
   for (uint64_t d = dirty; d; d &= d - 1) {
     uint32_t r = (uint32_t)__builtin_ctzll(d);
@@ -355,7 +400,7 @@ static void explain_last(const hs_model_t *m, const hs_account_t *a, int64_t t, 
   memcpy(raw, a->ref_raw, pr->n_refs * sizeof *raw);
   memcpy(norm, a->ref_norm, pr->n_refs * sizeof *norm);
   memcpy(src, a->ref_src, pr->n_refs * sizeof *src);
-  eval_refs(m, pr, a, t, pr->unscored_refs, raw, norm, src);
+  eval_refs(m, pr, a, t, pr->unscored_refs, false, raw, norm, src);
   explain(pr, raw, norm, src, a->gw, prev, s);
 }
 
@@ -415,7 +460,7 @@ void hs_account_score(const hs_model_t *m, const hs_account_t *a, int64_t at_ms,
   double gw[HS_MAX_GROUPS], gs[HS_MAX_GROUPS];
   uint8_t src[HS_MAX_PROFILE_METRICS];
   float prev[HS_MAX_PROFILE_METRICS];
-  eval_refs(m, pr, a, t, all_refs(pr), raw, norm, src);
+  eval_refs(m, pr, a, t, all_refs(pr), false, raw, norm, src);
   for (uint32_t g = 0; g < pr->n_groups; g++)
     group_sums(pr, g, norm, gw, gs);
   score_of_sums(m, a, t, p, gw, gs, out);
@@ -668,7 +713,7 @@ void hs__evaluate(const hs_model_t *m, hs_account_t *a, int64_t t, const hs_even
       const uint32_t r = (uint32_t)__builtin_ctzll(b);
       a->prev_norm[r] = a->ref_norm[r];
     }
-  uint32_t touched = eval_refs(m, pr, a, t, dirty, a->ref_raw, a->ref_norm, a->ref_src);
+  uint32_t touched = eval_refs(m, pr, a, t, dirty, true, a->ref_raw, a->ref_norm, a->ref_src);
   /* the groups whose sums are taken again: those with a ref evaluated
      (every group when the sums are another profile's) */
   if (a->cached != p)

@@ -114,8 +114,11 @@ typedef struct hs__profile_s {
      its days age a day, also when no day leaves a window); the refs whose
      value moves with time only at an instant (a latest value's age limit,
      staleness of a latest value: step_refs, not in time_refs); the refs of
-     weight 0 (no part in the score: evaluated only for an explanation) */
-  uint64_t *aged_refs, step_refs, unscored_refs;
+     weight 0 (no part in the score: evaluated only for an explanation);
+     the refs whose value is a count of days from one time (days since,
+     tenure, days to renewal), read alone, without stages: taken directly
+     (eval_refs) */
+  uint64_t *aged_refs, step_refs, unscored_refs, days_refs;
   /* per ref, the entries of `needed` it needs (bit k: needed[k]); NULL when
      more than 64 metrics are needed */
   uint64_t *ref_needed;

@@ -474,6 +474,14 @@ static void ref_inputs(const hs_model_t *m, hs__profile_t *pr, uint32_t r) {
     pr->step_refs |= bit;
   else if (step || cont)
     pr->time_refs |= bit;
+  uint32_t n_marked = 0;
+  for (uint32_t i = 0; i < m->n_metrics; i++)
+    n_marked += mark[i];
+  if (n_marked == 1 && own->per == -1 && rf->n_stages == 0 && rf->weight > 0 &&
+      (own->kind == HS_MK_DAYS_SINCE ||
+       (own->kind == HS_MK_ATTRIBUTE &&
+        (own->attr == HS__ATTR_TENURE || own->attr == HS__ATTR_RENEWAL))))
+    pr->days_refs |= bit;
   for (uint32_t k = 0; k < pr->n_needed; k++) {
     if (mark[pr->needed[k]]) {
       pr->needed_refs[k] |= bit;

@@ -433,9 +433,10 @@ static void test_incremental_evaluation_equals_full_more_than_64_needed_metrics(
  * latest values with an age limit (alone, and per licence) and stale ones
  * (their value changes only as t passes the limit), slope sums that age at
  * midnight while no day leaves the windows (the counts over the same
- * series do not move), and references of weight 0 (no part in the score:
- * taken only for an explanation) of every kind that moves with time. In a
- * stream without pins, so that evaluations stay incremental. */
+ * series do not move), counts of days (since, tenure, to renewal, taken
+ * directly, stale or not), and references of weight 0 (no part in the
+ * score: taken only for an explanation) of every kind that moves with
+ * time. In a stream without pins, so that evaluations stay incremental. */
 static const char *time_yaml =
     "metrics:\n"
     "  logins_7d: {kind: count, events: [login], window: 7d}\n"
@@ -468,6 +469,8 @@ static const char *time_yaml =
     "          - {metric: csm_latest, worst: 1, best: 10, stale: 1d, missing: worst}\n"
     "          - {metric: nps_per_seat, worst: 0, best: 1}\n"
     "          - {metric: session_slope, weight: 0, worst: -100, best: 100}\n"
+    "          - {metric: since_call, worst: 6, best: 1, stale: 9d}\n"
+    "          - {metric: tenure, worst: 0, best: 200}\n"
     "  - name: default\n"
     "    default: true\n"
     "    groups:\n"
@@ -484,6 +487,7 @@ static const char *time_yaml =
     "          - {metric: nps_recent, worst: 0, best: 10}\n"
     "          - {metric: csm_latest, worst: 1, best: 10}\n"
     "          - {metric: tenure, worst: 0, best: 365}\n"
+    "          - {metric: to_renewal, worst: 200, best: 30}\n"
     "          - {metric: nps_per_seat, weight: 0, worst: 0, best: 1, stale: 2d}\n"
     "alerts:\n"
     "  - {id: low, kind: threshold, below: 40, hysteresis: 5, pending: 1d}\n"
