@@ -493,12 +493,23 @@ static inline unsigned step_state(const hs__ref_t *rf, const hs__metric_t *mt, i
          (unsigned)(rf->stale_ms > 0 && x - ts > rf->stale_ms) << 1;
 }
 
+/* Whether a pin of a metric was in force at the account's previous
+ * evaluation or is now (evaluations go forward in time: it ends after the
+ * previous one). Pins that ended before, and lifted ones (kept to order
+ * later arrivals), change no metric's value any more. */
+static bool metric_pins(const hs_account_t *a) {
+  for (uint32_t i = 0; i < a->n_overrides; i++)
+    if (a->overrides[i].metric >= 0 && a->overrides[i].expires_ms > a->last_eval_ms)
+      return true;
+  return false;
+}
+
 /* The refs of profile p whose inputs changed since the previous evaluation
- * (every ref when it was under another profile, or pins are in place), at
+ * (every ref when it was under another profile, or a metric is pinned), at
  * time t; those of weight 0 left out (explain_last takes them). */
 static uint64_t dirty_refs(const hs_model_t *m, const hs_account_t *a, int p, int64_t t) {
   const hs__profile_t *pr = &m->profiles[p];
-  if (!m->incremental || a->cached != p || a->n_overrides)
+  if (!m->incremental || a->cached != p || (a->n_overrides && metric_pins(a)))
     return all_refs(pr) & ~pr->unscored_refs;
   uint64_t d = pr->time_refs;
   for (uint64_t b = a->dirty_series; b; b &= b - 1)
