@@ -31,41 +31,66 @@ _Static_assert(sizeof(hs_held_event_t) == 64, "a held event is 64 bytes");
 _Static_assert(sizeof(double) == 8 && sizeof(int64_t) == 8, "8-byte numbers");
 _Static_assert(HS_EV__COUNT <= 256, "a type fits a byte");
 
+/* The numbers are 11 neighbouring 8-byte fields, the strings two runs of
+ * neighbouring hs_str_t (3, then 13), each in the order of the tables:
+ * hs_event_hold walks them in place. */
+_Static_assert(offsetof(hs_event_t, renewal_ms) ==
+                   offsetof(hs_event_t, session_seconds) + (N_NUMS - 1) * 8,
+               "the numbers are neighbours");
+_Static_assert(offsetof(hs_event_t, type_name) ==
+                       offsetof(hs_event_t, event_id) + 2 * sizeof(hs_str_t) &&
+                   offsetof(hs_event_t, vertical) ==
+                       offsetof(hs_event_t, user_id) + (N_STRS - 4) * sizeof(hs_str_t),
+               "the strings are two runs of neighbours");
+
+/* Stores string `s` (bit i of out->strs) at *at: false when it does not lie
+ * within the message or is not addressable in 16 bits (`wide`: the message
+ * is longer than 16 bits address), or does not fit. */
+static inline bool hold_str(const hs_str_t *s, uintptr_t b, size_t len, bool wide, uint32_t i,
+                            hs_held_event_t *out, size_t *at, uint32_t *strs) {
+  const size_t off = (uintptr_t)s->ptr - b; /* before the message: past its end */
+  if (off > len || s->len > len - off || *at + 4 > sizeof out->data ||
+      (wide && (off > UINT16_MAX || s->len > UINT16_MAX)))
+    return false;
+  uint16_t ol[2] = {(uint16_t)off, (uint16_t)s->len};
+  memcpy(out->data + *at, ol, 4);
+  *at += 4;
+  *strs |= UINT32_C(1) << i;
+  return true;
+}
+
 bool hs_event_hold(const hs_event_t *ev, const void *buf, size_t len, hs_held_event_t *out) {
   out->type = HS_EV_UNKNOWN;
   if (ev->type == HS_EV_UNKNOWN || ev->n_attrs)
     return false;
   size_t at = 0;
   uint16_t nums = 0;
-  for (size_t i = 0; i < N_NUMS; i++) {
-    const char *f = (const char *)ev + num_at[i];
+  const unsigned char *f = (const unsigned char *)&ev->session_seconds;
+#pragma GCC unroll 16
+  for (uint32_t i = 0; i < N_NUMS; i++, f += 8) {
     uint64_t bits;
     memcpy(&bits, f, 8);
     if (!bits) /* zero, as an absent field is: not stored */
       continue;
     if (at + 8 > sizeof out->data)
       return false;
-    memcpy(out->data + at, f, 8);
+    memcpy(out->data + at, &bits, 8);
     at += 8;
     nums |= (uint16_t)(1u << i);
   }
   uint32_t strs = 0;
-  for (size_t i = 0; i < N_STRS; i++) {
-    const hs_str_t *s = (const hs_str_t *)((const char *)ev + str_at[i]);
-    if (!s->ptr)
-      continue;
-    /* within the message, and addressable in 16 bits */
-    uintptr_t b = (uintptr_t)buf, q = (uintptr_t)s->ptr;
-    if (q < b || q - b > len || s->len > len - (q - b))
+  const uintptr_t b = (uintptr_t)buf;
+  const bool wide = len > UINT16_MAX;
+  const hs_str_t *s = &ev->event_id;
+#pragma GCC unroll 16
+  for (uint32_t i = 0; i < 3; i++, s++)
+    if (s->ptr && !hold_str(s, b, len, wide, i, out, &at, &strs))
       return false;
-    size_t off = q - b;
-    if (off > UINT16_MAX || s->len > UINT16_MAX || at + 4 > sizeof out->data)
+  s = &ev->user_id;
+#pragma GCC unroll 16
+  for (uint32_t i = 3; i < N_STRS; i++, s++)
+    if (s->ptr && !hold_str(s, b, len, wide, i, out, &at, &strs))
       return false;
-    uint16_t ol[2] = {(uint16_t)off, (uint16_t)s->len};
-    memcpy(out->data + at, ol, 4);
-    at += 4;
-    strs |= UINT32_C(1) << i;
-  }
   out->nums = nums;
   out->strs = strs;
   out->present = ev->present;

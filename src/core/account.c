@@ -131,6 +131,7 @@ int hs__account_overrides_alloc(hs_account_t *a) {
 void hs_account_prefetch(const hs_model_t *m, const hs_account_t *a) {
   /* the whole block: struct, id, views, series, scalars, rules, history */
   size_t n = m->account_block + 64; /* ids are short: no need to read id_len */
+#pragma GCC unroll 4
   for (size_t off = 0; off < n; off += 64)
     __builtin_prefetch((const char *)a + off);
 }

@@ -1,11 +1,11 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
 /* Evaluating an account at a time: metric values, the score (from group
  * sums kept per account, taken again only for the groups whose metrics
- * changed), the daily score history and the alert rules; the explanation
- * (per metric weight, contribution and delta) only where it is read. */
+ * changed) and the daily score history, then the alert rules (rules.c);
+ * the explanation (per metric weight, contribution and delta) only where
+ * it is read. */
 #include "internal.h"
 #include "healthscore/time.h"
-#include "healthscore/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +172,12 @@ static const hs__override_t *find_override(const hs_account_t *a, int metric, in
   return NULL;
 }
 
+/* A value normalised to 0..100 between its worst and best. */
+static inline double normalised(double v, double worst, double best) {
+  double x = (v - worst) / (best - worst);
+  return 100.0 * (x < 0 ? 0 : x > 1 ? 1 : x);
+}
+
 /* Ref r's value, normalised value and source from the metric values. */
 static void ref_result(const hs__ref_t *rf, const hs_account_t *a, int64_t t, const double *val,
                        const int64_t *upd, double *raw, double *normed, uint8_t *src) {
@@ -193,16 +199,14 @@ static void ref_result(const hs__ref_t *rf, const hs_account_t *a, int64_t t, co
   }
   double norm;
   if (!isnan(v)) {
-    double x = (v - worst) / (best - worst);
-    norm = 100.0 * (x < 0 ? 0 : x > 1 ? 1 : x);
+    norm = normalised(v, worst, best);
   } else if (rf->missing == HS_MISSING_WORST) {
     source = HS_SRC_MISSING_WORST;
     norm = 0;
   } else if (rf->missing == HS_MISSING_VALUE) {
     source = HS_SRC_MISSING_VALUE;
     v = rf->missing_value;
-    double x = (v - worst) / (best - worst);
-    norm = 100.0 * (x < 0 ? 0 : x > 1 ? 1 : x);
+    norm = normalised(v, worst, best);
   } else {
     source = HS_SRC_MISSING;
     norm = NAN;
@@ -212,15 +216,56 @@ static void ref_result(const hs__ref_t *rf, const hs_account_t *a, int64_t t, co
   *src = source;
 }
 
+/* Ref rf of days_refs (a count of days from one time, read alone, no
+ * stages) at t, no pin in place: its value and normalised value as
+ * eval_metric and ref_result take them, when it has data (true; else the
+ * general way gives its missing value). */
+static inline bool days_ref(const hs_model_t *m, const hs_account_t *a, const hs__ref_t *rf,
+                            int64_t t, double *raw, double *norm) {
+  const hs__metric_t *mt = &m->metrics[rf->metric];
+  int64_t from, upd;
+  bool until = false;
+  if (mt->kind == HS_MK_DAYS_SINCE) {
+    from = upd = a->scalars[mt->scalar].ts;
+  } else {
+    until = mt->attr == HS__ATTR_RENEWAL;
+    from = until ? a->renewal_ms : a->contract_start_ms;
+    upd = a->attrs_ms;
+  }
+  if (from == INT64_MIN)
+    return false;
+  double v = (double)(until ? from - t : t - from) / (double)HS_MS_PER_DAY;
+  if (!isfinite(v) || (rf->stale_ms > 0 && t - upd > rf->stale_ms))
+    return false;
+  *raw = v;
+  *norm = normalised(v, rf->worst, rf->best);
+  return true;
+}
+
 /* Evaluates the refs of profile `pr` in `dirty` into raw, norm and src (per
- * ref); the others keep theirs. Returns the groups of those refs (bit g). */
+ * ref); the others keep theirs. Returns the groups of those refs (bit g).
+ * `direct`: the counts of days with data taken directly (days_ref), as an
+ * evaluation does; a full evaluation (hs_account_score) takes every ref
+ * the general way, which the tests compare them with. */
 static uint32_t eval_refs(const hs_model_t *m, const hs__profile_t *pr, const hs_account_t *a,
-                          int64_t t, uint64_t dirty, double *raw, double *norm, uint8_t *src) {
+                          int64_t t, uint64_t dirty, bool direct, double *raw, double *norm,
+                          uint8_t *src) {
   double val[HS_MAX_METRICS];
   int64_t upd[HS_MAX_METRICS];
   uint32_t groups = 0;
   if (!dirty)
     return 0;
+  if (direct && !a->n_overrides)
+    for (uint64_t d = dirty & pr->days_refs; d; d &= d - 1) {
+      const uint32_t r = (uint32_t)__builtin_ctzll(d);
+      if (days_ref(m, a, &pr->refs[r], t, &raw[r], &norm[r])) {
+        src[r] = HS_SRC_DATA;
+        groups |= 1u << pr->refs[r].group;
+        dirty &= ~((uint64_t)1 << r);
+      }
+    }
+  if (!dirty)
+    return groups;
   eval_metrics(m, pr, a, t, dirty, val, upd);
   for (uint64_t d = dirty; d; d &= d - 1) {
     uint32_t r = (uint32_t)__builtin_ctzll(d);
@@ -340,6 +385,25 @@ static void explain(const hs__profile_t *pr, const double *raw, const double *no
   s->explained = true;
 }
 
+/* explain() of the account's evaluation at t under profile p (its last,
+ * the account unchanged since): the refs of weight 0, which have no part in
+ * the score and so are not taken at the evaluation, are taken here. */
+static void explain_last(const hs_model_t *m, const hs_account_t *a, int64_t t, int p,
+                         const float *prev, hs_score_t *s) {
+  const hs__profile_t *pr = &m->profiles[p];
+  if (!pr->unscored_refs) {
+    explain(pr, a->ref_raw, a->ref_norm, a->ref_src, a->gw, prev, s);
+    return;
+  }
+  double raw[HS_MAX_PROFILE_METRICS], norm[HS_MAX_PROFILE_METRICS];
+  uint8_t src[HS_MAX_PROFILE_METRICS];
+  memcpy(raw, a->ref_raw, pr->n_refs * sizeof *raw);
+  memcpy(norm, a->ref_norm, pr->n_refs * sizeof *norm);
+  memcpy(src, a->ref_src, pr->n_refs * sizeof *src);
+  eval_refs(m, pr, a, t, pr->unscored_refs, false, raw, norm, src);
+  explain(pr, raw, norm, src, a->gw, prev, s);
+}
+
 /* The contributions (floats, as kept for deltas) of the refs of profile
  * `pr` from their normalised values and the group sums. */
 static void contribs_of(const hs__profile_t *pr, const double *norm, const double *gw, double wsum,
@@ -396,13 +460,19 @@ void hs_account_score(const hs_model_t *m, const hs_account_t *a, int64_t at_ms,
   double gw[HS_MAX_GROUPS], gs[HS_MAX_GROUPS];
   uint8_t src[HS_MAX_PROFILE_METRICS];
   float prev[HS_MAX_PROFILE_METRICS];
-  eval_refs(m, pr, a, t, all_refs(pr), raw, norm, src);
+  eval_refs(m, pr, a, t, all_refs(pr), false, raw, norm, src);
   for (uint32_t g = 0; g < pr->n_groups; g++)
     group_sums(pr, g, norm, gw, gs);
   score_of_sums(m, a, t, p, gw, gs, out);
   if (a->profile == p)
     hs__contrib_last(m, a, prev);
   explain(pr, raw, norm, src, gw, a->profile == p ? prev : NULL, out);
+}
+
+void hs__explain_eval(const hs_model_t *m, const hs_account_t *a, int64_t t, hs_score_t *s) {
+  float prev[HS_MAX_PROFILE_METRICS];
+  bool has_prev = contrib_prev(m, a, s->profile, prev);
+  explain_last(m, a, t, s->profile, has_prev ? prev : NULL, s);
 }
 
 void hs_eval_explain(const hs_model_t *m, const hs_account_t *a, const hs_eval_t *ev,
@@ -418,22 +488,53 @@ void hs_eval_explain(const hs_model_t *m, const hs_account_t *a, const hs_eval_t
   out->override = s->override;
   float prev[HS_MAX_PROFILE_METRICS];
   bool has_prev = contrib_prev(m, a, s->profile, prev);
-  explain(&m->profiles[s->profile], a->ref_raw, a->ref_norm, a->ref_src, a->gw,
-          has_prev ? prev : NULL, out);
+  explain_last(m, a, ev->at_ms, s->profile, has_prev ? prev : NULL, out);
+}
+
+/* Whether a latest value read at time x (from its time ts) is past its
+ * age limit (bit 0) and stale (bit 1): all that time changes of it. */
+static inline unsigned step_state(const hs__ref_t *rf, const hs__metric_t *mt, int64_t ts,
+                                  int64_t x) {
+  return (unsigned)(mt->max_age_ms != 0 && x - ts > mt->max_age_ms) |
+         (unsigned)(rf->stale_ms > 0 && x - ts > rf->stale_ms) << 1;
+}
+
+/* Whether a pin of a metric was in force at the account's previous
+ * evaluation or is now (evaluations go forward in time: it ends after the
+ * previous one). Pins that ended before, and lifted ones (kept to order
+ * later arrivals), change no metric's value any more. */
+static bool metric_pins(const hs_account_t *a) {
+  for (uint32_t i = 0; i < a->n_overrides; i++)
+    if (a->overrides[i].metric >= 0 && a->overrides[i].expires_ms > a->last_eval_ms)
+      return true;
+  return false;
 }
 
 /* The refs of profile p whose inputs changed since the previous evaluation
- * (every ref when it was under another profile, or pins are in place). */
-static uint64_t dirty_refs(const hs_model_t *m, const hs_account_t *a, int p) {
+ * (every ref when it was under another profile, or a metric is pinned), at
+ * time t; those of weight 0 left out (explain_last takes them). */
+static uint64_t dirty_refs(const hs_model_t *m, const hs_account_t *a, int p, int64_t t) {
   const hs__profile_t *pr = &m->profiles[p];
-  if (!m->incremental || a->cached != p || a->n_overrides)
-    return all_refs(pr);
+  if (!m->incremental || a->cached != p || (a->n_overrides && metric_pins(a)))
+    return all_refs(pr) & ~pr->unscored_refs;
   uint64_t d = pr->time_refs;
   for (uint64_t b = a->dirty_series; b; b &= b - 1)
     d |= pr->series_refs[__builtin_ctzll(b)];
+  for (uint64_t b = a->dirty_aged; b; b &= b - 1)
+    d |= pr->aged_refs[__builtin_ctzll(b)];
   for (uint64_t b = a->dirty_scalars; b; b &= b - 1)
     d |= pr->scalar_refs[__builtin_ctzll(b)];
-  return d;
+  /* a latest value not updated since: moved only if t passed its age
+     limit or staleness since the previous evaluation */
+  for (uint64_t b = pr->step_refs & ~d; b; b &= b - 1) {
+    const uint32_t r = (uint32_t)__builtin_ctzll(b);
+    const hs__ref_t *rf = &pr->refs[r];
+    const hs__metric_t *mt = &m->metrics[rf->metric];
+    const int64_t ts = a->scalars[mt->scalar].ts;
+    if (ts != INT64_MIN && step_state(rf, mt, ts, t) != step_state(rf, mt, ts, a->last_eval_ms))
+      d |= (uint64_t)1 << r;
+  }
+  return d & ~pr->unscored_refs;
 }
 
 static void record_history(const hs_model_t *m, hs_account_t *a, int32_t day, double score) {
@@ -451,159 +552,6 @@ static void record_history(const hs_model_t *m, hs_account_t *a, int32_t day, do
     a->hist[hs__series_slot(day, n)] = (float)score;
 }
 
-/* The last daily score at or before `day` still in the history, or NAN.
- * Scores are kept as floats: rounded again, they are the published score
- * exactly (the same double as the evaluation's). */
-static double history_at(const hs_model_t *m, const hs_account_t *a, int32_t day) {
-  uint32_t n = m->history_days;
-  for (int32_t d = day; d > a->hist_head - (int32_t)n; d--) {
-    if (d > a->hist_head)
-      continue;
-    float v = a->hist[hs__series_slot(d, n)];
-    if (!isnan(v))
-      return hs_score_round(v);
-  }
-  return NAN;
-}
-
-/* Least-squares slope of the daily scores over the last `w` days; NAN with
- * fewer than three scored days. */
-static double history_slope(const hs_model_t *m, const hs_account_t *a, uint32_t w) {
-  double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
-  for (uint32_t k = 0; k < w && k < m->history_days; k++) {
-    float f = a->hist[hs__series_slot(a->hist_head - (int32_t)k, m->history_days)];
-    if (isnan(f))
-      continue;
-    double x = -(double)k, v = hs_score_round(f);
-    n++;
-    sx += x;
-    sy += v;
-    sxx += x * x;
-    sxy += x * v;
-  }
-  double den = n * sxx - sx * sx;
-  return n >= 3 && den > 0 ? (n * sxy - sx * sy) / den : NAN;
-}
-
-static void top_contributors(const hs_score_t *s, bool firing, bool by_delta, hs_alert_t *al) {
-  /* metrics whose contribution fell most (rose most, for resolved); if none
-     moved, or for rules about change over days, those that cost the most
-     points */
-  double key[HS_MAX_PROFILE_METRICS];
-  bool moved = false;
-  for (uint32_t i = 0; by_delta && i < s->n_metrics; i++)
-    moved |= fabs(s->metrics[i].delta) >= 0.01;
-  for (uint32_t i = 0; i < s->n_metrics; i++) {
-    const hs_metric_result_t *mr = &s->metrics[i];
-    if (moved)
-      key[i] = firing ? -mr->delta : mr->delta;
-    else
-      key[i] = firing ? mr->weight * (100 - (isnan(mr->norm) ? 100 : mr->norm)) : mr->contribution;
-  }
-  al->n_top = 0;
-  for (uint32_t k = 0; k < HS_TOP_CONTRIBUTORS; k++) {
-    int best = -1;
-    for (uint32_t i = 0; i < s->n_metrics; i++) {
-      bool taken = false;
-      for (uint32_t j = 0; j < al->n_top; j++)
-        taken |= al->top[j] == i;
-      if (!taken && key[i] > 0.005 && (best < 0 || key[i] > key[best]))
-        best = (int)i;
-    }
-    if (best < 0)
-      break;
-    al->top[al->n_top++] = (uint16_t)best;
-  }
-}
-
-static uint64_t alert_id(const hs_account_t *a, const hs__rule_t *r, int64_t start) {
-  uint64_t h = hs_hash64(a->id, a->id_len, HS_HASH_SEED);
-  h = hs_hash64(&r->key, sizeof r->key, h);
-  return hs_hash64(&start, sizeof start, h);
-}
-
-static void eval_rules(const hs_model_t *m, hs_account_t *a, int64_t t, hs_eval_t *e) {
-  const hs_score_t *s = &e->score;
-  int32_t day = hs_day_of(t);
-  for (uint32_t i = 0; i < m->n_rules; i++) {
-    const hs__rule_t *r = &m->rules[i];
-    hs__rule_state_t *st = &a->rules[i];
-    bool applies = (!r->profiles || (r->profiles & (UINT64_C(1) << s->profile))) &&
-                   (r->warmup_ms == 0 || t - a->first_ms >= r->warmup_ms);
-    double ref = e->prev_score, value = s->score;
-    bool fire_cond = false, clear_cond = !applies;
-    if (applies && s->has_score) {
-      switch (r->kind) {
-      case HS_RULE_THRESHOLD:
-      case HS_RULE_BAND:
-        fire_cond = value < r->level;
-        clear_cond = value >= r->level + r->hysteresis;
-        break;
-      case HS_RULE_TREND: {
-        ref = history_at(m, a, day - (int32_t)r->lookback_days);
-        if (isnan(ref))
-          break;
-        /* in tenths, as the published scores give it: a drop from 83.2 to
-           68.2 is 15.0 points exactly */
-        double change = (double)(llround(value * 10) - llround(ref * 10)) / 10.0;
-        if (r->drop_percent)
-          change = ref > 0 ? change / ref * 100.0 : 0;
-        fire_cond = change <= -r->drop;
-        clear_cond = change > -r->drop + r->hysteresis;
-        break;
-      }
-      case HS_RULE_SLOPE: {
-        double sl = history_slope(m, a, r->window_days);
-        if (isnan(sl))
-          break;
-        fire_cond = sl <= r->slope;
-        clear_cond = sl > r->slope + r->hysteresis;
-        break;
-      }
-      default:
-        break;
-      }
-    }
-    hs_alert_t *al = &e->alerts[e->n_alerts];
-    if (!st->open) {
-      if (!fire_cond) {
-        st->pending_since = INT64_MIN;
-        continue;
-      }
-      if (st->pending_since == INT64_MIN)
-        st->pending_since = t;
-      if (t - st->pending_since < r->pending_ms ||
-          (st->cooldown_until != INT64_MIN && t < st->cooldown_until))
-        continue;
-      st->open = true;
-      st->episode_start = t;
-      st->pending_since = INT64_MIN;
-      al->state = HS_ALERT_FIRING;
-    } else {
-      if (!clear_cond)
-        continue;
-      st->open = false;
-      st->cooldown_until = t + r->cooldown_ms;
-      al->state = HS_ALERT_RESOLVED;
-    }
-    al->rule = (uint16_t)i;
-    al->alert_id = alert_id(a, r, st->episode_start);
-    al->episode_start_ms = st->episode_start;
-    al->score = value;
-    al->prev_score = ref;
-    al->band = s->band;
-    if (!e->score.explained) { /* the top contributors read it */
-      float prev[HS_MAX_PROFILE_METRICS];
-      bool has_prev = contrib_prev(m, a, s->profile, prev);
-      explain(&m->profiles[s->profile], a->ref_raw, a->ref_norm, a->ref_src, a->gw,
-              has_prev ? prev : NULL, &e->score);
-    }
-    top_contributors(s, al->state == HS_ALERT_FIRING,
-                     r->kind == HS_RULE_THRESHOLD || r->kind == HS_RULE_BAND, al);
-    e->n_alerts++;
-  }
-}
-
 void hs__evaluate(const hs_model_t *m, hs_account_t *a, int64_t t, const hs_event_t *ev,
                   hs_eval_t *e) {
   e->account_id = (hs_str_t){a->id, a->id_len};
@@ -614,7 +562,7 @@ void hs__evaluate(const hs_model_t *m, hs_account_t *a, int64_t t, const hs_even
     a->selected = hs__select_profile(m, a);
   const int p = a->selected;
   const hs__profile_t *pr = &m->profiles[p];
-  const uint64_t dirty = dirty_refs(m, a, p);
+  const uint64_t dirty = dirty_refs(m, a, p, t);
   /* what the previous evaluation's contributions follow from, for this
      one's deltas: its normalised values and group sums, of the refs and
      groups this one changes or the previous one changed (the others are
@@ -625,7 +573,7 @@ void hs__evaluate(const hs_model_t *m, hs_account_t *a, int64_t t, const hs_even
       const uint32_t r = (uint32_t)__builtin_ctzll(b);
       a->prev_norm[r] = a->ref_norm[r];
     }
-  uint32_t touched = eval_refs(m, pr, a, t, dirty, a->ref_raw, a->ref_norm, a->ref_src);
+  uint32_t touched = eval_refs(m, pr, a, t, dirty, true, a->ref_raw, a->ref_norm, a->ref_src);
   /* the groups whose sums are taken again: those with a ref evaluated
      (every group when the sums are another profile's) */
   if (a->cached != p)
@@ -645,28 +593,17 @@ void hs__evaluate(const hs_model_t *m, hs_account_t *a, int64_t t, const hs_even
     group_sums(pr, (uint32_t)__builtin_ctz(b), a->ref_norm, a->gw, a->gs);
   a->wsum = score_of_sums(m, a, t, p, a->gw, a->gs, &e->score);
   a->cached = p;
-  a->dirty_series = a->dirty_scalars = 0;
+  a->dirty_series = a->dirty_scalars = a->dirty_aged = 0;
   e->had_prev = a->last_eval_ms != INT64_MIN;
   e->prev_score = a->has_score ? a->score : NAN;
   e->prev_band = a->band;
   e->changed = !e->had_prev || a->has_score != e->score.has_score || a->band != e->score.band ||
                a->profile != e->score.profile || (e->score.has_score && e->score.score != a->score);
   record_history(m, a, hs_day_of(t), e->score.has_score ? e->score.score : NAN);
-  eval_rules(m, a, t, e);
+  hs__eval_rules(m, a, t, e);
   a->has_score = e->score.has_score;
   a->score = e->score.has_score ? e->score.score : 0;
   a->band = e->score.band;
   a->profile = e->score.profile;
   a->last_eval_ms = t;
-}
-
-int32_t hs_account_history_last(const hs_account_t *a) {
-  return a->hist_head;
-}
-
-double hs_account_history_day(const hs_model_t *m, const hs_account_t *a, int32_t day) {
-  uint32_t n = m->history_days;
-  if (a->hist_head == INT32_MIN || day > a->hist_head || day <= a->hist_head - (int32_t)n)
-    return NAN;
-  return a->hist[hs__series_slot(day, n)];
 }

@@ -80,6 +80,11 @@ void hs__series_advance(const hs_model_t *m, hs_account_t *a, int32_t new_head);
 /* Recomputes a min/max view's extremum from the days the series keeps. */
 void hs__view_recompute_ext(const hs_model_t *m, hs_account_t *a, uint32_t vi);
 
+/* Fills, per profile of `m` (its metrics, views and profiles compiled), the
+ * metrics it needs and what each of its refs depends on (model_refs.c).
+ * Returns 0 or HS_E_NOMEM. */
+int hs__compile_needed(hs_model_t *m);
+
 /* The profile whose selectors `a` matches (the first in order), else the
  * default one (account.c). */
 int hs__select_profile(const hs_model_t *m, const hs_account_t *a);
@@ -87,6 +92,13 @@ int hs__select_profile(const hs_model_t *m, const hs_account_t *a);
  * `e` and makes this the previous evaluation. */
 void hs__evaluate(const hs_model_t *m, hs_account_t *a, int64_t t, const hs_event_t *ev,
                   hs_eval_t *e);
+
+/* The alert rules at evaluation `e` of `a` at time t (its score, history
+ * recorded): fires and resolves them into e->alerts (rules.c). */
+void hs__eval_rules(const hs_model_t *m, hs_account_t *a, int64_t t, hs_eval_t *e);
+/* Fills the explanation of score `s`, the account's last evaluation, at
+ * time t (for an alert's top contributors). */
+void hs__explain_eval(const hs_model_t *m, const hs_account_t *a, int64_t t, hs_score_t *s);
 
 /* The hash an event id is remembered by: never 0. */
 uint64_t hs__eid_hash(hs_str_t event_id);

@@ -110,6 +110,15 @@ typedef struct hs__profile_s {
      to renewal, a latest value's age, staleness), and per entry of
      `needed`, the refs that need it */
   uint64_t *series_refs, *scalar_refs, time_refs, *needed_refs;
+  /* per series, the refs that read its views' slope sums (they move when
+     its days age a day, also when no day leaves a window); the refs whose
+     value moves with time only at an instant (a latest value's age limit,
+     staleness of a latest value: step_refs, not in time_refs); the refs of
+     weight 0 (no part in the score: evaluated only for an explanation);
+     the refs whose value is a count of days from one time (days since,
+     tenure, days to renewal), read alone, without stages: taken directly
+     (eval_refs) */
+  uint64_t *aged_refs, step_refs, unscored_refs, days_refs;
   /* per ref, the entries of `needed` it needs (bit k: needed[k]); NULL when
      more than 64 metrics are needed */
   uint64_t *ref_needed;
@@ -292,6 +301,7 @@ struct hs_account_s {
      index i; time) has them still. Not part of the stored state. */
   int cached;
   uint64_t dirty_series, dirty_scalars;
+  uint64_t dirty_aged; /* series whose days only aged (slope sums moved) */
   double *ref_raw, *ref_norm;
   uint8_t *ref_src;
   /* per group of profile `profile`, the previous evaluation's sums over its

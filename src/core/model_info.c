@@ -51,6 +51,7 @@ void hs_model_free(hs_model_t *m) {
     hs_free(pr->refs);
     hs_free(pr->needed);
     hs_free(pr->series_refs);
+    hs_free(pr->aged_refs);
     hs_free(pr->scalar_refs);
     hs_free(pr->needed_refs);
     hs_free(pr->ref_needed);

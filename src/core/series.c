@@ -410,48 +410,80 @@ static void view_advance(const hs__series_t *s, const hs__series_state_t *st, co
   }
 }
 
-void hs__series_advance(const hs_model_t *m, hs_account_t *a, int32_t new_head) {
-  for (uint32_t si = 0; si < m->n_series; si++) {
-    const hs__series_t *s = &m->series[si];
-    hs__series_state_t *st = &a->series[si];
-    if (st->head != INT32_MIN && !st->n) {
-      st->head = new_head; /* nothing held, and so nothing in its views */
+/* Ages the slope sums of every view of series `si` by `days` days, no day
+ * leaving: each day held is `days` older (view_advance without leavers). */
+static void views_age(const hs_model_t *m, hs_account_t *a, uint32_t si, int32_t days) {
+  for (uint32_t k = 0; k < m->n_series_views[si]; k++) {
+    const hs__view_t *v = &m->views[m->series_views[si][k]];
+    if (!(v->parts & HS__VP_SLOPE))
       continue;
+    int64_t *p = a->views + v->slot;
+    if (v->parts & HS__VP_SUM) {
+      p[2] += (int64_t)days * p[0];
+      p[3] += (int64_t)days * p[1];
+    } else {
+      p[1] += (int64_t)days * p[0];
     }
-    if (st->head == INT32_MIN || new_head - st->head >= (int32_t)s->days) {
-      a->dirty_series |= hs__dirty_bit(si);
-      st->start = st->n = 0;
-      for (uint32_t k = 0; k < m->n_series_views[si]; k++)
-        hs__view_clear(m, a, m->series_views[si][k]);
-      st->head = new_head;
-      continue;
-    }
-    if (!s->slope && st->d[st->start].day + (int32_t)s->min_days > new_head) {
-      st->head = new_head; /* no day leaves any view yet, and no view ages */
-      continue;
-    }
-    a->dirty_series |= hs__dirty_bit(si); /* days leave, or the views age */
-    bool recompute = false;
-    for (uint32_t k = 0; k < m->n_series_views[si]; k++) {
-      uint32_t vi = m->series_views[si][k];
-      hs__view_state_t vs;
-      hs__view_load(m, a, vi, &vs);
-      view_advance(s, st, &m->views[vi], &vs, st->head, new_head);
-      hs__view_store(m, a, vi, &vs);
-      recompute |= !vs.ext_valid;
-    }
+  }
+}
+
+/* Moves series `si` forward to `new_head` when it was never moved or some
+ * of its days may leave its views (hs__series_advance). */
+__attribute__((noinline)) static void series_move(const hs_model_t *m, hs_account_t *a, uint32_t si,
+                                                  int32_t new_head) {
+  const hs__series_t *s = &m->series[si];
+  hs__series_state_t *st = &a->series[si];
+  if (st->head == INT32_MIN || new_head - st->head >= (int32_t)s->days) {
+    a->dirty_series |= hs__dirty_bit(si);
+    st->start = st->n = 0;
+    for (uint32_t k = 0; k < m->n_series_views[si]; k++)
+      hs__view_clear(m, a, m->series_views[si][k]);
     st->head = new_head;
-    uint32_t gone = lower_bound(st, new_head - (int32_t)s->days + 1);
-    st->start += gone;
-    st->n -= gone;
-    if (!st->n)
-      st->start = 0;
-    for (uint32_t k = 0; recompute && k < m->n_series_views[si]; k++) {
-      hs__view_state_t vs;
-      hs__view_load(m, a, m->series_views[si][k], &vs);
-      if (!vs.ext_valid)
-        hs__view_recompute_ext(m, a, m->series_views[si][k]);
-    }
+    return;
+  }
+  if (st->d[st->start].day + (int32_t)s->min_days > new_head) {
+    /* no day leaves any view yet: only the slope sums move, each day held
+       one day older (as view_advance takes it) */
+    views_age(m, a, si, new_head - st->head);
+    a->dirty_aged |= hs__dirty_bit(si);
+    st->head = new_head;
+    return;
+  }
+  a->dirty_series |= hs__dirty_bit(si); /* days leave, or the views age */
+  bool recompute = false;
+  for (uint32_t k = 0; k < m->n_series_views[si]; k++) {
+    uint32_t vi = m->series_views[si][k];
+    hs__view_state_t vs;
+    hs__view_load(m, a, vi, &vs);
+    view_advance(s, st, &m->views[vi], &vs, st->head, new_head);
+    hs__view_store(m, a, vi, &vs);
+    recompute |= !vs.ext_valid;
+  }
+  st->head = new_head;
+  uint32_t gone = lower_bound(st, new_head - (int32_t)s->days + 1);
+  st->start += gone;
+  st->n -= gone;
+  if (!st->n)
+    st->start = 0;
+  for (uint32_t k = 0; recompute && k < m->n_series_views[si]; k++) {
+    hs__view_state_t vs;
+    hs__view_load(m, a, m->series_views[si][k], &vs);
+    if (!vs.ext_valid)
+      hs__view_recompute_ext(m, a, m->series_views[si][k]);
+  }
+}
+
+void hs__series_advance(const hs_model_t *m, hs_account_t *a, int32_t new_head) {
+  /* most series of an account hold nothing, or no day that leaves a view
+     yet and no slope: only their head moves */
+  const hs__series_t *s = m->series;
+  hs__series_state_t *st = a->series;
+  for (uint32_t si = 0, n = m->n_series; si < n; si++, s++, st++) {
+    if (st->head != INT32_MIN &&
+        (!st->n || (!s->slope && st->d[st->start].day + (int32_t)s->min_days > new_head)))
+      st->head = new_head; /* nothing held (so nothing in its views), or nothing leaves */
+    else
+      series_move(m, a, si, new_head);
   }
 }
 

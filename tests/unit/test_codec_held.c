@@ -133,6 +133,34 @@ static void test_held_event_is_the_decoded_one(void **state) {
   hs_decoder_free(ref);
 }
 
+/* A message over 64 KiB: its strings are kept while they lie in its first
+ * 64 KiB (offsets and lengths are 16 bits), and the event is not kept when
+ * one lies past them. */
+static void test_held_message_over_64_kib(void **state) {
+  (void)state;
+  hs_decoder_t *d, *ref;
+  assert_int_equal(hs_decoder_new(&d, 1 << 20), 0);
+  assert_int_equal(hs_decoder_new(&ref, 1 << 20), 0);
+  enum { PAD = 70000 };
+  char *pad = malloc(PAD + 1), *msg = malloc(PAD + 512);
+  assert_non_null(pad);
+  assert_non_null(msg);
+  memset(pad, 'x', PAD);
+  pad[PAD] = 0;
+  static const char head[] = "\"event_id\":\"e1\",\"account_id\":\"acme\",\"type\":\"login\","
+                             "\"ts\":1700000000000,\"user_id\":\"u1\"";
+  for (int late = 0; late < 2; late++) {
+    int n = late ? snprintf(msg, PAD + 512, "{\"pad\":\"%s\",%s}", pad, head)
+                 : snprintf(msg, PAD + 512, "{%s,\"pad\":\"%s\"}", head, pad);
+    assert_true(n > PAD);
+    assert_int_equal(check(d, ref, msg, (size_t)n, other_json, strlen(other_json)), !late);
+  }
+  free(pad);
+  free(msg);
+  hs_decoder_free(d);
+  hs_decoder_free(ref);
+}
+
 /* Every message of the decoders' fuzz corpora that decodes. */
 static void test_held_corpus(void **state) {
   (void)state;
@@ -172,6 +200,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_held_event_is_the_decoded_one),
       cmocka_unit_test(test_held_corpus),
+      cmocka_unit_test(test_held_message_over_64_kib),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

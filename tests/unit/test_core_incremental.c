@@ -172,6 +172,11 @@ static void round_trip(const hs_model_t *m, hs_account_t **a) {
   *a = back;
 }
 
+/* Set: no overrides in the stream (logins instead). Pins in place, even
+ * lifted ones, make every evaluation of the account a full one: without
+ * them, the evaluations stay incremental between account events. */
+static bool no_pins;
+
 /* One event as JSON at time t for account `acct`. */
 static int make_event(char *buf, size_t cap, int acct, int64_t t, int serial) {
   static const char *const roles[] = {"executive", "champion", "admin", "end_user"};
@@ -220,6 +225,9 @@ static int make_event(char *buf, size_t cap, int acct, int64_t t, int serial) {
                  segments[pick(3)], stages[pick(4)], pick(30),
                  (long long)(t - (int64_t)pick(400) * HS_MS_PER_DAY),
                  (long long)(t + (int64_t)pick(300) * HS_MS_PER_DAY), pick(3));
+  else if (k < 97 && no_pins)
+    n = snprintf(p, left, "\"type\":\"login\",\"user_id\":\"u%u\",\"session_seconds\":%u}", pick(9),
+                 pick(4000));
   else if (k < 97)
     n = snprintf(p, left,
                  "\"type\":\"override\",\"target\":\"%s\",\"value\":%u,\"expires\":%lld,"
@@ -421,12 +429,86 @@ static void test_incremental_evaluation_equals_full_more_than_64_needed_metrics(
   free(y);
 }
 
+/* What moves with time alone, evaluated again only when it can have moved:
+ * latest values with an age limit (alone, and per licence) and stale ones
+ * (their value changes only as t passes the limit), slope sums that age at
+ * midnight while no day leaves the windows (the counts over the same
+ * series do not move), counts of days (since, tenure, to renewal, taken
+ * directly, stale or not), and references of weight 0 (no part in the
+ * score: taken only for an explanation) of every kind that moves with
+ * time. In a stream without pins, so that evaluations stay incremental. */
+static const char *time_yaml =
+    "metrics:\n"
+    "  logins_7d: {kind: count, events: [login], window: 7d}\n"
+    "  logins_trend: {kind: trend, of: logins_7d, mode: delta}\n"
+    "  logins_slope: {kind: slope, of: logins_7d}\n"
+    "  session_sum_14d: {kind: sum, events: [login], field: session_seconds, window: 14d}\n"
+    "  session_slope: {kind: slope, of: session_sum_14d}\n"
+    "  nps_recent: {kind: latest, events: [nps], field: score, max_age: 2d}\n"
+    "  nps_per_seat: {kind: latest, events: [nps], field: score, max_age: 1d, per: licenses}\n"
+    "  csat_latest: {kind: latest, events: [csat], field: score}\n"
+    "  csm_latest: {kind: latest, events: [csm_rating], field: score, max_age: 3d}\n"
+    "  since_call: {kind: days_since, events: [call]}\n"
+    "  tenure: {kind: attribute, attribute: tenure_days}\n"
+    "  to_renewal: {kind: attribute, attribute: days_to_renewal}\n"
+    "profiles:\n"
+    "  - name: enterprise\n"
+    "    select: {segment: [enterprise]}\n"
+    "    groups:\n"
+    "      - name: A\n"
+    "        weight: 60\n"
+    "        metrics:\n"
+    "          - {metric: logins_7d, worst: 0, best: 20}\n"
+    "          - {metric: logins_slope, worst: -2, best: 2}\n"
+    "          - {metric: nps_recent, worst: 0, best: 10, missing: {value: 5}}\n"
+    "          - {metric: csat_latest, worst: 1, best: 5, stale: 2d}\n"
+    "          - {metric: to_renewal, weight: 0, worst: 0, best: 180}\n"
+    "      - name: B\n"
+    "        weight: 40\n"
+    "        metrics:\n"
+    "          - {metric: csm_latest, worst: 1, best: 10, stale: 1d, missing: worst}\n"
+    "          - {metric: nps_per_seat, worst: 0, best: 1}\n"
+    "          - {metric: session_slope, weight: 0, worst: -100, best: 100}\n"
+    "          - {metric: since_call, worst: 6, best: 1, stale: 9d}\n"
+    "          - {metric: tenure, worst: 0, best: 200}\n"
+    "  - name: default\n"
+    "    default: true\n"
+    "    groups:\n"
+    "      - name: Usage\n"
+    "        weight: 50\n"
+    "        metrics:\n"
+    "          - {metric: logins_trend, worst: -10, best: 10}\n"
+    "          - {metric: session_slope, worst: -100, best: 100}\n"
+    "          - {metric: logins_slope, weight: 0, worst: -2, best: 2}\n"
+    "          - {metric: since_call, weight: 0, worst: 30, best: 0}\n"
+    "      - name: Other\n"
+    "        weight: 50\n"
+    "        metrics:\n"
+    "          - {metric: nps_recent, worst: 0, best: 10}\n"
+    "          - {metric: csm_latest, worst: 1, best: 10}\n"
+    "          - {metric: tenure, worst: 0, best: 365}\n"
+    "          - {metric: to_renewal, worst: 200, best: 30}\n"
+    "          - {metric: nps_per_seat, weight: 0, worst: 0, best: 1, stale: 2d}\n"
+    "alerts:\n"
+    "  - {id: low, kind: threshold, below: 40, hysteresis: 5, pending: 1d}\n"
+    "  - {id: drop, kind: trend, lookback: 7d, drop: 15}\n";
+
+static void test_incremental_evaluation_equals_full_as_time_passes(void **state) {
+  (void)state;
+  no_pins = true;
+  run(time_yaml, 7);
+  run(time_yaml, 8);
+  run("examples/eight-categories.yaml", 9);
+  no_pins = false;
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_incremental_evaluation_equals_full_more_than_64_needed_metrics),
       cmocka_unit_test(test_incremental_evaluation_equals_full_every_metric_kind),
       cmocka_unit_test(test_incremental_evaluation_equals_full_eight_categories),
       cmocka_unit_test(test_incremental_evaluation_equals_full_customer_behavior),
+      cmocka_unit_test(test_incremental_evaluation_equals_full_as_time_passes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
