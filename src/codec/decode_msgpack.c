@@ -330,17 +330,93 @@ static int mp_fail(hs_decoder_t *d, int rc, const reader_t *r, const unsigned ch
          d->rc;
 }
 
+/* The pairs most events are made of, in one step: a fixstr key naming a
+ * known field not seen yet, and a value that field takes as it is (a fixstr
+ * of 1..31 printable ASCII bytes for a string field; a uint for a number or
+ * a time, and a float 64 for a number, within their ranges). Returns true if
+ * it decoded the pair, with the same effects as the general path; false
+ * otherwise, having changed nothing, so that the general path decodes the
+ * pair and gives any error. */
+static inline bool mp_known_pair(hs_decoder_t *d, reader_t *r) {
+  const unsigned char *p = r->p;
+  size_t avail = (size_t)(r->end - p);
+  if (avail < 2 || (p[0] & 0xe0) != 0xa0)
+    return false;
+  size_t kn = p[0] & 0x1f;
+  if (kn + 2 > avail)
+    return false;
+  int fi = find_field((const char *)p + 1, kn);
+  if (fi < 0 || (d->seen >> fi & 1))
+    return false;
+  const field_t *f = &hs__fields[fi];
+  const unsigned char *q = p + 1 + kn;
+  size_t left = avail - kn - 1; /* >= 1 */
+  unsigned c = q[0];
+  void *slot = (char *)d->ev + f->off;
+  if (f->kind == K_STR || f->kind == K_ID) {
+    size_t n = c & 0x1f;
+    if ((c & 0xe0) != 0xa0 || n == 0 || n >= left || !printable_ascii(q + 1, n))
+      return false;
+    *(hs_str_t *)slot = (hs_str_t){(const char *)q + 1, (uint32_t)n};
+    r->p = q + 1 + n;
+  } else if (f->kind == K_NUM || f->kind == K_TIME) {
+    uint64_t u;
+    size_t n;
+    if (c <= 0x7f) {
+      u = c;
+      n = 1;
+    } else if (c >= 0xcc && c <= 0xcf && (n = 1 + ((size_t)1 << (c - 0xcc))) <= left) {
+      u = be(q + 1, (int)n - 1);
+    } else if (c == 0xcb && f->kind == K_NUM && left >= 9) {
+      uint64_t bits = be(q + 1, 8);
+      double x;
+      memcpy(&x, &bits, 8);
+      if (!(fabs(x) <= MAX_NUMBER)) /* NaN too */
+        return false;
+      *(double *)slot = x;
+      r->p = q + 9;
+      goto done;
+    } else {
+      return false;
+    }
+    if (f->kind == K_NUM) {
+      if (u > (uint64_t)MAX_NUMBER)
+        return false;
+      *(double *)slot = (double)(int64_t)u;
+    } else {
+      if (u > (uint64_t)MAX_MS)
+        return false;
+      *(int64_t *)slot = (int64_t)u;
+    }
+    r->p = q + n;
+  } else {
+    return false;
+  }
+done:
+  d->seen |= UINT64_C(1) << fi;
+  if (f->field != HS_F_NONE)
+    d->ev->present |= HS_FIELD_BIT(f->field);
+  return true;
+}
+
 int hs__decode_msgpack(hs_decoder_t *d, const unsigned char *buf, size_t len) {
   reader_t r = {buf, buf + len, buf, true};
   value_t top;
-  int rc = mp_value(&r, &top);
-  if (rc)
+  int rc = 0;
+  if (len && buf[0] >= 0x80 && buf[0] <= 0x8f) { /* fixmap: most events */
+    top.kind = V_MAP;
+    top.i = buf[0] & 0x0f;
+    r.p++;
+  } else if ((rc = mp_value(&r, &top))) {
     return mp_fail(d, rc, &r, buf);
+  }
   if (top.kind != V_MAP)
     return fail(d, HS_E_PARSE, "the message must be a msgpack map"), d->rc;
   if (top.i > MAX_KEYS)
     return fail(d, HS_E_RANGE, "more than %d keys", MAX_KEYS), d->rc;
   for (int64_t i = 0; i < top.i && !d->rc; i++) {
+    if (mp_known_pair(d, &r))
+      continue;
     value_t k, v;
     const unsigned char *kat = r.p;
     if ((rc = mp_next(&r, &k)))
