@@ -140,17 +140,19 @@ bench_smoke() {
 fuzz() {
   CC=clang cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHS_FUZZ=ON \
     >/dev/null && cmake --build build/fuzz -j "$jobs" --target fuzz_decode_json fuzz_decode_msgpack fuzz_map \
-    fuzz_decode_source fuzz_json_scan ||
+    fuzz_decode_source fuzz_json_scan fuzz_decode_msgpack_diff ||
     return 1
   # every target at once, each for $fuzz_seconds of wall time after its
   # corpus (the corpora are the regression check; the time finds new inputs)
   local failed=0 target
-  local -a targets=(fuzz_decode_json fuzz_decode_msgpack fuzz_map fuzz_decode_source fuzz_json_scan)
+  local -a targets=(fuzz_decode_json fuzz_decode_msgpack fuzz_map fuzz_decode_source fuzz_json_scan
+    fuzz_decode_msgpack_diff)
   local -A pid_of=()
   for target in "${targets[@]}"; do
     local corpus=build/fuzz/corpus-$target
     mkdir -p "$corpus"
-    cp -n fuzz/corpus/"$target"/* "$corpus"/ 2>/dev/null || true
+    # the differential target starts from the msgpack decoder's corpus
+    cp -n fuzz/corpus/"${target%_diff}"/* "$corpus"/ 2>/dev/null || true
     echo "fuzz: $target for ${fuzz_seconds}s"
     build/fuzz/fuzz/$target -max_total_time="$fuzz_seconds" -max_len=4096 \
       -print_final_stats=1 "$corpus" >"build/fuzz/$target.log" 2>&1 &

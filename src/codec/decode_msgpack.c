@@ -330,17 +330,129 @@ static int mp_fail(hs_decoder_t *d, int rc, const reader_t *r, const unsigned ch
          d->rc;
 }
 
+/* printable_ascii for 1..31 bytes, without a loop: the words at 0, 8 and
+ * 16 that lie inside, and the last 8 bytes, overlapping. */
+static inline bool printable_fixstr(const unsigned char *s, size_t n) {
+  if (n < 8)
+    return printable_ascii(s, n);
+  uint64_t bad = nonprintable8(load8(s)) | nonprintable8(load8(s + n - 8));
+  if (n > 16)
+    bad |= nonprintable8(load8(s + 8)) | (n > 24 ? nonprintable8(load8(s + 16)) : 0);
+  return bad == 0;
+}
+
+/* The pairs most events are made of, in one step: a fixstr key naming a
+ * known field not in `*seen` yet, and a value that field takes as it is (a
+ * fixstr of 1..31 printable ASCII bytes for a string field; a uint for a
+ * number or a time, and a float 64 for a number, within their ranges).
+ * Returns where the pair ends, having stored the value in `ev` and added
+ * the field to `*seen` and `*present`, as the general path does; or NULL,
+ * having changed nothing, so that the general path decodes the pair and
+ * gives any error. */
+__attribute__((always_inline)) static inline const unsigned char *
+mp_known_pair(const unsigned char *p, const unsigned char *end, hs_event_t *ev, uint64_t *seen,
+              uint32_t *present) {
+  size_t avail = (size_t)(end - p);
+  if (avail < 2)
+    return NULL;
+  size_t kn = (size_t)p[0] - 0xa0; /* a fixstr: 0..31 */
+  if (kn > 31 || kn + 2 > avail)
+    return NULL;
+  int fi = find_field((const char *)p + 1, kn);
+  if (fi < 0 || (*seen >> fi & 1))
+    return NULL;
+  const field_slot_t f = hs__field_slots[fi];
+  const unsigned char *q = p + 1 + kn;
+  size_t left = avail - kn - 1; /* >= 1 */
+  unsigned c = q[0];
+  void *slot = (char *)ev + f.off;
+  if (f.kind <= K_ID) {          /* K_STR, K_ID: both take up to 31 bytes */
+    size_t n = (size_t)c - 0xa1; /* a fixstr of 1..31 bytes: 0..30 */
+    if (n > 30 || ++n >= left || !printable_fixstr(q + 1, n))
+      return NULL;
+    *(hs_str_t *)slot = (hs_str_t){(const char *)q + 1, (uint32_t)n};
+    q += 1 + n;
+  } else if (f.kind <= K_TIME) { /* K_NUM, K_TIME */
+    uint64_t u;
+    if (c <= 0x7f) {
+      u = c;
+      q += 1;
+    } else if (c == 0xcd && left >= 3) {
+      u = (uint64_t)q[1] << 8 | q[2];
+      q += 3;
+    } else if (c == 0xcc && left >= 2) {
+      u = q[1];
+      q += 2;
+    } else if (c == 0xce && left >= 5) {
+      u = (uint64_t)q[1] << 24 | (uint64_t)q[2] << 16 | (uint64_t)q[3] << 8 | q[4];
+      q += 5;
+    } else if ((c == 0xcf || c == 0xcb) && left >= 9) {
+      u = (uint64_t)q[1] << 56 | (uint64_t)q[2] << 48 | (uint64_t)q[3] << 40 |
+          (uint64_t)q[4] << 32 | (uint64_t)q[5] << 24 | (uint64_t)q[6] << 16 | (uint64_t)q[7] << 8 |
+          q[8];
+      q += 9;
+      if (c == 0xcb) { /* float 64: numbers only */
+        double x;
+        memcpy(&x, &u, 8);
+        if (f.kind != K_NUM || !(fabs(x) <= MAX_NUMBER)) /* NaN too */
+          return NULL;
+        *(double *)slot = x;
+        goto done;
+      }
+    } else {
+      return NULL;
+    }
+    if (f.kind == K_NUM) {
+      if (u > (uint64_t)MAX_NUMBER)
+        return NULL;
+      *(double *)slot = (double)(int64_t)u;
+    } else {
+      if (u > (uint64_t)MAX_MS)
+        return NULL;
+      *(int64_t *)slot = (int64_t)u;
+    }
+  } else {
+    return NULL;
+  }
+done:
+  *seen |= UINT64_C(1) << fi;
+  *present |= f.present;
+  return q;
+}
+
 int hs__decode_msgpack(hs_decoder_t *d, const unsigned char *buf, size_t len) {
   reader_t r = {buf, buf + len, buf, true};
   value_t top;
-  int rc = mp_value(&r, &top);
-  if (rc)
+  int rc = 0;
+  if (len && buf[0] >= 0x80 && buf[0] <= 0x8f) { /* fixmap: most events */
+    top.kind = V_MAP;
+    top.i = buf[0] & 0x0f;
+    r.p++;
+  } else if ((rc = mp_value(&r, &top))) {
     return mp_fail(d, rc, &r, buf);
+  }
   if (top.kind != V_MAP)
     return fail(d, HS_E_PARSE, "the message must be a msgpack map"), d->rc;
   if (top.i > MAX_KEYS)
     return fail(d, HS_E_RANGE, "more than %d keys", MAX_KEYS), d->rc;
-  for (int64_t i = 0; i < top.i && !d->rc; i++) {
+  /* the common pairs, with the reader and the field sets in registers */
+  hs_event_t *ev = d->ev;
+  uint64_t seen = d->seen;
+  uint32_t present = ev->present;
+  int64_t i = 0;
+  const unsigned char *p = r.p;
+  for (const unsigned char *q; i < top.i && (q = mp_known_pair(p, r.end, ev, &seen, &present)); i++)
+    p = q;
+  r.p = p;
+  d->seen = seen;
+  ev->present = present;
+  /* then anything else, each pair in one step where it can be */
+  for (; i < top.i && !d->rc; i++) {
+    const unsigned char *q = mp_known_pair(r.p, r.end, ev, &d->seen, &ev->present);
+    if (q) {
+      r.p = q;
+      continue;
+    }
     value_t k, v;
     const unsigned char *kat = r.p;
     if ((rc = mp_next(&r, &k)))

@@ -49,8 +49,22 @@ hs_format_t hs_detect_format(const void *buf, size_t len) {
   return HS_FMT_AUTO;
 }
 
+/* memset(ev, 0, offsetof(hs_event_t, attr_key)) as straight 16-byte stores
+ * (the library call costs twice as many instructions for these 368 bytes). */
+static void zero_event_head(hs_event_t *ev) {
+  typedef uint64_t v2_t __attribute__((vector_size(16), aligned(8), may_alias));
+  enum { WORDS = offsetof(hs_event_t, attr_key) / 16, REST = offsetof(hs_event_t, attr_key) % 16 };
+  v2_t *w = (v2_t *)(void *)ev;
+  const v2_t z = {0, 0};
+#pragma GCC unroll 32
+  for (int i = 0; i < WORDS; i++)
+    w[i] = z;
+  if (REST)
+    memset((char *)ev + WORDS * 16, 0, REST);
+}
+
 void hs__decode_begin(hs_decoder_t *d, hs_event_t *ev, hs_err_t *err) {
-  memset(ev, 0, offsetof(hs_event_t, attr_key));
+  zero_event_head(ev);
   d->ev = ev;
   d->err = err;
   d->rc = 0;

@@ -37,10 +37,50 @@ const field_t hs__fields[HS__N_FIELDS] = {
     {"attributes", 10, HS_F_NONE, K_OBJ, 0},
     {"currency", 8, HS_F_NONE, K_IGNORE, 0},
 };
+#define S(f, kind, member)                                                                         \
+  { HS_FIELD_BIT(f), offsetof(hs_event_t, member), kind }
+const field_slot_t hs__field_slots[HS__N_FIELDS] = {
+    {0, offsetof(hs_event_t, event_id), K_ID},
+    {0, offsetof(hs_event_t, account_id), K_ID},
+    {0, offsetof(hs_event_t, type_name), K_STR},
+    {0, offsetof(hs_event_t, ts_ms), K_TIME},
+    S(HS_F_USER_ID, K_ID, user_id),
+    S(HS_F_SESSION_SECONDS, K_NUM, session_seconds),
+    S(HS_F_COUNT, K_NUM, count),
+    S(HS_F_AMOUNT, K_NUM, amount),
+    S(HS_F_SCORE, K_NUM, score),
+    S(HS_F_RATING, K_NUM, rating),
+    S(HS_F_VALUE, K_NUM, value),
+    S(HS_F_LICENSES, K_NUM, licenses),
+    S(HS_F_DUE, K_TIME, due_ms),
+    S(HS_F_EXPIRES, K_TIME, expires_ms),
+    S(HS_F_CONTRACT_START, K_TIME, contract_start_ms),
+    S(HS_F_RENEWAL_DATE, K_TIME, renewal_ms),
+    S(HS_F_FEATURE, K_STR, feature),
+    S(HS_F_ROLE, K_STR, role),
+    S(HS_F_PRIORITY, K_STR, priority),
+    S(HS_F_TICKET_ID, K_ID, ticket_id),
+    S(HS_F_INVOICE_ID, K_ID, invoice_id),
+    S(HS_F_OUTCOME, K_STR, outcome),
+    S(HS_F_TARGET, K_STR, target),
+    S(HS_F_REASON, K_STR, reason),
+    S(HS_F_AUTHOR, K_STR, author),
+    S(HS_F_SEGMENT, K_STR, segment),
+    S(HS_F_STAGE, K_STR, stage),
+    S(HS_F_VERTICAL, K_STR, vertical),
+    {0, 0, K_OBJ},
+    {0, 0, K_IGNORE},
+};
+#undef S
 void hs__fields_check(void) {
-  for (size_t i = 0; i < HS__N_FIELDS; i++)
-    if (find_field(hs__fields[i].name, hs__fields[i].len) != (int)i)
+  for (size_t i = 0; i < HS__N_FIELDS; i++) {
+    const field_t *f = &hs__fields[i];
+    const field_slot_t *s = &hs__field_slots[i];
+    if (find_field(f->name, f->len) != (int)i || s->kind != f->kind ||
+        (f->kind <= K_TIME && s->off != f->off) ||
+        s->present != (f->field == HS_F_NONE ? 0 : HS_FIELD_BIT(f->field)))
       abort();
+  }
 }
 
 #define B(f) HS_FIELD_BIT(f)
@@ -220,9 +260,10 @@ static bool integral_in(double v, double lo, double hi) {
 int hs__decode_finish(hs_decoder_t *d) {
   hs_event_t *ev = d->ev;
   static const char *const env[] = {"event_id", "account_id", "type", "ts"};
-  for (int i = 0; i < 4; i++)
-    if (!(d->seen & (UINT64_C(1) << i)))
-      return fail(d, HS_E_SCHEMA, "field \"%s\": missing", env[i]), d->rc;
+  if ((d->seen & 15) != 15) /* the first of them missing */
+    for (int i = 0; i < 4; i++)
+      if (!(d->seen & (UINT64_C(1) << i)))
+        return fail(d, HS_E_SCHEMA, "field \"%s\": missing", env[i]), d->rc;
   ev->type = hs_event_type_from(ev->type_name);
   if (ev->type == HS_EV_UNKNOWN) {
     ev->present &= HS_FIELD_BIT(HS_F_USER_ID);

@@ -24,7 +24,17 @@ typedef struct field_s {
 #define HS__N_FIELDS 30
 extern const field_t hs__fields[HS__N_FIELDS];
 
-/* Aborts unless find_field agrees with hs__fields (checked once per decoder). */
+/* hs__fields in 8 bytes a row, for msgpack's one-step pairs: where the value
+ * goes, its kind, and its bit in `present` (0 for envelope keys). */
+typedef struct field_slot_s {
+  uint32_t present;
+  uint16_t off;
+  uint8_t kind;
+} field_slot_t;
+extern const field_slot_t hs__field_slots[HS__N_FIELDS];
+
+/* Aborts unless find_field and hs__field_slots agree with hs__fields
+ * (checked once per decoder). */
 void hs__fields_check(void);
 
 /* The bytes of `w` outside printable ASCII (0x20..0x7e) have their high bit

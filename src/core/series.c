@@ -26,9 +26,17 @@ static inline bool better(uint8_t op, double a, double b) {
 }
 
 /* Milli-units: sums are kept as integers so that adding and later
- * subtracting the same day is exact, whatever the order of operations. */
+ * subtracting the same day is exact, whatever the order of operations.
+ * llround (halves away from zero) without the library call: below 2^53
+ * the fraction x - trunc(x) is exact, and from 2^53 x is whole; anything
+ * beyond (or NaN) goes to llround itself. */
 static inline int64_t to_milli(double v) {
-  return (int64_t)llround(v * 1000.0);
+  double x = v * 1000.0;
+  if (!(fabs(x) < 0x1p62))
+    return (int64_t)llround(x);
+  int64_t t = (int64_t)x; /* toward zero */
+  double f = x - (double)t;
+  return t + (f >= 0.5) - (f <= -0.5);
 }
 
 /* Index (from start) of the first day >= `day`. */
@@ -82,12 +90,14 @@ static int64_t entry_of(const hs__series_t *s, hs__series_state_t *st, int32_t d
   if (reserve(st))
     return -1;
   hs__dent_t *d = st->d + st->start;
-  memmove(d + i + 1, d + i, (st->n - i) * sizeof *d);
+  if (i < st->n) /* else a new newest day: nothing moves */
+    memmove(d + i + 1, d + i, (st->n - i) * sizeof *d);
   d[i] = (hs__dent_t){day, 0};
   hs__dval_t *v = HS__V(st);
   if (v) {
     v += st->start;
-    memmove(v + i + 1, v + i, (st->n - i) * sizeof *v);
+    if (i < st->n)
+      memmove(v + i + 1, v + i, (st->n - i) * sizeof *v);
     if (s->op == HS__OP_SUM)
       v[i].sum = 0;
     else
@@ -127,11 +137,14 @@ static inline __attribute__((always_inline)) void views_add(const hs_model_t *m,
   const uint8_t op = m->series[si].op;
   const int32_t head = st->head;
   const bool has_ext = !isnan(ext);
-  for (uint32_t k = 0; k < m->n_series_views[si]; k++) {
-    const hs__view_t *v = &m->views[m->series_views[si][k]];
+  const uint16_t *ids = m->series_views[si];
+  const hs__view_t *views = m->views;
+  int64_t *area = a->views;
+  for (uint32_t k = 0, n = m->n_series_views[si]; k < n; k++) {
+    const hs__view_t *v = &views[ids[k]];
     if (day <= head - (int32_t)v->days)
       continue;
-    int64_t *p = a->views + v->slot;
+    int64_t *p = area + v->slot;
     const uint8_t parts = v->parts;
     *p++ += cnt;
     if (parts & HS__VP_SUM)
