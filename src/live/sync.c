@@ -8,8 +8,8 @@
 
 /* The causes of a resync, as the metrics and logs name them. */
 static const char *const resync_causes[RS__COUNT] = {
-    "read_failed", "flush_failed",  "fenced",       "reconnected",
-    "unreachable", "out_of_memory", "assign_failed"};
+    "read_failed", "flush_failed",  "fenced",        "reconnected",
+    "unreachable", "out_of_memory", "assign_failed", "stalled"};
 
 static void start_sync(hs_live_t *l);
 
@@ -240,5 +240,6 @@ void hs__resync_now(hs_live_t *l) {
     hs_log(l->resync_cause == RS_RECONNECT && !loop ? HS_LOG_INFO : HS_LOG_WARN, "engine",
            "resuming from the state in Redis (cause %s: %s)%s", resync_causes[l->resync_cause],
            l->resync_why, rate_note(&l->rl_resync, note, sizeof note));
+  l->resync_forced = false;
   start_sync(l);
 }

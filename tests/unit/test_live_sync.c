@@ -4,7 +4,8 @@
  * make the engine resume from Redis and lose nothing; clean accounts beyond
  * engine.max_accounts are evicted and read back when needed; a second member
  * joining and leaving moves the engine through revoking, syncing and
- * running, and every state stays equal to its events applied once. */
+ * running, and every state stays equal to its events applied once; an
+ * answer the engine waits for that never comes ends in a resync. */
 #include "livetest.h"
 
 #include <stdio.h>
@@ -185,11 +186,47 @@ static void test_modes_through_a_rebalance(void **state) {
   hs_metrics_free(m2);
 }
 
+static bool account_loading(lt_t *t, void *id) {
+  acct_t *a = hs__acct_find(t->live, id, strlen(id), hs_hash64(id, strlen(id), HS_HASH_SEED));
+  return a && a->loading;
+}
+
+static bool written_and_settled(lt_t *t, void *id) {
+  return lt_settled(t, NULL) && lt_has_state(t, id);
+}
+
+/* The answer to an account read is lost (Redis answers, but to a read the
+ * engine no longer waits for: as if the answer never came). Nothing else
+ * would ever end the wait: the engine resyncs by itself once it made no
+ * durable progress for twice the stall window, says why, and the event is
+ * written. */
+static void test_lost_answer_ends_in_a_resync(void **state) {
+  (void)state;
+  lt_t t;
+  lt_start(&t, NULL);
+  assert_true(lt_run_until(&t, lt_ready, NULL, 20000));
+  char x[64];
+  lt_account_of(0, "lost-x", 0, x, sizeof x);
+  char ev[512];
+  snprintf(ev, sizeof ev, "%s", lt_login(x, "l1", lt_now_ms() - 3000));
+  lt_produce(LT_TOPIC_A, x, -1, ev);
+  assert_true(lt_run_until(&t, account_loading, x, 10000));
+  t.live->epoch++; /* the read's answer is for an earlier epoch: ignored */
+  lt_want_t w = {"healthscore_resyncs_total{cause=\"stalled\"}", 1};
+  assert_true(lt_run_until(&t, lt_metric_reaches, &w, 40000));
+  assert_true(lt_run_until(&t, written_and_settled, x, 20000));
+  const char *evs[] = {ev};
+  lt_assert_state(&t, x, evs, 1);
+  assert_true(lt_run_until(&t, lt_ready, NULL, 10000));
+  lt_finish(&t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_failed_flushes_resync_and_lose_nothing),
       cmocka_unit_test(test_eviction_reads_an_account_back),
       cmocka_unit_test(test_modes_through_a_rebalance),
+      cmocka_unit_test(test_lost_answer_ends_in_a_resync),
   };
   if (getenv("LT_FILTER"))
     cmocka_set_test_filter(getenv("LT_FILTER"));
