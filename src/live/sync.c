@@ -65,7 +65,8 @@ void hs__want_resync(hs_live_t *l, int cause, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(l->resync_why, sizeof l->resync_why, fmt, ap);
     va_end(ap);
-    if (cause != RS_RECONNECT)
+    /* a stall keeps the failure that led to it as the reason */
+    if (cause != RS_RECONNECT && (cause != RS_STALLED || !*l->failure))
       snprintf(l->failure, sizeof l->failure, "%s", l->resync_why);
   }
   hs__set_mode(l, revoking(l) ? LIVE_REVOKE_ABANDONED : LIVE_RESYNC, l->resync_why);
@@ -141,11 +142,17 @@ static void assign_from_positions(hs_live_t *l) {
     }
     g->state = G_ACTIVE;
   }
+  /* paused before (a resync, back-pressure, a refused group): resumed now,
+     before the assignment. Resuming after it races with librdkafka's
+     thread starting the fetchers: each takes a version barrier, and a start
+     queued behind a resume with a newer version is dropped as outdated,
+     leaving the partition never fetched (no message, no end) */
+  for (int i = 0; i < list->cnt; i++)
+    hs_consumer_pause_partition(l->consumer, list->elems[i].topic, list->elems[i].partition, false);
   if (!assign(l, list, "assign the partitions from the positions in Redis")) {
     rd_kafka_topic_partition_list_destroy(list);
     return;
   }
-  hs_consumer_pause(l->consumer, false);
   char note[64];
   if (rate_ok(l, &l->rl_resume))
     hs_log(HS_LOG_INFO, "engine", "resuming %d topic partitions from the positions in Redis%s",
