@@ -84,6 +84,8 @@ void hs__waiting_for(const hs_live_t *l, char *buf, size_t n) {
 void hs__check_stall(hs_live_t *l) {
   if (stopping(l) || revoking(l) || !l->store_up || l->kafka_down)
     return;
+  if (resync_wanted(l) && !l->committing && !l->pending_pos)
+    return; /* a resync goes ahead at this tick anyway: nothing waits */
   uint64_t now = uv_now(l->loop);
   uint64_t since = l->progress_ms > l->stall_resync ? l->progress_ms : l->stall_resync;
   if (now - since <= STALL_RESYNC_TIMES * hs__stall_ms(l))
