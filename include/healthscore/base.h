@@ -91,6 +91,10 @@ char *hs_strndup(const char *s, size_t n);
 size_t hs_alloc_bytes(void);
 /* Test hook: the `n`-th allocation from now on fails (0 disables). */
 void hs_alloc_fail_after(uint64_t n);
+/* Test hook: the allocations left before the one that fails (0: none
+ * armed, or it failed already); hs_alloc_fail_after(N) with a large N, then
+ * N minus this, counts the allocations made meanwhile. */
+uint64_t hs_alloc_fail_pending(void);
 
 /* Makes room in a growable array of `n` elements for one more: when
  * n == *cap, doubles the capacity (starting at `first`) and reallocates.

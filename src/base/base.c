@@ -103,6 +103,10 @@ void hs_alloc_fail_after(uint64_t n) {
   atomic_store(&g_fail_after, n);
 }
 
+uint64_t hs_alloc_fail_pending(void) {
+  return atomic_load(&g_fail_after);
+}
+
 size_t hs_alloc_bytes(void) {
   return atomic_load(&g_bytes);
 }

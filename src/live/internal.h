@@ -47,13 +47,26 @@
  * keeps serving /healthz and Kafka whatever the input's timestamps. One
  * account never costs more than the core's catch-up bound (3,660 days). */
 #define TURN_BUDGET 16384
-#define LOG_EVERY_MS 10000              /* a repeated failure is logged at most this often */
-#define STALL_MIN_MS 10000              /* no durable progress this long (at least): not ready */
-#define STALL_FLUSHES 20                /* ... or this many flush intervals */
+#define LOG_EVERY_MS 10000 /* a repeated failure is logged at most this often */
+#define STALL_MIN_MS 10000 /* no durable progress this long (at least): not ready */
+#define STALL_FLUSHES 20   /* ... or this many flush intervals */
+/* no durable progress for this many times as long: the engine resyncs by
+   itself, whatever it waits for (an answer, a message, an end of partition) */
+#define STALL_RESYNC_TIMES 2
 #define DL_HEADERS HS_ALERT_MAX_HEADERS /* dead letters use 6 */
 
 /* Why the engine dropped its memory and resumed from Redis. */
-enum { RS_READ, RS_FLUSH, RS_FENCED, RS_RECONNECT, RS_UNREACHABLE, RS_NOMEM, RS_ASSIGN, RS__COUNT };
+enum {
+  RS_READ,
+  RS_FLUSH,
+  RS_FENCED,
+  RS_RECONNECT,
+  RS_UNREACHABLE,
+  RS_NOMEM,
+  RS_ASSIGN,
+  RS_STALLED,
+  RS__COUNT
+};
 
 /* A partition group's state. REFUSED: an account of the group holds a
  * state this build must not overwrite (written by a newer build): nothing
@@ -232,6 +245,8 @@ struct hs_live_s {
   char failure[256]; /* the last reason progress failed */
   int resync_cause;
   char resync_why[256];
+  bool resync_forced;    /* the resync goes ahead without waiting for answers */
+  uint64_t stall_resync; /* loop time of the last resync for a stall */
   size_t n_refused;      /* partition groups refused (G_REFUSED) */
   char refused_why[384]; /* why the last one was */
   char redis_err[192];   /* the connection failure last logged */
@@ -524,6 +539,19 @@ int hs__make_metrics(hs_live_t *l, hs_metrics_t *r);
  * account changed, and every partition group assigned has applied and
  * written all its input up to the end of its partitions. */
 bool hs__caught_up(const hs_live_t *l);
+
+/* How long the engine may hold input it has not made durable before it is
+ * not ready (ms). */
+uint64_t hs__stall_ms(const hs_live_t *l);
+
+/* What the engine waits for, for a log line or /readyz (e.g. "a flush
+ * built at ... waits for 2 messages to Kafka"). */
+void hs__waiting_for(const hs_live_t *l, char *buf, size_t n);
+
+/* Called by the tick: no durable progress for STALL_RESYNC_TIMES the stall
+ * window, with Redis and Kafka reachable, resyncs (cause stalled), without
+ * waiting for answers that may never come; logged with what it waited for. */
+void hs__check_stall(hs_live_t *l);
 
 /* ---- live.c ------------------------------------------------------------ */
 

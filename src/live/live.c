@@ -100,6 +100,7 @@ static void on_tick(uv_timer_t *t) {
     hs__retry_sends(l);
   if (hs__caught_up(l))
     l->progress_ms = uv_now(l->loop);
+  hs__check_stall(l);
   if (revoking(l)) {
     if ((!up || resync_wanted(l)) ||
         uv_now(l->loop) - l->revoke_started > (uint64_t)REVOKE_TIMEOUT_MS) {
@@ -117,7 +118,9 @@ static void on_tick(uv_timer_t *t) {
   }
   if (l->n_accounts > (size_t)l->s->max_accounts)
     hs__evict(l);
-  if (resync_wanted(l) && up && !l->committing && !l->pending_pos)
+  /* answers in flight are waited for (a late one is ignored anyway), unless
+     the engine stalled: then they may never come */
+  if (resync_wanted(l) && up && (l->resync_forced || (!l->committing && !l->pending_pos)))
     hs__resync_now(l);
 #ifdef __GLIBC__
   /* give memory freed after a burst (a backlog's fetch buffers and flushes,

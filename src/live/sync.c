@@ -8,8 +8,8 @@
 
 /* The causes of a resync, as the metrics and logs name them. */
 static const char *const resync_causes[RS__COUNT] = {
-    "read_failed", "flush_failed",  "fenced",       "reconnected",
-    "unreachable", "out_of_memory", "assign_failed"};
+    "read_failed", "flush_failed",  "fenced",        "reconnected",
+    "unreachable", "out_of_memory", "assign_failed", "stalled"};
 
 static void start_sync(hs_live_t *l);
 
@@ -65,7 +65,8 @@ void hs__want_resync(hs_live_t *l, int cause, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(l->resync_why, sizeof l->resync_why, fmt, ap);
     va_end(ap);
-    if (cause != RS_RECONNECT)
+    /* a stall keeps the failure that led to it as the reason */
+    if (cause != RS_RECONNECT && (cause != RS_STALLED || !*l->failure))
       snprintf(l->failure, sizeof l->failure, "%s", l->resync_why);
   }
   hs__set_mode(l, revoking(l) ? LIVE_REVOKE_ABANDONED : LIVE_RESYNC, l->resync_why);
@@ -141,11 +142,17 @@ static void assign_from_positions(hs_live_t *l) {
     }
     g->state = G_ACTIVE;
   }
+  /* paused before (a resync, back-pressure, a refused group): resumed now,
+     before the assignment. Resuming after it races with librdkafka's
+     thread starting the fetchers: each takes a version barrier, and a start
+     queued behind a resume with a newer version is dropped as outdated,
+     leaving the partition never fetched (no message, no end) */
+  for (int i = 0; i < list->cnt; i++)
+    hs_consumer_pause_partition(l->consumer, list->elems[i].topic, list->elems[i].partition, false);
   if (!assign(l, list, "assign the partitions from the positions in Redis")) {
     rd_kafka_topic_partition_list_destroy(list);
     return;
   }
-  hs_consumer_pause(l->consumer, false);
   char note[64];
   if (rate_ok(l, &l->rl_resume))
     hs_log(HS_LOG_INFO, "engine", "resuming %d topic partitions from the positions in Redis%s",
@@ -240,5 +247,6 @@ void hs__resync_now(hs_live_t *l) {
     hs_log(l->resync_cause == RS_RECONNECT && !loop ? HS_LOG_INFO : HS_LOG_WARN, "engine",
            "resuming from the state in Redis (cause %s: %s)%s", resync_causes[l->resync_cause],
            l->resync_why, rate_note(&l->rl_resync, note, sizeof note));
+  l->resync_forced = false;
   start_sync(l);
 }

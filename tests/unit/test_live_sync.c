@@ -4,12 +4,17 @@
  * make the engine resume from Redis and lose nothing; clean accounts beyond
  * engine.max_accounts are evicted and read back when needed; a second member
  * joining and leaving moves the engine through revoking, syncing and
- * running, and every state stays equal to its events applied once. */
+ * running, and every state stays equal to its events applied once; an
+ * answer the engine waits for that never comes ends in a resync; a resync
+ * resumes its partitions before assigning them, never after. */
 #include "livetest.h"
+
+#include "healthscore/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Redis refuses writes (maxmemory reached) for a while: each flush fails,
  * the engine resumes from Redis; once writes pass, the states hold every
@@ -185,11 +190,135 @@ static void test_modes_through_a_rebalance(void **state) {
   hs_metrics_free(m2);
 }
 
+static bool account_loading(lt_t *t, void *id) {
+  acct_t *a = hs__acct_find(t->live, id, strlen(id), hs_hash64(id, strlen(id), HS_HASH_SEED));
+  return a && a->loading;
+}
+
+static bool written_and_settled(lt_t *t, void *id) {
+  return lt_settled(t, NULL) && lt_has_state(t, id);
+}
+
+/* The answer to an account read is lost (Redis answers, but to a read the
+ * engine no longer waits for: as if the answer never came). Nothing else
+ * would ever end the wait: the engine resyncs by itself once it made no
+ * durable progress for twice the stall window, says why, and the event is
+ * written. */
+static void test_lost_answer_ends_in_a_resync(void **state) {
+  (void)state;
+  lt_t t;
+  lt_start(&t, NULL);
+  assert_true(lt_run_until(&t, lt_ready, NULL, 20000));
+  char x[64];
+  lt_account_of(0, "lost-x", 0, x, sizeof x);
+  char ev[512];
+  snprintf(ev, sizeof ev, "%s", lt_login(x, "l1", lt_now_ms() - 3000));
+  lt_produce(LT_TOPIC_A, x, -1, ev);
+  assert_true(lt_run_until(&t, account_loading, x, 10000));
+  t.live->epoch++; /* the read's answer is for an earlier epoch: ignored */
+  lt_want_t w = {"healthscore_resyncs_total{cause=\"stalled\"}", 1};
+  assert_true(lt_run_until(&t, lt_metric_reaches, &w, 40000));
+  assert_true(lt_run_until(&t, written_and_settled, x, 20000));
+  const char *evs[] = {ev};
+  lt_assert_state(&t, x, evs, 1);
+  assert_true(lt_run_until(&t, lt_ready, NULL, 10000));
+  lt_finish(&t);
+}
+
+/* Settled, with partition 1's positions written past `arg` messages. */
+static bool written_past(lt_t *t, void *arg) {
+  group_t *g = t->live ? t->live->groups[1] : NULL;
+  return lt_settled(t, NULL) && g &&
+         g->tp[0].committed + g->tp[1].committed >= (int64_t)(intptr_t)arg;
+}
+
+/* A resync pauses fetching, then assigns the partitions again from the
+ * positions in Redis; they must be resumed before that assignment. A resume
+ * after it races with librdkafka's thread starting the fetchers (both take
+ * a version barrier; a start queued behind a newer resume is dropped as
+ * outdated): about once in several hundred resyncs a partition was never
+ * fetched again, no message and no end, and the engine waited. librdkafka's
+ * own log (debug "cgrp,topic") shows the order: after the last assignment
+ * the engine (thread "app") resumes nothing. */
+static void test_resync_resumes_partitions_before_assigning(void **state) {
+  (void)state;
+  lt_t t;
+  lt_prepare(&t, NULL);
+  size_t n = t.s.n_consumer_client;
+  char **kv = hs_realloc(t.s.consumer_client, (n + 1) * 2 * sizeof *kv);
+  assert_non_null(kv);
+  kv[n * 2] = hs_strdup("debug");
+  kv[n * 2 + 1] = hs_strdup("cgrp,topic");
+  t.s.consumer_client = kv;
+  t.s.n_consumer_client = n + 1;
+  char log_path[] = "/tmp/hs-resume-log-XXXXXX";
+  int log_fd = mkstemp(log_path), saved_stderr = dup(2);
+  assert_true(log_fd >= 0 && saved_stderr >= 0);
+  fflush(stderr);
+  dup2(log_fd, 2);
+  hs_log_setup(HS_LOG_DEBUG, false); /* librdkafka's debug lines come at debug */
+  hs_err_t err = {0};
+  if (hs_live_new(&t.live, &t.loop, &t.s, t.model, t.metrics, &err))
+    fail_msg("hs_live_new: %s", err.msg);
+  bool ready = lt_run_until(&t, lt_ready, NULL, 20000);
+  /* Redis refuses a flush: a resync (cause flush_failed) */
+  char x[64], ev[2][512];
+  lt_account_of(1, "resume-x", 0, x, sizeof x); /* partition 1: written_past */
+  snprintf(ev[0], sizeof ev[0], "%s", lt_login(x, "r0", lt_now_ms() - 2000));
+  snprintf(ev[1], sizeof ev[1], "%s", lt_login(x, "r1", lt_now_ms() - 1000));
+  freeReplyObject(lt_redis("CONFIG SET maxmemory 1"));
+  lt_produce(LT_TOPIC_A, x, -1, ev[0]);
+  lt_want_t w = {"healthscore_resyncs_total{cause=\"flush_failed\"}", 1};
+  bool resynced = lt_run_until(&t, lt_metric_reaches, &w, 20000);
+  freeReplyObject(lt_redis("CONFIG SET maxmemory 0"));
+  bool again = resynced && lt_run_until(&t, lt_settled, NULL, 20000);
+  /* fetching goes on from the positions the resync read */
+  lt_produce(LT_TOPIC_B, x, -1, ev[1]);
+  bool fetched = again && lt_run_until(&t, written_past, (void *)(intptr_t)2, 20000);
+  hs_log_setup(HS_LOG_INFO, false);
+  fflush(stderr);
+  dup2(saved_stderr, 2);
+  close(saved_stderr);
+  assert_true(ready);
+  assert_true(resynced);
+  assert_true(again);
+  assert_true(fetched);
+  const char *evs[] = {ev[0], ev[1]};
+  lt_assert_state(&t, x, evs, 2);
+  /* the last assignment of the partitions (the resync's), then no resume
+     by the application */
+  FILE *f = fdopen(log_fd, "r");
+  rewind(f);
+  static char line[8192];
+  long assigns = 0, late_resumes = 0, resumes = 0;
+  while (fgets(line, sizeof line, f)) {
+    if (strstr(line, "librdkafka: CGRPOP:") && strstr(line, "received op ASSIGN ")) {
+      assigns++;
+      late_resumes = 0;
+    }
+    bool input = strstr(line, LT_TOPIC_A) || strstr(line, LT_TOPIC_B);
+    if (input && strstr(line, "[thrd:app]: Resume ")) {
+      resumes++;
+      late_resumes++;
+    }
+  }
+  fclose(f);
+  unlink(log_path);
+  if (assigns < 3) /* at start, and the resync's unassignment and assignment */
+    fail_msg("%ld assignments in librdkafka's log: no debug lines?", assigns);
+  if (late_resumes)
+    fail_msg("%ld partitions resumed after their assignment (of %ld resumes)", late_resumes,
+             resumes);
+  lt_finish(&t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_failed_flushes_resync_and_lose_nothing),
       cmocka_unit_test(test_eviction_reads_an_account_back),
       cmocka_unit_test(test_modes_through_a_rebalance),
+      cmocka_unit_test(test_lost_answer_ends_in_a_resync),
+      cmocka_unit_test(test_resync_resumes_partitions_before_assigning),
   };
   if (getenv("LT_FILTER"))
     cmocka_set_test_filter(getenv("LT_FILTER"));
