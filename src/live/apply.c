@@ -292,10 +292,16 @@ void hs__idle_continue(hs_live_t *l) {
     if (before == INT64_MIN || before >= now)
       continue;
     l->cur = a;
-    if (hs_account_advance(l->model, a->a, now, on_eval, l) == 0 &&
-        hs_account_clock(a->a) != before)
-      hs__mark_dirty(l, a);
+    int rc = hs_account_advance(l->model, a->a, now, on_eval, l);
     l->cur = NULL;
+    if (rc < 0) { /* part of the way, maybe: what Redis holds is sound */
+      hs__nomem_resync(l, "ageing an idle account");
+      l->idle_pass = false;
+      l->idle_next = NULL;
+      return;
+    }
+    if (hs_account_clock(a->a) != before)
+      hs__mark_dirty(l, a);
     hs__budget_spend(l, days_moved(before, hs_account_clock(a->a)));
   }
   l->idle_pass = false;
