@@ -332,7 +332,8 @@ static int mp_fail(hs_decoder_t *d, int rc, const reader_t *r, const unsigned ch
 
 /* printable_ascii for 1..31 bytes, without a loop: the words at 0, 8 and
  * 16 that lie inside, and the last 8 bytes, overlapping. */
-static inline bool printable_fixstr(const unsigned char *s, size_t n) {
+__attribute__((always_inline)) static inline bool printable_fixstr(const unsigned char *s,
+                                                                   size_t n) {
   if (n < 8)
     return printable_ascii(s, n);
   uint64_t bad = nonprintable8(load8(s)) | nonprintable8(load8(s + n - 8));
