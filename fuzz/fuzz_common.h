@@ -43,6 +43,16 @@ static int hs_fuzz_one(const uint8_t *data, size_t size, hs_format_t fmt) {
     abort();
   if (fmt == HS_FMT_MSGPACK && (rc == 0 || rc == HS_E_UNKNOWN) && (fr != 0 || m != size))
     abort();
+  /* a record decoded in one pass ends where framing says, and decodes alike
+     on its own bytes */
+  size_t used;
+  int r1 = hs_event_decode_msgpack_record(dec, data, size, &used, &ev, &err);
+  if (used && (r1 == 0 || r1 == HS_E_UNKNOWN)) {
+    int64_t ts = ev.ts_ms;
+    if (fr != 0 || used != m || hs_event_decode(dec, data, used, HS_FMT_MSGPACK, &ev, &err) != r1 ||
+        ev.ts_ms != ts)
+      abort();
+  }
   return 0;
 }
 #endif

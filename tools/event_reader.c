@@ -42,12 +42,16 @@ static bool map_header(unsigned char c) {
   return (c >= 0x80 && c <= 0x8f) || c == 0xde || c == 0xdf;
 }
 
-static void where_line(const input_t *in, uint64_t line, char out[300]) {
-  snprintf(out, 300, "%s:%llu", in->conf->name, (unsigned long long)line);
-}
+/* Where a record is, "NAME:LINE" (JSON) or "NAME: byte AT" (msgpack):
+ * written out only for a rejection. */
+typedef struct loc_s {
+  bool line;
+  uint64_t n;
+} loc_t;
 
-static void where_byte(const input_t *in, uint64_t at, char out[300]) {
-  snprintf(out, 300, "%s: byte %llu", in->conf->name, (unsigned long long)at);
+static void where_of(const input_t *in, loc_t loc, char out[300]) {
+  snprintf(out, 300, loc.line ? "%s:%llu" : "%s: byte %llu", in->conf->name,
+           (unsigned long long)loc.n);
 }
 
 static void count_lines(input_t *in, size_t from, size_t to) {
@@ -112,14 +116,37 @@ static int resumes_at(input_t *in, size_t q) {
   return rc == 0 || rc == HS_E_UNKNOWN;
 }
 
+/* Checks and hands over one decoded record (`rc` what decoding returned,
+ * `err` its reason). */
+static void deliver(input_t *in, const hs_event_t *ev, int rc, hs_err_t *err, loc_t loc) {
+  const hs_er_conf_t *conf = in->conf;
+  in->st->records++;
+  if (rc == HS_E_UNKNOWN) {
+    in->st->unknown++;
+    return;
+  }
+  if (rc == 0)
+    rc = hs_event_check_time(ev->ts_ms, conf->now_ms, conf->min_event_time, conf->max_future_ms,
+                             err->msg, sizeof err->msg);
+  if (rc) {
+    char where[300];
+    where_of(in, loc, where);
+    reject(in, where, err->msg, rc);
+    return;
+  }
+  in->st->events++;
+  rc = conf->on_event(conf->ud, ev);
+  if (rc < 0)
+    in->stop = rc;
+}
+
 /* Decodes, checks and hands over one record. A msgpack record (`search`,
  * at buf[pos]) that does not decode is first searched for a valid event
  * starting inside it: a map cut short takes the next record into its place,
  * in front of a value or a key. Returns 1 when one is found (the caller
  * skips to it), -1 when that needs more input, else 0. */
-static int one_event(input_t *in, const char *p, size_t n, hs_format_t fmt, const char *where,
-                     bool search, size_t pos) {
-  const hs_er_conf_t *conf = in->conf;
+static int one_event(input_t *in, const char *p, size_t n, hs_format_t fmt, loc_t loc, bool search,
+                     size_t pos) {
   hs_event_t ev;
   hs_err_t err = {0};
   int rc = hs_event_decode(in->dec, p, n, fmt, &ev, &err);
@@ -133,22 +160,7 @@ static int one_event(input_t *in, const char *p, size_t n, hs_format_t fmt, cons
       }
     }
   }
-  in->st->records++;
-  if (rc == HS_E_UNKNOWN) {
-    in->st->unknown++;
-    return 0;
-  }
-  if (rc == 0)
-    rc = hs_event_check_time(ev.ts_ms, conf->now_ms, conf->min_event_time, conf->max_future_ms,
-                             err.msg, sizeof err.msg);
-  if (rc) {
-    reject(in, where, err.msg, rc);
-    return 0;
-  }
-  in->st->events++;
-  rc = conf->on_event(conf->ud, &ev);
-  if (rc < 0)
-    in->stop = rc;
+  deliver(in, &ev, rc, &err, loc);
   return 0;
 }
 
@@ -163,13 +175,11 @@ static size_t frame_json(input_t *in, size_t pos, bool wait) {
   size_t n = nl ? (size_t)(nl - p) : avail, m = n;
   while (m && (p[m - 1] == '\r' || p[m - 1] == ' '))
     m--;
-  char where[300];
-  where_line(in, in->line, where);
   if (!nl && !in->eof) { /* a line over the buffer: skipped to its end */
     start_broken(in, pos, "a line over 64 MiB");
     return n;
   }
-  one_event(in, p, m, HS_FMT_JSON, where, false, 0);
+  one_event(in, p, m, HS_FMT_JSON, (loc_t){true, in->line}, false, 0);
   in->line += nl != NULL;
   return n + (nl ? 1 : 0);
 }
@@ -178,18 +188,28 @@ static size_t frame_json(input_t *in, size_t pos, bool wait) {
  * Returns the bytes taken, or 0 when more input is needed. */
 static size_t frame_msgpack(input_t *in, size_t pos, bool wait) {
   const char *p = in->buf + pos;
+  loc_t loc = {false, in->base + pos};
   size_t n;
+  hs_event_t ev;
   hs_err_t err = {0};
-  int rc = hs_msgpack_record_size(p, in->len - pos, &n, &err);
+  /* most records decode in one pass, which says where they end; the others
+     are framed apart (hs_msgpack_record_size), for the reason and where the
+     next record starts */
+  int rc = hs_event_decode_msgpack_record(in->dec, p, in->len - pos, &n, &ev, &err);
+  if (n && (rc == 0 || rc == HS_E_UNKNOWN)) {
+    deliver(in, &ev, rc, &err, loc);
+    count_lines(in, pos, pos + n);
+    return n;
+  }
+  err = (hs_err_t){0};
+  rc = hs_msgpack_record_size(p, in->len - pos, &n, &err);
   if (rc == 1 && wait)
     return 0;
   if (rc) {
     start_broken(in, pos, err.msg);
     return 1;
   }
-  char where[300];
-  where_byte(in, in->base + pos, where);
-  int res = one_event(in, p, n, HS_FMT_MSGPACK, where, true, pos);
+  int res = one_event(in, p, n, HS_FMT_MSGPACK, loc, true, pos);
   if (res < 0 && wait)
     return 0;
   if (res > 0) { /* broken: skipped up to the event found inside */

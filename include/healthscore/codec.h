@@ -88,6 +88,17 @@ int hs_msgpack_object_size(const void *buf, size_t len, size_t *out);
  * HS_E_PARSE, `err` (may be NULL) says where ("malformed msgpack at byte N:
  * ...", offsets counted from 0). */
 int hs_msgpack_record_size(const void *buf, size_t len, size_t *out, hs_err_t *err);
+/* Decodes the msgpack record at the start of buf[0..len) (more records may
+ * follow it) as hs_event_decode does, in one pass, and sets *used to where
+ * its map ends, or 0 when it was not read to its end. When it returns 0 or
+ * HS_E_UNKNOWN with *used set, *used is what hs_msgpack_record_size gives
+ * and hs_event_decode on those bytes returns the same event; otherwise
+ * frame the record with hs_msgpack_record_size, which gives the reasons.
+ * Containers nest no deeper than hs_msgpack_record_size lets them (one
+ * level less than hs_event_decode); a record over the decoder's limit is
+ * not read to its end. */
+int hs_event_decode_msgpack_record(hs_decoder_t *d, const void *buf, size_t len, size_t *used,
+                                   hs_event_t *ev, hs_err_t *err);
 
 int hs_event_encode_json(const hs_event_t *ev, hs_buf_t *out);
 int hs_event_encode_msgpack(const hs_event_t *ev, hs_buf_t *out);

@@ -6,6 +6,9 @@
 
 #include "healthscore/base.h"
 
+#include <stddef.h>
+#include <string.h>
+
 /* Event types. The wire name is in the comment; hs_event_type_name() returns it.
  * Append only: the numeric values are not on the wire, but keep them stable. */
 typedef enum hs_event_type_e {
@@ -104,10 +107,33 @@ const char *hs_field_name(hs_field_t f);
 hs_field_t hs_field_from(hs_str_t s);
 /* True for the fields that hold numbers (the epoch-ms ones included). */
 bool hs_field_is_number(hs_field_t f);
-/* The numeric value of field `f` if present: returns true and sets *out. */
-bool hs_event_num(const hs_event_t *ev, hs_field_t f, double *out);
-/* The string value of field `f` if present, else HS_STR_NULL. */
-hs_str_t hs_event_str(const hs_event_t *ev, hs_field_t f);
+/* The numeric value of field `f` if present: returns true and sets *out.
+ * Inline (every event of a series reads one): the fields lie in hs_event_t
+ * in the order of hs_field_t, 8 bytes each (event.c checks it). */
+static inline bool hs_event_num(const hs_event_t *ev, hs_field_t f, double *out) {
+  unsigned k = (unsigned)f - HS_F_SESSION_SECONDS;
+  if (k > HS_F_RENEWAL_DATE - HS_F_SESSION_SECONDS || !(ev->present & HS_FIELD_BIT(f)))
+    return false;
+  const char *p = (const char *)ev + offsetof(hs_event_t, session_seconds) + 8 * (size_t)k;
+  if (f <= HS_F_LICENSES) {
+    memcpy(out, p, 8);
+  } else { /* the epoch-ms fields */
+    int64_t ms;
+    memcpy(&ms, p, 8);
+    *out = (double)ms;
+  }
+  return true;
+}
+/* The string value of field `f` if present, else HS_STR_NULL. Inline, as
+ * hs_event_num. */
+static inline hs_str_t hs_event_str(const hs_event_t *ev, hs_field_t f) {
+  unsigned k = (unsigned)f - HS_F_USER_ID;
+  if (k > HS_F_VERTICAL - HS_F_USER_ID || !(ev->present & HS_FIELD_BIT(f)))
+    return HS_STR_NULL;
+  hs_str_t s;
+  memcpy(&s, (const char *)ev + offsetof(hs_event_t, user_id) + sizeof s * k, sizeof s);
+  return s;
+}
 
 /* ---- the event-time guard (live and replay alike) ----------------------- */
 

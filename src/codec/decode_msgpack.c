@@ -332,7 +332,8 @@ static int mp_fail(hs_decoder_t *d, int rc, const reader_t *r, const unsigned ch
 
 /* printable_ascii for 1..31 bytes, without a loop: the words at 0, 8 and
  * 16 that lie inside, and the last 8 bytes, overlapping. */
-static inline bool printable_fixstr(const unsigned char *s, size_t n) {
+__attribute__((always_inline)) static inline bool printable_fixstr(const unsigned char *s,
+                                                                   size_t n) {
   if (n < 8)
     return printable_ascii(s, n);
   uint64_t bad = nonprintable8(load8(s)) | nonprintable8(load8(s + n - 8));
@@ -420,7 +421,11 @@ done:
   return q;
 }
 
-int hs__decode_msgpack(hs_decoder_t *d, const unsigned char *buf, size_t len) {
+/* hs__decode_msgpack, or with `used` the map at the start of buf[0..len)
+ * (hs__decode_msgpack_record): bytes may follow it, and containers nest no
+ * deeper than hs_msgpack_record_size lets them. */
+__attribute__((always_inline)) static inline int
+decode_msgpack(hs_decoder_t *d, const unsigned char *buf, size_t len, size_t *used) {
   reader_t r = {buf, buf + len, buf, true};
   value_t top;
   int rc = 0;
@@ -505,7 +510,7 @@ int hs__decode_msgpack(hs_decoder_t *d, const unsigned char *buf, size_t len) {
         return fail(d, HS_E_SCHEMA, "field \"%s\": expected %s", hs__fields[fi].name,
                     hs__fields[fi].kind == K_OBJ ? "an object" : "a scalar"),
                d->rc;
-      if ((rc = mp_skip(&r, (uint64_t)v.i * (v.kind == V_MAP ? 2 : 1), 1)))
+      if ((rc = mp_skip(&r, (uint64_t)v.i * (v.kind == V_MAP ? 2 : 1), used ? 2 : 1)))
         return mp_fail(d, rc, &r, buf);
       continue;
     }
@@ -517,7 +522,20 @@ int hs__decode_msgpack(hs_decoder_t *d, const unsigned char *buf, size_t len) {
              d->rc;
     set_field(d, fi, &v);
   }
-  if (!d->rc && r.p != r.end)
+  if (used) {
+    if (!d->rc)
+      *used = (size_t)(r.p - buf);
+  } else if (!d->rc && r.p != r.end) {
     fail(d, HS_E_PARSE, "trailing bytes after the msgpack map");
+  }
   return d->rc;
+}
+
+int hs__decode_msgpack(hs_decoder_t *d, const unsigned char *buf, size_t len) {
+  return decode_msgpack(d, buf, len, NULL);
+}
+
+int hs__decode_msgpack_record(hs_decoder_t *d, const unsigned char *buf, size_t len, size_t *used) {
+  *used = 0;
+  return decode_msgpack(d, buf, len, used);
 }

@@ -80,6 +80,9 @@ __attribute__((format(printf, 3, 4))) static inline int fail(hs_decoder_t *d, in
  * each value; hs__decode_finish checks the whole). Return d->rc. */
 int hs__decode_json(hs_decoder_t *d, const unsigned char *buf, size_t len);
 int hs__decode_msgpack(hs_decoder_t *d, const unsigned char *buf, size_t len);
+/* The msgpack map at the start of buf[0..len), bytes after it allowed: on
+ * success (d->rc 0), *used is where it ends, else 0. */
+int hs__decode_msgpack_record(hs_decoder_t *d, const unsigned char *buf, size_t len, size_t *used);
 
 /* Makes the decoder ready for a new message into `ev` (also run again when
  * the JSON scanner hands a message over to yajl). */

@@ -104,3 +104,19 @@ int hs_event_decode(hs_decoder_t *d, const void *buf, size_t len, hs_format_t fm
     rc = hs__decode_finish(d);
   return rc;
 }
+
+int hs_event_decode_msgpack_record(hs_decoder_t *d, const void *buf, size_t len, size_t *used,
+                                   hs_event_t *ev, hs_err_t *err) {
+  hs__decode_begin(d, ev, err);
+  *used = 0;
+  if (len > d->max_message)
+    len = d->max_message; /* a longer record is over the limit: not found whole */
+  if (len == 0)
+    return hs_err_set(err, HS_E_PARSE, "empty message");
+  d->borrow = true;
+  int rc = hs__decode_msgpack_record(d, buf, len, used);
+  d->borrow = false;
+  if (!rc)
+    rc = hs__decode_finish(d);
+  return rc;
+}

@@ -137,82 +137,31 @@ bool hs_field_is_number(hs_field_t f) {
   return f >= HS_F_SESSION_SECONDS && f <= HS_F_RENEWAL_DATE;
 }
 
-bool hs_event_num(const hs_event_t *ev, hs_field_t f, double *out) {
-  if (!(ev->present & HS_FIELD_BIT(f)))
-    return false;
-  switch (f) {
-  case HS_F_SESSION_SECONDS:
-    *out = ev->session_seconds;
-    return true;
-  case HS_F_COUNT:
-    *out = ev->count;
-    return true;
-  case HS_F_AMOUNT:
-    *out = ev->amount;
-    return true;
-  case HS_F_SCORE:
-    *out = ev->score;
-    return true;
-  case HS_F_RATING:
-    *out = ev->rating;
-    return true;
-  case HS_F_VALUE:
-    *out = ev->value;
-    return true;
-  case HS_F_LICENSES:
-    *out = ev->licenses;
-    return true;
-  case HS_F_DUE:
-    *out = (double)ev->due_ms;
-    return true;
-  case HS_F_EXPIRES:
-    *out = (double)ev->expires_ms;
-    return true;
-  case HS_F_CONTRACT_START:
-    *out = (double)ev->contract_start_ms;
-    return true;
-  case HS_F_RENEWAL_DATE:
-    *out = (double)ev->renewal_ms;
-    return true;
-  default:
-    return false;
-  }
-}
-
-hs_str_t hs_event_str(const hs_event_t *ev, hs_field_t f) {
-  if (!(ev->present & HS_FIELD_BIT(f)))
-    return HS_STR_NULL;
-  switch (f) {
-  case HS_F_USER_ID:
-    return ev->user_id;
-  case HS_F_FEATURE:
-    return ev->feature;
-  case HS_F_ROLE:
-    return ev->role;
-  case HS_F_PRIORITY:
-    return ev->priority;
-  case HS_F_TICKET_ID:
-    return ev->ticket_id;
-  case HS_F_INVOICE_ID:
-    return ev->invoice_id;
-  case HS_F_OUTCOME:
-    return ev->outcome;
-  case HS_F_TARGET:
-    return ev->target;
-  case HS_F_REASON:
-    return ev->reason;
-  case HS_F_AUTHOR:
-    return ev->author;
-  case HS_F_SEGMENT:
-    return ev->segment;
-  case HS_F_STAGE:
-    return ev->stage;
-  case HS_F_VERTICAL:
-    return ev->vertical;
-  default:
-    return HS_STR_NULL;
-  }
-}
+/* hs_event_num and hs_event_str (inline in event.h) read a field at its
+ * place in the order of hs_field_t */
+#define AT(m, first, f, size)                                                                      \
+  (offsetof(hs_event_t, m) == offsetof(hs_event_t, first) + (size) * (f))
+_Static_assert(AT(session_seconds, session_seconds, 0, 8) && AT(count, session_seconds, 1, 8) &&
+                   AT(amount, session_seconds, 2, 8) && AT(score, session_seconds, 3, 8) &&
+                   AT(rating, session_seconds, 4, 8) && AT(value, session_seconds, 5, 8) &&
+                   AT(licenses, session_seconds, 6, 8) && AT(due_ms, session_seconds, 7, 8) &&
+                   AT(expires_ms, session_seconds, 8, 8) &&
+                   AT(contract_start_ms, session_seconds, 9, 8) &&
+                   AT(renewal_ms, session_seconds, 10, 8),
+               "the numeric fields of hs_event_t, in the order of hs_field_t");
+_Static_assert(
+    AT(feature, user_id, 1, sizeof(hs_str_t)) && AT(role, user_id, 2, sizeof(hs_str_t)) &&
+        AT(priority, user_id, 3, sizeof(hs_str_t)) && AT(ticket_id, user_id, 4, sizeof(hs_str_t)) &&
+        AT(invoice_id, user_id, 5, sizeof(hs_str_t)) && AT(outcome, user_id, 6, sizeof(hs_str_t)) &&
+        AT(target, user_id, 7, sizeof(hs_str_t)) && AT(reason, user_id, 8, sizeof(hs_str_t)) &&
+        AT(author, user_id, 9, sizeof(hs_str_t)) && AT(segment, user_id, 10, sizeof(hs_str_t)) &&
+        AT(stage, user_id, 11, sizeof(hs_str_t)) && AT(vertical, user_id, 12, sizeof(hs_str_t)),
+    "the string fields of hs_event_t, in the order of hs_field_t");
+_Static_assert(HS_F_LICENSES - HS_F_SESSION_SECONDS == 6 && HS_F_DUE == HS_F_LICENSES + 1 &&
+                   HS_F_RENEWAL_DATE - HS_F_DUE == 3 && HS_F_VERTICAL - HS_F_USER_ID == 12 &&
+                   HS_F__COUNT <= 32,
+               "hs_field_t in the order of hs_event_t");
+#undef AT
 
 /* ---- the event-time guard ------------------------------------------------ */
 

@@ -53,6 +53,57 @@ static void test_type_from_near_misses(void **state) {
 
 #define T2026 INT64_C(1796083200000) /* 2026-12-01T00:00:00Z */
 
+/* Every field through its accessor: the member it names, only when present,
+ * and nothing for a field of the other kind or out of range. */
+static void test_event_accessors_read_each_field(void **state) {
+  (void)state;
+  hs_event_t ev;
+  memset(&ev, 0, sizeof ev);
+  const double *nums[] = {&ev.session_seconds, &ev.count, &ev.amount,  &ev.score,
+                          &ev.rating,          &ev.value, &ev.licenses};
+  const int64_t *times[] = {&ev.due_ms, &ev.expires_ms, &ev.contract_start_ms, &ev.renewal_ms};
+  hs_str_t *strs[] = {&ev.user_id,    &ev.feature, &ev.role,    &ev.priority, &ev.ticket_id,
+                      &ev.invoice_id, &ev.outcome, &ev.target,  &ev.reason,   &ev.author,
+                      &ev.segment,    &ev.stage,   &ev.vertical};
+  static const char text[] = "abcdefghijklmnopqrstuvwxyz";
+  ev.session_seconds = 1.5, ev.count = 2, ev.amount = 3.25, ev.score = 4, ev.rating = 5;
+  ev.value = -6.5, ev.licenses = 7;
+  ev.due_ms = INT64_C(1767225600008), ev.expires_ms = 9, ev.contract_start_ms = 10;
+  ev.renewal_ms = INT64_C(253402300799999);
+  for (int i = 0; i < 13; i++)
+    *strs[i] = (hs_str_t){text + i, (uint32_t)i + 1};
+  for (int present = 0; present < 2; present++) {
+    ev.present = present ? UINT32_MAX >> 1 : 0;
+    for (int f = 0; f < HS_F__COUNT + 2; f++) {
+      double v = -1;
+      bool got = hs_event_num(&ev, (hs_field_t)f, &v);
+      hs_str_t sv = hs_event_str(&ev, (hs_field_t)f);
+      bool num = f >= HS_F_SESSION_SECONDS && f <= HS_F_RENEWAL_DATE;
+      bool str = f >= HS_F_USER_ID && f <= HS_F_VERTICAL;
+      assert_int_equal(got, present && num);
+      if (got)
+        assert_true(v == (f <= HS_F_LICENSES ? *nums[f - HS_F_SESSION_SECONDS]
+                                             : (double)*times[f - HS_F_DUE]));
+      else
+        assert_true(v == -1);
+      if (present && str) {
+        assert_ptr_equal(sv.ptr, strs[f - HS_F_USER_ID]->ptr);
+        assert_int_equal(sv.len, strs[f - HS_F_USER_ID]->len);
+      } else {
+        assert_null(sv.ptr);
+        assert_int_equal(sv.len, 0);
+      }
+    }
+    /* one field present: only it */
+    ev.present = HS_FIELD_BIT(HS_F_AMOUNT) | HS_FIELD_BIT(HS_F_STAGE);
+    double v;
+    assert_false(hs_event_num(&ev, HS_F_COUNT, &v));
+    assert_true(hs_event_num(&ev, HS_F_AMOUNT, &v) && v == 3.25);
+    assert_null(hs_event_str(&ev, HS_F_SEGMENT).ptr);
+    assert_ptr_equal(hs_event_str(&ev, HS_F_STAGE).ptr, text + 11);
+  }
+}
+
 static void test_event_time_guard(void **state) {
   (void)state;
   char why[256];
@@ -96,6 +147,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_type_from_every_name),
       cmocka_unit_test(test_type_from_near_misses),
+      cmocka_unit_test(test_event_accessors_read_each_field),
       cmocka_unit_test(test_event_time_guard),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

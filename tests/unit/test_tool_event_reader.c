@@ -20,6 +20,15 @@ static const char MSGPACK_EVENT[] = "\x84\xa8"
                                     "a\xa4type\xa5login\xa2ts\xb4"
                                     "2026-01-01T00:00:00Z";
 
+/* the same with another event_id of two characters */
+#define MP_EVENT(id)                                                                               \
+  "\x84\xa8"                                                                                       \
+  "event_id\xa2" id "\xaa"                                                                         \
+  "account_id\xa1"                                                                                 \
+  "a\xa4type\xa5login\xa2ts\xb4"                                                                   \
+  "2026-01-01T00:00:00Z"
+#define MP_LEN (sizeof MP_EVENT("m1") - 1)
+
 typedef struct seen_s {
   char log[2048];
   size_t len;
@@ -86,6 +95,97 @@ static void test_reader_hands_each_record_over_once(void **state) {
   assert_int_equal(st.records, st.events + st.unknown + st.rejected);
 }
 
+/* A msgpack stream: what reading `in` logged. */
+static void read_msgpack(const char *in, size_t n, seen_t *s, hs_er_stats_t *st) {
+  assert_int_equal(read_text(in, n, s, st), 0);
+  print_message("%s", s->log);
+  assert_int_equal(st->records, st->events + st->unknown + st->rejected);
+}
+
+static void test_reader_msgpack_truncated_last_record(void **state) {
+  (void)state;
+  const char in[] = MP_EVENT("m1") MP_EVENT("m2") MP_EVENT("m3");
+  size_t n = 3 * MP_LEN - 7; /* m3 ends inside its ts */
+  seen_t s = {0};
+  hs_er_stats_t st;
+  read_msgpack(in, n, &s, &st);
+  char want[512];
+  snprintf(want, sizeof want,
+           "event m1\n"
+           "event m2\n"
+           "reject in: byte %zu (line 1) (parse error): malformed msgpack at byte %zu: truncated "
+           "(the input ends inside it); %zu bytes skipped, up to the end of the input\n",
+           2 * MP_LEN, MP_LEN - 21, MP_LEN - 7);
+  assert_string_equal(s.log, want);
+  assert_int_equal(st.events, 2);
+  assert_int_equal(st.rejected, 1);
+}
+
+static void test_reader_msgpack_garbage_between_records(void **state) {
+  (void)state;
+  /* bytes that are no record; then a map cut short (4 keys announced, 3
+     there: the next record's header stands where its last key should) */
+  const char in[] = MP_EVENT("m1") "\xc1\xc1zz\n" MP_EVENT("m2") MP_EVENT("m3") MP_EVENT("m4");
+  char buf[512];
+  size_t a = 2 * MP_LEN + 5, n;
+  memcpy(buf, in, a);
+  memcpy(buf + a, in + a, MP_LEN - 24); /* m3 without its ts pair */
+  n = a + MP_LEN - 24;
+  memcpy(buf + n, in + a + MP_LEN, MP_LEN);
+  n += MP_LEN;
+  seen_t s = {0};
+  hs_er_stats_t st;
+  read_msgpack(buf, n, &s, &st);
+  char want[640];
+  snprintf(want, sizeof want,
+           "event m1\n"
+           "reject in: byte %zu (line 1) (parse error): neither a JSON object nor a msgpack map; "
+           "5 bytes skipped, up to the next record\n"
+           "event m2\n"
+           "reject in: byte %zu (line 2) (parse error): malformed msgpack at byte %zu: a key that "
+           "is not a string (a map cut short?); %zu bytes skipped, up to the next record\n"
+           "event m4\n",
+           MP_LEN, a, MP_LEN - 24, MP_LEN - 24);
+  assert_string_equal(s.log, want);
+  assert_int_equal(st.events, 3);
+  assert_int_equal(st.rejected, 2);
+}
+
+/* A value nested 33 deep counting the record's map: the decoder alone
+   would take it (it counts from the value), framing does not, so the record
+   is skipped as it always was */
+static void test_reader_msgpack_nesting_limit_is_framings(void **state) {
+  (void)state;
+  char buf[512];
+  size_t n = 0;
+  buf[n++] = '\x85';
+  memcpy(buf + n, MP_EVENT("m1") + 1, MP_LEN - 1);
+  n += MP_LEN - 1;
+  memcpy(buf + n, "\xa1x", 2);
+  n += 2;
+  for (int i = 0; i < 31; i++)
+    buf[n++] = '\x91';
+  buf[n++] = '\x90';
+  memcpy(buf + n, MP_EVENT("m2"), MP_LEN);
+  n += MP_LEN;
+  seen_t s = {0};
+  hs_er_stats_t st;
+  read_msgpack(buf, n, &s, &st);
+  char want[512];
+  snprintf(want, sizeof want,
+           "reject in: byte 0 (line 1) (parse error): malformed msgpack at byte %zu: nesting "
+           "deeper than 32; %zu bytes skipped, up to the next record\n"
+           "event m2\n",
+           MP_LEN + 2 + 31, MP_LEN + 2 + 32);
+  assert_string_equal(s.log, want);
+  assert_int_equal(st.events, 1);
+  /* one level less: an event */
+  memmove(buf + MP_LEN + 2, buf + MP_LEN + 3, n - MP_LEN - 3);
+  seen_t s2 = {0};
+  read_msgpack(buf, n - 1, &s2, &st);
+  assert_string_equal(s2.log, "event m1\nevent m2\n");
+}
+
 static void test_reader_stops_when_on_event_says_so(void **state) {
   (void)state;
   const char in[] = JSON_EVENT("j1", "2026-01-01T00:00:00Z")
@@ -100,6 +200,9 @@ static void test_reader_stops_when_on_event_says_so(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_reader_hands_each_record_over_once),
+      cmocka_unit_test(test_reader_msgpack_truncated_last_record),
+      cmocka_unit_test(test_reader_msgpack_garbage_between_records),
+      cmocka_unit_test(test_reader_msgpack_nesting_limit_is_framings),
       cmocka_unit_test(test_reader_stops_when_on_event_says_so),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
