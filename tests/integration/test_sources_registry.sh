@@ -32,7 +32,7 @@ paused() { metric_at_least d1 'healthscore_source_paused{source="stripe"}' 1; }
 check "registry down: the source pauses" wait_for 30 paused
 check "... /readyz says why, naming the source" \
   bash -c "curl -s http://127.0.0.1:$(cat "$work/d1.port")/readyz | grep -q 'source stripe.*schema registry http://127.0.0.1:$sr_port not available'"
-check "... the log says the partition paused" grep -q "source stripe: partition .* paused at offset" "$work/d1.log"
+check "... the log says the partition paused" wait_for 10 grep -q "source stripe: partition .* paused at offset" "$work/d1.log"
 sleep 1
 check "... nothing is dead-lettered" metric_is d1 healthscore_source_rejects_total 0
 check "... nothing reaches the engine" metric_is d1 healthscore_events_total 0
