@@ -1,6 +1,7 @@
 /* Copyright 2026 The healthscore Authors. Licensed under the Apache License 2.0. */
 /* The msgpack event reader as it was before the one-step decoding of the
- * common key/value pairs (src/codec/decode_msgpack.c at 204084d), kept only
+ * common key/value pairs (src/codec/decode_msgpack.c at 204084d; since then
+ * an ignored value nests no deeper than in JSON: 32 levels), kept only
  * as the reference of the differential test (fuzz/msgpack_diff.h): the
  * decoder must accept and reject exactly what this one does, with the same
  * event and the same reason. Not part of any library. */
@@ -399,7 +400,7 @@ int hs__decode_msgpack(hs_decoder_t *d, const unsigned char *buf, size_t len) {
         return fail(d, HS_E_SCHEMA, "field \"%s\": expected %s", hs__fields[fi].name,
                     hs__fields[fi].kind == K_OBJ ? "an object" : "a scalar"),
                d->rc;
-      if ((rc = mp_skip(&r, (uint64_t)v.i * (v.kind == V_MAP ? 2 : 1), 1)))
+      if ((rc = mp_skip(&r, (uint64_t)v.i * (v.kind == V_MAP ? 2 : 1), 2)))
         return mp_fail(d, rc, &r, buf);
       continue;
     }

@@ -94,9 +94,9 @@ int hs_msgpack_record_size(const void *buf, size_t len, size_t *out, hs_err_t *e
  * HS_E_UNKNOWN with *used set, *used is what hs_msgpack_record_size gives
  * and hs_event_decode on those bytes returns the same event; otherwise
  * frame the record with hs_msgpack_record_size, which gives the reasons.
- * Containers nest no deeper than hs_msgpack_record_size lets them (one
- * level less than hs_event_decode); a record over the decoder's limit is
- * not read to its end. */
+ * Containers nest no deeper than in hs_event_decode (32 levels, the event's
+ * map included, as in JSON); a record over that limit is not read to its
+ * end. */
 int hs_event_decode_msgpack_record(hs_decoder_t *d, const void *buf, size_t len, size_t *used,
                                    hs_event_t *ev, hs_err_t *err);
 

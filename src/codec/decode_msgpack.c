@@ -510,7 +510,8 @@ decode_msgpack(hs_decoder_t *d, const unsigned char *buf, size_t len, size_t *us
         return fail(d, HS_E_SCHEMA, "field \"%s\": expected %s", hs__fields[fi].name,
                     hs__fields[fi].kind == K_OBJ ? "an object" : "a scalar"),
                d->rc;
-      if ((rc = mp_skip(&r, (uint64_t)v.i * (v.kind == V_MAP ? 2 : 1), used ? 2 : 1)))
+      /* v is level 2, its items level 3: as deep as JSON and a record go */
+      if ((rc = mp_skip(&r, (uint64_t)v.i * (v.kind == V_MAP ? 2 : 1), 2)))
         return mp_fail(d, rc, &r, buf);
       continue;
     }

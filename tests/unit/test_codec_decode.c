@@ -513,6 +513,58 @@ static void test_record_size_stops_at_a_map_cut_short(void **state) {
   assert_int_equal(hs_msgpack_record_size("\x91\x01", 2, &n, &err), HS_E_PARSE);
 }
 
+/* One nesting limit whatever the path: an event whose ignored field nests
+ * arrays so that L containers hold each other (the event's own object or
+ * map the first) is taken by the JSON decoder, the msgpack decoder (a Kafka
+ * message) and the record reader (replay, tune) alike up to 32 levels, and
+ * refused by all three at 33. */
+static void test_one_nesting_limit_in_every_path(void **state) {
+  (void)state;
+  for (int levels = 30; levels <= 34; levels++) {
+    char js[256];
+    int n = snprintf(js, sizeof js, "{" ENV ",\"type\":\"login\",\"x\":");
+    for (int i = 1; i < levels; i++)
+      js[n++] = '[';
+    for (int i = 1; i < levels; i++)
+      js[n++] = ']';
+    js[n++] = '}';
+    hs_event_t ev;
+    hs_err_t err = {0};
+    int want = levels <= 32 ? 0 : HS_E_SCHEMA;
+    int rc = hs_event_decode(dec, js, (size_t)n, HS_FMT_JSON, &ev, &err);
+    if (rc != want)
+      fail_msg("JSON, %d levels: got %d (%s), want %d", levels, rc, err.msg, want);
+    hs_buf_t mp = {0};
+    ev = (hs_event_t){0};
+    assert_int_equal(decode("{" ENV ",\"type\":\"login\"}", &ev, &err), 0);
+    assert_int_equal(hs_event_encode_msgpack(&ev, &mp), 0);
+    /* the encoded map with one more pair: "x" and the nested arrays */
+    unsigned char *b = (unsigned char *)mp.data;
+    assert_true(b[0] >= 0x80 && b[0] < 0x8f);
+    b[0]++;
+    unsigned char tail[64];
+    size_t t = 0;
+    tail[t++] = 0xa1;
+    tail[t++] = 'x';
+    for (int i = 1; i < levels; i++)
+      tail[t++] = i == levels - 1 ? 0x90 : 0x91;
+    assert_int_equal(hs_buf_append(&mp, tail, t), 0);
+    b = (unsigned char *)mp.data;
+    rc = hs_event_decode(dec, b, mp.len, HS_FMT_MSGPACK, &ev, &err);
+    if (rc != want)
+      fail_msg("msgpack, %d levels: got %d (%s), want %d", levels, rc, err.msg, want);
+    size_t used = 0, sz = 0;
+    rc = hs_event_decode_msgpack_record(dec, b, mp.len, &used, &ev, &err);
+    if (rc != want || used != (want ? 0 : mp.len))
+      fail_msg("msgpack record, %d levels: got %d (%s), used %zu of %zu", levels, rc, err.msg, used,
+               mp.len);
+    rc = hs_msgpack_record_size(b, mp.len, &sz, &err);
+    if (rc != (want ? HS_E_PARSE : 0))
+      fail_msg("record size, %d levels: got %d (%s)", levels, rc, err.msg);
+    hs_buf_free(&mp);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_decodes_each_type),
@@ -527,6 +579,7 @@ int main(void) {
       cmocka_unit_test(test_duplicate_keys_are_rejected_naming_the_key),
       cmocka_unit_test(test_errors_say_where_in_the_message),
       cmocka_unit_test(test_record_size_stops_at_a_map_cut_short),
+      cmocka_unit_test(test_one_nesting_limit_in_every_path),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
