@@ -422,8 +422,28 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
 
 /* Closes the connection that matters least: the oldest lingering one, else
  * the oldest still sending its head, else the oldest taking its answer. */
+/* Reads what has arrived on `c` without waiting for the loop's next poll.
+ * Returns whether there was something (a head, or a part of one). */
+static bool read_now(conn_t *c) {
+  uv_os_fd_t fd;
+  if (uv_fileno((uv_handle_t *)&c->tcp, &fd))
+    return false;
+  ssize_t n = recv(fd, c->in, sizeof c->in, MSG_DONTWAIT);
+  if (n <= 0)
+    return false;
+  read_head(c, c->in, (size_t)n);
+  return true;
+}
+
 static void evict_one(hs_http_t *h) {
   static const int order[] = {Q_LINGER, Q_HEAD, Q_WRITE};
+  /* The oldest still sending its head may have sent it since it was
+   * accepted, in a burst of connections it would otherwise be evicted by
+   * (a liveness check among idle ones): read it first, and evict the
+   * oldest that is still waiting. A few reads at most. */
+  for (int i = 0; i < 4 && !h->q[Q_LINGER].first && h->q[Q_HEAD].first; i++)
+    if (h->q[Q_HEAD].first->later || !read_now(h->q[Q_HEAD].first))
+      break;
   for (int i = 0; i < 3; i++) {
     if (h->q[order[i]].first) {
       conn_close(h->q[order[i]].first, R_EVICTED);
@@ -481,12 +501,7 @@ static void on_connection(uv_stream_t *server, int status) {
   /* A request usually arrives with its connection: read it now. Otherwise
    * it would wait for the next poll, while the rest of a flood of
    * connections accepted in this one could evict it. */
-  uv_os_fd_t fd;
-  if (!uv_fileno((uv_handle_t *)&c->tcp, &fd)) {
-    ssize_t n = recv(fd, c->in, sizeof c->in, MSG_DONTWAIT);
-    if (n > 0)
-      read_head(c, c->in, (size_t)n);
-  }
+  read_now(c);
 }
 
 static int register_metrics(hs_http_t *h, hs_metrics_t *m) {

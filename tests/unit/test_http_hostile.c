@@ -515,6 +515,65 @@ static void test_connections_fit_the_open_file_limit(void **state) {
 }
 
 /* Needs descriptors for 1,000 client connections and the server's. */
+/* A request that arrives after its connection was accepted, while a burst
+ * of idle connections fills the limit in the same loop turn, is answered:
+ * the server reads it before evicting the connection, and evicts the
+ * oldest idle one instead. (Otherwise the liveness check of an orchestrator
+ * could be closed unanswered during a flood.) Deterministic: the listener
+ * is ready before the request is, so libuv accepts the burst first. */
+static void test_a_head_that_arrived_is_read_before_eviction(void **state) {
+  (void)state;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  hs_metrics_t *m = hs_metrics_new();
+  hs_http_t *h;
+  hs_err_t err = {0};
+  hs_http_conf_t conf = {
+      .host = "127.0.0.1", .max_connections = 8, .header_timeout_ms = 60000, .metrics = m};
+  assert_int_equal(hs_http_new(&h, &loop, &conf, handler, NULL, &err), 0);
+  port_of_server = hs_http_port(h);
+  int check = open_conn(0);
+  assert_true(check >= 0);
+  for (int i = 0; i < 200 && hs_http_connections(h) < 1; i++) {
+    uv_run(&loop, UV_RUN_NOWAIT);
+    usleep(1000);
+  }
+  assert_int_equal(hs_http_connections(h), 1); /* accepted, nothing read yet */
+  int idle[8];
+  for (int i = 0; i < 8; i++)
+    assert_true((idle[i] = open_conn(0)) >= 0);
+  usleep(20000); /* their handshakes done: the listener is ready */
+  const char req[] = "GET /healthz HTTP/1.1\r\nHost: check\r\n\r\n";
+  assert_int_equal(send(check, req, sizeof req - 1, MSG_NOSIGNAL), (ssize_t)sizeof req - 1);
+  usleep(20000);
+  char buf[512];
+  size_t len = 0;
+  for (int i = 0; i < 500 && !strstr(buf, "ok\n"); i++) {
+    uv_run(&loop, UV_RUN_NOWAIT);
+    ssize_t n = recv(check, buf + len, sizeof buf - 1 - len, MSG_DONTWAIT);
+    if (n == 0)
+      break; /* closed unanswered */
+    if (n > 0)
+      len += (size_t)n;
+    buf[len] = 0;
+    usleep(1000);
+  }
+  buf[len] = 0;
+  if (strncmp(buf, "HTTP/1.1 200 OK\r\n", 17) || !strstr(buf, "\r\n\r\nok\n"))
+    fail_msg("the liveness check was not answered: \"%s\"", buf);
+  assert_true(metric(m, "healthscore_http_connections_closed_total{reason=\"evicted\"}") >= 1);
+  close(check);
+  for (int i = 0; i < 8; i++)
+    close(idle[i]);
+  settle(&loop, h);
+  bool closed = false;
+  hs_http_close(h, on_closed, &closed);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_true(closed);
+  assert_int_equal(uv_loop_close(&loop), 0);
+  hs_metrics_free(m);
+}
+
 static int raise_fd_limit(void **state) {
   (void)state;
   struct rlimit rl;
@@ -547,6 +606,7 @@ int main(void) {
       cmocka_unit_test(test_healthz_answers_under_1000_hostile_connections),
       cmocka_unit_test(test_slow_connections_time_out_and_are_counted),
       cmocka_unit_test(test_connections_fit_the_open_file_limit),
+      cmocka_unit_test(test_a_head_that_arrived_is_read_before_eviction),
   };
   return cmocka_run_group_tests(tests, raise_fd_limit, NULL);
 }
