@@ -248,6 +248,16 @@ static void settle(uv_loop_t *loop, hs_http_t *h) {
   uv_run(loop, UV_RUN_NOWAIT);
 }
 
+/* Closes the server, runs its loop to the end and frees the metrics. */
+static void close_server(uv_loop_t *loop, hs_http_t *h, hs_metrics_t *m) {
+  bool closed = false;
+  hs_http_close(h, on_closed, &closed);
+  uv_run(loop, UV_RUN_DEFAULT);
+  assert_true(closed);
+  assert_int_equal(uv_loop_close(loop), 0);
+  hs_metrics_free(m);
+}
+
 /* Under 1,000 hostile connections of each kind, held open and opened again
  * as they are closed, every /healthz request is answered: the oldest idle
  * connection makes room for the new one. Deadlines are long here, so that
@@ -299,12 +309,7 @@ static void test_healthz_answers_under_1000_hostile_connections(void **state) {
     settle(&loop, h);
     assert_int_equal(hs_http_connections(h), 0);
     assert_true(metric(m, "healthscore_http_connections") == 0);
-    bool closed = false;
-    hs_http_close(h, on_closed, &closed);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    assert_true(closed);
-    assert_int_equal(uv_loop_close(&loop), 0);
-    hs_metrics_free(m);
+    close_server(&loop, h, m);
   }
 }
 
@@ -397,12 +402,7 @@ static void test_slow_connections_time_out_and_are_counted(void **state) {
   assert_true(metric(m, "healthscore_http_connections_closed_total{reason=\"answered\"}") == 10);
   assert_true(metric(m, "healthscore_http_connections_closed_total{reason=\"evicted\"}") == 0);
   assert_true(metric(m, "healthscore_http_connections") == 0);
-  bool closed = false;
-  hs_http_close(h, on_closed, &closed);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  assert_true(closed);
-  assert_int_equal(uv_loop_close(&loop), 0);
-  hs_metrics_free(m);
+  close_server(&loop, h, m);
 }
 
 /* The child: holds 1,000 idle connections to the server, opened again as the
@@ -505,12 +505,7 @@ static void test_connections_fit_the_open_file_limit(void **state) {
   assert_int_equal(p.answered, CHECKS);
   assert_true(hs_http_connections(h) <= hs_http_max_connections(h));
   settle(&loop, h);
-  bool closed = false;
-  hs_http_close(h, on_closed, &closed);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  assert_true(closed);
-  assert_int_equal(uv_loop_close(&loop), 0);
-  hs_metrics_free(m);
+  close_server(&loop, h, m);
   assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
 }
 
@@ -566,12 +561,7 @@ static void test_a_head_that_arrived_is_read_before_eviction(void **state) {
   for (int i = 0; i < 8; i++)
     close(idle[i]);
   settle(&loop, h);
-  bool closed = false;
-  hs_http_close(h, on_closed, &closed);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  assert_true(closed);
-  assert_int_equal(uv_loop_close(&loop), 0);
-  hs_metrics_free(m);
+  close_server(&loop, h, m);
 }
 
 static int raise_fd_limit(void **state) {
