@@ -40,6 +40,23 @@ median_core() {
   done | sort -n | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'
 }
 
+# medians_in_turn CONFIG FILE [CONFIG FILE ...]: the median ns/event of
+# decode+score of each pair, one line each, in order; the runs take the pairs
+# in turn (each pair once, then again), so that a while when the machine is
+# slower weighs on every pair alike and their ratios hold
+medians_in_turn() {
+  local -a a=("$@")
+  local r i
+  for r in $(seq "$runs"); do
+    for ((i = 0; i < ${#a[@]} / 2; i++)); do
+      taskset -c 0 "$core" "${a[2 * i]}" "${a[2 * i + 1]}" | awk -v i="$i" '/phase=decode\+score/ {
+        for (k = 1; k <= NF; k++) { split($k, kv, "="); v[kv[1]] = kv[2] }
+        print i, v["ns_per_event"] }'
+    done
+  done | sort -k1,1n -k2,2g | awk '{ v[$1, ++n[$1]] = $2 }
+    END { for (k = 0; k in n; k++) print v[k, int((n[k] + 1) / 2)] }'
+}
+
 # decode-only median: "events_per_s ns_per_event"
 median_decode() {
   for _ in $(seq "$runs"); do
@@ -99,21 +116,25 @@ fi
   echo
   echo "| data | events | ns/event | vs first |"
   echo "|---|---|---|---|"
-  first=
-  for i in "${!scale[@]}"; do
-    f=$(gen_file "${scale[$i]}" "$sdays" msgpack)
-    n=$("$core" "$cfg" "$f" --decode-only | sed -E 's/.* events=([0-9]+).*/\1/')
-    read -r _ ns <<<"$(median_core "$cfg" "$f")"
-    first=${first:-$ns}
-    echo "| ${scale[$i]} accounts × $sdays days (msgpack) | $n | $ns | $(awk -v a="$ns" -v b="$first" 'BEGIN { printf "%.2f×", a / b }') |"
+  pairs=()
+  for acc in "${scale[@]}"; do
+    pairs+=("$cfg" "$(gen_file "$acc" "$sdays" msgpack)")
   done
-  first=
+  mapfile -t nss < <(medians_in_turn "${pairs[@]}")
+  for i in "${!scale[@]}"; do
+    n=$("$core" "$cfg" "${pairs[2 * i + 1]}" --decode-only | sed -E 's/.* events=([0-9]+).*/\1/')
+    echo "| ${scale[$i]} accounts × $sdays days (msgpack) | $n | ${nss[$i]} | $(awk -v a="${nss[$i]}" -v b="${nss[0]}" 'BEGIN { printf "%.2f×", a / b }') |"
+  done
   f=$(gen_file "$wacc" "$wdays" msgpack)
+  pairs=()
   for w in 7 90 365; do
     sed -E "s/window: [0-9]+d/window: ${w}d/g" "$cfg" >"$data/windows-$w.yaml"
-    read -r _ ns <<<"$(median_core "$data/windows-$w.yaml" "$f")"
-    first=${first:-$ns}
-    echo "| every window ${w} days, $wacc accounts × $wdays days | | $ns | $(awk -v a="$ns" -v b="$first" 'BEGIN { printf "%.2f×", a / b }') |"
+    pairs+=("$data/windows-$w.yaml" "$f")
+  done
+  mapfile -t nss < <(medians_in_turn "${pairs[@]}")
+  for i in 0 1 2; do
+    w=$(sed -E 's/.*windows-([0-9]+).yaml/\1/' <<<"${pairs[2 * i]}")
+    echo "| every window ${w} days, $wacc accounts × $wdays days | | ${nss[$i]} | $(awk -v a="${nss[$i]}" -v b="${nss[0]}" 'BEGIN { printf "%.2f×", a / b }') |"
   done
   echo
   echo "## 3, 5. End to end: drain, steady rates, latency, Redis traffic (one engine)"

@@ -541,7 +541,7 @@ static void test_a_head_that_arrived_is_read_before_eviction(void **state) {
   const char req[] = "GET /healthz HTTP/1.1\r\nHost: check\r\n\r\n";
   assert_int_equal(send(check, req, sizeof req - 1, MSG_NOSIGNAL), (ssize_t)sizeof req - 1);
   usleep(20000);
-  char buf[512];
+  char buf[512] = "";
   size_t len = 0;
   for (int i = 0; i < 500 && !strstr(buf, "ok\n"); i++) {
     uv_run(&loop, UV_RUN_NOWAIT);
