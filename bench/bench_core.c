@@ -5,6 +5,7 @@
 #include "healthscore/codec.h"
 #include "healthscore/config.h"
 #include "healthscore/core.h"
+#include "healthscore/state.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,19 +73,57 @@ static void on_eval(void *ud, const hs_account_t *a, const hs_eval_t *ev) {
   g_alerts += ev->n_alerts;
 }
 
+enum { ENCODE_PASSES = 5 };
+
+typedef struct encoder_s {
+  const hs_model_t *m;
+  hs_buf_t out;
+  uint64_t accounts, bytes, failed;
+} encoder_t;
+
+static void encode_one(void *ud, hs_account_t *a) {
+  encoder_t *en = ud;
+  en->out.len = 0;
+  en->failed += hs_account_encode(en->m, a, &en->out) != 0;
+  en->accounts++;
+  en->bytes += en->out.len;
+}
+
+/* Encodes every account's state ENCODE_PASSES times (into one buffer, as
+ * the engine's flush builds its commands). */
+static void bench_encode(hs_engine_t *e, const hs_model_t *m) {
+  encoder_t en = {.m = m};
+  hs_buf_init(&en.out);
+  double t0 = now_s();
+  for (int i = 0; i < ENCODE_PASSES; i++)
+    hs_engine_foreach(e, encode_one, &en);
+  double t = now_s() - t0;
+  printf("phase=encode states=%llu failed=%llu bytes_per_state=%.0f seconds=%.3f "
+         "states_per_s=%.0f ns_per_state=%.1f\n",
+         (unsigned long long)en.accounts, (unsigned long long)en.failed,
+         en.accounts ? (double)en.bytes / (double)en.accounts : 0.0, t, en.accounts / t,
+         en.accounts ? t * 1e9 / (double)en.accounts : 0.0);
+  hs_buf_free(&en.out);
+}
+
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--version") == 0) {
     printf("bench_core %s\n", HS_VERSION);
     return 0;
   }
   if (argc < 3) {
-    fprintf(stderr, "usage: bench_core CONFIG.yaml EVENTS [--decode-only | --no-prefetch]\n"
-                    "Times decode, then decode + apply (update, score, alert rules) of every\n"
-                    "event in EVENTS (JSON lines or msgpack from `healthscore gen`).\n");
+    fprintf(stderr,
+            "usage: bench_core CONFIG.yaml EVENTS [--decode-only | --no-prefetch | --encode]\n"
+            "Times decode, then decode + apply (update, score, alert rules) of every\n"
+            "event in EVENTS (JSON lines or msgpack from `healthscore gen`); with\n"
+            "--encode, then the encoding of every account's state (as written to\n"
+            "Redis), %d times over.\n",
+            ENCODE_PASSES);
     return 2;
   }
   bool decode_only = argc > 3 && strcmp(argv[3], "--decode-only") == 0;
   bool prefetch = !(argc > 3 && strcmp(argv[3], "--no-prefetch") == 0);
+  bool encode = argc > 3 && strcmp(argv[3], "--encode") == 0;
   hs_err_t err = {0};
   hs_config_t *cfg;
   hs_model_t *m;
@@ -153,6 +192,8 @@ int main(int argc, char **argv) {
            (unsigned long long)st.evaluations, (unsigned long long)g_alerts, t_all, n / t_all,
            t_all * 1e9 / n, (t_all - t_dec) * 1e9 / n,
            st.accounts ? (double)hs_alloc_bytes() / (double)st.accounts : 0.0);
+    if (encode)
+      bench_encode(e, m);
     hs_engine_free(e);
   }
   hs_decoder_free(dec);

@@ -16,7 +16,8 @@
  * Decoding with the same model gives a state whose encoding is byte-identical.
  * A state written by an older build, or under a different model, decodes:
  * aggregates are matched by the definition of what they count, and those the
- * new model lacks start empty. Returns 0 or a negative code. */
+ * new model lacks start empty. Returns 0 with the state appended to `out`,
+ * or HS_E_NOMEM with `out` as it was (never a part of a state). */
 int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out);
 /* Decodes a state made by hs_account_encode under model `m` (borrowed, must
  * outlive the account). Returns 0 and a new account in *out, owned by the

@@ -6,8 +6,6 @@
  * state it was encoded from would. */
 #include "internal.h"
 
-#include <stdlib.h>
-
 #define EID_SEED UINT64_C(0x6a09e667f3bcc909) /* not the account ids' seed */
 #define EID_MIN_CAP 16
 
@@ -58,21 +56,54 @@ uint64_t hs__eid_hash(hs_str_t event_id) {
   return h ? h : 1;
 }
 
-static int by_day_hash(const void *x, const void *y) {
-  const hs__eid_t *a = x, *b = y;
-  if (a->day != b->day)
-    return a->day < b->day ? -1 : 1;
-  uint64_t p = hash_of(a), q = hash_of(b);
-  return (p > q) - (p < q);
+/* The order ids are written and forgotten in: by day, then by hash. */
+static inline bool before(const hs__eid_t *a, const hs__eid_t *b) {
+  return a->day != b->day ? a->day < b->day : hash_of(a) < hash_of(b);
+}
+
+/* Sorts v[0..n) in that order, with room for n more at tmp: runs of 16 by
+ * insertion, then merged (ids equal in both keys are equal in every byte,
+ * so any correct sort gives the same array). */
+static void sort_ids(hs__eid_t *v, hs__eid_t *tmp, uint32_t n) {
+  enum { RUN = 16 };
+  for (uint32_t lo = 0; lo < n; lo += RUN) {
+    uint32_t hi = n - lo > RUN ? lo + RUN : n;
+    for (uint32_t i = lo + 1; i < hi; i++) {
+      hs__eid_t x = v[i];
+      uint32_t j = i;
+      for (; j > lo && before(&x, &v[j - 1]); j--)
+        v[j] = v[j - 1];
+      v[j] = x;
+    }
+  }
+  hs__eid_t *src = v, *dst = tmp;
+  for (uint32_t w = RUN; w < n; w *= 2) {
+    for (uint32_t lo = 0; lo < n; lo += 2 * w) {
+      uint32_t mid = n - lo > w ? lo + w : n, hi = n - mid > w ? mid + w : n;
+      uint32_t i = lo, j = mid, k = lo;
+      while (i < mid && j < hi)
+        dst[k++] = before(&src[j], &src[i]) ? src[j++] : src[i++];
+      while (i < mid)
+        dst[k++] = src[i++];
+      while (j < hi)
+        dst[k++] = src[j++];
+    }
+    hs__eid_t *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != v)
+    memcpy(v, src, n * sizeof *v);
 }
 
 static inline bool held(const hs__eid_t *e, int32_t cutoff) {
   return hs__eid_used(e) && e->day > cutoff;
 }
 
-/* Copies the ids with a day after `cutoff` into a new array: returns 0 with
- * *out (NULL when there are none) and *n, or HS_E_NOMEM. */
-static int live(const hs_account_t *a, int32_t cutoff, hs__eid_t **out, uint32_t *n) {
+/* Copies the ids with a day after `cutoff` into a new array, sorted by day
+ * then hash: returns 0 with *out (NULL when there are none) and *n, or
+ * HS_E_NOMEM. */
+static int live_sorted(const hs_account_t *a, int32_t cutoff, hs__eid_t **out, uint32_t *n) {
   uint32_t k = 0;
   for (uint32_t i = 0; i < a->eid_cap; i++)
     k += held(&a->eids[i], cutoff);
@@ -80,19 +111,18 @@ static int live(const hs_account_t *a, int32_t cutoff, hs__eid_t **out, uint32_t
   *n = 0;
   if (!k)
     return 0;
-  if (!(*out = hs_malloc((size_t)k * sizeof **out)))
+  /* the second half: the sort's room */
+  if (!(*out = hs_malloc((size_t)k * 2 * sizeof **out)))
     return HS_E_NOMEM;
   for (uint32_t i = 0; i < a->eid_cap; i++)
     if (held(&a->eids[i], cutoff))
       (*out)[(*n)++] = a->eids[i];
+  sort_ids(*out, *out + k, k);
   return 0;
 }
 
 int hs__eid_sorted(const hs_model_t *m, const hs_account_t *a, hs__eid_t **out, uint32_t *n) {
-  int rc = live(a, hs__eid_cutoff(m, a), out, n);
-  if (*out)
-    qsort(*out, *n, sizeof **out, by_day_hash);
-  return rc;
+  return live_sorted(a, hs__eid_cutoff(m, a), out, n);
 }
 
 /* Builds the table anew from the ids still remembered (dropping those whose
@@ -105,9 +135,8 @@ static int rebuild(hs_account_t *a, int32_t cutoff) {
     n += held(&a->eids[i], cutoff);
   hs__eid_t *v = NULL; /* past the cap: the ids in the order they are forgotten */
   if (n + 1 > HS__MAX_EVENT_IDS) {
-    if (live(a, cutoff, &v, &n))
+    if (live_sorted(a, cutoff, &v, &n))
       return HS_E_NOMEM;
-    qsort(v, n, sizeof *v, by_day_hash);
     from = n - (HS__MAX_EVENT_IDS - HS__MAX_EVENT_IDS / 8);
   }
   uint32_t keep = n - from, cap = EID_MIN_CAP;

@@ -16,8 +16,24 @@
 
 #define STATE_VERSION 1
 
+/* The packer's output: a buffer, and whether a write failed (out of
+ * memory), after which the encoding is void. */
+typedef struct writer_s {
+  hs_buf_t *b;
+  bool failed;
+} writer_t;
+
 static int buf_write(void *data, const char *p, size_t n) {
-  return hs_buf_append(data, p, n) ? -1 : 0;
+  writer_t *w = data;
+  hs_buf_t *b = w->b;
+  if (b->cap - b->len <= n && (w->failed || hs_buf_reserve(b, n))) {
+    w->failed = true;
+    return -1;
+  }
+  if (n)
+    memcpy(b->data + b->len, p, n);
+  b->len += n;
+  return 0;
 }
 
 static void pk_str(msgpack_packer *pk, const char *s) {
@@ -294,8 +310,9 @@ static void pk_ids(msgpack_packer *pk, const hs__eid_t *ids, uint32_t n_ids) {
 
 int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out) {
   size_t before = out->len;
+  writer_t w = {out, false};
   msgpack_packer pk_, *pk = &pk_;
-  msgpack_packer_init(pk, out, buf_write);
+  msgpack_packer_init(pk, &w, buf_write);
   hs__eid_t *ids = NULL;
   uint32_t n_ids = 0;
   if (hs__eid_sorted(m, a, &ids, &n_ids))
@@ -312,7 +329,11 @@ int hs_account_encode(const hs_model_t *m, const hs_account_t *a, hs_buf_t *out)
   pk_prev(pk, m, a);
   pk_ids(pk, ids, n_ids);
   hs_free(ids);
-  return out->len > before ? 0 : HS_E_NOMEM;
+  if (w.failed) /* nothing of it is kept: a state cut short is no state */
+    out->len = before;
+  if (out->data)
+    out->data[out->len] = 0; /* as hs_buf_append leaves it */
+  return w.failed ? HS_E_NOMEM : 0;
 }
 
 /* ---- decoding ---------------------------------------------------------- */

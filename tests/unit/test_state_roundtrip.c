@@ -106,6 +106,15 @@ static void day_events(hs_account_t *a, const hs_model_t *m, int d, hs_eval_cb c
 }
 
 /* The model the traced accounts run under, for their explanations. */
+/* Account "acme" after `days` days of day_events. */
+static hs_account_t *account_of_days(const hs_model_t *m, int days) {
+  hs_account_t *a;
+  assert_int_equal(hs_account_new(m, (hs_str_t){"acme", 4}, &a), 0);
+  for (int d = 0; d < days; d++)
+    day_events(a, m, d, NULL, NULL);
+  return a;
+}
+
 static const hs_model_t *trace_model;
 
 static void trace(void *ud, const hs_account_t *a, const hs_eval_t *ev) {
@@ -203,10 +212,7 @@ static void test_empty_account_round_trips(void **state) {
 static void test_stored_record_is_the_explained_one_without_metrics(void **state) {
   (void)state;
   hs_model_t *m = load_model("examples/eight-categories.yaml");
-  hs_account_t *a;
-  assert_int_equal(hs_account_new(m, (hs_str_t){"acme", 4}, &a), 0);
-  for (int d = 0; d < 60; d++)
-    day_events(a, m, d, NULL, NULL);
+  hs_account_t *a = account_of_days(m, 60);
   hs_buf_t full, lean;
   hs_buf_init(&full);
   hs_buf_init(&lean);
@@ -236,10 +242,7 @@ static void test_stored_record_is_the_explained_one_without_metrics(void **state
 static void test_history_record_is_the_explained_one_with_its_days(void **state) {
   (void)state;
   hs_model_t *m = load_model("examples/eight-categories.yaml");
-  hs_account_t *a;
-  assert_int_equal(hs_account_new(m, (hs_str_t){"acme", 4}, &a), 0);
-  for (int d = 0; d < 60; d++)
-    day_events(a, m, d, NULL, NULL);
+  hs_account_t *a = account_of_days(m, 60);
   hs_buf_t full, hist;
   hs_buf_init(&full);
   hs_buf_init(&hist);
@@ -267,10 +270,7 @@ static void test_decodes_under_another_model(void **state) {
   (void)state;
   hs_model_t *m1 = load_model("examples/eight-categories.yaml");
   hs_model_t *m2 = load_model("examples/customer-behavior.yaml");
-  hs_account_t *a;
-  assert_int_equal(hs_account_new(m1, (hs_str_t){"acme", 4}, &a), 0);
-  for (int d = 0; d < 60; d++)
-    day_events(a, m1, d, NULL, NULL);
+  hs_account_t *a = account_of_days(m1, 60);
   hs_buf_t b;
   hs_buf_init(&b);
   assert_int_equal(hs_account_encode(m1, a, &b), 0);
@@ -486,6 +486,50 @@ static void test_attribute_times_round_trip_and_older_states_decode(void **state
   hs_model_free(m);
 }
 
+/* Out of memory at any allocation of an encoding (the buffer growing, the
+ * sorted event ids) is HS_E_NOMEM with the buffer as it was: never a state
+ * cut short reported as written. Each allocation fails in turn, into a
+ * buffer that already holds bytes (as a flush's does). */
+static void test_encoding_out_of_memory_leaves_the_buffer_as_it_was(void **state) {
+  (void)state;
+  hs_model_t *m = load_model("examples/eight-categories.yaml");
+  hs_account_t *a = account_of_days(m, 60);
+  hs_buf_t whole;
+  hs_buf_init(&whole);
+  assert_int_equal(hs_account_encode(m, a, &whole), 0);
+  int failures = 0;
+  for (uint64_t k = 1;; k++) {
+    hs_buf_t b;
+    hs_buf_init(&b);
+    assert_int_equal(hs_buf_append(&b, "prefix", 6), 0);
+    hs_alloc_fail_after(k);
+    int rc = hs_account_encode(m, a, &b);
+    bool failed = hs_alloc_fail_pending() == 0;
+    hs_alloc_fail_after(0);
+    if (!failed) { /* k is past the encoding's allocations */
+      assert_int_equal(rc, 0);
+      hs_buf_free(&b);
+      break;
+    }
+    failures++;
+    if (rc == 0) { /* the failed allocation was not needed: the whole state */
+      if (b.len != 6 + whole.len || memcmp(b.data + 6, whole.data, whole.len))
+        fail_msg("allocation %llu failed: encoding returned 0 with %zu of %zu bytes",
+                 (unsigned long long)k, b.len - 6, whole.len);
+    } else {
+      assert_int_equal(rc, HS_E_NOMEM);
+      if (b.len != 6)
+        fail_msg("allocation %llu failed: HS_E_NOMEM, but %zu bytes left after the prefix",
+                 (unsigned long long)k, b.len - 6);
+    }
+    hs_buf_free(&b);
+  }
+  assert_true(failures >= 3); /* the buffer grew, and the ids were sorted */
+  hs_buf_free(&whole);
+  hs_account_free(a);
+  hs_model_free(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip_is_bit_for_bit_and_behaves_the_same),
@@ -495,6 +539,7 @@ int main(void) {
       cmocka_unit_test(test_decodes_under_another_model),
       cmocka_unit_test(test_rejects_newer_versions_and_corrupt_bytes),
       cmocka_unit_test(test_attribute_times_round_trip_and_older_states_decode),
+      cmocka_unit_test(test_encoding_out_of_memory_leaves_the_buffer_as_it_was),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
