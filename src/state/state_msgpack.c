@@ -12,6 +12,7 @@
 #include "healthscore/time.h"
 
 #include <msgpack.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define STATE_VERSION 1
@@ -157,6 +158,36 @@ static void pk_overrides(msgpack_packer *pk, const hs_model_t *m, const hs_accou
   }
 }
 
+static int by_u64(const void *x, const void *y) {
+  uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+  return (a > b) - (a < b);
+}
+
+/* A distinct series' keys still in its windows (n_keys of them), sorted by
+ * hash: canonical whatever the table's layout. Sorted, not selected one at
+ * a time: up to 5,120 keys in 8,192 slots. */
+static void pk_keys(msgpack_packer *pk, const hs__series_t *s, const hs__series_state_t *st,
+                    uint32_t n_keys) {
+  uint64_t *v = n_keys ? hs_malloc(n_keys * sizeof *v) : NULL;
+  if (n_keys && !v) {
+    ((writer_t *)pk->data)->failed = true;
+    return;
+  }
+  uint32_t n = 0;
+  for (uint32_t k = 0; k < st->keys_cap && n < n_keys; k++) {
+    const hs__dkey_t *dk = &st->keys[k];
+    if (dk->hash && dk->day > st->head - (int32_t)s->days)
+      v[n++] = (uint64_t)dk->hash << 32 | (uint32_t)dk->day; /* hashes are unique */
+  }
+  qsort(v, n, sizeof *v, by_u64);
+  msgpack_pack_array(pk, n * 2);
+  for (uint32_t i = 0; i < n; i++) {
+    msgpack_pack_uint32(pk, (uint32_t)(v[i] >> 32));
+    msgpack_pack_int32(pk, (int32_t)(uint32_t)v[i]);
+  }
+  hs_free(v);
+}
+
 /* Every series: its head, last event time, the days with data and its
  * distinct keys. */
 static void pk_series(msgpack_packer *pk, const hs_model_t *m, const hs_account_t *a) {
@@ -193,24 +224,7 @@ static void pk_series(msgpack_packer *pk, const hs_model_t *m, const hs_account_
       else
         msgpack_pack_double(pk, v[st->start + i].ext);
     }
-    /* distinct keys sorted by hash: canonical whatever the table layout */
-    msgpack_pack_array(pk, n_keys * 2);
-    uint32_t last = 0;
-    for (uint32_t done = 0; done < n_keys; done++) {
-      uint32_t best = UINT32_MAX;
-      int32_t day = 0;
-      for (uint32_t k = 0; k < st->keys_cap; k++) {
-        const hs__dkey_t *dk = &st->keys[k];
-        if (dk->hash && dk->day > st->head - (int32_t)s->days && (done == 0 || dk->hash > last) &&
-            dk->hash <= best) {
-          best = dk->hash;
-          day = dk->day;
-        }
-      }
-      msgpack_pack_uint32(pk, best);
-      msgpack_pack_int32(pk, day);
-      last = best;
-    }
+    pk_keys(pk, s, st, n_keys);
   }
 }
 
