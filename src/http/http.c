@@ -420,8 +420,6 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     conn_close(c, R_BODY_TOO_LARGE);
 }
 
-/* Closes the connection that matters least: the oldest lingering one, else
- * the oldest still sending its head, else the oldest taking its answer. */
 /* Reads what has arrived on `c` without waiting for the loop's next poll.
  * Returns whether there was something (a head, or a part of one). */
 static bool read_now(conn_t *c) {
@@ -435,6 +433,8 @@ static bool read_now(conn_t *c) {
   return true;
 }
 
+/* Closes the connection that matters least: the oldest lingering one, else
+ * the oldest still sending its head, else the oldest taking its answer. */
 static void evict_one(hs_http_t *h) {
   static const int order[] = {Q_LINGER, Q_HEAD, Q_WRITE};
   /* The oldest still sending its head may have sent it since it was

@@ -25,29 +25,32 @@ typedef struct writer_s {
   bool failed;
 } writer_t;
 
-static int buf_write(void *data, const char *p, size_t n) {
-  writer_t *w = data;
-  hs_buf_t *b = w->b;
-  if (b->cap - b->len <= n && (w->failed || hs_buf_reserve(b, n))) {
-    w->failed = true;
-    return -1;
-  }
-  if (n)
-    memcpy(b->data + b->len, p, n);
-  b->len += n;
-  return 0;
-}
-
-/* Room for n bytes written in place at the end of the packer's buffer (a
- * loop's items at once, mp_put.h): where they go, or NULL when out of
- * memory (the encoding then fails). wrote() takes the end reached. */
-static unsigned char *room(msgpack_packer *pk, size_t n) {
-  writer_t *w = pk->data;
+/* Room for n more bytes at the end of the buffer: where they go, or NULL
+ * when out of memory (the encoding then fails). */
+static unsigned char *room_in(writer_t *w, size_t n) {
   if (w->b->cap - w->b->len <= n && (w->failed || hs_buf_reserve(w->b, n))) {
     w->failed = true;
     return NULL;
   }
   return (unsigned char *)w->b->data + w->b->len;
+}
+
+/* The packer's writer: each item it packs, one call each. */
+static int buf_write(void *data, const char *p, size_t n) {
+  writer_t *w = data;
+  unsigned char *at = room_in(w, n);
+  if (!at)
+    return -1;
+  if (n)
+    memcpy(at, p, n);
+  w->b->len += n;
+  return 0;
+}
+
+/* Room for a loop's items written in place at once (mp_put.h); wrote()
+ * takes the end reached. */
+static unsigned char *room(msgpack_packer *pk, size_t n) {
+  return room_in(pk->data, n);
 }
 
 static void wrote(msgpack_packer *pk, const unsigned char *end) {
