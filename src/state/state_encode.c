@@ -8,9 +8,6 @@
 
 #include "healthscore/state.h"
 
-#include "healthscore/codec.h"
-#include "healthscore/time.h"
-
 #include "internal.h"
 #include "mp_put.h"
 
