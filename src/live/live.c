@@ -156,8 +156,10 @@ int hs_live_set_model(hs_live_t *l, const hs_model_t *model, hs_err_t *err) {
     if (!a->a)
       continue;
     b.len = 0;
-    rc = hs_account_encode(l->model, a->a, &b);
-    if (!rc)
+    if ((rc = hs_account_encode(l->model, a->a, &b)))
+      hs_err_set(err, rc, "out of memory converting the state of account %.*s", (int)a->id_len,
+                 a->id);
+    else
       rc = hs_account_decode(model, b.data, b.len, &conv[i], err);
   }
   hs_buf_free(&b);
