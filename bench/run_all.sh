@@ -127,14 +127,14 @@ fi
   done
   f=$(gen_file "$wacc" "$wdays" msgpack)
   pairs=()
-  for w in 7 90 365; do
+  windows=(7 90 365)
+  for w in "${windows[@]}"; do
     sed -E "s/window: [0-9]+d/window: ${w}d/g" "$cfg" >"$data/windows-$w.yaml"
     pairs+=("$data/windows-$w.yaml" "$f")
   done
   mapfile -t nss < <(medians_in_turn "${pairs[@]}")
-  for i in 0 1 2; do
-    w=$(sed -E 's/.*windows-([0-9]+).yaml/\1/' <<<"${pairs[2 * i]}")
-    echo "| every window ${w} days, $wacc accounts × $wdays days | | ${nss[$i]} | $(awk -v a="${nss[$i]}" -v b="${nss[0]}" 'BEGIN { printf "%.2f×", a / b }') |"
+  for i in "${!windows[@]}"; do
+    echo "| every window ${windows[$i]} days, $wacc accounts × $wdays days | | ${nss[$i]} | $(awk -v a="${nss[$i]}" -v b="${nss[0]}" 'BEGIN { printf "%.2f×", a / b }') |"
   done
   echo
   echo "## 3, 5. End to end: drain, steady rates, latency, Redis traffic (one engine)"
