@@ -52,8 +52,15 @@ wait "$gen_pid"
 "$bin" gen "${then[@]}" --kafka "$bs" --rate 900 --quiet &
 gen_pid=$!
 pids+=("$gen_pid")
-advance b 300 30 || true # b holds events of the second part
+advance b 300 30 || true # b reads events of the second part
+# b is frozen holding events that no flush of its own carries: every master
+# holds its writes (the members go on reading, their flushes wait) until b
+# counts accounts changed since its last flush was sent; its flush in
+# flight lands once the writes are let go, the rest is stale when b thaws
+for p in $(masters); do redis-cli -p "$p" client pause 20000 write >/dev/null; done
+check "the frozen member holds unwritten events" wait_for 15 metric_at_least b healthscore_accounts_dirty 1
 kill -STOP "$(cat "$work/b.pid")"
+for p in $(masters); do redis-cli -p "$p" client unpause >/dev/null; done
 echo "  member b frozen at $(positions_total "$group") messages covered"
 # past its session timeout (6 s) the group gives b's partitions to a
 check "the group gives the frozen member's partitions to a" \
@@ -73,9 +80,9 @@ check "daily histories equal replay's" same_history "$cfg" "$work/events.jsonl"
 # replay must not age them (the members do not, idle_interval 0)
 check "alerts: replay's episodes, duplicates only by alert_id" \
   alerts_ok "$cfg" "$work/events.jsonl" --no-advance
-# a stale flush is stopped at its first step when an account it writes is
+# b's stale flush is stopped at its first step when an account it writes is
 # behind the stored cover (refused), else at its last, the positions
-# (fenced): which one depends on how far the other member got meanwhile
+# (fenced): which one depends on how far a got meanwhile
 fenced=$(metric b healthscore_redis_flush_fenced_total)
 refused=$(metric b healthscore_redis_refused_writes_total)
 echo "  flushes of the thawed member fenced: $fenced, account writes refused: $refused"
