@@ -108,7 +108,8 @@ static int j_string(void *ctx, const unsigned char *s, size_t n) {
   bool in_msg = (uintptr_t)s >= (uintptr_t)d->msg && (uintptr_t)s < (uintptr_t)d->msg_end;
   if (!in_msg && !check_surrogates(d, false))
     return 0;
-  value_t v = {.kind = V_STR, .s = (const char *)s, .n = n, .borrowable = in_msg};
+  value_t v = {
+      .kind = V_STR, .s = (const char *)s, .n = n, .borrowable = in_msg, .ascii = d->scanning};
   return on_value(d, &v);
 }
 
@@ -246,7 +247,9 @@ int hs__decode_json(hs_decoder_t *d, const unsigned char *buf, size_t len) {
   d->msg = buf;
   d->msg_end = buf + len;
   if (!d->yajl_only) { /* the scanner, then yajl on what it is not sure of */
+    d->scanning = true;
     hs__jscan_t r = hs__json_scan(&callbacks, d, buf, len);
+    d->scanning = false;
     if (r == HS__JSCAN_DONE || (r == HS__JSCAN_STOPPED && d->rc))
       return d->rc;
     hs__decode_begin(d, d->ev, d->err); /* from the start, as if the scanner had not run */

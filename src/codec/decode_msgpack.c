@@ -222,6 +222,7 @@ static inline int mp_next(reader_t *r, value_t *v) {
       v->s = (const char *)r->p + 1;
       v->n = c & 0x1f;
       v->borrowable = true;
+      v->ascii = false;
       r->p += 1 + v->n;
       return 0;
     }

@@ -25,6 +25,7 @@ typedef struct value_s {
   double d;
   bool b;
   bool borrowable; /* V_STR: s points into the message being decoded */
+  bool ascii;      /* V_STR: known to be printable ASCII (the JSON scanner's) */
 } value_t;
 
 /* A yajl allocation: a bump arena reset per message, overflowing to the heap. */
@@ -58,6 +59,7 @@ struct hs_decoder_s {
   size_t attr_key_len;
   bool have_attr_key;
   bool yajl_only; /* JSON: no scanner first (json_scan.h) */
+  bool scanning;  /* JSON: the scanner runs; its strings are printable ASCII */
 };
 /* Records the first error of a message (later ones are ignored) and
  * returns 0, which aborts a yajl parse. */

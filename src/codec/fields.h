@@ -83,7 +83,8 @@ static inline bool printable_ascii(const unsigned char *s, size_t n) {
 /* True when `v` is a string that take_str accepts without looking further:
  * 1..max bytes of printable ASCII. */
 static inline bool plain_str(const value_t *v, size_t max) {
-  return v->kind == V_STR && v->n - 1 < max && printable_ascii((const unsigned char *)v->s, v->n);
+  return v->kind == V_STR && v->n - 1 < max &&
+         (v->ascii || printable_ascii((const unsigned char *)v->s, v->n));
 }
 
 /* Keeps an accepted string value: borrowed from the message when the decoder

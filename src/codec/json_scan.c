@@ -13,6 +13,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 enum { MAX_NUMBER_CHARS = 63, MAX_INT_DIGITS = 18 };
 
@@ -48,9 +51,31 @@ static inline uint64_t not_plain8(uint64_t w) {
   return ((w - ones * 0x20) | (w + ones) | w | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
 }
 
+#if defined(__SSE2__)
+/* A bit per byte of the 16 at p that is not plain (as not_plain8). */
+static inline unsigned not_plain16(const unsigned char *p) {
+  const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+  /* signed: below 0x20, or 0x80 and above */
+  const __m128i low = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+  const __m128i del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+  const __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+  const __m128i bs = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+  return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(low, del), _mm_or_si128(quote, bs)));
+}
+#endif
+
 /* A string at s->p (its opening quote): its bytes in place. */
-static bool string(scan_t *s, const unsigned char **str, size_t *n) {
+__attribute__((always_inline)) static inline bool string(scan_t *s, const unsigned char **str,
+                                                         size_t *n) {
   const unsigned char *p = s->p + 1, *end = s->end;
+#if defined(__SSE2__)
+  /* 16 bytes at a time; the lowest bit set is the first byte not plain */
+  for (unsigned hit; end - p >= 16; p += 16)
+    if ((hit = not_plain16(p))) {
+      p += __builtin_ctz(hit);
+      goto found;
+    }
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   /* 8 bytes at a time; the lowest byte flagged is the first not plain */
   for (uint64_t w, hit; end - p >= 8; p += 8) {
@@ -63,7 +88,7 @@ static bool string(scan_t *s, const unsigned char **str, size_t *n) {
 #endif
   while (p < end && plain(*p))
     p++;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ || defined(__SSE2__)
 found:
 #endif
   if (p == end || *p != '"')
@@ -135,7 +160,7 @@ static num_kind_t number(scan_t *s, long long *i, double *x) {
 }
 
 /* A literal: true, false or null. */
-static bool literal(scan_t *s, const char *word, size_t n) {
+__attribute__((always_inline)) static inline bool literal(scan_t *s, const char *word, size_t n) {
   if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
     return false;
   s->p += n;

@@ -43,33 +43,64 @@ static int digits(const char *s, size_t n, size_t at, size_t count, int *out) {
   return 0;
 }
 
+/* 8 bytes, byte k of the text as byte k (from the least significant) */
+static inline uint64_t load8(const char *s) {
+  uint64_t w;
+  memcpy(&w, s, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  w = __builtin_bswap64(w);
+#endif
+  return w;
+}
+
+#define ONES UINT64_C(0x0101010101010101)
+
+/* True when the bytes of w under `digit` (0xff per byte) are ASCII digits
+ * and the others equal those of `sep`: w with '0' put in place of the
+ * separators must then be 8 digits, whose high nibbles are 3 before and
+ * after adding 6. */
+static inline bool shaped8(uint64_t w, uint64_t digit, uint64_t sep) {
+  const uint64_t d = (w & digit) | (ONES * '0' & ~digit);
+  return (w & ~digit) == sep && (d & ONES * 0xf0) == ONES * 0x30 &&
+         ((d + ONES * 6) & ONES * 0xf0) == ONES * 0x30;
+}
+
+/* The two digits at bytes i and i + 1 of a word checked by shaped8. */
+static inline int two(uint64_t w, int i) {
+  return (int)((w >> (8 * i)) & 0xf) * 10 + (int)((w >> (8 * i + 8)) & 0xf);
+}
+
 int hs_time_parse_rfc3339(const char *s, size_t n, int64_t *out_ms) {
-  int y, mo, d, h, mi, se;
-  if (digits(s, n, 0, 4, &y) || n < 20 || s[4] != '-' || digits(s, n, 5, 2, &mo) || s[7] != '-' ||
-      digits(s, n, 8, 2, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-      digits(s, n, 11, 2, &h) || s[13] != ':' || digits(s, n, 14, 2, &mi) || s[16] != ':' ||
-      digits(s, n, 17, 2, &se))
+  /* "YYYY-MM-" and "HH:MM:SS" (bytes 11..18) a word each */
+  if (n < 20)
     return HS_E_PARSE;
+  const uint64_t date = load8(s), clock = load8(s + 11);
+  if (!shaped8(date, UINT64_C(0x00ffff00ffffffff), (uint64_t)'-' << 56 | (uint64_t)'-' << 32) ||
+      !shaped8(clock, UINT64_C(0xffff00ffff00ffff), (uint64_t)':' << 40 | (uint64_t)':' << 16) ||
+      s[8] < '0' || s[8] > '9' || s[9] < '0' || s[9] > '9' ||
+      (s[10] != 'T' && s[10] != 't' && s[10] != ' '))
+    return HS_E_PARSE;
+  const int y = two(date, 0) * 100 + two(date, 2), mo = two(date, 5),
+            d = (s[8] - '0') * 10 + (s[9] - '0'), h = two(clock, 0), mi = two(clock, 3);
+  int se = two(clock, 6);
   static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) || h > 23 ||
+  if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+      (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) || h > 23 ||
       mi > 59 || se > 60)
     return HS_E_PARSE;
   if (se == 60)
     se = 59; /* a leap second is folded into the second before it */
   size_t i = 19;
   int ms = 0;
-  if (i < n && s[i] == '.') {
-    i++;
-    size_t start = i;
-    int scale = 100;
-    while (i < n && s[i] >= '0' && s[i] <= '9') {
-      ms += (s[i] - '0') * scale;
-      scale /= 10;
+  if (s[i] == '.') { /* n >= 20: s[19] is there */
+    const size_t start = ++i;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
       i++;
-    }
     if (i == start || i - start > 9)
       return HS_E_PARSE;
+    static const int scale[3] = {100, 10, 1}; /* milliseconds: digits past 3 are cut */
+    for (size_t k = start; k < i && k < start + 3; k++)
+      ms += (s[k] - '0') * scale[k - start];
   }
   int64_t offset_min = 0;
   if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
