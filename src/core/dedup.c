@@ -96,6 +96,46 @@ static void sort_ids(hs__eid_t *v, hs__eid_t *tmp, uint32_t n) {
     memcpy(v, src, n * sizeof *v);
 }
 
+/* Sorts v[0..n) as sort_ids does, with the same room: when the days span
+ * at most MAX_SPAN, the ids are first spread by day (counting), and each
+ * day's ids then sorted by hash; insertion for a few, sort_ids for more. */
+static void sort_by_day(hs__eid_t *v, hs__eid_t *tmp, uint32_t n) {
+  enum { MAX_SPAN = 64, FEW = 16 };
+  int32_t lo = INT32_MAX, hi = INT32_MIN;
+  for (uint32_t i = 0; i < n; i++) {
+    lo = v[i].day < lo ? v[i].day : lo;
+    hi = v[i].day > hi ? v[i].day : hi;
+  }
+  if (n < FEW || (int64_t)hi - lo >= MAX_SPAN) {
+    sort_ids(v, tmp, n);
+    return;
+  }
+  const uint32_t span = (uint32_t)(hi - lo) + 1;
+  uint32_t at[MAX_SPAN + 1] = {0};
+  for (uint32_t i = 0; i < n; i++)
+    at[v[i].day - lo + 1]++;
+  for (uint32_t d = 0; d < span; d++)
+    at[d + 1] += at[d]; /* at[d]: where day lo + d starts */
+  for (uint32_t i = 0; i < n; i++)
+    tmp[at[v[i].day - lo]++] = v[i]; /* at[d] ends as where day lo + d ends */
+  for (uint32_t d = 0, from = 0; d < span; from = at[d++]) {
+    hs__eid_t *b = tmp + from;
+    const uint32_t k = at[d] - from;
+    if (k > FEW) {
+      sort_ids(b, v + from, k); /* v's room is free now */
+      continue;
+    }
+    for (uint32_t i = 1; i < k; i++) {
+      hs__eid_t x = b[i];
+      uint32_t j = i;
+      for (; j > 0 && hash_of(&x) < hash_of(&b[j - 1]); j--)
+        b[j] = b[j - 1];
+      b[j] = x;
+    }
+  }
+  memcpy(v, tmp, n * sizeof *v);
+}
+
 static inline bool held(const hs__eid_t *e, int32_t cutoff) {
   return hs__eid_used(e) && e->day > cutoff;
 }
@@ -104,20 +144,28 @@ static inline bool held(const hs__eid_t *e, int32_t cutoff) {
  * then hash: returns 0 with *out (NULL when there are none) and *n, or
  * HS_E_NOMEM. */
 static int live_sorted(const hs_account_t *a, int32_t cutoff, hs__eid_t **out, uint32_t *n) {
-  uint32_t k = 0;
-  for (uint32_t i = 0; i < a->eid_cap; i++)
-    k += held(&a->eids[i], cutoff);
   *out = NULL;
   *n = 0;
-  if (!k)
+  const uint32_t used = a->eid_n; /* the slots in use: the held ids are among them */
+  if (!used)
     return 0;
   /* the second half: the sort's room */
-  if (!(*out = hs_malloc((size_t)k * 2 * sizeof **out)))
+  hs__eid_t *v = hs_malloc((size_t)used * 2 * sizeof *v);
+  if (!v)
     return HS_E_NOMEM;
+  uint32_t k = 0;
   for (uint32_t i = 0; i < a->eid_cap; i++)
-    if (held(&a->eids[i], cutoff))
-      (*out)[(*n)++] = a->eids[i];
-  sort_ids(*out, *out + k, k);
+    if (held(&a->eids[i], cutoff)) {
+      HS_INVARIANT(k < used);
+      v[k++] = a->eids[i];
+    }
+  if (!k) {
+    hs_free(v);
+    return 0;
+  }
+  sort_by_day(v, v + used, k);
+  *out = v;
+  *n = k;
   return 0;
 }
 

@@ -22,11 +22,11 @@
 #define HOUR (DAY / 24)
 static const int64_t T0 = INT64_C(1780272000000); /* 2026-06-01T00:00:00Z */
 
-/* The horizon is 10 days. */
+/* The horizon is the windows' days: 10 unless said. */
 static const char *yaml = "metrics:\n"
-                          "  logins_10d: {kind: count, events: [login], window: 10d}\n"
+                          "  logins_10d: {kind: count, events: [login], window: %dd}\n"
                           "  session_10d: {kind: sum, events: [login], field: session_seconds,\n"
-                          "                window: 10d}\n"
+                          "                window: %dd}\n"
                           "profiles:\n"
                           "  - name: p\n"
                           "    default: true\n"
@@ -37,20 +37,30 @@ static const char *yaml = "metrics:\n"
                           "          - {metric: logins_10d, worst: 0, best: 10}\n"
                           "          - {metric: session_10d, worst: 0, best: 6000}\n";
 
-/* The model of `yaml` followed by `more` (a top-level key). */
-static hs_model_t *model_with(const char *more) {
+/* `yaml` with windows of `days`, followed by `more` (a top-level key). */
+static void yaml_text(char *text, size_t cap, int days, const char *more) {
+  int n = snprintf(text, cap, yaml, days, days);
+  snprintf(text + n, cap - (size_t)n, "%s", more);
+}
+
+/* The model of yaml_text. */
+static hs_model_t *model_over(int days, const char *more) {
   hs_config_t *cfg = NULL;
   hs_model_t *m = NULL;
   hs_err_t err = {0};
   char text[2048];
-  snprintf(text, sizeof text, "%s%s", yaml, more);
+  yaml_text(text, sizeof text, days, more);
   if (hs_config_load_string(text, strlen(text), "dedup.yaml", &cfg, &err))
     fail_msg("config: %s", err.msg);
   if (hs_model_compile(cfg, &m, &err))
     fail_msg("compile: %s", err.msg);
   hs_config_free(cfg);
-  assert_int_equal(hs_model_horizon_days(m), 10);
+  assert_int_equal(hs_model_horizon_days(m), (uint32_t)days);
   return m;
+}
+
+static hs_model_t *model_with(const char *more) {
+  return model_over(10, more);
 }
 
 static hs_model_t *model(void) {
@@ -270,6 +280,46 @@ static void test_past_the_cap_the_oldest_days_are_forgotten(void **state) {
   hs_model_free(m);
 }
 
+/* The ids come out of the table (for the state, and for forgetting past the
+ * cap) in one order, by day then hash, whatever their shape: a few, many in
+ * one day, over a few days, and over more days than are spread by day (a
+ * 120-day horizon). Each is checked pair by pair, and the count against
+ * the ids applied. */
+static void test_ids_come_sorted_by_day_then_hash(void **state) {
+  (void)state;
+  hs_model_t *lm = model_over(120, "");
+  hs_model_t *m = model();
+  const struct {
+    hs_model_t *m;
+    int n, days; /* n ids over `days` days, the last day first */
+  } shapes[] = {{m, 5, 3},  {m, 15, 1},     {m, 300, 1},  {m, 200, 9},
+                {m, 40, 9}, {lm, 500, 110}, {lm, 30, 100}};
+  for (size_t c = 0; c < sizeof shapes / sizeof *shapes; c++) {
+    hs_account_t *a;
+    assert_int_equal(hs_account_new(shapes[c].m, S("A"), &a), 0);
+    for (int k = 0; k < shapes[c].n; k++) {
+      int day = shapes[c].days - 1 - (k * 7919) % shapes[c].days; /* days in a scrambled order */
+      hs_event_t ev = login(k, T0 + (int64_t)day * DAY + k, 1);
+      assert_int_equal(hs_account_apply(shapes[c].m, a, &ev, NULL, NULL), HS_APPLIED);
+    }
+    hs__eid_t *v;
+    uint32_t n;
+    assert_int_equal(hs__eid_sorted(shapes[c].m, a, &v, &n), 0);
+    assert_int_equal(n, shapes[c].n);
+    for (uint32_t i = 1; i < n; i++) {
+      uint64_t h0 = (uint64_t)v[i - 1].hi << 32 | v[i - 1].lo,
+               h1 = (uint64_t)v[i].hi << 32 | v[i].lo;
+      if (!(v[i - 1].day < v[i].day || (v[i - 1].day == v[i].day && h0 < h1)))
+        fail_msg("shape %zu: id %u (day %d) is not after id %u (day %d)", c, i, v[i].day, i - 1,
+                 v[i - 1].day);
+    }
+    hs_free(v);
+    hs_account_free(a);
+  }
+  hs_model_free(m);
+  hs_model_free(lm);
+}
+
 /* The ids are part of the state: a decoded account drops a redelivery, and
  * encodes to the same bytes. A state written before ids were kept (no
  * "ids" entry) decodes with none known. */
@@ -478,7 +528,7 @@ static void test_dedup_window_past_the_horizon_is_an_error(void **state) {
   };
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     char text[2048];
-    snprintf(text, sizeof text, "%s%s", yaml, bad[i].more);
+    yaml_text(text, sizeof text, 10, bad[i].more);
     hs_config_t *cfg = NULL;
     hs_model_t *m = NULL;
     hs_err_t err = {0};
@@ -521,6 +571,7 @@ int main(void) {
       cmocka_unit_test(test_redelivery_after_its_day_left_the_horizon_is_late),
       cmocka_unit_test(test_two_events_with_one_id_the_first_applied_wins),
       cmocka_unit_test(test_past_the_cap_the_oldest_days_are_forgotten),
+      cmocka_unit_test(test_ids_come_sorted_by_day_then_hash),
       cmocka_unit_test(test_state_round_trip_keeps_the_event_ids),
       cmocka_unit_test(test_damaged_ids_in_a_state_are_skipped),
       cmocka_unit_test(test_redelivery_outside_the_dedup_window_counts_again),
