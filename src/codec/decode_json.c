@@ -74,7 +74,7 @@ static bool check_surrogates(hs_decoder_t *d, bool key) {
 }
 
 /* Routes one scalar JSON value: a top-level field, an attribute, or skipped. */
-static int on_value(hs_decoder_t *d, const value_t *v) {
+__attribute__((always_inline)) static inline int on_value(hs_decoder_t *d, const value_t *v) {
   if (d->skip_depth)
     return 1;
   if (d->in_attrs && d->depth == d->in_attrs)
