@@ -9,7 +9,7 @@
 #   3. runs the unit tests under valgrind, twice as many at a time as there
 #      are cores (leaks and memory errors fail), with fewer seeds and fewer
 #      hostile connections (HS_TEST_SEEDS=5, HS_TEST_HOSTILE=400),
-#   4. checks clang-format on every C source,
+#   4. checks clang-format on every C (and C++) source,
 #   5. builds the libFuzzer targets with clang and runs them side by side,
 #      each over its corpus
 #      and then for HS_FUZZ_SECONDS (default 10; longer runs are for
@@ -124,13 +124,13 @@ valgrind_units() {
 
 format_check() {
   local bad
-  bad=$(git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror 2>&1 | grep -c "error:" || true)
+  bad=$(git ls-files '*.c' '*.h' '*.cc' | xargs clang-format --dry-run --Werror 2>&1 | grep -c "error:" || true)
   if [ "$bad" != 0 ]; then
-    git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror 2>&1 | head -n 30
+    git ls-files '*.c' '*.h' '*.cc' | xargs clang-format --dry-run --Werror 2>&1 | head -n 30
     echo "format: $bad places differ from .clang-format (run clang-format -i)"
     return 1
   fi
-  echo "format: $(git ls-files '*.c' '*.h' | wc -l) files formatted"
+  echo "format: $(git ls-files '*.c' '*.h' '*.cc' | wc -l) files formatted"
 }
 
 bench_smoke() {
