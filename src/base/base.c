@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,12 +237,55 @@ int hs_buf_printf(hs_buf_t *b, const char *fmt, ...) {
   return 0;
 }
 
+/* Nonzero when a byte of w is below 0x20, '"' or '\\' (exact about whether,
+ * not about which): the bytes a JSON string escapes. */
+static inline uint64_t escaped8(uint64_t w) {
+  const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80;
+  const uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+  return ((w - ones * 0x20) & ~w & highs) | ((q - ones) & ~q & highs) | ((bs - ones) & ~bs & highs);
+}
+
+static inline uint64_t word8(const char *s) {
+  uint64_t w;
+  memcpy(&w, s, 8);
+  return w;
+}
+
+static inline uint64_t word4(const char *s) {
+  uint32_t w;
+  memcpy(&w, s, 4);
+  return w;
+}
+
+/* True when no byte of s[0..n) is escaped in JSON: eight at a time, the
+ * last (partial) word read overlapping the one before it. */
+static bool nothing_escaped(const char *s, size_t n) {
+  uint64_t hit;
+  if (n >= 8) {
+    hit = escaped8(word8(s + n - 8));
+    for (size_t i = 0; i + 8 < n && !hit; i += 8)
+      hit = escaped8(word8(s + i));
+  } else if (n >= 4) {
+    hit = escaped8(word4(s) | word4(s + n - 4) << 32);
+  } else {
+    hit = 0;
+    for (size_t i = 0; i < n; i++)
+      hit |= (unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\';
+  }
+  return !hit;
+}
+
 int hs_buf_json_str(hs_buf_t *b, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
   if (hs_buf_reserve(b, n * 6 + 2))
     return HS_E_NOMEM;
   char *o = b->data + b->len;
   *o++ = '"';
+  if (nothing_escaped(s, n)) { /* most strings: copied as they are */
+    memcpy(o, s, n);
+    o += n;
+    n = 0;
+  }
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     if (c == '"' || c == '\\') {
