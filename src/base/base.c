@@ -281,7 +281,7 @@ int hs_buf_json_str(hs_buf_t *b, const char *s, size_t n) {
     return HS_E_NOMEM;
   char *o = b->data + b->len;
   *o++ = '"';
-  if (nothing_escaped(s, n)) { /* most strings: copied as they are */
+  if (n && nothing_escaped(s, n)) { /* most strings: copied as they are */
     memcpy(o, s, n);
     o += n;
     n = 0;

@@ -213,6 +213,9 @@ static void test_json_escape(void **state) {
   hs_buf_init(&b);
   assert_int_equal(hs_buf_json_str(&b, "a\"b\\c\n\x01", 7), 0);
   assert_string_equal(b.data, "\"a\\\"b\\\\c\\n\\u0001\"");
+  b.len = 0;
+  assert_int_equal(hs_buf_json_str(&b, NULL, 0), 0); /* nothing: no string to read */
+  assert_string_equal(b.data, "\"\"");
   hs_buf_free(&b);
 }
 
