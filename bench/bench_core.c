@@ -106,24 +106,70 @@ static void bench_encode(hs_engine_t *e, const hs_model_t *m) {
   hs_buf_free(&en.out);
 }
 
+enum { AHEAD = 3 };
+
+/* Decodes and applies msgs[0..n) of buf into `e`, each event decoded AHEAD
+ * events before it is applied (dq: AHEAD + 1 decoders); returns the
+ * seconds taken. */
+static double apply_all(hs_engine_t *e, hs_decoder_t **dq, const char *buf, const msg_t *msgs,
+                        size_t n, hs_format_t fmt, bool prefetch) {
+  hs_event_t evq[AHEAD + 1];
+  uint64_t hq[AHEAD + 1];
+  bool okq[AHEAD + 1] = {false};
+  hs_err_t err = {0};
+  double t0 = now_s();
+  for (size_t i = 0; i < n + AHEAD; i++) {
+    size_t k = i % (AHEAD + 1);
+    if (i < n) {
+      okq[k] = hs_event_decode(dq[k], buf + msgs[i].off, msgs[i].len, fmt, &evq[k], &err) == 0;
+      if (okq[k]) {
+        hq[k] = hs_engine_hash(evq[k].account_id);
+        if (prefetch)
+          hs_engine_prefetch(e, hq[k], &evq[k], 0);
+      }
+    }
+    size_t k1 = (i - 1) % (AHEAD + 1), k2 = (i - 2) % (AHEAD + 1), k3 = (i - 3) % (AHEAD + 1);
+    if (i >= 1 && i - 1 < n && okq[k1] && prefetch)
+      hs_engine_prefetch(e, hq[k1], &evq[k1], 1);
+    if (i >= 2 && i - 2 < n && okq[k2] && prefetch)
+      hs_engine_prefetch(e, hq[k2], &evq[k2], 2);
+    if (i >= 3 && okq[k3])
+      hs_engine_apply_hashed(e, hq[k3], &evq[k3]);
+  }
+  return now_s() - t0;
+}
+
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--version") == 0) {
     printf("bench_core %s\n", HS_VERSION);
     return 0;
   }
-  if (argc < 3) {
+  bool decode_only = false, prefetch = true, encode = false, usage = argc < 3;
+  long passes = 1;
+  for (int i = 3; i < argc && !usage; i++) {
+    if (strcmp(argv[i], "--decode-only") == 0)
+      decode_only = true;
+    else if (strcmp(argv[i], "--no-prefetch") == 0)
+      prefetch = false;
+    else if (strcmp(argv[i], "--encode") == 0)
+      encode = true;
+    else if (strcmp(argv[i], "--passes") == 0 && i + 1 < argc)
+      usage = (passes = strtol(argv[++i], NULL, 10)) < 1 || passes > 10000;
+    else
+      usage = true;
+  }
+  if (usage) {
     fprintf(stderr,
             "usage: bench_core CONFIG.yaml EVENTS [--decode-only | --no-prefetch | --encode]\n"
+            "                  [--passes N]\n"
             "Times decode, then decode + apply (update, score, alert rules) of every\n"
-            "event in EVENTS (JSON lines or msgpack from `healthscore gen`); with\n"
+            "event in EVENTS (JSON lines or msgpack from `healthscore gen`), N times\n"
+            "(default 1) into a new engine each, the time per event taken over all; with\n"
             "--encode, then the encoding of every account's state (as written to\n"
             "Redis), %d times over.\n",
             ENCODE_PASSES);
     return 2;
   }
-  bool decode_only = argc > 3 && strcmp(argv[3], "--decode-only") == 0;
-  bool prefetch = !(argc > 3 && strcmp(argv[3], "--no-prefetch") == 0);
-  bool encode = argc > 3 && strcmp(argv[3], "--encode") == 0;
   hs_err_t err = {0};
   hs_config_t *cfg;
   hs_model_t *m;
@@ -149,48 +195,30 @@ int main(int argc, char **argv) {
          fmt == HS_FMT_JSON ? "json" : "msgpack", n, len, (unsigned long long)bad, t_dec, n / t_dec,
          t_dec * 1e9 / n);
   if (!decode_only) {
-    hs_engine_t *e;
-    hs_engine_new(&e, m, on_eval, NULL);
     /* events are decoded three ahead of their application, so that their
        accounts can be prefetched in three stages (hs_engine_prefetch): four
        decoders, as each event borrows its decoder's memory */
-    enum { AHEAD = 3 };
     hs_decoder_t *dq[AHEAD + 1] = {dec};
-    hs_event_t evq[AHEAD + 1];
-    uint64_t hq[AHEAD + 1];
-    bool okq[AHEAD + 1] = {false};
     for (int k = 1; k <= AHEAD; k++)
       hs_decoder_new(&dq[k], 0);
-    t0 = now_s();
-    for (size_t i = 0; i < n + AHEAD; i++) {
-      size_t k = i % (AHEAD + 1);
-      if (i < n) {
-        okq[k] = hs_event_decode(dq[k], buf + msgs[i].off, msgs[i].len, fmt, &evq[k], &err) == 0;
-        if (okq[k]) {
-          hq[k] = hs_engine_hash(evq[k].account_id);
-          if (prefetch)
-            hs_engine_prefetch(e, hq[k], &evq[k], 0);
-        }
-      }
-      size_t k1 = (i - 1) % (AHEAD + 1), k2 = (i - 2) % (AHEAD + 1), k3 = (i - 3) % (AHEAD + 1);
-      if (i >= 1 && i - 1 < n && okq[k1] && prefetch)
-        hs_engine_prefetch(e, hq[k1], &evq[k1], 1);
-      if (i >= 2 && i - 2 < n && okq[k2] && prefetch)
-        hs_engine_prefetch(e, hq[k2], &evq[k2], 2);
-      if (i >= 3 && okq[k3])
-        hs_engine_apply_hashed(e, hq[k3], &evq[k3]);
+    hs_engine_t *e = NULL;
+    double t_all = 0;
+    for (long p = 0; p < passes; p++) { /* each pass into a new engine */
+      hs_engine_free(e);
+      hs_engine_new(&e, m, on_eval, NULL);
+      t_all += apply_all(e, dq, buf, msgs, n, fmt, prefetch);
     }
-    double t_all = now_s() - t0;
     for (int k = 1; k <= AHEAD; k++)
       hs_decoder_free(dq[k]);
     hs_engine_stats_t st;
     hs_engine_stats(e, &st);
-    printf("phase=decode+score format=%s events=%zu accounts=%llu evaluations=%llu "
+    const double total = (double)n * (double)passes;
+    printf("phase=decode+score format=%s events=%zu passes=%ld accounts=%llu evaluations=%llu "
            "alerts=%llu seconds=%.3f events_per_s=%.0f ns_per_event=%.1f "
            "score_ns_per_event=%.1f heap_bytes_per_account=%.0f\n",
-           fmt == HS_FMT_JSON ? "json" : "msgpack", n, (unsigned long long)st.accounts,
-           (unsigned long long)st.evaluations, (unsigned long long)g_alerts, t_all, n / t_all,
-           t_all * 1e9 / n, (t_all - t_dec) * 1e9 / n,
+           fmt == HS_FMT_JSON ? "json" : "msgpack", n, passes, (unsigned long long)st.accounts,
+           (unsigned long long)st.evaluations, (unsigned long long)(g_alerts / (uint64_t)passes),
+           t_all, total / t_all, t_all * 1e9 / total, t_all * 1e9 / total - t_dec * 1e9 / n,
            st.accounts ? (double)hs_alloc_bytes() / (double)st.accounts : 0.0);
     if (encode)
       bench_encode(e, m);

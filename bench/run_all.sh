@@ -40,16 +40,19 @@ median_core() {
   done | sort -n | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'
 }
 
-# medians_in_turn CONFIG FILE [CONFIG FILE ...]: the median ns/event of
-# decode+score of each pair, one line each, in order; the runs take the pairs
-# in turn (each pair once, then again), so that a while when the machine is
-# slower weighs on every pair alike and their ratios hold
+# medians_in_turn CONFIG FILE PASSES [CONFIG FILE PASSES ...]: the median
+# ns/event of decode+score of each triple (FILE applied PASSES times, into a
+# new engine each, so that a small file is as many seconds of work as a
+# large one), one line each, in order; the runs take the triples in turn
+# (each once, then again), so that a while when the machine is slower
+# weighs on every one alike and their ratios hold
 medians_in_turn() {
   local -a a=("$@")
   local r i
   for r in $(seq "$runs"); do
-    for ((i = 0; i < ${#a[@]} / 2; i++)); do
-      taskset -c 0 "$core" "${a[2 * i]}" "${a[2 * i + 1]}" | awk -v i="$i" '/phase=decode\+score/ {
+    for ((i = 0; i < ${#a[@]} / 3; i++)); do
+      taskset -c 0 "$core" "${a[3 * i]}" "${a[3 * i + 1]}" --passes "${a[3 * i + 2]}" |
+        awk -v i="$i" '/phase=decode\+score/ {
         for (k = 1; k <= NF; k++) { split($k, kv, "="); v[kv[1]] = kv[2] }
         print i, v["ns_per_event"] }'
     done
@@ -116,23 +119,31 @@ fi
   echo
   echo "| data | events | ns/event | vs first |"
   echo "|---|---|---|---|"
-  pairs=()
+  # each size applied as many times as makes it about the largest's events
+  # (the 10 k set alone is a tenth of a second of work: a run's noise)
+  files=() counts=() triples=()
   for acc in "${scale[@]}"; do
-    pairs+=("$cfg" "$(gen_file "$acc" "$sdays" msgpack)")
+    f=$(gen_file "$acc" "$sdays" msgpack)
+    files+=("$f")
+    counts+=("$("$core" "$cfg" "$f" --decode-only | sed -E 's/.* events=([0-9]+).*/\1/')")
   done
-  mapfile -t nss < <(medians_in_turn "${pairs[@]}")
+  most=$(printf '%s\n' "${counts[@]}" | sort -n | tail -1)
   for i in "${!scale[@]}"; do
-    n=$("$core" "$cfg" "${pairs[2 * i + 1]}" --decode-only | sed -E 's/.* events=([0-9]+).*/\1/')
-    echo "| ${scale[$i]} accounts × $sdays days (msgpack) | $n | ${nss[$i]} | $(awk -v a="${nss[$i]}" -v b="${nss[0]}" 'BEGIN { printf "%.2f×", a / b }') |"
+    triples+=("$cfg" "${files[$i]}" "$(((most + counts[i] / 2) / counts[i]))")
+  done
+  mapfile -t nss < <(medians_in_turn "${triples[@]}")
+  for i in "${!scale[@]}"; do
+    k=${triples[3 * i + 2]}
+    echo "| ${scale[$i]} accounts × $sdays days (msgpack), applied $([ "$k" = 1 ] && echo once || echo "$k times") | ${counts[$i]} | ${nss[$i]} | $(awk -v a="${nss[$i]}" -v b="${nss[0]}" 'BEGIN { printf "%.2f×", a / b }') |"
   done
   f=$(gen_file "$wacc" "$wdays" msgpack)
-  pairs=()
+  triples=()
   windows=(7 90 365)
   for w in "${windows[@]}"; do
     sed -E "s/window: [0-9]+d/window: ${w}d/g" "$cfg" >"$data/windows-$w.yaml"
-    pairs+=("$data/windows-$w.yaml" "$f")
+    triples+=("$data/windows-$w.yaml" "$f" 1)
   done
-  mapfile -t nss < <(medians_in_turn "${pairs[@]}")
+  mapfile -t nss < <(medians_in_turn "${triples[@]}")
   for i in "${!windows[@]}"; do
     echo "| every window ${windows[$i]} days, $wacc accounts × $wdays days | | ${nss[$i]} | $(awk -v a="${nss[$i]}" -v b="${nss[0]}" 'BEGIN { printf "%.2f×", a / b }') |"
   done
