@@ -275,17 +275,10 @@ static bool nothing_escaped(const char *s, size_t n) {
   return !hit;
 }
 
-int hs_buf_json_str(hs_buf_t *b, const char *s, size_t n) {
+/* s[0..n) at o, each byte JSON needs escaped written as its escape;
+ * returns the end. */
+static char *escape_each(char *o, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
-  if (hs_buf_reserve(b, n * 6 + 2))
-    return HS_E_NOMEM;
-  char *o = b->data + b->len;
-  *o++ = '"';
-  if (n && nothing_escaped(s, n)) { /* most strings: copied as they are */
-    memcpy(o, s, n);
-    o += n;
-    n = 0;
-  }
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     if (c == '"' || c == '\\') {
@@ -308,6 +301,20 @@ int hs_buf_json_str(hs_buf_t *b, const char *s, size_t n) {
     } else {
       *o++ = (char)c;
     }
+  }
+  return o;
+}
+
+int hs_buf_json_str(hs_buf_t *b, const char *s, size_t n) {
+  if (hs_buf_reserve(b, n * 6 + 2))
+    return HS_E_NOMEM;
+  char *o = b->data + b->len;
+  *o++ = '"';
+  if (n && nothing_escaped(s, n)) { /* most strings: copied as they are */
+    memcpy(o, s, n);
+    o += n;
+  } else {
+    o = escape_each(o, s, n);
   }
   *o++ = '"';
   b->len = (size_t)(o - b->data);
