@@ -106,6 +106,131 @@ static void bench_encode(hs_engine_t *e, const hs_model_t *m) {
   hs_buf_free(&en.out);
 }
 
+/* --rewrites: how much of a state written at a flush is the same as the
+ * account's previous write, by top-level entry of the state's map, with a
+ * flush every `every` events (the accounts the events touched since). */
+enum { MAX_ENTRIES = 32, PREV_CAP = 1u << 22 };
+
+typedef struct prev_s {
+  const hs_account_t *a;
+  char *state;
+  size_t len;
+  bool dirty;
+} prev_t;
+
+typedef struct entry_stat_s {
+  char key[16];
+  double bytes, same;
+} entry_stat_t;
+
+static prev_t *prev_of(prev_t *tab, const hs_account_t *a) {
+  size_t h = (size_t)(((uintptr_t)a >> 4) * 0x9E3779B97F4A7C15ull >> 40) & (PREV_CAP - 1);
+  while (tab[h].a && tab[h].a != a)
+    h = (h + 1) & (PREV_CAP - 1);
+  tab[h].a = a;
+  return &tab[h];
+}
+
+/* The [start, end) of each top-level entry (key and value) of a state. */
+static int entries(const char *s, size_t len, size_t *at, int max) {
+  size_t pos = 1, k; /* after the fixmap head */
+  int n = 0;
+  while (pos < len && n < max) {
+    at[n++] = pos;
+    for (int half = 0; half < 2; half++) {
+      if (hs_msgpack_object_size(s + pos, len - pos, &k))
+        return -1;
+      pos += k;
+    }
+  }
+  at[n] = pos;
+  return n;
+}
+
+static void rewrite(const hs_model_t *m, prev_t *pv, hs_buf_t *out, entry_stat_t *st, int *n_st,
+                    uint64_t *writes, uint64_t *encodes) {
+  out->len = 0;
+  if (hs_account_encode(m, pv->a, out))
+    return;
+  (*encodes)++;
+  size_t at[MAX_ENTRIES + 1], pat[MAX_ENTRIES + 1];
+  int n = entries(out->data, out->len, at, MAX_ENTRIES);
+  int pn = pv->state ? entries(pv->state, pv->len, pat, MAX_ENTRIES) : -1;
+  if (n > 0 && pn == n) {
+    for (int i = 0; i < n; i++) {
+      size_t len = at[i + 1] - at[i];
+      if (i >= *n_st) { /* the key, a fixstr after the entry's start */
+        size_t kl = (size_t)out->data[at[i]] & 31;
+        snprintf(st[i].key, sizeof st[i].key, "%.*s", (int)kl, out->data + at[i] + 1);
+        *n_st = i + 1;
+      }
+      st[i].bytes += (double)len;
+      if (len == pat[i + 1] - pat[i] && memcmp(out->data + at[i], pv->state + pat[i], len) == 0)
+        st[i].same += (double)len;
+    }
+    (*writes)++;
+  }
+  free(pv->state);
+  pv->state = malloc(out->len);
+  memcpy(pv->state, out->data, out->len);
+  pv->len = out->len;
+  pv->dirty = false;
+}
+
+static void bench_rewrites(const hs_model_t *m, const char *buf, const msg_t *msgs, size_t n,
+                           hs_format_t fmt, long every) {
+  hs_engine_t *e;
+  hs_decoder_t *dec;
+  hs_engine_new(&e, m, NULL, NULL);
+  hs_decoder_new(&dec, 0);
+  prev_t *tab = calloc(PREV_CAP, sizeof *tab), **dirty = malloc(PREV_CAP * sizeof *dirty);
+  entry_stat_t st[MAX_ENTRIES];
+  memset(st, 0, sizeof st);
+  int n_st = 0;
+  size_t n_dirty = 0;
+  uint64_t writes = 0, encodes = 0, flushes = 0;
+  hs_buf_t out;
+  hs_buf_init(&out);
+  hs_err_t err = {0};
+  hs_event_t ev;
+  for (size_t i = 0; i <= n; i++) {
+    if (i < n && hs_event_decode(dec, buf + msgs[i].off, msgs[i].len, fmt, &ev, &err) == 0 &&
+        hs_engine_apply(e, &ev) == 0) {
+      prev_t *pv = prev_of(tab, hs_engine_find(e, ev.account_id));
+      if (!pv->dirty && n_dirty < PREV_CAP / 2) {
+        pv->dirty = true;
+        dirty[n_dirty++] = pv;
+      }
+    }
+    if (i == n || (i + 1) % (size_t)every == 0) {
+      for (size_t d = 0; d < n_dirty; d++)
+        rewrite(m, dirty[d], &out, st, &n_st, &writes, &encodes);
+      flushes++;
+      n_dirty = 0;
+    }
+  }
+  double bytes = 0, same = 0;
+  for (int i = 0; i < n_st; i++)
+    bytes += st[i].bytes, same += st[i].same;
+  /* rewrites: the writes of an account written before, which are compared */
+  printf("phase=rewrites every=%ld flushes=%llu writes=%llu rewrites=%llu events_per_write=%.1f "
+         "bytes_per_state=%.0f unchanged_pct=%.1f\n",
+         every, (unsigned long long)flushes, (unsigned long long)encodes,
+         (unsigned long long)writes, encodes ? (double)n / (double)encodes : 0.0,
+         writes ? bytes / (double)writes : 0.0, bytes ? 100 * same / bytes : 0.0);
+  for (int i = 0; i < n_st; i++)
+    printf("  entry=%s bytes_per_state=%.0f share_pct=%.1f unchanged_pct=%.1f\n", st[i].key,
+           st[i].bytes / (double)writes, 100 * st[i].bytes / bytes,
+           st[i].bytes ? 100 * st[i].same / st[i].bytes : 0.0);
+  for (size_t i = 0; i < PREV_CAP; i++)
+    free(tab[i].state);
+  free(tab);
+  free(dirty);
+  hs_buf_free(&out);
+  hs_decoder_free(dec);
+  hs_engine_free(e);
+}
+
 enum { AHEAD = 3 };
 
 /* Decodes and applies msgs[0..n) of buf into `e`, each event decoded AHEAD
@@ -145,7 +270,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   bool decode_only = false, prefetch = true, encode = false, usage = argc < 3;
-  long passes = 1;
+  long passes = 1, rewrites = 0;
   for (int i = 3; i < argc && !usage; i++) {
     if (strcmp(argv[i], "--decode-only") == 0)
       decode_only = true;
@@ -155,18 +280,22 @@ int main(int argc, char **argv) {
       encode = true;
     else if (strcmp(argv[i], "--passes") == 0 && i + 1 < argc)
       usage = (passes = strtol(argv[++i], NULL, 10)) < 1 || passes > 10000;
+    else if (strcmp(argv[i], "--rewrites") == 0 && i + 1 < argc)
+      usage = (rewrites = strtol(argv[++i], NULL, 10)) < 1;
     else
       usage = true;
   }
   if (usage) {
     fprintf(stderr,
             "usage: bench_core CONFIG.yaml EVENTS [--decode-only | --no-prefetch | --encode]\n"
-            "                  [--passes N]\n"
+            "                  [--passes N] [--rewrites EVERY]\n"
             "Times decode, then decode + apply (update, score, alert rules) of every\n"
             "event in EVENTS (JSON lines or msgpack from `healthscore gen`), N times\n"
             "(default 1) into a new engine each, the time per event taken over all; with\n"
             "--encode, then the encoding of every account's state (as written to\n"
-            "Redis), %d times over.\n",
+            "Redis), %d times over; with --rewrites, then the events applied again\n"
+            "with a flush every EVERY events, and how much of each state a flush\n"
+            "writes is the same as the account's previous write, by entry.\n",
             ENCODE_PASSES);
     return 2;
   }
@@ -223,6 +352,8 @@ int main(int argc, char **argv) {
     if (encode)
       bench_encode(e, m);
     hs_engine_free(e);
+    if (rewrites)
+      bench_rewrites(m, buf, msgs, n, fmt, rewrites);
   }
   hs_decoder_free(dec);
   free(msgs);
