@@ -57,7 +57,8 @@ topics=(healthscore.usage healthscore.engagement healthscore.billing healthscore
 # start_engine GROUP [LINE...]: healthscored with the example profiles,
 # consuming as GROUP; each LINE goes into its engine section; ENGINE_TOPICS
 # (comma-separated) replaces kafka.topics and ENGINE_EXTRA is appended (a
-# sources: section, say). Sets group, http_port and dpid.
+# sources: section, say); HSD_TUNABLES, if set, is its GLIBC_TUNABLES. Sets
+# group, http_port and dpid.
 start_engine() {
   group=$1
   shift
@@ -84,7 +85,7 @@ log:
 YAML
     printf '%s\n' "${ENGINE_EXTRA:-}"
   } >"$work/engine.yaml"
-  "$hsd" --config "$work/engine.yaml" >"$work/d.log" 2>&1 &
+  env ${HSD_TUNABLES:+GLIBC_TUNABLES=$HSD_TUNABLES} "$hsd" --config "$work/engine.yaml" >"$work/d.log" 2>&1 &
   dpid=$!
   pids+=("$dpid")
 }
