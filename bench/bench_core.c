@@ -123,11 +123,18 @@ typedef struct entry_stat_s {
   double bytes, same;
 } entry_stat_t;
 
-static prev_t *prev_of(prev_t *tab, const hs_account_t *a) {
+/* The account's entry, or NULL once the table is half full (accounts past
+ * PREV_CAP / 2 are not followed). */
+static prev_t *prev_of(prev_t *tab, size_t *used, const hs_account_t *a) {
   size_t h = (size_t)(((uintptr_t)a >> 4) * 0x9E3779B97F4A7C15ull >> 40) & (PREV_CAP - 1);
   while (tab[h].a && tab[h].a != a)
     h = (h + 1) & (PREV_CAP - 1);
-  tab[h].a = a;
+  if (!tab[h].a) {
+    if (*used >= PREV_CAP / 2)
+      return NULL;
+    (*used)++;
+    tab[h].a = a;
+  }
   return &tab[h];
 }
 
@@ -187,7 +194,7 @@ static void bench_rewrites(const hs_model_t *m, const char *buf, const msg_t *ms
   entry_stat_t st[MAX_ENTRIES];
   memset(st, 0, sizeof st);
   int n_st = 0;
-  size_t n_dirty = 0;
+  size_t n_dirty = 0, used = 0;
   uint64_t writes = 0, encodes = 0, flushes = 0;
   hs_buf_t out;
   hs_buf_init(&out);
@@ -196,8 +203,8 @@ static void bench_rewrites(const hs_model_t *m, const char *buf, const msg_t *ms
   for (size_t i = 0; i <= n; i++) {
     if (i < n && hs_event_decode(dec, buf + msgs[i].off, msgs[i].len, fmt, &ev, &err) == 0 &&
         hs_engine_apply(e, &ev) == 0) {
-      prev_t *pv = prev_of(tab, hs_engine_find(e, ev.account_id));
-      if (!pv->dirty && n_dirty < PREV_CAP / 2) {
+      prev_t *pv = prev_of(tab, &used, hs_engine_find(e, ev.account_id));
+      if (pv && !pv->dirty) {
         pv->dirty = true;
         dirty[n_dirty++] = pv;
       }
