@@ -61,21 +61,31 @@ static inline bool before(const hs__eid_t *a, const hs__eid_t *b) {
   return a->day != b->day ? a->day < b->day : hash_of(a) < hash_of(b);
 }
 
+/* The same order among ids of one day. */
+static inline bool before_same_day(const hs__eid_t *a, const hs__eid_t *b) {
+  return hash_of(a) < hash_of(b);
+}
+
+/* Sorts a few ids, v[0..n), by insertion in the order `less` gives (inlined
+ * with it, a constant at each call). */
+static inline __attribute__((always_inline)) void
+insertion(hs__eid_t *v, uint32_t n, bool (*less)(const hs__eid_t *, const hs__eid_t *)) {
+  for (uint32_t i = 1; i < n; i++) {
+    hs__eid_t x = v[i];
+    uint32_t j = i;
+    for (; j > 0 && less(&x, &v[j - 1]); j--)
+      v[j] = v[j - 1];
+    v[j] = x;
+  }
+}
+
 /* Sorts v[0..n) in that order, with room for n more at tmp: runs of 16 by
  * insertion, then merged (ids equal in both keys are equal in every byte,
  * so any correct sort gives the same array). */
 static void sort_ids(hs__eid_t *v, hs__eid_t *tmp, uint32_t n) {
   enum { RUN = 16 };
-  for (uint32_t lo = 0; lo < n; lo += RUN) {
-    uint32_t hi = n - lo > RUN ? lo + RUN : n;
-    for (uint32_t i = lo + 1; i < hi; i++) {
-      hs__eid_t x = v[i];
-      uint32_t j = i;
-      for (; j > lo && before(&x, &v[j - 1]); j--)
-        v[j] = v[j - 1];
-      v[j] = x;
-    }
-  }
+  for (uint32_t lo = 0; lo < n; lo += RUN)
+    insertion(v + lo, n - lo > RUN ? RUN : n - lo, before);
   hs__eid_t *src = v, *dst = tmp;
   for (uint32_t w = RUN; w < n; w *= 2) {
     for (uint32_t lo = 0; lo < n; lo += 2 * w) {
@@ -121,17 +131,10 @@ static void sort_by_day(hs__eid_t *v, hs__eid_t *tmp, uint32_t n) {
   for (uint32_t d = 0, from = 0; d < span; from = at[d++]) {
     hs__eid_t *b = tmp + from;
     const uint32_t k = at[d] - from;
-    if (k > FEW) {
+    if (k > FEW)
       sort_ids(b, v + from, k); /* v's room is free now */
-      continue;
-    }
-    for (uint32_t i = 1; i < k; i++) {
-      hs__eid_t x = b[i];
-      uint32_t j = i;
-      for (; j > 0 && hash_of(&x) < hash_of(&b[j - 1]); j--)
-        b[j] = b[j - 1];
-      b[j] = x;
-    }
+    else
+      insertion(b, k, before_same_day);
   }
   memcpy(v, tmp, n * sizeof *v);
 }
