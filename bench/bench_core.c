@@ -10,7 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+
+static long minor_faults(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_minflt;
+}
 
 static double now_s(void) {
   struct timespec ts;
@@ -298,7 +305,9 @@ int main(int argc, char **argv) {
             "                  [--passes N] [--rewrites EVERY]\n"
             "Times decode, then decode + apply (update, score, alert rules) of every\n"
             "event in EVENTS (JSON lines or msgpack from `healthscore gen`), N times\n"
-            "(default 1) into a new engine each, the time per event taken over all; with\n"
+            "(default 1) into a new engine each, the time per event taken over all, and\n"
+            "apart for the first pass (memory first touched: minor page faults) and the\n"
+            "later ones (memory the pass before freed, reused); with\n"
             "--encode, then the encoding of every account's state (as written to\n"
             "Redis), %d times over; with --rewrites, then the events applied again\n"
             "with a flush every EVERY events, and how much of each state a flush\n"
@@ -338,11 +347,25 @@ int main(int argc, char **argv) {
     for (int k = 1; k <= AHEAD; k++)
       hs_decoder_new(&dq[k], 0);
     hs_engine_t *e = NULL;
-    double t_all = 0;
-    for (long p = 0; p < passes; p++) { /* each pass into a new engine */
+    /* the first pass creates every account in memory the process touches
+       for the first time (each page a fault); later passes, into a new
+       engine each, mostly reuse the memory the one before freed: their
+       figures apart show what an account's first event costs and what an
+       event costs on accounts already held */
+    double t_all = 0, t_first = 0;
+    long faults_first = 0, faults_all = 0;
+    for (long p = 0; p < passes; p++) {
       hs_engine_free(e);
       hs_engine_new(&e, m, on_eval, NULL);
-      t_all += apply_all(e, dq, buf, msgs, n, fmt, prefetch);
+      long f0 = minor_faults();
+      double t = apply_all(e, dq, buf, msgs, n, fmt, prefetch);
+      long f = minor_faults() - f0;
+      t_all += t;
+      faults_all += f;
+      if (p == 0) {
+        t_first = t;
+        faults_first = f;
+      }
     }
     for (int k = 1; k <= AHEAD; k++)
       hs_decoder_free(dq[k]);
@@ -356,6 +379,13 @@ int main(int argc, char **argv) {
            (unsigned long long)st.evaluations, (unsigned long long)(g_alerts / (uint64_t)passes),
            t_all, total / t_all, t_all * 1e9 / total, t_all * 1e9 / total - t_dec * 1e9 / n,
            st.accounts ? (double)hs_alloc_bytes() / (double)st.accounts : 0.0);
+    printf("phase=passes first_ns_per_event=%.1f first_faults=%ld", t_first * 1e9 / (double)n,
+           faults_first);
+    if (passes > 1)
+      printf(" later_ns_per_event=%.1f later_faults_per_pass=%.0f",
+             (t_all - t_first) * 1e9 / ((double)n * (double)(passes - 1)),
+             (double)(faults_all - faults_first) / (double)(passes - 1));
+    printf("\n");
     if (encode)
       bench_encode(e, m);
     hs_engine_free(e);

@@ -40,11 +40,14 @@ median_core() {
   done | sort -n | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'
 }
 
-# medians_in_turn CONFIG FILE PASSES [CONFIG FILE PASSES ...]: the median
-# ns/event of decode+score of each triple (FILE applied PASSES times, into a
-# new engine each, so that a small file is as many seconds of work as a
-# large one), one line each, in order; the runs take the triples in turn
-# (each once, then again), so that a while when the machine is slower
+# medians_in_turn CONFIG FILE PASSES [CONFIG FILE PASSES ...]: for each
+# triple (FILE applied PASSES times, into a new engine each, so that a small
+# file is as many seconds of work as a large one), one line in order: the
+# medians of decode+score ns/event over the passes after the first (memory
+# the pass before freed, reused: an event on accounts held), of the first
+# pass (every account created, in memory first touched), and of the first
+# pass's minor page faults per 1,000 events. The runs take the triples in
+# turn (each once, then again), so that a while when the machine is slower
 # weighs on every one alike and their ratios hold
 medians_in_turn() {
   local -a a=("$@")
@@ -52,12 +55,17 @@ medians_in_turn() {
   for r in $(seq "$runs"); do
     for ((i = 0; i < ${#a[@]} / 3; i++)); do
       taskset -c 0 "$core" "${a[3 * i]}" "${a[3 * i + 1]}" --passes "${a[3 * i + 2]}" |
-        awk -v i="$i" '/phase=decode\+score/ {
-        for (k = 1; k <= NF; k++) { split($k, kv, "="); v[kv[1]] = kv[2] }
-        print i, v["ns_per_event"] }'
+        awk -v i="$i" '/phase=decode\+score|phase=passes/ {
+        for (k = 1; k <= NF; k++) { split($k, kv, "="); v[kv[1]] = kv[2] } }
+        END { print i, v["later_ns_per_event"], v["first_ns_per_event"],
+                    1000 * v["first_faults"] / v["events"] }'
     done
-  done | sort -k1,1n -k2,2g | awk '{ v[$1, ++n[$1]] = $2 }
-    END { for (k = 0; k in n; k++) print v[k, int((n[k] + 1) / 2)] }'
+  done | awk '{ for (f = 2; f <= 4; f++) { m[$1, f, ++n[$1, f]] = $f } k[$1] = 1 }
+    function med(i, f,   c, j, t, x) { c = n[i, f]
+      for (j = 1; j <= c; j++) x[j] = m[i, f, j]
+      for (j = 2; j <= c; j++) for (t = j; t > 1 && x[t - 1] > x[t]; t--) { y = x[t]; x[t] = x[t - 1]; x[t - 1] = y }
+      return x[int((c + 1) / 2)] }
+    END { for (i = 0; i in k; i++) printf "%s %s %.0f\n", med(i, 2), med(i, 3), med(i, 4) }'
 }
 
 # decode-only median: "events_per_s ns_per_event"
@@ -117,10 +125,13 @@ fi
   echo
   echo "## 2. Scaling: per-event cost by accounts held and by window length"
   echo
-  echo "| data | events | ns/event | vs first |"
-  echo "|---|---|---|---|"
+  echo "An event on accounts held (the passes after the first, into a new engine each, reuse the memory the one before freed) and an account's first events (the first pass: every account created, in memory the process touches for the first time, each 4 KB page a minor fault)."
+  echo
+  echo "| data | events | ns/event, accounts held | vs first | ns/event, first pass | vs first | page faults per 1,000 events, first pass |"
+  echo "|---|---|---|---|---|---|---|"
   # each size applied as many times as makes it about the largest's events
-  # (the 10 k set alone is a tenth of a second of work: a run's noise)
+  # (the 10 k set alone is a tenth of a second of work: a run's noise), and
+  # once more: the first pass, reported apart
   files=() counts=() triples=()
   for acc in "${scale[@]}"; do
     f=$(gen_file "$acc" "$sdays" msgpack)
@@ -129,23 +140,27 @@ fi
   done
   most=$(printf '%s\n' "${counts[@]}" | sort -n | tail -1)
   for i in "${!scale[@]}"; do
-    triples+=("$cfg" "${files[$i]}" "$(((most + counts[i] / 2) / counts[i]))")
+    triples+=("$cfg" "${files[$i]}" "$((1 + (most + counts[i] / 2) / counts[i]))")
   done
-  mapfile -t nss < <(medians_in_turn "${triples[@]}")
+  ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
+  mapfile -t res < <(medians_in_turn "${triples[@]}")
+  read -r held0 first0 _ <<<"${res[0]}"
   for i in "${!scale[@]}"; do
-    k=${triples[3 * i + 2]}
-    echo "| ${scale[$i]} accounts × $sdays days (msgpack), applied $([ "$k" = 1 ] && echo once || echo "$k times") | ${counts[$i]} | ${nss[$i]} | $(awk -v a="${nss[$i]}" -v b="${nss[0]}" 'BEGIN { printf "%.2f×", a / b }') |"
+    read -r held first faults <<<"${res[$i]}"
+    echo "| ${scale[$i]} accounts × $sdays days (msgpack), applied ${triples[3 * i + 2]} times | ${counts[$i]} | $held | $(ratio "$held" "$held0") | $first | $(ratio "$first" "$first0") | $faults |"
   done
   f=$(gen_file "$wacc" "$wdays" msgpack)
   triples=()
   windows=(7 90 365)
   for w in "${windows[@]}"; do
     sed -E "s/window: [0-9]+d/window: ${w}d/g" "$cfg" >"$data/windows-$w.yaml"
-    triples+=("$data/windows-$w.yaml" "$f" 1)
+    triples+=("$data/windows-$w.yaml" "$f" 2)
   done
-  mapfile -t nss < <(medians_in_turn "${triples[@]}")
+  mapfile -t res < <(medians_in_turn "${triples[@]}")
+  read -r held0 first0 _ <<<"${res[0]}"
   for i in "${!windows[@]}"; do
-    echo "| every window ${windows[$i]} days, $wacc accounts × $wdays days | | ${nss[$i]} | $(awk -v a="${nss[$i]}" -v b="${nss[0]}" 'BEGIN { printf "%.2f×", a / b }') |"
+    read -r held first faults <<<"${res[$i]}"
+    echo "| every window ${windows[$i]} days, $wacc accounts × $wdays days, applied twice | | $held | $(ratio "$held" "$held0") | $first | $(ratio "$first" "$first0") | $faults |"
   done
   echo
   echo "## 3, 5. End to end: drain, steady rates, latency, Redis traffic (one engine)"
