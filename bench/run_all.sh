@@ -32,7 +32,7 @@ gen_file() {
 }
 
 # medians_in_turn CONFIG FILE PASSES [CONFIG FILE PASSES ...]: for each
-# triple (FILE applied PASSES times, into a new engine each, so that a small
+# triple (FILE applied PASSES >= 2 times, into a new engine each, so that a small
 # file is as many seconds of work as a large one), one line in order: the
 # medians of decode+score ns/event over the passes after the first (memory
 # the pass before freed, reused: an event on accounts held), of the first
