@@ -51,12 +51,12 @@ medians_in_turn() {
         END { print i, v["later_ns_per_event"], v["first_ns_per_event"],
                     1000 * v["first_faults"] / v["events"] }'
     done
-  done | awk '{ for (f = 2; f <= 4; f++) { m[$1, f, ++n[$1, f]] = $f } k[$1] = 1 }
-    function med(i, f,   c, j, t, x) { c = n[i, f]
-      for (j = 1; j <= c; j++) x[j] = m[i, f, j]
-      for (j = 2; j <= c; j++) for (t = j; t > 1 && x[t - 1] > x[t]; t--) { y = x[t]; x[t] = x[t - 1]; x[t - 1] = y }
-      return x[int((c + 1) / 2)] }
-    END { for (i = 0; i in k; i++) printf "%s %s %.0f\n", med(i, 2), med(i, 3), med(i, 4) }'
+  done | awk '{ c[$1]++; for (f = 2; f <= 4; f++) m[$1, f, c[$1]] = $f }
+    function med(i, f,   j, t, y, x) { # insertion sort of the runs, the middle one
+      for (j = 1; j <= c[i]; j++) x[j] = m[i, f, j]
+      for (j = 2; j <= c[i]; j++) for (t = j; t > 1 && x[t - 1] > x[t]; t--) { y = x[t]; x[t] = x[t - 1]; x[t - 1] = y }
+      return x[int((c[i] + 1) / 2)] }
+    END { for (i = 0; i in c; i++) printf "%s %s %.0f\n", med(i, 2), med(i, 3), med(i, 4) }'
 }
 
 # decode-only median: "events_per_s ns_per_event"
